@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/segmentio/kafka-go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/fluxera/activity/domain/argon2"
+	domainhttp "github.com/fluxera/activity/domain/http"
+	domainkafka "github.com/fluxera/activity/domain/kafka"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/ingest"
+	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	searchhttp "github.com/fluxera/activity/searchapi/http"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
+)
+
+// Roles a process can run.
+const (
+	RoleAPI    = "api"
+	RoleRelay  = "relay"
+	RoleIngest = "ingest"
+)
+
+// Main wires the platform's components together. Tests use it to run the
+// real wiring in-process.
+type Main struct {
+	Config   Config
+	Log      *logrus.Logger
+	Registry *prometheus.Registry
+
+	// Started is closed once every role is up (the HTTP listener bound).
+	Started chan struct{}
+	// HTTPAddr is the address the API listens on, known once Started.
+	HTTPAddr string
+
+	db *postgres.DB
+	os *opensearchapi.Client
+}
+
+// NewMain returns a Main for cfg with a JSON logger on stderr.
+func NewMain(cfg Config) *Main {
+	log := logrus.New()
+	log.SetFormatter(&logrus.JSONFormatter{})
+	log.SetOutput(os.Stderr)
+	if lvl, err := logrus.ParseLevel(cfg.LogLevel); err == nil {
+		log.SetLevel(lvl)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return &Main{Config: cfg, Log: log, Registry: reg, Started: make(chan struct{})}
+}
+
+// Close releases connections.
+func (m *Main) Close() {
+	if m.db != nil {
+		m.db.Close()
+	}
+}
+
+func (m *Main) database() (*postgres.DB, error) {
+	if m.db == nil {
+		db, err := postgres.Open(m.Config.Postgres)
+		if err != nil {
+			return nil, err
+		}
+		m.db = db
+	}
+	return m.db, nil
+}
+
+func (m *Main) search() (*opensearchapi.Client, error) {
+	if m.os == nil {
+		c, err := ingestos.NewClient(m.Config.OpenSearch.URLs)
+		if err != nil {
+			return nil, fmt.Errorf("opensearch client: %w", err)
+		}
+		m.os = c
+	}
+	return m.os, nil
+}
+
+// Migrate applies the database migrations, installs the index template and
+// creates the Kafka topics.
+func (m *Main) Migrate(ctx context.Context) error {
+	if err := m.prepare(ctx, RoleAPI, RoleRelay, RoleIngest); err != nil {
+		return err
+	}
+	m.Log.WithField("component", "migrate").Info("Database, index template and topics are up to date.")
+	return nil
+}
+
+// prepare brings what the roles need up to date, and nothing else: the
+// database for the API and the relay, topics for the relay and the
+// indexer, the index template for the indexer. Every step is idempotent.
+func (m *Main) prepare(ctx context.Context, roles ...string) error {
+	var needDB, needTopics, needTemplate bool
+	for _, r := range roles {
+		needDB = needDB || r == RoleAPI || r == RoleRelay
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest
+		needTemplate = needTemplate || r == RoleIngest
+	}
+	if needDB {
+		db, err := m.database()
+		if err != nil {
+			return err
+		}
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	if needTemplate {
+		osc, err := m.search()
+		if err != nil {
+			return err
+		}
+		if err := ingestos.EnsureTemplate(ctx, osc, m.Config.OpenSearch); err != nil {
+			return err
+		}
+	}
+	if needTopics {
+		if err := m.ensureTopics(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureTopics creates the activity and dead-letter topics unless they exist.
+func (m *Main) ensureTopics(ctx context.Context) error {
+	p := m.Config.Publisher
+	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
+	var topics []kafka.TopicConfig
+	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic} {
+		topics = append(topics, kafka.TopicConfig{Topic: t, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor})
+	}
+	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})
+	if err != nil {
+		return fmt.Errorf("create topics on %v: %w", p.Brokers, err)
+	}
+	for topic, err := range res.Errors {
+		if err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", topic, err)
+		}
+	}
+	return nil
+}
+
+// Run runs the given roles until ctx ends or one of them fails, then stops
+// the others and returns the first failure.
+func (m *Main) Run(ctx context.Context, roles ...string) error {
+	if err := m.prepare(ctx, roles...); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(roles)+1)
+	start := func(name string, fn func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(ctx); err != nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	hasAPI := false
+	for _, r := range roles {
+		switch r {
+		case RoleAPI:
+			hasAPI = true
+			srv, ln, err := m.apiServer()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { return serveFiber(ctx, srv, ln) })
+		case RoleRelay:
+			rl, closeFn, err := m.relay()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { defer closeFn(); return rl.Run(ctx) })
+		case RoleIngest:
+			ix, closeFn, err := m.indexer()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { defer closeFn(); return ix.Run(ctx) })
+		default:
+			return fmt.Errorf("unknown role %q", r)
+		}
+	}
+	if !hasAPI {
+		ln, err := net.Listen("tcp", m.Config.OpsAddr)
+		if err != nil {
+			return fmt.Errorf("listen for metrics on %s: %w", m.Config.OpsAddr, err)
+		}
+		start("ops", func(ctx context.Context) error { return serveOps(ctx, ln, m.Registry) })
+	}
+	m.Log.WithField("component", "main").WithField("roles", roles).Info("Fluxera is running.")
+	close(m.Started)
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
+	db, err := m.database()
+	if err != nil {
+		return nil, nil, err
+	}
+	osc, err := m.search()
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	auth, err := postgres.NewAuthService(db, hasher, m.Config.SessionTTL)
+	if err != nil {
+		return nil, nil, err
+	}
+	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
+		Auth:          auth,
+		Authenticator: auth,
+		Assets:        postgres.NewAssetService(db),
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			return nil
+		},
+	}, m.Log.WithField("component", "api"))
+	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	searchhttp.Register(srv.API, searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix))
+	srv.NotFound()
+	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", m.Config.HTTP.Addr, err)
+	}
+	m.HTTPAddr = ln.Addr().String()
+	return srv, ln, nil
+}
+
+func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.App.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+func serveOps(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (m *Main) relay() (*relay.Relay, func(), error) {
+	db, err := m.database()
+	if err != nil {
+		return nil, nil, err
+	}
+	pub := domainkafka.NewPublisher(m.Config.Publisher)
+	return &relay.Relay{
+		Config:    m.Config.Relay,
+		Outbox:    postgres.NewOutbox(db),
+		Publisher: pub,
+		Metrics:   newRelayMetrics(m.Registry),
+		Log:       m.Log.WithField("component", "relay"),
+	}, func() { pub.Close() }, nil
+}
+
+func (m *Main) indexer() (*ingest.Indexer, func(), error) {
+	osc, err := m.search()
+	if err != nil {
+		return nil, nil, err
+	}
+	src := ingestkafka.NewSource(m.Config.Consumer)
+	dlq := ingestkafka.NewDeadLetters(m.Config.Consumer)
+	return &ingest.Indexer{
+		Config:      m.Config.Ingest,
+		Source:      src,
+		Sink:        ingestos.NewSink(osc),
+		DeadLetters: dlq,
+		Metrics:     ingest.NewMetrics(m.Registry),
+		Log:         m.Log.WithField("component", "ingest"),
+	}, func() { src.Close(); dlq.Close() }, nil
+}
+
+type relayMetrics struct {
+	published prometheus.Counter
+	failures  prometheus.Counter
+	latency   prometheus.Histogram
+}
+
+func newRelayMetrics(reg prometheus.Registerer) *relayMetrics {
+	m := &relayMetrics{
+		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_published_total", Help: "Events published from the outbox."}),
+		failures:  prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_failures_total", Help: "Failed publish attempts."}),
+		latency:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fluxera_relay_publish_seconds", Help: "Time to publish one batch."}),
+	}
+	reg.MustRegister(m.published, m.failures, m.latency)
+	return m
+}
+
+func (r *relayMetrics) Published(n int, d time.Duration) {
+	r.published.Add(float64(n))
+	r.latency.Observe(d.Seconds())
+}
+
+func (r *relayMetrics) Failed() { r.failures.Inc() }

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fluxera/activity/domain/argon2"
+	domainhttp "github.com/fluxera/activity/domain/http"
+	domainkafka "github.com/fluxera/activity/domain/kafka"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/ingest"
+	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
+)
+
+// Config is the whole platform's configuration, one block per component.
+// It is read from FLUXERA_* environment variables (see the README).
+type Config struct {
+	LogLevel   string
+	OpsAddr    string
+	SessionTTL time.Duration
+	Argon2     argon2.Params
+	HTTP       domainhttp.Config
+	Postgres   postgres.Config
+	Publisher  domainkafka.Config
+	Relay      relay.Config
+	Consumer   ingestkafka.Config
+	Ingest     ingest.Config
+	OpenSearch ingestos.Config
+	RedisAddr  string
+}
+
+// env reads one variable with its default; errs collects parse failures.
+type env struct {
+	get  func(string) string
+	errs []string
+}
+
+func (e *env) str(name, def string) string {
+	if v := strings.TrimSpace(e.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e *env) int(name string, def int) int {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a whole number", name, v))
+	}
+	return n
+}
+
+func (e *env) duration(name string, def time.Duration) time.Duration {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not a duration such as 500ms or 2s", name, v))
+	}
+	return d
+}
+
+func (e *env) bool(name string, def bool) bool {
+	v := e.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		e.errs = append(e.errs, fmt.Sprintf("%s=%q is not true or false", name, v))
+	}
+	return b
+}
+
+func (e *env) list(name, def string) []string {
+	var out []string
+	for _, s := range strings.Split(e.str(name, def), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (e *env) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range e.list(name, "") {
+		if !strings.Contains(s, "/") {
+			if a, err := netip.ParseAddr(s); err == nil {
+				out = append(out, netip.PrefixFrom(a, a.BitLen()))
+				continue
+			}
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			e.errs = append(e.errs, fmt.Sprintf("%s: %q is not an address or CIDR range", name, s))
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out
+}
+
+// LoadConfig reads the configuration through getenv and validates every
+// component's block.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	e := &env{get: getenv}
+	brokers := e.list("FLUXERA_KAFKA_BROKERS", "127.0.0.1:19092")
+	topic := e.str("FLUXERA_KAFKA_TOPIC", "fluxera.activity.v1")
+	prefix := e.str("FLUXERA_INDEX_PREFIX", "fluxera")
+	c := Config{
+		LogLevel:   e.str("FLUXERA_LOG_LEVEL", "info"),
+		OpsAddr:    e.str("FLUXERA_OPS_ADDR", "127.0.0.1:9464"),
+		SessionTTL: e.duration("FLUXERA_SESSION_TTL", 12*time.Hour),
+		Argon2: argon2.Params{
+			MemoryKiB: uint32(e.int("FLUXERA_ARGON2_MEMORY_KIB", int(argon2.DefaultParams.MemoryKiB))),
+			Time:      uint32(e.int("FLUXERA_ARGON2_TIME", int(argon2.DefaultParams.Time))),
+			Threads:   uint8(e.int("FLUXERA_ARGON2_THREADS", int(argon2.DefaultParams.Threads))),
+		},
+		HTTP: domainhttp.Config{
+			Addr:           e.str("FLUXERA_HTTP_ADDR", "127.0.0.1:8080"),
+			TrustedProxies: e.prefixes("FLUXERA_TRUSTED_PROXIES"),
+			CookieSecure:   e.bool("FLUXERA_COOKIE_SECURE", false),
+		},
+		Postgres: postgres.Config{
+			URL:    e.str("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"),
+			Schema: e.str("FLUXERA_DATABASE_SCHEMA", "public"),
+		},
+		Publisher: domainkafka.Config{
+			Brokers:           brokers,
+			Topic:             topic,
+			Partitions:        e.int("FLUXERA_KAFKA_PARTITIONS", 3),
+			ReplicationFactor: e.int("FLUXERA_KAFKA_REPLICATION", 1),
+		},
+		Relay: relay.Config{
+			BatchSize:    e.int("FLUXERA_RELAY_BATCH_SIZE", 1000),
+			PollInterval: e.duration("FLUXERA_RELAY_POLL_INTERVAL", time.Second),
+		},
+		Consumer: ingestkafka.Config{
+			Brokers:         brokers,
+			Topic:           topic,
+			DeadLetterTopic: e.str("FLUXERA_KAFKA_DLQ_TOPIC", "fluxera.activity.dlq"),
+			GroupID:         e.str("FLUXERA_INGEST_GROUP", "fluxera-indexer"),
+		},
+		Ingest: ingest.Config{
+			IndexPrefix:   prefix,
+			BatchSize:     e.int("FLUXERA_INGEST_BATCH_SIZE", 1000),
+			BatchBytes:    e.int("FLUXERA_INGEST_BATCH_BYTES", 5<<20),
+			FlushInterval: e.duration("FLUXERA_INGEST_FLUSH_INTERVAL", 200*time.Millisecond),
+			Workers:       e.int("FLUXERA_INGEST_WORKERS", 2),
+		},
+		OpenSearch: ingestos.Config{
+			URLs:            e.list("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200"),
+			IndexPrefix:     prefix,
+			Shards:          e.int("FLUXERA_INDEX_SHARDS", 1),
+			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
+			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
+		},
+		RedisAddr: e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
+	}
+	if len(e.errs) > 0 {
+		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
+	}
+	for _, v := range []interface{ Validate() error }{&c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch} {
+		if err := v.Validate(); err != nil {
+			return c, fmt.Errorf("configuration: %w", err)
+		}
+	}
+	return c, nil
+}

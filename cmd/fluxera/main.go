@@ -1,0 +1,77 @@
+// Command fluxera runs the Fluxera Activity platform. One binary holds every
+// role; a subcommand picks which run in this process:
+//
+//	fluxera serve     every role in one process (the single-machine default)
+//	fluxera api       the HTTP API (domain and search)
+//	fluxera relay     the outbox relay to Kafka
+//	fluxera ingest    the indexer from Kafka to OpenSearch
+//	fluxera migrate   apply database migrations and install the index template
+//	fluxera seed      create the demo workspace and its history
+//
+// Configuration comes from FLUXERA_* environment variables.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: fluxera <command> [flags]
+
+commands:
+  serve     run every role in one process
+  api       run the HTTP API
+  relay     run the outbox relay
+  ingest    run the indexer
+  migrate   apply database migrations and install the index template
+  seed      create the demo workspace and its history
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1], os.Args[2:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "fluxera:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, command string, args []string) error {
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		return err
+	}
+	m := NewMain(cfg)
+	defer m.Close()
+	switch command {
+	case "serve":
+		return m.Run(ctx, RoleAPI, RoleRelay, RoleIngest)
+	case "api":
+		return m.Run(ctx, RoleAPI)
+	case "relay":
+		return m.Run(ctx, RoleRelay)
+	case "ingest":
+		return m.Run(ctx, RoleIngest)
+	case "migrate":
+		return m.Migrate(ctx)
+	case "seed":
+		return m.seedCommand(ctx, args)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", command)
+}

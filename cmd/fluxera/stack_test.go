@@ -1,0 +1,212 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/postgres"
+)
+
+// stackRequired reports whether a missing service must fail the test run
+// instead of skipping it: always under make test and in CI.
+func stackRequired() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
+}
+
+// MustStack skips (or, under make test and CI, fails) the test when the
+// local stack does not answer, and returns a configuration isolated for
+// this test: its own schema, topics, consumer group and index prefix.
+func MustStack(tb testing.TB) Config {
+	tb.Helper()
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for name, addr := range map[string]string{
+		"PostgreSQL": hostPort(cfg.Postgres.URL),
+		"Kafka":      cfg.Publisher.Brokers[0],
+		"OpenSearch": hostPort(cfg.OpenSearch.URLs[0]),
+	} {
+		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			if stackRequired() {
+				tb.Fatalf("%s is not reachable at %s: %v (make test starts the stack; run make up)", name, addr, err)
+			}
+			tb.Skipf("%s is not reachable at %s; run make up to start the local stack", name, addr)
+		}
+		conn.Close()
+	}
+	id := randomID()
+	cfg.Postgres.Schema = "test_" + id
+	cfg.Postgres.NotifyChannel = ""
+	cfg.Publisher.Topic = "test.activity." + id
+	cfg.Consumer.Topic = cfg.Publisher.Topic
+	cfg.Consumer.DeadLetterTopic = "test.dlq." + id
+	cfg.Consumer.GroupID = "test-indexer-" + id
+	cfg.OpenSearch.IndexPrefix = "test-" + id
+	cfg.Ingest.IndexPrefix = cfg.OpenSearch.IndexPrefix
+	cfg.HTTP.Addr = "127.0.0.1:0"
+	cfg.OpsAddr = "127.0.0.1:0"
+	cfg.Argon2 = argon2.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+	cfg.LogLevel = "warn"
+	if err := cfg.Postgres.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { dropTestData(tb, cfg) })
+	return cfg
+}
+
+func hostPort(rawURL string) string {
+	s := rawURL[strings.Index(rawURL, "://")+3:]
+	if at := strings.LastIndex(s, "@"); at >= 0 {
+		s = s[at+1:]
+	}
+	if i := strings.IndexAny(s, "/?"); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+func randomID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// dropTestData removes the test's schema and indices.
+func dropTestData(tb testing.TB, cfg Config) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if db, err := postgres.Open(cfg.Postgres); err == nil {
+		db.DropSchema(ctx)
+		db.Close()
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, cfg.OpenSearch.URLs[0]+"/"+cfg.OpenSearch.IndexPrefix+"-activity-*", nil)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
+	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic}})
+	req, _ = http.NewRequestWithContext(ctx, http.MethodDelete, cfg.OpenSearch.URLs[0]+"/_index_template/"+cfg.OpenSearch.IndexPrefix+"-activity", nil)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+}
+
+// MustStart runs the roles in-process until the test ends.
+func MustStart(tb testing.TB, cfg Config, roles ...string) *Main {
+	tb.Helper()
+	m := NewMain(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, roles...) }()
+	select {
+	case <-m.Started:
+	case err := <-done:
+		cancel()
+		tb.Fatalf("platform did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		tb.Fatal("platform did not start within a minute")
+	}
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("platform stopped with an error: %v", err)
+		}
+		m.Close()
+	})
+	return m
+}
+
+// MustWorkspace creates a workspace whose owner has the returned email and
+// password.
+func MustWorkspace(tb testing.TB, cfg Config, name string) (email, password string) {
+	tb.Helper()
+	db, err := postgres.Open(cfg.Postgres)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	email, password = "owner-"+randomID()+"@example.com", "pass-"+randomID()
+	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: cfg.Argon2}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
+		Name: name, TimeZone: "Europe/Berlin", OwnerEmail: email, OwnerName: name + " Owner", OwnerPassword: password,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return email, password
+}
+
+// client talks to the API like a browser: it keeps the session cookie.
+type client struct {
+	tb   testing.TB
+	base string
+	http *http.Client
+}
+
+func newClient(tb testing.TB, m *Main) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+}
+
+// do sends a request and decodes a JSON answer into out (if not nil). It
+// returns the status.
+func (c *client) do(method, path, contentType, body string, out any) int {
+	c.tb.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("User-Agent", "fluxera-test/1.0")
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.tb.Fatalf("%s %s: answer is not JSON (%d): %s", method, path, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode
+}
+
+func (c *client) mustLogin(email, password string) {
+	c.tb.Helper()
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	if status := c.do("POST", "/api/v1/auth/login", "application/json", string(body), nil); status != http.StatusOK {
+		c.tb.Fatalf("login as %s: status %d", email, status)
+	}
+}
+
+// eventually polls cond until it holds or the deadline passes. The deadline
+// only bounds a failing test; it asserts nothing about speed.
+func eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

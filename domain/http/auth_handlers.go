@@ -1,0 +1,38 @@
+package http
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/fluxera/activity/domain"
+)
+
+func (s *Server) login(c *fiber.Ctx) error {
+	var in domain.Credentials
+	if err := DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	res, err := s.services.Auth.Login(c.UserContext(), in)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
+		HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	return c.JSON(fiber.Map{"user": res.User, "session_id": res.SessionID, "expires_at": res.ExpiresAt})
+}
+
+func (s *Server) logout(c *fiber.Ctx) error {
+	if err := s.services.Auth.Logout(c.UserContext(), c.Cookies(SessionCookie)); err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode})
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error {
+	p := principal(c)
+	return c.JSON(fiber.Map{"id": p.UserID, "workspace_id": p.WorkspaceID, "email": p.Email, "name": p.Name, "role": p.Role})
+}

@@ -1,0 +1,75 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+
+	"github.com/gofiber/fiber/v2"
+
+	activity "github.com/fluxera/activity"
+)
+
+// DecodeJSON reads the request body into v strictly: the body must be JSON,
+// one object, with no field v does not know. Errors are EINVALID and name
+// the field where one is at fault.
+func DecodeJSON(c *fiber.Ctx, v any) error {
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != fiber.MIMEApplicationJSON {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "the body must be sent as application/json")
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return activity.Errorf(activity.EINVALID, "", "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var (
+		syntaxErr *json.SyntaxError
+		typeErr   *json.UnmarshalTypeError
+		userErr   *activity.Error
+	)
+	switch {
+	case errors.Is(err, io.EOF):
+		return activity.Errorf(activity.EINVALID, "", "the body is empty; send a JSON object")
+	case errors.As(err, &syntaxErr):
+		return activity.Errorf(activity.EINVALID, "", "malformed JSON at byte %d", syntaxErr.Offset)
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return activity.Errorf(activity.EINVALID, "", "the body must be a JSON object")
+		}
+		return activity.Errorf(activity.EINVALID, typeErr.Field, "%s must be a %s", typeErr.Field, jsonType(typeErr.Type.Kind().String()))
+	case errors.As(err, &userErr):
+		return userErr
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return activity.Errorf(activity.EINVALID, "", "malformed JSON: the body ends too early")
+	}
+	// json reports unknown fields as `json: unknown field "x"`.
+	const prefix = "json: unknown field "
+	if msg := err.Error(); len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
+		field := msg[len(prefix)+1 : len(msg)-1]
+		return activity.Errorf(activity.EINVALID, field, "unknown field %q", field)
+	}
+	return activity.Errorf(activity.EINVALID, "", "malformed JSON: %v", err)
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "list"
+	}
+	return "number"
+}

@@ -1,0 +1,89 @@
+// Package kafka publishes the domain's activity events to the Kafka event
+// stream, keyed by workspace so that each workspace's events stay in order.
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain/relay"
+)
+
+// Config says where and how events are published.
+type Config struct {
+	Brokers           []string
+	Topic             string
+	Partitions        int
+	ReplicationFactor int
+	// BatchTimeout bounds how long a partial batch waits before it is sent.
+	BatchTimeout time.Duration
+}
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return fmt.Errorf("kafka: no brokers configured")
+	}
+	if c.Topic == "" {
+		c.Topic = activity.Topic
+	}
+	if c.Partitions == 0 {
+		c.Partitions = 3
+	}
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = 1
+	}
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = 2 * time.Millisecond
+	}
+	return nil
+}
+
+// Publisher writes outbox messages to the activity topic with acks from all
+// in-sync replicas.
+type Publisher struct {
+	w *kafka.Writer
+}
+
+// NewPublisher returns a publisher for cfg. It does not connect until the
+// first publish.
+func NewPublisher(cfg Config) *Publisher {
+	return &Publisher{w: &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Topic:        cfg.Topic,
+		Balancer:     &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    1000,
+		BatchBytes:   16 << 20,
+		BatchTimeout: cfg.BatchTimeout,
+		MaxAttempts:  3,
+		WriteTimeout: 10 * time.Second,
+	}}
+}
+
+// Publish sends msgs and returns once the broker acknowledged all of them.
+func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) error {
+	out := make([]kafka.Message, len(msgs))
+	for i, m := range msgs {
+		out[i] = kafka.Message{
+			Key:   []byte(m.WorkspaceID),
+			Value: m.Payload,
+			Headers: []kafka.Header{
+				{Key: "event_id", Value: []byte(m.EventID)},
+				{Key: "schema", Value: []byte(strconv.Itoa(activity.SchemaVersion))},
+			},
+		}
+	}
+	if err := p.w.WriteMessages(ctx, out...); err != nil {
+		return fmt.Errorf("write to %s: %w", p.w.Topic, err)
+	}
+	return nil
+}
+
+// Close flushes and closes the writer.
+func (p *Publisher) Close() error { return p.w.Close() }

@@ -1,0 +1,115 @@
+// Package postgres stores the domain in PostgreSQL through bun: workspaces,
+// users, sessions, assets and the transactional outbox of activity events.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/driver/pgdriver"
+	"github.com/uptrace/bun/migrate"
+
+	"github.com/fluxera/activity/domain/postgres/migrations"
+)
+
+// Config says where the domain database is.
+type Config struct {
+	URL string
+	// Schema is the PostgreSQL schema the domain lives in; tests use one
+	// schema each.
+	Schema string
+	// MaxConns bounds the connection pool.
+	MaxConns int
+	// NotifyChannel is the LISTEN/NOTIFY channel that wakes the relay.
+	NotifyChannel string
+}
+
+var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.URL == "" {
+		return fmt.Errorf("postgres: database URL is empty")
+	}
+	if c.Schema == "" {
+		c.Schema = "public"
+	}
+	if !schemaPattern.MatchString(c.Schema) {
+		return fmt.Errorf("postgres: schema %q must be lower-case letters, digits and underscores", c.Schema)
+	}
+	if c.MaxConns == 0 {
+		c.MaxConns = 20
+	}
+	if c.NotifyChannel == "" {
+		c.NotifyChannel = "fluxera_outbox_" + c.Schema
+	}
+	return nil
+}
+
+// DB is the domain database.
+type DB struct {
+	*bun.DB
+	cfg Config
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+// Open connects to the database; it does not migrate.
+func Open(cfg Config) (*DB, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	conn := pgdriver.NewConnector(
+		pgdriver.WithDSN(cfg.URL),
+		pgdriver.WithConnParams(map[string]any{"search_path": cfg.Schema}),
+	)
+	sqldb := sql.OpenDB(conn)
+	sqldb.SetMaxOpenConns(cfg.MaxConns)
+	sqldb.SetMaxIdleConns(cfg.MaxConns)
+	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), cfg: cfg, Now: time.Now}
+	return db, nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.DB.PingContext(ctx)
+}
+
+// Migrate creates the schema if needed and applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS ?", bun.Ident(db.cfg.Schema)); err != nil {
+		return fmt.Errorf("create schema: %w", err)
+	}
+	m := migrate.NewMigrator(db.DB, migrations.Migrations, migrate.WithMarkAppliedOnSuccess(true))
+	if err := m.Init(ctx); err != nil {
+		return fmt.Errorf("init migrations: %w", err)
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("lock migrations: %w", err)
+	}
+	defer m.Unlock(ctx) //nolint:errcheck
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// DropSchema removes the schema and everything in it. Tests use it to
+// clean up after themselves.
+func (db *DB) DropSchema(ctx context.Context) error {
+	_, err := db.ExecContext(ctx, "DROP SCHEMA IF EXISTS ? CASCADE", bun.Ident(db.cfg.Schema))
+	return err
+}
+
+// inTx runs fn in one transaction with one clock reading for all of it.
+func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, now time.Time) error) error {
+	now := db.Now().UTC().Truncate(time.Millisecond)
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, tx, now)
+	})
+}

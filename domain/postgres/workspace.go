@@ -1,0 +1,110 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+)
+
+type workspaceRow struct {
+	bun.BaseModel `bun:"table:workspaces"`
+	ID            string    `bun:"id,pk,type:uuid"`
+	Name          string    `bun:"name"`
+	TimeZone      string    `bun:"time_zone"`
+	CreatedAt     time.Time `bun:"created_at"`
+}
+
+func (r workspaceRow) workspace() domain.Workspace {
+	return domain.Workspace{ID: r.ID, Name: r.Name, TimeZone: r.TimeZone, CreatedAt: r.CreatedAt}
+}
+
+// WorkspaceService creates workspaces and their owners.
+type WorkspaceService struct {
+	db     *DB
+	hasher domain.PasswordHasher
+}
+
+// NewWorkspaceService returns the workspace service of db.
+func NewWorkspaceService(db *DB, hasher domain.PasswordHasher) *WorkspaceService {
+	return &WorkspaceService{db: db, hasher: hasher}
+}
+
+// CreateWorkspace creates a workspace and its owner, and records the
+// owner's user.created event. It returns EINVALID for bad input and
+// ECONFLICT when the email is taken.
+func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.WorkspaceSetup) (domain.Workspace, domain.User, error) {
+	in.Name, in.OwnerName = strings.TrimSpace(in.Name), strings.TrimSpace(in.OwnerName)
+	in.OwnerEmail = strings.ToLower(strings.TrimSpace(in.OwnerEmail))
+	if in.TimeZone == "" {
+		in.TimeZone = "UTC"
+	}
+	switch {
+	case in.Name == "":
+		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "name", "workspace name is required")
+	case !validEmail(in.OwnerEmail):
+		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "email", "owner email is not a valid address")
+	case len(in.OwnerPassword) < 8:
+		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
+	}
+	if _, err := time.LoadLocation(in.TimeZone); err != nil {
+		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
+	}
+	hash, err := s.hasher.Hash(in.OwnerPassword)
+	if err != nil {
+		return domain.Workspace{}, domain.User{}, fmt.Errorf("hash owner password: %w", err)
+	}
+	var ws workspaceRow
+	var owner userRow
+	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		ws = workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now}
+		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
+			return fmt.Errorf("insert workspace: %w", err)
+		}
+		owner = userRow{ID: uuid.NewString(), WorkspaceID: ws.ID, Email: in.OwnerEmail, Name: in.OwnerName, Role: activity.RoleOwner, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now}
+		if _, err := tx.NewInsert().Model(&owner).Exec(ctx); err != nil {
+			if isUniqueViolation(err, "users_email_key") {
+				return activity.Errorf(activity.ECONFLICT, "email", "a user with this email already exists")
+			}
+			return fmt.Errorf("insert owner: %w", err)
+		}
+		e := activity.NewEvent(ws.ID, "user.created", now)
+		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
+		e.Resource = activity.Resource{Type: "user", ID: owner.ID, Name: owner.Name}
+		e.Changes = domain.Changes(domain.User{}, owner.user())
+		e.Context = domain.EventContext(ctx, "", ws.TimeZone)
+		e.Note = "owner of the new workspace " + ws.Name
+		return s.db.recordEvents(ctx, tx, e)
+	})
+	if err != nil {
+		return domain.Workspace{}, domain.User{}, err
+	}
+	return ws.workspace(), owner.user(), nil
+}
+
+// workspace loads the workspace of the caller inside tx.
+func (db *DB) workspace(ctx context.Context, tx bun.IDB, id string) (workspaceRow, error) {
+	var ws workspaceRow
+	err := tx.NewSelect().Model(&ws).Where("id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ws, activity.Errorf(activity.ENOTFOUND, "", "workspace not found")
+	}
+	if err != nil {
+		return ws, fmt.Errorf("select workspace: %w", err)
+	}
+	return ws, nil
+}
+
+func validEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && len(s) <= 254
+}

@@ -1,0 +1,158 @@
+// Package relay moves activity events from the domain's transactional
+// outbox to the event stream, in commit order, at least once.
+package relay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+)
+
+// Message is one event waiting in the outbox, in commit order.
+type Message struct {
+	Seq         int64
+	EventID     string
+	WorkspaceID string
+	Payload     []byte
+}
+
+// Outbox is where events wait until the relay has published them.
+type Outbox interface {
+	// Pending returns up to n unpublished messages, oldest first.
+	Pending(ctx context.Context, n int) ([]Message, error)
+	// MarkPublished records that the messages up to and including the
+	// given sequence numbers were accepted by the broker.
+	MarkPublished(ctx context.Context, seqs []int64) error
+	// Wait blocks until new messages may have arrived or d has passed.
+	Wait(ctx context.Context, d time.Duration) error
+	// Lead blocks until this process is the one relay allowed to publish,
+	// and returns a function that gives the role up.
+	Lead(ctx context.Context) (release func(), err error)
+}
+
+// Publisher sends messages to the event stream, in order, and returns only
+// when every message was acknowledged by all in-sync replicas.
+type Publisher interface {
+	Publish(ctx context.Context, msgs []Message) error
+}
+
+// Config tunes the outbox relay.
+type Config struct {
+	BatchSize    int           // messages per publish
+	PollInterval time.Duration // fallback when no notification arrives
+	MaxBackoff   time.Duration // ceiling of the retry delay while the broker is down
+}
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.BatchSize == 0 {
+		c.BatchSize = 1000
+	}
+	if c.PollInterval == 0 {
+		c.PollInterval = time.Second
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 5 * time.Second
+	}
+	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond {
+		return fmt.Errorf("relay: batch size and intervals must be positive")
+	}
+	return nil
+}
+
+// Metrics is told what the relay did.
+type Metrics interface {
+	Published(n int, d time.Duration)
+	Failed()
+}
+
+// Relay moves events from the outbox to the event stream in commit order.
+// Delivery is at least once: a crash between publish and mark republishes
+// the batch, and consumers absorb the duplicate by event id.
+type Relay struct {
+	Config    Config
+	Outbox    Outbox
+	Publisher Publisher
+	Metrics   Metrics
+	Log       logrus.FieldLogger
+}
+
+// Run publishes until ctx ends. It returns nil on a clean stop.
+func (r *Relay) Run(ctx context.Context) error {
+	release, err := r.Outbox.Lead(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("relay: take the lead: %w", err)
+	}
+	defer release()
+	r.Log.Info("Relay is publishing.")
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		n, err := r.publishBatch(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			if r.Metrics != nil {
+				r.Metrics.Failed()
+			}
+			r.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Publishing failed; events wait in the outbox.")
+			sleep(ctx, backoff)
+			backoff = min(backoff*2, r.Config.MaxBackoff)
+			continue
+		}
+		backoff = 100 * time.Millisecond
+		if n < r.Config.BatchSize {
+			if err := r.Outbox.Wait(ctx, r.Config.PollInterval); err != nil && !errors.Is(err, context.Canceled) {
+				r.Log.WithError(err).Warn("Waiting for outbox notifications failed.")
+				sleep(ctx, r.Config.PollInterval)
+			}
+		}
+	}
+	r.Log.Info("Relay stopped.")
+	return nil
+}
+
+// publishBatch publishes one batch and returns its size.
+func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+	msgs, err := r.Outbox.Pending(ctx, r.Config.BatchSize)
+	if err != nil {
+		return 0, fmt.Errorf("read outbox: %w", err)
+	}
+	if len(msgs) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	if err := r.Publisher.Publish(ctx, msgs); err != nil {
+		return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
+	}
+	seqs := make([]int64, len(msgs))
+	for i, m := range msgs {
+		seqs[i] = m.Seq
+	}
+	// The broker has the events: finish marking them even if ctx ends now,
+	// so that a clean stop does not republish them.
+	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := r.Outbox.MarkPublished(markCtx, seqs); err != nil {
+		return 0, fmt.Errorf("mark %d events published: %w", len(msgs), err)
+	}
+	if r.Metrics != nil {
+		r.Metrics.Published(len(msgs), time.Since(start))
+	}
+	return len(msgs), nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

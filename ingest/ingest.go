@@ -1,0 +1,369 @@
+// Package ingest is the indexer: it consumes activity events from the event
+// stream, turns each into a search document and bulk-indexes it, and commits
+// its place in the stream only once every event before it is indexed or set
+// aside in the dead-letter topic.
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	activity "github.com/fluxera/activity"
+)
+
+// Message is one record read from the stream.
+type Message struct {
+	Topic     string
+	Partition int
+	Offset    int64
+	Key       []byte
+	Value     []byte
+	// Raw is the source's own record, handed back on commit.
+	Raw any
+}
+
+// Source is the stream the indexer reads.
+type Source interface {
+	// Fetch returns the next message, blocking until there is one.
+	Fetch(ctx context.Context) (Message, error)
+	// Commit records that every message up to and including msgs is done.
+	Commit(ctx context.Context, msgs []Message) error
+}
+
+// Document is one event ready to be indexed.
+type Document struct {
+	Index string
+	ID    string
+	Body  []byte
+}
+
+// ItemResult is the outcome of indexing one document.
+type ItemResult int
+
+// Outcomes of one bulk item.
+const (
+	Indexed  ItemResult = iota // stored (or already stored)
+	Retry                      // a passing failure; send it again
+	Rejected                   // never storable; dead-letter it
+)
+
+// BulkResult is what the search engine said of each document, in order,
+// with a reason for every item not indexed.
+type BulkResult struct {
+	Items   []ItemResult
+	Reasons []string
+}
+
+// Sink is the search engine the indexer writes to.
+type Sink interface {
+	// Bulk indexes docs. A returned error means the request as a whole
+	// failed and every document should be sent again.
+	Bulk(ctx context.Context, docs []Document) (BulkResult, error)
+}
+
+// DeadLetter is a message the indexer cannot store, and why.
+type DeadLetter struct {
+	Message Message
+	Reason  string
+}
+
+// DeadLetters is where unstorable messages go so the stream keeps moving.
+type DeadLetters interface {
+	Send(ctx context.Context, letters []DeadLetter) error
+}
+
+// Config tunes the indexer.
+type Config struct {
+	IndexPrefix   string
+	BatchSize     int           // documents per bulk request
+	BatchBytes    int           // bytes per bulk request
+	FlushInterval time.Duration // longest wait to fill a batch
+	Workers       int           // bulk requests in flight
+	MaxBackoff    time.Duration // ceiling of the retry delay
+	DrainTimeout  time.Duration // how long a stop may take to finish batches in flight
+}
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.IndexPrefix == "" {
+		c.IndexPrefix = "fluxera"
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 1000
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 5 << 20
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 200 * time.Millisecond
+	}
+	if c.Workers == 0 {
+		c.Workers = 2
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 10 * time.Second
+	}
+	if c.DrainTimeout == 0 {
+		c.DrainTimeout = 15 * time.Second
+	}
+	if c.BatchSize < 1 || c.BatchBytes < 1 || c.Workers < 1 || c.FlushInterval <= 0 {
+		return fmt.Errorf("ingest: batch size, batch bytes, workers and flush interval must be positive")
+	}
+	return nil
+}
+
+// Indexer moves events from a Source to a Sink.
+type Indexer struct {
+	Config      Config
+	Source      Source
+	Sink        Sink
+	DeadLetters DeadLetters
+	Metrics     *Metrics
+	Log         logrus.FieldLogger
+	// Now is the clock; tests may replace it.
+	Now func() time.Time
+}
+
+type batch struct {
+	seq  int64
+	msgs []Message
+}
+
+// Run indexes until ctx ends or the source fails. When ctx ends it stops
+// reading, finishes and commits the batches in flight (for at most
+// Config.DrainTimeout), and returns. Anything fetched but not committed is
+// read again by whichever indexer owns the partition next.
+func (ix *Indexer) Run(ctx context.Context) error {
+	if ix.Now == nil {
+		ix.Now = time.Now
+	}
+	// Work goes on past ctx so that a stop drains instead of dropping.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	stopDrain := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(ix.Config.DrainTimeout, stopWork)
+		context.AfterFunc(workCtx, func() { t.Stop() })
+	})
+	defer stopDrain()
+
+	work := make(chan batch, ix.Config.Workers)
+	done := make(chan batch, ix.Config.Workers)
+	var workers sync.WaitGroup
+	for range ix.Config.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			for b := range work {
+				if err := ix.process(workCtx, b.msgs); err != nil {
+					return // out of time; the batch stays uncommitted
+				}
+				done <- b
+			}
+		}()
+	}
+
+	// Batches finish in any order but are committed in the order they were
+	// read, so a commit never passes a batch that is still being indexed.
+	committed := make(chan error, 1)
+	go func() {
+		finished := map[int64][]Message{}
+		var next int64
+		var err error
+		for b := range done {
+			finished[b.seq] = b.msgs
+			var msgs []Message
+			for ; finished[next] != nil; next++ {
+				msgs = append(msgs, finished[next]...)
+				delete(finished, next)
+			}
+			if len(msgs) > 0 && err == nil {
+				err = ix.commit(workCtx, msgs)
+			}
+		}
+		committed <- err
+	}()
+
+	readErr := ix.batches(ctx, func(b batch) bool {
+		select {
+		case work <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	})
+	close(work)
+	workers.Wait()
+	close(done)
+	commitErr := <-committed
+	if readErr != nil && !errors.Is(readErr, context.Canceled) && !errors.Is(readErr, context.DeadlineExceeded) {
+		return readErr
+	}
+	return commitErr
+}
+
+// batches reads the source and hands out batches by count, size and time.
+func (ix *Indexer) batches(ctx context.Context, emit func(batch) bool) error {
+	var seq int64
+	for {
+		first, err := ix.Source.Fetch(ctx)
+		if err != nil {
+			return err
+		}
+		msgs, size := []Message{first}, len(first.Value)
+		fillCtx, stop := context.WithTimeout(ctx, ix.Config.FlushInterval)
+		for len(msgs) < ix.Config.BatchSize && size < ix.Config.BatchBytes {
+			m, err := ix.Source.Fetch(fillCtx)
+			if err != nil {
+				break
+			}
+			msgs = append(msgs, m)
+			size += len(m.Value)
+		}
+		stop()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if ix.Metrics != nil {
+			ix.Metrics.Consumed.Add(float64(len(msgs)))
+			ix.Metrics.BatchSize.Observe(float64(len(msgs)))
+		}
+		if !emit(batch{seq: seq, msgs: msgs}) {
+			return ctx.Err()
+		}
+		seq++
+	}
+}
+
+// process indexes one batch, retrying passing failures until they succeed,
+// and dead-letters what can never be stored. It fails only when ctx ends.
+func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
+	var dead []DeadLetter
+	docs := make([]Document, 0, len(msgs))
+	origin := make([]Message, 0, len(msgs))
+	for _, m := range msgs {
+		doc, err := ix.document(m)
+		if err != nil {
+			dead = append(dead, DeadLetter{Message: m, Reason: err.Error()})
+			continue
+		}
+		docs = append(docs, doc)
+		origin = append(origin, m)
+	}
+
+	backoff := 100 * time.Millisecond
+	for len(docs) > 0 {
+		start := time.Now()
+		res, err := ix.Sink.Bulk(ctx, docs)
+		if ix.Metrics != nil {
+			ix.Metrics.BulkLatency.Observe(time.Since(start).Seconds())
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			ix.Log.WithError(err).WithField("documents", len(docs)).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Bulk request failed; retrying.")
+			if ix.Metrics != nil {
+				ix.Metrics.Retried.Add(float64(len(docs)))
+			}
+			if !wait(ctx, backoff) {
+				return ctx.Err()
+			}
+			backoff = min(backoff*2, ix.Config.MaxBackoff)
+			continue
+		}
+		var retryDocs []Document
+		var retryOrigin []Message
+		indexed := 0
+		for i, r := range res.Items {
+			switch r {
+			case Indexed:
+				indexed++
+			case Retry:
+				retryDocs = append(retryDocs, docs[i])
+				retryOrigin = append(retryOrigin, origin[i])
+			case Rejected:
+				dead = append(dead, DeadLetter{Message: origin[i], Reason: res.Reasons[i]})
+			}
+		}
+		if ix.Metrics != nil {
+			ix.Metrics.Indexed.Add(float64(indexed))
+			ix.Metrics.Retried.Add(float64(len(retryDocs)))
+		}
+		docs, origin = retryDocs, retryOrigin
+		if len(docs) > 0 {
+			if !wait(ctx, backoff) {
+				return ctx.Err()
+			}
+			backoff = min(backoff*2, ix.Config.MaxBackoff)
+		}
+	}
+
+	backoff = 100 * time.Millisecond
+	for len(dead) > 0 {
+		err := ix.DeadLetters.Send(ctx, dead)
+		if err == nil {
+			if ix.Metrics != nil {
+				ix.Metrics.DeadLettered.Add(float64(len(dead)))
+			}
+			ix.Log.WithField("count", len(dead)).WithField("first_reason", dead[0].Reason).Warn("Messages sent to the dead-letter topic.")
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		ix.Log.WithError(err).Warn("Dead-letter write failed; retrying.")
+		if !wait(ctx, backoff) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, ix.Config.MaxBackoff)
+	}
+	return nil
+}
+
+func (ix *Indexer) commit(ctx context.Context, msgs []Message) error {
+	backoff := 100 * time.Millisecond
+	for {
+		err := ix.Source.Commit(ctx, msgs)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("commit offsets: %w", err)
+		}
+		ix.Log.WithError(err).Warn("Offset commit failed; retrying.")
+		if !wait(ctx, backoff) {
+			return fmt.Errorf("commit offsets: %w", err)
+		}
+		backoff = min(backoff*2, ix.Config.MaxBackoff)
+	}
+}
+
+// document decodes a message into the document that is indexed.
+func (ix *Indexer) document(m Message) (Document, error) {
+	e, err := activity.DecodeEvent(m.Value)
+	if err != nil {
+		return Document{}, err
+	}
+	body, err := json.Marshal(NewDocument(e, ix.Now()))
+	if err != nil {
+		return Document{}, fmt.Errorf("encode document: %w", err)
+	}
+	return Document{Index: activity.IndexName(ix.Config.IndexPrefix, e.OccurredAt), ID: e.ID, Body: body}, nil
+}
+
+func wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,158 @@
+// Package opensearch is the indexer's write path into OpenSearch: the index
+// template behind the monthly activity indices, and bulk indexing with
+// per-item results.
+package opensearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest"
+)
+
+// Config says where OpenSearch is and how activity indices are laid out.
+type Config struct {
+	URLs            []string
+	IndexPrefix     string
+	Shards          int
+	Replicas        int
+	RefreshInterval string
+}
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if len(c.URLs) == 0 {
+		return fmt.Errorf("opensearch: no URL configured")
+	}
+	if c.IndexPrefix == "" {
+		c.IndexPrefix = "fluxera"
+	}
+	if c.IndexPrefix != strings.ToLower(c.IndexPrefix) || strings.ContainsAny(c.IndexPrefix, ` "*\<|,>/?`) {
+		return fmt.Errorf("opensearch: index prefix %q must be lower case without spaces or * \\ < | , > / ?", c.IndexPrefix)
+	}
+	if c.Shards == 0 {
+		c.Shards = 1
+	}
+	if c.RefreshInterval == "" {
+		c.RefreshInterval = "1s"
+	}
+	return nil
+}
+
+// NewClient returns an OpenSearch client for cfg's URLs.
+func NewClient(urls []string) (*opensearchapi.Client, error) {
+	return opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
+		Addresses:     urls,
+		MaxRetries:    0, // the indexer retries itself, item by item
+		EnableMetrics: false,
+		Transport: &http.Transport{
+			MaxIdleConnsPerHost: 16,
+			IdleConnTimeout:     90 * time.Second,
+		},
+	}})
+}
+
+// Sink bulk-indexes documents with the create operation, so that an event
+// indexed twice is stored once.
+type Sink struct {
+	client *opensearchapi.Client
+}
+
+// NewSink returns a sink writing through client.
+func NewSink(client *opensearchapi.Client) *Sink { return &Sink{client: client} }
+
+type bulkResponse struct {
+	Errors bool `json:"errors"`
+	Items  []map[string]struct {
+		Status int `json:"status"`
+		Error  *struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"error"`
+	} `json:"items"`
+}
+
+// Bulk sends docs in one _bulk request and classifies every item.
+func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkResult, error) {
+	var body bytes.Buffer
+	for _, d := range docs {
+		fmt.Fprintf(&body, `{"create":{"_index":%q,"_id":%q}}`+"\n", d.Index, d.ID)
+		body.Write(d.Body)
+		body.WriteByte('\n')
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", &body)
+	if err != nil {
+		return ingest.BulkResult{}, err
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	res, err := s.client.Client.Perform(req)
+	if err != nil {
+		return ingest.BulkResult{}, fmt.Errorf("bulk request: %w", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return ingest.BulkResult{}, fmt.Errorf("read bulk response: %w", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return ingest.BulkResult{}, fmt.Errorf("bulk request: status %d: %s", res.StatusCode, truncate(raw, 300))
+	}
+	var br bulkResponse
+	if err := json.Unmarshal(raw, &br); err != nil {
+		return ingest.BulkResult{}, fmt.Errorf("decode bulk response: %w", err)
+	}
+	if len(br.Items) != len(docs) {
+		return ingest.BulkResult{}, fmt.Errorf("bulk response has %d items for %d documents", len(br.Items), len(docs))
+	}
+	out := ingest.BulkResult{Items: make([]ingest.ItemResult, len(docs)), Reasons: make([]string, len(docs))}
+	for i, item := range br.Items {
+		for _, r := range item { // one key: the operation
+			out.Items[i], out.Reasons[i] = classify(r.Status, r.Error)
+		}
+	}
+	return out, nil
+}
+
+func classify(status int, e *struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}) (ingest.ItemResult, string) {
+	switch {
+	case status >= 200 && status < 300:
+		return ingest.Indexed, ""
+	case status == http.StatusConflict:
+		return ingest.Indexed, "" // created before: this is a redelivery
+	}
+	reason := fmt.Sprintf("status %d", status)
+	if e != nil {
+		reason = fmt.Sprintf("%s: %s", e.Type, e.Reason)
+	}
+	if status == http.StatusTooManyRequests || status >= 500 ||
+		(e != nil && (strings.Contains(e.Type, "rejected_execution") || strings.Contains(e.Type, "circuit_breaking"))) {
+		return ingest.Retry, reason
+	}
+	return ingest.Rejected, reason
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// Refresh makes everything indexed so far searchable; tests use it.
+func Refresh(ctx context.Context, client *opensearchapi.Client, prefix string) error {
+	_, err := client.Indices.Refresh(ctx, &opensearchapi.IndicesRefreshReq{Indices: []string{activity.IndexAlias(prefix)}})
+	return err
+}

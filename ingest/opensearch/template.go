@@ -1,0 +1,115 @@
+package opensearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+
+	activity "github.com/fluxera/activity"
+)
+
+// MappingVersion is stored in the template's _meta. To roll out a new
+// mapping, raise it and change the mapping: new monthly indices take the
+// new template, and old ones can be reindexed into the new layout at leisure
+// since every read goes through the alias.
+const MappingVersion = 1
+
+// nameField is text for search with a keyword sub-field for exact filters,
+// facets and sorting.
+var nameField = map[string]any{
+	"type":   "text",
+	"fields": map[string]any{"keyword": map[string]any{"type": "keyword", "ignore_above": 512}},
+}
+
+var keyword = map[string]any{"type": "keyword", "ignore_above": 512}
+
+func object(props map[string]any) map[string]any {
+	return map[string]any{"properties": props}
+}
+
+// mappings are chosen field by field: identifiers and enumerations are
+// keywords, names are text with a keyword, addresses are ip, times are UTC
+// dates, free-form details are stored but searched as one flat object.
+func mappings() map[string]any {
+	resource := object(map[string]any{"type": keyword, "id": keyword, "name": nameField, "role": keyword})
+	return map[string]any{
+		"dynamic": "strict",
+		"_meta":   map[string]any{"mapping_version": MappingVersion},
+		"properties": map[string]any{
+			"schema":       map[string]any{"type": "short"},
+			"id":           keyword,
+			"workspace_id": keyword,
+			"occurred_at":  map[string]any{"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+			"indexed_at":   map[string]any{"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+			"action":       keyword,
+			"category":     keyword,
+			"outcome":      keyword,
+			"actor": object(map[string]any{
+				"id": keyword, "email": nameField, "name": nameField, "role": keyword, "type": keyword,
+			}),
+			"resource": resource,
+			"related":  resource,
+			"changes": object(map[string]any{
+				"field": keyword, "before": nameField, "after": nameField, "redacted": map[string]any{"type": "boolean"},
+			}),
+			"context": object(map[string]any{
+				"ip":         map[string]any{"type": "ip"},
+				"user_agent": nameField,
+				"session_id": keyword,
+				"request_id": keyword,
+				"method":     keyword,
+				"time_zone":  keyword,
+				"location":   object(map[string]any{"country": keyword, "city": keyword, "network": keyword}),
+			}),
+			"note":        map[string]any{"type": "text"},
+			"details":     map[string]any{"type": "flat_object"},
+			"summary":     map[string]any{"type": "text"},
+			"hour_of_day": map[string]any{"type": "byte"},
+			"day_of_week": map[string]any{"type": "byte"},
+		},
+	}
+}
+
+// EnsureTemplate installs (or updates) the index template of cfg's prefix,
+// which gives every monthly index its settings, mappings and read alias.
+// It is idempotent.
+func EnsureTemplate(ctx context.Context, client *opensearchapi.Client, cfg Config) error {
+	body := map[string]any{
+		"index_patterns": []string{activity.IndexPattern(cfg.IndexPrefix)},
+		"priority":       100,
+		"_meta":          map[string]any{"mapping_version": MappingVersion},
+		"template": map[string]any{
+			"settings": map[string]any{
+				"number_of_shards":   cfg.Shards,
+				"number_of_replicas": cfg.Replicas,
+				"refresh_interval":   cfg.RefreshInterval,
+			},
+			"mappings": mappings(),
+			"aliases":  map[string]any{activity.IndexAlias(cfg.IndexPrefix): map[string]any{}},
+		},
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "/_index_template/"+activity.IndexAlias(cfg.IndexPrefix), bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Client.Perform(req)
+	if err != nil {
+		return fmt.Errorf("put index template: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1000))
+		return fmt.Errorf("put index template: status %d: %s", res.StatusCode, msg)
+	}
+	return nil
+}
