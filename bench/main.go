@@ -1,0 +1,324 @@
+// Command bench measures the platform on the local stack and writes the
+// figures to bench/results.json. Each figure is measured side by side with
+// a direct baseline in the same run, since these machines are noisy.
+//
+// It runs the real binary (bin/fluxera serve) in an isolated schema, topic
+// set and index prefix, and removes them afterwards.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/postgres"
+)
+
+// Figure is one measurement, with its baseline from the same run.
+type Figure struct {
+	Name     string    `json:"name"`
+	Value    float64   `json:"value"`
+	Unit     string    `json:"unit"`
+	Baseline *Baseline `json:"baseline,omitempty"`
+	Ratio    float64   `json:"ratio,omitempty"`
+	Notes    string    `json:"notes,omitempty"`
+}
+
+// Baseline is the direct measurement a figure is compared with.
+type Baseline struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// Results is the file format of bench/results.json.
+type Results struct {
+	When    string   `json:"when"`
+	Commit  string   `json:"commit"`
+	Cores   int      `json:"cores"`
+	Figures []Figure `json:"figures"`
+}
+
+type env struct {
+	bin, base, osURL, prefix string
+	http                     *http.Client
+}
+
+func main() {
+	out := flag.String("out", "bench/results.json", "where to write the figures")
+	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
+	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
+	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
+	flag.Parse()
+	log.SetFlags(0)
+
+	id := randomID()
+	schema, prefix := "bench_"+id, "bench-"+id
+	osURL := getenv("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200")
+	dbcfg := postgres.Config{URL: getenv("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"), Schema: schema}
+	addr := freeAddr()
+	cmd := exec.Command(*bin, "serve")
+	cmd.Env = append(os.Environ(),
+		"FLUXERA_DATABASE_SCHEMA="+schema, "FLUXERA_INDEX_PREFIX="+prefix,
+		"FLUXERA_KAFKA_TOPIC=bench.activity."+id, "FLUXERA_KAFKA_DLQ_TOPIC=bench.dlq."+id,
+		"FLUXERA_INGEST_GROUP=bench-"+id, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
+		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
+	)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		log.Fatalf("start %s: %v", *bin, err)
+	}
+	defer cleanup(cmd, dbcfg, osURL, prefix)
+	jar, _ := cookiejar.New(nil)
+	e := &env{bin: *bin, base: "http://" + addr, osURL: osURL, prefix: prefix, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	waitReady(e)
+
+	db, err := postgres.Open(dbcfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	email, password := "bench-"+id+"@example.com", "bench-password"
+	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
+		Name: "Bench", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password,
+	})
+	db.Close()
+	if err != nil {
+		log.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	if res, err := e.http.Post(e.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body)); err != nil || res.StatusCode != 200 {
+		log.Fatalf("login failed: %v", err)
+	}
+
+	var figures []Figure
+	figures = append(figures, throughput(e, *creates)...)
+	figures = append(figures, freshness(e, *fresh)...)
+
+	res := Results{When: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(), Cores: runtime.NumCPU(), Figures: figures}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", b)
+}
+
+// throughput creates n assets with 8 concurrent clients through the API and
+// measures two rates in the same run: creates answered per second (the
+// baseline: the API alone) and actions per second until the last one is
+// searchable (the whole pipeline).
+func throughput(e *env, n int) []Figure {
+	word := "Throughput" + randomID()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > int64(n) {
+					return
+				}
+				createAsset(e, fmt.Sprintf("%s laptop %d", word, i))
+			}
+		}()
+	}
+	wg.Wait()
+	apiDone := time.Since(start)
+	for searchTotal(e, word) < int64(n) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	allSearchable := time.Since(start)
+	api := float64(n) / apiDone.Seconds()
+	e2e := float64(n) / allSearchable.Seconds()
+	return []Figure{{
+		Name: "e2e.actions_per_s", Value: round(e2e), Unit: "actions/s",
+		Baseline: &Baseline{Name: "api.creates_per_s", Value: round(api)}, Ratio: round2(e2e / api),
+		Notes: fmt.Sprintf("%d POST /api/v1/assets from 8 clients; the figure counts until the last is found through GET /api/v1/activity, the baseline until the last 201", n),
+	}}
+}
+
+// freshness creates assets one at a time and measures how long each takes
+// from the create request to being found by the search API; the baseline
+// is the same document written straight to OpenSearch and found there.
+func freshness(e *env, n int) []Figure {
+	var platform, direct []time.Duration
+	for i := 0; i < n; i++ {
+		name := "Fresh" + randomID()
+		start := time.Now()
+		createAsset(e, name)
+		for searchTotal(e, name) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		platform = append(platform, time.Since(start))
+
+		docName := "Direct" + randomID()
+		index := activity.IndexName(e.prefix, time.Now())
+		doc := fmt.Sprintf(`{"schema":1,"id":%q,"workspace_id":"bench","occurred_at":%q,"action":"asset.created","category":"asset","outcome":"success","actor":{"type":"user"},"resource":{"type":"asset","name":%q},"context":{}}`,
+			activity.NewEventID(), time.Now().UTC().Format(time.RFC3339Nano), docName)
+		start = time.Now()
+		req, _ := http.NewRequest(http.MethodPost, e.osURL+"/"+index+"/_doc", strings.NewReader(doc))
+		req.Header.Set("Content-Type", "application/json")
+		mustDo(req)
+		for directTotal(e, docName) == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		direct = append(direct, time.Since(start))
+	}
+	p50, p99 := percentile(platform, 50), percentile(platform, 99)
+	d50, d99 := percentile(direct, 50), percentile(direct, 99)
+	notes := fmt.Sprintf("%d assets created one at a time; found by polling every 5 ms; index refresh interval 1s; baseline writes the document straight to OpenSearch", n)
+	return []Figure{
+		{Name: "e2e.freshness_p50_ms", Value: ms(p50), Unit: "ms", Baseline: &Baseline{Name: "direct_index.freshness_p50_ms", Value: ms(d50)}, Ratio: round2(ms(p50) / ms(d50)), Notes: notes},
+		{Name: "e2e.freshness_p99_ms", Value: ms(p99), Unit: "ms", Baseline: &Baseline{Name: "direct_index.freshness_p99_ms", Value: ms(d99)}, Ratio: round2(ms(p99) / ms(d99)), Notes: notes},
+	}
+}
+
+func createAsset(e *env, name string) {
+	body, _ := json.Marshal(map[string]string{"name": name})
+	res, err := e.http.Post(e.base+"/api/v1/assets", "application/json", bytes.NewReader(body))
+	if err != nil {
+		log.Fatalf("create asset: %v", err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		log.Fatalf("create asset: status %d", res.StatusCode)
+	}
+}
+
+func searchTotal(e *env, q string) int64 {
+	res, err := e.http.Get(e.base + "/api/v1/activity?limit=1&q=" + q)
+	if err != nil {
+		log.Fatalf("search: %v", err)
+	}
+	defer res.Body.Close()
+	var page struct {
+		Total int64 `json:"total"`
+	}
+	json.NewDecoder(res.Body).Decode(&page)
+	return page.Total
+}
+
+func directTotal(e *env, name string) int64 {
+	q := fmt.Sprintf(`{"size":0,"track_total_hits":true,"query":{"match":{"resource.name":%q}}}`, name)
+	req, _ := http.NewRequest(http.MethodPost, e.osURL+"/"+activity.IndexAlias(e.prefix)+"/_search", strings.NewReader(q))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatalf("direct search: %v", err)
+	}
+	defer res.Body.Close()
+	var out struct {
+		Hits struct {
+			Total struct {
+				Value int64 `json:"value"`
+			} `json:"total"`
+		} `json:"hits"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	return out.Hits.Total.Value
+}
+
+func mustDo(req *http.Request) {
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode >= 300 {
+		log.Fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
+	}
+}
+
+func waitReady(e *env) {
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(e.base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	log.Fatal("the platform did not become ready")
+}
+
+func cleanup(cmd *exec.Cmd, dbcfg postgres.Config, osURL, prefix string) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if db, err := postgres.Open(dbcfg); err == nil {
+		db.DropSchema(context.Background())
+		db.Close()
+	}
+	for _, path := range []string{"/" + prefix + "-activity-*", "/_index_template/" + prefix + "-activity"} {
+		req, _ := http.NewRequest(http.MethodDelete, osURL+path, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := (len(s)*p + 99) / 100
+	return s[max(0, min(i-1, len(s)-1))]
+}
+
+func ms(d time.Duration) float64 { return round(float64(d.Microseconds()) / 1000) }
+func round(f float64) float64    { return float64(int64(f*10+0.5)) / 10 }
+func round2(f float64) float64   { return float64(int64(f*100+0.5)) / 100 }
+
+func randomID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func getenv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func gitCommit() string {
+	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}
