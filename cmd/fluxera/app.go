@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 	"github.com/sirupsen/logrus"
 
@@ -24,8 +25,10 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/ingest/detect"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	ingestredis "github.com/fluxera/activity/ingest/redis"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -35,6 +38,7 @@ const (
 	RoleAPI    = "api"
 	RoleRelay  = "relay"
 	RoleIngest = "ingest"
+	RoleDetect = "detect"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -112,7 +116,7 @@ func (m *Main) prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
 		needDB = needDB || r == RoleAPI || r == RoleRelay
-		needTopics = needTopics || r == RoleRelay || r == RoleIngest
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect
 		needTemplate = needTemplate || r == RoleIngest
 	}
 	if needDB {
@@ -146,7 +150,7 @@ func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
 	var topics []kafka.TopicConfig
-	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic} {
+	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.AlertTopic} {
 		topics = append(topics, kafka.TopicConfig{Topic: t, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor})
 	}
 	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})
@@ -203,6 +207,9 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return ix.Run(ctx) })
+		case RoleDetect:
+			d, closeFn := m.detector()
+			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
@@ -315,6 +322,25 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 		Metrics:     ingest.NewMetrics(m.Registry),
 		Log:         m.Log.WithField("component", "ingest"),
 	}, func() { src.Close(); dlq.Close() }, nil
+}
+
+func (m *Main) detector() (*detect.Detector, func()) {
+	consumer := m.Config.Consumer
+	consumer.GroupID = m.Config.DetectGroup
+	src := ingestkafka.NewSource(consumer)
+	rdb := goredis.NewClient(&goredis.Options{Addr: m.Config.RedisAddr})
+	alerts := ingestkafka.NewAlertWriter(m.Config.Publisher.Brokers, m.Config.AlertTopic)
+	raised := prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."})
+	m.Registry.MustRegister(raised)
+	return &detect.Detector{
+		Config:  m.Config.Detect,
+		Source:  src,
+		Windows: ingestredis.NewWindows(rdb),
+		Alerts:  alerts,
+		Log:     m.Log.WithField("component", "detect"),
+		Prefix:  m.Config.RedisPrefix,
+		Raised:  func(n int) { raised.Add(float64(n)) },
+	}, func() { src.Close(); alerts.Close(); rdb.Close() }
 }
 
 type relayMetrics struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/ingest/detect"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 )
@@ -32,6 +33,11 @@ type Config struct {
 	Ingest     ingest.Config
 	OpenSearch ingestos.Config
 	RedisAddr  string
+	// DetectGroup is the detector's consumer group; AlertTopic its output.
+	DetectGroup string
+	AlertTopic  string
+	RedisPrefix string
+	Detect      detect.Config
 }
 
 // env reads one variable with its default; errs collects parse failures.
@@ -167,12 +173,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
 			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
 		},
-		RedisAddr: e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
+		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
+		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
+		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
+		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", detect.AlertTopic),
+		Detect: detect.Config{
+			FailedLoginThreshold: e.int("FLUXERA_DETECT_FAILED_LOGINS", 3),
+			FailedLoginWindow:    e.duration("FLUXERA_DETECT_FAILED_LOGIN_WINDOW", 10*time.Minute),
+			Cooldown:             e.duration("FLUXERA_DETECT_COOLDOWN", 10*time.Minute),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
 	}
-	for _, v := range []interface{ Validate() error }{&c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch} {
+	for _, v := range []interface{ Validate() error }{&c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

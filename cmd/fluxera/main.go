@@ -5,6 +5,7 @@
 //	fluxera api       the HTTP API (domain and search)
 //	fluxera relay     the outbox relay to Kafka
 //	fluxera ingest    the indexer from Kafka to OpenSearch
+//	fluxera detect    the security detector (Redis sliding windows)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //
@@ -28,6 +29,7 @@ commands:
   api       run the HTTP API
   relay     run the outbox relay
   ingest    run the indexer
+  detect    run the security detector
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history
 `
@@ -57,13 +59,15 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, RoleAPI, RoleRelay, RoleIngest)
+		return m.Run(ctx, RoleAPI, RoleRelay, RoleIngest, RoleDetect)
 	case "api":
 		return m.Run(ctx, RoleAPI)
 	case "relay":
 		return m.Run(ctx, RoleRelay)
 	case "ingest":
 		return m.Run(ctx, RoleIngest)
+	case "detect":
+		return m.Run(ctx, RoleDetect)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":

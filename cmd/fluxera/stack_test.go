@@ -40,6 +40,7 @@ func MustStack(tb testing.TB) Config {
 		"PostgreSQL": hostPort(cfg.Postgres.URL),
 		"Kafka":      cfg.Publisher.Brokers[0],
 		"OpenSearch": hostPort(cfg.OpenSearch.URLs[0]),
+		"Redis":      cfg.RedisAddr,
 	} {
 		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
@@ -57,6 +58,9 @@ func MustStack(tb testing.TB) Config {
 	cfg.Consumer.Topic = cfg.Publisher.Topic
 	cfg.Consumer.DeadLetterTopic = "test.dlq." + id
 	cfg.Consumer.GroupID = "test-indexer-" + id
+	cfg.DetectGroup = "test-detector-" + id
+	cfg.AlertTopic = "test.alerts." + id
+	cfg.RedisPrefix = "test:" + id + ":"
 	cfg.OpenSearch.IndexPrefix = "test-" + id
 	cfg.Ingest.IndexPrefix = cfg.OpenSearch.IndexPrefix
 	cfg.HTTP.Addr = "127.0.0.1:0"
@@ -100,7 +104,7 @@ func dropTestData(tb testing.TB, cfg Config) {
 		res.Body.Close()
 	}
 	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
-	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic}})
+	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic, cfg.AlertTopic}})
 	req, _ = http.NewRequestWithContext(ctx, http.MethodDelete, cfg.OpenSearch.URLs[0]+"/_index_template/"+cfg.OpenSearch.IndexPrefix+"-activity", nil)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()
