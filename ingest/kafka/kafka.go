@@ -95,14 +95,20 @@ type DeadLetters struct {
 
 // NewDeadLetters returns a writer for cfg's dead-letter topic.
 func NewDeadLetters(cfg Config) *DeadLetters {
-	return &DeadLetters{w: &kafka.Writer{
-		Addr:         kafka.TCP(cfg.Brokers...),
-		Topic:        cfg.DeadLetterTopic,
+	return &DeadLetters{w: newWriter(cfg.Brokers, cfg.DeadLetterTopic)}
+}
+
+// newWriter returns a writer that keys by workspace like the activity
+// topic, waits for all in-sync replicas and sends small batches at once.
+func newWriter(brokers []string, topic string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(brokers...),
+		Topic:        topic,
 		Balancer:     &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
 		MaxAttempts:  3,
-	}}
+	}
 }
 
 // Send writes letters and returns once all are acknowledged.
@@ -136,10 +142,7 @@ type AlertWriter struct {
 
 // NewAlertWriter returns a writer to topic.
 func NewAlertWriter(brokers []string, topic string) *AlertWriter {
-	return &AlertWriter{w: &kafka.Writer{
-		Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: 2 * time.Millisecond, MaxAttempts: 3,
-	}}
+	return &AlertWriter{w: newWriter(brokers, topic)}
 }
 
 // Publish writes alerts and returns once all are acknowledged.
