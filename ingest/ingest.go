@@ -209,25 +209,10 @@ func (ix *Indexer) Run(ctx context.Context) error {
 
 // batches reads the source and hands out batches by count, size and time.
 func (ix *Indexer) batches(ctx context.Context, emit func(batch) bool) error {
-	var seq int64
-	for {
-		first, err := ix.Source.Fetch(ctx)
+	for seq := int64(0); ; seq++ {
+		msgs, err := FetchBatch(ctx, ix.Source, ix.Config.BatchSize, ix.Config.BatchBytes, ix.Config.FlushInterval)
 		if err != nil {
 			return err
-		}
-		msgs, size := []Message{first}, len(first.Value)
-		fillCtx, stop := context.WithTimeout(ctx, ix.Config.FlushInterval)
-		for len(msgs) < ix.Config.BatchSize && size < ix.Config.BatchBytes {
-			m, err := ix.Source.Fetch(fillCtx)
-			if err != nil {
-				break
-			}
-			msgs = append(msgs, m)
-			size += len(m.Value)
-		}
-		stop()
-		if ctx.Err() != nil {
-			return ctx.Err()
 		}
 		if ix.Metrics != nil {
 			ix.Metrics.Consumed.Add(float64(len(msgs)))
@@ -236,8 +221,33 @@ func (ix *Indexer) batches(ctx context.Context, emit func(batch) bool) error {
 		if !emit(batch{seq: seq, msgs: msgs}) {
 			return ctx.Err()
 		}
-		seq++
 	}
+}
+
+// FetchBatch blocks until src has a message, then takes whatever else
+// arrives within wait, up to maxCount messages and maxBytes bytes of values
+// (no byte limit when maxBytes is zero). It fails only when the first
+// fetch fails or ctx ends.
+func FetchBatch(ctx context.Context, src Source, maxCount, maxBytes int, wait time.Duration) ([]Message, error) {
+	first, err := src.Fetch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	msgs, size := []Message{first}, len(first.Value)
+	fill, stop := context.WithTimeout(ctx, wait)
+	defer stop()
+	for len(msgs) < maxCount && (maxBytes == 0 || size < maxBytes) {
+		m, err := src.Fetch(fill)
+		if err != nil {
+			break
+		}
+		msgs = append(msgs, m)
+		size += len(m.Value)
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return msgs, nil
 }
 
 // process indexes one batch, retrying passing failures until they succeed,

@@ -24,11 +24,21 @@ const AlertTopic = "fluxera.alerts.v1"
 
 // Windows counts events in sliding windows.
 type Windows interface {
-	// Add records member at time at in the window key and returns how many
-	// members fall within (at-window, at]. Adding a member twice counts once.
-	Add(ctx context.Context, key, member string, at time.Time, window time.Duration) (int64, error)
-	// Claim returns true the first time key is claimed within cooldown.
-	Claim(ctx context.Context, key string, cooldown time.Duration) (bool, error)
+	// Add records each entry in its window, in order, and returns for each
+	// how many members fall within (At-Window, At] once it is added. Adding
+	// a member twice counts it once. The whole batch is one round trip.
+	Add(ctx context.Context, entries []WindowEntry) ([]int64, error)
+	// Claim returns, for each key in order, whether this call claimed it:
+	// true the first time a key is claimed within cooldown.
+	Claim(ctx context.Context, keys []string, cooldown time.Duration) ([]bool, error)
+}
+
+// WindowEntry is one event counted in one window.
+type WindowEntry struct {
+	Key    string
+	Member string
+	At     time.Time
+	Window time.Duration
 }
 
 // Alert is a red flag raised for a workspace.
@@ -99,7 +109,7 @@ type Detector struct {
 // unavailable it retries the batch and commits nothing.
 func (d *Detector) Run(ctx context.Context) error {
 	for {
-		msgs, err := d.fetch(ctx)
+		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -129,37 +139,50 @@ func (d *Detector) Run(ctx context.Context) error {
 	}
 }
 
-func (d *Detector) fetch(ctx context.Context) ([]ingest.Message, error) {
-	first, err := d.Source.Fetch(ctx)
-	if err != nil {
-		return nil, err
-	}
-	msgs := []ingest.Message{first}
-	fill, cancel := context.WithTimeout(ctx, d.Config.FlushInterval)
-	defer cancel()
-	for len(msgs) < d.Config.BatchSize {
-		m, err := d.Source.Fetch(fill)
-		if err != nil {
-			break
-		}
-		msgs = append(msgs, m)
-	}
-	return msgs, nil
-}
-
-// check runs the rules over a batch and publishes what they raise.
+// check runs the rules over a batch and publishes what they raise. Redis
+// sees two round trips per batch, whatever its size: one to count every
+// event in its windows, one to claim the alerts of windows over threshold.
 func (d *Detector) check(ctx context.Context, msgs []ingest.Message) error {
-	var raised []Alert
+	var hits []failedLogin
 	for _, m := range msgs {
 		e, err := activity.DecodeEvent(m.Value)
 		if err != nil {
 			continue // the indexer dead-letters it
 		}
-		alerts, err := d.failedLogins(ctx, e)
-		if err != nil {
-			return err
+		hits = append(hits, d.failedLogins(e)...)
+	}
+	if len(hits) == 0 {
+		return nil
+	}
+	entries := make([]WindowEntry, len(hits))
+	for i, h := range hits {
+		entries[i] = WindowEntry{Key: h.key, Member: h.event.ID, At: h.event.OccurredAt, Window: d.Config.FailedLoginWindow}
+	}
+	counts, err := d.Windows.Add(ctx, entries)
+	if err != nil {
+		return fmt.Errorf("count failed logins: %w", err)
+	}
+	var over []failedLogin
+	var claimKeys []string
+	for i, h := range hits {
+		if counts[i] >= int64(d.Config.FailedLoginThreshold) {
+			h.count = counts[i]
+			over = append(over, h)
+			claimKeys = append(claimKeys, h.key+":alerted")
 		}
-		raised = append(raised, alerts...)
+	}
+	if len(over) == 0 {
+		return nil
+	}
+	claimed, err := d.Windows.Claim(ctx, claimKeys, d.Config.Cooldown)
+	if err != nil {
+		return fmt.Errorf("claim alerts: %w", err)
+	}
+	var raised []Alert
+	for i, h := range over {
+		if claimed[i] {
+			raised = append(raised, d.failedLoginAlert(h))
+		}
 	}
 	if len(raised) == 0 {
 		return nil
@@ -176,54 +199,51 @@ func (d *Detector) check(ctx context.Context, msgs []ingest.Message) error {
 	return nil
 }
 
-// failedLogins raises an alert at the threshold of failed logins within the
-// window, per account and per source address.
-func (d *Detector) failedLogins(ctx context.Context, e activity.Event) ([]Alert, error) {
+// failedLogin is one failed login counted against one subject: the
+// account, or the source address.
+type failedLogin struct {
+	event           activity.Event
+	key             string
+	kind, id, label string
+	count           int64
+}
+
+// failedLogins returns the windows a failed login counts in: one per
+// account and one per source address.
+func (d *Detector) failedLogins(e activity.Event) []failedLogin {
 	if e.Action != "auth.login_failed" {
-		return nil, nil
+		return nil
 	}
-	type subject struct{ kind, id, label string }
-	var subjects []subject
-	if id := e.Actor.ID; id != "" {
-		subjects = append(subjects, subject{"user", id, e.Actor.Email})
-	} else if e.Actor.Email != "" {
-		subjects = append(subjects, subject{"email", e.Actor.Email, e.Actor.Email})
-	}
-	if e.Context.IP != "" {
-		subjects = append(subjects, subject{"ip", e.Context.IP, e.Context.IP})
-	}
-	var out []Alert
-	for _, s := range subjects {
+	var out []failedLogin
+	add := func(kind, id, label string) {
 		// The workspace id in braces is the Redis Cluster hash tag: all of
 		// a workspace's keys live on one slot.
-		key := fmt.Sprintf("%s{%s}:failed_login:%s:%s", d.Prefix, e.WorkspaceID, s.kind, s.id)
-		n, err := d.Windows.Add(ctx, key, e.ID, e.OccurredAt, d.Config.FailedLoginWindow)
-		if err != nil {
-			return nil, fmt.Errorf("count failed logins: %w", err)
-		}
-		if n < int64(d.Config.FailedLoginThreshold) {
-			continue
-		}
-		first, err := d.Windows.Claim(ctx, key+":alerted", d.Config.Cooldown)
-		if err != nil {
-			return nil, fmt.Errorf("claim alert: %w", err)
-		}
-		if !first {
-			continue
-		}
-		sum := sha256.Sum256([]byte(key + "|" + e.ID))
-		out = append(out, Alert{
-			ID:          hex.EncodeToString(sum[:16]),
-			WorkspaceID: e.WorkspaceID,
-			Rule:        "failed_logins",
-			Severity:    "high",
-			Summary:     fmt.Sprintf("%d failed logins for %s %s within %s", n, s.kind, s.label, d.Config.FailedLoginWindow),
-			RaisedAt:    e.OccurredAt,
-			Count:       n,
-			Window:      d.Config.FailedLoginWindow.String(),
-			Subject:     map[string]any{"type": s.kind, "id": s.id, "label": s.label},
-			EventID:     e.ID,
-		})
+		key := fmt.Sprintf("%s{%s}:failed_login:%s:%s", d.Prefix, e.WorkspaceID, kind, id)
+		out = append(out, failedLogin{event: e, key: key, kind: kind, id: id, label: label})
 	}
-	return out, nil
+	if e.Actor.ID != "" {
+		add("user", e.Actor.ID, e.Actor.Email)
+	} else if e.Actor.Email != "" {
+		add("email", e.Actor.Email, e.Actor.Email)
+	}
+	if e.Context.IP != "" {
+		add("ip", e.Context.IP, e.Context.IP)
+	}
+	return out
+}
+
+func (d *Detector) failedLoginAlert(h failedLogin) Alert {
+	sum := sha256.Sum256([]byte(h.key + "|" + h.event.ID))
+	return Alert{
+		ID:          hex.EncodeToString(sum[:16]),
+		WorkspaceID: h.event.WorkspaceID,
+		Rule:        "failed_logins",
+		Severity:    "high",
+		Summary:     fmt.Sprintf("%d failed logins for %s %s within %s", h.count, h.kind, h.label, d.Config.FailedLoginWindow),
+		RaisedAt:    h.event.OccurredAt,
+		Count:       h.count,
+		Window:      d.Config.FailedLoginWindow.String(),
+		Subject:     map[string]any{"type": h.kind, "id": h.id, "label": h.label},
+		EventID:     h.event.ID,
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/fluxera/activity/ingest/detect"
 )
 
 // addScript adds a member and counts the window in one atomic step, trims
@@ -28,12 +30,43 @@ type Windows struct {
 // NewWindows returns windows stored through client.
 func NewWindows(client goredis.UniversalClient) *Windows { return &Windows{client: client} }
 
-// Add records member at time at and returns the count within the window.
-func (w *Windows) Add(ctx context.Context, key, member string, at time.Time, window time.Duration) (int64, error) {
-	return addScript.Run(ctx, w.client, []string{key}, at.UnixMilli(), window.Milliseconds(), member).Int64()
+// Add counts every entry in its window with one pipelined round trip.
+// Redis runs the scripts in order, so each count includes the entries
+// before it.
+func (w *Windows) Add(ctx context.Context, entries []detect.WindowEntry) ([]int64, error) {
+	pipe := w.client.Pipeline()
+	cmds := make([]*goredis.Cmd, len(entries))
+	for i, e := range entries {
+		cmds[i] = addScript.Eval(ctx, pipe, []string{e.Key}, e.At.UnixMilli(), e.Window.Milliseconds(), e.Member)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	counts := make([]int64, len(cmds))
+	for i, c := range cmds {
+		n, err := c.Int64()
+		if err != nil {
+			return nil, err
+		}
+		counts[i] = n
+	}
+	return counts, nil
 }
 
-// Claim sets key unless it exists, for the cooldown, and reports whether it did.
-func (w *Windows) Claim(ctx context.Context, key string, cooldown time.Duration) (bool, error) {
-	return w.client.SetNX(ctx, key, 1, cooldown).Result()
+// Claim sets each key unless it exists, for the cooldown, in one round
+// trip, and reports for each whether it did.
+func (w *Windows) Claim(ctx context.Context, keys []string, cooldown time.Duration) ([]bool, error) {
+	pipe := w.client.Pipeline()
+	cmds := make([]*goredis.BoolCmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = pipe.SetNX(ctx, k, 1, cooldown)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]bool, len(cmds))
+	for i, c := range cmds {
+		out[i] = c.Val()
+	}
+	return out, nil
 }
