@@ -84,10 +84,10 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, as
 	svc := postgres.NewAssetService(db)
 	var session domain.LoginResult
 	var p activity.Principal
+	reqCtx := ctx
 	for i := 0; i < assets; i++ {
 		if i%12 == 0 {
-			client := demoClients[rnd.IntN(len(demoClients))]
-			reqCtx := domain.WithRequest(ctx, client)
+			reqCtx = domain.WithRequest(ctx, demoClients[rnd.IntN(len(demoClients))])
 			if rnd.IntN(4) == 0 { // a mistyped password now and then
 				_, _ = auth.Login(reqCtx, domain.Credentials{Email: demoEmail, Password: "wrong-" + demoPassword})
 			}
@@ -98,11 +98,10 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, as
 			if p, err = auth.Authenticate(ctx, session.Token); err != nil {
 				return false, err
 			}
-			ctx = reqCtx
 		}
 		model := demoModels[rnd.IntN(len(demoModels))]
 		day, _ := domain.ParseDate(fmt.Sprintf("202%d-%02d-%02d", 3+rnd.IntN(3), 1+rnd.IntN(12), 1+rnd.IntN(28)))
-		_, err := svc.CreateAsset(ctx, p, domain.AssetCreate{
+		_, err := svc.CreateAsset(reqCtx, p, domain.AssetCreate{
 			Name:         fmt.Sprintf("%s A-%04d", model.name, 1000+i),
 			AssetTag:     fmt.Sprintf("A-%04d", 1000+i),
 			Serial:       fmt.Sprintf("SN%08X", rnd.Uint32()),
@@ -116,5 +115,5 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, as
 			return false, fmt.Errorf("create demo asset: %w", err)
 		}
 	}
-	return true, auth.Logout(ctx, session.Token)
+	return true, auth.Logout(reqCtx, session.Token)
 }

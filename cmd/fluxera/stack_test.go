@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -75,14 +76,11 @@ func MustStack(tb testing.TB) Config {
 }
 
 func hostPort(rawURL string) string {
-	s := rawURL[strings.Index(rawURL, "://")+3:]
-	if at := strings.LastIndex(s, "@"); at >= 0 {
-		s = s[at+1:]
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
 	}
-	if i := strings.IndexAny(s, "/?"); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return u.Host
 }
 
 func randomID() string {
