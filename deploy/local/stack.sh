@@ -4,6 +4,9 @@
 #
 #   stack.sh up       start all services; healthy ones are left alone
 #   stack.sh down     stop all services, keep their data
+#   stack.sh start SERVICE...   start the named services (postgres, redis,
+#                               opensearch, kafka) and wait until they answer
+#   stack.sh stop SERVICE...    stop the named services, keep their data
 #   stack.sh status   one line per service, plus the logs folder
 #   stack.sh env      export lines for clients: eval "$(deploy/local/stack.sh env)"
 #
@@ -607,16 +610,23 @@ wait_ready() {
 	done
 }
 
+# Starts the named services (all of them when none is named) unless they
+# run already, and waits until every one of them answers.
 cmd_up() {
 	require_root up
-	local begin=$SECONDS svc port state to_start=()
+	local begin=$SECONDS svc port state to_start=() wanted=()
+	for svc in "${SERVICES[@]}"; do
+		if (($# == 0)) || [[ " $* " == *" $svc "* ]]; then
+			wanted+=("$svc")
+		fi
+	done
 	ensure_user
 	ensure_layout
 	ensure_packages
 	find_java17
 
 	# Check every port before starting anything.
-	for svc in "${SERVICES[@]}"; do
+	for svc in "${wanted[@]}"; do
 		if "${svc}_pid" >/dev/null; then
 			continue
 		fi
@@ -631,11 +641,11 @@ cmd_up() {
 		"${svc}_start"
 	done
 
-	for svc in "${SERVICES[@]}"; do
+	for svc in "${wanted[@]}"; do
 		wait_ready "$svc"
 	done
 
-	for svc in "${SERVICES[@]}"; do
+	for svc in "${wanted[@]}"; do
 		if [[ " ${to_start[*]} " == *" $svc "* ]]; then state=started; else state="already running"; fi
 		printf 'stack: %-10s ready  %-55s pid %-7s %s\n' "$svc" "$("${svc}_addr")" "$("${svc}_pid")" "$state"
 	done
@@ -665,10 +675,12 @@ stop_service() {
 	echo "stack: $svc stopped"
 }
 
+# Stops the named services (all of them when none is named), in parallel.
 cmd_down() {
 	require_root down
 	local svc jobs=()
 	for svc in "${SERVICES[@]}"; do
+		(($# == 0)) || [[ " $* " == *" $svc "* ]] || continue
 		stop_service "$svc" &
 		jobs+=($!)
 	done
@@ -703,15 +715,32 @@ EOF
 }
 
 usage() {
-	echo "usage: $0 up|down|status|env" >&2
+	echo "usage: $0 up|down|status|env, or $0 start|stop SERVICE... (services: ${SERVICES[*]})" >&2
 	exit 2
 }
 
-[[ $# == 1 ]] || usage
-case $1 in
+# Checks that every argument names a service of the stack.
+known_services() {
+	local svc
+	(($# > 0)) || usage
+	for svc in "$@"; do
+		[[ " ${SERVICES[*]} " == *" $svc "* ]] || usage
+	done
+}
+
+(($# >= 1)) || usage
+verb=$1
+shift
+case $verb in
+up | down | status | env) (($# == 0)) || usage ;;
+start | stop) known_services "$@" ;;
+*) usage ;;
+esac
+case $verb in
 up) cmd_up ;;
 down) cmd_down ;;
+start) cmd_up "$@" ;;
+stop) cmd_down "$@" ;;
 status) cmd_status ;;
 env) cmd_env ;;
-*) usage ;;
 esac

@@ -1,0 +1,407 @@
+package relay_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/fluxera/activity/domain/relay"
+)
+
+// memOutbox is an outbox in memory. Failures can be planned per method.
+type memOutbox struct {
+	mu        sync.Mutex
+	msgs      []relay.Message
+	published map[int64]bool
+	wake      chan struct{}
+
+	failPending int // the next n Pending calls fail
+	failMark    int // the next n MarkPublished calls fail
+	leadErr     error
+
+	leads, releases int
+	markCtxErrs     []error // ctx.Err() seen by every MarkPublished
+}
+
+func newMemOutbox() *memOutbox {
+	return &memOutbox{published: map[int64]bool{}, wake: make(chan struct{}, 1)}
+}
+
+// add appends messages in commit order and wakes the relay.
+func (o *memOutbox) add(workspace string, n int) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var ids []string
+	for i := 0; i < n; i++ {
+		seq := int64(len(o.msgs) + 1)
+		id := fmt.Sprintf("%s-%03d", workspace, seq)
+		o.msgs = append(o.msgs, relay.Message{Seq: seq, EventID: id, WorkspaceID: workspace, Payload: []byte(`{}`)})
+		ids = append(ids, id)
+	}
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+	return ids
+}
+
+func (o *memOutbox) Pending(_ context.Context, n int) ([]relay.Message, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.failPending > 0 {
+		o.failPending--
+		return nil, errors.New("database unavailable")
+	}
+	var out []relay.Message
+	for _, m := range o.msgs {
+		if !o.published[m.Seq] && len(out) < n {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+func (o *memOutbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.markCtxErrs = append(o.markCtxErrs, ctx.Err())
+	if o.failMark > 0 {
+		o.failMark--
+		return errors.New("connection reset")
+	}
+	for _, s := range seqs {
+		o.published[s] = true
+	}
+	return nil
+}
+
+func (o *memOutbox) Wait(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-o.wake:
+	case <-t.C:
+	}
+	return nil
+}
+
+func (o *memOutbox) Lead(context.Context) (func(), error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.leadErr != nil {
+		return nil, o.leadErr
+	}
+	o.leads++
+	return func() {
+		o.mu.Lock()
+		o.releases++
+		o.mu.Unlock()
+	}, nil
+}
+
+func (o *memOutbox) pending() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.msgs) - len(o.published)
+}
+
+// memStream records every published message. Publish can be made to fail.
+type memStream struct {
+	mu       sync.Mutex
+	got      []relay.Message
+	batches  []int
+	failNext int
+	// onPublish, when set, runs after a successful publish.
+	onPublish func()
+}
+
+func (s *memStream) Publish(_ context.Context, msgs []relay.Message) error {
+	s.mu.Lock()
+	if s.failNext > 0 {
+		s.failNext--
+		s.mu.Unlock()
+		return errors.New("broker unavailable")
+	}
+	s.got = append(s.got, msgs...)
+	s.batches = append(s.batches, len(msgs))
+	hook := s.onPublish
+	s.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return nil
+}
+
+func (s *memStream) snapshot() (got []relay.Message, batches []int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got), slices.Clone(s.batches)
+}
+
+// firstOccurrence returns the event ids in the order they first appeared,
+// and how many times each appeared.
+func firstOccurrence(msgs []relay.Message) ([]string, map[string]int) {
+	seen := map[string]int{}
+	var order []string
+	for _, m := range msgs {
+		if seen[m.EventID] == 0 {
+			order = append(order, m.EventID)
+		}
+		seen[m.EventID]++
+	}
+	return order, seen
+}
+
+type countingMetrics struct {
+	mu                sync.Mutex
+	published, failed int
+}
+
+func (m *countingMetrics) Published(n int, _ time.Duration) {
+	m.mu.Lock()
+	m.published += n
+	m.mu.Unlock()
+}
+
+func (m *countingMetrics) Failed() {
+	m.mu.Lock()
+	m.failed++
+	m.mu.Unlock()
+}
+
+func (m *countingMetrics) counts() (published, failed int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.published, m.failed
+}
+
+func quietLog() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
+	return l
+}
+
+// start runs the relay until the test ends and returns a function that
+// stops it and reports Run's result.
+func start(t *testing.T, r *relay.Relay) (stop func() error) {
+	t.Helper()
+	if err := r.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if r.Log == nil {
+		r.Log = quietLog()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			err = <-done
+		})
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+// eventually polls cond until it holds; the deadline only bounds a failing
+// test.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func fastConfig(batch int) relay.Config {
+	return relay.Config{BatchSize: batch, PollInterval: 5 * time.Millisecond, MaxBackoff: time.Millisecond}
+}
+
+func TestRelayPublishesInCommitOrderInBatches(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	var want []string
+	want = append(want, ob.add("ws-a", 4)...)
+	want = append(want, ob.add("ws-b", 3)...)
+	want = append(want, ob.add("ws-a", 3)...)
+	metrics := &countingMetrics{}
+	stop := start(t, &relay.Relay{Config: fastConfig(3), Outbox: ob, Publisher: st, Metrics: metrics})
+
+	eventually(t, "the first events are published", func() bool { return ob.pending() == 0 })
+	// Events committed while the relay runs follow the earlier ones.
+	want = append(want, ob.add("ws-b", 5)...)
+	eventually(t, "the later events are published", func() bool { return ob.pending() == 0 })
+	if err := stop(); err != nil {
+		t.Fatalf("Run returned %v on a clean stop", err)
+	}
+
+	got, batches := st.snapshot()
+	order, seen := firstOccurrence(got)
+	if !slices.Equal(order, want) {
+		t.Errorf("published order\n got %v\nwant %v", order, want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s published %d times without any failure", id, n)
+		}
+	}
+	for _, b := range batches {
+		if b > 3 {
+			t.Errorf("a batch of %d exceeds the batch size 3 (batches %v)", b, batches)
+		}
+	}
+	if published, failed := metrics.counts(); published != len(want) || failed != 0 {
+		t.Errorf("metrics: published %d, failed %d; want %d and 0", published, failed, len(want))
+	}
+	if ob.leads != 1 || ob.releases != 1 {
+		t.Errorf("lead taken %d times and released %d times, want once each", ob.leads, ob.releases)
+	}
+}
+
+func TestRelayRetriesWhileTheBrokerIsDown(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{failNext: 5}
+	want := ob.add("ws", 7)
+	metrics := &countingMetrics{}
+	start(t, &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st, Metrics: metrics})
+
+	eventually(t, "the events are published once the broker is back", func() bool { return ob.pending() == 0 })
+	got, _ := st.snapshot()
+	order, seen := firstOccurrence(got)
+	if !slices.Equal(order, want) {
+		t.Errorf("published order\n got %v\nwant %v", order, want)
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d messages reached the stream for %d events; a failed publish must not count as one (counts %v)", len(got), len(want), seen)
+	}
+	if _, failed := metrics.counts(); failed != 5 {
+		t.Errorf("metrics counted %d failures, want 5", failed)
+	}
+}
+
+func TestRelayRetriesWhenTheOutboxCannotBeRead(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	ob.failPending = 3
+	want := ob.add("ws", 4)
+	start(t, &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st})
+
+	eventually(t, "the events are published once the outbox answers", func() bool { return ob.pending() == 0 })
+	got, _ := st.snapshot()
+	if order, _ := firstOccurrence(got); !slices.Equal(order, want) || len(got) != len(want) {
+		t.Errorf("published %v, want %v once each", order, want)
+	}
+}
+
+func TestRelayRepublishesABatchItCouldNotMark(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	ob.failMark = 1
+	want := ob.add("ws-a", 3)
+	want = append(want, ob.add("ws-b", 2)...)
+	want = append(want, ob.add("ws-a", 2)...)
+	start(t, &relay.Relay{Config: fastConfig(4), Outbox: ob, Publisher: st})
+
+	eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
+	got, _ := st.snapshot()
+	order, seen := firstOccurrence(got)
+	if !slices.Equal(order, want) {
+		t.Errorf("first-occurrence order\n got %v\nwant %v", order, want)
+	}
+	// The first batch (4 events) was published, not marked, and published
+	// again; everything after it went out once.
+	for i, id := range want {
+		wantN := 1
+		if i < 4 {
+			wantN = 2
+		}
+		if seen[id] != wantN {
+			t.Errorf("%s published %d times, want %d", id, seen[id], wantN)
+		}
+	}
+}
+
+func TestRelayMarksWhatTheBrokerAcceptedEvenWhenStopping(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	want := ob.add("ws", 3)
+	r := &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st, Log: quietLog()}
+	if err := r.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The stop arrives right after the broker acknowledged the batch.
+	st.onPublish = cancel
+	if err := r.Run(ctx); err != nil {
+		t.Fatalf("Run returned %v on a clean stop", err)
+	}
+	if ob.pending() != 0 {
+		t.Fatalf("%d events left unmarked after the broker accepted them; the next relay republishes them", ob.pending())
+	}
+	if len(ob.markCtxErrs) != 1 || ob.markCtxErrs[0] != nil {
+		t.Errorf("MarkPublished saw context errors %v, want one call with a live context", ob.markCtxErrs)
+	}
+	got, _ := st.snapshot()
+	if order, _ := firstOccurrence(got); !slices.Equal(order, want) {
+		t.Errorf("published %v, want %v", order, want)
+	}
+	if ob.releases != 1 {
+		t.Errorf("lead released %d times, want 1", ob.releases)
+	}
+}
+
+func TestRelayReportsWhenItCannotLead(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	ob.leadErr = errors.New("connection refused")
+	ob.add("ws", 1)
+	r := &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st, Log: quietLog()}
+	if err := r.Config.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	err := r.Run(context.Background())
+	if err == nil || !errors.Is(err, ob.leadErr) {
+		t.Fatalf("Run = %v, want the lead error", err)
+	}
+	if got, _ := st.snapshot(); len(got) != 0 {
+		t.Errorf("published %d messages without the lead", len(got))
+	}
+
+	// A stop while waiting for the lead is a clean stop.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ob.leadErr = context.Canceled
+	if err := r.Run(ctx); err != nil {
+		t.Errorf("Run = %v after a stop while waiting for the lead, want nil", err)
+	}
+}
+
+func TestConfigDefaultsAndLimits(t *testing.T) {
+	var c relay.Config
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.BatchSize != 1000 || c.PollInterval != time.Second || c.MaxBackoff != 5*time.Second {
+		t.Errorf("defaults = %+v", c)
+	}
+	for _, bad := range []relay.Config{
+		{BatchSize: -1},
+		{PollInterval: time.Microsecond},
+		{MaxBackoff: -time.Second},
+	} {
+		if err := bad.Validate(); err == nil {
+			t.Errorf("Validate(%+v) accepted it", bad)
+		}
+	}
+}
