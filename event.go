@@ -26,6 +26,10 @@ const Topic = "fluxera.activity.v1"
 // DeadLetterTopic receives messages the indexer could not accept, with the reason.
 const DeadLetterTopic = "fluxera.activity.dlq"
 
+// PlatformWorkspace is the workspace id of events that belong to no
+// workspace, such as a failed login with an email no one has.
+const PlatformWorkspace = "00000000-0000-0000-0000-000000000000"
+
 // Categories group actions for filtering.
 const (
 	CategoryAsset   = "asset"

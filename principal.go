@@ -21,6 +21,8 @@ type Principal struct {
 	// Type is ActorUser for a session, ActorAPIToken for a token.
 	Type      string
 	SessionID string
+	// TokenID is the API token a request was authenticated with, if any.
+	TokenID string
 }
 
 // SeesWorkspace reports whether the principal may read every member's activity.

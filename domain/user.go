@@ -78,3 +78,18 @@ type PasswordHasher interface {
 	Hash(password string) (string, error)
 	Verify(password, encoded string) bool
 }
+
+// UserRef names a user in another record, such as an asset's assignee.
+// Events render it as the user's name followed by the id.
+type UserRef struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// String renders the reference as "Name (id)".
+func (r UserRef) String() string {
+	if r.ID == "" {
+		return ""
+	}
+	return r.Name + " (" + r.ID + ")"
+}

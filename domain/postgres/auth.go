@@ -56,76 +56,139 @@ type sessionRow struct {
 // cannot tell an unknown email from a wrong password.
 var errBadLogin = activity.Errorf(activity.EUNAUTHORIZED, "", "email or password is incorrect")
 
-// AuthService logs users in and out with server-side sessions.
+// errThrottled is the one answer to a throttled login, whether the account
+// or the address has failed too often, and whether the account exists.
+var errThrottled = activity.Errorf(activity.ETOOMANY, "", "too many failed logins; wait a few minutes and try again")
+
+// AuthConfig tunes sessions and login throttling.
+type AuthConfig struct {
+	SessionTTL time.Duration
+	// A login is refused while the account, or the address it comes from,
+	// has this many failures within ThrottleWindow.
+	MaxFailuresPerAccount int
+	MaxFailuresPerIP      int
+	ThrottleWindow        time.Duration
+}
+
+// Validate fills in defaults and checks the values.
+func (c *AuthConfig) Validate() error {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 12 * time.Hour
+	}
+	if c.MaxFailuresPerAccount == 0 {
+		c.MaxFailuresPerAccount = 5
+	}
+	if c.MaxFailuresPerIP == 0 {
+		c.MaxFailuresPerIP = 20
+	}
+	if c.ThrottleWindow == 0 {
+		c.ThrottleWindow = 15 * time.Minute
+	}
+	if c.SessionTTL < time.Minute || c.MaxFailuresPerAccount < 1 || c.MaxFailuresPerIP < 1 || c.ThrottleWindow < time.Second {
+		return fmt.Errorf("auth: session TTL, failure limits and throttle window must be positive")
+	}
+	return nil
+}
+
+// AuthService logs users in and out with server-side sessions, and
+// resolves session and API tokens to their caller.
 type AuthService struct {
-	db         *DB
-	hasher     domain.PasswordHasher
-	sessionTTL time.Duration
+	db     *DB
+	hasher domain.PasswordHasher
+	cfg    AuthConfig
 	// dummyHash is verified against when the email is unknown, so that the
 	// answer takes as long as for a known one.
 	dummyHash string
 }
 
 // NewAuthService returns the session service of db.
-func NewAuthService(db *DB, hasher domain.PasswordHasher, sessionTTL time.Duration) (*AuthService, error) {
+func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*AuthService, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	dummy, err := hasher.Hash("not a password anyone has")
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
-	if sessionTTL <= 0 {
-		sessionTTL = 12 * time.Hour
-	}
-	return &AuthService{db: db, hasher: hasher, sessionTTL: sessionTTL, dummyHash: dummy}, nil
+	return &AuthService{db: db, hasher: hasher, cfg: cfg, dummyHash: dummy}, nil
 }
 
-// Login checks the credentials, opens a session and records auth.login, or
-// records auth.login_failed for a known user and returns EUNAUTHORIZED.
+// Login checks the credentials, opens a session and records auth.login.
+// Every failure is recorded as auth.login_failed — for an unknown email in
+// the platform's own stream, with the attempted email — and answered with
+// EUNAUTHORIZED, or ETOOMANY once the account or the address has failed
+// too often.
 func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.LoginResult, error) {
 	email := strings.ToLower(strings.TrimSpace(c.Email))
-	if email == "" {
+	switch {
+	case email == "":
 		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "email", "email is required")
-	}
-	if c.Password == "" {
+	case len(email) > 254:
+		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "email", "email is longer than 254 characters")
+	case c.Password == "":
 		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "password", "password is required")
+	case len(c.Password) > 256:
+		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "password", "password is longer than 256 characters")
+	}
+	req := domain.RequestFrom(ctx)
+	keys := []string{"account:" + email}
+	if req.IP != "" {
+		keys = append(keys, "ip:"+req.IP)
 	}
 	var u userRow
 	err := s.db.NewSelect().Model(&u).Where("lower(email) = ?", email).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		s.hasher.Verify(c.Password, s.dummyHash)
-		return domain.LoginResult{}, errBadLogin
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return domain.LoginResult{}, fmt.Errorf("select user: %w", err)
+	}
+	throttled, err := s.throttled(ctx, keys)
+	if err != nil {
+		return domain.LoginResult{}, err
+	}
+	if throttled {
+		if err := s.recordFailedLogin(ctx, known, u, email, "throttled", nil); err != nil {
+			return domain.LoginResult{}, err
+		}
+		return domain.LoginResult{}, errThrottled
+	}
+	if !known {
+		s.hasher.Verify(c.Password, s.dummyHash)
+		if err := s.recordFailedLogin(ctx, false, u, email, "unknown_email", keys); err != nil {
+			return domain.LoginResult{}, err
+		}
+		return domain.LoginResult{}, errBadLogin
 	}
 	if !s.hasher.Verify(c.Password, u.PasswordHash) || !u.Active {
 		reason := "wrong_password"
 		if !u.Active {
 			reason = "deactivated"
 		}
-		if err := s.recordFailedLogin(ctx, u, reason); err != nil {
+		if err := s.recordFailedLogin(ctx, true, u, email, reason, keys); err != nil {
 			return domain.LoginResult{}, err
 		}
 		return domain.LoginResult{}, errBadLogin
 	}
 
-	token, hash, err := newToken()
+	token, hash, err := newToken("")
 	if err != nil {
 		return domain.LoginResult{}, err
 	}
-	req := domain.RequestFrom(ctx)
 	var res domain.LoginResult
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.workspace(ctx, tx, u.WorkspaceID)
 		if err != nil {
 			return err
 		}
-		sess := sessionRow{ID: uuid.NewString(), TokenHash: hash, UserID: u.ID, WorkspaceID: u.WorkspaceID, IP: req.IP, UserAgent: req.UserAgent, CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
+		sess := sessionRow{ID: uuid.NewString(), TokenHash: hash, UserID: u.ID, WorkspaceID: u.WorkspaceID, IP: req.IP, UserAgent: req.UserAgent, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SessionTTL)}
 		if _, err := tx.NewInsert().Model(&sess).Exec(ctx); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
+		if _, err := tx.NewDelete().TableExpr("login_failures").Where("key = ?", keys[0]).Exec(ctx); err != nil {
+			return fmt.Errorf("clear login failures: %w", err)
+		}
 		e := activity.NewEvent(u.WorkspaceID, "auth.login", now)
 		e.Actor = u.actor()
-		e.Resource = activity.Resource{Type: "user", ID: u.ID, Name: u.Name}
+		e.Resource = u.resource()
 		e.Context = domain.EventContext(ctx, sess.ID, ws.TimeZone)
 		res = domain.LoginResult{Token: token, SessionID: sess.ID, ExpiresAt: sess.ExpiresAt, User: u.user()}
 		return s.db.recordEvents(ctx, tx, e)
@@ -136,18 +199,63 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 	return res, nil
 }
 
-func (s *AuthService) recordFailedLogin(ctx context.Context, u userRow, reason string) error {
-	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, u.WorkspaceID)
-		if err != nil {
-			return err
+// throttled reports whether any of keys has reached its failure limit
+// within the throttle window.
+func (s *AuthService) throttled(ctx context.Context, keys []string) (bool, error) {
+	var counts []struct {
+		Key string `bun:"key"`
+		N   int    `bun:"n"`
+	}
+	err := s.db.NewSelect().TableExpr("login_failures").ColumnExpr("key, count(*) AS n").
+		Where("key IN (?) AND failed_at > ?", bun.In(keys), s.db.Now().UTC().Add(-s.cfg.ThrottleWindow)).
+		GroupExpr("key").Scan(ctx, &counts)
+	if err != nil {
+		return false, fmt.Errorf("count login failures: %w", err)
+	}
+	for _, c := range counts {
+		limit := s.cfg.MaxFailuresPerAccount
+		if strings.HasPrefix(c.Key, "ip:") {
+			limit = s.cfg.MaxFailuresPerIP
 		}
-		e := activity.NewEvent(u.WorkspaceID, "auth.login_failed", now)
+		if c.N >= limit {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// recordFailedLogin records auth.login_failed and counts the failure
+// against keys. A known user's failure goes to their workspace; an unknown
+// email's to the platform stream, with the attempted email as the actor.
+func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userRow, email, reason string, keys []string) error {
+	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		var e activity.Event
+		if known {
+			ws, err := s.db.workspace(ctx, tx, u.WorkspaceID)
+			if err != nil {
+				return err
+			}
+			e = activity.NewEvent(u.WorkspaceID, "auth.login_failed", now)
+			e.Actor = u.actor()
+			e.Resource = u.resource()
+			e.Context = domain.EventContext(ctx, "", ws.TimeZone)
+		} else {
+			e = activity.NewEvent(activity.PlatformWorkspace, "auth.login_failed", now)
+			e.Actor = activity.Actor{Type: activity.ActorAnonymous, Email: email}
+			e.Resource = activity.Resource{Type: "user", Name: email}
+			e.Context = domain.EventContext(ctx, "", "UTC")
+		}
 		e.Outcome = activity.OutcomeFailure
-		e.Actor = u.actor()
-		e.Resource = activity.Resource{Type: "user", ID: u.ID, Name: u.Name}
-		e.Context = domain.EventContext(ctx, "", ws.TimeZone)
-		e.Details = map[string]any{"reason": reason}
+		detail(&e, "reason", reason)
+		detail(&e, "attempted_email", email)
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", k, now); err != nil {
+				return fmt.Errorf("count login failure: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM login_failures WHERE key = ? AND failed_at < ?", k, now.Add(-s.cfg.ThrottleWindow)); err != nil {
+				return fmt.Errorf("forget old login failures: %w", err)
+			}
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
@@ -156,7 +264,7 @@ func (s *AuthService) recordFailedLogin(ctx context.Context, u userRow, reason s
 // already ended session is not an error.
 func (s *AuthService) Logout(ctx context.Context, token string) error {
 	p, err := s.Authenticate(ctx, token)
-	if err != nil {
+	if err != nil || p.SessionID == "" {
 		return nil
 	}
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
@@ -180,10 +288,19 @@ func (s *AuthService) Logout(ctx context.Context, token string) error {
 	})
 }
 
-// Authenticate resolves a session token to its user.
+// APITokenPrefix starts every API token, so that a token can be told from
+// a session and recognised by secret scanners.
+const APITokenPrefix = "flx_"
+
+// Authenticate resolves a session or API token to its caller. It returns
+// EUNAUTHORIZED for an unknown, expired, ended or revoked token and for a
+// deactivated user.
 func (s *AuthService) Authenticate(ctx context.Context, token string) (activity.Principal, error) {
 	if token == "" {
 		return activity.Principal{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
+	}
+	if strings.HasPrefix(token, APITokenPrefix) {
+		return s.authenticateToken(ctx, token)
 	}
 	sum := sha256.Sum256([]byte(token))
 	var row struct {
@@ -213,13 +330,51 @@ func (s *AuthService) Authenticate(ctx context.Context, token string) (activity.
 	}, nil
 }
 
-// newToken returns a 256-bit random token and the hash that is stored.
-func newToken() (token string, hash []byte, err error) {
+func (s *AuthService) authenticateToken(ctx context.Context, token string) (activity.Principal, error) {
+	sum := sha256.Sum256([]byte(token))
+	now := s.db.Now().UTC()
+	var row struct {
+		TokenID     string     `bun:"token_id"`
+		LastUsedAt  *time.Time `bun:"last_used_at"`
+		UserID      string     `bun:"user_id"`
+		WorkspaceID string     `bun:"workspace_id"`
+		Email       string     `bun:"email"`
+		Name        string     `bun:"name"`
+		Role        string     `bun:"role"`
+	}
+	err := s.db.NewSelect().
+		TableExpr("api_tokens AS t").
+		Join("JOIN users AS u ON u.id = t.user_id").
+		ColumnExpr("t.id AS token_id, t.last_used_at, u.id AS user_id, u.workspace_id, u.email, u.name, u.role").
+		Where("t.token_hash = ?", sum[:]).
+		Where("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", now).
+		Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return activity.Principal{}, activity.Errorf(activity.EUNAUTHORIZED, "", "API token is unknown, expired or revoked")
+	}
+	if err != nil {
+		return activity.Principal{}, fmt.Errorf("select api token: %w", err)
+	}
+	// Last use is kept to the minute, which spares a write per request.
+	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
+		if _, err := s.db.NewUpdate().TableExpr("api_tokens").Set("last_used_at = ?", now).Where("id = ?", row.TokenID).Exec(ctx); err != nil {
+			return activity.Principal{}, fmt.Errorf("note api token use: %w", err)
+		}
+	}
+	return activity.Principal{
+		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
+		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID,
+	}, nil
+}
+
+// newToken returns a 256-bit random token, led by prefix, and the hash
+// that is stored.
+func newToken(prefix string) (token string, hash []byte, err error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", nil, fmt.Errorf("read random token: %w", err)
 	}
-	token = base64.RawURLEncoding.EncodeToString(b)
+	token = prefix + base64.RawURLEncoding.EncodeToString(b)
 	sum := sha256.Sum256([]byte(token))
 	return token, sum[:], nil
 }

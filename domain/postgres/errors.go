@@ -3,6 +3,8 @@ package postgres
 import (
 	"errors"
 
+	"github.com/google/uuid"
+
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
@@ -14,4 +16,10 @@ func isUniqueViolation(err error, constraint string) bool {
 		return false
 	}
 	return pgErr.Field('C') == "23505" && pgErr.Field('n') == constraint
+}
+
+// validID reports whether s is a UUID; any other id cannot name a row and
+// is answered as not found.
+func validID(s string) bool {
+	return uuid.Validate(s) == nil
 }

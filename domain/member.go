@@ -1,0 +1,157 @@
+package domain
+
+import (
+	"context"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	activity "github.com/fluxera/activity"
+)
+
+// ProfileUpdate changes the caller's own profile; nil fields stay as they are.
+type ProfileUpdate struct {
+	Name  *string `json:"name"`
+	Email *string `json:"email"`
+}
+
+// PasswordChange replaces the caller's password.
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// RoleChange gives a member another role.
+type RoleChange struct {
+	Role string `json:"role"`
+	Note string `json:"note"`
+}
+
+// MinPasswordLength is the shortest password accepted.
+const MinPasswordLength = 8
+
+// ValidatePassword returns EINVALID for a password that is too short or too long.
+func ValidatePassword(field, password string) error {
+	switch {
+	case len(password) < MinPasswordLength:
+		return activity.Errorf(activity.EINVALID, field, "password must have at least %d characters", MinPasswordLength)
+	case len(password) > 256:
+		return activity.Errorf(activity.EINVALID, field, "password must have at most 256 characters")
+	}
+	return nil
+}
+
+// ValidateName returns EINVALID for an empty or overlong person's name.
+func ValidateName(field, name string) error {
+	switch {
+	case strings.TrimSpace(name) == "":
+		return activity.Errorf(activity.EINVALID, field, "%s is required", field)
+	case utf8.RuneCountInString(name) > 200:
+		return activity.Errorf(activity.EINVALID, field, "%s is longer than 200 characters", field)
+	}
+	return nil
+}
+
+// UserService manages the members of a workspace. Every method records its
+// event in the same transaction as the change.
+type UserService interface {
+	// ListUsers returns the caller's workspace members.
+	ListUsers(ctx context.Context, p activity.Principal) ([]User, error)
+	// FindUser returns one member, or ENOTFOUND.
+	FindUser(ctx context.Context, p activity.Principal, id string) (User, error)
+	// ChangeRole records user.role_changed. It returns EFORBIDDEN when the
+	// caller may not grant or take the role, and ECONFLICT when the change
+	// would leave the workspace without an active owner.
+	ChangeRole(ctx context.Context, p activity.Principal, id string, in RoleChange) (User, error)
+	// SetActive activates or deactivates a member; deactivation ends the
+	// member's sessions.
+	SetActive(ctx context.Context, p activity.Principal, id string, active bool) (User, error)
+	// UpdateProfile changes the caller's name or email.
+	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (User, error)
+	// ChangePassword checks the current password, sets the new one and ends
+	// the caller's other sessions.
+	ChangePassword(ctx context.Context, p activity.Principal, in PasswordChange) error
+}
+
+// APIToken is a credential for programs. Its secret is shown once, when
+// it is created, and only its hash is kept.
+type APIToken struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Prefix     string     `json:"prefix"`
+	UserID     string     `json:"user_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	ExpiresAt  *time.Time `json:"expires_at"`
+	RevokedAt  *time.Time `json:"revoked_at"`
+}
+
+// APITokenCreate names a new token; ExpiresInDays 0 means it does not expire.
+type APITokenCreate struct {
+	Name          string `json:"name"`
+	ExpiresInDays int    `json:"expires_in_days"`
+}
+
+// NewAPIToken is a created token together with its secret.
+type NewAPIToken struct {
+	APIToken
+	Token string `json:"token"`
+}
+
+// TokenService issues and revokes API tokens.
+type TokenService interface {
+	CreateToken(ctx context.Context, p activity.Principal, in APITokenCreate) (NewAPIToken, error)
+	// ListTokens returns the caller's tokens (every member's for those who
+	// manage members).
+	ListTokens(ctx context.Context, p activity.Principal) ([]APIToken, error)
+	// RevokeToken revokes a token of the caller's, or any member's for those
+	// who manage members. It returns ENOTFOUND for anyone else's.
+	RevokeToken(ctx context.Context, p activity.Principal, id string) error
+}
+
+// Invitation asks someone to join the workspace with a role.
+type Invitation struct {
+	ID        string    `json:"id"`
+	Email     string    `json:"email"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role"`
+	InvitedBy UserRef   `json:"invited_by"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	// Status is pending, accepted, declined, revoked or expired.
+	Status string `json:"status"`
+}
+
+// InvitationCreate is the input of an invitation.
+type InvitationCreate struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+	Role  string `json:"role"`
+	Note  string `json:"note"`
+}
+
+// NewInvitation is a created invitation with the token that goes into the
+// invitation link. The token is not shown again.
+type NewInvitation struct {
+	Invitation
+	Token string `json:"token"`
+}
+
+// InvitationAnswer accepts an invitation (with the new member's name and
+// password) or declines it (token only).
+type InvitationAnswer struct {
+	Token    string `json:"token"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+// InvitationService invites people and records their answers.
+type InvitationService interface {
+	Invite(ctx context.Context, p activity.Principal, in InvitationCreate) (NewInvitation, error)
+	ListInvitations(ctx context.Context, p activity.Principal) ([]Invitation, error)
+	RevokeInvitation(ctx context.Context, p activity.Principal, id string) error
+	// Accept creates the member and returns it. It returns EINVALID for an
+	// unknown, used or expired token.
+	Accept(ctx context.Context, in InvitationAnswer) (User, error)
+	Decline(ctx context.Context, in InvitationAnswer) error
+}
