@@ -17,11 +17,26 @@ import (
 )
 
 type workspaceRow struct {
-	bun.BaseModel `bun:"table:workspaces"`
-	ID            string    `bun:"id,pk,type:uuid"`
-	Name          string    `bun:"name"`
-	TimeZone      string    `bun:"time_zone"`
-	CreatedAt     time.Time `bun:"created_at"`
+	bun.BaseModel      `bun:"table:workspaces"`
+	ID                 string     `bun:"id,pk,type:uuid"`
+	Name               string     `bun:"name"`
+	TimeZone           string     `bun:"time_zone"`
+	WorkingHoursStart  string     `bun:"working_hours_start"`
+	WorkingHoursEnd    string     `bun:"working_hours_end"`
+	WorkingDays        string     `bun:"working_days"`
+	LogRetentionDays   int        `bun:"log_retention_days"`
+	DeletedUserLogDays int        `bun:"deleted_user_log_days"`
+	CreatedAt          time.Time  `bun:"created_at"`
+	UpdatedAt          *time.Time `bun:"updated_at"`
+}
+
+func (r workspaceRow) settings() domain.Settings {
+	days := domain.Weekdays{}
+	if r.WorkingDays != "" {
+		days = strings.Split(r.WorkingDays, ",")
+	}
+	return domain.Settings{Name: r.Name, TimeZone: r.TimeZone, WorkingHoursStart: r.WorkingHoursStart, WorkingHoursEnd: r.WorkingHoursEnd,
+		WorkingDays: days, LogRetentionDays: r.LogRetentionDays, DeletedUserLogDays: r.DeletedUserLogDays}
 }
 
 func (r workspaceRow) workspace() domain.Workspace {
@@ -66,7 +81,8 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 	var ws workspaceRow
 	var owner userRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws = workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now}
+		ws = workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now,
+			WorkingHoursStart: "09:00", WorkingHoursEnd: "18:00", WorkingDays: "mon,tue,wed,thu,fri", LogRetentionDays: 2555, DeletedUserLogDays: 90}
 		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}
