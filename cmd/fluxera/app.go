@@ -19,7 +19,9 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
@@ -52,6 +54,8 @@ type Main struct {
 	Started chan struct{}
 	// HTTPAddr is the address the API listens on, known once Started.
 	HTTPAddr string
+	// API is the HTTP server of the API role, once Started.
+	API *domainhttp.Server
 
 	db *postgres.DB
 	os *opensearchapi.Client
@@ -238,14 +242,26 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		return nil, nil, err
 	}
 	hasher := argon2.Hasher{Params: m.Config.Argon2}
-	auth, err := postgres.NewAuthService(db, hasher, m.Config.SessionTTL)
+	auth, err := postgres.NewAuthService(db, hasher, m.Config.Auth)
 	if err != nil {
 		return nil, nil, err
 	}
+	box, err := m.keyBox()
+	if err != nil {
+		return nil, nil, err
+	}
+	assets := postgres.NewAssetService(db)
+	assets.Images = disk.Store{Dir: m.Config.ImageDir}
+	assets.ImagePolicy = domain.ImagePolicy{MaxBytes: int64(m.Config.ImageMaxBytes)}
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
-		Assets:        postgres.NewAssetService(db),
+		Users:         postgres.NewUserService(db, hasher),
+		Tokens:        postgres.NewTokenService(db),
+		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
+		Assets:        assets,
+		Licenses:      postgres.NewLicenseService(db, box),
+		Settings:      postgres.NewSettingsService(db),
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)
@@ -260,7 +276,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s: %w", m.Config.HTTP.Addr, err)
 	}
-	m.HTTPAddr = ln.Addr().String()
+	m.HTTPAddr, m.API = ln.Addr().String(), srv
 	return srv, ln, nil
 }
 

@@ -21,18 +21,28 @@ import (
 // Config is the whole platform's configuration, one block per component.
 // It is read from FLUXERA_* environment variables (see the README).
 type Config struct {
-	LogLevel   string
-	OpsAddr    string
-	SessionTTL time.Duration
-	Argon2     argon2.Params
-	HTTP       domainhttp.Config
-	Postgres   postgres.Config
-	Publisher  domainkafka.Config
-	Relay      relay.Config
-	Consumer   ingestkafka.Config
-	Ingest     ingest.Config
-	OpenSearch ingestos.Config
-	RedisAddr  string
+	LogLevel string
+	OpsAddr  string
+	Auth     postgres.AuthConfig
+	Argon2   argon2.Params
+	// InvitationTTL is how long an invitation can be accepted.
+	InvitationTTL time.Duration
+	// SecretKey encrypts license keys at rest (32 bytes, base64); when it
+	// is empty, SecretKeyFile holds it and is created on first start.
+	SecretKey          string
+	SecretKeyFile      string
+	PreviousSecretKeys []string
+	// ImageDir keeps asset images; ImageMaxBytes bounds one image.
+	ImageDir      string
+	ImageMaxBytes int
+	HTTP          domainhttp.Config
+	Postgres      postgres.Config
+	Publisher     domainkafka.Config
+	Relay         relay.Config
+	Consumer      ingestkafka.Config
+	Ingest        ingest.Config
+	OpenSearch    ingestos.Config
+	RedisAddr     string
 	// DetectGroup is the detector's consumer group; AlertTopic its output.
 	DetectGroup string
 	AlertTopic  string
@@ -126,9 +136,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	topic := e.str("FLUXERA_KAFKA_TOPIC", "fluxera.activity.v1")
 	prefix := e.str("FLUXERA_INDEX_PREFIX", "fluxera")
 	c := Config{
-		LogLevel:   e.str("FLUXERA_LOG_LEVEL", "info"),
-		OpsAddr:    e.str("FLUXERA_OPS_ADDR", "127.0.0.1:9464"),
-		SessionTTL: e.duration("FLUXERA_SESSION_TTL", 12*time.Hour),
+		LogLevel: e.str("FLUXERA_LOG_LEVEL", "info"),
+		OpsAddr:  e.str("FLUXERA_OPS_ADDR", "127.0.0.1:9464"),
+		Auth: postgres.AuthConfig{
+			SessionTTL:            e.duration("FLUXERA_SESSION_TTL", 12*time.Hour),
+			MaxFailuresPerAccount: e.int("FLUXERA_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+			MaxFailuresPerIP:      e.int("FLUXERA_LOGIN_MAX_FAILURES_PER_IP", 20),
+			ThrottleWindow:        e.duration("FLUXERA_LOGIN_THROTTLE_WINDOW", 15*time.Minute),
+		},
+		InvitationTTL:      e.duration("FLUXERA_INVITATION_TTL", 7*24*time.Hour),
+		SecretKey:          e.str("FLUXERA_SECRET_KEY", ""),
+		SecretKeyFile:      e.str("FLUXERA_SECRET_KEY_FILE", "var/secret.key"),
+		PreviousSecretKeys: e.list("FLUXERA_PREVIOUS_SECRET_KEYS", ""),
+		ImageDir:           e.str("FLUXERA_IMAGE_DIR", "var/images"),
+		ImageMaxBytes:      e.int("FLUXERA_IMAGE_MAX_BYTES", 5<<20),
 		Argon2: argon2.Params{
 			MemoryKiB: uint32(e.int("FLUXERA_ARGON2_MEMORY_KIB", int(argon2.DefaultParams.MemoryKiB))),
 			Time:      uint32(e.int("FLUXERA_ARGON2_TIME", int(argon2.DefaultParams.Time))),
@@ -186,7 +207,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
 	}
-	for _, v := range []interface{ Validate() error }{&c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect} {
+	if c.ImageMaxBytes < 1024 || c.ImageMaxBytes > 100<<20 {
+		return c, fmt.Errorf("configuration: FLUXERA_IMAGE_MAX_BYTES must be between 1024 and 104857600")
+	}
+	if c.InvitationTTL < time.Minute {
+		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")
+	}
+	// A request may carry one image and its multipart envelope.
+	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

@@ -67,7 +67,7 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 // Seed creates the demo workspace unless its owner exists. It reports
 // whether it created anything.
 func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, assets int, rnd *rand.Rand) (bool, error) {
-	auth, err := postgres.NewAuthService(db, hasher, 0)
+	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
 		return false, err
 	}

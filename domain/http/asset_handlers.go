@@ -1,10 +1,49 @@
 package http
 
 import (
+	"bytes"
+	"encoding/csv"
+	"io"
+	"mime"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 )
+
+// routeAssets registers assets, their maintenance and images.
+func (s *Server) routeAssets(api fiber.Router) {
+	api.Get("/assets", s.listAssets)
+	api.Post("/assets", s.createAsset)
+	api.Get("/assets/export", s.exportAssets)
+	api.Get("/assets/:id", s.findAsset)
+	api.Patch("/assets/:id", s.updateAsset)
+	api.Delete("/assets/:id", s.deleteAsset)
+	api.Post("/assets/:id/assign", s.assignAsset)
+	api.Post("/assets/:id/unassign", s.unassignAsset)
+	api.Put("/assets/:id/status", s.changeAssetStatus)
+	api.Get("/assets/:id/maintenance", s.listMaintenance)
+	api.Post("/assets/:id/maintenance", s.scheduleMaintenance)
+	api.Post("/assets/:id/maintenance/:mid/complete", s.completeMaintenance)
+	api.Get("/assets/:id/images", s.listImages)
+	api.Post("/assets/:id/images", s.uploadImage)
+	api.Get("/assets/:id/images/:iid", s.imageFile)
+}
+
+// noteBody is the body of actions that take only an optional note.
+type noteBody struct {
+	Note string `json:"note"`
+}
+
+func (s *Server) listAssets(c *fiber.Ctx) error {
+	as, err := s.services.Assets.ListAssets(c.UserContext(), principal(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"assets": as})
+}
 
 func (s *Server) createAsset(c *fiber.Ctx) error {
 	var in domain.AssetCreate
@@ -17,3 +56,223 @@ func (s *Server) createAsset(c *fiber.Ctx) error {
 	}
 	return c.Status(fiber.StatusCreated).JSON(a)
 }
+
+func (s *Server) findAsset(c *fiber.Ctx) error {
+	a, err := s.services.Assets.FindAsset(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) updateAsset(c *fiber.Ctx) error {
+	var in domain.AssetUpdate
+	if err := DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := s.services.Assets.UpdateAsset(c.UserContext(), principal(c), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) deleteAsset(c *fiber.Ctx) error {
+	var in noteBody
+	if err := DecodeOptionalJSON(c, &in); err != nil {
+		return err
+	}
+	if err := s.services.Assets.DeleteAsset(c.UserContext(), principal(c), c.Params("id"), in.Note); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) assignAsset(c *fiber.Ctx) error {
+	var in domain.AssetAssignment
+	if err := DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := s.services.Assets.AssignAsset(c.UserContext(), principal(c), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) unassignAsset(c *fiber.Ctx) error {
+	var in noteBody
+	if err := DecodeOptionalJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := s.services.Assets.UnassignAsset(c.UserContext(), principal(c), c.Params("id"), in.Note)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) changeAssetStatus(c *fiber.Ctx) error {
+	var in domain.StatusChange
+	if err := DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	a, err := s.services.Assets.ChangeStatus(c.UserContext(), principal(c), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
+}
+
+func (s *Server) listMaintenance(c *fiber.Ctx) error {
+	ms, err := s.services.Assets.ListMaintenance(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"maintenance": ms})
+}
+
+func (s *Server) scheduleMaintenance(c *fiber.Ctx) error {
+	var in domain.MaintenanceSchedule
+	if err := DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.services.Assets.ScheduleMaintenance(c.UserContext(), principal(c), c.Params("id"), in)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(m)
+}
+
+func (s *Server) completeMaintenance(c *fiber.Ctx) error {
+	var in domain.MaintenanceCompletion
+	if err := DecodeOptionalJSON(c, &in); err != nil {
+		return err
+	}
+	m, err := s.services.Assets.CompleteMaintenance(c.UserContext(), principal(c), c.Params("id"), c.Params("mid"), in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(m)
+}
+
+func (s *Server) listImages(c *fiber.Ctx) error {
+	is, err := s.services.Assets.ListImages(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"images": is})
+}
+
+// uploadImage takes one file in the multipart form field "file".
+func (s *Server) uploadImage(c *fiber.Ctx) error {
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != fiber.MIMEMultipartForm {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the image as multipart/form-data in the field \"file\"")
+	}
+	fh, err := c.FormFile("file")
+	if err != nil {
+		return activity.Errorf(activity.EINVALID, "file", "the form has no file in the field \"file\"")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return activity.Errorf(activity.EINVALID, "file", "the uploaded file cannot be read")
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(s.cfg.BodyLimit)+1))
+	if err != nil {
+		return activity.Errorf(activity.EINVALID, "file", "the uploaded file cannot be read")
+	}
+	img, err := s.services.Assets.UploadImage(c.UserContext(), principal(c), c.Params("id"), domain.ImageUpload{FileName: fh.Filename, Data: data})
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(img)
+}
+
+func (s *Server) imageFile(c *fiber.Ctx) error {
+	img, data, err := s.services.Assets.ImageFile(c.UserContext(), principal(c), c.Params("id"), c.Params("iid"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, img.ContentType)
+	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("inline", map[string]string{"filename": img.FileName}))
+	return c.Send(data)
+}
+
+// exportAssets answers the workspace's assets as CSV and records
+// system.data_exported before any of it leaves.
+func (s *Server) exportAssets(c *fiber.Ctx) error {
+	if err := onlyQuery(c, "format"); err != nil {
+		return err
+	}
+	if f := c.Query("format", "csv"); f != "csv" {
+		return activity.Errorf(activity.EINVALID, "format", "format must be csv")
+	}
+	p := principal(c)
+	if err := domain.Require(p, domain.ExportData); err != nil {
+		return err
+	}
+	as, err := s.services.Assets.ListAssets(c.UserContext(), p)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"id", "name", "asset_tag", "serial", "category", "status", "value", "currency", "location", "purchase_date", "assigned_to", "created_at"})
+	for _, a := range as {
+		var day, assignee string
+		if a.PurchaseDate != nil {
+			day = a.PurchaseDate.String()
+		}
+		if a.AssignedTo != nil {
+			assignee = a.AssignedTo.String()
+		}
+		w.Write(csvSafe(a.ID, a.Name, a.AssetTag, a.Serial, a.Category, a.Status, a.Value, a.Currency, a.Location, day, assignee, a.CreatedAt.UTC().Format(time.RFC3339)))
+	}
+	w.Flush()
+	name := "assets-" + time.Now().UTC().Format("20060102-150405") + ".csv"
+	err = s.services.Settings.Record(c.UserContext(), p, domain.SystemAction{
+		Action:   domain.ActionDataExported,
+		Resource: activity.Resource{Type: "export", Name: name},
+		Details:  map[string]any{"dataset": "assets", "format": "csv", "rows": len(as), "bytes": buf.Len()},
+	})
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(buf.Bytes())
+}
+
+// csvSafe neutralises cells a spreadsheet would run as a formula.
+func csvSafe(cells ...string) []string {
+	for i, v := range cells {
+		if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
+			cells[i] = "'" + v
+		}
+	}
+	return cells
+}
+
+// onlyQuery returns EINVALID for a query parameter not in allowed.
+func onlyQuery(c *fiber.Ctx, allowed ...string) error {
+	var bad string
+	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
+		if bad != "" {
+			return
+		}
+		for _, a := range allowed {
+			if string(k) == a {
+				return
+			}
+		}
+		bad = string(k)
+	})
+	if bad != "" {
+		return activity.Errorf(activity.EINVALID, bad, "unknown query parameter %q", bad)
+	}
+	return nil
+}
+

@@ -31,8 +31,3 @@ func (s *Server) logout(c *fiber.Ctx) error {
 	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode})
 	return c.SendStatus(fiber.StatusNoContent)
 }
-
-func (s *Server) me(c *fiber.Ctx) error {
-	p := principal(c)
-	return c.JSON(fiber.Map{"id": p.UserID, "workspace_id": p.WorkspaceID, "email": p.Email, "name": p.Name, "role": p.Role})
-}

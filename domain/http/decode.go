@@ -73,3 +73,12 @@ func jsonType(kind string) string {
 	}
 	return "number"
 }
+
+// DecodeOptionalJSON is DecodeJSON for requests whose body may be left
+// out, such as a DELETE with an optional note.
+func DecodeOptionalJSON(c *fiber.Ctx, v any) error {
+	if len(bytes.TrimSpace(c.Body())) == 0 {
+		return nil
+	}
+	return DecodeJSON(c, v)
+}

@@ -43,7 +43,12 @@ func (c *Config) Validate() error {
 type Services struct {
 	Auth          domain.AuthService
 	Authenticator domain.Authenticator
+	Users         domain.UserService
+	Tokens        domain.TokenService
+	Invitations   domain.InvitationService
 	Assets        domain.AssetService
+	Licenses      domain.LicenseService
+	Settings      domain.SettingsService
 	// Ready reports whether the dependencies needed to serve are up.
 	Ready func(ctx context.Context) error
 }
@@ -79,10 +84,15 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	public := s.App.Group("/api/v1")
 	public.Post("/auth/login", s.login)
 	public.Post("/auth/logout", s.logout)
+	public.Post("/invitations/accept", s.acceptInvitation)
+	public.Post("/invitations/decline", s.declineInvitation)
 
 	s.API = s.App.Group("/api/v1", s.requireAuth)
-	s.API.Get("/me", s.me)
-	s.API.Post("/assets", s.createAsset)
+	s.routeAccount(s.API)
+	s.routeUsers(s.API)
+	s.routeAssets(s.API)
+	s.routeLicenses(s.API)
+	s.routeSettings(s.API)
 	return s
 }
 
