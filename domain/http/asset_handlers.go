@@ -275,4 +275,3 @@ func onlyQuery(c *fiber.Ctx, allowed ...string) error {
 	}
 	return nil
 }
-
