@@ -4,6 +4,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -80,6 +81,15 @@ func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) error {
 		}
 	}
 	if err := p.w.WriteMessages(ctx, out...); err != nil {
+		// A batch fails message by message; one line says it all.
+		var werrs kafka.WriteErrors
+		if errors.As(err, &werrs) {
+			for _, e := range werrs {
+				if e != nil {
+					return fmt.Errorf("write to %s: %d of %d messages failed, the first with: %w", p.w.Topic, werrs.Count(), len(out), e)
+				}
+			}
+		}
 		return fmt.Errorf("write to %s: %w", p.w.Topic, err)
 	}
 	return nil

@@ -58,16 +58,27 @@ func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Ev
 type Outbox struct {
 	db *DB
 
-	once     sync.Once
-	wake     <-chan pgdriver.Notification
+	mu       sync.Mutex
+	lead     *bun.Conn // holds the session lock while this process leads
+	wake     chan struct{}
 	listener *pgdriver.Listener
 }
 
 // NewOutbox returns the outbox of db.
 func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 
-// Pending returns up to n unpublished events in sequence order.
+// Pending returns up to n unpublished events in sequence order. It returns
+// relay.ErrLeadLost when the session that holds the relay lock is gone,
+// since another relay may have taken over.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
+	o.mu.Lock()
+	lead := o.lead
+	o.mu.Unlock()
+	if lead != nil {
+		if err := lead.PingContext(ctx); err != nil {
+			return nil, fmt.Errorf("%w: %v", relay.ErrLeadLost, err)
+		}
+	}
 	var rows []outboxRow
 	err := o.db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
@@ -97,38 +108,45 @@ func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
 	return nil
 }
 
+// Prune deletes rows published before the given time.
+func (o *Outbox) Prune(ctx context.Context, publishedBefore time.Time) (int64, error) {
+	res, err := o.db.NewDelete().Model((*outboxRow)(nil)).Where("published_at < ?", publishedBefore.UTC()).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("prune outbox: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
 // Wait returns when a transaction with events commits or d has passed.
 func (o *Outbox) Wait(ctx context.Context, d time.Duration) error {
-	o.once.Do(func() {
-		o.listener = pgdriver.NewListener(o.db.DB)
-		o.wake = o.listener.Channel(pgdriver.WithChannelSize(1))
-		// Listen failures surface as missing wake-ups; the poll interval
-		// still bounds the delay.
-		_ = o.listener.Listen(ctx, o.db.cfg.NotifyChannel)
-	})
+	o.mu.Lock()
+	wake := o.wake
+	o.mu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-o.wake:
+	case <-wake: // nil until Lead: then only the timer wakes
 	case <-t.C:
 	}
 	return nil
 }
 
+const relayLock = "hashtextextended(current_schema() || '.outbox_relay', 0)"
+
 // Lead takes a session-level advisory lock so that only one relay per
-// schema publishes, which keeps the stream in commit order. It polls until
-// the lock is free or ctx ends.
+// schema publishes, which keeps the stream in commit order, and starts
+// listening for commits. It polls until the lock is free or ctx ends.
 func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	conn, err := o.db.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open relay lock connection: %w", err)
 	}
-	const lockSQL = "SELECT pg_try_advisory_lock(hashtextextended(current_schema() || '.outbox_relay', 0))"
 	for {
 		var ok bool
-		if err := conn.QueryRowContext(ctx, lockSQL).Scan(&ok); err != nil {
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+relayLock+")").Scan(&ok); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("take relay lock: %w", err)
 		}
@@ -142,10 +160,34 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 		case <-time.After(2 * time.Second):
 		}
 	}
-	return func() {
-		if o.listener != nil {
-			o.listener.Close()
+	listener := pgdriver.NewListener(o.db.DB)
+	// Overflow is expected under load: one wake-up covers many commits.
+	notes := listener.Channel(pgdriver.WithChannelSize(256), pgdriver.WithChannelOverflowHandler(func(pgdriver.Notification) {}))
+	wake := make(chan struct{}, 1)
+	go func() {
+		for range notes {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
 		}
-		conn.Close() // ending the session releases the lock
+	}()
+	// A failed listen surfaces as missing wake-ups; the poll interval still
+	// bounds the delay.
+	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
+	o.mu.Lock()
+	o.lead, o.wake, o.listener = &conn, wake, listener
+	o.mu.Unlock()
+	return func() {
+		o.mu.Lock()
+		o.lead, o.wake, o.listener = nil, nil, nil
+		o.mu.Unlock()
+		listener.Close()
+		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		// The connection goes back to the pool, so the lock is given up
+		// explicitly; if the session is gone, so is the lock.
+		_, _ = conn.ExecContext(unlockCtx, "SELECT pg_advisory_unlock("+relayLock+")")
+		conn.Close()
 	}, nil
 }

@@ -33,6 +33,15 @@ type Outbox interface {
 	Lead(ctx context.Context) (release func(), err error)
 }
 
+// ErrLeadLost is returned by an Outbox when this process no longer holds
+// the lead; the relay then gives the lead up and waits to take it again.
+var ErrLeadLost = errors.New("relay: the lead was lost")
+
+// Pruner is an Outbox that can forget messages published before a time.
+type Pruner interface {
+	Prune(ctx context.Context, publishedBefore time.Time) (int64, error)
+}
+
 // Publisher sends messages to the event stream, in order, and returns only
 // when every message was acknowledged by all in-sync replicas.
 type Publisher interface {
@@ -44,6 +53,8 @@ type Config struct {
 	BatchSize    int           // messages per publish
 	PollInterval time.Duration // fallback when no notification arrives
 	MaxBackoff   time.Duration // ceiling of the retry delay while the broker is down
+	// Retention is how long published messages stay in the outbox.
+	Retention time.Duration
 }
 
 // Validate fills in defaults and checks the values.
@@ -57,8 +68,16 @@ func (c *Config) Validate() error {
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 5 * time.Second
 	}
-	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond {
-		return fmt.Errorf("relay: batch size and intervals must be positive")
+	if c.Retention == 0 {
+		c.Retention = 7 * 24 * time.Hour
+	}
+	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond || c.Retention < time.Minute {
+		return fmt.Errorf("relay: batch size, intervals and retention must be positive")
+	}
+	// One publish must fit one producer batch per partition, or a failed
+	// early chunk could let a later one overtake it.
+	if c.BatchSize > 1000 {
+		return fmt.Errorf("relay: batch size %d is above 1000, the most one publish keeps in order", c.BatchSize)
 	}
 	return nil
 }
@@ -82,18 +101,36 @@ type Relay struct {
 
 // Run publishes until ctx ends. It returns nil on a clean stop.
 func (r *Relay) Run(ctx context.Context) error {
-	release, err := r.Outbox.Lead(ctx)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
+	for ctx.Err() == nil {
+		release, err := r.Outbox.Lead(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("relay: take the lead: %w", err)
 		}
-		return fmt.Errorf("relay: take the lead: %w", err)
+		r.Log.Info("Relay is publishing.")
+		err = r.lead(ctx)
+		release()
+		if err == nil {
+			break
+		}
+		r.Log.WithError(err).Warn("Relay lost the lead; waiting to take it again.")
 	}
-	defer release()
-	r.Log.Info("Relay is publishing.")
+	r.Log.Info("Relay stopped.")
+	return nil
+}
+
+// lead publishes while this relay holds the lead. It returns nil when ctx
+// ends and ErrLeadLost when the lead is gone.
+func (r *Relay) lead(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
+	var pruned time.Time
 	for ctx.Err() == nil {
 		n, err := r.publishBatch(ctx)
+		if errors.Is(err, ErrLeadLost) {
+			return err
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -107,6 +144,14 @@ func (r *Relay) Run(ctx context.Context) error {
 			continue
 		}
 		backoff = 100 * time.Millisecond
+		if p, ok := r.Outbox.(Pruner); ok && time.Since(pruned) > time.Hour {
+			pruned = time.Now()
+			if n, err := p.Prune(ctx, pruned.Add(-r.Config.Retention)); err != nil {
+				r.Log.WithError(err).Warn("Pruning published outbox rows failed.")
+			} else if n > 0 {
+				r.Log.WithField("rows", n).Info("Pruned published outbox rows.")
+			}
+		}
 		if n < r.Config.BatchSize {
 			if err := r.Outbox.Wait(ctx, r.Config.PollInterval); err != nil && !errors.Is(err, context.Canceled) {
 				r.Log.WithError(err).Warn("Waiting for outbox notifications failed.")
@@ -114,7 +159,6 @@ func (r *Relay) Run(ctx context.Context) error {
 			}
 		}
 	}
-	r.Log.Info("Relay stopped.")
 	return nil
 }
 

@@ -23,6 +23,7 @@ type memOutbox struct {
 	wake      chan struct{}
 
 	failPending int // the next n Pending calls fail
+	loseLead    int // the next n Pending calls report the lead lost
 	failMark    int // the next n MarkPublished calls fail
 	leadErr     error
 
@@ -58,6 +59,10 @@ func (o *memOutbox) Pending(_ context.Context, n int) ([]relay.Message, error) {
 	if o.failPending > 0 {
 		o.failPending--
 		return nil, errors.New("database unavailable")
+	}
+	if o.loseLead > 0 {
+		o.loseLead--
+		return nil, relay.ErrLeadLost
 	}
 	var out []relay.Message
 	for _, m := range o.msgs {
@@ -403,5 +408,30 @@ func TestConfigDefaultsAndLimits(t *testing.T) {
 		if err := bad.Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted it", bad)
 		}
+	}
+}
+
+func TestRelayTakesTheLeadAgainAfterLosingIt(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	ob.loseLead = 1
+	want := ob.add("ws-a", 3)
+	start(t, &relay.Relay{Config: fastConfig(10), Outbox: ob, Publisher: st})
+
+	eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
+	got, _ := st.snapshot()
+	if order, _ := firstOccurrence(got); !slices.Equal(order, want) {
+		t.Errorf("order %v, want %v", order, want)
+	}
+	ob.mu.Lock()
+	defer ob.mu.Unlock()
+	if ob.leads != 2 || ob.releases != 1 {
+		t.Errorf("led %d times and released %d times, want 2 and 1", ob.leads, ob.releases)
+	}
+}
+
+func TestRelayRefusesBatchesThatCannotKeepOrder(t *testing.T) {
+	c := relay.Config{BatchSize: 5000}
+	if err := c.Validate(); err == nil {
+		t.Error("a batch of 5000 was accepted")
 	}
 }
