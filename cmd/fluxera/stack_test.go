@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -67,6 +68,10 @@ func MustStack(tb testing.TB) Config {
 	cfg.HTTP.Addr = "127.0.0.1:0"
 	cfg.OpsAddr = "127.0.0.1:0"
 	cfg.Argon2 = argon2.Params{MemoryKiB: 64, Time: 1, Threads: 1}
+	key := make([]byte, 32)
+	rand.Read(key)
+	cfg.SecretKey = base64.StdEncoding.EncodeToString(key)
+	cfg.ImageDir = tb.TempDir()
 	cfg.LogLevel = "warn"
 	if err := cfg.Postgres.Validate(); err != nil {
 		tb.Fatal(err)

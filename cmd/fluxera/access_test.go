@@ -1,0 +1,359 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+)
+
+// member is a signed-in member of a test workspace.
+type member struct {
+	*client
+	id, email, password, role string
+}
+
+// mustRoleMember invites someone with role through owner, accepts the
+// invitation and signs them in.
+func mustRoleMember(t *testing.T, m *Main, owner *client, role string) member {
+	t.Helper()
+	email, password := role+"-"+randomID()+"@example.com", "pass-"+randomID()
+	a := owner.call("POST", "/api/v1/invitations", map[string]string{"email": email, "role": role, "name": strings.ToUpper(role[:1]) + role[1:] + " Person"}, nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("invite %s: %d %s", role, a.status, a.body)
+	}
+	var inv domain.NewInvitation
+	a.decode(t, &inv)
+	a = newClient(t, m).call("POST", "/api/v1/invitations/accept", map[string]string{"token": inv.Token, "password": password}, nil)
+	if a.status != http.StatusCreated {
+		t.Fatalf("accept %s: %d %s", role, a.status, a.body)
+	}
+	var u domain.User
+	a.decode(t, &u)
+	c := newClient(t, m)
+	c.mustLogin(email, password)
+	return member{client: c, id: u.ID, email: email, password: password, role: role}
+}
+
+// mustOwner signs in the owner of a new workspace.
+func mustOwner(t *testing.T, m *Main, cfg Config, name string) member {
+	t.Helper()
+	email, password := MustWorkspace(t, cfg, name)
+	c := newClient(t, m)
+	c.mustLogin(email, password)
+	var me struct{ ID string }
+	c.call("GET", "/api/v1/me", nil, nil).decode(t, &me)
+	return member{client: c, id: me.ID, email: email, password: password, role: activity.RoleOwner}
+}
+
+// fixture is a fresh set of resources in one workspace for one request.
+type fixture struct {
+	asset, maintenance, image, license, user, invitation, token string
+}
+
+func mustID(t *testing.T, a answer, what string) string {
+	t.Helper()
+	if a.status >= 300 {
+		t.Fatalf("create %s: %d %s", what, a.status, a.body)
+	}
+	var v struct{ ID string }
+	a.decode(t, &v)
+	return v.ID
+}
+
+// mustFixture creates, as owner, an asset with maintenance and an image, a
+// license with a key and a seat for target, and a pending invitation; and,
+// as caller, an API token.
+func mustFixture(t *testing.T, m *Main, owner member, caller *client, target string) fixture {
+	t.Helper()
+	var f fixture
+	f.asset = mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Dell XPS " + randomID()}, nil), "asset")
+	f.maintenance = mustID(t, owner.call("POST", "/api/v1/assets/"+f.asset+"/maintenance", map[string]string{"scheduled_for": "2027-01-10", "description": "check"}, nil), "maintenance")
+	f.image = mustID(t, owner.upload("/api/v1/assets/"+f.asset+"/images", "a.png", png, nil), "image")
+	f.license = mustID(t, owner.call("POST", "/api/v1/licenses", map[string]any{"name": "Slack " + randomID(), "seats": 5, "key": "K-" + randomID(), "expires_on": "2027-05-01"}, nil), "license")
+	if a := owner.call("POST", "/api/v1/licenses/"+f.license+"/assign", map[string]string{"user_id": target}, nil); a.status != 200 {
+		t.Fatalf("assign seat: %d %s", a.status, a.body)
+	}
+	f.invitation = mustID(t, owner.call("POST", "/api/v1/invitations", map[string]string{"email": "inv-" + randomID() + "@example.com", "role": "viewer"}, nil), "invitation")
+	f.user = target
+	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
+	return f
+}
+
+// endpoint says how to call one route and what it needs.
+type endpoint struct {
+	// perm is the permission the route needs.
+	perm   domain.Permission
+	status int
+	method string
+	// path fills in the route's ids; body is the JSON body, or upload for
+	// an image.
+	path   func(f fixture) string
+	body   func(f fixture) any
+	upload bool
+}
+
+// endpoints lists every authenticated route. The tests fail when a route
+// is registered that is not listed here.
+func endpoints() map[string]endpoint {
+	p := func(s string) func(fixture) string {
+		return func(fixture) string { return s }
+	}
+	asset := func(rest string) func(fixture) string {
+		return func(f fixture) string {
+			return strings.NewReplacer(":mid", f.maintenance, ":iid", f.image).Replace("/api/v1/assets/" + f.asset + rest)
+		}
+	}
+	license := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/licenses/" + f.license + rest }
+	}
+	user := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/users/" + f.user + rest }
+	}
+	none := func(fixture) any { return nil }
+	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
+	return map[string]endpoint{
+		"GET /api/v1/me":            {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: none},
+		"PATCH /api/v1/me":          {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + randomID()})},
+		"POST /api/v1/me/password":  {perm: domain.EditOwnProfile, status: 204, path: p("/api/v1/me/password"), body: nil}, // filled in per caller
+		"GET /api/v1/tokens":        {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
+		"POST /api/v1/tokens":       {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]string{"name": "ci"})},
+		"DELETE /api/v1/tokens/:id": {perm: domain.EditOwnProfile, status: 204, path: func(f fixture) string { return "/api/v1/tokens/" + f.token }, body: none},
+
+		"GET /api/v1/users":                 {perm: domain.ViewInventory, status: 200, path: p("/api/v1/users"), body: none},
+		"GET /api/v1/users/:id":             {perm: domain.ViewInventory, status: 200, path: user(""), body: none},
+		"PUT /api/v1/users/:id/role":        {perm: domain.ManageMembers, status: 200, path: user("/role"), body: fixed(map[string]string{"role": "viewer"})},
+		"POST /api/v1/users/:id/activate":   {perm: domain.ManageMembers, status: 200, path: user("/activate"), body: none},
+		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: none},
+		"GET /api/v1/invitations":           {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
+		"POST /api/v1/invitations": {perm: domain.ManageMembers, status: 201, path: p("/api/v1/invitations"), body: func(fixture) any {
+			return map[string]string{"email": "x-" + randomID() + "@example.com", "role": "member"}
+		}},
+		"DELETE /api/v1/invitations/:id": {perm: domain.ManageMembers, status: 204, path: func(f fixture) string { return "/api/v1/invitations/" + f.invitation }, body: none},
+
+		"GET /api/v1/assets":                                {perm: domain.ViewInventory, status: 200, path: p("/api/v1/assets"), body: none},
+		"POST /api/v1/assets":                               {perm: domain.ManageAssets, status: 201, path: p("/api/v1/assets"), body: fixed(map[string]string{"name": "iPad"})},
+		"GET /api/v1/assets/export":                         {perm: domain.ExportData, status: 200, path: p("/api/v1/assets/export"), body: none},
+		"GET /api/v1/assets/:id":                            {perm: domain.ViewInventory, status: 200, path: asset(""), body: none},
+		"PATCH /api/v1/assets/:id":                          {perm: domain.ManageAssets, status: 200, path: asset(""), body: fixed(map[string]string{"location": "Paris"})},
+		"DELETE /api/v1/assets/:id":                         {perm: domain.DeleteAssets, status: 204, path: asset(""), body: none},
+		"POST /api/v1/assets/:id/assign":                    {perm: domain.ManageAssets, status: 200, path: asset("/assign"), body: func(f fixture) any { return map[string]string{"user_id": f.user} }},
+		"POST /api/v1/assets/:id/unassign":                  {perm: domain.ManageAssets, status: 409, path: asset("/unassign"), body: none},
+		"PUT /api/v1/assets/:id/status":                     {perm: domain.ManageAssets, status: 200, path: asset("/status"), body: fixed(map[string]string{"status": "lost"})},
+		"GET /api/v1/assets/:id/maintenance":                {perm: domain.ViewInventory, status: 200, path: asset("/maintenance"), body: none},
+		"POST /api/v1/assets/:id/maintenance":               {perm: domain.ManageAssets, status: 201, path: asset("/maintenance"), body: fixed(map[string]string{"scheduled_for": "2027-02-01", "description": "clean"})},
+		"POST /api/v1/assets/:id/maintenance/:mid/complete": {perm: domain.ManageAssets, status: 200, path: asset("/maintenance/:mid/complete"), body: none},
+		"GET /api/v1/assets/:id/images":                     {perm: domain.ViewInventory, status: 200, path: asset("/images"), body: none},
+		"POST /api/v1/assets/:id/images":                    {perm: domain.ManageAssets, status: 201, path: asset("/images"), upload: true},
+		"GET /api/v1/assets/:id/images/:iid":                {perm: domain.ViewInventory, status: 200, path: asset("/images/:iid"), body: none},
+
+		"GET /api/v1/licenses":                {perm: domain.ViewInventory, status: 200, path: p("/api/v1/licenses"), body: none},
+		"POST /api/v1/licenses":               {perm: domain.ManageLicenses, status: 201, path: p("/api/v1/licenses"), body: fixed(map[string]any{"name": "Zoom", "seats": 1})},
+		"GET /api/v1/licenses/:id":            {perm: domain.ViewInventory, status: 200, path: license(""), body: none},
+		"PATCH /api/v1/licenses/:id":          {perm: domain.ManageLicenses, status: 200, path: license(""), body: fixed(map[string]any{"seats": 9})},
+		"DELETE /api/v1/licenses/:id":         {perm: domain.DeleteLicenses, status: 204, path: license(""), body: none},
+		"POST /api/v1/licenses/:id/assign":    {perm: domain.ManageLicenses, status: 409, path: license("/assign"), body: func(f fixture) any { return map[string]string{"user_id": f.user} }},
+		"POST /api/v1/licenses/:id/unassign":  {perm: domain.ManageLicenses, status: 200, path: license("/unassign"), body: func(f fixture) any { return map[string]string{"user_id": f.user} }},
+		"POST /api/v1/licenses/:id/renew":     {perm: domain.ManageLicenses, status: 200, path: license("/renew"), body: fixed(map[string]string{"expires_on": "2028-05-01"})},
+		"PUT /api/v1/licenses/:id/expiration": {perm: domain.ManageLicenses, status: 200, path: license("/expiration"), body: fixed(map[string]string{"expires_on": "2027-04-01"})},
+		"GET /api/v1/licenses/:id/key":        {perm: domain.ViewLicenseKeys, status: 200, path: license("/key"), body: none},
+
+		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
+		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + randomID()} }},
+
+		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
+	}
+}
+
+// apiRoutes returns the authenticated routes the server registered, as
+// "METHOD /path".
+func apiRoutes(m *Main) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range m.API.App.GetRoutes(true) {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || r.Method == "HEAD" {
+			continue
+		}
+		switch r.Path {
+		case "/api/v1/auth/login", "/api/v1/auth/logout", "/api/v1/invitations/accept", "/api/v1/invitations/decline":
+			continue
+		}
+		k := r.Method + " " + r.Path
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answer {
+	t.Helper()
+	path := e.path(f)
+	if e.upload {
+		return c.upload(path, "b.png", png, nil)
+	}
+	var body any
+	if e.body != nil {
+		body = e.body(f)
+	} else {
+		body = map[string]string{"current_password": password, "new_password": password + "-2"}
+	}
+	return c.call(e.method, path, body, nil)
+}
+
+// TestRoleEndpointMatrix calls every authenticated route as each role and
+// checks that the role is let through exactly when the role table says so.
+func TestRoleEndpointMatrix(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, RoleAPI)
+	owner := mustOwner(t, m, cfg, "Matrix")
+	members := []member{owner}
+	for _, role := range []string{activity.RoleAdmin, activity.RoleMember, activity.RoleViewer} {
+		members = append(members, mustRoleMember(t, m, owner.client, role))
+	}
+	eps := endpoints()
+	for _, route := range apiRoutes(m) {
+		ep, ok := eps[route]
+		if !ok {
+			t.Errorf("route %s is not in the role matrix; add it to endpoints()", route)
+			continue
+		}
+		ep.method, _, _ = strings.Cut(route, " ")
+		for i := range members {
+			who := &members[i]
+			t.Run(route+" as "+who.role, func(t *testing.T) {
+				target := mustRoleMember(t, m, owner.client, activity.RoleMember)
+				f := mustFixture(t, m, owner, who.client, target.id)
+				a := ep.call(t, who.client, f, who.password)
+				want := ep.status
+				if !domain.Can(who.role, ep.perm) {
+					want = http.StatusForbidden
+				}
+				if a.status != want {
+					t.Fatalf("status %d, want %d: %s", a.status, want, a.body)
+				}
+				if want == http.StatusForbidden {
+					var e errorAnswer
+					a.decode(t, &e)
+					if e.Error.Code != activity.EFORBIDDEN || e.Error.Message == "" {
+						t.Errorf("403 body = %s", a.body)
+					}
+				}
+				if a.status == http.StatusNoContent && route == "POST /api/v1/me/password" {
+					who.password += "-2"
+				}
+			})
+		}
+	}
+}
+
+// TestOtherWorkspacesResourcesAreNotFound calls every route that names a
+// resource with the ids of another workspace's resources, as that other
+// workspace's owner, and expects 404 without a word about the resource.
+func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, RoleAPI, RoleRelay)
+	ob := mustOutbox(t, cfg)
+	ownerA := mustOwner(t, m, cfg, "Alpha")
+	targetA := mustRoleMember(t, m, ownerA.client, activity.RoleMember)
+	fA := mustFixture(t, m, ownerA, ownerA.client, targetA.id)
+	ownerB := mustOwner(t, m, cfg, "Beta")
+	eps := endpoints()
+	checked := 0
+	for _, route := range apiRoutes(m) {
+		ep := eps[route]
+		if !strings.Contains(route, ":") || ep.path == nil {
+			continue
+		}
+		ep.method, _, _ = strings.Cut(route, " ")
+		checked++
+		t.Run(route, func(t *testing.T) {
+			before := ob.last()
+			a := ep.call(t, ownerB.client, fA, ownerB.password)
+			if a.status != http.StatusNotFound {
+				t.Fatalf("status %d, want 404: %s", a.status, a.body)
+			}
+			var e errorAnswer
+			a.decode(t, &e)
+			if e.Error.Code != activity.ENOTFOUND {
+				t.Errorf("error code %q, want not_found", e.Error.Code)
+			}
+			if events, _ := ob.since(before); len(events) != 0 {
+				t.Errorf("a refused request wrote %d events", len(events))
+			}
+		})
+	}
+	if checked < 20 {
+		t.Errorf("only %d routes with ids were checked", checked)
+	}
+	// Lists show only the caller's own workspace.
+	for _, path := range []string{"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens"} {
+		a := ownerB.call("GET", path, nil, nil)
+		for _, id := range []string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, ownerA.id} {
+			if strings.Contains(string(a.body), id) {
+				t.Errorf("GET %s as another workspace shows %s", path, id)
+			}
+		}
+	}
+	// Assigning another workspace's user is refused the same way.
+	assetB := mustID(t, ownerB.call("POST", "/api/v1/assets", map[string]string{"name": "Beta laptop"}, nil), "asset")
+	for _, path := range []string{"/api/v1/assets/" + assetB + "/assign"} {
+		a := ownerB.call("POST", path, map[string]string{"user_id": targetA.id}, nil)
+		var e errorAnswer
+		a.decode(t, &e)
+		if a.status != http.StatusNotFound || e.Error.Field != "user_id" {
+			t.Errorf("assigning another workspace's user: %d %s", a.status, a.body)
+		}
+	}
+}
+
+var tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
+
+// TestReadmeMatchesTheCode checks that the README's role table is the one
+// the code enforces and that it lists every endpoint the server has.
+func TestReadmeMatchesTheCode(t *testing.T) {
+	raw, err := readRepoFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	got := tableRows.FindStringSubmatch(readme)
+	if got == nil {
+		t.Fatal("README.md has no <!-- roles:begin --> … <!-- roles:end --> section")
+	}
+	if strings.TrimSpace(got[1]) != strings.TrimSpace(domain.RoleTable()) {
+		t.Errorf("README.md's role table differs from the code; it should read:\n%s", domain.RoleTable())
+	}
+	source, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range regexp.MustCompile(`"(FLUXERA_[A-Z0-9_]+)"`).FindAllStringSubmatch(string(source), -1) {
+		if !strings.Contains(readme, "`"+v[1]+"`") {
+			t.Errorf("README.md's configuration table lacks %s", v[1])
+		}
+	}
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, RoleAPI)
+	for _, route := range append(apiRoutes(m), "POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/invitations/accept", "POST /api/v1/invitations/decline") {
+		method, path, _ := strings.Cut(route, " ")
+		path = regexp.MustCompile(`:([a-z]+)`).ReplaceAllString(path, "{$1}")
+		if !strings.Contains(readme, fmt.Sprintf("`%s %s`", method, path)) {
+			t.Errorf("README.md does not list `%s %s`", method, path)
+		}
+	}
+}
+
+// readRepoFile reads a file at the repository's root.
+func readRepoFile(name string) ([]byte, error) {
+	return os.ReadFile(filepath.Join("..", "..", name))
+}
