@@ -99,6 +99,9 @@ func (in *AssetCreate) Validate() error {
 	return nil
 }
 
+// MaxImportRows bounds one import.
+const MaxImportRows = 5000
+
 // AssetUpdate edits an asset; nil fields stay as they are. Status and
 // assignment have their own actions.
 type AssetUpdate struct {
@@ -214,6 +217,9 @@ type AssetService interface {
 	// CreateAsset returns EINVALID for bad input and ECONFLICT for an asset
 	// tag already in use.
 	CreateAsset(ctx context.Context, p activity.Principal, in AssetCreate) (Asset, error)
+	// ImportAssets creates many assets at once, all or none, each recorded
+	// as asset.created with the import method. Errors name the row.
+	ImportAssets(ctx context.Context, p activity.Principal, rows []AssetCreate) ([]Asset, error)
 	UpdateAsset(ctx context.Context, p activity.Principal, id string, in AssetUpdate) (Asset, error)
 	DeleteAsset(ctx context.Context, p activity.Principal, id, note string) error
 	AssignAsset(ctx context.Context, p activity.Principal, id string, in AssetAssignment) (Asset, error)

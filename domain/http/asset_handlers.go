@@ -3,8 +3,10 @@ package http
 import (
 	"bytes"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"mime"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -18,6 +20,7 @@ func (s *Server) routeAssets(api fiber.Router) {
 	api.Get("/assets", s.listAssets)
 	api.Post("/assets", s.createAsset)
 	api.Get("/assets/export", s.exportAssets)
+	api.Post("/assets/import", s.importAssets)
 	api.Get("/assets/:id", s.findAsset)
 	api.Patch("/assets/:id", s.updateAsset)
 	api.Delete("/assets/:id", s.deleteAsset)
@@ -244,6 +247,81 @@ func (s *Server) exportAssets(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentDisposition, mime.FormatMediaType("attachment", map[string]string{"filename": name}))
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return c.Send(buf.Bytes())
+}
+
+// importColumns are the columns an import may have; name is required.
+var importColumns = map[string]func(a *domain.AssetCreate, v string) error{
+	"name":      func(a *domain.AssetCreate, v string) error { a.Name = v; return nil },
+	"asset_tag": func(a *domain.AssetCreate, v string) error { a.AssetTag = v; return nil },
+	"serial":    func(a *domain.AssetCreate, v string) error { a.Serial = v; return nil },
+	"category":  func(a *domain.AssetCreate, v string) error { a.Category = v; return nil },
+	"status":    func(a *domain.AssetCreate, v string) error { a.Status = v; return nil },
+	"value":     func(a *domain.AssetCreate, v string) error { a.Value = v; return nil },
+	"currency":  func(a *domain.AssetCreate, v string) error { a.Currency = v; return nil },
+	"location":  func(a *domain.AssetCreate, v string) error { a.Location = v; return nil },
+	"note":      func(a *domain.AssetCreate, v string) error { a.Note = v; return nil },
+	"purchase_date": func(a *domain.AssetCreate, v string) error {
+		if v == "" {
+			return nil
+		}
+		d, err := domain.ParseDate(v)
+		if err != nil {
+			return err
+		}
+		a.PurchaseDate = &d
+		return nil
+	},
+}
+
+// importAssets reads a CSV file with a header row (text/csv) and creates
+// every row as an asset, all or none.
+func (s *Server) importAssets(c *fiber.Ctx) error {
+	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != "text/csv" {
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the import as text/csv with a header row")
+	}
+	r := csv.NewReader(bytes.NewReader(c.Body()))
+	header, err := r.Read()
+	if err != nil {
+		return activity.Errorf(activity.EINVALID, "", "the CSV has no header row")
+	}
+	setters := make([]func(*domain.AssetCreate, string) error, len(header))
+	hasName := false
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		set, ok := importColumns[h]
+		if !ok {
+			return activity.Errorf(activity.EINVALID, h, "unknown column %q; use name, asset_tag, serial, category, status, value, currency, location, purchase_date, note", h)
+		}
+		setters[i], hasName = set, hasName || h == "name"
+	}
+	if !hasName {
+		return activity.Errorf(activity.EINVALID, "name", "the CSV needs a name column")
+	}
+	var rows []domain.AssetCreate
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return activity.Errorf(activity.EINVALID, "", "malformed CSV: %v", err)
+		}
+		if len(rows) == domain.MaxImportRows {
+			return activity.Errorf(activity.EINVALID, "rows", "the import has more than %d rows", domain.MaxImportRows)
+		}
+		var a domain.AssetCreate
+		for i, v := range rec {
+			if err := setters[i](&a, v); err != nil {
+				return activity.Errorf(activity.EINVALID, fmt.Sprintf("rows[%d].%s", len(rows), strings.TrimSpace(header[i])), "row %d: %s", len(rows)+1, activity.ErrorMessage(err))
+			}
+		}
+		rows = append(rows, a)
+	}
+	as, err := s.services.Assets.ImportAssets(c.UserContext(), principal(c), rows)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"imported": len(as), "assets": as})
 }
 
 // csvSafe neutralises cells a spreadsheet would run as a formula.
