@@ -98,6 +98,7 @@ type endpoint struct {
 	path   func(f fixture) string
 	body   func(f fixture) any
 	upload bool
+	csv    string
 }
 
 // endpoints lists every authenticated route. The tests fail when a route
@@ -140,6 +141,7 @@ func endpoints() map[string]endpoint {
 
 		"GET /api/v1/assets":                                {perm: domain.ViewInventory, status: 200, path: p("/api/v1/assets"), body: none},
 		"POST /api/v1/assets":                               {perm: domain.ManageAssets, status: 201, path: p("/api/v1/assets"), body: fixed(map[string]string{"name": "iPad"})},
+		"POST /api/v1/assets/import":                        {perm: domain.ManageAssets, status: 201, path: p("/api/v1/assets/import"), csv: "name,category\nMonitor,Display\n"},
 		"GET /api/v1/assets/export":                         {perm: domain.ExportData, status: 200, path: p("/api/v1/assets/export"), body: none},
 		"GET /api/v1/assets/:id":                            {perm: domain.ViewInventory, status: 200, path: asset(""), body: none},
 		"PATCH /api/v1/assets/:id":                          {perm: domain.ManageAssets, status: 200, path: asset(""), body: fixed(map[string]string{"location": "Paris"})},
@@ -200,6 +202,9 @@ func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answ
 	path := e.path(f)
 	if e.upload {
 		return c.upload(path, "b.png", png, nil)
+	}
+	if e.csv != "" {
+		return c.postCSV(path, e.csv)
 	}
 	var body any
 	if e.body != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -348,3 +349,101 @@ func TestAssetRulesAndImages(t *testing.T) {
 }
 
 func randomUUID() string { return activity.NewEventID() }
+
+// TestForwardedForComesOnlyFromTrustedProxies checks the address an event
+// records: the peer's, unless the peer is a configured proxy.
+func TestForwardedForComesOnlyFromTrustedProxies(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		trusted bool
+		want    string
+	}{{"untrusted peer", false, "127.0.0.1"}, {"trusted proxy", true, "203.0.113.9"}} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := MustStack(t)
+			if tt.trusted {
+				cfg.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+			}
+			m := MustStart(t, cfg, RoleAPI)
+			ob := mustOutbox(t, cfg)
+			owner := mustOwner(t, m, cfg, "Proxy")
+			before := ob.last()
+			owner.call("POST", "/api/v1/assets", map[string]string{"name": "Router"}, map[string]string{"X-Forwarded-For": "203.0.113.9"})
+			events, _ := ob.since(before)
+			if len(events) != 1 || events[0].Context.IP != tt.want {
+				t.Fatalf("recorded %+v, want one event from %s", events, tt.want)
+			}
+		})
+	}
+}
+
+// postCSV sends a CSV body.
+func (c *client) postCSV(path, body string) answer {
+	c.tb.Helper()
+	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "text/csv")
+	req.Header.Set("User-Agent", "fluxera-test/1.0")
+	return c.send(req)
+}
+
+// TestAssetImport checks that an import lands whole, each asset recorded
+// with the import method, or not at all, with the faulty row named.
+func TestAssetImport(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Import")
+	mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Old", "asset_tag": "T-9"}, nil), "asset")
+
+	refused := []struct {
+		name, body string
+		status     int
+		field      string
+	}{
+		{"bad value in row 2", "name,value,currency\nA,10.00,EUR\nB,ten,EUR\n", 400, "rows[1].value"},
+		{"bad date in row 1", "name,purchase_date\nA,2026-13-01\n", 400, "rows[0].purchase_date"},
+		{"tag already in use", "name,asset_tag\nA,T-1\nB,T-9\n", 409, "rows[1].asset_tag"},
+		{"tag twice in the file", "name,asset_tag\nA,T-1\nB,T-1\n", 409, "rows[1].asset_tag"},
+		{"unknown column", "name,colour\nA,red\n", 400, "colour"},
+		{"no name column", "asset_tag\nT-5\n", 400, "name"},
+		{"ragged row", "name,serial\nA\n", 400, ""},
+		{"no rows", "name\n", 400, "rows"},
+	}
+	for _, r := range refused {
+		t.Run(r.name, func(t *testing.T) {
+			before := ob.last()
+			a := owner.postCSV("/api/v1/assets/import", r.body)
+			var e errorAnswer
+			a.decode(t, &e)
+			if a.status != r.status || e.Error.Field != r.field {
+				t.Fatalf("%d %s, want %d with field %q", a.status, a.body, r.status, r.field)
+			}
+			if events, _ := ob.since(before); len(events) != 0 {
+				t.Errorf("a refused import wrote %d events", len(events))
+			}
+		})
+	}
+	var list struct{ Assets []domain.Asset }
+	owner.call("GET", "/api/v1/assets", nil, nil).decode(t, &list)
+	if len(list.Assets) != 1 {
+		t.Fatalf("refused imports left %d assets, want the 1 made before", len(list.Assets))
+	}
+
+	before := ob.last()
+	a := owner.postCSV("/api/v1/assets/import", "name,asset_tag,value,currency,purchase_date,note\nMonitor A,M-1,199.00,eur,2026-01-02,batch\nMonitor B,M-2,,,,\n")
+	if a.status != 201 {
+		t.Fatalf("import: %d %s", a.status, a.body)
+	}
+	events, _ := ob.since(before)
+	if len(events) != 2 {
+		t.Fatalf("import wrote %d events, want 2", len(events))
+	}
+	for i, e := range events {
+		if e.Action != "asset.created" || e.Context.Method != activity.MethodImport || e.Details["import_id"] != events[0].Details["import_id"] || e.Details["import_row"] != float64(i+1) {
+			t.Errorf("imported event %d: %s method %s details %v", i, e.Action, e.Context.Method, e.Details)
+		}
+	}
+	wantChange(t, events[0], "currency", "", "EUR")
+	if st := owner.call("POST", "/api/v1/assets/import", map[string]string{"name": "x"}, nil).status; st != 415 {
+		t.Errorf("a JSON import answered %d, want 415", st)
+	}
+}
