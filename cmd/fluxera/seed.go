@@ -9,6 +9,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 )
 
@@ -51,12 +52,16 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := Seed(ctx, db, argon2.Hasher{Params: m.Config.Argon2}, *assets, rand.New(rand.NewPCG(7, 11)))
+	box, err := m.keyBox()
+	if err != nil {
+		return err
+	}
+	created, err := Seed(ctx, db, argon2.Hasher{Params: m.Config.Argon2}, box, *assets, rand.New(rand.NewPCG(7, 11)))
 	if err != nil {
 		return err
 	}
 	if created {
-		fmt.Printf("Seeded the demo workspace with %d assets.\n", *assets)
+		fmt.Printf("Seeded the demo workspace with a team of %d, %d assets and %d licenses.\n", len(demoTeam)+1, *assets, len(demoLicenses))
 	} else {
 		fmt.Println("The demo workspace exists already.")
 	}
@@ -66,7 +71,7 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 
 // Seed creates the demo workspace unless its owner exists. It reports
 // whether it created anything.
-func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, assets int, rnd *rand.Rand) (bool, error) {
+func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, box *keybox.Box, assets int, rnd *rand.Rand) (bool, error) {
 	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
 		return false, err
@@ -81,27 +86,22 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, as
 	if err != nil {
 		return false, fmt.Errorf("create demo workspace: %w", err)
 	}
-	svc := postgres.NewAssetService(db)
-	var session domain.LoginResult
-	var p activity.Principal
-	reqCtx := ctx
+	d := &demo{ctx: ctx, rnd: rnd, auth: auth, assets: postgres.NewAssetService(db), licenses: postgres.NewLicenseService(db, box),
+		users: postgres.NewUserService(db, hasher), invitations: postgres.NewInvitationService(db, hasher, 0), settings: postgres.NewSettingsService(db)}
+	owner, ownerCtx, err := d.login(demoEmail, demoPassword)
+	if err != nil {
+		return false, err
+	}
+	var ids []string
 	for i := 0; i < assets; i++ {
-		if i%12 == 0 {
-			reqCtx = domain.WithRequest(ctx, demoClients[rnd.IntN(len(demoClients))])
-			if rnd.IntN(4) == 0 { // a mistyped password now and then
-				_, _ = auth.Login(reqCtx, domain.Credentials{Email: demoEmail, Password: "wrong-" + demoPassword})
-			}
-			session, err = auth.Login(reqCtx, domain.Credentials{Email: demoEmail, Password: demoPassword})
-			if err != nil {
-				return false, fmt.Errorf("demo login: %w", err)
-			}
-			if p, err = auth.Authenticate(ctx, session.Token); err != nil {
+		if i%12 == 11 { // a new session now and then, sometimes after a typo
+			if owner, ownerCtx, err = d.login(demoEmail, demoPassword); err != nil {
 				return false, err
 			}
 		}
 		model := demoModels[rnd.IntN(len(demoModels))]
 		day, _ := domain.ParseDate(fmt.Sprintf("202%d-%02d-%02d", 3+rnd.IntN(3), 1+rnd.IntN(12), 1+rnd.IntN(28)))
-		_, err := svc.CreateAsset(reqCtx, p, domain.AssetCreate{
+		a, err := d.assets.CreateAsset(ownerCtx, owner, domain.AssetCreate{
 			Name:         fmt.Sprintf("%s A-%04d", model.name, 1000+i),
 			AssetTag:     fmt.Sprintf("A-%04d", 1000+i),
 			Serial:       fmt.Sprintf("SN%08X", rnd.Uint32()),
@@ -114,6 +114,163 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, as
 		if err != nil {
 			return false, fmt.Errorf("create demo asset: %w", err)
 		}
+		ids = append(ids, a.ID)
 	}
-	return true, auth.Logout(reqCtx, session.Token)
+	if err := d.team(owner, ownerCtx, ids); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// demo plays the demo workspace's history through the real services.
+type demo struct {
+	ctx         context.Context
+	rnd         *rand.Rand
+	auth        *postgres.AuthService
+	assets      *postgres.AssetService
+	licenses    *postgres.LicenseService
+	users       *postgres.UserService
+	invitations *postgres.InvitationService
+	settings    *postgres.SettingsService
+	// sessions holds each person's latest session token and context.
+	sessions map[string]demoSession
+}
+
+type demoSession struct {
+	token string
+	ctx   context.Context
+}
+
+// login signs someone in from one of the demo clients, now and then after
+// a mistyped password, and returns who they are and the request context.
+func (d *demo) login(email, password string) (activity.Principal, context.Context, error) {
+	ctx := domain.WithRequest(d.ctx, demoClients[d.rnd.IntN(len(demoClients))])
+	if d.rnd.IntN(4) == 0 {
+		_, _ = d.auth.Login(ctx, domain.Credentials{Email: email, Password: "wrong-" + password})
+	}
+	s, err := d.auth.Login(ctx, domain.Credentials{Email: email, Password: password})
+	if err != nil {
+		return activity.Principal{}, nil, fmt.Errorf("demo login of %s: %w", email, err)
+	}
+	p, err := d.auth.Authenticate(ctx, s.Token)
+	if d.sessions == nil {
+		d.sessions = map[string]demoSession{}
+	}
+	d.sessions[email] = demoSession{token: s.Token, ctx: ctx}
+	return p, ctx, err
+}
+
+var demoTeam = []struct{ name, email, role string }{
+	{"Alex Kim", "alex@demo.fluxera.test", activity.RoleAdmin},
+	{"Mia Lopez", "mia@demo.fluxera.test", activity.RoleMember},
+	{"Sam Patel", "sam@demo.fluxera.test", activity.RoleMember},
+	{"Victor Chen", "victor@demo.fluxera.test", activity.RoleViewer},
+}
+
+var demoLicenses = []struct {
+	name, vendor, value, expires string
+	seats                        int
+}{
+	{"Microsoft 365 E3", "Microsoft", "14400.00", "2027-03-31", 40},
+	{"Adobe Creative Cloud", "Adobe", "3588.00", "2027-01-15", 4},
+	{"Figma Organization", "Figma", "5400.00", "2026-12-31", 10},
+	{"JetBrains All Products", "JetBrains", "2241.00", "2027-06-30", 6},
+	{"Slack Business+", "Slack", "9000.00", "2027-02-28", 50},
+}
+
+// team invites the demo team, hands out assets and license seats, and
+// plays a little of everyday life: status changes, maintenance, a renewal,
+// a key looked up, a role and a settings change.
+func (d *demo) team(owner activity.Principal, ownerCtx context.Context, assets []string) error {
+	var members []domain.User
+	for _, m := range demoTeam {
+		inv, err := d.invitations.Invite(ownerCtx, owner, domain.InvitationCreate{Email: m.email, Name: m.name, Role: m.role})
+		if err != nil {
+			return fmt.Errorf("invite %s: %w", m.email, err)
+		}
+		u, err := d.invitations.Accept(domain.WithRequest(d.ctx, demoClients[d.rnd.IntN(len(demoClients))]), domain.InvitationAnswer{Token: inv.Token, Password: demoPassword})
+		if err != nil {
+			return fmt.Errorf("accept %s: %w", m.email, err)
+		}
+		members = append(members, u)
+	}
+	declined, err := d.invitations.Invite(ownerCtx, owner, domain.InvitationCreate{Email: "jordan@demo.fluxera.test", Name: "Jordan Blake", Role: activity.RoleMember})
+	if err != nil {
+		return err
+	}
+	if err := d.invitations.Decline(d.ctx, domain.InvitationAnswer{Token: declined.Token}); err != nil {
+		return err
+	}
+	admin, adminCtx, err := d.login(demoTeam[0].email, demoPassword)
+	if err != nil {
+		return err
+	}
+	for i, id := range assets {
+		switch {
+		case i%5 == 0:
+			if _, err := d.assets.AssignAsset(adminCtx, admin, id, domain.AssetAssignment{UserID: members[i%len(members)].ID}); err != nil {
+				return fmt.Errorf("assign demo asset: %w", err)
+			}
+		case i%37 == 1:
+			if _, err := d.assets.ChangeStatus(adminCtx, admin, id, domain.StatusChange{Status: domain.AssetRetired, Note: "end of life"}); err != nil {
+				return err
+			}
+		case i%41 == 2:
+			if _, err := d.assets.ChangeStatus(adminCtx, admin, id, domain.StatusChange{Status: domain.AssetLost, Note: "not found at inventory"}); err != nil {
+				return err
+			}
+		case i%29 == 3:
+			day, _ := domain.ParseDate(fmt.Sprintf("2026-12-%02d", 1+d.rnd.IntN(28)))
+			m, err := d.assets.ScheduleMaintenance(adminCtx, admin, id, domain.MaintenanceSchedule{ScheduledFor: &day, Description: "battery and keyboard check"})
+			if err != nil {
+				return err
+			}
+			if i%2 == 1 {
+				if _, err := d.assets.CompleteMaintenance(adminCtx, admin, id, m.ID, domain.MaintenanceCompletion{Outcome: "battery replaced"}); err != nil {
+					return err
+				}
+			}
+		case i%23 == 4:
+			loc := demoLocations[d.rnd.IntN(len(demoLocations))]
+			if _, err := d.assets.UpdateAsset(adminCtx, admin, id, domain.AssetUpdate{Location: &loc, Note: "moved"}); err != nil {
+				return err
+			}
+		}
+	}
+	for i, l := range demoLicenses {
+		lic, err := d.licenses.CreateLicense(ownerCtx, owner, domain.LicenseCreate{Name: l.name, Vendor: l.vendor, Seats: l.seats, Key: fmt.Sprintf("%s-%08X-%08X", l.vendor[:3], d.rnd.Uint32(), d.rnd.Uint32()), Value: l.value, Currency: "EUR", ExpiresOn: l.expires})
+		if err != nil {
+			return fmt.Errorf("create demo license: %w", err)
+		}
+		for j, m := range members {
+			if (i+j)%3 != 2 && j < l.seats {
+				if _, err := d.licenses.AssignSeat(adminCtx, admin, lic.ID, domain.SeatChange{UserID: m.ID}); err != nil {
+					return fmt.Errorf("assign demo seat: %w", err)
+				}
+			}
+		}
+		if i == 2 {
+			if _, err := d.licenses.RenewLicense(ownerCtx, owner, lic.ID, domain.ExpiryChange{ExpiresOn: "2027-12-31", Note: "renewed for a year"}); err != nil {
+				return fmt.Errorf("renew demo license: %w", err)
+			}
+		}
+		if i == 1 {
+			if _, err := d.licenses.RevealKey(adminCtx, admin, lic.ID); err != nil {
+				return err
+			}
+		}
+	}
+	start, days := "08:00", []string{"mon", "tue", "wed", "thu", "fri"}
+	if _, err := d.settings.UpdateSettings(ownerCtx, owner, domain.SettingsUpdate{WorkingHoursStart: &start, WorkingDays: days, Note: "the warehouse opens at eight"}); err != nil {
+		return err
+	}
+	if _, err := d.users.ChangeRole(ownerCtx, owner, members[2].ID, domain.RoleChange{Role: activity.RoleAdmin, Note: "covers IT while Alex is away"}); err != nil {
+		return err
+	}
+	for _, s := range d.sessions {
+		if err := d.auth.Logout(s.ctx, s.token); err != nil {
+			return err
+		}
+	}
+	return nil
 }
