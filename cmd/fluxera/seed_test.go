@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/fluxera/activity/domain/argon2"
+)
+
+// TestSeedPlaysTheDemoHistoryOnce seeds the demo workspace into the test's
+// schema and checks that its history holds the everyday actions, and that
+// seeding again adds nothing.
+func TestSeedPlaysTheDemoHistoryOnce(t *testing.T) {
+	cfg := MustStack(t)
+	m := NewMain(cfg)
+	defer m.Close()
+	ctx := context.Background()
+	db, err := m.database()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	box, err := m.keyBox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher := argon2.Hasher{Params: cfg.Argon2}
+	created, err := Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created {
+		t.Fatal("the first seed created nothing")
+	}
+	ob := &outbox{tb: t, db: db}
+	events, _ := ob.since(0)
+	seen := map[string]int{}
+	for _, e := range events {
+		seen[e.Action]++
+	}
+	for _, action := range []string{"user.created", "auth.login", "auth.login_failed", "auth.logout", "asset.created", "asset.assigned", "asset.status_changed",
+		"asset.maintenance_scheduled", "asset.maintenance_completed", "user.invited", "invitation.accepted", "invitation.declined", "license.created",
+		"license.assigned", "license.renewed", "license.key_viewed", "system.settings_changed", "user.role_changed"} {
+		if seen[action] == 0 {
+			t.Errorf("the demo history has no %s (has %v)", action, seen)
+		}
+	}
+	again, err := Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
+	if err != nil || again {
+		t.Errorf("seeding again: created %v, err %v", again, err)
+	}
+	if n := len(mustEvents(t, ob)); n != len(events)+1 { // the check's own login
+		t.Errorf("seeding again wrote %d events", n-len(events))
+	}
+}
+
+// mustEvents returns the actions of every event in the outbox.
+func mustEvents(t *testing.T, ob *outbox) []string {
+	t.Helper()
+	events, _ := ob.since(0)
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.Action
+	}
+	return out
+}
