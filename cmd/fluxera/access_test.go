@@ -362,3 +362,65 @@ func TestReadmeMatchesTheCode(t *testing.T) {
 func readRepoFile(name string) ([]byte, error) {
 	return os.ReadFile(filepath.Join("..", "..", name))
 }
+
+// TestNoInputCausesAServerError sends every route with a body a set of
+// hostile variants of a valid body and checks that each is answered
+// without a server error, with a JSON body.
+func TestNoInputCausesAServerError(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, RoleAPI)
+	owner := mustOwner(t, m, cfg, "Hostile")
+	target := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	eps := endpoints()
+	values := []any{"a\x00b", strings.Repeat("x", 100_000), "\u202e\ufeff", -1, 0, 3_000_000_000, 1e300, 1.5, true, nil, []any{"a"}, map[string]any{"a": 1}, "2026-02-30", "9999-12-31", "../../etc/passwd"}
+	for _, route := range apiRoutes(m) {
+		ep := eps[route]
+		if ep.body == nil || ep.upload || ep.csv != "" {
+			continue
+		}
+		ep.method, _, _ = strings.Cut(route, " ")
+		t.Run(route, func(t *testing.T) {
+			f := mustFixture(t, m, owner, owner.client, target.id)
+			base, _ := ep.body(f).(map[string]string)
+			if base == nil {
+				if mb, ok := ep.body(f).(map[string]any); ok {
+					base = map[string]string{}
+					for k := range mb {
+						base[k] = ""
+					}
+				}
+			}
+			var bodies []any
+			for _, raw := range []string{"[]", "null", "{}", `{"name":`, `"text"`, `{"name":"a","name":"b"}`, `{"unknown":1}`} {
+				bodies = append(bodies, raw)
+			}
+			fields := []string{"name", "note"}
+			for k := range base {
+				fields = append(fields, k)
+			}
+			for _, field := range fields {
+				for _, v := range values {
+					bodies = append(bodies, map[string]any{field: v})
+				}
+			}
+			for _, b := range bodies {
+				path := ep.path(f)
+				a := owner.call(ep.method, path, b, nil)
+				if a.status >= 500 {
+					t.Fatalf("%v answered %d: %s", b, a.status, a.body)
+				}
+				if a.status >= 400 {
+					var e errorAnswer
+					a.decode(t, &e)
+					if e.Error.Message == "" {
+						t.Errorf("%v answered %d without a message: %s", b, a.status, a.body)
+					}
+				}
+				if a.status < 300 && (ep.method == "DELETE" || strings.HasSuffix(route, "/deactivate")) {
+					owner.call("POST", "/api/v1/users/"+target.id+"/activate", nil, nil)
+					f = mustFixture(t, m, owner, owner.client, target.id) // the resource is gone or changed
+				}
+			}
+		})
+	}
+}
