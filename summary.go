@@ -2,20 +2,44 @@ package activity
 
 import "strings"
 
-// verbs words the verbs whose plain reading is not their name.
-var verbs = map[string]string{
-	"key_viewed":          "viewed the key of",
-	"login":               "logged in",
-	"logout":              "logged out",
-	"login_failed":        "failed to log in",
-	"password_changed":    "changed the password of",
-	"role_changed":        "changed the role of",
-	"maintenance_started": "started maintenance of",
+// phrases word each known action. {actor} is who acted, {resource} the
+// resource's type and name ("asset MacBook Pro"), {name} its name alone,
+// {assignee} and {previous_assignee} the related users of an assignment.
+var phrases = map[string]string{
+	"auth.login":                    "{actor} logged in",
+	"auth.logout":                   "{actor} logged out",
+	"auth.login_failed":             "{actor} failed to log in",
+	"asset.assigned":                "{actor} assigned {resource} to {assignee}",
+	"asset.unassigned":              "{actor} took {resource} back from {previous_assignee}",
+	"asset.maintenance_scheduled":   "{actor} scheduled maintenance of {resource}",
+	"asset.maintenance_completed":   "{actor} completed maintenance of {resource}",
+	"asset.image_uploaded":          "{actor} uploaded an image of {resource}",
+	"license.assigned":              "{actor} gave {assignee} a seat of {resource}",
+	"license.unassigned":            "{actor} took the seat of {resource} back from {assignee}",
+	"license.key_viewed":            "{actor} viewed the key of {resource}",
+	"user.invited":                  "{actor} invited {name}",
+	"invitation.accepted":           "{actor} accepted the invitation to join",
+	"invitation.declined":           "{actor} declined the invitation to join",
+	"invitation.revoked":            "{actor} withdrew the invitation of {name}",
+	"user.activated":                "{actor} activated {resource}",
+	"user.deactivated":              "{actor} deactivated {resource}",
+	"user.profile_updated":          "{actor} updated the profile of {resource}",
+	"user.password_changed":         "{actor} changed the password of {resource}",
+	"user.api_token_created":        "{actor} created API token {name}",
+	"user.api_token_revoked":        "{actor} revoked API token {name}",
+	"system.settings_changed":       "{actor} changed the settings of {resource}",
+	"system.data_exported":          "{actor} exported {name}",
+	"system.report_generated":       "{actor} generated the report {name}",
+	"system.integration_configured": "{actor} configured the integration {name}",
 }
 
+// changeVerbs are the actions worded by their one change when they have
+// exactly one: "Jane changed status from available to lost on asset X".
+var changeVerbs = map[string]bool{"updated": true, "status_changed": true, "role_changed": true, "expiration_updated": true, "renewed": true, "settings_changed": true, "profile_updated": true}
+
 // Summary says the action in plain words, for example
-// "Jane Roe updated asset MacBook Pro A-1029" or
-// "John Doe changed status from available to assigned on asset MacBook Pro".
+// "Jane Roe assigned asset MacBook Pro A-1029 to John Doe" or
+// "John Doe changed status from available to lost on asset MacBook Pro".
 func (e *Event) Summary() string {
 	who := e.Actor.Name
 	if who == "" {
@@ -24,23 +48,30 @@ func (e *Event) Summary() string {
 	if who == "" {
 		who = "Someone"
 	}
-	_, verb, _ := strings.Cut(e.Action, ".")
 	what := strings.TrimSpace(e.Resource.Type + " " + e.Resource.Name)
-	if e.Category == CategoryAuth {
-		if w, ok := verbs[verb]; ok {
-			return who + " " + w
-		}
-	}
-	if len(e.Changes) == 1 && strings.HasSuffix(verb, "updated") && !e.Changes[0].Redacted {
+	_, verb, _ := strings.Cut(e.Action, ".")
+	if len(e.Changes) == 1 && changeVerbs[verb] && !e.Changes[0].Redacted {
 		c := e.Changes[0]
 		field := strings.ReplaceAll(c.Field, "_", " ")
 		return who + " changed " + field + " from " + quoteEmpty(c.Before) + " to " + quoteEmpty(c.After) + " on " + what
 	}
-	w, ok := verbs[verb]
-	if !ok {
-		w = strings.ReplaceAll(verb, "_", " ")
+	if p, ok := phrases[e.Action]; ok {
+		return strings.NewReplacer(
+			"{actor}", who, "{resource}", what, "{name}", e.Resource.Name,
+			"{assignee}", e.related("assignee"), "{previous_assignee}", e.related("previous_assignee"),
+		).Replace(p)
 	}
-	return who + " " + w + " " + what
+	return who + " " + strings.ReplaceAll(verb, "_", " ") + " " + what
+}
+
+// related names the related resource of the given role, or "someone".
+func (e *Event) related(role string) string {
+	for _, r := range e.Related {
+		if r.Role == role && r.Name != "" {
+			return r.Name
+		}
+	}
+	return "someone"
 }
 
 func quoteEmpty(s string) string {
