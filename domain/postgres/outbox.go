@@ -23,10 +23,9 @@ type outboxRow struct {
 	PublishedAt   *time.Time      `bun:"published_at"`
 }
 
-// recordEvents writes events to the outbox inside tx. It is the last write
-// of a transaction: it takes the workspace's transaction lock, so that
-// sequence numbers within a workspace follow commit order, and it wakes the
-// relay when the transaction commits.
+// recordEvents writes events to the outbox inside tx, as the last write of
+// the transaction, and wakes the relay when the transaction commits (see
+// Pending for the order this gives).
 func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Event) error {
 	if len(events) == 0 {
 		return nil
@@ -41,9 +40,6 @@ func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Ev
 			return fmt.Errorf("encode event: %w", err)
 		}
 		rows[i] = outboxRow{EventID: events[i].ID, WorkspaceID: events[i].WorkspaceID, Payload: b}
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", events[0].WorkspaceID); err != nil {
-		return fmt.Errorf("lock workspace outbox: %w", err)
 	}
 	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("insert outbox rows: %w", err)
@@ -70,6 +66,14 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // Pending returns up to n unpublished events in sequence order. It returns
 // relay.ErrLeadLost when the session that holds the relay lock is gone,
 // since another relay may have taken over.
+//
+// Sequence order is the order in which events were written, and a
+// transaction writes its events last, after taking the row locks of what
+// it changes. So of two transactions that change the same resource, the
+// second writes its events only after the first committed, and they are
+// published in that order. Transactions that touch nothing in common may
+// commit out of sequence order; their events are published as they become
+// visible, which can put a later sequence number first.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
 	o.mu.Lock()
 	lead := o.lead
@@ -137,7 +141,7 @@ func (o *Outbox) Wait(ctx context.Context, d time.Duration) error {
 const relayLock = "hashtextextended(current_schema() || '.outbox_relay', 0)"
 
 // Lead takes a session-level advisory lock so that only one relay per
-// schema publishes, which keeps the stream in commit order, and starts
+// schema publishes, which keeps the stream in sequence order, and starts
 // listening for commits. It polls until the lock is free or ctx ends.
 func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	conn, err := o.db.Conn(ctx)

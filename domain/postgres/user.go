@@ -180,9 +180,11 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 	}
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		u, err := s.db.member(ctx, tx, p.WorkspaceID, p.UserID, "")
-		if err != nil {
-			return err
+		// Locked, so that two edits at once each record the other's result
+		// as their before.
+		var u userRow
+		if err := tx.NewSelect().Model(&u).Where("id = ? AND workspace_id = ?", p.UserID, p.WorkspaceID).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("select own user: %w", err)
 		}
 		after = u
 		if in.Name != nil {

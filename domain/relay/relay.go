@@ -1,5 +1,5 @@
 // Package relay moves activity events from the domain's transactional
-// outbox to the event stream, in commit order, at least once.
+// outbox to the event stream, in the outbox's order, at least once.
 package relay
 
 import (
@@ -11,7 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// Message is one event waiting in the outbox, in commit order.
+// Message is one event waiting in the outbox.
 type Message struct {
 	Seq         int64
 	EventID     string
@@ -88,7 +88,8 @@ type Metrics interface {
 	Failed()
 }
 
-// Relay moves events from the outbox to the event stream in commit order.
+// Relay moves events from the outbox to the event stream in the order the
+// outbox gives them.
 // Delivery is at least once: a crash between publish and mark republishes
 // the batch, and consumers absorb the duplicate by event id.
 type Relay struct {

@@ -74,9 +74,9 @@ CREATE INDEX assets_workspace_idx ON assets (workspace_id) WHERE deleted_at IS N
 
 --bun:split
 
--- Events wait here until the relay has published them. seq is assigned
--- while the writer holds its workspace's lock, so within a workspace the
--- sequence order is the commit order.
+-- Events wait here until the relay has published them, in seq order. A
+-- transaction writes its events last, after locking what it changes, so
+-- the events of one resource have seq in the order they happened.
 CREATE TABLE outbox (
 	seq          bigserial PRIMARY KEY,
 	event_id     uuid NOT NULL UNIQUE,
