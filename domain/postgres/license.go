@@ -191,15 +191,7 @@ func (s *LicenseService) UpdateLicense(ctx context.Context, p activity.Principal
 		return domain.License{}, err
 	}
 	var out domain.License
-	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
-		if err != nil {
-			return err
-		}
-		row, err := s.load(ctx, tx, ws.ID, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, p, id, func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error {
 		next := in.Apply(row.input())
 		if err := next.Validate(); err != nil {
 			return err
@@ -290,15 +282,7 @@ func (s *LicenseService) DeleteLicense(ctx context.Context, p activity.Principal
 	if err := checkNote(in.Note); err != nil {
 		return err
 	}
-	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
-		if err != nil {
-			return err
-		}
-		row, err := s.load(ctx, tx, ws.ID, id, true)
-		if err != nil {
-			return err
-		}
+	return s.locked(ctx, p, id, func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error {
 		seats, err := s.assignees(ctx, tx, ws.ID, row.ID)
 		if err != nil {
 			return err
@@ -344,15 +328,7 @@ func (s *LicenseService) changeSeat(ctx context.Context, p activity.Principal, i
 		return domain.License{}, err
 	}
 	var out domain.License
-	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
-		if err != nil {
-			return err
-		}
-		row, err := s.load(ctx, tx, ws.ID, id, true)
-		if err != nil {
-			return err
-		}
+	err := s.locked(ctx, p, id, func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error {
 		u, err := s.db.member(ctx, tx, ws.ID, in.UserID, "user_id")
 		if err != nil {
 			return err
@@ -455,15 +431,7 @@ func (s *LicenseService) changeExpiry(ctx context.Context, p activity.Principal,
 		return domain.License{}, err
 	}
 	var out domain.License
-	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
-		if err != nil {
-			return err
-		}
-		row, err := s.load(ctx, tx, ws.ID, id, true)
-		if err != nil {
-			return err
-		}
+	err = s.locked(ctx, p, id, func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error {
 		if action == "license.renewed" {
 			if err := domain.CheckRenewal(row.ExpiresOn, next); err != nil {
 				return err
@@ -525,6 +493,22 @@ func (s *LicenseService) RevealKey(ctx context.Context, p activity.Principal, id
 		return "", err
 	}
 	return string(key), nil
+}
+
+// locked runs fn in one transaction on the caller's license, locked for
+// the change; the caller has checked the permission.
+func (s *LicenseService) locked(ctx context.Context, p activity.Principal, id string, fn func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error) error {
+	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		row, err := s.load(ctx, tx, ws.ID, id, true)
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, now, ws, row)
+	})
 }
 
 // load reads a license of the workspace that is not deleted, locking its
