@@ -3,7 +3,8 @@
 // a direct baseline in the same run, since these machines are noisy.
 //
 // It runs the real binary (bin/fluxera serve) in an isolated schema, topic
-// set and index prefix, and removes them afterwards.
+// set, consumer groups and index prefix, and removes them afterwards, also
+// when the run fails or is interrupted.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -21,6 +23,7 @@ import (
 	"net/http/cookiejar"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime"
 	"sort"
 	"strings"
@@ -33,6 +36,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/segmentio/kafka-go"
 )
 
 // Figure is one measurement, with its baseline from the same run.
@@ -62,6 +66,10 @@ type Results struct {
 type env struct {
 	bin, base, osURL, prefix string
 	http                     *http.Client
+
+	id      string          // suffix of every name this run creates
+	dbcfg   postgres.Config // the schema the platform runs in
+	brokers []string
 }
 
 func main() {
@@ -69,33 +77,48 @@ func main() {
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
+	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
+	backlog := flag.Int("backlog", 100000, "outbox rows drained for the relay figure")
 	flag.Parse()
 	log.SetFlags(0)
+	interrupts := make(chan os.Signal, 1)
+	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-interrupts
+		runCleanups()
+		os.Exit(130)
+	}()
 
 	id := randomID()
 	schema, prefix := "bench_"+id, "bench-"+id
 	osURL := getenv("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200")
 	dbcfg := postgres.Config{URL: getenv("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"), Schema: schema}
+	brokers := strings.Split(getenv("FLUXERA_KAFKA_BROKERS", "127.0.0.1:19092"), ",")
+	topics := []string{"bench.activity." + id, "bench.dlq." + id, "bench.alerts." + id}
+	groups := []string{"bench-" + id, "bench-detect-" + id}
 	addr := freeAddr()
 	cmd := exec.Command(*bin, "serve")
 	cmd.Env = append(os.Environ(),
 		"FLUXERA_DATABASE_SCHEMA="+schema, "FLUXERA_INDEX_PREFIX="+prefix,
-		"FLUXERA_KAFKA_TOPIC=bench.activity."+id, "FLUXERA_KAFKA_DLQ_TOPIC=bench.dlq."+id,
-		"FLUXERA_INGEST_GROUP=bench-"+id, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
+		"FLUXERA_KAFKA_TOPIC="+topics[0], "FLUXERA_KAFKA_DLQ_TOPIC="+topics[1], "FLUXERA_KAFKA_ALERT_TOPIC="+topics[2],
+		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+id+":",
+		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
 		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
 	)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		log.Fatalf("start %s: %v", *bin, err)
 	}
-	defer cleanup(cmd, dbcfg, osURL, prefix)
+	atExit(func() { cleanup(cmd, dbcfg, osURL, prefix, brokers, topics, groups) })
+	defer runCleanups()
 	jar, _ := cookiejar.New(nil)
-	e := &env{bin: *bin, base: "http://" + addr, osURL: osURL, prefix: prefix, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	e := &env{bin: *bin, base: "http://" + addr, osURL: osURL, prefix: prefix, http: &http.Client{Jar: jar, Timeout: 30 * time.Second},
+		id: id, dbcfg: dbcfg, brokers: brokers}
 	waitReady(e)
 
 	db, err := postgres.Open(dbcfg)
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	email, password := "bench-"+id+"@example.com", "bench-password"
 	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
@@ -103,21 +126,23 @@ func main() {
 	})
 	db.Close()
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	if res, err := e.http.Post(e.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body)); err != nil || res.StatusCode != 200 {
-		log.Fatalf("login failed: %v", err)
+		fatalf("login failed: %v", err)
 	}
 
 	var figures []Figure
 	figures = append(figures, throughput(e, *creates)...)
 	figures = append(figures, freshness(e, *fresh)...)
+	figures = append(figures, apiWrites(e, *writes)...)
+	figures = append(figures, relayDrain(e, *backlog)...)
 
 	res := Results{When: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(), Cores: runtime.NumCPU(), Figures: figures}
 	b, _ := json.MarshalIndent(res, "", "  ")
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	fmt.Printf("%s\n", b)
 }
@@ -199,19 +224,19 @@ func createAsset(e *env, name string) {
 	body, _ := json.Marshal(map[string]string{"name": name})
 	res, err := e.http.Post(e.base+"/api/v1/assets", "application/json", bytes.NewReader(body))
 	if err != nil {
-		log.Fatalf("create asset: %v", err)
+		fatalf("create asset: %v", err)
 	}
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	if res.StatusCode != http.StatusCreated {
-		log.Fatalf("create asset: status %d", res.StatusCode)
+		fatalf("create asset: status %d", res.StatusCode)
 	}
 }
 
 func searchTotal(e *env, q string) int64 {
 	res, err := e.http.Get(e.base + "/api/v1/activity?limit=1&q=" + q)
 	if err != nil {
-		log.Fatalf("search: %v", err)
+		fatalf("search: %v", err)
 	}
 	defer res.Body.Close()
 	var page struct {
@@ -227,7 +252,7 @@ func directTotal(e *env, name string) int64 {
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		log.Fatalf("direct search: %v", err)
+		fatalf("direct search: %v", err)
 	}
 	defer res.Body.Close()
 	var out struct {
@@ -244,12 +269,12 @@ func directTotal(e *env, name string) int64 {
 func mustDo(req *http.Request) {
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	io.Copy(io.Discard, res.Body)
 	res.Body.Close()
 	if res.StatusCode >= 300 {
-		log.Fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
+		fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
 	}
 }
 
@@ -264,10 +289,12 @@ func waitReady(e *env) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	log.Fatal("the platform did not become ready")
+	fatalf("the platform did not become ready")
 }
 
-func cleanup(cmd *exec.Cmd, dbcfg postgres.Config, osURL, prefix string) {
+// cleanup stops the platform and removes its schema, indices, topics and
+// consumer groups. The groups go last: they are empty only once it stopped.
+func cleanup(cmd *exec.Cmd, dbcfg postgres.Config, osURL, prefix string, brokers, topics, groups []string) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	if db, err := postgres.Open(dbcfg); err == nil {
@@ -280,6 +307,56 @@ func cleanup(cmd *exec.Cmd, dbcfg postgres.Config, osURL, prefix string) {
 			res.Body.Close()
 		}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	deleteTopics(ctx, client, topics...)
+	retry(ctx, "delete consumer groups", func() error {
+		res, err := client.DeleteGroups(ctx, &kafka.DeleteGroupsRequest{GroupIDs: groups})
+		if err != nil {
+			return err
+		}
+		for g, err := range res.Errors {
+			if err != nil && !errors.Is(err, kafka.GroupIdNotFound) {
+				return fmt.Errorf("%s: %w", g, err)
+			}
+		}
+		return nil
+	})
+}
+
+var (
+	cleanupMu sync.Mutex
+	cleanups  []func()
+)
+
+// atExit registers f to run when the bench ends, fails or is interrupted;
+// the last registered runs first.
+func atExit(f func()) {
+	cleanupMu.Lock()
+	defer cleanupMu.Unlock()
+	cleanups = append(cleanups, f)
+}
+
+// runCleanups runs every registered cleanup once.
+func runCleanups() {
+	for {
+		cleanupMu.Lock()
+		if len(cleanups) == 0 {
+			cleanupMu.Unlock()
+			return
+		}
+		f := cleanups[len(cleanups)-1]
+		cleanups = cleanups[:len(cleanups)-1]
+		cleanupMu.Unlock()
+		f()
+	}
+}
+
+// fatalf cleans up, then exits with the message.
+func fatalf(format string, args ...any) {
+	runCleanups()
+	log.Fatalf(format, args...)
 }
 
 func percentile(ds []time.Duration, p int) time.Duration {
