@@ -171,7 +171,7 @@ func waitPipelineIdle(e *env, db *postgres.DB, word string, created int64) {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		var pending int
-		if err := db.NewRaw("SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(context.Background(), &pending); err != nil {
+		if err := db.NewRaw("SELECT count(*) FROM outbox").Scan(context.Background(), &pending); err != nil {
 			fatalf("count pending outbox rows: %v", err)
 		}
 		if pending == 0 && searchTotal(e, word) >= created {

@@ -261,7 +261,7 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 
 func pendingRows(ctx context.Context, db *postgres.DB) int {
 	var n int
-	if err := db.NewRaw("SELECT count(*) FROM outbox WHERE published_at IS NULL").Scan(ctx, &n); err != nil {
+	if err := db.NewRaw("SELECT count(*) FROM outbox").Scan(ctx, &n); err != nil {
 		fatalf("count pending outbox rows: %v", err)
 	}
 	return n

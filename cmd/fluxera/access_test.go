@@ -266,7 +266,7 @@ func TestRoleEndpointMatrix(t *testing.T) {
 // workspace's owner, and expects 404 without a word about the resource.
 func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleRelay)
+	m := MustStart(t, cfg, RoleAPI)
 	ob := mustOutbox(t, cfg)
 	ownerA := mustOwner(t, m, cfg, "Alpha")
 	targetA := mustRoleMember(t, m, ownerA.client, activity.RoleMember)

@@ -173,7 +173,6 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Relay: relay.Config{
 			BatchSize:    e.int("FLUXERA_RELAY_BATCH_SIZE", 1000),
 			PollInterval: e.duration("FLUXERA_RELAY_POLL_INTERVAL", time.Second),
-			Retention:    e.duration("FLUXERA_OUTBOX_RETENTION", 7*24*time.Hour),
 		},
 		Consumer: ingestkafka.Config{
 			Brokers:         brokers,

@@ -57,6 +57,8 @@ type DB struct {
 	cfg Config
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
+
+	notifier *notifier
 }
 
 // Open connects to the database; it does not migrate.
@@ -72,7 +74,14 @@ func Open(cfg Config) (*DB, error) {
 	sqldb.SetMaxOpenConns(cfg.MaxConns)
 	sqldb.SetMaxIdleConns(cfg.MaxConns)
 	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), cfg: cfg, Now: time.Now}
+	db.notifier = newNotifier(db.DB, cfg.NotifyChannel)
 	return db, nil
+}
+
+// Close stops waking the relay and closes the connections.
+func (db *DB) Close() error {
+	db.notifier.close()
+	return db.DB.Close()
 }
 
 // Ping checks that the database answers.
@@ -106,10 +115,18 @@ func (db *DB) DropSchema(ctx context.Context) error {
 	return err
 }
 
-// inTx runs fn in one transaction with one clock reading for all of it.
+type recordedKey struct{}
+
+// inTx runs fn in one transaction with one clock reading for all of it,
+// and wakes the relay once it committed events.
 func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, now time.Time) error) error {
 	now := db.Now().UTC().Truncate(time.Millisecond)
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, tx, now)
+	var recorded bool
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(context.WithValue(ctx, recordedKey{}, &recorded), tx, now)
 	})
+	if err == nil && recorded {
+		db.notifier.wake()
+	}
+	return err
 }

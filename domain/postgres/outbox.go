@@ -20,11 +20,10 @@ type outboxRow struct {
 	EventID       string          `bun:"event_id,type:uuid"`
 	WorkspaceID   string          `bun:"workspace_id,type:uuid"`
 	Payload       json.RawMessage `bun:"payload,type:json"`
-	PublishedAt   *time.Time      `bun:"published_at"`
 }
 
 // recordEvents writes events to the outbox inside tx, as the last write of
-// the transaction, and wakes the relay when the transaction commits (see
+// the transaction; inTx wakes the relay when the transaction commits (see
 // Pending for the order this gives).
 func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Event) error {
 	if len(events) == 0 {
@@ -44,8 +43,8 @@ func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Ev
 	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("insert outbox rows: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, '')", db.cfg.NotifyChannel); err != nil {
-		return fmt.Errorf("notify relay: %w", err)
+	if recorded, ok := ctx.Value(recordedKey{}).(*bool); ok {
+		*recorded = true
 	}
 	return nil
 }
@@ -63,7 +62,7 @@ type Outbox struct {
 // NewOutbox returns the outbox of db.
 func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 
-// Pending returns up to n unpublished events in sequence order. It returns
+// Pending returns up to n events in sequence order. It returns
 // relay.ErrLeadLost when the session that holds the relay lock is gone,
 // since another relay may have taken over.
 //
@@ -86,7 +85,6 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
 	var rows []outboxRow
 	err := o.db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
-		Where("published_at IS NULL").
 		OrderExpr("seq").
 		Limit(n).
 		Scan(ctx)
@@ -100,26 +98,16 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
 	return msgs, nil
 }
 
-// MarkPublished sets the publication time of the given rows.
+// MarkPublished removes the given rows: the broker has them. Deleting a
+// row costs far less than writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
-	_, err := o.db.NewUpdate().Model((*outboxRow)(nil)).
-		Set("published_at = ?", o.db.Now().UTC()).
+	_, err := o.db.NewDelete().Model((*outboxRow)(nil)).
 		Where("seq IN (?)", bun.In(seqs)).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark outbox rows published: %w", err)
 	}
 	return nil
-}
-
-// Prune deletes rows published before the given time.
-func (o *Outbox) Prune(ctx context.Context, publishedBefore time.Time) (int64, error) {
-	res, err := o.db.NewDelete().Model((*outboxRow)(nil)).Where("published_at < ?", publishedBefore.UTC()).Exec(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("prune outbox: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
 }
 
 // Wait returns when a transaction with events commits or d has passed.

@@ -23,8 +23,9 @@ type Message struct {
 type Outbox interface {
 	// Pending returns up to n unpublished messages, oldest first.
 	Pending(ctx context.Context, n int) ([]Message, error)
-	// MarkPublished records that the messages up to and including the
-	// given sequence numbers were accepted by the broker.
+	// MarkPublished records that the messages with the given sequence
+	// numbers were accepted by the broker; Pending does not return them
+	// again.
 	MarkPublished(ctx context.Context, seqs []int64) error
 	// Wait blocks until new messages may have arrived or d has passed.
 	Wait(ctx context.Context, d time.Duration) error
@@ -37,11 +38,6 @@ type Outbox interface {
 // the lead; the relay then gives the lead up and waits to take it again.
 var ErrLeadLost = errors.New("relay: the lead was lost")
 
-// Pruner is an Outbox that can forget messages published before a time.
-type Pruner interface {
-	Prune(ctx context.Context, publishedBefore time.Time) (int64, error)
-}
-
 // Publisher sends messages to the event stream, in order, and returns only
 // when every message was acknowledged by all in-sync replicas.
 type Publisher interface {
@@ -53,8 +49,10 @@ type Config struct {
 	BatchSize    int           // messages per publish
 	PollInterval time.Duration // fallback when no notification arrives
 	MaxBackoff   time.Duration // ceiling of the retry delay while the broker is down
-	// Retention is how long published messages stay in the outbox.
-	Retention time.Duration
+	// Linger is how long the relay lets events gather after a wake-up
+	// before it reads them, so that a busy outbox goes out in fewer,
+	// larger batches.
+	Linger time.Duration
 }
 
 // Validate fills in defaults and checks the values.
@@ -68,11 +66,11 @@ func (c *Config) Validate() error {
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 5 * time.Second
 	}
-	if c.Retention == 0 {
-		c.Retention = 7 * 24 * time.Hour
+	if c.Linger == 0 {
+		c.Linger = 10 * time.Millisecond
 	}
-	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond || c.Retention < time.Minute {
-		return fmt.Errorf("relay: batch size, intervals and retention must be positive")
+	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond || c.Linger < 0 {
+		return fmt.Errorf("relay: batch size and intervals must be positive")
 	}
 	// One publish must fit one producer batch per partition, or a failed
 	// early chunk could let a later one overtake it.
@@ -126,7 +124,6 @@ func (r *Relay) Run(ctx context.Context) error {
 // ends and ErrLeadLost when the lead is gone.
 func (r *Relay) lead(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
-	var pruned time.Time
 	for ctx.Err() == nil {
 		n, err := r.publishBatch(ctx)
 		if errors.Is(err, ErrLeadLost) {
@@ -145,19 +142,12 @@ func (r *Relay) lead(ctx context.Context) error {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		if p, ok := r.Outbox.(Pruner); ok && time.Since(pruned) > time.Hour {
-			pruned = time.Now()
-			if n, err := p.Prune(ctx, pruned.Add(-r.Config.Retention)); err != nil {
-				r.Log.WithError(err).Warn("Pruning published outbox rows failed.")
-			} else if n > 0 {
-				r.Log.WithField("rows", n).Info("Pruned published outbox rows.")
-			}
-		}
 		if n < r.Config.BatchSize {
 			if err := r.Outbox.Wait(ctx, r.Config.PollInterval); err != nil && !errors.Is(err, context.Canceled) {
 				r.Log.WithError(err).Warn("Waiting for outbox notifications failed.")
 				sleep(ctx, r.Config.PollInterval)
 			}
+			sleep(ctx, r.Config.Linger)
 		}
 	}
 	return nil
