@@ -23,6 +23,8 @@ type Principal struct {
 	SessionID string
 	// TokenID is the API token a request was authenticated with, if any.
 	TokenID string
+	// TimeZone is the workspace's IANA time zone, read with the credentials.
+	TimeZone string
 }
 
 // SeesWorkspace reports whether the principal may read every member's activity.

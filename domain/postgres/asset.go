@@ -153,7 +153,7 @@ func saveAsset(ctx context.Context, tx bun.Tx, row *assetRow, now time.Time, col
 
 // assetEvent starts an event about the asset row.
 func (s *AssetService) assetEvent(ctx context.Context, tx bun.Tx, p activity.Principal, action string, now time.Time, row assetRow) (*activity.Event, error) {
-	ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+	ws, err := s.db.callerWorkspace(ctx, tx, p)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *AssetService) CreateAsset(ctx context.Context, p activity.Principal, in
 	}
 	var row assetRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

@@ -45,7 +45,7 @@ func (s *AssetService) ImportAssets(ctx context.Context, p activity.Principal, i
 	importID := uuid.NewString()
 	rows := make([]assetRow, len(in))
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

@@ -276,7 +276,7 @@ func (s *AuthService) Logout(ctx context.Context, token string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -310,11 +310,13 @@ func (s *AuthService) Authenticate(ctx context.Context, token string) (activity.
 		Email       string `bun:"email"`
 		Name        string `bun:"name"`
 		Role        string `bun:"role"`
+		TimeZone    string `bun:"time_zone"`
 	}
 	err := s.db.NewSelect().
 		TableExpr("sessions AS s").
 		Join("JOIN users AS u ON u.id = s.user_id").
-		ColumnExpr("s.id AS session_id, u.id AS user_id, u.workspace_id, u.email, u.name, u.role").
+		Join("JOIN workspaces AS w ON w.id = u.workspace_id").
+		ColumnExpr("s.id AS session_id, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
 		Where("s.token_hash = ?", sum[:]).
 		Where("s.ended_at IS NULL AND s.expires_at > ? AND u.active", s.db.Now().UTC()).
 		Scan(ctx, &row)
@@ -326,7 +328,7 @@ func (s *AuthService) Authenticate(ctx context.Context, token string) (activity.
 	}
 	return activity.Principal{
 		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
-		Role: row.Role, Type: activity.ActorUser, SessionID: row.SessionID,
+		Role: row.Role, Type: activity.ActorUser, SessionID: row.SessionID, TimeZone: row.TimeZone,
 	}, nil
 }
 
@@ -341,11 +343,13 @@ func (s *AuthService) authenticateToken(ctx context.Context, token string) (acti
 		Email       string     `bun:"email"`
 		Name        string     `bun:"name"`
 		Role        string     `bun:"role"`
+		TimeZone    string     `bun:"time_zone"`
 	}
 	err := s.db.NewSelect().
 		TableExpr("api_tokens AS t").
 		Join("JOIN users AS u ON u.id = t.user_id").
-		ColumnExpr("t.id AS token_id, t.last_used_at, u.id AS user_id, u.workspace_id, u.email, u.name, u.role").
+		Join("JOIN workspaces AS w ON w.id = u.workspace_id").
+		ColumnExpr("t.id AS token_id, t.last_used_at, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
 		Where("t.token_hash = ?", sum[:]).
 		Where("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", now).
 		Scan(ctx, &row)
@@ -363,7 +367,7 @@ func (s *AuthService) authenticateToken(ctx context.Context, token string) (acti
 	}
 	return activity.Principal{
 		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
-		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID,
+		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID, TimeZone: row.TimeZone,
 	}, nil
 }
 

@@ -133,7 +133,7 @@ func (s *InvitationService) Invite(ctx context.Context, p activity.Principal, in
 			}
 			return fmt.Errorf("insert invitation: %w", err)
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -199,7 +199,7 @@ func (s *InvitationService) RevokeInvitation(ctx context.Context, p activity.Pri
 		if _, err := tx.NewUpdate().Model(&row).Set("revoked_at = ?", now).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("revoke invitation: %w", err)
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

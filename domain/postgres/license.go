@@ -152,7 +152,7 @@ func (s *LicenseService) CreateLicense(ctx context.Context, p activity.Principal
 	}
 	var row licenseRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -469,7 +469,7 @@ func (s *LicenseService) RevealKey(ctx context.Context, p activity.Principal, id
 	}
 	var key []byte
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -499,7 +499,7 @@ func (s *LicenseService) RevealKey(ctx context.Context, p activity.Principal, id
 // the change; the caller has checked the permission.
 func (s *LicenseService) locked(ctx context.Context, p activity.Principal, id string, fn func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

@@ -82,7 +82,7 @@ func (s *SettingsService) Record(ctx context.Context, p activity.Principal, a do
 		return activity.Errorf(activity.EINVALID, "resource", "the resource of a system action is required")
 	}
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func (s *TokenService) CreateToken(ctx context.Context, p activity.Principal, in
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			return fmt.Errorf("insert api token: %w", err)
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -148,7 +148,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, p activity.Principal, id
 		if err != nil {
 			return err
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

@@ -104,7 +104,7 @@ func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id s
 		if _, err := tx.NewUpdate().Model(&after).Column("role", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update role: %w", err)
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id st
 			}
 			ended, _ = res.RowsAffected()
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -204,7 +204,7 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 			}
 			return fmt.Errorf("update profile: %w", err)
 		}
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
@@ -260,7 +260,7 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 			return fmt.Errorf("end other sessions: %w", err)
 		}
 		ended, _ := r.RowsAffected()
-		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}

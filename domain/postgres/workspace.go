@@ -107,7 +107,17 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 	return ws.workspace(), owner.user(), nil
 }
 
-// workspace loads the workspace of the caller inside tx.
+// callerWorkspace is the caller's workspace as events need it: its id and
+// time zone, which come with the credentials; it reads the row only for a
+// principal made without them.
+func (db *DB) callerWorkspace(ctx context.Context, tx bun.IDB, p activity.Principal) (workspaceRow, error) {
+	if p.TimeZone != "" {
+		return workspaceRow{ID: p.WorkspaceID, TimeZone: p.TimeZone}, nil
+	}
+	return db.workspace(ctx, tx, p.WorkspaceID)
+}
+
+// workspace loads a workspace inside tx.
 func (db *DB) workspace(ctx context.Context, tx bun.IDB, id string) (workspaceRow, error) {
 	var ws workspaceRow
 	err := tx.NewSelect().Model(&ws).Where("id = ?", id).Scan(ctx)
