@@ -81,10 +81,10 @@ func apiWrites(e *env, n int) []Figure {
 	p50, b50 := percentile(platform.latencies, 50), percentile(plain.latencies, 50)
 	notes := fmt.Sprintf("%d POST /api/v1/assets per side from %d concurrent clients on keep-alive connections, in %d alternating rounds after 100 unmeasured warm-up requests per side; "+
 		"body {name, asset_tag, category, value, currency}, every asset tag unique. "+
-		"The figure is the platform (bin/fluxera serve with every role in one process): session lookup, strict JSON decoding, validation, then one transaction with the workspace lookup, the assets row, the asset.created event, the outbox row and pg_notify. "+
+		"The figure is the platform (bin/fluxera serve with every role in one process): session lookup, strict JSON decoding, validation, then one transaction with the assets row, the asset.created event and its outbox row, and a coalesced NOTIFY to the relay after commit. "+
 		"The baseline is a minimal fiber handler in the bench process on the same PostgreSQL schema with a pool of the same size (%d): the same session lookup (sessions joined to users by sha256 of the cookie token, on the unique token_hash index), the same strict decoding and domain.AssetCreate Normalize/Validate, then one transaction inserting the same assets row — "+
-		"no event, no outbox row, no pg_notify and no workspace lookup (the platform reads the workspace for the event's time zone). "+
-		"The platform's relay and indexer publish and index its events while it serves; the bench waits for them to finish before each baseline round. p50: platform %.1f ms, baseline %.1f ms",
+		"no event, no outbox row and no NOTIFY. "+
+		"The platform's relay and indexer publish and index its events while it serves, on the same cores as PostgreSQL and OpenSearch; the bench waits for them to finish before each baseline round. p50: platform %.1f ms, baseline %.1f ms",
 		len(platform.latencies), writeClients, rounds, poolSize(e.dbcfg), ms(p50), ms(b50))
 	return []Figure{
 		{Name: "api.write_per_s", Value: round(pRate), Unit: "writes/s",

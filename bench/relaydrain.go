@@ -98,7 +98,7 @@ func relayDrain(e *env, n int) []Figure {
 
 	relayRate, directRate := float64(n)/drained.Seconds(), float64(n)/direct.Seconds()
 	notes := fmt.Sprintf("%d valid asset.created events (mean payload %d bytes, %d workspaces) copied into the outbox of a schema of their own in %.1f s while no relay ran; "+
-		"the figure runs relay.Relay with postgres.NewOutbox and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) from start until no outbox row is pending (%.1f s, %d failed publishes, %d messages on the topic); "+
+		"the figure runs relay.Relay with postgres.NewOutbox and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) (each batch read, published, then deleted from the outbox) from start until the outbox is empty (%.1f s, %d failed publishes, %d messages on the topic); "+
 		"the baseline writes the same payloads keyed by workspace id, with the same headers, through a kafka-go writer with the publisher's settings (murmur2 balancer, RequireAll, batch size 1000, batch bytes 16 MiB), %d messages per WriteMessages call, one call at a time (%.1f s). "+
 		"Both topics fresh, %d partitions, replication %d",
 		n, bytesTotal/max(1, n), backlogWorkspaces, fill.Seconds(),
