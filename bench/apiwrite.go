@@ -5,14 +5,18 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -20,6 +24,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
 )
@@ -52,18 +57,21 @@ func apiWrites(e *env, n int) []Figure {
 	word := "Write" + e.id
 	platform := &writeSide{url: e.base + "/api/v1/assets", token: token, tag: "P" + e.id, word: word, client: client}
 	plain := &writeSide{url: baseURL + "/api/v1/assets", token: token, tag: "B" + e.id, word: word, client: client}
+	apiURL, apiToken := startAPIOnly(e)
+	alone := &writeSide{url: apiURL + "/api/v1/assets", token: apiToken, tag: "A" + e.id, word: word, client: client}
 
-	// Warm both sides up (connections, pools, plans) without measuring.
+	// Warm every side up (connections, pools, plans) without measuring.
 	platform.run(100, false)
 	plain.run(100, false)
+	alone.run(100, false)
 	waitPipelineIdle(e, db, word, platform.next)
 
 	rounds := 2
 	per := max(1, n/rounds)
 	for r := 0; r < rounds; r++ {
-		sides := []*writeSide{platform, plain}
+		sides := []*writeSide{platform, alone, plain}
 		if r%2 == 1 {
-			sides = []*writeSide{plain, platform}
+			sides = []*writeSide{plain, alone, platform}
 		}
 		for _, s := range sides {
 			s.run(per, true)
@@ -77,6 +85,7 @@ func apiWrites(e *env, n int) []Figure {
 	}
 
 	pRate, bRate := float64(len(platform.latencies))/platform.busy.Seconds(), float64(len(plain.latencies))/plain.busy.Seconds()
+	aRate, a99 := float64(len(alone.latencies))/alone.busy.Seconds(), percentile(alone.latencies, 99)
 	p99, b99 := percentile(platform.latencies, 99), percentile(plain.latencies, 99)
 	p50, b50 := percentile(platform.latencies, 50), percentile(plain.latencies, 50)
 	notes := fmt.Sprintf("%d POST /api/v1/assets per side from %d concurrent clients on keep-alive connections, in %d alternating rounds after 100 unmeasured warm-up requests per side; "+
@@ -91,7 +100,76 @@ func apiWrites(e *env, n int) []Figure {
 			Baseline: &Baseline{Name: "api_no_outbox.write_per_s", Value: round(bRate)}, Ratio: round2(pRate / bRate), Notes: notes},
 		{Name: "api.write_p99_ms", Value: ms(p99), Unit: "ms",
 			Baseline: &Baseline{Name: "api_no_outbox.write_p99_ms", Value: ms(b99)}, Ratio: round2(ms(p99) / ms(b99)), Notes: notes},
+		{Name: "api_role.write_per_s", Value: round(aRate), Unit: "writes/s",
+			Baseline: &Baseline{Name: "api_no_outbox.write_per_s", Value: round(bRate)}, Ratio: round2(aRate / bRate), Notes: apiOnlyNotes},
+		{Name: "api_role.write_p99_ms", Value: ms(a99), Unit: "ms",
+			Baseline: &Baseline{Name: "api_no_outbox.write_p99_ms", Value: ms(b99)}, Ratio: round2(ms(a99) / ms(b99)), Notes: apiOnlyNotes},
 	}
+}
+
+// apiOnlyNotes describes the api_role figures.
+const apiOnlyNotes = "The same writes, in the same rounds, through a second platform process running only the API role (bin/fluxera api) on a schema of its own with no relay: " +
+	"the outbox rows are written and left for later, so the figure is the write path with its event and nothing else, beside the same baseline."
+
+// startAPIOnly starts bin/fluxera api on a schema of its own, creates a
+// workspace there and returns the API's address and a session token.
+func startAPIOnly(e *env) (string, string) {
+	cfg := e.dbcfg
+	cfg.Schema += "_api"
+	addr := freeAddr()
+	cmd := exec.Command(e.bin, "api")
+	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
+		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		fatalf("start %s api: %v", e.bin, err)
+	}
+	atExit(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		if db, err := postgres.Open(cfg); err == nil {
+			db.DropSchema(context.Background())
+			db.Close()
+		}
+	})
+	base := "http://" + addr
+	deadline := time.Now().Add(time.Minute)
+	for {
+		res, err := http.Get(base + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			fatalf("%s api did not become ready", e.bin)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	db, err := postgres.Open(cfg)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	defer db.Close()
+	email, password := "bench-api-"+e.id+"@example.com", "bench-password"
+	hasher := argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	if _, _, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(context.Background(), domain.WorkspaceSetup{Name: "Bench API", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password}); err != nil {
+		fatalf("%v", err)
+	}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil || res.StatusCode != http.StatusOK {
+		fatalf("login to the API-only process failed: %v", err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == domainhttp.SessionCookie {
+			return base, c.Value
+		}
+	}
+	fatalf("no session cookie from the API-only process")
+	return "", ""
 }
 
 // writeSide is one target of the write figures and what was measured on it.
