@@ -14,7 +14,10 @@ const (
 	ENOTFOUND     = "not_found"
 	ECONFLICT     = "conflict"
 	ETOOMANY      = "too_many_requests"
-	EINTERNAL     = "internal"
+	// EUNAVAILABLE is a dependency that is down or overloaded for a moment;
+	// the same request may succeed when retried.
+	EUNAVAILABLE = "unavailable"
+	EINTERNAL    = "internal"
 )
 
 // Error is a failure the user can act on: a code, an optional field and a

@@ -16,6 +16,7 @@ var statuses = map[string]int{
 	activity.ENOTFOUND:     fiber.StatusNotFound,
 	activity.ECONFLICT:     fiber.StatusConflict,
 	activity.ETOOMANY:      fiber.StatusTooManyRequests,
+	activity.EUNAVAILABLE:  fiber.StatusServiceUnavailable,
 }
 
 // ErrorBody is the JSON body of every failed request.
@@ -43,6 +44,10 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	case activity.ErrorCode(err) != activity.EINTERNAL:
 		code := activity.ErrorCode(err)
 		status, detail = statuses[code], ErrorDetail{Code: code, Message: activity.ErrorMessage(err), Field: activity.ErrorField(err)}
+		if code == activity.EUNAVAILABLE {
+			c.Set(fiber.HeaderRetryAfter, "2")
+			s.log.WithError(err).WithFields(map[string]any{"method": c.Method(), "path": c.Path(), "request_id": requestID(c)}).Warn("A dependency could not serve the request.")
+		}
 	default:
 		s.log.WithError(err).WithFields(map[string]any{"method": c.Method(), "path": c.Path(), "request_id": requestID(c)}).Error("Request failed.")
 	}

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,9 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
 )
+
+// errUnavailable answers a search OpenSearch could not serve for now.
+var errUnavailable = activity.Errorf(activity.EUNAVAILABLE, "", "the activity log cannot be searched at this moment; try again shortly")
 
 // Finder searches the activity alias of one index prefix.
 type Finder struct {
@@ -102,7 +106,7 @@ func (f *Finder) search(ctx context.Context, body any, out any) error {
 	req.Header.Set("Content-Type", "application/json")
 	res, err := f.client.Client.Perform(req)
 	if err != nil {
-		return fmt.Errorf("search: %w", err)
+		return errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
@@ -110,7 +114,12 @@ func (f *Finder) search(ctx context.Context, body any, out any) error {
 		return fmt.Errorf("read search response: %w", err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return fmt.Errorf("search: status %d: %.500s", res.StatusCode, raw)
+		err := fmt.Errorf("search: status %d: %.500s", res.StatusCode, raw)
+		if res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusTooManyRequests {
+			// Shards starting or a node under pressure: worth a retry.
+			return errors.Join(errUnavailable, err)
+		}
+		return err
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("decode search response: %w", err)
