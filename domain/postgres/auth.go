@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -133,7 +134,7 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 	req := domain.RequestFrom(ctx)
 	keys := []string{"account:" + email}
 	if req.IP != "" {
-		keys = append(keys, "ip:"+req.IP)
+		keys = append(keys, "ip:"+throttleNetwork(req.IP))
 	}
 	var u userRow
 	err := s.db.NewSelect().Model(&u).Where("lower(email) = ?", email).Scan(ctx)
@@ -197,6 +198,17 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 		return domain.LoginResult{}, err
 	}
 	return res, nil
+}
+
+// throttleNetwork is the address a failure counts against: the address
+// itself, or for IPv6 its /64, which one client can hold whole.
+func throttleNetwork(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil || !a.Is6() || a.Is4In6() {
+		return ip
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
 }
 
 // throttled reports whether any of keys has reached its failure limit
