@@ -18,6 +18,23 @@ type SearchDocument struct {
 	HourOfDay int       `json:"hour_of_day"`
 	DayOfWeek int       `json:"day_of_week"`
 	IndexedAt time.Time `json:"indexed_at"`
+	// Client is the software that made the request, read from its user agent.
+	Client Client `json:"client"`
+}
+
+// Client is what a user agent says about the software behind a request.
+type Client struct {
+	Browser        string `json:"browser,omitempty"`
+	BrowserVersion string `json:"browser_version,omitempty"`
+	OS             string `json:"os,omitempty"`
+	// Device is desktop, mobile, tablet, bot or script.
+	Device string `json:"device,omitempty"`
+}
+
+// Enricher adds to a document what can be derived from its event, such as
+// where its address is.
+type Enricher interface {
+	Enrich(doc *SearchDocument)
 }
 
 // NewDocument derives the search document of e.

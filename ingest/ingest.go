@@ -125,7 +125,9 @@ type Indexer struct {
 	Sink        Sink
 	DeadLetters DeadLetters
 	Metrics     *Metrics
-	Log         logrus.FieldLogger
+	// Enricher, if set, completes each document before it is indexed.
+	Enricher Enricher
+	Log      logrus.FieldLogger
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 }
@@ -360,7 +362,11 @@ func (ix *Indexer) document(m Message) (Document, error) {
 	if err != nil {
 		return Document{}, err
 	}
-	body, err := json.Marshal(NewDocument(e, ix.Now()))
+	doc := NewDocument(e, ix.Now())
+	if ix.Enricher != nil {
+		ix.Enricher.Enrich(&doc)
+	}
+	body, err := json.Marshal(doc)
 	if err != nil {
 		return Document{}, fmt.Errorf("encode document: %w", err)
 	}

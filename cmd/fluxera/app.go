@@ -28,6 +28,7 @@ import (
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/ingest/detect"
+	"github.com/fluxera/activity/ingest/enrich"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	ingestredis "github.com/fluxera/activity/ingest/redis"
@@ -328,6 +329,10 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	locator, err := m.locator()
+	if err != nil {
+		return nil, nil, err
+	}
 	src := ingestkafka.NewSource(m.Config.Consumer)
 	dlq := ingestkafka.NewDeadLetters(m.Config.Consumer)
 	return &ingest.Indexer{
@@ -336,6 +341,7 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 		Sink:        ingestos.NewSink(osc),
 		DeadLetters: dlq,
 		Metrics:     ingest.NewMetrics(m.Registry),
+		Enricher:    enrich.Enricher{Locator: locator},
 		Log:         m.Log.WithField("component", "ingest"),
 	}, func() { src.Close(); dlq.Close() }, nil
 }
@@ -357,6 +363,24 @@ func (m *Main) detector() (*detect.Detector, func()) {
 		Prefix:  m.Config.RedisPrefix,
 		Raised:  func(n int) { raised.Add(float64(n)) },
 	}, func() { src.Close(); alerts.Close(); rdb.Close() }
+}
+
+// locator is the table addresses are located with: the configured file,
+// or the bundled example table.
+func (m *Main) locator() (*enrich.Table, error) {
+	if m.Config.GeoIPFile == "" {
+		return enrich.Bundled(), nil
+	}
+	f, err := os.Open(m.Config.GeoIPFile)
+	if err != nil {
+		return nil, fmt.Errorf("FLUXERA_GEOIP_FILE: %w", err)
+	}
+	defer f.Close()
+	t, err := enrich.LoadCSV(f)
+	if err != nil {
+		return nil, fmt.Errorf("FLUXERA_GEOIP_FILE %s: %w", m.Config.GeoIPFile, err)
+	}
+	return t, nil
 }
 
 type relayMetrics struct {

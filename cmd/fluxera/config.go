@@ -42,7 +42,10 @@ type Config struct {
 	Consumer      ingestkafka.Config
 	Ingest        ingest.Config
 	OpenSearch    ingestos.Config
-	RedisAddr     string
+	// GeoIPFile is a CSV table of address ranges and their locations; the
+	// bundled example table is used when it is empty.
+	GeoIPFile string
+	RedisAddr string
 	// DetectGroup is the detector's consumer group; AlertTopic its output.
 	DetectGroup string
 	AlertTopic  string
@@ -194,6 +197,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
 			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
 		},
+		GeoIPFile:   e.str("FLUXERA_GEOIP_FILE", ""),
 		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
 		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
 		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),

@@ -13,11 +13,9 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-// MappingVersion is stored in the template's _meta. To roll out a new
-// mapping, raise it and change the mapping: new monthly indices take the
-// new template, and old ones can be reindexed into the new layout at leisure
-// since every read goes through the alias.
-const MappingVersion = 1
+// MappingVersion is stored in the template's _meta; it is the version in
+// the names of the indices the mapping applies to (see activity.IndexName).
+const MappingVersion = activity.IndexVersion
 
 // nameField is text for search with a keyword sub-field for exact filters,
 // facets and sorting.
@@ -71,6 +69,9 @@ func mappings() map[string]any {
 			"summary":     map[string]any{"type": "text"},
 			"hour_of_day": map[string]any{"type": "byte"},
 			"day_of_week": map[string]any{"type": "byte"},
+			"client": object(map[string]any{
+				"browser": keyword, "browser_version": keyword, "os": keyword, "device": keyword,
+			}),
 		},
 	}
 }
