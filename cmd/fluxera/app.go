@@ -212,6 +212,8 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return ix.Run(ctx) })
+			lag := ingestkafka.NewLagGauge(m.Config.Consumer, m.Registry, m.Log.WithField("component", "ingest"))
+			start("lag", func(ctx context.Context) error { lag.Run(ctx); return nil })
 		case RoleDetect:
 			d, closeFn := m.detector()
 			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
