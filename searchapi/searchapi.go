@@ -6,10 +6,10 @@ package searchapi
 
 import (
 	"context"
-	"strings"
-	"unicode/utf8"
+	"errors"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/searchapi/query"
 )
 
 // MaxLimit is the largest page a caller may ask for.
@@ -17,19 +17,29 @@ const MaxLimit = 200
 
 // EventFilter selects activity entries.
 type EventFilter struct {
-	// Query is free text matched against names, emails, notes, summaries
-	// and changed values.
+	// Query is the search text in the syntax of package query: words and
+	// phrases matched against names, emails, notes, summaries and changed
+	// values, and qualifiers such as actor:, action: and ip:.
 	Query string
 	// Limit is the page size; zero means the default.
 	Limit int
+	// Search is Query parsed; Validate fills it in.
+	Search query.Query
 }
 
-// Validate fills in defaults and returns EINVALID naming a bad field.
+// Validate parses the search text and fills in defaults. It returns
+// EINVALID naming the bad field: q with the parser's message saying what
+// is wrong and where, or limit.
 func (f *EventFilter) Validate() error {
-	f.Query = strings.TrimSpace(f.Query)
-	if utf8.RuneCountInString(f.Query) > 500 {
-		return activity.Errorf(activity.EINVALID, "q", "the search text is longer than 500 characters")
+	search, err := query.Parse(f.Query)
+	if err != nil {
+		var e *query.Error
+		if errors.As(err, &e) {
+			return activity.Errorf(activity.EINVALID, "q", "%s", e.Message)
+		}
+		return err
 	}
+	f.Search = search
 	if f.Limit == 0 {
 		f.Limit = 50
 	}

@@ -31,12 +31,6 @@ func NewFinder(client *opensearchapi.Client, prefix string) *Finder {
 	return &Finder{client: client, alias: activity.IndexAlias(prefix)}
 }
 
-// textFields are searched by free text.
-var textFields = []string{
-	"resource.name", "related.name", "actor.name", "actor.email", "note", "summary",
-	"changes.before", "changes.after", "context.user_agent",
-}
-
 // scope is the filter every query carries: the caller's workspace, and the
 // caller's own actions unless they may see the whole workspace.
 func scope(p activity.Principal) []any {
@@ -59,14 +53,8 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	if p.WorkspaceID == "" {
 		return searchapi.EventPage{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
 	}
-	boolQuery := map[string]any{"filter": scope(p)}
-	if filter.Query != "" {
-		boolQuery["must"] = []any{map[string]any{"multi_match": map[string]any{
-			"query": filter.Query, "fields": textFields, "type": "cross_fields", "operator": "and",
-		}}}
-	}
 	body := map[string]any{
-		"query":            map[string]any{"bool": boolQuery},
+		"query":            searchQuery(scope(p), filter.Search),
 		"size":             filter.Limit,
 		"track_total_hits": true,
 		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
