@@ -21,6 +21,16 @@
 # with apt-get.
 set -euo pipefail
 
+# The services started here outlive this script, so they must not inherit
+# descriptors its caller left open — a lock file held around this script
+# would otherwise stay locked for as long as the service runs.
+for fd in /proc/$$/fd/*; do
+	fd=${fd##*/}
+	if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2 && fd != 255)); then
+		eval "exec $fd>&-" 2>/dev/null || true
+	fi
+done
+
 STACK_DIR=${FLUXERA_STACK_DIR:-/var/lib/fluxera-stack}
 [[ $STACK_DIR == /* ]] || STACK_DIR=$PWD/$STACK_DIR
 STACK_DIR=${STACK_DIR%/}
