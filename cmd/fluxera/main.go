@@ -31,7 +31,8 @@ commands:
   ingest    run the indexer
   detect    run the security detector
   migrate   apply database migrations and install the index template
-  seed      create the demo workspace and its history
+  seed      create the demo workspace and its history; --events N also
+            writes N events of past working days into the activity topic
 `
 
 func main() {

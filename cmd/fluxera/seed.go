@@ -2,15 +2,21 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/ingest/synthetic"
 )
 
 // Demo workspace sign-in, printed by make run.
@@ -37,11 +43,15 @@ var (
 	}
 )
 
-// seedCommand creates the demo workspace with an owner and a history of
-// logins, failed logins and new assets. Run twice, it adds nothing.
+// seedCommand creates the demo workspace with a team, assets, licenses and
+// their first days of history; run twice, it adds nothing. With --events
+// it also writes that many events of past working days straight into the
+// activity topic, for demos and benchmarks of search and analytics.
 func (m *Main) seedCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	assets := fs.Int("assets", 240, "assets to create in the demo workspace")
+	events := fs.Int("events", 0, "events of past working days to write into the activity topic")
+	days := fs.Int("days", 90, "how many days back the events go")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,8 +75,104 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 	} else {
 		fmt.Println("The demo workspace exists already.")
 	}
+	if *events > 0 {
+		if *days < 1 || *days > 3650 {
+			return fmt.Errorf("--days must be between 1 and 3650")
+		}
+		n, err := m.seedHistory(ctx, db, box, *events, *days)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Wrote %d events of the last %d days into %s.\n", n, *days, m.Config.Publisher.Topic)
+	}
 	fmt.Printf("Demo sign-in: %s / %s\n", demoEmail, demoPassword)
 	return nil
+}
+
+// seedHistory writes at least n events of the demo workspace's past, made
+// of whole sessions of its real members on its real assets and licenses,
+// to the activity topic, and returns how many it wrote.
+func (m *Main) seedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
+	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		return 0, err
+	}
+	session, err := auth.Login(ctx, domain.Credentials{Email: demoEmail, Password: demoPassword})
+	if err != nil {
+		return 0, fmt.Errorf("sign in to the demo workspace: %w", err)
+	}
+	p, err := auth.Authenticate(ctx, session.Token)
+	if err != nil {
+		return 0, err
+	}
+	defer auth.Logout(ctx, session.Token)
+	ws := synthetic.Workspace{ID: p.WorkspaceID, TimeZone: p.TimeZone}
+	users, err := postgres.NewUserService(db, hasher).ListUsers(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range users {
+		ws.Members = append(ws.Members, activity.Actor{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Type: activity.ActorUser})
+	}
+	assets, err := postgres.NewAssetService(db).ListAssets(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, a := range assets {
+		ws.Assets = append(ws.Assets, activity.Resource{Type: "asset", ID: a.ID, Name: a.Name})
+	}
+	licenses, err := postgres.NewLicenseService(db, box).ListLicenses(ctx, p)
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range licenses {
+		ws.Licenses = append(ws.Licenses, activity.Resource{Type: "license", ID: l.ID, Name: l.Name})
+	}
+	history, err := synthetic.NewHistory(uint64(time.Now().UnixNano()), ws, days, time.Now())
+	if err != nil {
+		return 0, fmt.Errorf("demo history: %w", err)
+	}
+	w := &kafka.Writer{
+		Addr: kafka.TCP(m.Config.Publisher.Brokers...), Topic: m.Config.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchBytes: 16 << 20, BatchTimeout: 10 * time.Millisecond,
+	}
+	defer w.Close()
+	written := 0
+	batch := make([]kafka.Message, 0, 2000)
+	flush := func() error {
+		if err := w.WriteMessages(ctx, batch...); err != nil {
+			return fmt.Errorf("write demo history: %w", err)
+		}
+		written += len(batch)
+		batch = batch[:0]
+		if written%100_000 < 2000 {
+			fmt.Printf("%d events written\n", written)
+		}
+		return nil
+	}
+	for written+len(batch) < n {
+		for _, e := range history.Session() {
+			b, err := json.Marshal(e)
+			if err != nil {
+				return written, err
+			}
+			batch = append(batch, kafka.Message{Key: []byte(e.WorkspaceID), Value: b, Headers: []kafka.Header{
+				{Key: "event_id", Value: []byte(e.ID)}, {Key: "schema", Value: []byte(strconv.Itoa(activity.SchemaVersion))},
+			}})
+		}
+		if len(batch) >= 1000 {
+			if err := flush(); err != nil {
+				return written, err
+			}
+		}
+	}
+	if len(batch) > 0 {
+		if err := flush(); err != nil {
+			return written, err
+		}
+	}
+	return written, nil
 }
 
 // Seed creates the demo workspace unless its owner exists. It reports

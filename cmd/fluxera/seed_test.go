@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/fluxera/activity/domain/argon2"
 )
@@ -66,4 +67,47 @@ func mustEvents(t *testing.T, ob *outbox) []string {
 		out[i] = e.Action
 	}
 	return out
+}
+
+// TestSeedHistoryWritesTheDemoWorkspacesPast writes a history into the
+// test's topic and checks that it is made of the demo workspace's own
+// members and resources.
+func TestSeedHistoryWritesTheDemoWorkspacesPast(t *testing.T) {
+	cfg := MustStack(t)
+	m := NewMain(cfg)
+	defer m.Close()
+	ctx := context.Background()
+	if err := m.prepare(ctx, RoleAPI, RoleRelay); err != nil {
+		t.Fatal(err)
+	}
+	db, _ := m.database()
+	box, err := m.keyBox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.seedHistory(ctx, db, box, 300, 30)
+	if err != nil || n < 300 {
+		t.Fatalf("wrote %d events: %v", n, err)
+	}
+	var members map[string]bool
+	msgs := readTopicUntil(t, cfg, "the seeded history", func(got []streamed) bool { return len(got) >= n })
+	for _, s := range msgs {
+		if members == nil {
+			members = map[string]bool{}
+			var ids []string
+			db.NewSelect().TableExpr("users").Column("id").Scan(ctx, &ids)
+			for _, id := range ids {
+				members[id] = true
+			}
+		}
+		if !members[s.Event.Actor.ID] || s.Key != s.Event.WorkspaceID || s.HeaderID != s.Event.ID {
+			t.Fatalf("event %s by %s is not the demo workspace's", s.Event.ID, s.Event.Actor.ID)
+		}
+		if age := time.Since(s.Event.OccurredAt); age < -48*time.Hour || age > 32*24*time.Hour {
+			t.Fatalf("event %s happened %s ago", s.Event.ID, age)
+		}
+	}
 }
