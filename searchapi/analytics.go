@@ -1,0 +1,226 @@
+package searchapi
+
+import (
+	"context"
+	"time"
+
+	activity "github.com/fluxera/activity"
+)
+
+// Limits of the lists an analysis returns.
+const (
+	// DefaultTopLimit and MaxTopLimit bound the most active users and the
+	// most modified assets.
+	DefaultTopLimit = 10
+	MaxTopLimit     = 100
+	// MaxSessions is the most sessions the time spent is computed from;
+	// a period with more sessions is answered from the busiest of them,
+	// marked as incomplete.
+	MaxSessions = 10000
+	// MaxTimeSpentUsers is the most users the time spent names.
+	MaxTimeSpentUsers = 1000
+)
+
+// AssetChanges are the asset actions that change an asset, counted by the
+// most modified assets.
+var AssetChanges = []string{
+	"asset.created", "asset.updated", "asset.deleted", "asset.assigned", "asset.unassigned",
+	"asset.status_changed", "asset.maintenance_scheduled", "asset.maintenance_completed",
+	"asset.image_uploaded",
+}
+
+// Categories are every category an action can fall in, the keys of a
+// timeline split by category.
+var Categories = []string{
+	activity.CategoryAsset, activity.CategoryLicense, activity.CategoryUser,
+	activity.CategoryAuth, activity.CategorySystem,
+}
+
+// AnalyticsFilter says what an analysis covers.
+type AnalyticsFilter struct {
+	Period Period
+	// Limit is the length of a top list; zero means DefaultTopLimit.
+	Limit int
+	// ByCategory splits a timeline by category.
+	ByCategory bool
+}
+
+// Validate checks the period and fills in the default limit. It returns
+// EINVALID naming the bad field.
+func (f *AnalyticsFilter) Validate() error {
+	if err := f.Period.Validate(); err != nil {
+		return err
+	}
+	if f.Limit == 0 {
+		f.Limit = DefaultTopLimit
+	}
+	if f.Limit < 1 || f.Limit > MaxTopLimit {
+		return activity.Errorf(activity.EINVALID, "limit", "limit must be between 1 and %d", MaxTopLimit)
+	}
+	return nil
+}
+
+// Heatmap counts actions by day of week and hour of day in the workspace's
+// time zone.
+type Heatmap struct {
+	Period Period `json:"period"`
+	Total  int64  `json:"total"`
+	// Counts[d][h] is the number of actions on day d+1 (1 = Monday …
+	// 7 = Sunday) in hour h (0–23).
+	Counts [7][24]int64 `json:"counts"`
+}
+
+// Timeline counts actions per bucket of time.
+type Timeline struct {
+	Period   Period           `json:"period"`
+	Interval Interval         `json:"interval"`
+	Total    int64            `json:"total"`
+	Buckets  []TimelineBucket `json:"buckets"`
+}
+
+// TimelineBucket is one bucket of a timeline, from Start to the next
+// bucket's start. Categories, when the timeline is split, holds a count
+// for each of Categories.
+type TimelineBucket struct {
+	Start      time.Time        `json:"start"`
+	Count      int64            `json:"count"`
+	Categories map[string]int64 `json:"categories,omitempty"`
+}
+
+// TopUsers are the most active users, busiest first.
+type TopUsers struct {
+	Period Period      `json:"period"`
+	Total  int64       `json:"total"`
+	Users  []UserCount `json:"users"`
+}
+
+// UserCount is how many actions a user took; the name and email are those
+// of their latest action.
+type UserCount struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Count int64  `json:"count"`
+}
+
+// TopAssets are the most modified assets, most changed first.
+type TopAssets struct {
+	Period Period       `json:"period"`
+	Total  int64        `json:"total"`
+	Assets []AssetCount `json:"assets"`
+}
+
+// AssetCount is how many changes an asset had, in all and per action; the
+// name is the one of its latest change.
+type AssetCount struct {
+	ID      string           `json:"id"`
+	Name    string           `json:"name"`
+	Count   int64            `json:"count"`
+	Actions map[string]int64 `json:"actions"`
+}
+
+// Usage is how much each feature is used: actions per category and per
+// action, with the number of distinct users behind them, busiest first.
+type Usage struct {
+	Period     Period          `json:"period"`
+	Total      int64           `json:"total"`
+	Categories []CategoryUsage `json:"categories"`
+	Actions    []ActionUsage   `json:"actions"`
+}
+
+// CategoryUsage is the use of one category.
+type CategoryUsage struct {
+	Category string `json:"category"`
+	Count    int64  `json:"count"`
+	Users    int64  `json:"users"`
+}
+
+// ActionUsage is the use of one action.
+type ActionUsage struct {
+	Action   string `json:"action"`
+	Category string `json:"category"`
+	Count    int64  `json:"count"`
+	Users    int64  `json:"users"`
+}
+
+// Logins counts logins and failed logins per bucket of time.
+type Logins struct {
+	Period   Period        `json:"period"`
+	Interval Interval      `json:"interval"`
+	Logins   int64         `json:"logins"`
+	Failed   int64         `json:"failed"`
+	Buckets  []LoginBucket `json:"buckets"`
+}
+
+// LoginBucket is one bucket of Logins.
+type LoginBucket struct {
+	Start  time.Time `json:"start"`
+	Logins int64     `json:"logins"`
+	Failed int64     `json:"failed"`
+}
+
+// PeakTimes are every hour of day and every day of week, busiest first.
+type PeakTimes struct {
+	Period Period      `json:"period"`
+	Total  int64       `json:"total"`
+	Hours  []HourCount `json:"hours"`
+	Days   []DayCount  `json:"days"`
+}
+
+// HourCount is the number of actions in one hour of day (0–23).
+type HourCount struct {
+	Hour  int   `json:"hour"`
+	Count int64 `json:"count"`
+}
+
+// DayCount is the number of actions on one day of week (1 = Monday).
+type DayCount struct {
+	Day   int   `json:"day"`
+	Count int64 `json:"count"`
+}
+
+// TimeSpent is the time users spent in sessions, most first. A session
+// lasts from its first to its last action within the period: from login
+// to logout, or to its last action when it was never logged out.
+type TimeSpent struct {
+	Period   Period `json:"period"`
+	Sessions int64  `json:"sessions"`
+	// Complete is false when the period held more than MaxSessions
+	// sessions and only the busiest were counted.
+	Complete bool       `json:"complete"`
+	Users    []UserTime `json:"users"`
+}
+
+// UserTime is one user's sessions and their length in minutes.
+type UserTime struct {
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	Email          string  `json:"email"`
+	Sessions       int64   `json:"sessions"`
+	TotalMinutes   float64 `json:"total_minutes"`
+	AverageMinutes float64 `json:"average_minutes"`
+}
+
+// Analyst computes the analytics of the activity log. Every method covers
+// only the actions p may see — the workspace's for owners and admins,
+// their own for others — within f.Period, and returns EINVALID for a bad
+// filter and EUNAVAILABLE when the index cannot answer for now.
+type Analyst interface {
+	// Heatmap counts actions by day of week and hour of day.
+	Heatmap(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Heatmap, error)
+	// Timeline counts actions per Period.Interval, by category when
+	// f.ByCategory is set.
+	Timeline(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Timeline, error)
+	// TopUsers returns the f.Limit most active users.
+	TopUsers(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TopUsers, error)
+	// TopAssets returns the f.Limit most modified assets.
+	TopAssets(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TopAssets, error)
+	// Usage counts actions per category and per action.
+	Usage(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Usage, error)
+	// Logins counts logins and failed logins per Period.Interval.
+	Logins(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Logins, error)
+	// PeakTimes ranks the hours of day and days of week.
+	PeakTimes(ctx context.Context, p activity.Principal, f AnalyticsFilter) (PeakTimes, error)
+	// TimeSpent sums the length of each user's sessions.
+	TimeSpent(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TimeSpent, error)
+}
