@@ -6,7 +6,7 @@ package searchapi
 
 import (
 	"context"
-	"errors"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi/query"
@@ -15,38 +15,54 @@ import (
 // MaxLimit is the largest page a caller may ask for.
 const MaxLimit = 200
 
-// EventFilter selects activity entries.
+// DefaultLimit is the page size of a caller who names none.
+const DefaultLimit = 50
+
+// EventFilter selects activity entries. Filters of different kinds must
+// all match; the values of one kind are alternatives.
 type EventFilter struct {
 	// Query is the search text in the syntax of package query: words and
 	// phrases matched against names, emails, notes, summaries and changed
 	// values, and qualifiers such as actor:, action: and ip:.
 	Query string
-	// Limit is the page size; zero means the default.
-	Limit int
-	// Search is Query parsed; Validate fills it in.
-	Search query.Query
-}
+	// Users are the ids of the users whose actions are wanted.
+	Users []string
+	// Categories are asset, license, user, auth or system.
+	Categories []string
+	// Actions are actions such as license.created, with * as a wildcard.
+	Actions []string
+	// Range is one of Ranges, read in the workspace's time zone; From and
+	// To are each an RFC 3339 time or a YYYY-MM-DD date in that time zone,
+	// To including that whole day. Either may be given alone.
+	Range, From, To string
+	// Resources are resource types such as asset, or a type and an id such
+	// as asset:<id>; each matches the resource or a related resource.
+	Resources []string
+	// IPs are addresses or CIDR ranges the action came from.
+	IPs []string
+	// Outcome is success or failure.
+	Outcome string
 
-// Validate parses the search text and fills in defaults. It returns
-// EINVALID naming the bad field: q with the parser's message saying what
-// is wrong and where, or limit.
-func (f *EventFilter) Validate() error {
-	search, err := query.Parse(f.Query)
-	if err != nil {
-		var e *query.Error
-		if errors.As(err, &e) {
-			return activity.Errorf(activity.EINVALID, "q", "%s", e.Message)
-		}
-		return err
-	}
-	f.Search = search
-	if f.Limit == 0 {
-		f.Limit = 50
-	}
-	if f.Limit < 1 || f.Limit > MaxLimit {
-		return activity.Errorf(activity.EINVALID, "limit", "limit must be between 1 and %d", MaxLimit)
-	}
-	return nil
+	// Actor confines the entries to one user's actions; a user's history
+	// sets it.
+	Actor string
+	// Subject confines the entries to those whose resource or a related
+	// resource it is; an asset's or a license's history sets it.
+	Subject *activity.Resource
+
+	// Cursor continues the listing where the previous page ended; it must
+	// come with the same filters.
+	Cursor string
+	// Limit is the page size; zero means DefaultLimit.
+	Limit int
+	// Facets asks for the users, actions and resource types of the
+	// matching entries, with their counts.
+	Facets bool
+
+	// Search is Query parsed, and Since and Until (excluded) the period
+	// read from Range, From and To, zero where open; Validate fills them in.
+	Search       query.Query
+	Since, Until time.Time
 }
 
 // Entry is one activity log entry: the event and its plain-words summary.
@@ -56,13 +72,41 @@ type Entry struct {
 }
 
 // EventPage is one page of entries, newest first, and how many match.
+// NextCursor continues the listing; it is empty on the last page.
 type EventPage struct {
-	Entries []Entry `json:"entries"`
-	Total   int64   `json:"total"`
+	Entries    []Entry `json:"entries"`
+	Total      int64   `json:"total"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+	Facets     *Facets `json:"facets,omitempty"`
+}
+
+// Facets are the values the filter dropdowns offer under the current
+// filter, most frequent first, each with the number of matching entries.
+type Facets struct {
+	Users         []UserFacet `json:"users"`
+	Actions       []Facet     `json:"actions"`
+	ResourceTypes []Facet     `json:"resource_types"`
+}
+
+// Facet is one value and how many matching entries have it.
+type Facet struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+// UserFacet is one user, named as in their latest matching entry, and how
+// many matching entries are theirs.
+type UserFacet struct {
+	ID    string `json:"id"`
+	Name  string `json:"name,omitempty"`
+	Email string `json:"email,omitempty"`
+	Count int64  `json:"count"`
 }
 
 // Finder finds activity entries.
 type Finder interface {
-	// FindEvents returns the entries matching f that p may see.
+	// FindEvents returns the entries matching f that p may see, a page at
+	// a time. It returns EINVALID naming the bad field of f, a cursor
+	// included, and EUNAVAILABLE when the index cannot answer for now.
 	FindEvents(ctx context.Context, p activity.Principal, f EventFilter) (EventPage, error)
 }

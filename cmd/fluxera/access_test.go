@@ -170,7 +170,11 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + randomID()} }},
 
-		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
+		"GET /api/v1/activity":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
+		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
+		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
+		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
+		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
 	}
 }
 

@@ -273,7 +273,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		},
 	}, m.Log.WithField("component", "api"))
 	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	searchhttp.Register(srv.API, searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix))
+	// Cursors are signed with a key derived from the secret key, which
+	// every instance shares.
+	secret, err := m.secretKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	searchhttp.Register(srv.API, searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret)))
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {

@@ -4,6 +4,7 @@ package http
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -11,49 +12,148 @@ import (
 	"github.com/fluxera/activity/searchapi"
 )
 
-// knownParams are the query parameters of GET /activity; any other is an error.
-var knownParams = map[string]bool{"q": true, "limit": true}
+// listParams are the query parameters of every activity listing; any other
+// is an error. The repeatable ones may also list values separated by commas.
+var (
+	listParams = map[string]bool{
+		"q": true, "limit": true, "cursor": true, "facets": true,
+		"user": true, "category": true, "action": true, "resource": true, "ip": true,
+		"range": true, "from": true, "to": true, "outcome": true,
+	}
+	repeatable = map[string]bool{"user": true, "category": true, "action": true, "resource": true, "ip": true}
+)
 
 // Register mounts the search routes on api, whose requests already carry
 // their principal.
 func Register(api fiber.Router, finder searchapi.Finder) {
 	h := &handlers{finder: finder}
-	api.Get("/activity", h.listActivity)
+	api.Get("/activity", h.list(nil))
+	api.Get("/me/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
+		f.Actor = p.UserID
+		return nil
+	}))
+	api.Get("/users/:id/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
+		id, err := pathID(c)
+		f.Actor = id
+		return err
+	}))
+	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
+	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
 }
 
 type handlers struct {
 	finder searchapi.Finder
 }
 
-func (h *handlers) listActivity(c *fiber.Ctx) error {
-	var filter searchapi.EventFilter
+// narrowing confines a listing to what its route is about.
+type narrowing func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error
+
+// history confines a listing to the events of one resource of type typ,
+// as their resource or a related one.
+func history(typ string) narrowing {
+	return func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
+		id, err := pathID(c)
+		f.Subject = &activity.Resource{Type: typ, ID: id}
+		return err
+	}
+}
+
+// pathID returns the route's id in the form the platform stores it. It
+// returns EINVALID on field id when it is not an id.
+func pathID(c *fiber.Ctx) (string, error) {
+	id := c.Params("id")
+	if !searchapi.IsID(id) {
+		return "", activity.Errorf(activity.EINVALID, "id", "%q is not an id", id)
+	}
+	return strings.ToLower(id), nil
+}
+
+// list returns the handler of one activity listing: the query parameters
+// read into a filter, narrowed by the route, and one page of entries.
+func (h *handlers) list(narrow narrowing) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, _ := activity.PrincipalFrom(c.UserContext())
+		filter, err := readFilter(c)
+		if err != nil {
+			return err
+		}
+		if narrow != nil {
+			if err := narrow(c, p, &filter); err != nil {
+				return err
+			}
+		}
+		page, err := h.finder.FindEvents(c.UserContext(), p, filter)
+		if err != nil {
+			return err
+		}
+		return c.JSON(page)
+	}
+}
+
+// readFilter reads the query parameters into a filter. It returns
+// EINVALID naming the parameter that is unknown, repeated, empty or not
+// of its type; Validate checks the values themselves.
+func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
+	var f searchapi.EventFilter
 	var bad error
+	seen := map[string]bool{}
 	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
 		if bad != nil {
 			return
 		}
 		key, val := string(k), string(v)
+		switch {
+		case !listParams[key]:
+			bad = activity.Errorf(activity.EINVALID, key, "unknown filter %q", key)
+			return
+		case seen[key] && !repeatable[key]:
+			bad = activity.Errorf(activity.EINVALID, key, "%s is given more than once", key)
+			return
+		case val == "" && key != "q":
+			bad = activity.Errorf(activity.EINVALID, key, "%s has no value", key)
+			return
+		}
+		seen[key] = true
+		list := func() []string { return strings.Split(val, ",") }
 		switch key {
 		case "q":
-			filter.Query = val
+			f.Query = val
 		case "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number")
+				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxLimit)
 			}
-			filter.Limit = n
-		}
-		if !knownParams[key] {
-			bad = activity.Errorf(activity.EINVALID, key, "unknown filter %q", key)
+			if n == 0 {
+				n = -1 // zero given is out of range, not the default
+			}
+			f.Limit = n
+		case "cursor":
+			f.Cursor = val
+		case "facets":
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				bad = activity.Errorf(activity.EINVALID, "facets", "facets must be true or false")
+			}
+			f.Facets = b
+		case "user":
+			f.Users = append(f.Users, list()...)
+		case "category":
+			f.Categories = append(f.Categories, list()...)
+		case "action":
+			f.Actions = append(f.Actions, list()...)
+		case "resource":
+			f.Resources = append(f.Resources, list()...)
+		case "ip":
+			f.IPs = append(f.IPs, list()...)
+		case "range":
+			f.Range = val
+		case "from":
+			f.From = val
+		case "to":
+			f.To = val
+		case "outcome":
+			f.Outcome = val
 		}
 	})
-	if bad != nil {
-		return bad
-	}
-	p, _ := activity.PrincipalFrom(c.UserContext())
-	page, err := h.finder.FindEvents(c.UserContext(), p, filter)
-	if err != nil {
-		return err
-	}
-	return c.JSON(page)
+	return f, bad
 }

@@ -5,11 +5,14 @@ package opensearch
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
@@ -20,15 +23,51 @@ import (
 // errUnavailable answers a search OpenSearch could not serve for now.
 var errUnavailable = activity.Errorf(activity.EUNAVAILABLE, "", "the activity log cannot be searched at this moment; try again shortly")
 
+// DefaultCursorLifetime is how long a cursor stays usable after the page
+// that gave it: the keep-alive of the point in time it reads.
+const DefaultCursorLifetime = 5 * time.Minute
+
 // Finder searches the activity alias of one index prefix.
 type Finder struct {
-	client *opensearchapi.Client
-	alias  string
+	client    *opensearchapi.Client
+	alias     string
+	cursorKey []byte
+	lifetime  time.Duration
+	now       func() time.Time
+}
+
+// Option changes how a Finder works.
+type Option func(*Finder)
+
+// WithCursorKey derives the key that signs cursors from secret, so that
+// every instance sharing the secret accepts the others' cursors. Without
+// it, a random key is made and cursors hold only within this process.
+func WithCursorKey(secret []byte) Option {
+	return func(f *Finder) { f.cursorKey = deriveCursorKey(secret) }
+}
+
+// WithCursorLifetime sets how long a cursor stays usable after its page.
+func WithCursorLifetime(d time.Duration) Option {
+	return func(f *Finder) { f.lifetime = d }
+}
+
+// WithClock sets the clock named ranges such as today are read from.
+func WithClock(now func() time.Time) Option {
+	return func(f *Finder) { f.now = now }
 }
 
 // NewFinder returns a finder over the indices of prefix.
-func NewFinder(client *opensearchapi.Client, prefix string) *Finder {
-	return &Finder{client: client, alias: activity.IndexAlias(prefix)}
+func NewFinder(client *opensearchapi.Client, prefix string, opts ...Option) *Finder {
+	f := &Finder{client: client, alias: activity.IndexAlias(prefix), lifetime: DefaultCursorLifetime, now: time.Now}
+	for _, o := range opts {
+		o(f)
+	}
+	if f.cursorKey == nil {
+		secret := make([]byte, 32)
+		rand.Read(secret)
+		f.cursorKey = deriveCursorKey(secret)
+	}
+	return f
 }
 
 // scope is the filter every query carries: the caller's workspace, and the
@@ -45,72 +84,209 @@ func term(field, value string) map[string]any {
 	return map[string]any{"term": map[string]any{field: value}}
 }
 
-// FindEvents returns the newest entries matching f within p's scope.
+// eventHits is the part of a search answer FindEvents reads.
+type eventHits struct {
+	Hits struct {
+		Total struct {
+			Value int64 `json:"value"`
+		} `json:"total"`
+		Hits []struct {
+			Source searchapi.Entry `json:"_source"`
+			Sort   []any           `json:"sort"`
+		} `json:"hits"`
+	} `json:"hits"`
+	Aggregations *facetAggregations `json:"aggregations"`
+}
+
+// FindEvents returns the newest entries matching f within p's scope, one
+// page at a time: a page that is not the last carries a cursor that reads
+// the next from the same point in time. It returns EINVALID for a bad
+// filter and for a cursor that is forged, altered, expired, another
+// caller's or issued for other filters.
 func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter searchapi.EventFilter) (searchapi.EventPage, error) {
-	if err := filter.Validate(); err != nil {
-		return searchapi.EventPage{}, err
-	}
 	if p.WorkspaceID == "" {
 		return searchapi.EventPage{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
 	}
+	now := f.now()
+	if err := filter.Validate(now, searchapi.Zone(p.TimeZone)); err != nil {
+		return searchapi.EventPage{}, err
+	}
+	var from *cursor
+	if filter.Cursor != "" {
+		c, err := decodeCursor(f.cursorKey, filter.Cursor, p, filter.Fingerprint(), now)
+		if err != nil {
+			return searchapi.EventPage{}, err
+		}
+		// Later pages read the period the first one read, even when a
+		// named range such as today has moved on since.
+		filter.Since, filter.Until = fromMillis(c.Since), fromMillis(c.Until)
+		from = &c
+	}
 	body := map[string]any{
-		"query":            searchQuery(scope(p), filter.Search),
-		"size":             filter.Limit,
+		"query":            searchQuery(append(scope(p), filterClauses(filter)...), filter.Search),
+		"size":             filter.Limit + 1,
 		"track_total_hits": true,
 		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
 		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}},
 	}
-	var res struct {
-		Hits struct {
-			Total struct {
-				Value int64 `json:"value"`
-			} `json:"total"`
-			Hits []struct {
-				Source searchapi.Entry `json:"_source"`
-			} `json:"hits"`
-		} `json:"hits"`
+	if filter.Facets {
+		body["aggs"] = facetAggs()
 	}
-	if err := f.search(ctx, body, &res); err != nil {
+	var res eventHits
+	if from != nil {
+		body["pit"] = map[string]any{"id": from.PIT, "keep_alive": keepAlive(f.lifetime)}
+		body["search_after"] = []any{from.AfterTime, from.AfterID}
+		status, err := f.post(ctx, "/_search", body, &res)
+		if status == http.StatusNotFound {
+			return searchapi.EventPage{}, errCursorExpired
+		}
+		if err != nil {
+			return searchapi.EventPage{}, err
+		}
+	} else if err := f.search(ctx, body, &res); err != nil {
 		return searchapi.EventPage{}, err
 	}
-	page := searchapi.EventPage{Entries: make([]searchapi.Entry, 0, len(res.Hits.Hits)), Total: res.Hits.Total.Value}
-	for _, h := range res.Hits.Hits {
+
+	hits := res.Hits.Hits
+	more := len(hits) > filter.Limit
+	if more {
+		hits = hits[:filter.Limit]
+	}
+	page := searchapi.EventPage{Entries: make([]searchapi.Entry, 0, len(hits)), Total: res.Hits.Total.Value}
+	for _, h := range hits {
 		page.Entries = append(page.Entries, h.Source)
 	}
+	if filter.Facets {
+		page.Facets = res.Aggregations.facets()
+	}
+	if !more {
+		if from != nil {
+			f.closePIT(ctx, from.PIT)
+		}
+		return page, nil
+	}
+	next := cursor{
+		Workspace: p.WorkspaceID, User: p.UserID, Filter: filter.Fingerprint(),
+		Since: toMillis(filter.Since), Until: toMillis(filter.Until),
+		Expires: now.Add(f.lifetime).Unix(),
+	}
+	last := hits[len(hits)-1]
+	var ok bool
+	if next.AfterTime, next.AfterID, ok = sortValues(last.Sort); !ok {
+		return searchapi.EventPage{}, fmt.Errorf("search: unexpected sort values %v", last.Sort)
+	}
+	if from != nil {
+		next.PIT = from.PIT
+	} else {
+		pit, err := f.openPIT(ctx)
+		if err != nil {
+			return searchapi.EventPage{}, err
+		}
+		next.PIT = pit
+	}
+	page.NextCursor = encodeCursor(f.cursorKey, next)
 	return page, nil
+}
+
+// sortValues reads the sort values of a hit: occurred_at in milliseconds
+// and the id.
+func sortValues(v []any) (int64, string, bool) {
+	if len(v) != 2 {
+		return 0, "", false
+	}
+	ms, ok1 := v[0].(float64)
+	id, ok2 := v[1].(string)
+	return int64(ms), id, ok1 && ok2
+}
+
+func toMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+func keepAlive(d time.Duration) string {
+	return fmt.Sprintf("%ds", int(d.Seconds()))
+}
+
+// openPIT opens a point in time over the alias, so that the pages of one
+// listing read the same state of the index.
+func (f *Finder) openPIT(ctx context.Context) (string, error) {
+	path := "/" + f.alias + "/_search/point_in_time?keep_alive=" + url.QueryEscape(keepAlive(f.lifetime))
+	var res struct {
+		PIT string `json:"pit_id"`
+	}
+	if _, err := f.post(ctx, path, nil, &res); err != nil {
+		return "", fmt.Errorf("open point in time: %w", err)
+	}
+	return res.PIT, nil
+}
+
+// closePIT frees a point in time a listing has read to its end. It is
+// best effort: a point in time left open lapses by itself.
+func (f *Finder) closePIT(ctx context.Context, pit string) {
+	b, _ := json.Marshal(map[string]any{"pit_id": []string{pit}})
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, "/_search/point_in_time", bytes.NewReader(b))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if res, err := f.client.Client.Perform(req); err == nil {
+		res.Body.Close()
+	}
 }
 
 // search runs one search request against the alias. A missing alias (no
 // event indexed yet) is an empty result.
 func (f *Finder) search(ctx context.Context, body any, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
+	_, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, out)
+	return err
+}
+
+// post sends body to path and decodes the answer into out. It returns the
+// status OpenSearch answered with, if any, and an error for every status
+// but 200: EUNAVAILABLE for one worth a retry.
+func (f *Finder) post(ctx context.Context, path string, body any, out any) (int, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return 0, err
+		}
+		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, rd)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := f.client.Client.Perform(req)
 	if err != nil {
-		return errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
+		return 0, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		return fmt.Errorf("read search response: %w", err)
+		return res.StatusCode, fmt.Errorf("read search response: %w", err)
 	}
 	if res.StatusCode != http.StatusOK {
 		err := fmt.Errorf("search: status %d: %.500s", res.StatusCode, raw)
 		if res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusTooManyRequests {
 			// Shards starting or a node under pressure: worth a retry.
-			return errors.Join(errUnavailable, err)
+			return res.StatusCode, errors.Join(errUnavailable, err)
 		}
-		return err
+		return res.StatusCode, err
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("decode search response: %w", err)
+		return res.StatusCode, fmt.Errorf("decode search response: %w", err)
 	}
-	return nil
+	return res.StatusCode, nil
 }

@@ -196,8 +196,8 @@ func TestFindEventsKeepsTheScope(t *testing.T) {
 			if !sameJSON(t, req.Query.Bool.Filter, tt.scope) {
 				t.Errorf("filter = %s, want %s", req.Query.Bool.Filter, tt.scope)
 			}
-			if req.Size != 50 {
-				t.Errorf("size = %d, want the default 50", req.Size)
+			if req.Size != 51 {
+				t.Errorf("size = %d, want the default 50 and one more, which tells whether a next page follows", req.Size)
 			}
 		})
 	}
