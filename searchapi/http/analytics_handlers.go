@@ -1,0 +1,117 @@
+package http
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/searchapi"
+)
+
+// periodParams are the query parameters of every analytics route.
+var periodParams = []string{"from", "to", "range"}
+
+// registerAnalytics mounts the analytics routes when finder also answers
+// analytics, as the OpenSearch finder does.
+func registerAnalytics(api fiber.Router, finder searchapi.Finder) {
+	if analyst, ok := finder.(searchapi.Analyst); ok {
+		(&analyticsHandlers{analyst: analyst, now: time.Now}).register(api)
+	}
+}
+
+// analyticsHandlers serve GET /analytics/…, each answering one analysis.
+type analyticsHandlers struct {
+	analyst searchapi.Analyst
+	// now is the clock that named ranges such as today are read from.
+	now func() time.Time
+}
+
+func (h *analyticsHandlers) register(api fiber.Router) {
+	api.Get("/analytics/heatmap", analysis(h, h.analyst.Heatmap))
+	api.Get("/analytics/timeline", analysis(h, h.analyst.Timeline, "split"))
+	api.Get("/analytics/top-users", analysis(h, h.analyst.TopUsers, "limit"))
+	api.Get("/analytics/top-assets", analysis(h, h.analyst.TopAssets, "limit"))
+	api.Get("/analytics/usage", analysis(h, h.analyst.Usage))
+	api.Get("/analytics/logins", analysis(h, h.analyst.Logins))
+	api.Get("/analytics/peak-times", analysis(h, h.analyst.PeakTimes))
+	api.Get("/analytics/time-spent", analysis(h, h.analyst.TimeSpent))
+}
+
+// analysis returns a handler that reads the period and the extra query
+// parameters the route takes, runs one analysis and answers its result.
+func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Principal, searchapi.AnalyticsFilter) (R, error), extra ...string) fiber.Handler {
+	known := map[string]bool{}
+	for _, k := range append(append([]string{}, periodParams...), extra...) {
+		known[k] = true
+	}
+	return func(c *fiber.Ctx) error {
+		p, _ := activity.PrincipalFrom(c.UserContext())
+		filter, err := h.filter(c, p, known)
+		if err != nil {
+			return err
+		}
+		res, err := run(c.UserContext(), p, filter)
+		if err != nil {
+			return err
+		}
+		return c.JSON(res)
+	}
+}
+
+// filter reads the query parameters into a filter. It returns EINVALID
+// naming the parameter that is unknown, repeated, empty or bad.
+func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map[string]bool) (searchapi.AnalyticsFilter, error) {
+	var q searchapi.PeriodQuery
+	var f searchapi.AnalyticsFilter
+	var bad error
+	seen := map[string]bool{}
+	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
+		if bad != nil {
+			return
+		}
+		key, val := string(k), string(v)
+		switch {
+		case !known[key]:
+			bad = activity.Errorf(activity.EINVALID, key, "unknown parameter %q", key)
+			return
+		case seen[key]:
+			bad = activity.Errorf(activity.EINVALID, key, "%s is given more than once", key)
+			return
+		case val == "":
+			bad = activity.Errorf(activity.EINVALID, key, "%s has no value", key)
+			return
+		}
+		seen[key] = true
+		switch key {
+		case "from":
+			q.From = val
+		case "to":
+			q.To = val
+		case "range":
+			q.Range = val
+		case "limit":
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > searchapi.MaxTopLimit {
+				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxTopLimit)
+			}
+			f.Limit = n
+		case "split":
+			if val != "category" {
+				bad = activity.Errorf(activity.EINVALID, "split", "split must be category")
+			}
+			f.ByCategory = true
+		}
+	})
+	if bad != nil {
+		return searchapi.AnalyticsFilter{}, bad
+	}
+	period, err := searchapi.ResolvePeriod(q, h.now(), searchapi.Zone(p.TimeZone))
+	if err != nil {
+		return searchapi.AnalyticsFilter{}, err
+	}
+	f.Period = period
+	return f, f.Validate()
+}
