@@ -467,7 +467,7 @@ func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 	// stop one member in the middle of it.
 	start := func() *exec.Cmd {
 		cmd := exec.Command(bin, "ingest")
-		cmd.Env = environ(cfg, "FLUXERA_INGEST_BATCH_SIZE=50", "FLUXERA_INGEST_WORKERS=1")
+		cmd.Env = environ(cfg, "FLUXERA_INGEST_BATCH_SIZE=100", "FLUXERA_INGEST_WORKERS=1")
 		cmd.Stderr = os.Stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -497,7 +497,7 @@ func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 		return true
 	})
 
-	const n = 20000
+	const n = 12000
 	ids := MustProduce(t, cfg, n)
 	var atStop int
 	eventually(t, "the indexers index part of the stream", func() bool {
