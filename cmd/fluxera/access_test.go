@@ -175,6 +175,14 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
 		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
 		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
+		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
+		"GET /api/v1/analytics/timeline":   {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
+		"GET /api/v1/analytics/top-users":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
+		"GET /api/v1/analytics/top-assets": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
+		"GET /api/v1/analytics/usage":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
+		"GET /api/v1/analytics/logins":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
+		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
+		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
 	}
 }
 
