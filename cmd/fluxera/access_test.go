@@ -171,6 +171,7 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + randomID()} }},
 
 		"GET /api/v1/activity":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
+		"GET /api/v1/activity/:id":         {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string { return "/api/v1/activity/" + f.asset }, body: none}, // nothing is indexed here: TestActivityDetail reads real entries
 		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
 		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
 		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},

@@ -40,6 +40,7 @@ func Register(api fiber.Router, finder searchapi.Finder) {
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
 	registerAnalytics(api, finder)
+	registerDetail(api, finder)
 }
 
 type handlers struct {

@@ -1,0 +1,30 @@
+package http
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/searchapi"
+)
+
+// registerDetail mounts GET /activity/:id when finder also reads single
+// entries, as the OpenSearch finder does. A path segment that is not an id
+// is passed on to the routes after it, so that the route shadows no other
+// /activity/… route.
+func registerDetail(api fiber.Router, finder searchapi.Finder) {
+	reader, ok := finder.(searchapi.EntryReader)
+	if !ok {
+		return
+	}
+	api.Get("/activity/:id", func(c *fiber.Ctx) error {
+		if !searchapi.IsID(c.Params("id")) {
+			return c.Next()
+		}
+		p, _ := activity.PrincipalFrom(c.UserContext())
+		d, err := reader.FindEntry(c.UserContext(), p, c.Params("id"))
+		if err != nil {
+			return err
+		}
+		return c.JSON(d)
+	})
+}
