@@ -9,6 +9,7 @@ var phrases = map[string]string{
 	"auth.login":                    "{actor} logged in",
 	"auth.logout":                   "{actor} logged out",
 	"auth.login_failed":             "{actor} failed to log in",
+	"auth.access_denied":            "{actor} was refused access to {resource}",
 	"asset.assigned":                "{actor} assigned {resource} to {assignee}",
 	"asset.unassigned":              "{actor} took {resource} back from {previous_assignee}",
 	"asset.maintenance_scheduled":   "{actor} scheduled maintenance of {resource}",

@@ -265,6 +265,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Assets:        assets,
 		Licenses:      postgres.NewLicenseService(db, box),
 		Settings:      postgres.NewSettingsService(db),
+		Denials:       postgres.NewAccessRecorder(db),
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {
 				return fmt.Errorf("database: %w", err)

@@ -613,8 +613,9 @@ func TestLicensePermissions(t *testing.T) {
 			}
 		})
 	}
-	if got := s.outboxCount(); got != before {
-		t.Errorf("refused requests recorded %d events", got-before)
+	// Each refusal is recorded, and nothing else.
+	if got := s.outboxCount(); got-before != len(forbidden) || len(s.events("auth.access_denied")) != len(forbidden) {
+		t.Errorf("refused requests recorded %d events, %d of them auth.access_denied; want %d of each", got-before, len(s.events("auth.access_denied")), len(forbidden))
 	}
 	// Everyone may read; members manage and see keys; admins delete.
 	mustLicenseCall(t, viewer, "GET", "/api/v1/licenses", "", http.StatusOK)

@@ -34,7 +34,9 @@ type ErrorDetail struct {
 }
 
 // handleError turns any handler error into a status and an ErrorBody.
-// Internal errors are logged here, once, and answered without detail.
+// Internal errors are logged here, once, and answered without detail. A
+// refusal (403) of a signed-in caller is recorded as auth.access_denied
+// here, the one place every refusal passes.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	status, detail := fiber.StatusInternalServerError, ErrorDetail{Code: activity.EINTERNAL, Message: "internal error"}
 	var fe *fiber.Error
@@ -44,6 +46,9 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	case activity.ErrorCode(err) != activity.EINTERNAL:
 		code := activity.ErrorCode(err)
 		status, detail = statuses[code], ErrorDetail{Code: code, Message: activity.ErrorMessage(err), Field: activity.ErrorField(err)}
+		if code == activity.EFORBIDDEN {
+			s.recordDenied(c, err)
+		}
 		if code == activity.EUNAVAILABLE {
 			c.Set(fiber.HeaderRetryAfter, "2")
 			s.log.WithError(err).WithFields(map[string]any{"method": c.Method(), "path": c.Path(), "request_id": requestID(c)}).Warn("A dependency could not serve the request.")

@@ -49,6 +49,9 @@ type Services struct {
 	Assets        domain.AssetService
 	Licenses      domain.LicenseService
 	Settings      domain.SettingsService
+	// Denials records requests refused with 403; without it they are
+	// answered all the same.
+	Denials domain.AccessRecorder
 	// Ready reports whether the dependencies needed to serve are up.
 	Ready func(ctx context.Context) error
 }
