@@ -78,8 +78,8 @@ func Zone(name string) *time.Location {
 // ResolvePeriod turns q into a period as of now in loc. A date as From is
 // the start of that day; a date as To includes that whole day. It returns
 // EINVALID naming the bad field: range with from or to, an unknown range, a
-// bad or missing from or to, a to not after from, or a period longer than
-// MaxPeriodYears.
+// bad or missing from or to, a to not after from, a period longer than
+// MaxPeriodYears, or one outside the years 1 to 9999.
 func ResolvePeriod(q PeriodQuery, now time.Time, loc *time.Location) (Period, error) {
 	if q.Range != "" && (q.From != "" || q.To != "") {
 		return Period{}, activity.Errorf(activity.EINVALID, "range", "give either range or from and to, not both")
@@ -110,13 +110,8 @@ func ResolvePeriod(q PeriodQuery, now time.Time, loc *time.Location) (Period, er
 	if !ok {
 		return Period{}, activity.Errorf(activity.EINVALID, "to", "to must be a date (YYYY-MM-DD) or a time (RFC 3339)")
 	}
-	if !to.After(from) {
-		return Period{}, activity.Errorf(activity.EINVALID, "to", "to must be after from")
-	}
-	if to.After(from.In(loc).AddDate(MaxPeriodYears, 0, 0)) {
-		return Period{}, activity.Errorf(activity.EINVALID, "to", "the period may be at most %d years long", MaxPeriodYears)
-	}
-	return newPeriod(from, to, loc), nil
+	p := newPeriod(from, to, loc)
+	return p, p.Validate()
 }
 
 func newPeriod(from, to time.Time, loc *time.Location) Period {
@@ -142,9 +137,10 @@ func parseMoment(s string, loc *time.Location, end bool) (time.Time, bool) {
 }
 
 // Validate reports whether the period can be analysed: known bounds, To
-// after From, at most MaxPeriodYears. It returns EINVALID otherwise.
+// after From, at most MaxPeriodYears, within the years 1 to 9999 of its
+// time zone. It returns EINVALID naming from or to otherwise.
 func (p Period) Validate() error {
-	if p.Location == nil || p.From.IsZero() || p.To.IsZero() {
+	if p.Location == nil {
 		return activity.Errorf(activity.EINVALID, "range", "the period is missing")
 	}
 	if !p.To.After(p.From) {
@@ -152,6 +148,12 @@ func (p Period) Validate() error {
 	}
 	if p.To.After(p.From.In(p.Location).AddDate(MaxPeriodYears, 0, 0)) {
 		return activity.Errorf(activity.EINVALID, "to", "the period may be at most %d years long", MaxPeriodYears)
+	}
+	if y := p.From.In(p.Location).Year(); y < 1 {
+		return activity.Errorf(activity.EINVALID, "from", "from must be in the year 1 or later")
+	}
+	if p.To.In(p.Location).Year() > 9999 {
+		return activity.Errorf(activity.EINVALID, "to", "to must be before the year 10000")
 	}
 	return nil
 }

@@ -66,6 +66,10 @@ func TestResolvePeriod(t *testing.T) {
 			"2024-03-01T00:00:00+01:00", "2026-03-01T00:00:00+01:00", 730 * 24, IntervalWeek, 105},
 		{"times across the missing hour", PeriodQuery{From: "2026-03-29T01:30:00+01:00", To: "2026-03-29T03:30:00+02:00"}, fallBack, berlin,
 			"2026-03-29T01:30:00+01:00", "2026-03-29T03:30:00+02:00", 1, IntervalHour, 2},
+		{"the last hour of the year 9999", PeriodQuery{From: "9999-12-31T00:00:00+01:00", To: "9999-12-31T23:00:00+01:00"}, fallBack, berlin,
+			"9999-12-31T00:00:00+01:00", "9999-12-31T23:00:00+01:00", 23, IntervalHour, 23},
+		{"the year 1", PeriodQuery{From: "0001-01-01", To: "0001-01-02"}, fallBack, time.UTC,
+			"0001-01-01T00:00:00Z", "0001-01-03T00:00:00Z", 48, IntervalHour, 48},
 		{"an unencoded plus", PeriodQuery{From: "2026-03-01T00:00:00 01:00", To: "2026-03-02T00:00:00Z"}, fallBack, berlin,
 			"2026-03-01T00:00:00+01:00", "2026-03-02T01:00:00+01:00", 25, IntervalHour, 25},
 	}
@@ -121,6 +125,8 @@ func TestResolvePeriodRefusesBadInput(t *testing.T) {
 		{"to at from", PeriodQuery{From: "2026-03-02T10:00:00Z", To: "2026-03-02T11:00:00+01:00"}, "to"},
 		{"a day over two years", PeriodQuery{From: "2024-03-01", To: "2026-03-01"}, "to"},
 		{"centuries", PeriodQuery{From: "0001-01-01", To: "9999-12-31"}, "to"},
+		{"past the year 9999", PeriodQuery{From: "9998-06-01", To: "9999-12-31"}, "to"},
+		{"before the year 1", PeriodQuery{From: "0000-01-01T00:00:00+01:00", To: "0000-06-01"}, "from"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -379,10 +379,24 @@ func TestAnalytics(t *testing.T) {
 		}
 	})
 
+	t.Run("periods at the edges of the calendar", func(t *testing.T) {
+		for _, q := range []string{
+			"from=0001-01-01&to=0001-03-01", "from=1900-01-01&to=1900-12-31", "from=1969-12-31T23:59:59Z&to=1970-01-01T00:00:01Z",
+			"from=9998-06-01&to=9999-12-30", "from=2026-03-29T01:59:59%2B01:00&to=2026-03-29T03:00:01%2B02:00",
+		} {
+			for _, route := range []string{"heatmap?", "timeline?split=category&", "top-users?", "top-assets?", "usage?", "logins?", "peak-times?", "time-spent?"} {
+				if a := owner.call("GET", "/api/v1/analytics/"+route+q, nil, nil); a.status != http.StatusOK {
+					t.Errorf("%s%s: %d %.300s", route, q, a.status, a.body)
+				}
+			}
+		}
+	})
+
 	t.Run("bad input", func(t *testing.T) {
 		for path, field := range map[string]string{
 			"/api/v1/analytics/heatmap?from=yesterday&to=2026-03-01": "from",
 			"/api/v1/analytics/usage?from=2024-01-01&to=2026-03-01":  "to",
+			"/api/v1/analytics/usage?from=9998-06-01&to=9999-12-31":  "to",
 			"/api/v1/analytics/top-users?limit=1000":                 "limit",
 			"/api/v1/analytics/logins?range=1y":                      "range",
 			"/api/v1/analytics/peak-times?user=me":                   "user",
