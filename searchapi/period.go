@@ -111,7 +111,10 @@ func ResolvePeriod(q PeriodQuery, now time.Time, loc *time.Location) (Period, er
 		return Period{}, activity.Errorf(activity.EINVALID, "to", "to must be a date (YYYY-MM-DD) or a time (RFC 3339)")
 	}
 	p := newPeriod(from, to, loc)
-	return p, p.Validate()
+	if err := p.Validate(); err != nil {
+		return Period{}, err
+	}
+	return p, nil
 }
 
 func newPeriod(from, to time.Time, loc *time.Location) Period {
