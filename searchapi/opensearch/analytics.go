@@ -68,8 +68,8 @@ func termsAgg(field string, size int) map[string]any {
 	return map[string]any{"field": field, "size": size, "order": busiestFirst}
 }
 
-// analyse validates filter and runs body, an aggregation request, over the
-// period within p's scope, plus any extra filters.
+// analyse validates filter and runs the aggregations aggs over the period
+// within p's scope, narrowed by any extra filters, into out.
 func (f *Finder) analyse(ctx context.Context, p activity.Principal, filter *searchapi.AnalyticsFilter, aggs map[string]any, out any, extra ...any) error {
 	if err := filter.Validate(); err != nil {
 		return err
@@ -145,6 +145,9 @@ func (f *Finder) Timeline(ctx context.Context, p activity.Principal, filter sear
 				Categories termsAnswer[countBucket[string]] `json:"categories"`
 			}] `json:"over_time"`
 		} `json:"aggregations"`
+	}
+	if err := filter.Validate(); err != nil {
+		return searchapi.Timeline{}, err
 	}
 	over := map[string]any{"date_histogram": periodHistogram(filter.Period)}
 	if filter.ByCategory {
@@ -303,6 +306,9 @@ func (f *Finder) Logins(ctx context.Context, p activity.Principal, filter search
 				Failed count `json:"failed"`
 			}] `json:"over_time"`
 		} `json:"aggregations"`
+	}
+	if err := filter.Validate(); err != nil {
+		return searchapi.Logins{}, err
 	}
 	aggs := map[string]any{"over_time": map[string]any{
 		"date_histogram": periodHistogram(filter.Period),
