@@ -71,6 +71,12 @@ type Sink struct {
 // NewSink returns a sink writing through client.
 func NewSink(client *opensearchapi.Client) *Sink { return &Sink{client: client} }
 
+// bulkResponseFields are the parts of a _bulk response the sink reads.
+// Asking for them alone spares OpenSearch writing, and the indexer
+// decoding, each item's index, id, version, sequence number and shard
+// counts: about a tenth of the bytes, every item still present in order.
+const bulkResponseFields = "errors,items.*.status,items.*.error.type,items.*.error.reason"
+
 type bulkResponse struct {
 	Errors bool `json:"errors"`
 	Items  []map[string]struct {
@@ -90,7 +96,7 @@ func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkRes
 		body.Write(d.Body)
 		body.WriteByte('\n')
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk?filter_path="+bulkResponseFields, &body)
 	if err != nil {
 		return ingest.BulkResult{}, err
 	}
