@@ -233,6 +233,7 @@ func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answ
 func TestRoleEndpointMatrix(t *testing.T) {
 	cfg := MustStack(t)
 	m := MustStart(t, cfg, RoleAPI)
+	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Matrix")
 	members := []member{owner}
 	for _, role := range []string{activity.RoleAdmin, activity.RoleMember, activity.RoleViewer} {
@@ -251,6 +252,7 @@ func TestRoleEndpointMatrix(t *testing.T) {
 			t.Run(route+" as "+who.role, func(t *testing.T) {
 				target := mustRoleMember(t, m, owner.client, activity.RoleMember)
 				f := mustFixture(t, m, owner, who.client, target.id)
+				before := ob.last()
 				a := ep.call(t, who.client, f, who.password)
 				want := ep.status
 				if !domain.Can(who.role, ep.perm) {
@@ -264,6 +266,9 @@ func TestRoleEndpointMatrix(t *testing.T) {
 					a.decode(t, &e)
 					if e.Error.Code != activity.EFORBIDDEN || e.Error.Message == "" {
 						t.Errorf("403 body = %s", a.body)
+					}
+					if events, _ := ob.since(before); len(events) != 1 || events[0].Action != "auth.access_denied" || events[0].Actor.ID != who.id {
+						t.Errorf("the refusal wrote %d events, want one auth.access_denied by the caller", len(events))
 					}
 				}
 				if a.status == http.StatusNoContent && route == "POST /api/v1/me/password" {
