@@ -79,6 +79,10 @@ func main() {
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
 	backlog := flag.Int("backlog", 100000, "outbox rows drained for the relay figure")
+	ingestEvents := flag.Int("ingest-events", 1000000, "events indexed for the indexer throughput figure (0 skips every indexer figure)")
+	burst := flag.Int("burst", 200000, "events of the burst for the indexer's lag drain figure (0 skips it)")
+	steadyRate := flag.Int("steady-rate", 1000, "events per second for the produce-to-searchable figures (0 skips them)")
+	steadyFor := flag.Duration("steady-for", time.Minute, "how long the steady rate is held")
 	flag.Parse()
 	log.SetFlags(0)
 	interrupts := make(chan os.Signal, 1)
@@ -138,6 +142,7 @@ func main() {
 	figures = append(figures, freshness(e, *fresh)...)
 	figures = append(figures, apiWrites(e, *writes)...)
 	figures = append(figures, relayDrain(e, *backlog)...)
+	figures = append(figures, indexerFigures(e, indexerRun{events: *ingestEvents, burst: *burst, rate: *steadyRate, steady: *steadyFor})...)
 
 	res := Results{When: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(), Cores: runtime.NumCPU(), Figures: figures}
 	b, _ := json.MarshalIndent(res, "", "  ")
@@ -328,6 +333,10 @@ func cleanup(cmd *exec.Cmd, dbcfg postgres.Config, osURL, prefix string, brokers
 var (
 	cleanupMu sync.Mutex
 	cleanups  []func()
+	// cleaning is held while cleanups run, so that a second caller (an
+	// interrupt during a failure, say) waits for them instead of exiting
+	// halfway through.
+	cleaning sync.Mutex
 )
 
 // atExit registers f to run when the bench ends, fails or is interrupted;
@@ -338,8 +347,11 @@ func atExit(f func()) {
 	cleanups = append(cleanups, f)
 }
 
-// runCleanups runs every registered cleanup once.
+// runCleanups runs every registered cleanup once, and returns when all
+// have run, whoever started them.
 func runCleanups() {
+	cleaning.Lock()
+	defer cleaning.Unlock()
 	for {
 		cleanupMu.Lock()
 		if len(cleanups) == 0 {
