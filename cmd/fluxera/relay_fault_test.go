@@ -23,6 +23,7 @@ import (
 	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 )
 
 // The relay's delivery guarantees under faults: events wait in the outbox
@@ -474,31 +475,8 @@ func indexerCaughtUp(tb testing.TB, cfg Config) bool {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
-	partitions := make([]int, cfg.Publisher.Partitions)
-	last := make([]kafka.OffsetRequest, cfg.Publisher.Partitions)
-	for p := range partitions {
-		partitions[p] = p
-		last[p] = kafka.LastOffsetOf(p)
-	}
-	ends, err := kc.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{cfg.Consumer.Topic: last}})
-	if err != nil {
-		return false
-	}
-	committed, err := kc.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: cfg.Consumer.GroupID, Topics: map[string][]int{cfg.Consumer.Topic: partitions}})
-	if err != nil || committed.Error != nil {
-		return false
-	}
-	done := map[int]int64{}
-	for _, p := range committed.Topics[cfg.Consumer.Topic] {
-		done[p.Partition] = p.CommittedOffset
-	}
-	for _, p := range ends.Topics[cfg.Consumer.Topic] {
-		if p.Error != nil || (p.LastOffset > 0 && done[p.Partition] < p.LastOffset) {
-			return false
-		}
-	}
-	return true
+	lag, err := ingestkafka.GroupLag(ctx, cfg.Consumer)
+	return err == nil && lag.Total == 0
 }
 
 // indexedIDs returns the _id of every document in the test's indices.
