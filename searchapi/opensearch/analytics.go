@@ -71,22 +71,31 @@ func termsAgg(field string, size int) map[string]any {
 // analyse validates filter and runs the aggregations aggs over the period
 // within p's scope, narrowed by any extra filters, into out.
 func (f *Finder) analyse(ctx context.Context, p activity.Principal, filter *searchapi.AnalyticsFilter, aggs map[string]any, out any, extra ...any) error {
-	if err := filter.Validate(); err != nil {
+	body, err := analysisBody(p, filter, aggs, extra...)
+	if err != nil {
 		return err
 	}
+	return f.search(ctx, body, out)
+}
+
+// analysisBody validates filter and returns the search that runs aggs over
+// the period within p's scope, narrowed by any extra filters.
+func analysisBody(p activity.Principal, filter *searchapi.AnalyticsFilter, aggs map[string]any, extra ...any) (map[string]any, error) {
+	if err := filter.Validate(); err != nil {
+		return nil, err
+	}
 	if p.WorkspaceID == "" {
-		return activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
+		return nil, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
 	}
 	filters := append(scope(p), map[string]any{"range": map[string]any{"occurred_at": map[string]any{
 		"gte": filter.Period.From.UnixMilli(), "lt": filter.Period.To.UnixMilli(), "format": "epoch_millis",
 	}}})
-	body := map[string]any{
+	return map[string]any{
 		"query":            map[string]any{"bool": map[string]any{"filter": append(filters, extra...)}},
 		"size":             0,
 		"track_total_hits": true,
 		"aggs":             aggs,
-	}
-	return f.search(ctx, body, out)
+	}, nil
 }
 
 // periodHistogram buckets the period by its interval in the workspace's time
@@ -117,11 +126,7 @@ func (f *Finder) Heatmap(ctx context.Context, p activity.Principal, filter searc
 			}] `json:"days"`
 		} `json:"aggregations"`
 	}
-	aggs := map[string]any{"days": map[string]any{
-		"terms": termsAgg("day_of_week", 7),
-		"aggs":  map[string]any{"hours": map[string]any{"terms": termsAgg("hour_of_day", 24)}},
-	}}
-	if err := f.analyse(ctx, p, &filter, aggs, &res); err != nil {
+	if err := f.analyse(ctx, p, &filter, heatmapAggs(), &res); err != nil {
 		return searchapi.Heatmap{}, err
 	}
 	h := searchapi.Heatmap{Period: filter.Period, Total: res.Hits.Total.Value}
@@ -133,6 +138,26 @@ func (f *Finder) Heatmap(ctx context.Context, p activity.Principal, filter searc
 		}
 	}
 	return h, nil
+}
+
+// heatmapAggs counts by day of week, then by hour of day.
+func heatmapAggs() map[string]any {
+	return map[string]any{"days": map[string]any{
+		"terms": termsAgg("day_of_week", 7),
+		"aggs":  map[string]any{"hours": map[string]any{"terms": termsAgg("hour_of_day", 24)}},
+	}}
+}
+
+// HeatmapRequest returns the search Heatmap sends for filter within p's
+// scope, so that a benchmark can send the very same request straight to
+// OpenSearch. It returns the errors Heatmap returns for a missing
+// principal and a bad filter.
+func (f *Finder) HeatmapRequest(p activity.Principal, filter searchapi.AnalyticsFilter) (Request, error) {
+	body, err := analysisBody(p, &filter, heatmapAggs())
+	if err != nil {
+		return Request{}, err
+	}
+	return f.request(body)
 }
 
 // Timeline counts the actions per interval, and per category when asked.

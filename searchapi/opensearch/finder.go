@@ -122,16 +122,7 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 		filter.Since, filter.Until = fromMillis(c.Since), fromMillis(c.Until)
 		from = &c
 	}
-	body := map[string]any{
-		"query":            searchQuery(append(scope(p), filterClauses(filter)...), filter.Search),
-		"size":             filter.Limit + 1,
-		"track_total_hits": true,
-		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
-		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}},
-	}
-	if filter.Facets {
-		body["aggs"] = facetAggs()
-	}
+	body := pageBody(p, filter)
 	var res eventHits
 	if from != nil {
 		body["pit"] = map[string]any{"id": from.PIT, "keep_alive": keepAlive(f.lifetime)}
@@ -186,6 +177,54 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	}
 	page.NextCursor = encodeCursor(f.cursorKey, next)
 	return page, nil
+}
+
+// pageBody returns the search for one page of the validated filter within
+// p's scope: one entry more than the page holds, which tells whether
+// another page follows.
+func pageBody(p activity.Principal, filter searchapi.EventFilter) map[string]any {
+	body := map[string]any{
+		"query":            searchQuery(append(scope(p), filterClauses(filter)...), filter.Search),
+		"size":             filter.Limit + 1,
+		"track_total_hits": true,
+		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
+		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}},
+	}
+	if filter.Facets {
+		body["aggs"] = facetAggs()
+	}
+	return body
+}
+
+// Request is one search as a Finder sends it to OpenSearch: the path, with
+// its query string, and the JSON body.
+type Request struct {
+	Path string
+	Body []byte
+}
+
+// FirstPageRequest returns the search FindEvents sends for the first page
+// of filter within p's scope, with the period read from the finder's
+// clock, so that a benchmark can send the very same request straight to
+// OpenSearch. The cursor of filter is ignored. It returns the errors
+// FindEvents returns for a missing principal and a bad filter.
+func (f *Finder) FirstPageRequest(p activity.Principal, filter searchapi.EventFilter) (Request, error) {
+	if p.WorkspaceID == "" {
+		return Request{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
+	}
+	if err := filter.Validate(f.now(), searchapi.Zone(p.TimeZone)); err != nil {
+		return Request{}, err
+	}
+	return f.request(pageBody(p, filter))
+}
+
+// request returns body as a search of the alias.
+func (f *Finder) request(body any) (Request, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{Path: f.searchPath(), Body: b}, nil
 }
 
 // sortValues reads the sort values of a hit: occurred_at in milliseconds
@@ -247,8 +286,14 @@ func (f *Finder) closePIT(ctx context.Context, pit string) {
 // search runs one search request against the alias. A missing alias (no
 // event indexed yet) is an empty result.
 func (f *Finder) search(ctx context.Context, body any, out any) error {
-	_, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, out)
+	_, err := f.post(ctx, f.searchPath(), body, out)
 	return err
+}
+
+// searchPath is where searches of the alias go. A missing alias is no
+// error, only no hits.
+func (f *Finder) searchPath() string {
+	return "/" + f.alias + "/_search?ignore_unavailable=true&allow_no_indices=true"
 }
 
 // post sends body to path and decodes the answer into out. It returns the
