@@ -27,6 +27,9 @@ type Config struct {
 	MaxConns int
 	// NotifyChannel is the LISTEN/NOTIFY channel that wakes the relay.
 	NotifyChannel string
+	// AlertNotifyChannel is the LISTEN/NOTIFY channel that wakes the
+	// notifier when alerts with deliveries are stored.
+	AlertNotifyChannel string
 }
 
 var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
@@ -48,6 +51,9 @@ func (c *Config) Validate() error {
 	if c.NotifyChannel == "" {
 		c.NotifyChannel = "fluxera_outbox_" + c.Schema
 	}
+	if c.AlertNotifyChannel == "" {
+		c.AlertNotifyChannel = "fluxera_alert_deliveries_" + c.Schema
+	}
 	return nil
 }
 
@@ -59,6 +65,8 @@ type DB struct {
 	Now func() time.Time
 
 	notifier *notifier
+	// alertNotifier wakes the notifier's queue after alerts are stored.
+	alertNotifier *notifier
 }
 
 // Open connects to the database; it does not migrate.
@@ -75,12 +83,15 @@ func Open(cfg Config) (*DB, error) {
 	sqldb.SetMaxIdleConns(cfg.MaxConns)
 	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), cfg: cfg, Now: time.Now}
 	db.notifier = newNotifier(db.DB, cfg.NotifyChannel)
+	db.alertNotifier = newNotifier(db.DB, cfg.AlertNotifyChannel)
 	return db, nil
 }
 
-// Close stops waking the relay and closes the connections.
+// Close stops waking the relay and the notifier and closes the
+// connections.
 func (db *DB) Close() error {
 	db.notifier.close()
+	db.alertNotifier.close()
 	return db.DB.Close()
 }
 
