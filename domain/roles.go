@@ -23,13 +23,14 @@ const (
 	ViewWorkspaceLog  Permission = "see the whole workspace's activity"
 	ViewOwnActivity   Permission = "see own activity"
 	ManageIntegration Permission = "configure integrations"
+	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 )
 
 // Permissions lists every permission in table order.
 var Permissions = []Permission{
 	ViewInventory, ViewOwnActivity, EditOwnProfile, ManageAssets, ManageLicenses, ViewLicenseKeys,
 	ExportData, DeleteAssets, DeleteLicenses, ManageMembers, ManageSettings, ManageIntegration,
-	ViewWorkspaceLog, ManageOwners,
+	ManageAlerts, ViewWorkspaceLog, ManageOwners,
 }
 
 // Roles lists the roles strongest first.
@@ -50,6 +51,7 @@ var grants = map[Permission][]string{
 	ManageMembers:     {activity.RoleOwner, activity.RoleAdmin},
 	ManageSettings:    {activity.RoleOwner, activity.RoleAdmin},
 	ManageIntegration: {activity.RoleOwner, activity.RoleAdmin},
+	ManageAlerts:      {activity.RoleOwner, activity.RoleAdmin},
 	ViewWorkspaceLog:  {activity.RoleOwner, activity.RoleAdmin},
 	ManageOwners:      {activity.RoleOwner},
 }
