@@ -35,6 +35,17 @@ func (b Backoff) Delay(n int) time.Duration {
 	return d
 }
 
+// withDefaults fills in a zero Initial or Max.
+func (b Backoff) withDefaults(initial, ceiling time.Duration) Backoff {
+	if b.Initial == 0 {
+		b.Initial = initial
+	}
+	if b.Max == 0 {
+		b.Max = ceiling
+	}
+	return b
+}
+
 // Config tunes the delivery worker.
 type Config struct {
 	// Backoff spaces the attempts at one delivery: after the n-th failed
@@ -63,9 +74,8 @@ type Config struct {
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
-	if c.Backoff == (Backoff{}) {
-		c.Backoff = Backoff{Initial: time.Second, Max: 10 * time.Minute}
-	}
+	c.Backoff = c.Backoff.withDefaults(time.Second, 10*time.Minute)
+	c.QueueBackoff = c.QueueBackoff.withDefaults(500*time.Millisecond, 30*time.Second)
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 8
 	}
@@ -80,9 +90,6 @@ func (c *Config) Validate() error {
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Second
-	}
-	if c.QueueBackoff == (Backoff{}) {
-		c.QueueBackoff = Backoff{Initial: 500 * time.Millisecond, Max: 30 * time.Second}
 	}
 	for _, b := range []Backoff{c.Backoff, c.QueueBackoff} {
 		if b.Initial <= 0 || b.Max < b.Initial || b.Jitter < 0 || b.Jitter > 1 {

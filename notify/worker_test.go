@@ -219,6 +219,14 @@ func TestConfigValidate(t *testing.T) {
 	if c != want {
 		t.Fatalf("defaults %+v, want %+v", c, want)
 	}
+	partial := Config{Backoff: Backoff{Jitter: 0.2}, QueueBackoff: Backoff{Max: time.Minute}}
+	if err := partial.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if partial.Backoff != (Backoff{Initial: time.Second, Max: 10 * time.Minute, Jitter: 0.2}) ||
+		partial.QueueBackoff != (Backoff{Initial: 500 * time.Millisecond, Max: time.Minute}) {
+		t.Errorf("partial backoffs filled in as %+v and %+v", partial.Backoff, partial.QueueBackoff)
+	}
 	for name, bad := range map[string]Config{
 		"negative attempts": {MaxAttempts: -1},
 		"negative workers":  {Concurrency: -1},
