@@ -58,6 +58,11 @@ type Main struct {
 	// API is the HTTP server of the API role, once Started.
 	API *domainhttp.Server
 
+	// AlertSink and AlertConfigs are where the detector stores alerts and
+	// reads workspaces' working hours, detection settings and rules.
+	AlertSink    detect.Sink
+	AlertConfigs detect.Configs
+
 	db *postgres.DB
 	os *opensearchapi.Client
 }
@@ -215,7 +220,10 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			lag := ingestkafka.NewLagGauge(m.Config.Consumer, m.Registry, m.Log.WithField("component", "ingest"))
 			start("lag", func(ctx context.Context) error { lag.Run(ctx); return nil })
 		case RoleDetect:
-			d, closeFn := m.detector()
+			d, closeFn, err := m.detector()
+			if err != nil {
+				return err
+			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
@@ -355,23 +363,42 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 	}, func() { src.Close(); dlq.Close() }, nil
 }
 
-func (m *Main) detector() (*detect.Detector, func()) {
+// detector wires the detection engine: the detector's consumer group,
+// Redis for what the detectors remember, and the alert sink and workspace
+// configurations it is given in m.AlertSink and m.AlertConfigs.
+func (m *Main) detector() (*detect.Detector, func(), error) {
+	if m.AlertSink == nil || m.AlertConfigs == nil {
+		return nil, nil, fmt.Errorf("detect: no alert sink or workspace configurations are wired")
+	}
+	locator, err := m.locator()
+	if err != nil {
+		return nil, nil, err
+	}
 	consumer := m.Config.Consumer
 	consumer.GroupID = m.Config.DetectGroup
 	src := ingestkafka.NewSource(consumer)
 	rdb := goredis.NewClient(&goredis.Options{Addr: m.Config.RedisAddr})
-	alerts := ingestkafka.NewAlertWriter(m.Config.Publisher.Brokers, m.Config.AlertTopic)
 	raised := prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."})
-	m.Registry.MustRegister(raised)
+	degraded := prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_detect_degraded", Help: "1 while the detector cannot check events or store alerts (Redis or PostgreSQL unreachable), else 0."})
+	m.Registry.MustRegister(raised, degraded)
 	return &detect.Detector{
 		Config:  m.Config.Detect,
 		Source:  src,
-		Windows: ingestredis.NewWindows(rdb),
-		Alerts:  alerts,
+		Store:   ingestredis.NewStore(rdb),
+		Configs: m.AlertConfigs,
+		Sink:    m.AlertSink,
+		Locator: locator,
 		Log:     m.Log.WithField("component", "detect"),
 		Prefix:  m.Config.RedisPrefix,
 		Raised:  func(n int) { raised.Add(float64(n)) },
-	}, func() { src.Close(); alerts.Close(); rdb.Close() }
+		Degraded: func(on bool) {
+			if on {
+				degraded.Set(1)
+			} else {
+				degraded.Set(0)
+			}
+		},
+	}, func() { src.Close(); rdb.Close() }, nil
 }
 
 // locator is the table addresses are located with: the configured file,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	domainkafka "github.com/fluxera/activity/domain/kafka"
@@ -201,11 +202,20 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
 		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
 		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
-		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", detect.AlertTopic),
+		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", activity.AlertTopic),
 		Detect: detect.Config{
-			FailedLoginThreshold: e.int("FLUXERA_DETECT_FAILED_LOGINS", 3),
-			FailedLoginWindow:    e.duration("FLUXERA_DETECT_FAILED_LOGIN_WINDOW", 10*time.Minute),
-			Cooldown:             e.duration("FLUXERA_DETECT_COOLDOWN", 10*time.Minute),
+			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
+			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
+			History:       e.duration("FLUXERA_DETECT_HISTORY", 60*24*time.Hour),
+			ReplayHorizon: e.duration("FLUXERA_DETECT_REPLAY_HORIZON", 7*24*time.Hour),
+			Cooldowns: map[string]time.Duration{
+				activity.DetectFailedLogins:         e.duration("FLUXERA_DETECT_COOLDOWN_FAILED_LOGINS", detect.DefaultCooldowns[activity.DetectFailedLogins]),
+				activity.DetectUnusualTime:          e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_TIME", detect.DefaultCooldowns[activity.DetectUnusualTime]),
+				activity.DetectBulkExports:          e.duration("FLUXERA_DETECT_COOLDOWN_BULK_EXPORTS", detect.DefaultCooldowns[activity.DetectBulkExports]),
+				activity.DetectPermissionChanges:    e.duration("FLUXERA_DETECT_COOLDOWN_RAPID_PERMISSION_CHANGES", detect.DefaultCooldowns[activity.DetectPermissionChanges]),
+				activity.DetectUnusualLocation:      e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_LOCATION", detect.DefaultCooldowns[activity.DetectUnusualLocation]),
+				activity.DetectSimultaneousSessions: e.duration("FLUXERA_DETECT_COOLDOWN_SIMULTANEOUS_SESSIONS", detect.DefaultCooldowns[activity.DetectSimultaneousSessions]),
+			},
 		},
 	}
 	if len(e.errs) > 0 {

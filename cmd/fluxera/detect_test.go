@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,21 +23,94 @@ func failedLogin(ws string, user activity.Actor, ip string, at time.Time) activi
 	return e
 }
 
+// alertRecorder is an alert sink that keeps alerts in memory, each once by
+// id, and tells when one arrives.
+type alertRecorder struct {
+	mu     sync.Mutex
+	alerts []activity.Alert
+	seen   map[string]bool
+	added  chan struct{}
+}
+
+func newAlertRecorder() *alertRecorder {
+	return &alertRecorder{seen: map[string]bool{}, added: make(chan struct{}, 1000)}
+}
+
+func (r *alertRecorder) Raise(_ context.Context, alerts []activity.Alert) ([]activity.Alert, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var stored []activity.Alert
+	for _, a := range alerts {
+		if !r.seen[a.ID] {
+			r.seen[a.ID] = true
+			r.alerts = append(r.alerts, a)
+			stored = append(stored, a)
+			r.added <- struct{}{}
+		}
+	}
+	return stored, nil
+}
+
+func (r *alertRecorder) all() []activity.Alert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]activity.Alert(nil), r.alerts...)
+}
+
+// workspaceDefaults configures every workspace as working all day, every
+// day, in UTC, with the default detection settings and no rules.
+type workspaceDefaults struct{}
+
+func (workspaceDefaults) Config(context.Context, string) (detect.WorkspaceConfig, error) {
+	return detect.WorkspaceConfig{Location: time.UTC, WorkingDays: [7]bool{true, true, true, true, true, true, true}, Detection: activity.DefaultDetectionSettings()}, nil
+}
+
+// MustStartDetector runs the detect role in-process, with sink and
+// configs, until the test ends.
+func MustStartDetector(tb testing.TB, cfg Config, sink detect.Sink, configs detect.Configs) *Main {
+	tb.Helper()
+	m := NewMain(cfg)
+	m.AlertSink, m.AlertConfigs = sink, configs
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx, RoleDetect) }()
+	select {
+	case <-m.Started:
+	case err := <-done:
+		cancel()
+		tb.Fatalf("detector did not start: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		tb.Fatal("detector did not start within a minute")
+	}
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("detector stopped with an error: %v", err)
+		}
+		m.Close()
+	})
+	return m
+}
+
+// TestFailedLoginsRaiseOneAlertPerAccount sends failed logins through
+// Kafka to the detect role and checks the alerts it stores.
 func TestFailedLoginsRaiseOneAlertPerAccount(t *testing.T) {
 	cfg := MustStack(t)
-	MustStart(t, cfg, RoleDetect)
+	sink := newAlertRecorder()
+	MustStartDetector(t, cfg, sink, workspaceDefaults{})
 
 	ws := activity.NewEventID()
 	users := map[string]activity.Actor{}
 	for _, name := range []string{"ada", "bob", "cyd"} {
 		users[name] = activity.Actor{ID: activity.NewEventID(), Email: name + "@example.com", Name: name, Type: activity.ActorUser, Role: activity.RoleMember}
 	}
-	now := time.Now().Add(-time.Hour)
+	now := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
 	var stream []activity.Event
 	attempts := func(user string, n int, from time.Time) []activity.Event {
 		var out []activity.Event
 		for i := 0; i < n; i++ {
-			// A new address each time, so only the per-account rule counts.
+			// A new address each time, so only the per-account count speaks.
 			ip := fmt.Sprintf("198.51.100.%d", len(stream)+len(out)+1)
 			out = append(out, failedLogin(ws, users[user], ip, from.Add(time.Duration(i)*time.Minute)))
 		}
@@ -59,30 +133,25 @@ func TestFailedLoginsRaiseOneAlertPerAccount(t *testing.T) {
 		}
 	}
 
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.AlertTopic, GroupID: "test-alert-reader-" + randomID(), StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond})
-	defer r.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	var alerts []detect.Alert
-	for {
-		m, err := r.ReadMessage(ctx)
-		if err != nil {
-			t.Fatalf("read alerts (got %d so far: %+v): %v", len(alerts), alerts, err)
+	deadline := time.After(60 * time.Second)
+	for done := false; !done; {
+		select {
+		case <-sink.added:
+		case <-deadline:
+			t.Fatalf("alerts so far: %+v", sink.all())
 		}
-		var a detect.Alert
-		if err := json.Unmarshal(m.Value, &a); err != nil {
-			t.Fatal(err)
-		}
-		alerts = append(alerts, a)
-		if a.Subject["id"] == users["cyd"].ID {
-			break // the last trigger of the stream; everything before it is in
+		for _, a := range sink.all() {
+			done = done || a.Subject.ID == users["cyd"].ID // the last trigger of the stream; everything before it is in
 		}
 	}
-	if len(alerts) != 2 || alerts[0].Subject["id"] != users["ada"].ID {
+	alerts := sink.all()
+	if len(alerts) != 2 || alerts[0].Subject.ID != users["ada"].ID {
 		t.Fatalf("alerts = %+v, want one for ada then one for cyd", alerts)
 	}
 	a := alerts[0]
-	if a.Rule != "failed_logins" || a.Count != 3 || a.WorkspaceID != ws || a.EventID != ada[2].ID {
+	if a.Detector != activity.DetectFailedLogins || a.Count != 3 || a.WorkspaceID != ws || a.EventIDs[len(a.EventIDs)-1] != ada[2].ID ||
+		a.ID != activity.AlertID(ws, activity.DetectFailedLogins, "account:user:"+users["ada"].ID, ada[2].ID) ||
+		a.Summary != "3 failed logins for ada@example.com within 10 minutes" || !a.OccurredAt.Equal(ada[2].OccurredAt) {
 		t.Errorf("ada's alert = %+v", a)
 	}
 }

@@ -1,16 +1,20 @@
 // Package detect watches the activity stream for security red flags. It
-// reads the topic in a consumer group of its own, counts events in sliding
-// windows scored by each event's own time, and raises an alert when a
-// threshold is crossed. Offsets are committed only after the batch is
-// fully checked, so a restart re-checks, and the windows (keyed by event id)
-// never count a redelivered event twice.
+// reads the topic in a consumer group of its own and checks every event
+// against the built-in detectors, tuned per workspace, and against the
+// workspace's alert rules. What the detectors remember (sliding windows,
+// each user's active hours, places and sessions, cooldowns) lives in a
+// Store, keyed by event id and scored by each event's own time, so a
+// redelivered or replayed event gets the verdict it got the first time and
+// is never counted twice. Raised alerts go to a Sink, which stores each
+// once by its id. Offsets are committed only after a batch is fully
+// checked and its alerts are stored, so a restart checks again what was
+// not confirmed.
 package detect
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -19,95 +23,126 @@ import (
 	"github.com/fluxera/activity/ingest"
 )
 
-// AlertTopic carries raised alerts, for notifications and SIEMs.
-const AlertTopic = "fluxera.alerts.v1"
+// MaxAlertEvents bounds the event ids an alert lists: the latest of its
+// window, the one that crossed the line last.
+const MaxAlertEvents = 20
 
-// Windows counts events in sliding windows.
-type Windows interface {
-	// Add records each entry in its window, in order, and returns for each
-	// how many members fall within (At-Window, At] once it is added. Adding
-	// a member twice counts it once. The whole batch is one round trip.
-	Add(ctx context.Context, entries []WindowEntry) ([]int64, error)
-	// Claim returns, for each key in order, whether this call claimed it:
-	// true the first time a key is claimed within cooldown.
-	Claim(ctx context.Context, keys []string, cooldown time.Duration) ([]bool, error)
+// DefaultCooldowns are how long each built-in detector stays quiet about
+// one subject after raising an alert about it, in event time.
+var DefaultCooldowns = map[string]time.Duration{
+	activity.DetectFailedLogins:         30 * time.Minute,
+	activity.DetectUnusualTime:          6 * time.Hour,
+	activity.DetectBulkExports:          time.Hour,
+	activity.DetectPermissionChanges:    30 * time.Minute,
+	activity.DetectUnusualLocation:      time.Hour,
+	activity.DetectSimultaneousSessions: time.Hour,
 }
 
-// WindowEntry is one event counted in one window.
-type WindowEntry struct {
-	Key    string
-	Member string
-	At     time.Time
-	Window time.Duration
-}
-
-// Alert is a red flag raised for a workspace.
-type Alert struct {
-	ID          string         `json:"id"`
-	WorkspaceID string         `json:"workspace_id"`
-	Rule        string         `json:"rule"`
-	Severity    string         `json:"severity"`
-	Summary     string         `json:"summary"`
-	RaisedAt    time.Time      `json:"raised_at"`
-	Count       int64          `json:"count"`
-	Window      string         `json:"window"`
-	Subject     map[string]any `json:"subject"`
-	EventID     string         `json:"event_id"`
-}
-
-// Alerts is where raised alerts go.
-type Alerts interface {
-	Publish(ctx context.Context, alerts []Alert) error
-}
-
-// Config holds the thresholds of the built-in rules.
+// Config tunes the detector process. The thresholds and windows of the
+// detectors are each workspace's own (activity.DetectionSettings).
 type Config struct {
-	FailedLoginThreshold int
-	FailedLoginWindow    time.Duration
-	Cooldown             time.Duration
-	BatchSize            int
-	FlushInterval        time.Duration
+	// BatchSize is how many events are checked together; FlushInterval
+	// the longest wait to fill a batch.
+	BatchSize     int
+	FlushInterval time.Duration
+	// Cooldowns say, per built-in detector, how long it stays quiet about
+	// one subject (an account, an address, a user) after an alert about
+	// it; missing detectors get DefaultCooldowns. An alert rule with a
+	// threshold stays quiet for its own window; one without raises an
+	// alert for every matching event.
+	Cooldowns map[string]time.Duration
+	// History is how far back unusual_time looks at a user's active
+	// hours, and how long unusual_location remembers a user's places after
+	// their last located event.
+	History time.Duration
+	// ReplayHorizon is how long cooldown claims, and history beyond
+	// History, are kept, so that a stream replayed within it raises no new
+	// alerts. Set it to the activity topic's retention.
+	ReplayHorizon time.Duration
+	// MaxBackoff is the ceiling of the delay between retries of a failing
+	// batch.
+	MaxBackoff time.Duration
 }
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
-	if c.FailedLoginThreshold == 0 {
-		c.FailedLoginThreshold = 3
-	}
-	if c.FailedLoginWindow == 0 {
-		c.FailedLoginWindow = 10 * time.Minute
-	}
-	if c.Cooldown == 0 {
-		c.Cooldown = 10 * time.Minute
-	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 500
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 50 * time.Millisecond
 	}
-	if c.FailedLoginThreshold < 1 || c.FailedLoginWindow <= 0 || c.Cooldown <= 0 || c.BatchSize < 1 {
-		return fmt.Errorf("detect: thresholds, windows and batch size must be positive")
+	cooldowns := make(map[string]time.Duration, len(DefaultCooldowns))
+	for name, d := range DefaultCooldowns {
+		cooldowns[name] = d
+	}
+	for name, d := range c.Cooldowns {
+		if _, ok := DefaultCooldowns[name]; !ok {
+			return fmt.Errorf("detect: %q is not a detector", name)
+		}
+		if d != 0 {
+			cooldowns[name] = d
+		}
+	}
+	c.Cooldowns = cooldowns
+	if c.History == 0 {
+		c.History = 60 * 24 * time.Hour
+	}
+	if c.ReplayHorizon == 0 {
+		c.ReplayHorizon = 7 * 24 * time.Hour
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 10 * time.Second
+	}
+	for name, d := range c.Cooldowns {
+		if d < 0 {
+			return fmt.Errorf("detect: the cooldown of %s must not be negative", name)
+		}
+	}
+	switch {
+	case c.BatchSize < 1 || c.FlushInterval <= 0:
+		return fmt.Errorf("detect: batch size and flush interval must be positive")
+	case c.History < 24*time.Hour:
+		return fmt.Errorf("detect: history must be at least a day")
+	case c.ReplayHorizon < 0 || c.MaxBackoff <= 0:
+		return fmt.Errorf("detect: replay horizon and backoff must be positive")
 	}
 	return nil
 }
 
-// Detector checks every event against the built-in rules.
+// Locator finds where an address is.
+type Locator interface {
+	Locate(ip netip.Addr) (activity.Location, bool)
+}
+
+// Detector checks every event of a stream against the built-in detectors
+// and the workspaces' alert rules.
 type Detector struct {
 	Config  Config
 	Source  ingest.Source
-	Windows Windows
-	Alerts  Alerts
+	Store   Store
+	Configs Configs
+	Sink    Sink
+	// Locator, if set, places events that carry an address but no
+	// location, for unusual_location.
+	Locator Locator
 	Log     logrus.FieldLogger
-	// Prefix starts every Redis key; tests use their own.
+	// Prefix starts every key in the store; tests use their own.
 	Prefix string
-	// Raised counts alerts, if set.
+	// Now is the clock alerts are raised by; time.Now when nil.
+	Now func() time.Time
+	// Raised, if set, is told how many new alerts each batch stored.
 	Raised func(n int)
+	// Degraded, if set, is told true when batches start failing (the store
+	// or the sink cannot be reached) and false once one succeeds again.
+	Degraded func(bool)
 }
 
-// Run checks events until ctx ends. While Redis or the alert topic is
-// unavailable it retries the batch and commits nothing.
+// Run checks events until ctx ends. While the store or the sink fails it
+// retries the batch with backoff and commits nothing. It returns an error
+// only when the source fails.
 func (d *Detector) Run(ctx context.Context) error {
+	degraded := false
 	for {
 		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
 		if err != nil {
@@ -116,22 +151,43 @@ func (d *Detector) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("fetch: %w", err)
 		}
+		events := make([]activity.Event, 0, len(msgs))
+		for _, m := range msgs {
+			e, err := activity.DecodeEvent(m.Value)
+			if err != nil {
+				continue // the indexer sets it aside in the dead-letter topic
+			}
+			events = append(events, e)
+		}
 		backoff := 100 * time.Millisecond
 		for {
-			err := d.check(ctx, msgs)
+			err := d.Detect(ctx, events)
 			if err == nil {
 				break
 			}
 			if ctx.Err() != nil {
 				return nil
 			}
-			d.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Detection degraded; retrying the batch.")
+			if !degraded {
+				degraded = true
+				if d.Degraded != nil {
+					d.Degraded(true)
+				}
+			}
+			d.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Detection is degraded; retrying the batch.")
 			select {
 			case <-ctx.Done():
 				return nil
 			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, 10*time.Second)
+			backoff = min(backoff*2, d.Config.MaxBackoff)
+		}
+		if degraded {
+			degraded = false
+			if d.Degraded != nil {
+				d.Degraded(false)
+			}
+			d.Log.Info("Detection recovered.")
 		}
 		if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
 			d.Log.WithError(err).Warn("Offset commit failed; the batch will be checked again.")
@@ -139,111 +195,130 @@ func (d *Detector) Run(ctx context.Context) error {
 	}
 }
 
-// check runs the rules over a batch and publishes what they raise. Redis
-// sees two round trips per batch, whatever its size: one to count every
-// event in its windows, one to claim the alerts of windows over threshold.
-func (d *Detector) check(ctx context.Context, msgs []ingest.Message) error {
-	var hits []failedLogin
-	for _, m := range msgs {
-		e, err := activity.DecodeEvent(m.Value)
-		if err != nil {
-			continue // the indexer dead-letters it
+// Detect checks one batch of events, in order, and stores the alerts they
+// raise. The store sees two round trips per batch, whatever its size: one
+// for every check, one to claim the cooldowns of the alerts. It returns an
+// error when a workspace's configuration, the store or the sink fails;
+// the batch may then be checked again as a whole.
+func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
+	p := &plan{}
+	workspaces := map[string]WorkspaceConfig{}
+	for _, e := range events {
+		ws, ok := workspaces[e.WorkspaceID]
+		if !ok {
+			var err error
+			if ws, err = d.Configs.Config(ctx, e.WorkspaceID); err != nil {
+				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
+			}
+			workspaces[e.WorkspaceID] = ws
 		}
-		hits = append(hits, d.failedLogins(e)...)
+		d.plan(p, ws, e)
 	}
-	if len(hits) == 0 {
-		return nil
-	}
-	entries := make([]WindowEntry, len(hits))
-	for i, h := range hits {
-		entries[i] = WindowEntry{Key: h.key, Member: h.event.ID, At: h.event.OccurredAt, Window: d.Config.FailedLoginWindow}
-	}
-	counts, err := d.Windows.Add(ctx, entries)
+	results, err := d.Store.Check(ctx, p.checks)
 	if err != nil {
-		return fmt.Errorf("count failed logins: %w", err)
+		return fmt.Errorf("check events: %w", err)
 	}
-	var over []failedLogin
-	var claimKeys []string
-	for i, h := range hits {
-		if counts[i] >= int64(d.Config.FailedLoginThreshold) {
-			h.count = counts[i]
-			over = append(over, h)
-			claimKeys = append(claimKeys, h.key+":alerted")
+	candidates := p.verdicts(results)
+	var claims []Claim
+	var claimed []int
+	for i, c := range candidates {
+		if c.claim != "" {
+			claims = append(claims, Claim{Key: c.claim, AlertID: c.alert.ID, At: c.alert.OccurredAt, Cooldown: c.cooldown, Keep: max(c.cooldown, d.Config.ReplayHorizon)})
+			claimed = append(claimed, i)
 		}
 	}
-	if len(over) == 0 {
-		return nil
-	}
-	claimed, err := d.Windows.Claim(ctx, claimKeys, d.Config.Cooldown)
+	granted, err := d.Store.Claim(ctx, claims)
 	if err != nil {
-		return fmt.Errorf("claim alerts: %w", err)
+		return fmt.Errorf("claim cooldowns: %w", err)
 	}
-	var raised []Alert
-	for i, h := range over {
-		if claimed[i] {
-			raised = append(raised, d.failedLoginAlert(h))
+	refused := map[int]bool{}
+	for j, ok := range granted {
+		if !ok {
+			refused[claimed[j]] = true
 		}
 	}
-	if len(raised) == 0 {
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	raisedAt := now().UTC()
+	var alerts []activity.Alert
+	seen := map[string]bool{}
+	for i, c := range candidates {
+		if refused[i] || seen[c.alert.ID] {
+			continue // a replayed event in the same batch raises its alert once
+		}
+		seen[c.alert.ID] = true
+		c.alert.RaisedAt = raisedAt
+		alerts = append(alerts, c.alert)
+	}
+	if len(alerts) == 0 {
 		return nil
 	}
-	if err := d.Alerts.Publish(ctx, raised); err != nil {
-		return fmt.Errorf("publish alerts: %w", err)
+	stored, err := d.Sink.Raise(ctx, alerts)
+	if err != nil {
+		return fmt.Errorf("store %d alerts: %w", len(alerts), err)
 	}
 	if d.Raised != nil {
-		d.Raised(len(raised))
+		d.Raised(len(stored))
 	}
-	for _, a := range raised {
-		d.Log.WithFields(logrus.Fields{"workspace_id": a.WorkspaceID, "rule": a.Rule, "alert_id": a.ID, "count": a.Count}).Warn(a.Summary)
+	for _, a := range stored {
+		source := a.Detector
+		if source == "" {
+			source = "rule " + a.RuleID
+		}
+		d.Log.WithFields(logrus.Fields{"workspace_id": a.WorkspaceID, "alert_id": a.ID, "source": source, "severity": a.Severity, "count": a.Count}).Info(a.Summary)
 	}
 	return nil
 }
 
-// failedLogin is one failed login counted against one subject: the
-// account, or the source address.
-type failedLogin struct {
-	event           activity.Event
-	key             string
-	kind, id, label string
-	count           int64
+// plan adds the checks of one event: every enabled built-in detector, then
+// every rule of its workspace.
+func (d *Detector) plan(p *plan, ws WorkspaceConfig, e activity.Event) {
+	if s, ok := settings(ws, activity.DetectFailedLogins); ok {
+		d.planFailedLogins(p, s, e)
+	}
+	if s, ok := settings(ws, activity.DetectUnusualTime); ok {
+		d.planUnusualTime(p, ws, s, e)
+	}
+	if s, ok := settings(ws, activity.DetectBulkExports); ok {
+		d.planBulkExports(p, s, e)
+	}
+	if s, ok := settings(ws, activity.DetectPermissionChanges); ok {
+		d.planPermissionChanges(p, s, e)
+	}
+	if s, ok := settings(ws, activity.DetectUnusualLocation); ok {
+		d.planUnusualLocation(p, s, e)
+	}
+	if s, ok := settings(ws, activity.DetectSimultaneousSessions); ok {
+		d.planSessions(p, s, e)
+	}
+	for i := range ws.Rules {
+		d.planRule(p, &ws.Rules[i], e)
+	}
 }
 
-// failedLogins returns the windows a failed login counts in: one per
-// account and one per source address.
-func (d *Detector) failedLogins(e activity.Event) []failedLogin {
-	if e.Action != "auth.login_failed" {
-		return nil
+// settings returns a workspace's settings of a detector, with defaults for
+// what is missing, and whether it is enabled.
+func settings(ws WorkspaceConfig, name string) (activity.DetectorSettings, bool) {
+	s := ws.Detection.Detector(name)
+	def := activity.DefaultDetectorSettings[name]
+	if s.Threshold <= 0 {
+		s.Threshold = def.Threshold
 	}
-	var out []failedLogin
-	add := func(kind, id, label string) {
-		// The workspace id in braces is the Redis Cluster hash tag: all of
-		// a workspace's keys live on one slot.
-		key := fmt.Sprintf("%s{%s}:failed_login:%s:%s", d.Prefix, e.WorkspaceID, kind, id)
-		out = append(out, failedLogin{event: e, key: key, kind: kind, id: id, label: label})
+	if s.WindowMinutes <= 0 {
+		s.WindowMinutes = def.WindowMinutes
 	}
-	if e.Actor.ID != "" {
-		add("user", e.Actor.ID, e.Actor.Email)
-	} else if e.Actor.Email != "" {
-		add("email", e.Actor.Email, e.Actor.Email)
+	if !activity.ValidSeverity(s.Severity) {
+		s.Severity = def.Severity
 	}
-	if e.Context.IP != "" {
-		add("ip", e.Context.IP, e.Context.IP)
-	}
-	return out
+	return s, s.Enabled
 }
 
-func (d *Detector) failedLoginAlert(h failedLogin) Alert {
-	sum := sha256.Sum256([]byte(h.key + "|" + h.event.ID))
-	return Alert{
-		ID:          hex.EncodeToString(sum[:16]),
-		WorkspaceID: h.event.WorkspaceID,
-		Rule:        "failed_logins",
-		Severity:    "high",
-		Summary:     fmt.Sprintf("%d failed logins for %s %s within %s", h.count, h.kind, h.label, d.Config.FailedLoginWindow),
-		RaisedAt:    h.event.OccurredAt,
-		Count:       h.count,
-		Window:      d.Config.FailedLoginWindow.String(),
-		Subject:     map[string]any{"type": h.kind, "id": h.id, "label": h.label},
-		EventID:     h.event.ID,
+// cooldown is the cooldown of a built-in detector.
+func (d *Detector) cooldown(name string) time.Duration {
+	if c, ok := d.Config.Cooldowns[name]; ok {
+		return c
 	}
+	return DefaultCooldowns[name]
 }

@@ -4,7 +4,6 @@ package kafka
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -13,7 +12,6 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
-	"github.com/fluxera/activity/ingest/detect"
 )
 
 // Config says which topic and group the indexer consumes.
@@ -134,32 +132,3 @@ func (d *DeadLetters) Send(ctx context.Context, letters []ingest.DeadLetter) err
 
 // Close flushes and closes the writer.
 func (d *DeadLetters) Close() error { return d.w.Close() }
-
-// AlertWriter publishes alerts as JSON, keyed by workspace.
-type AlertWriter struct {
-	w *kafka.Writer
-}
-
-// NewAlertWriter returns a writer to topic.
-func NewAlertWriter(brokers []string, topic string) *AlertWriter {
-	return &AlertWriter{w: newWriter(brokers, topic)}
-}
-
-// Publish writes alerts and returns once all are acknowledged.
-func (a *AlertWriter) Publish(ctx context.Context, alerts []detect.Alert) error {
-	msgs := make([]kafka.Message, len(alerts))
-	for i, al := range alerts {
-		b, err := json.Marshal(al)
-		if err != nil {
-			return err
-		}
-		msgs[i] = kafka.Message{Key: []byte(al.WorkspaceID), Value: b, Headers: []kafka.Header{{Key: "alert_id", Value: []byte(al.ID)}}}
-	}
-	if err := a.w.WriteMessages(ctx, msgs...); err != nil {
-		return fmt.Errorf("write alerts: %w", err)
-	}
-	return nil
-}
-
-// Close flushes and closes the writer.
-func (a *AlertWriter) Close() error { return a.w.Close() }

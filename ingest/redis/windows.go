@@ -1,72 +1,55 @@
-// Package redis keeps the detector's sliding windows in Redis, one sorted
-// set per window scored by event time, with the event id as the member.
 package redis
 
 import (
 	"context"
-	"time"
+	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/fluxera/activity/ingest/detect"
 )
 
-// addScript adds a member and counts the window in one atomic step, trims
-// members too old to matter and lets idle windows expire.
-var addScript = goredis.NewScript(`
+// windowScript counts one event in a sliding window: a sorted set of event
+// ids scored by event time in milliseconds. It adds the event (again, if
+// it is a redelivery), forgets members older than keep before it, and
+// returns how many members fall in [at-window, at] and the latest of
+// their ids.
+//
+// KEYS[1] window; ARGV at, window, keep, event id, how many ids to return.
+var windowScript = goredis.NewScript(`
 local at = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZADD', KEYS[1], at, ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - 2 * window)
-redis.call('PEXPIRE', KEYS[1], 2 * window)
-return redis.call('ZCOUNT', KEYS[1], '(' .. (at - window), at)
+local from = at - tonumber(ARGV[2])
+local keep = tonumber(ARGV[3])
+redis.call('ZADD', KEYS[1], at, ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (at - keep))
+redis.call('PEXPIRE', KEYS[1], keep)
+local n = redis.call('ZCOUNT', KEYS[1], from, at)
+local ids = redis.call('ZRANGE', KEYS[1], at, from, 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[5]))
+return {n, ids}
 `)
 
-// Windows implements detect.Windows on a Redis client.
-type Windows struct {
-	client goredis.UniversalClient
+func queueWindow(ctx context.Context, pipe goredis.Pipeliner, c detect.WindowCheck) *goredis.Cmd {
+	return windowScript.EvalSha(ctx, pipe, []string{c.Key},
+		c.At.UnixMilli(), c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), c.EventID, c.Last)
 }
 
-// NewWindows returns windows stored through client.
-func NewWindows(client goredis.UniversalClient) *Windows { return &Windows{client: client} }
-
-// Add counts every entry in its window with one pipelined round trip.
-// Redis runs the scripts in order, so each count includes the entries
-// before it.
-func (w *Windows) Add(ctx context.Context, entries []detect.WindowEntry) ([]int64, error) {
-	pipe := w.client.Pipeline()
-	cmds := make([]*goredis.Cmd, len(entries))
-	for i, e := range entries {
-		cmds[i] = addScript.Eval(ctx, pipe, []string{e.Key}, e.At.UnixMilli(), e.Window.Milliseconds(), e.Member)
+func windowResult(c *goredis.Cmd) (detect.WindowResult, error) {
+	v, err := c.Result()
+	if err != nil {
+		return detect.WindowResult{}, err
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, err
+	parts, err := replyArray(v)
+	if err != nil || len(parts) != 2 {
+		return detect.WindowResult{}, errReply(v, err)
 	}
-	counts := make([]int64, len(cmds))
-	for i, c := range cmds {
-		n, err := c.Int64()
-		if err != nil {
-			return nil, err
-		}
-		counts[i] = n
+	n, err := replyInt(parts[0])
+	if err != nil {
+		return detect.WindowResult{}, err
 	}
-	return counts, nil
-}
-
-// Claim sets each key unless it exists, for the cooldown, in one round
-// trip, and reports for each whether it did.
-func (w *Windows) Claim(ctx context.Context, keys []string, cooldown time.Duration) ([]bool, error) {
-	pipe := w.client.Pipeline()
-	cmds := make([]*goredis.BoolCmd, len(keys))
-	for i, k := range keys {
-		cmds[i] = pipe.SetNX(ctx, k, 1, cooldown)
+	ids, err := replyStrings(parts[1])
+	if err != nil {
+		return detect.WindowResult{}, err
 	}
-	if _, err := pipe.Exec(ctx); err != nil {
-		return nil, err
-	}
-	out := make([]bool, len(cmds))
-	for i, c := range cmds {
-		out[i] = c.Val()
-	}
-	return out, nil
+	slices.Reverse(ids)
+	return detect.WindowResult{Count: n, EventIDs: ids}, nil
 }
