@@ -93,9 +93,9 @@ func MustStartDetector(tb testing.TB, cfg Config, sink detect.Sink, configs dete
 	return m
 }
 
-// TestFailedLoginsRaiseOneAlertPerAccount sends failed logins through
+// TestDetectFailedLoginsThroughKafka sends failed logins through
 // Kafka to the detect role and checks the alerts it stores.
-func TestFailedLoginsRaiseOneAlertPerAccount(t *testing.T) {
+func TestDetectFailedLoginsThroughKafka(t *testing.T) {
 	cfg := MustStack(t)
 	sink := newAlertRecorder()
 	MustStartDetector(t, cfg, sink, workspaceDefaults{})

@@ -68,11 +68,11 @@ func closedPort(tb testing.TB) string {
 	return addr
 }
 
-// TestUnreachableStoresDegradeAndRecover runs the detector while Redis,
+// TestDetectUnreachableStoresDegradeAndRecover runs the detector while Redis,
 // then the alert sink, cannot be reached: it commits nothing, says it is
 // degraded, and once they are back checks the batch, stores its alert
 // once, commits and says it recovered.
-func TestUnreachableStoresDegradeAndRecover(t *testing.T) {
+func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
 	_, prefix := MustRedis(t)
 	var down atomic.Bool
 	down.Store(true)

@@ -13,10 +13,10 @@ import (
 // monday10 is Monday 2 March 2026, 10:00 in Berlin (UTC+1): working hours.
 var monday10 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-// TestScriptedStreamRaisesExactlyTheExpectedAlerts sends a stream that
+// TestDetectScriptedStreamRaisesExactlyTheExpectedAlerts sends a stream that
 // trips every built-in detector and two rules once, in batches, then
 // replays it whole: the replay raises no alert the first pass did not.
-func TestScriptedStreamRaisesExactlyTheExpectedAlerts(t *testing.T) {
+func TestDetectScriptedStreamRaisesExactlyTheExpectedAlerts(t *testing.T) {
 	ws := activity.NewEventID()
 	cfg := berlin()
 	changes := activity.AlertRule{ID: activity.NewEventID(), Name: "License changes", Enabled: true, ActivityTypes: []string{"license.*"}, Threshold: 3, WindowMinutes: 10, GroupBy: activity.GroupByActor, Severity: "medium"}
@@ -156,8 +156,8 @@ func subjectKey(a activity.Alert) string {
 	return a.Subject.Type + ":" + a.Subject.ID
 }
 
-// TestDisabledDetectorsStayQuiet turns every detector off.
-func TestDisabledDetectorsStayQuiet(t *testing.T) {
+// TestDetectDisabledDetectorsStayQuiet turns every detector off.
+func TestDetectDisabledDetectorsStayQuiet(t *testing.T) {
 	ws := activity.NewEventID()
 	cfg := berlin()
 	for name, s := range cfg.Detection.Detectors {
@@ -177,8 +177,8 @@ func TestDisabledDetectorsStayQuiet(t *testing.T) {
 	}
 }
 
-// TestConfigValidate fills in the defaults and refuses what makes no sense.
-func TestConfigValidate(t *testing.T) {
+// TestDetectConfigValidate fills in the defaults and refuses what makes no sense.
+func TestDetectConfigValidate(t *testing.T) {
 	var c detect.Config
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)

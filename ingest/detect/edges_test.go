@@ -8,10 +8,10 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-// TestWindowEdges puts the last event a threshold needs exactly at the end
+// TestDetectWindowEdges puts the last event a threshold needs exactly at the end
 // of the window that starts with the first, where it counts, and 1 ms
 // later, where it does not.
-func TestWindowEdges(t *testing.T) {
+func TestDetectWindowEdges(t *testing.T) {
 	t0 := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	rule := activity.AlertRule{ID: activity.NewEventID(), Name: "Bulk operations", Enabled: true, ActivityTypes: []string{"asset.*"}, Threshold: 3, WindowMinutes: 5, GroupBy: activity.GroupByActor, Severity: "medium"}
 	tests := []struct {
@@ -71,10 +71,10 @@ func TestWindowEdges(t *testing.T) {
 	}
 }
 
-// TestCooldownEdges: after an alert, the next burst of the same account
+// TestDetectCooldownEdges: after an alert, the next burst of the same account
 // raises another exactly one cooldown (30 minutes) later, in event time,
 // and not 1 ms sooner.
-func TestCooldownEdges(t *testing.T) {
+func TestDetectCooldownEdges(t *testing.T) {
 	t0 := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	for _, early := range []time.Duration{0, time.Millisecond} {
 		t.Run(fmt.Sprintf("%v before the cooldown ends", early), func(t *testing.T) {
@@ -98,10 +98,10 @@ func TestCooldownEdges(t *testing.T) {
 	}
 }
 
-// TestSinkFailureKeepsTheClaim: a batch whose alerts the sink refused is
+// TestDetectSinkFailureKeepsTheClaim: a batch whose alerts the sink refused is
 // sent again; its cooldown claims, already taken by the same alerts, let
 // them through, and they are stored once.
-func TestSinkFailureKeepsTheClaim(t *testing.T) {
+func TestDetectSinkFailureKeepsTheClaim(t *testing.T) {
 	ws := activity.NewEventID()
 	d, sink := MustDetector(t, staticConfigs{ws: alwaysWorking()})
 	ann := person("Ann Lee")

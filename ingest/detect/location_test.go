@@ -17,7 +17,7 @@ func (t table) Locate(ip netip.Addr) (activity.Location, bool) {
 	return l, ok
 }
 
-func TestUnusualLocation(t *testing.T) {
+func TestDetectUnusualLocation(t *testing.T) {
 	t0 := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	ws := activity.NewEventID()
 	d, sink := MustDetector(t, staticConfigs{ws: alwaysWorking()})

@@ -7,7 +7,7 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-func TestSimultaneousSessions(t *testing.T) {
+func TestDetectSimultaneousSessions(t *testing.T) {
 	t0 := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)
 	ws := activity.NewEventID()
 	d, sink := MustDetector(t, staticConfigs{ws: alwaysWorking()})

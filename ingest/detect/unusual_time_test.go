@@ -8,10 +8,10 @@ import (
 	"github.com/fluxera/activity/ingest/detect"
 )
 
-// TestUnusualTimeWorkingHours checks single actions against working hours
+// TestDetectUnusualTimeWorkingHours checks single actions against working hours
 // in the workspace's time zone, each by a user of their own (so no
 // cooldown is in the way).
-func TestUnusualTimeWorkingHours(t *testing.T) {
+func TestDetectUnusualTimeWorkingHours(t *testing.T) {
 	newYork, _ := time.LoadLocation("America/New_York")
 	tokyo, _ := time.LoadLocation("Asia/Tokyo")
 	office := detect.WorkspaceConfig{
@@ -93,9 +93,9 @@ func TestUnusualTimeWorkingHours(t *testing.T) {
 	})
 }
 
-// TestUnusualTimeLearnedHours teaches users their hours over earlier days
+// TestDetectUnusualTimeLearnedHours teaches users their hours over earlier days
 // in a workspace that is always working, so only learned hours speak.
-func TestUnusualTimeLearnedHours(t *testing.T) {
+func TestDetectUnusualTimeLearnedHours(t *testing.T) {
 	today := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
 	// history returns one action at 10:15 on each of days days before
 	// today, and one at 03:10 on the first extra of them.
