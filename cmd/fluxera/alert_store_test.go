@@ -1,0 +1,532 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/notify"
+)
+
+// alertStore is a migrated schema of its own with one workspace, for the
+// storage side of alerts.
+type alertStore struct {
+	cfg   Config
+	db    *postgres.DB
+	owner activity.Principal
+}
+
+func mustAlertStore(t *testing.T) *alertStore {
+	t.Helper()
+	cfg := MustStack(t)
+	cfg.Postgres.AlertNotifyChannel = ""
+	if err := cfg.Postgres.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	db := mustDB(t, cfg)
+	if err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	email, _ := MustWorkspace(t, cfg, "Alerting")
+	return &alertStore{cfg: cfg, db: db, owner: mustPrincipal(t, db, email)}
+}
+
+// mustPrincipal signs in the user with that email as the services see it.
+func mustPrincipal(tb testing.TB, db *postgres.DB, email string) activity.Principal {
+	tb.Helper()
+	p := activity.Principal{Email: email, Type: activity.ActorUser}
+	err := db.NewSelect().Table("users").Column("workspace_id", "id", "name", "role").Where("email = ?", email).
+		Scan(context.Background(), &p.WorkspaceID, &p.UserID, &p.Name, &p.Role)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+// mustMemberRow adds a member with role straight to the workspace.
+func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) string {
+	t.Helper()
+	email := role + "-" + randomID() + "@Example.com"
+	hash, err := argon2.Hasher{Params: s.cfg.Argon2}.Hash("irrelevant")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.db.ExecContext(t.Context(),
+		"INSERT INTO users (id, workspace_id, email, name, role, password_hash, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, now(), now())",
+		activity.NewEventID(), s.owner.WorkspaceID, email, role+" person", role, hash, active)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return email
+}
+
+// testAlert is an alert as the detector raises it: by a rule when source
+// is a rule id, else by the built-in detector source.
+func testAlert(workspaceID, source string, raisedAt time.Time, severity string) activity.Alert {
+	events := []string{activity.NewEventID(), activity.NewEventID(), activity.NewEventID()}
+	a := activity.Alert{
+		ID: activity.AlertID(workspaceID, source, "user:42", events[2]), WorkspaceID: workspaceID,
+		Severity: severity, State: activity.AlertOpen, Summary: "3 failed logins for jane@example.com within 10 minutes",
+		Subject: activity.AlertSubject{Type: "user", ID: activity.NewEventID(), Label: "jane@example.com"},
+		Count:   3, Window: "10m0s", OccurredAt: raisedAt.Add(-time.Second), RaisedAt: raisedAt, EventIDs: events,
+		Details: map[string]any{"ips": []any{"192.0.2.1"}},
+	}
+	if validRuleID(source) {
+		a.RuleID, a.RuleName = source, "Rule "+source[:8]
+	} else {
+		a.Detector = source
+	}
+	return a
+}
+
+func validRuleID(s string) bool { return len(s) == 36 && s[8] == '-' }
+
+// mustAlert returns an open alert that rule raised in the workspace of
+// the user.
+func mustAlert(tb testing.TB, db *postgres.DB, userID, ruleID string) activity.Alert {
+	tb.Helper()
+	var ws string
+	if err := db.NewSelect().Table("users").Column("workspace_id").Where("id = ?", userID).Scan(context.Background(), &ws); err != nil {
+		tb.Fatal(err)
+	}
+	return testAlert(ws, ruleID, time.Now().UTC().Truncate(time.Millisecond), "medium")
+}
+
+// mustRaise stores alerts through the sink, failing unless each is new;
+// it returns the first.
+func mustRaise(tb testing.TB, db *postgres.DB, alerts ...activity.Alert) activity.Alert {
+	tb.Helper()
+	stored, err := postgres.NewAlertSink(db).Raise(context.Background(), alerts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(stored) != len(alerts) {
+		tb.Fatalf("stored %d of %d alerts", len(stored), len(alerts))
+	}
+	return stored[0]
+}
+
+// delivered summarizes the deliveries of an alert as "type url to…".
+func deliveriesOf(t *testing.T, db *postgres.DB, alertID string) []string {
+	t.Helper()
+	var rows []struct {
+		Type       string   `bun:"type"`
+		URL        string   `bun:"url"`
+		Recipients []string `bun:"recipients,array"`
+		State      string   `bun:"state"`
+	}
+	err := db.NewSelect().Table("alert_deliveries").Column("type", "url", "recipients", "state").
+		Where("alert_id = ?", alertID).OrderExpr("type, url").Scan(t.Context(), &rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		if r.State != domain.DeliveryPending {
+			t.Errorf("a new delivery is %s", r.State)
+		}
+		out = append(out, fmt.Sprintf("%s %s %v", r.Type, r.URL, r.Recipients))
+	}
+	return out
+}
+
+func count(t *testing.T, db *postgres.DB, table, where string, args ...any) int {
+	t.Helper()
+	n, err := db.NewSelect().Table(table).Where(where, args...).Count(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestAlertSinkStoresEachAlertOnceWithItsDeliveries raises alerts of a
+// rule, of a built-in detector and of the platform workspace, twice, and
+// checks what was stored and where each alert goes.
+func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
+	s := mustAlertStore(t)
+	ctx := t.Context()
+	admin := s.mustMemberRow(t, activity.RoleAdmin, true)
+	s.mustMemberRow(t, activity.RoleAdmin, false) // deactivated: not written to
+	s.mustMemberRow(t, activity.RoleMember, true)
+	rules := postgres.NewAlertRuleService(s.db, nil)
+	rule, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{AlertRuleUpdate: domain.AlertRuleUpdate{
+		Name: ptr("Deletions"), ActivityTypes: &[]string{"license.deleted"},
+		Channels: &[]activity.Channel{
+			{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/fluxera"},
+			{Type: activity.ChannelChat, URL: "https://chat.example.com/T1/B2/x"},
+			{Type: activity.ChannelEmail, To: []string{"Security@Example.com", "soc@example.com"}, Roles: []string{activity.RoleAdmin}},
+			{Type: activity.ChannelEmail, Roles: []string{activity.RoleViewer}}, // nobody holds it
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	byRule := testAlert(s.owner.WorkspaceID, rule.ID, now, "high")
+	byDetector := testAlert(s.owner.WorkspaceID, activity.DetectFailedLogins, now, "high")
+	platform := testAlert(activity.PlatformWorkspace, activity.DetectFailedLogins, now, "medium")
+	stored, err := postgres.NewAlertSink(s.db).Raise(ctx, []activity.Alert{byRule, byDetector, platform, byRule})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 3 {
+		t.Fatalf("stored %d alerts, want 3", len(stored))
+	}
+	// Raised again, as a replayed stream does, together with a new one.
+	again := testAlert(s.owner.WorkspaceID, activity.DetectBulkExports, now, "low")
+	stored, err = postgres.NewAlertSink(s.db).Raise(ctx, []activity.Alert{byDetector, again, byRule, platform})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stored) != 1 || stored[0].ID != again.ID {
+		t.Fatalf("raising stored alerts again stored %+v, want only the new one", stored)
+	}
+	if n := count(t, s.db, "alerts", "true"); n != 4 {
+		t.Errorf("%d alerts stored, want 4", n)
+	}
+	if n := count(t, s.db, "alert_events", "alert_id = ?", byRule.ID); n != 3 {
+		t.Errorf("%d events stored for the alert, want 3", n)
+	}
+
+	adminEmail := fmt.Sprint(sorted("security@example.com", "soc@example.com", lower(admin)))
+	for _, tt := range []struct {
+		name  string
+		alert activity.Alert
+		want  []string
+	}{
+		{"rule", byRule, []string{
+			"chat https://chat.example.com/T1/B2/x []",
+			"email  " + adminEmail,
+			"topic  []",
+			"webhook https://hooks.example.com/fluxera []",
+		}},
+		{"detector with default channels", byDetector, []string{
+			"email  " + fmt.Sprint(sorted(lower(admin), s.owner.Email)),
+			"topic  []",
+		}},
+		{"platform workspace", platform, []string{"topic  []"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := deliveriesOf(t, s.db, tt.alert.ID); !slices.Equal(got, tt.want) {
+				t.Errorf("deliveries\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+
+	// A workspace that cleared its detection channels, and a rule deleted
+	// before its alert was stored, reach the alert topic only.
+	if _, err := postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, activity.DetectionUpdate{Channels: &[]activity.Channel{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rules.DeleteAlertRule(ctx, s.owner, rule.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	late := []activity.Alert{testAlert(s.owner.WorkspaceID, activity.DetectUnusualTime, now, "medium"), testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Second), "high")}
+	mustRaise(t, s.db, late...)
+	for _, a := range late {
+		if got := deliveriesOf(t, s.db, a.ID); !slices.Equal(got, []string{"topic  []"}) {
+			t.Errorf("deliveries of %s: %q, want the topic only", a.Summary, got)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func lower(s string) string { return strings.ToLower(s) }
+
+func sorted(ss ...string) []string {
+	sort.Strings(ss)
+	return ss
+}
+
+// TestAlertQueueLeasesRecordsAndSigns claims deliveries as the notifier
+// does: leased, never to two workers at once, moved on by each attempt,
+// with the workspace's signing secret.
+func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
+	s := mustAlertStore(t)
+	ctx := t.Context()
+	box := mustLicenseBox(t)
+	q := postgres.NewAlertQueue(s.db, box)
+	t.Cleanup(func() { q.Close() })
+	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{AlertRuleUpdate: domain.AlertRuleUpdate{
+		Name: ptr("Keys"), ActivityTypes: &[]string{"license.key_viewed"},
+		Channels: &[]activity.Channel{{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/a"}, {Type: activity.ChannelEmail, To: []string{"a@example.com"}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	alert := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now, "high"))
+
+	claimAt := now.Add(time.Second)
+	got, err := q.Claim(ctx, 10, claimAt, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("claimed %d deliveries, want webhook, email and topic", len(got))
+	}
+	byType := map[string]notify.Delivery{}
+	for _, d := range got {
+		byType[d.Type] = d
+		if d.Alert.ID != alert.ID || !slices.Equal(d.Alert.EventIDs, alert.EventIDs) || d.Alert.State != activity.AlertOpen || d.WorkspaceID != s.owner.WorkspaceID || d.Attempts != 0 {
+			t.Errorf("claimed %s delivery: %+v", d.Type, d)
+		}
+	}
+	hook := byType[activity.ChannelWebhook]
+	if hook.URL != "https://hooks.example.com/a" || len(hook.Secret) != 64 {
+		t.Fatalf("webhook delivery has url %q and a %d-byte secret", hook.URL, len(hook.Secret))
+	}
+	if len(byType[notify.TargetTopic].Secret) != 0 || !slices.Equal(byType[activity.ChannelEmail].To, []string{"a@example.com"}) {
+		t.Errorf("topic and email deliveries: %+v %+v", byType[notify.TargetTopic], byType[activity.ChannelEmail])
+	}
+	// The secret is kept sealed, and is the one a rotation replaces.
+	var sealed []byte
+	if err := s.db.NewSelect().Table("detection_settings").Column("signing_secret").Where("workspace_id = ?", s.owner.WorkspaceID).Scan(ctx, &sealed); err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) == 0 || bytes.Contains(sealed, hook.Secret) {
+		t.Errorf("the signing secret is not sealed at rest")
+	}
+
+	// Leased: nobody else gets them until the lease ends.
+	if again, _ := q.Claim(ctx, 10, claimAt.Add(30*time.Second), time.Minute); len(again) != 0 {
+		t.Errorf("claimed %d leased deliveries", len(again))
+	}
+	if again, _ := q.Claim(ctx, 10, claimAt.Add(2*time.Minute), time.Minute); len(again) != 3 {
+		t.Errorf("after the lease ended, claimed %d deliveries, want 3", len(again))
+	}
+
+	// Attempts move deliveries on.
+	at := claimAt.Add(3 * time.Minute)
+	retry := at.Add(10 * time.Minute)
+	for _, a := range []notify.Attempt{
+		{DeliveryID: byType[notify.TargetTopic].ID, At: at, Duration: 12 * time.Millisecond, Delivered: true},
+		{DeliveryID: hook.ID, At: at, Duration: 2 * time.Second, Status: 503, Error: "503 Service Unavailable", RetryAt: retry},
+		{DeliveryID: byType[activity.ChannelEmail].ID, At: at, Duration: time.Second, Status: 550, Error: "mailbox unavailable"},
+	} {
+		if err := q.Record(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if due, _ := q.Claim(ctx, 10, retry.Add(-time.Second), time.Minute); len(due) != 0 {
+		t.Errorf("claimed %d deliveries before their retry was due", len(due))
+	}
+	due, err := q.Claim(ctx, 10, retry, time.Minute)
+	if err != nil || len(due) != 1 || due[0].ID != hook.ID || due[0].Attempts != 1 || !bytes.Equal(due[0].Secret, hook.Secret) {
+		t.Fatalf("at the retry: %+v, %v; want the webhook once more, 1 attempt made, the same secret", due, err)
+	}
+	if err := q.Record(ctx, notify.Attempt{DeliveryID: hook.ID, At: retry, Duration: time.Second, Status: 200, Delivered: true}); err != nil {
+		t.Fatal(err)
+	}
+	// A worker whose lease ran out reports late: logged, state kept.
+	if err := q.Record(ctx, notify.Attempt{DeliveryID: hook.ID, At: retry.Add(time.Second), Error: "timeout", RetryAt: retry.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	detail, err := postgres.NewAlertService(s.db).FindAlert(ctx, s.owner, alert.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]string{}
+	attempts := map[string][]domain.DeliveryAttempt{}
+	for _, d := range detail.Deliveries {
+		states[d.Type], attempts[d.Type] = d.State, d.Attempts
+	}
+	if states["topic"] != "delivered" || states["webhook"] != "delivered" || states["email"] != "failed" {
+		t.Errorf("delivery states %v", states)
+	}
+	if w := attempts["webhook"]; len(w) != 3 || w[0].Status != 503 || w[0].Delivered || w[0].DurationMS != 2000 || w[1].Status != 200 || !w[1].Delivered || w[2].Error != "timeout" {
+		t.Errorf("webhook attempts %+v", w)
+	}
+	if e := attempts["email"]; len(e) != 1 || e[0].Error != "mailbox unavailable" || e[0].Status != 550 {
+		t.Errorf("email attempts %+v", e)
+	}
+	if err := q.Record(ctx, notify.Attempt{DeliveryID: activity.NewEventID(), At: at}); err == nil {
+		t.Error("recorded an attempt of a delivery that does not exist")
+	}
+
+	// After a rotation, deliveries carry the new secret.
+	secret, err := postgres.NewDetectionService(s.db, box, nil).RotateSigningSecret(ctx, s.owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Minute), "high"))
+	claimed, err := q.Claim(ctx, 10, now.Add(time.Hour), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range claimed {
+		if d.AlertID == next.ID && d.Type == activity.ChannelWebhook && string(d.Secret) != secret {
+			t.Errorf("after rotation the webhook is signed with %q, want the new secret", d.Secret)
+		}
+	}
+}
+
+// TestAlertQueueNeverHandsADeliveryToTwoWorkers claims from several
+// workers at once until the queue is empty.
+func TestAlertQueueNeverHandsADeliveryToTwoWorkers(t *testing.T) {
+	s := mustAlertStore(t)
+	ctx := t.Context()
+	q := postgres.NewAlertQueue(s.db, mustLicenseBox(t))
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	var alerts []activity.Alert
+	for i := 0; i < 30; i++ {
+		alerts = append(alerts, testAlert(s.owner.WorkspaceID, activity.DetectFailedLogins, now.Add(time.Duration(i)*time.Millisecond), "high"))
+	}
+	mustRaise(t, s.db, alerts...)
+	want := count(t, s.db, "alert_deliveries", "true") // email and topic for each
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := 0; w < 6; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				got, err := q.Claim(ctx, 3, now.Add(time.Second), time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.ID]++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != want {
+		t.Errorf("claimed %d distinct deliveries, want %d", len(seen), want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("delivery %s was claimed %d times", id, n)
+		}
+	}
+}
+
+// TestAlertQueueWaitWakesWhenAlertsAreStored checks that a waiting
+// notifier is woken by stored alerts rather than by its timeout.
+func TestAlertQueueWaitWakesWhenAlertsAreStored(t *testing.T) {
+	s := mustAlertStore(t)
+	q := postgres.NewAlertQueue(s.db, mustLicenseBox(t))
+	t.Cleanup(func() { q.Close() })
+	q.Wait(t.Context(), time.Millisecond) // starts listening
+	const long = 5 * time.Minute
+	done := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		q.Wait(t.Context(), long)
+		done <- time.Since(start)
+	}()
+	// Keep raising until the waiter wakes: a notification sent before it
+	// waits is not lost, only absorbed by the first Wait.
+	for i := 0; ; i++ {
+		mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, activity.DetectBulkExports, time.Now().UTC().Add(time.Duration(i)*time.Millisecond), "high"))
+		select {
+		case d := <-done:
+			if d >= long {
+				t.Fatalf("Wait returned after its timeout, not when alerts were stored")
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+		if i > 300 {
+			t.Fatal("Wait was not woken by stored alerts")
+		}
+	}
+}
+
+// TestAlertConfigsReadAndCacheWorkspaceConfiguration checks what the
+// detector is told about a workspace, that it is cached for the TTL, and
+// the defaults for unknown workspaces.
+func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
+	s := mustAlertStore(t)
+	ctx := t.Context()
+	_, err := postgres.NewSettingsService(s.db).UpdateSettings(ctx, s.owner, domain.SettingsUpdate{
+		TimeZone: ptr("America/New_York"), WorkingHoursStart: ptr("08:30"), WorkingHoursEnd: ptr("17:15"), WorkingDays: []string{"sun", "mon", "tue"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, activity.DetectionUpdate{
+		Detectors: map[string]activity.DetectorUpdate{activity.DetectFailedLogins: {Threshold: ptr(7)}, activity.DetectUnusualTime: {Enabled: ptr(false)}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := postgres.NewAlertRuleService(s.db, nil)
+	mk := func(name string, enabled bool) activity.AlertRule {
+		r, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{Preset: "role_changes", AlertRuleUpdate: domain.AlertRuleUpdate{Name: ptr(name), Enabled: ptr(enabled)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	on := mk("On", true)
+	mk("Off", false)
+
+	clock := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	configs := postgres.NewAlertConfigs(s.db, 0)
+	configs.Now = func() time.Time { return clock }
+	cfg, err := configs.Config(ctx, s.owner.WorkspaceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Location.String() != "America/New_York" || cfg.WorkStart != 8*60+30 || cfg.WorkEnd != 17*60+15 {
+		t.Errorf("location %s, hours %d–%d", cfg.Location, cfg.WorkStart, cfg.WorkEnd)
+	}
+	if cfg.WorkingDays != [7]bool{time.Sunday: true, time.Monday: true, time.Tuesday: true} {
+		t.Errorf("working days %v", cfg.WorkingDays)
+	}
+	if fl := cfg.Detection.Detector(activity.DetectFailedLogins); fl.Threshold != 7 || fl.WindowMinutes != 10 || !fl.Enabled {
+		t.Errorf("failed_logins %+v, want threshold 7 over the default window", fl)
+	}
+	if cfg.Detection.Detector(activity.DetectUnusualTime).Enabled || len(cfg.Detection.Detectors) != len(activity.Detectors) {
+		t.Errorf("detectors %+v", cfg.Detection.Detectors)
+	}
+	if !slices.Equal(cfg.Detection.Channels[0].Roles, []string{"owner", "admin"}) {
+		t.Errorf("channels %+v, want the default", cfg.Detection.Channels)
+	}
+	if len(cfg.Rules) != 1 || cfg.Rules[0].ID != on.ID || !cfg.Rules[0].Enabled {
+		t.Fatalf("rules %+v, want only the enabled one", cfg.Rules)
+	}
+
+	// Within the TTL the cached configuration is answered; after, the new one.
+	mk("Later", true)
+	clock = clock.Add(postgres.DefaultAlertConfigTTL - time.Millisecond)
+	if cfg, _ := configs.Config(ctx, s.owner.WorkspaceID); len(cfg.Rules) != 1 {
+		t.Errorf("within the TTL: %d rules, want the cached 1", len(cfg.Rules))
+	}
+	clock = clock.Add(time.Millisecond)
+	if cfg, _ := configs.Config(ctx, s.owner.WorkspaceID); len(cfg.Rules) != 2 {
+		t.Errorf("after the TTL: %d rules, want 2", len(cfg.Rules))
+	}
+
+	for _, ws := range []string{activity.PlatformWorkspace, activity.NewEventID(), "not-a-uuid"} {
+		cfg, err := configs.Config(ctx, ws)
+		if err != nil {
+			t.Fatal(err)
+		}
+		def := postgres.DefaultWorkspaceConfig()
+		if cfg.Location != time.UTC || cfg.WorkStart != 9*60 || cfg.WorkEnd != 18*60 || cfg.WorkingDays != def.WorkingDays || len(cfg.Rules) != 0 ||
+			cfg.Detection.Detector(activity.DetectFailedLogins).Threshold != 3 || len(cfg.Detection.Channels) != 1 {
+			t.Errorf("workspace %s: %+v, want the defaults", ws, cfg)
+		}
+	}
+}

@@ -1,0 +1,244 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/keybox"
+	"github.com/fluxera/activity/notify"
+)
+
+// AlertQueue is the notifier's queue of alert deliveries. It implements
+// notify.Queue: deliveries are leased with FOR UPDATE SKIP LOCKED, so
+// workers never claim the same one at once, and a lease that runs out
+// makes a delivery due again.
+type AlertQueue struct {
+	db  *DB
+	box *keybox.Box
+
+	mu       sync.Mutex
+	listener *pgdriver.Listener
+	wake     chan struct{}
+	closed   bool
+}
+
+// NewAlertQueue returns the delivery queue of db; box opens the
+// workspaces' signing secrets and seals the ones it makes.
+func NewAlertQueue(db *DB, box *keybox.Box) *AlertQueue {
+	return &AlertQueue{db: db, box: box}
+}
+
+// Claim leases up to n pending deliveries due at now for lease, oldest
+// first, each with its alert and, for webhooks and chat messages, the
+// workspace's signing secret (made now if the workspace has none yet).
+func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time.Duration) ([]notify.Delivery, error) {
+	if n < 1 {
+		return nil, nil
+	}
+	now = now.UTC()
+	var out []notify.Delivery
+	err := q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		out = out[:0]
+		var rows []deliveryRow
+		err := tx.NewRaw(`
+			WITH due AS (
+				SELECT id FROM alert_deliveries
+				WHERE state = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
+				ORDER BY next_attempt_at, created_at, id
+				LIMIT ?
+				FOR UPDATE SKIP LOCKED
+			)
+			UPDATE alert_deliveries AS d SET locked_until = ?
+			FROM due WHERE d.id = due.id
+			RETURNING d.*`,
+			domain.DeliveryPending, now, now, n, now.Add(lease)).Scan(ctx, &rows)
+		if err != nil {
+			return fmt.Errorf("claim alert deliveries: %w", err)
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		// RETURNING does not keep the order of the claim.
+		sort.Slice(rows, func(i, j int) bool {
+			a, b := rows[i], rows[j]
+			if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
+				return a.NextAttemptAt.Before(b.NextAttemptAt)
+			}
+			if !a.CreatedAt.Equal(b.CreatedAt) {
+				return a.CreatedAt.Before(b.CreatedAt)
+			}
+			return a.ID < b.ID
+		})
+		alerts, err := q.alerts(ctx, tx, rows)
+		if err != nil {
+			return err
+		}
+		secrets := map[string][]byte{}
+		for _, r := range rows {
+			d := notify.Delivery{
+				ID: r.ID, AlertID: r.AlertID, WorkspaceID: r.WorkspaceID, Type: r.Type, URL: r.URL,
+				To: r.Recipients, Attempts: r.Attempts, Alert: alerts[r.AlertID],
+			}
+			if r.Type == activity.ChannelWebhook || r.Type == activity.ChannelChat {
+				secret, ok := secrets[r.WorkspaceID]
+				if !ok {
+					if secret, err = signingSecret(ctx, tx, q.box, r.WorkspaceID, now); err != nil {
+						return err
+					}
+					secrets[r.WorkspaceID] = secret
+				}
+				d.Secret = secret
+			}
+			out = append(out, d)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// alerts loads the alerts of the claimed deliveries with their event ids.
+func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) (map[string]activity.Alert, error) {
+	ids := make([]string, 0, len(rows))
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if !seen[r.AlertID] {
+			seen[r.AlertID] = true
+			ids = append(ids, r.AlertID)
+		}
+	}
+	var alerts []alertRow
+	if err := selectAlerts(tx, &alerts).Where("a.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("select alerts of deliveries: %w", err)
+	}
+	out := make(map[string]activity.Alert, len(alerts))
+	for _, a := range alerts {
+		out[a.ID] = a.alert()
+	}
+	return out, nil
+}
+
+// Record logs an attempt and moves its delivery on: delivered, pending
+// again at RetryAt, or failed when RetryAt is zero. A delivery already
+// delivered or failed (by a worker whose lease ran out first) keeps its
+// state; the attempt is logged all the same.
+func (q *AlertQueue) Record(ctx context.Context, a notify.Attempt) error {
+	if !validID(a.DeliveryID) {
+		return fmt.Errorf("record delivery attempt: delivery id %q is not a UUID", a.DeliveryID)
+	}
+	return q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var row deliveryRow
+		err := tx.NewSelect().Model(&row).Where("id = ?", a.DeliveryID).For("UPDATE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("record delivery attempt: delivery %s does not exist", a.DeliveryID)
+		}
+		if err != nil {
+			return fmt.Errorf("select delivery: %w", err)
+		}
+		at := a.At.UTC()
+		attempt := attemptRow{
+			DeliveryID: a.DeliveryID, At: at, DurationMS: a.Duration.Milliseconds(),
+			Status: a.Status, Error: truncate(a.Error, 2000), Delivered: a.Delivered,
+		}
+		if _, err := tx.NewInsert().Model(&attempt).Exec(ctx); err != nil {
+			return fmt.Errorf("insert delivery attempt: %w", err)
+		}
+		if row.State != domain.DeliveryPending {
+			return nil
+		}
+		row.Attempts++
+		row.LastStatus, row.LastError, row.LockedUntil = a.Status, attempt.Error, nil
+		switch {
+		case a.Delivered:
+			row.State, row.DeliveredAt = domain.DeliveryDelivered, &at
+		case !a.RetryAt.IsZero():
+			row.NextAttemptAt = a.RetryAt.UTC()
+		default:
+			row.State = domain.DeliveryFailed
+		}
+		_, err = tx.NewUpdate().Model(&row).
+			Column("state", "attempts", "next_attempt_at", "locked_until", "last_status", "last_error", "delivered_at").
+			WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("update delivery: %w", err)
+		}
+		return nil
+	})
+}
+
+// Wait returns when alerts with deliveries were stored, after d, or when
+// ctx ends. It listens on a connection of its own, opened at the first
+// call; without it, it waits d.
+func (q *AlertQueue) Wait(ctx context.Context, d time.Duration) {
+	wake := q.listen(ctx)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake: // nil when listening failed: only the timer wakes
+	case <-t.C:
+	}
+}
+
+// listen starts listening for stored alerts once, and returns the channel
+// that wakes Wait.
+func (q *AlertQueue) listen(ctx context.Context) <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.listener != nil || q.closed {
+		return q.wake
+	}
+	listener := pgdriver.NewListener(q.db.DB)
+	if err := listener.Listen(ctx, q.db.cfg.AlertNotifyChannel); err != nil {
+		listener.Close()
+		return nil // tried again at the next Wait
+	}
+	// One wake-up covers many notifications; overflow is expected.
+	notes := listener.Channel(pgdriver.WithChannelSize(64), pgdriver.WithChannelOverflowHandler(func(pgdriver.Notification) {}))
+	wake := make(chan struct{}, 1)
+	go func() {
+		for range notes {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	q.listener, q.wake = listener, wake
+	return wake
+}
+
+// Close stops listening.
+func (q *AlertQueue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	if q.listener == nil {
+		return nil
+	}
+	err := q.listener.Close()
+	q.listener = nil
+	return err
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
+}
+
+var _ notify.Queue = (*AlertQueue)(nil)
