@@ -13,7 +13,7 @@ export GOFLAGS := -buildvcs=false
 help:
 	@echo "make run     bring up the local stack, migrate, seed the demo workspace and serve"
 	@echo "make test    bring up the local stack and run every test against it"
-	@echo "make bench   measure the platform into bench/results.json"
+	@echo "make bench   measure the platform into bench/results.json (BENCH_FLAGS=\"-only search\" runs some sections)"
 	@echo "make up | down | status   manage the local stack (PostgreSQL, Kafka, OpenSearch, Redis)"
 
 up:
@@ -43,7 +43,7 @@ test: up
 	@eval "$$($(STACK) env)" && FLUXERA_REQUIRE_STACK=1 go test $(GO_TEST_FLAGS) ./...
 
 bench: up build
-	@eval "$$($(STACK) env)" && go run ./bench -out bench/results.json
+	@eval "$$($(STACK) env)" && go run ./bench -out bench/results.json $(BENCH_FLAGS)
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -39,7 +39,8 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
-// Figure is one measurement, with its baseline from the same run.
+// Figure is one measurement, with its baseline from the same run, and the
+// section, commit and time of the run that produced it.
 type Figure struct {
 	Name     string    `json:"name"`
 	Value    float64   `json:"value"`
@@ -47,6 +48,9 @@ type Figure struct {
 	Baseline *Baseline `json:"baseline,omitempty"`
 	Ratio    float64   `json:"ratio,omitempty"`
 	Notes    string    `json:"notes,omitempty"`
+	Section  string    `json:"section"`
+	Commit   string    `json:"commit"`
+	When     string    `json:"when"`
 }
 
 // Baseline is the direct measurement a figure is compared with.
@@ -55,7 +59,9 @@ type Baseline struct {
 	Value float64 `json:"value"`
 }
 
-// Results is the file format of bench/results.json.
+// Results is the file format of bench/results.json. When and Commit are
+// those of the run that last wrote it; a run of some sections only keeps
+// the other sections' figures, each with its own commit and time.
 type Results struct {
 	When    string   `json:"when"`
 	Commit  string   `json:"commit"`
@@ -72,9 +78,19 @@ type env struct {
 	brokers []string
 }
 
+// section is one group of figures that -only can pick. Sections that
+// measure the API's writes and the whole pipeline run against the bench's
+// own bin/fluxera serve, started only when one of them runs.
+type section struct {
+	name     string
+	platform bool
+	run      func(e *env) []Figure
+}
+
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, relay, indexer, search); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -83,8 +99,29 @@ func main() {
 	burst := flag.Int("burst", 200000, "events of the burst for the indexer's lag drain figure (0 skips it)")
 	steadyRate := flag.Int("steady-rate", 1000, "events per second for the produce-to-searchable figures (0 skips them)")
 	steadyFor := flag.Duration("steady-for", time.Minute, "how long the steady rate is held")
+	searchEvents := flag.Int("search-events", 5000000, "events of the kept search corpus (0 skips the search figures)")
+	searchRebuild := flag.Bool("search-rebuild", false, "load the search corpus again even when a complete one is kept")
+	searchRequests := flag.Int("search-requests", 200, "timed requests of each search figure's query on each side")
 	flag.Parse()
 	log.SetFlags(0)
+
+	sections := []section{
+		{"throughput", true, func(e *env) []Figure { return throughput(e, *creates) }},
+		{"freshness", true, func(e *env) []Figure { return freshness(e, *fresh) }},
+		{"api", true, func(e *env) []Figure { return apiWrites(e, *writes) }},
+		{"relay", false, func(e *env) []Figure { return relayDrain(e, *backlog) }},
+		{"indexer", false, func(e *env) []Figure {
+			return indexerFigures(e, indexerRun{events: *ingestEvents, burst: *burst, rate: *steadyRate, steady: *steadyFor})
+		}},
+		{"search", false, func(e *env) []Figure {
+			return searchFigures(e, searchRun{events: *searchEvents, rebuild: *searchRebuild, requests: *searchRequests})
+		}},
+	}
+	selected, err := pickSections(sections, *only)
+	if err != nil {
+		log.Fatal(err)
+	}
+
 	interrupts := make(chan os.Signal, 1)
 	signal.Notify(interrupts, os.Interrupt, syscall.SIGTERM)
 	go func() {
@@ -98,33 +135,64 @@ func main() {
 	osURL := getenv("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200")
 	dbcfg := postgres.Config{URL: getenv("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"), Schema: schema}
 	brokers := strings.Split(getenv("FLUXERA_KAFKA_BROKERS", "127.0.0.1:19092"), ",")
-	topics := []string{"bench.activity." + id, "bench.dlq." + id, "bench.alerts." + id}
-	groups := []string{"bench-" + id, "bench-detect-" + id}
+	e := &env{bin: *bin, osURL: osURL, prefix: prefix, id: id, dbcfg: dbcfg, brokers: brokers}
+	defer runCleanups()
+	for _, s := range selected {
+		if s.platform {
+			startPlatform(e)
+			break
+		}
+	}
+
+	run := Results{When: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(), Cores: runtime.NumCPU()}
+	var ran []string
+	for _, s := range selected {
+		for _, f := range s.run(e) {
+			f.Section, f.Commit, f.When = s.name, run.Commit, run.When
+			run.Figures = append(run.Figures, f)
+		}
+		ran = append(ran, s.name)
+	}
+	res := run
+	if *only != "" {
+		res = merge(readResults(*out), run, ran, sections)
+	}
+	b, _ := json.MarshalIndent(res, "", "  ")
+	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		fatalf("%v", err)
+	}
+	fmt.Printf("%s\n", b)
+}
+
+// startPlatform starts bin/fluxera serve in the run's own schema, topics,
+// consumer groups, Redis keys and index prefix, creates a workspace there
+// and signs in as its owner.
+func startPlatform(e *env) {
+	topics := []string{"bench.activity." + e.id, "bench.dlq." + e.id, "bench.alerts." + e.id}
+	groups := []string{"bench-" + e.id, "bench-detect-" + e.id}
 	addr := freeAddr()
-	cmd := exec.Command(*bin, "serve")
+	cmd := exec.Command(e.bin, "serve")
 	cmd.Env = append(os.Environ(),
-		"FLUXERA_DATABASE_SCHEMA="+schema, "FLUXERA_INDEX_PREFIX="+prefix,
+		"FLUXERA_DATABASE_SCHEMA="+e.dbcfg.Schema, "FLUXERA_INDEX_PREFIX="+e.prefix,
 		"FLUXERA_KAFKA_TOPIC="+topics[0], "FLUXERA_KAFKA_DLQ_TOPIC="+topics[1], "FLUXERA_KAFKA_ALERT_TOPIC="+topics[2],
-		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+id+":",
+		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+e.id+":",
 		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
 		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
 	)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		log.Fatalf("start %s: %v", *bin, err)
+		fatalf("start %s: %v", e.bin, err)
 	}
-	atExit(func() { cleanup(cmd, dbcfg, osURL, prefix, brokers, topics, groups) })
-	defer runCleanups()
+	atExit(func() { cleanup(cmd, e.dbcfg, e.osURL, e.prefix, e.brokers, topics, groups) })
 	jar, _ := cookiejar.New(nil)
-	e := &env{bin: *bin, base: "http://" + addr, osURL: osURL, prefix: prefix, http: &http.Client{Jar: jar, Timeout: 30 * time.Second},
-		id: id, dbcfg: dbcfg, brokers: brokers}
+	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second}
 	waitReady(e)
 
-	db, err := postgres.Open(dbcfg)
+	db, err := postgres.Open(e.dbcfg)
 	if err != nil {
 		fatalf("%v", err)
 	}
-	email, password := "bench-"+id+"@example.com", "bench-password"
+	email, password := "bench-"+e.id+"@example.com", "bench-password"
 	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
 		Name: "Bench", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password,
 	})
@@ -136,20 +204,6 @@ func main() {
 	if res, err := e.http.Post(e.base+"/api/v1/auth/login", "application/json", bytes.NewReader(body)); err != nil || res.StatusCode != 200 {
 		fatalf("login failed: %v", err)
 	}
-
-	var figures []Figure
-	figures = append(figures, throughput(e, *creates)...)
-	figures = append(figures, freshness(e, *fresh)...)
-	figures = append(figures, apiWrites(e, *writes)...)
-	figures = append(figures, relayDrain(e, *backlog)...)
-	figures = append(figures, indexerFigures(e, indexerRun{events: *ingestEvents, burst: *burst, rate: *steadyRate, steady: *steadyFor})...)
-
-	res := Results{When: time.Now().UTC().Format(time.RFC3339), Commit: gitCommit(), Cores: runtime.NumCPU(), Figures: figures}
-	b, _ := json.MarshalIndent(res, "", "  ")
-	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
-		fatalf("%v", err)
-	}
-	fmt.Printf("%s\n", b)
 }
 
 // throughput creates n assets with 8 concurrent clients through the API and
