@@ -120,10 +120,31 @@ func (u AlertRuleUpdate) Apply(r activity.AlertRule) activity.AlertRule {
 }
 
 // AlertRuleCreate is a new alert rule: its fields, or the name of a preset
-// (see activity.AlertPresets) and the fields that differ from it.
+// (see activity.AlertPresets) and the fields that differ from it. Nil
+// fields are not given.
 type AlertRuleCreate struct {
-	Preset string `json:"preset"`
-	AlertRuleUpdate
+	Preset        string              `json:"preset"`
+	Name          *string             `json:"name"`
+	Description   *string             `json:"description"`
+	Enabled       *bool               `json:"enabled"`
+	ActivityTypes *[]string           `json:"activity_types"`
+	UserIDs       *[]string           `json:"user_ids"`
+	Outcome       *string             `json:"outcome"`
+	Threshold     *int                `json:"threshold"`
+	WindowMinutes *int                `json:"window_minutes"`
+	GroupBy       *string             `json:"group_by"`
+	Severity      *string             `json:"severity"`
+	Channels      *[]activity.Channel `json:"channels"`
+	Note          string              `json:"note"`
+}
+
+// fields returns the given fields as an update of the preset's rule.
+func (in AlertRuleCreate) fields() AlertRuleUpdate {
+	return AlertRuleUpdate{
+		Name: in.Name, Description: in.Description, Enabled: in.Enabled, ActivityTypes: in.ActivityTypes,
+		UserIDs: in.UserIDs, Outcome: in.Outcome, Threshold: in.Threshold, WindowMinutes: in.WindowMinutes,
+		GroupBy: in.GroupBy, Severity: in.Severity, Channels: in.Channels, Note: in.Note,
+	}
 }
 
 // Rule returns the rule to create, enabled unless said otherwise,
@@ -147,7 +168,7 @@ func (in AlertRuleCreate) Rule() (activity.AlertRule, error) {
 			r.Channels = activity.DefaultChannels()
 		}
 	}
-	r = in.Apply(r)
+	r = in.fields().Apply(r)
 	if err := r.Validate(); err != nil {
 		return r, err
 	}

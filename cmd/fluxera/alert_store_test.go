@@ -159,7 +159,7 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 	s.mustMemberRow(t, activity.RoleAdmin, false) // deactivated: not written to
 	s.mustMemberRow(t, activity.RoleMember, true)
 	rules := postgres.NewAlertRuleService(s.db, nil)
-	rule, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{AlertRuleUpdate: domain.AlertRuleUpdate{
+	rule, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{
 		Name: ptr("Deletions"), ActivityTypes: &[]string{"license.deleted"},
 		Channels: &[]activity.Channel{
 			{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/fluxera"},
@@ -167,7 +167,7 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 			{Type: activity.ChannelEmail, To: []string{"Security@Example.com", "soc@example.com"}, Roles: []string{activity.RoleAdmin}},
 			{Type: activity.ChannelEmail, Roles: []string{activity.RoleViewer}}, // nobody holds it
 		},
-	}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,10 +258,10 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	box := mustLicenseBox(t)
 	q := postgres.NewAlertQueue(s.db, box)
 	t.Cleanup(func() { q.Close() })
-	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{AlertRuleUpdate: domain.AlertRuleUpdate{
+	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{
 		Name: ptr("Keys"), ActivityTypes: &[]string{"license.key_viewed"},
 		Channels: &[]activity.Channel{{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/a"}, {Type: activity.ChannelEmail, To: []string{"a@example.com"}}},
-	}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,7 +472,7 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 	}
 	rules := postgres.NewAlertRuleService(s.db, nil)
 	mk := func(name string, enabled bool) activity.AlertRule {
-		r, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{Preset: "role_changes", AlertRuleUpdate: domain.AlertRuleUpdate{Name: ptr(name), Enabled: ptr(enabled)}})
+		r, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{Preset: "role_changes", Name: ptr(name), Enabled: ptr(enabled)})
 		if err != nil {
 			t.Fatal(err)
 		}
