@@ -57,6 +57,7 @@ func mustOwner(t *testing.T, m *Main, cfg Config, name string) member {
 // fixture is a fresh set of resources in one workspace for one request.
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
+	rule, alert                                                 string
 }
 
 func mustID(t *testing.T, a answer, what string) string {
@@ -70,8 +71,8 @@ func mustID(t *testing.T, a answer, what string) string {
 }
 
 // mustFixture creates, as owner, an asset with maintenance and an image, a
-// license with a key and a seat for target, and a pending invitation; and,
-// as caller, an API token.
+// license with a key and a seat for target, a pending invitation, an alert
+// rule and an open alert it raised; and, as caller, an API token.
 func mustFixture(t *testing.T, m *Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
@@ -85,6 +86,8 @@ func mustFixture(t *testing.T, m *Main, owner member, caller *client, target str
 	f.invitation = mustID(t, owner.call("POST", "/api/v1/invitations", map[string]string{"email": "inv-" + randomID() + "@example.com", "role": "viewer"}, nil), "invitation")
 	f.user = target
 	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
+	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
+	f.alert = mustRaise(t, m.db, mustAlert(t, m.db, owner.id, f.rule)).ID
 	return f
 }
 
@@ -118,6 +121,10 @@ func endpoints() map[string]endpoint {
 	}
 	user := func(rest string) func(fixture) string {
 		return func(f fixture) string { return "/api/v1/users/" + f.user + rest }
+	}
+	rule := func(f fixture) string { return "/api/v1/alert-rules/" + f.rule }
+	alert := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/alerts/" + f.alert + rest }
 	}
 	none := func(fixture) any { return nil }
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
@@ -170,6 +177,22 @@ func endpoints() map[string]endpoint {
 
 		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + randomID()} }},
+
+		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
+		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{
+			"name": "Deletions", "activity_types": []string{"license.deleted"}, "channels": []map[string]any{{"type": "email", "to": []string{"security@example.com"}}},
+		})},
+		"GET /api/v1/alert-rules/presets":       {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules/presets"), body: none},
+		"GET /api/v1/alert-rules/:id":           {perm: domain.ManageAlerts, status: 200, path: rule, body: none},
+		"PATCH /api/v1/alert-rules/:id":         {perm: domain.ManageAlerts, status: 200, path: rule, body: fixed(map[string]any{"severity": "high"})},
+		"DELETE /api/v1/alert-rules/:id":        {perm: domain.ManageAlerts, status: 204, path: rule, body: none},
+		"GET /api/v1/alerts":                    {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alerts"), body: none},
+		"GET /api/v1/alerts/:id":                {perm: domain.ManageAlerts, status: 200, path: alert(""), body: none},
+		"POST /api/v1/alerts/:id/acknowledge":   {perm: domain.ManageAlerts, status: 200, path: alert("/acknowledge"), body: none},
+		"POST /api/v1/alerts/:id/resolve":       {perm: domain.ManageAlerts, status: 200, path: alert("/resolve"), body: none},
+		"GET /api/v1/detection":                 {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: none},
+		"PATCH /api/v1/detection":               {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: fixed(map[string]any{"detectors": map[string]any{"failed_logins": map[string]any{"threshold": 4}}})},
+		"POST /api/v1/detection/signing-secret": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection/signing-secret"), body: none},
 
 		"GET /api/v1/activity":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
 		"GET /api/v1/activity/:id":         {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string { return "/api/v1/activity/" + f.asset }, body: none}, // nothing is indexed here: TestActivityDetail reads real entries
@@ -333,9 +356,9 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		t.Errorf("only %d routes with ids were checked", checked)
 	}
 	// Lists show only the caller's own workspace.
-	for _, path := range []string{"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens"} {
+	for _, path := range []string{"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts"} {
 		a := ownerB.call("GET", path, nil, nil)
-		for _, id := range []string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, ownerA.id} {
+		for _, id := range []string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, ownerA.id} {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -32,6 +32,7 @@ import (
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	ingestredis "github.com/fluxera/activity/ingest/redis"
+	"github.com/fluxera/activity/notify"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -264,6 +265,9 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	assets := postgres.NewAssetService(db)
 	assets.Images = disk.Store{Dir: m.Config.ImageDir}
 	assets.ImagePolicy = domain.ImagePolicy{MaxBytes: int64(m.Config.ImageMaxBytes)}
+	// Webhook and chat URLs are checked when saved against the policy the
+	// notifier connects with: public addresses only.
+	targets := notify.Policy{}
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
@@ -273,6 +277,9 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Assets:        assets,
 		Licenses:      postgres.NewLicenseService(db, box),
 		Settings:      postgres.NewSettingsService(db),
+		AlertRules:    postgres.NewAlertRuleService(db, targets),
+		Alerts:        postgres.NewAlertService(db),
+		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       postgres.NewAccessRecorder(db),
 		Ready: func(ctx context.Context) error {
 			if err := db.Ping(ctx); err != nil {

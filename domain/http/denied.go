@@ -14,6 +14,7 @@ import (
 var resourceTypes = map[string]string{
 	"assets": "asset", "licenses": "license", "users": "user",
 	"invitations": "invitation", "tokens": "api_token",
+	"alert-rules": "alert_rule", "alerts": "alert",
 }
 
 // recordDenied records the refusal of c's request, when it has a caller.
@@ -38,14 +39,15 @@ func (s *Server) recordDenied(c *fiber.Ctx, err error) {
 }
 
 // requestedResource reads what an API path is about: /api/v1/assets/<id>/…
-// is that asset, /api/v1/me the caller, /api/v1/settings the workspace. It
-// returns a zero resource for any other path.
+// is that asset, /api/v1/me the caller, /api/v1/settings and
+// /api/v1/detection the workspace. It returns a zero resource for any
+// other path.
 func requestedResource(p activity.Principal, path string) activity.Resource {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(path, "/api/v1"), "/"), "/")
 	switch parts[0] {
 	case "me":
 		return activity.Resource{Type: "user", ID: p.UserID, Name: p.Name}
-	case "settings":
+	case "settings", "detection":
 		return activity.Resource{Type: "workspace", ID: p.WorkspaceID}
 	}
 	typ, ok := resourceTypes[parts[0]]

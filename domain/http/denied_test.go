@@ -84,6 +84,10 @@ func TestRequestedResource(t *testing.T) {
 		"/api/v1/tokens/" + id:                  {Type: "api_token", ID: id},
 		"/api/v1/me/password":                   {Type: "user", ID: "u", Name: "Una"},
 		"/api/v1/settings":                      {Type: "workspace", ID: "w"},
+		"/api/v1/detection/signing-secret":      {Type: "workspace", ID: "w"},
+		"/api/v1/alert-rules/" + id:             {Type: "alert_rule", ID: id},
+		"/api/v1/alert-rules/presets":           {Type: "alert_rule"},
+		"/api/v1/alerts/" + id + "/resolve":     {Type: "alert", ID: id},
 		"/api/v1/analytics/heatmap":             {},
 	} {
 		if got := requestedResource(p, path); got != want {

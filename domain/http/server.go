@@ -49,6 +49,9 @@ type Services struct {
 	Assets        domain.AssetService
 	Licenses      domain.LicenseService
 	Settings      domain.SettingsService
+	AlertRules    domain.AlertRuleService
+	Alerts        domain.AlertService
+	Detection     domain.DetectionService
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder
@@ -96,6 +99,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	s.routeAssets(s.API)
 	s.routeLicenses(s.API)
 	s.routeSettings(s.API)
+	s.routeAlerts(s.API)
 	return s
 }
 
