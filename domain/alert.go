@@ -34,10 +34,21 @@ type TargetChecker interface {
 	CheckURL(ctx context.Context, raw string) error
 }
 
-// CheckChannels asks checker about the URL of every webhook and chat
-// channel. A refusal is EINVALID on field channels[i].url with the
-// checker's message. A nil checker allows every URL.
+// CheckChannels checks the shape of every channel, normalizing it as
+// activity.Channel.Validate does, then asks checker about the URL of every
+// webhook and chat channel; a nil checker allows every URL. A refusal is
+// EINVALID on field channels[i].url with the checker's message, or
+// EUNAVAILABLE when the checker could not tell for now (a name server
+// that did not answer).
 func CheckChannels(ctx context.Context, checker TargetChecker, channels []activity.Channel) error {
+	if len(channels) > activity.MaxChannels {
+		return activity.Errorf(activity.EINVALID, "channels", "at most %d channels", activity.MaxChannels)
+	}
+	for i := range channels {
+		if err := channels[i].Validate("channels[" + strconv.Itoa(i) + "]"); err != nil {
+			return err
+		}
+	}
 	if checker == nil {
 		return nil
 	}
@@ -46,11 +57,14 @@ func CheckChannels(ctx context.Context, checker TargetChecker, channels []activi
 			continue
 		}
 		if err := checker.CheckURL(ctx, c.URL); err != nil {
-			msg := err.Error()
+			code, msg := activity.EINVALID, err.Error()
 			if activity.ErrorCode(err) != activity.EINTERNAL {
 				msg = activity.ErrorMessage(err)
 			}
-			return activity.Errorf(activity.EINVALID, "channels["+strconv.Itoa(i)+"].url", "%s", msg)
+			if activity.ErrorCode(err) == activity.EUNAVAILABLE {
+				code = activity.EUNAVAILABLE
+			}
+			return activity.Errorf(code, "channels["+strconv.Itoa(i)+"].url", "%s", msg)
 		}
 	}
 	return nil

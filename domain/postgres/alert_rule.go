@@ -163,6 +163,13 @@ func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Princ
 	if err := domain.ValidateNote(in.Note); err != nil {
 		return activity.AlertRule{}, err
 	}
+	// The URLs are checked before the rule is locked: a check may wait
+	// on a name server.
+	if in.Channels != nil {
+		if err := domain.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
+			return activity.AlertRule{}, err
+		}
+	}
 	var out activity.AlertRule
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
@@ -177,11 +184,6 @@ func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Princ
 		after := in.Apply(row.rule())
 		if err := after.Validate(); err != nil {
 			return err
-		}
-		if in.Channels != nil {
-			if err := domain.CheckChannels(ctx, s.Checker, after.Channels); err != nil {
-				return err
-			}
 		}
 		if in.UserIDs != nil {
 			if err := checkWatchedUsers(ctx, tx, ws.ID, after.UserIDs); err != nil {

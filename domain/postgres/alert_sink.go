@@ -75,6 +75,7 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 	if len(alerts) == 0 {
 		return nil, nil
 	}
+	now := s.db.Now().UTC().Truncate(time.Millisecond)
 	rows := make([]alertRow, 0, len(alerts))
 	seen := map[string]bool{}
 	for _, a := range alerts {
@@ -85,13 +86,9 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 			continue
 		}
 		seen[a.ID] = true
-		if a.State == "" {
-			a.State = activity.AlertOpen
-		}
-		rows = append(rows, newAlertRow(a))
+		rows = append(rows, newAlertRow(raised(a, now)))
 	}
 	var stored []activity.Alert
-	now := s.db.Now().UTC().Truncate(time.Millisecond)
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		stored = stored[:0]
 		var inserted []string
@@ -111,9 +108,7 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 				continue
 			}
 			delete(isNew, a.ID) // an alert listed twice is stored once
-			if a.State == "" {
-				a.State = activity.AlertOpen
-			}
+			a = raised(a, now)
 			for i, id := range a.EventIDs {
 				events = append(events, alertEventRow{AlertID: a.ID, EventID: id, Position: i})
 			}
@@ -147,6 +142,21 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 		s.db.alertNotifier.wake()
 	}
 	return stored, nil
+}
+
+// raised fills in what a raised alert may leave out: it is open, raised
+// now, and happened when it was raised.
+func raised(a activity.Alert, now time.Time) activity.Alert {
+	if a.State == "" {
+		a.State = activity.AlertOpen
+	}
+	if a.RaisedAt.IsZero() {
+		a.RaisedAt = now
+	}
+	if a.OccurredAt.IsZero() {
+		a.OccurredAt = a.RaisedAt
+	}
+	return a
 }
 
 // checkRaised refuses an alert the detector should never raise.

@@ -128,6 +128,13 @@ func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Princ
 	if err := domain.ValidateNote(in.Note); err != nil {
 		return domain.Detection{}, err
 	}
+	// The URLs are checked before the settings are locked: a check may
+	// wait on a name server.
+	if in.Channels != nil {
+		if err := domain.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
+			return domain.Detection{}, err
+		}
+	}
 	var out domain.Detection
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
@@ -142,11 +149,6 @@ func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Princ
 		after := before.Merge(in)
 		if err := after.Validate(); err != nil {
 			return err
-		}
-		if in.Channels != nil {
-			if err := domain.CheckChannels(ctx, s.Checker, after.Channels); err != nil {
-				return err
-			}
 		}
 		changes := domain.DetectionChanges(before, after)
 		if len(changes) == 0 {
