@@ -59,8 +59,9 @@ type Main struct {
 	// API is the HTTP server of the API role, once Started.
 	API *domainhttp.Server
 
-	// AlertSink and AlertConfigs are where the detector stores alerts and
-	// reads workspaces' working hours, detection settings and rules.
+	// AlertSink and AlertConfigs, when set, stand in for the PostgreSQL
+	// ones the detector stores alerts in and reads workspaces' working
+	// hours, detection settings and rules from.
 	AlertSink    detect.Sink
 	AlertConfigs detect.Configs
 
@@ -121,12 +122,13 @@ func (m *Main) Migrate(ctx context.Context) error {
 }
 
 // prepare brings what the roles need up to date, and nothing else: the
-// database for the API and the relay, topics for the relay and the
-// indexer, the index template for the indexer. Every step is idempotent.
+// database for the API, the relay and the detector, topics for the relay,
+// the indexer and the detector, the index template for the indexer. Every
+// step is idempotent.
 func (m *Main) prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect
 		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect
 		needTemplate = needTemplate || r == RoleIngest
 	}
@@ -371,11 +373,22 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 }
 
 // detector wires the detection engine: the detector's consumer group,
-// Redis for what the detectors remember, and the alert sink and workspace
-// configurations it is given in m.AlertSink and m.AlertConfigs.
+// Redis for what the detectors remember, and PostgreSQL for workspaces'
+// configurations and the alerts raised, unless m.AlertSink or
+// m.AlertConfigs stand in for them.
 func (m *Main) detector() (*detect.Detector, func(), error) {
-	if m.AlertSink == nil || m.AlertConfigs == nil {
-		return nil, nil, fmt.Errorf("detect: no alert sink or workspace configurations are wired")
+	sink, configs := m.AlertSink, m.AlertConfigs
+	if sink == nil || configs == nil {
+		db, err := m.database()
+		if err != nil {
+			return nil, nil, err
+		}
+		if sink == nil {
+			sink = postgres.NewAlertSink(db)
+		}
+		if configs == nil {
+			configs = postgres.NewAlertConfigs(db, postgres.DefaultAlertConfigTTL)
+		}
 	}
 	locator, err := m.locator()
 	if err != nil {
@@ -392,8 +405,8 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 		Config:  m.Config.Detect,
 		Source:  src,
 		Store:   ingestredis.NewStore(rdb),
-		Configs: m.AlertConfigs,
-		Sink:    m.AlertSink,
+		Configs: configs,
+		Sink:    sink,
 		Locator: locator,
 		Log:     m.Log.WithField("component", "detect"),
 		Prefix:  m.Config.RedisPrefix,

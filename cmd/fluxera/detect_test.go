@@ -11,6 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/ingest/detect"
 )
 
@@ -153,5 +155,90 @@ func TestDetectFailedLoginsThroughKafka(t *testing.T) {
 		a.ID != activity.AlertID(ws, activity.DetectFailedLogins, "account:user:"+users["ada"].ID, ada[2].ID) ||
 		a.Summary != "3 failed logins for ada@example.com within 10 minutes" || !a.OccurredAt.Equal(ada[2].OccurredAt) {
 		t.Errorf("ada's alert = %+v", a)
+	}
+}
+
+// anyURL lets every webhook URL through; the test's rule emails.
+type anyURL struct{}
+
+func (anyURL) CheckURL(context.Context, string) error { return nil }
+
+// TestDetectStoresAlertsInPostgreSQL runs the detect role as wired, on a
+// real workspace with a rule: failed logins and a watched action travel
+// through Kafka, and their alerts land in PostgreSQL with their events and
+// deliveries, once each although the stream is sent twice.
+func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Postgres.AlertNotifyChannel = ""
+	MustStart(t, cfg, RoleDetect)
+	db := mustDB(t, cfg)
+	email, _ := MustWorkspace(t, cfg, "Detecting")
+	owner := mustPrincipal(t, db, email)
+	rule, err := postgres.NewAlertRuleService(db, anyURL{}).CreateAlertRule(t.Context(), owner, domain.AlertRuleCreate{
+		Name: ptr("Key views"), ActivityTypes: &[]string{"license.key_viewed"}, Severity: ptr("low"),
+		Channels: &[]activity.Channel{{Type: activity.ChannelEmail, Roles: []string{activity.RoleOwner}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ws := owner.WorkspaceID
+	actor := activity.Actor{ID: owner.UserID, Email: email, Name: owner.Name, Role: owner.Role, Type: activity.ActorUser}
+	monday10 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) // 10:00 in Berlin: working hours
+	var stream []activity.Event
+	for i := 0; i < 3; i++ {
+		stream = append(stream, failedLogin(ws, actor, fmt.Sprintf("192.0.2.%d", i+1), monday10.Add(time.Duration(i)*time.Minute)))
+	}
+	viewed := activity.NewEvent(ws, "license.key_viewed", monday10.Add(5*time.Minute))
+	viewed.Actor, viewed.Resource = actor, activity.Resource{Type: "license", ID: activity.NewEventID(), Name: "Office"}
+	stream = append(stream, viewed)
+	stream = append(stream, stream...) // delivered twice
+	// A last key view: once its alert is in, so is everything before it.
+	last := activity.NewEvent(ws, "license.key_viewed", monday10.Add(20*time.Minute))
+	last.Actor, last.Resource = actor, viewed.Resource
+	stream = append(stream, last)
+
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	for _, e := range stream {
+		b, _ := json.Marshal(e)
+		if err := w.WriteMessages(t.Context(), kafka.Message{Key: []byte(ws), Value: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	type row struct {
+		ID       string `bun:"id"`
+		Detector string `bun:"detector"`
+		RuleID   string `bun:"rule_id"`
+		Count    int64  `bun:"count"`
+		Summary  string `bun:"summary"`
+	}
+	var rows []row
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		rows = rows[:0]
+		err := db.NewSelect().Table("alerts").Column("id", "detector", "summary", "count").ColumnExpr("coalesce(rule_id::text, '') AS rule_id").
+			Where("workspace_id = ?", ws).OrderExpr("occurred_at").Scan(t.Context(), &rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(rows) != 3 || rows[0].Detector != activity.DetectFailedLogins || rows[0].Count != 3 || rows[1].RuleID != rule.ID || rows[2].RuleID != rule.ID {
+		t.Fatalf("alerts: %+v", rows)
+	}
+	if rows[0].Summary != "3 failed logins for "+email+" within 10 minutes" || rows[1].Summary != fmt.Sprintf("Key views: %s did license.key_viewed on \"Office\"", owner.Name) {
+		t.Errorf("summaries: %q, %q", rows[0].Summary, rows[1].Summary)
+	}
+	if n := count(t, db, "alert_events", "alert_id = ?", rows[0].ID); n != 3 {
+		t.Errorf("the failed logins' alert lists %d events, want 3", n)
+	}
+	for _, r := range rows {
+		if n := count(t, db, "alert_deliveries", "alert_id = ?", r.ID); n < 2 {
+			t.Errorf("alert %s has %d deliveries, want the topic and an email", r.ID, n)
+		}
 	}
 }
