@@ -303,6 +303,10 @@ func (f *AlertFilter) Validate() error {
 		return activity.Errorf(activity.EINVALID, "rule_id", "rule_id must be an alert rule id")
 	case f.Limit < 1 || f.Limit > MaxAlertLimit:
 		return activity.Errorf(activity.EINVALID, "limit", "limit must be between 1 and %d", MaxAlertLimit)
+	case f.From != nil && !storableTime(*f.From):
+		return activity.Errorf(activity.EINVALID, "from", "from must be within the years 1 to 9999")
+	case f.To != nil && !storableTime(*f.To):
+		return activity.Errorf(activity.EINVALID, "to", "to must be within the years 1 to 9999")
 	case f.From != nil && f.To != nil && f.From.After(*f.To):
 		return activity.Errorf(activity.EINVALID, "from", "from must not be after to")
 	}
@@ -317,6 +321,13 @@ func (f *AlertFilter) Validate() error {
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 func validUUID(s string) bool { return uuidPattern.MatchString(s) }
+
+// storableTime reports whether t, in UTC, falls in the years 1 to 9999,
+// which the database stores.
+func storableTime(t time.Time) bool {
+	y := t.UTC().Year()
+	return y >= 1 && y <= 9999
+}
 
 func isDetector(name string) bool {
 	for _, d := range activity.Detectors {
@@ -349,7 +360,7 @@ func DecodeAlertCursor(s string) (AlertCursor, error) {
 	if err != nil || len(s) > 200 {
 		return c, bad
 	}
-	if err := json.Unmarshal(b, &c); err != nil || c.RaisedAt.IsZero() || !validUUID(c.ID) {
+	if err := json.Unmarshal(b, &c); err != nil || c.RaisedAt.IsZero() || !storableTime(c.RaisedAt) || !validUUID(c.ID) {
 		return c, bad
 	}
 	return c, nil

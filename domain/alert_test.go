@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/netip"
 	"net/url"
@@ -156,6 +157,9 @@ func TestAlertFilterAndCursor(t *testing.T) {
 		{"negative limit", domain.AlertFilter{Limit: -1}, "limit"},
 		{"period", domain.AlertFilter{From: &from, To: &to}, "from"},
 		{"cursor", domain.AlertFilter{Cursor: "abc"}, "cursor"},
+		{"year 0", domain.AlertFilter{From: ptr(time.Date(0, 12, 31, 23, 0, 0, 0, time.UTC))}, "from"},
+		{"year 10000", domain.AlertFilter{To: ptr(time.Date(9999, 12, 31, 23, 0, 0, 0, time.FixedZone("", -3600)))}, "to"},
+		{"cursor of year 0", domain.AlertFilter{Cursor: base64.RawURLEncoding.EncodeToString([]byte(`{"t":"0000-06-01T00:00:00Z","id":"` + c.ID + `"}`))}, "cursor"},
 		{"cursor without id", domain.AlertFilter{Cursor: domain.AlertCursor{RaisedAt: at}.Encode()}, "cursor"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

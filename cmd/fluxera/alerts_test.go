@@ -235,7 +235,7 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	for _, tt := range []struct{ query, field string }{
 		{"limit=0", "limit"}, {"limit=201", "limit"}, {"limit=ten", "limit"},
 		{"cursor=garbage", "cursor"}, {"cursor=eyJ0IjoiMjAyNiJ9", "cursor"},
-		{"from=yesterday", "from"}, {"to=2026-11-20", "to"}, {"from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z", "from"},
+		{"from=yesterday", "from"}, {"to=2026-11-20", "to"}, {"from=0000-01-01T00:00:00Z", "from"}, {"to=9999-12-31T23:59:59-23:59", "to"}, {"from=2026-11-21T00:00:00Z&to=2026-11-20T00:00:00Z", "from"},
 		{"state=closed", "state"}, {"severity=urgent", "severity"}, {"detector=everything", "detector"}, {"rule_id=42", "rule_id"},
 		{"sort=asc", "sort"}, {"state=open&state=resolved", "state"}, {"state=", "state"},
 	} {
