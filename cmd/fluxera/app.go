@@ -19,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sirupsen/logrus"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
@@ -33,6 +34,7 @@ import (
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	ingestredis "github.com/fluxera/activity/ingest/redis"
 	"github.com/fluxera/activity/notify"
+	notifykafka "github.com/fluxera/activity/notify/kafka"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -228,6 +230,11 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
+			n, closeNotifier, err := m.notifier()
+			if err != nil {
+				return err
+			}
+			start("notify", func(ctx context.Context) error { defer closeNotifier(); return n.Run(ctx) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
@@ -269,7 +276,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	assets.ImagePolicy = domain.ImagePolicy{MaxBytes: int64(m.Config.ImageMaxBytes)}
 	// Webhook and chat URLs are checked when saved against the policy the
 	// notifier connects with: public addresses only.
-	targets := notify.Policy{}
+	targets := m.Config.Targets
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
@@ -387,7 +394,7 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 			sink = postgres.NewAlertSink(db)
 		}
 		if configs == nil {
-			configs = postgres.NewAlertConfigs(db, postgres.DefaultAlertConfigTTL)
+			configs = postgres.NewAlertConfigs(db, m.Config.AlertConfigTTL)
 		}
 	}
 	locator, err := m.locator()
@@ -419,6 +426,49 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 			}
 		},
 	}, func() { src.Close(); rdb.Close() }, nil
+}
+
+// notifier sends the deliveries of stored alerts: webhooks and chat
+// messages through the address policy, emails through the SMTP server,
+// and every alert to the alert topic.
+func (m *Main) notifier() (*notify.Worker, func(), error) {
+	db, err := m.database()
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := m.keyBox()
+	if err != nil {
+		return nil, nil, err
+	}
+	queue := postgres.NewAlertQueue(db, box)
+	topic := notifykafka.NewTopicSender(m.Config.Publisher.Brokers, m.Config.AlertTopic)
+	client := m.Config.Targets.HTTPClient(notify.DefaultHTTPTimeout)
+	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fluxera_notify_attempts_total", Help: "Delivery attempts of alerts, by channel type and result (delivered, retry, failed)."}, []string{"type", "result"})
+	m.Registry.MustRegister(attempts)
+	log := m.Log.WithField("component", "notify")
+	return &notify.Worker{
+		Config: m.Config.Notify,
+		Queue:  queue,
+		Senders: map[string]notify.Sender{
+			activity.ChannelWebhook: &notify.Webhook{Client: client},
+			activity.ChannelChat:    &notify.Chat{Client: client},
+			activity.ChannelEmail:   &notify.Email{Config: m.Config.SMTP},
+			notify.TargetTopic:      topic,
+		},
+		Log: log,
+		Observe: func(d notify.Delivery, a notify.Attempt) {
+			result := "delivered"
+			switch {
+			case a.Delivered:
+			case a.RetryAt.IsZero():
+				result = "failed"
+				log.WithFields(logrus.Fields{"alert_id": d.AlertID, "delivery_id": d.ID, "type": d.Type, "error": a.Error}).Warn("Gave up on an alert delivery.")
+			default:
+				result = "retry"
+			}
+			attempts.WithLabelValues(d.Type, result).Inc()
+		},
+	}, func() { topic.Close(); queue.Close() }, nil
 }
 
 // locator is the table addresses are located with: the configured file,

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/ingest/detect"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/notify"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -52,6 +53,14 @@ type Config struct {
 	AlertTopic  string
 	RedisPrefix string
 	Detect      detect.Config
+	// AlertConfigTTL is how long the detector trusts a workspace's
+	// settings and rules before reading them again.
+	AlertConfigTTL time.Duration
+	// Targets says which addresses webhooks may reach; the API checks
+	// saved URLs and the notifier every connection against it.
+	Targets notify.Policy
+	SMTP    notify.SMTPConfig
+	Notify  notify.Config
 }
 
 // env reads one variable with its default; errs collects parse failures.
@@ -217,6 +226,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				activity.DetectSimultaneousSessions: e.duration("FLUXERA_DETECT_COOLDOWN_SIMULTANEOUS_SESSIONS", detect.DefaultCooldowns[activity.DetectSimultaneousSessions]),
 			},
 		},
+		AlertConfigTTL: e.duration("FLUXERA_DETECT_CONFIG_TTL", postgres.DefaultAlertConfigTTL),
+		Targets: notify.Policy{
+			AllowLoopback: e.bool("FLUXERA_NOTIFY_ALLOW_LOOPBACK", false),
+			AllowPrivate:  e.bool("FLUXERA_NOTIFY_ALLOW_PRIVATE", false),
+		},
+		SMTP: notify.SMTPConfig{
+			Addr:     e.str("FLUXERA_SMTP_ADDR", ""),
+			From:     e.str("FLUXERA_SMTP_FROM", "Fluxera Alerts <alerts@fluxera.invalid>"),
+			Username: e.str("FLUXERA_SMTP_USERNAME", ""),
+			Password: e.str("FLUXERA_SMTP_PASSWORD", ""),
+		},
+		Notify: notify.Config{
+			MaxAttempts: e.int("FLUXERA_NOTIFY_MAX_ATTEMPTS", 8),
+			Concurrency: e.int("FLUXERA_NOTIFY_CONCURRENCY", 8),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -224,12 +248,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ImageMaxBytes < 1024 || c.ImageMaxBytes > 100<<20 {
 		return c, fmt.Errorf("configuration: FLUXERA_IMAGE_MAX_BYTES must be between 1024 and 104857600")
 	}
+	if c.AlertConfigTTL < 0 || c.AlertConfigTTL > time.Hour {
+		return c, fmt.Errorf("configuration: FLUXERA_DETECT_CONFIG_TTL must be between 0 and 1h")
+	}
 	if c.InvitationTTL < time.Minute {
 		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect, &c.SMTP, &c.Notify} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
