@@ -1,0 +1,144 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
+
+	activity "github.com/fluxera/activity"
+	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+)
+
+// TestDetectPausesWhileRedisIsDown runs the detect role against a Redis of
+// its own, stops that Redis, and sends failed logins: the detector must
+// commit nothing and raise its degraded gauge while Redis is away, then
+// catch up once it is back, raising the alert it owes and clearing the
+// gauge, with no event skipped.
+func TestDetectPausesWhileRedisIsDown(t *testing.T) {
+	cfg := MustStack(t)
+	redis := startOwnRedis(t)
+	cfg.RedisAddr = redis.addr
+	sink := newAlertRecorder()
+	m := MustStartDetector(t, cfg, sink, workspaceDefaults{})
+	consumer := cfg.Consumer
+	consumer.GroupID = cfg.DetectGroup
+
+	// One event first, so that the group has joined and committed.
+	ws := activity.NewEventID()
+	ada := activity.Actor{ID: activity.NewEventID(), Email: "ada@example.com", Name: "Ada", Type: activity.ActorUser}
+	now := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
+	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	send := func(events ...activity.Event) {
+		t.Helper()
+		for _, e := range events {
+			b, _ := json.Marshal(e)
+			if err := w.WriteMessages(t.Context(), kafka.Message{Key: []byte(ws), Value: b}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	lag := func() int64 {
+		l, err := ingestkafka.GroupLag(t.Context(), consumer)
+		if err != nil {
+			return -1
+		}
+		return l.Total
+	}
+	send(failedLogin(ws, ada, "198.51.100.1", now))
+	eventually(t, "the first event committed", func() bool { return lag() == 0 })
+
+	redis.stop(t)
+	send(failedLogin(ws, ada, "198.51.100.2", now.Add(time.Minute)), failedLogin(ws, ada, "198.51.100.3", now.Add(2*time.Minute)))
+	degraded := func() float64 { return gaugeValue(t, m, "fluxera_detect_degraded") }
+	eventually(t, "the degraded gauge raised", func() bool { return degraded() == 1 })
+	// While Redis is away the batch is retried, never committed.
+	for i := 0; i < 5; i++ {
+		if l := lag(); l != 2 {
+			t.Fatalf("lag while Redis is down = %d, want the 2 unchecked events", l)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if n := len(sink.all()); n != 0 {
+		t.Fatalf("%d alerts raised while Redis was down", n)
+	}
+
+	redis.start(t)
+	eventually(t, "the alert raised after Redis came back", func() bool { return len(sink.all()) == 1 })
+	eventually(t, "every event committed", func() bool { return lag() == 0 })
+	eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
+	if a := sink.all()[0]; a.Detector != activity.DetectFailedLogins || a.Count != 3 {
+		t.Errorf("alert = %+v, want ada's three failed logins", a)
+	}
+}
+
+// gaugeValue reads an unlabelled gauge of the platform's registry.
+func gaugeValue(t *testing.T, m *Main, name string) float64 {
+	t.Helper()
+	families, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == name && len(f.GetMetric()) == 1 {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
+}
+
+// ownRedis is a redis-server of the test's own on a loopback port, which
+// the test may stop and start without touching the shared stack. Stopping
+// it saves its data, as a Redis restarted for maintenance does.
+type ownRedis struct {
+	addr string
+	port int
+	dir  string
+	cmd  *exec.Cmd
+}
+
+func startOwnRedis(t *testing.T) *ownRedis {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is not installed (make up installs it): %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &ownRedis{addr: fmt.Sprintf("127.0.0.1:%d", port), port: port, dir: t.TempDir()}
+	r.start(t)
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func (r *ownRedis) start(t *testing.T) {
+	t.Helper()
+	r.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", strconv.Itoa(r.port), "--dir", r.dir, "--save", "3600 1", "--appendonly", "no")
+	if err := r.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	client := goredis.NewClient(&goredis.Options{Addr: r.addr})
+	defer client.Close()
+	eventually(t, "the test's own Redis answering", func() bool { return client.Ping(t.Context()).Err() == nil })
+}
+
+func (r *ownRedis) stop(t *testing.T) {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return
+	}
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	r.cmd.Wait()
+	r.cmd = nil
+}

@@ -1,0 +1,315 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/notify"
+)
+
+// TestFailedLoginsNotifyEveryChannel runs the platform as deployed (API,
+// relay, detect) and fails a login three times over HTTP: the alert must
+// reach a signed webhook (retried after the receiver's first 503), a
+// signed chat message, an email through an SMTP server and the alert
+// topic, and the alert's deliveries must say so.
+func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Targets.AllowLoopback = true
+	cfg.AlertConfigTTL = 50 * time.Millisecond
+	smtp := newTestSMTP(t)
+	cfg.SMTP.Addr = smtp.addr
+	hooks := newHookReceiver(t)
+	hooks.failFirst("/hook", http.StatusServiceUnavailable)
+	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleDetect)
+
+	email, password := MustWorkspace(t, cfg, "Notified")
+	c := newClient(t, m)
+	c.mustLogin(email, password)
+	var secret struct {
+		Secret string `json:"signing_secret"`
+	}
+	if status := c.do("POST", "/api/v1/detection/signing-secret", "", "", &secret); status != http.StatusOK || secret.Secret == "" {
+		t.Fatalf("rotate signing secret: %d", status)
+	}
+	settings := fmt.Sprintf(`{"channels":[{"type":"webhook","url":%q},{"type":"chat","url":%q},{"type":"email","to":["security@example.com"],"roles":["owner"]}]}`,
+		hooks.url+"/hook", hooks.url+"/chat")
+	if status := c.do("PATCH", "/api/v1/detection", "application/json", settings, nil); status != http.StatusOK {
+		t.Fatalf("save detection channels: %d", status)
+	}
+
+	// Three wrong passwords from one address for the owner's account.
+	intruder := newClient(t, m)
+	for i := 0; i < 3; i++ {
+		body := fmt.Sprintf(`{"email":%q,"password":"wrong-%d"}`, email, i)
+		if status := intruder.do("POST", "/api/v1/auth/login", "application/json", body, nil); status != http.StatusUnauthorized {
+			t.Fatalf("failed login %d: status %d", i, status)
+		}
+	}
+
+	// The webhook: refused once, then delivered, signed with the secret.
+	var alert activity.Alert
+	eventually(t, "the webhook of the account's failed_logins alert", func() bool {
+		for _, r := range hooks.received("/hook") {
+			if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance); err != nil {
+				t.Fatalf("webhook signature: %v", err)
+			}
+			var p notify.WebhookPayload
+			if err := json.Unmarshal(r.body, &p); err != nil {
+				t.Fatal(err)
+			}
+			if p.Type == "alert" && p.Alert.Detector == activity.DetectFailedLogins && p.Alert.Subject.Type == "user" {
+				alert = p.Alert
+				return true
+			}
+		}
+		return false
+	})
+	if alert.Count != 3 || len(alert.EventIDs) != 3 || alert.Severity != "high" || alert.State != activity.AlertOpen {
+		t.Errorf("alert = %+v, want 3 events, severity high, open", alert)
+	}
+	// The project's own verifier refuses the same request tampered with.
+	r := hooks.received("/hook")[0]
+	tampered := []byte(strings.Replace(string(r.body), `"state":"open"`, `"state":"resolved"`, 1))
+	if string(tampered) == string(r.body) {
+		t.Fatal("the webhook body has no state to tamper with")
+	}
+	if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), tampered, time.Now(), notify.DefaultTolerance); err == nil {
+		t.Error("a tampered webhook body passed verification")
+	}
+
+	eventually(t, "the chat message", func() bool {
+		for _, r := range hooks.received("/chat") {
+			var p notify.ChatPayload
+			json.Unmarshal(r.body, &p)
+			if strings.Contains(p.Text, alert.ID) {
+				return notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance) == nil
+			}
+		}
+		return false
+	})
+	eventually(t, "the email to the listed address and the owner", func() bool {
+		for _, msg := range smtp.messages() {
+			if msg.has("security@example.com") && msg.has(email) && strings.Contains(msg.data, "Subject: [Fluxera] high:") {
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, "the alert on the alert topic", func() bool { return topicHasAlert(t, cfg, alert.ID) })
+
+	// The alert's deliveries: all delivered, the webhook on its second attempt.
+	var detail struct {
+		Deliveries []struct {
+			Type     string `json:"type"`
+			State    string `json:"state"`
+			Attempts []struct {
+				Status    int  `json:"status"`
+				Delivered bool `json:"delivered"`
+			} `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	eventually(t, "every delivery of the alert delivered", func() bool {
+		if status := c.do("GET", "/api/v1/alerts/"+alert.ID, "", "", &detail); status != http.StatusOK {
+			t.Fatalf("alert detail: %d", status)
+		}
+		for _, d := range detail.Deliveries {
+			if d.State != "delivered" {
+				return false
+			}
+		}
+		return len(detail.Deliveries) == 4
+	})
+	for _, d := range detail.Deliveries {
+		if d.Type == activity.ChannelWebhook && (len(d.Attempts) != 2 || d.Attempts[0].Status != http.StatusServiceUnavailable || !d.Attempts[1].Delivered) {
+			t.Errorf("webhook attempts = %+v, want a 503 then a delivery", d.Attempts)
+		}
+	}
+}
+
+// topicHasAlert reads the test's alert topic from the start for a while.
+func topicHasAlert(t *testing.T, cfg Config, id string) bool {
+	found := false
+	for p := 0; p < cfg.Publisher.Partitions && !found; p++ {
+		pr := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.AlertTopic, Partition: p, MaxWait: 100 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		for {
+			m, err := pr.ReadMessage(ctx)
+			if err != nil {
+				break
+			}
+			var a activity.Alert
+			if json.Unmarshal(m.Value, &a) == nil && a.ID == id {
+				found = true
+				break
+			}
+		}
+		cancel()
+		pr.Close()
+	}
+	return found
+}
+
+// hookReceiver is a webhook and chat receiver on loopback that keeps every
+// request and can refuse the first request of each alert on a path.
+type hookReceiver struct {
+	url     string
+	mu      sync.Mutex
+	reqs    map[string][]hookRequest
+	fail    map[string]int
+	refused map[string]bool
+}
+
+type hookRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hookReceiver{url: "http://" + ln.Addr().String(), reqs: map[string][]hookRequest{}, fail: map[string]int{}, refused: map[string]bool{}}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var p notify.WebhookPayload
+		json.Unmarshal(body, &p)
+		h.mu.Lock()
+		status := h.fail[r.URL.Path]
+		if key := r.URL.Path + " " + p.Alert.ID; h.refused[key] {
+			status = 0
+		} else {
+			h.refused[key] = true
+		}
+		h.reqs[r.URL.Path] = append(h.reqs[r.URL.Path], hookRequest{header: r.Header.Clone(), body: body})
+		h.mu.Unlock()
+		if status != 0 {
+			w.WriteHeader(status)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return h
+}
+
+func (h *hookReceiver) failFirst(path string, status int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fail[path] = status
+}
+
+// received returns the requests to path, refused ones included.
+func (h *hookReceiver) received(path string) []hookRequest {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]hookRequest(nil), h.reqs[path]...)
+}
+
+// testSMTP is an SMTP server on loopback that accepts every message.
+type testSMTP struct {
+	addr string
+	mu   sync.Mutex
+	msgs []smtpMessage
+}
+
+type smtpMessage struct {
+	rcpt []string
+	data string
+}
+
+func (m smtpMessage) has(rcpt string) bool {
+	for _, r := range m.rcpt {
+		if strings.EqualFold(r, rcpt) {
+			return true
+		}
+	}
+	return false
+}
+
+func newTestSMTP(t *testing.T) *testSMTP {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &testSMTP{addr: ln.Addr().String()}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *testSMTP) serve(conn net.Conn) {
+	defer conn.Close()
+	r, w := bufio.NewReader(conn), bufio.NewWriter(conn)
+	reply := func(line string) { w.WriteString(line + "\r\n"); w.Flush() }
+	reply("220 test ESMTP")
+	var msg smtpMessage
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"), strings.HasPrefix(cmd, "HELO"):
+			reply("250 test")
+		case strings.HasPrefix(cmd, "MAIL FROM:"):
+			msg = smtpMessage{}
+			reply("250 ok")
+		case strings.HasPrefix(cmd, "RCPT TO:"):
+			addr := strings.Trim(strings.TrimSpace(line)[len("RCPT TO:"):], "<> ")
+			msg.rcpt = append(msg.rcpt, addr)
+			reply("250 ok")
+		case cmd == "DATA":
+			reply("354 go on")
+			var data strings.Builder
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				data.WriteString(l)
+			}
+			msg.data = data.String()
+			s.mu.Lock()
+			s.msgs = append(s.msgs, msg)
+			s.mu.Unlock()
+			reply("250 queued")
+		case cmd == "QUIT":
+			reply("221 bye")
+			return
+		default:
+			reply("250 ok")
+		}
+	}
+}
+
+func (s *testSMTP) messages() []smtpMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]smtpMessage(nil), s.msgs...)
+}
