@@ -32,6 +32,12 @@ var phrases = map[string]string{
 	"system.data_exported":          "{actor} exported {name}",
 	"system.report_generated":       "{actor} generated the report {name}",
 	"system.integration_configured": "{actor} configured the integration {name}",
+	"system.detection_changed":      "{actor} changed the security detection settings of {resource}",
+	"system.signing_secret_rotated": "{actor} rotated the alert signing secret of {resource}",
+	"alert_rule.created":            "{actor} created the alert rule {name}",
+	"alert_rule.deleted":            "{actor} deleted the alert rule {name}",
+	"alert.acknowledged":            "{actor} acknowledged the alert \"{name}\"",
+	"alert.resolved":                "{actor} resolved the alert \"{name}\"",
 }
 
 // changeVerbs are the actions worded by their one change when they have
@@ -49,7 +55,7 @@ func (e *Event) Summary() string {
 	if who == "" {
 		who = "Someone"
 	}
-	what := strings.TrimSpace(e.Resource.Type + " " + e.Resource.Name)
+	what := strings.TrimSpace(strings.ReplaceAll(e.Resource.Type, "_", " ") + " " + e.Resource.Name)
 	_, verb, _ := strings.Cut(e.Action, ".")
 	if len(e.Changes) == 1 && changeVerbs[verb] && !e.Changes[0].Redacted {
 		c := e.Changes[0]

@@ -25,6 +25,9 @@ func TestSummary(t *testing.T) {
 		{"anonymous failure", activity.Event{Action: "auth.login_failed", Actor: activity.Actor{Email: "x@example.com", Type: activity.ActorAnonymous}, Resource: activity.Resource{Type: "user", Name: "x@example.com"}}, "x@example.com failed to log in"},
 		{"nobody named", activity.Event{Action: "auth.logout", Resource: activity.Resource{Type: "user"}}, "Someone logged out"},
 		{"unknown action", activity.Event{Action: "asset.audited", Actor: jane, Resource: mac}, "Jane Roe audited asset MacBook Pro A-1029"},
+		{"rule change", activity.Event{Action: "alert_rule.updated", Actor: jane, Resource: activity.Resource{Type: "alert_rule", Name: "Exports"}, Changes: []activity.Change{{Field: "threshold", Before: "3", After: "5"}}}, "Jane Roe changed threshold from 3 to 5 on alert rule Exports"},
+		{"alert resolved", activity.Event{Action: "alert.resolved", Actor: jane, Resource: activity.Resource{Type: "alert", Name: "3 failed logins for ann@example.com within 10 minutes"}}, "Jane Roe resolved the alert \"3 failed logins for ann@example.com within 10 minutes\""},
+		{"detection", activity.Event{Action: "system.detection_changed", Actor: jane, Resource: activity.Resource{Type: "workspace", Name: "Acme"}}, "Jane Roe changed the security detection settings of workspace Acme"},
 		{"key view", activity.Event{Action: "license.key_viewed", Actor: jane, Resource: activity.Resource{Type: "license", Name: "Figma"}}, "Jane Roe viewed the key of license Figma"},
 	}
 	for _, tt := range tests {
