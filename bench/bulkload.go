@@ -30,6 +30,9 @@ type bulkLoader struct {
 	enricher    ingest.Enricher
 	client      *http.Client
 	resent      atomic.Int64 // bulk requests sent again after an item failed
+	// patience is how long a request that cannot reach OpenSearch is
+	// tried again before the bench fails; none by default.
+	patience time.Duration
 }
 
 // newBulkLoader returns a loader into the indices of prefix, batching and
@@ -110,39 +113,44 @@ func (l *bulkLoader) index(msgs []relay.Message) {
 
 // post sends one _bulk body until every item is stored. An item that
 // already exists (409) counts as stored, so a body is simply sent again
-// when an item failed for a passing reason.
+// when an item failed for a passing reason. It gives up after 10
+// attempts, or, with patience, once OpenSearch has failed for that long.
 func (l *bulkLoader) post(body []byte) {
+	first := time.Time{} // of the failures in a row
 	for attempt := 1; ; attempt++ {
 		req, _ := http.NewRequest(http.MethodPost, l.url+"/_bulk", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-ndjson")
 		res, err := l.client.Do(req)
-		if err != nil {
-			fatalf("direct bulk request: %v", err)
+		var raw []byte
+		if err == nil {
+			raw, err = io.ReadAll(res.Body)
+			res.Body.Close()
 		}
-		raw, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil {
-			fatalf("read direct bulk response: %v", err)
-		}
-		retry := res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500
-		if !retry && res.StatusCode != http.StatusOK {
+		switch {
+		case err != nil:
+			err = fmt.Errorf("direct bulk request: %w", err)
+		case res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500:
+			err = fmt.Errorf("direct bulk request: status %d: %s", res.StatusCode, truncated(raw))
+		case res.StatusCode != http.StatusOK:
 			fatalf("direct bulk request: status %d: %s", res.StatusCode, truncated(raw))
-		}
-		if !retry {
-			failed, err := bulkItemsFailed(raw)
-			if err != nil {
-				fatalf("direct bulk response: %v", err)
+		default:
+			failed, derr := bulkItemsFailed(raw)
+			if derr != nil {
+				fatalf("direct bulk response: %v", derr)
 			}
 			if !failed {
 				return
 			}
-			retry = true
+			err = fmt.Errorf("direct bulk request: items failed: %s", truncated(raw))
 		}
-		if attempt == 10 {
-			fatalf("direct bulk request still failing after %d attempts: %s", attempt, truncated(raw))
+		if first.IsZero() {
+			first = time.Now()
+		}
+		if l.patience == 0 && attempt == 10 || l.patience > 0 && time.Since(first) > l.patience {
+			fatalf("still failing after %d attempts in %.0f s: %v", attempt, time.Since(first).Seconds(), err)
 		}
 		l.resent.Add(1)
-		time.Sleep(time.Duration(attempt) * 100 * time.Millisecond)
+		time.Sleep(min(time.Duration(attempt)*100*time.Millisecond, 5*time.Second))
 	}
 }
 

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -160,9 +162,15 @@ func ensureCorpus(e *env, events int, rebuild bool) corpus {
 			return c
 		}
 	}
-	fmt.Printf("bench: loading the search corpus %s (%d events); it is kept for later runs\n", c.prefix, events)
-	deleteIndices(e.osURL, c.prefix)
-	deletePath(e.osURL, "/"+metaIndex(c.prefix))
+	if rebuild {
+		deleteIndices(e.osURL, c.prefix)
+		deletePath(e.osURL, "/"+metaIndex(c.prefix))
+	}
+	// Without its description, a corpus is loaded (again): its events and
+	// their ids are the same from run to run, so the events an interrupted
+	// load stored are refused as stored already and the load resumes.
+	fmt.Printf("bench: loading the search corpus %s (%d events, %d there already); it is kept for later runs\n",
+		c.prefix, events, countDocs(e.osURL, activity.IndexAlias(c.prefix)))
 	c.meta = loadCorpus(e, c.prefix, events)
 	putJSON(e.osURL, "/"+metaIndex(c.prefix), map[string]any{"settings": map[string]any{"number_of_shards": 1, "number_of_replicas": 0}})
 	putJSON(e.osURL, "/"+metaIndex(c.prefix)+"/_doc/corpus?refresh=true", c.meta)
@@ -205,6 +213,7 @@ func loadCorpus(e *env, prefix string, events int) corpusMeta {
 
 	loader := newBulkLoader(e.osURL, prefix, cfg)
 	loader.client.Timeout = 5 * time.Minute
+	loader.patience = 10 * time.Minute // a restart of OpenSearch does not end the load
 	batches := make(chan []relay.Message, 2*cfg.Workers)
 	var wg sync.WaitGroup
 	for range cfg.Workers {
@@ -281,6 +290,7 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Messa
 	}
 	left[0] += events - total
 	rnd := rand.New(rand.NewPCG(uint64(corpusVersion), 0x5eed))
+	ids := rand.New(rand.NewPCG(uint64(corpusVersion), 0x1d5))
 	type pending struct {
 		batch []relay.Message
 		size  int
@@ -298,7 +308,15 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Messa
 		session = session[:min(len(session), left[w])]
 		left[w] -= len(session)
 		remaining -= len(session)
+		// The history makes its ids at random; the corpus's are made
+		// from a seeded source instead, so that they repeat run after run.
+		sessionID := corpusEventID(ids, session[0].OccurredAt)
 		for _, ev := range session {
+			ev.ID = corpusEventID(ids, ev.OccurredAt)
+			ev.Context.RequestID = corpusEventID(ids, ev.OccurredAt)
+			if ev.Context.SessionID != "" {
+				ev.Context.SessionID = sessionID
+			}
 			b, err := json.Marshal(ev)
 			if err != nil {
 				fatalf("encode corpus event: %v", err)
@@ -318,11 +336,28 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Messa
 			}
 		}
 	}
-	for _, p := range months {
-		if len(p.batch) > 0 {
+	for _, month := range slices.Sorted(maps.Keys(months)) {
+		if p := months[month]; len(p.batch) > 0 {
 			emit(p.batch, done)
 		}
 	}
+}
+
+// corpusEventID returns a UUIDv7 made when the event happened, as the
+// platform makes its ids, with random bits from rnd: the corpus's ids are
+// the same in every run, and sort by time like the platform's.
+func corpusEventID(rnd *rand.Rand, at time.Time) string {
+	var id uuid.UUID
+	ms := uint64(at.UnixMilli())
+	for i := range 6 {
+		id[i] = byte(ms >> (40 - 8*i))
+	}
+	for i := 6; i < 16; i++ {
+		id[i] = byte(rnd.Uint32())
+	}
+	id[6] = 0x70 | id[6]&0x0f // version 7
+	id[8] = 0x80 | id[8]&0x3f // RFC 9562 variant
+	return id.String()
 }
 
 func readCorpusMeta(osURL, prefix string) (corpusMeta, bool) {

@@ -102,4 +102,3 @@ func legacySection(name string) string {
 	}
 	return name
 }
-
