@@ -445,7 +445,6 @@ func (m *Main) notifier() (*notify.Worker, func(), error) {
 	client := m.Config.Targets.HTTPClient(notify.DefaultHTTPTimeout)
 	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fluxera_notify_attempts_total", Help: "Delivery attempts of alerts, by channel type and result (delivered, retry, failed)."}, []string{"type", "result"})
 	m.Registry.MustRegister(attempts)
-	log := m.Log.WithField("component", "notify")
 	return &notify.Worker{
 		Config: m.Config.Notify,
 		Queue:  queue,
@@ -455,14 +454,14 @@ func (m *Main) notifier() (*notify.Worker, func(), error) {
 			activity.ChannelEmail:   &notify.Email{Config: m.Config.SMTP},
 			notify.TargetTopic:      topic,
 		},
-		Log: log,
+		Log: m.Log.WithField("component", "notify"),
+		// The worker logs failures; the metric counts every attempt.
 		Observe: func(d notify.Delivery, a notify.Attempt) {
 			result := "delivered"
 			switch {
 			case a.Delivered:
 			case a.RetryAt.IsZero():
 				result = "failed"
-				log.WithFields(logrus.Fields{"alert_id": d.AlertID, "delivery_id": d.ID, "type": d.Type, "error": a.Error}).Warn("Gave up on an alert delivery.")
 			default:
 				result = "retry"
 			}
