@@ -124,6 +124,7 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	}
 	body := pageBody(p, filter)
 	var res eventHits
+	var pit string // the point in time the next page reads
 	if from != nil {
 		body["pit"] = map[string]any{"id": from.PIT, "keep_alive": keepAlive(f.lifetime)}
 		body["search_after"] = []any{from.AfterTime, from.AfterID}
@@ -134,8 +135,25 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 		if err != nil {
 			return searchapi.EventPage{}, err
 		}
-	} else if err := f.search(ctx, body, &res); err != nil {
-		return searchapi.EventPage{}, err
+		pit = from.PIT
+	} else {
+		// The point in time a next page would read is opened while the
+		// first page is searched, not after it: the page is answered a
+		// round trip sooner, and a listing that fits on one page closes
+		// the point in time it did not need, without waiting.
+		opening := f.openPITAsync(ctx)
+		if err := f.search(ctx, body, &res); err != nil {
+			opening.discard(f)
+			return searchapi.EventPage{}, err
+		}
+		if len(res.Hits.Hits) <= filter.Limit {
+			opening.discard(f)
+		} else {
+			var err error
+			if pit, err = opening.wait(); err != nil {
+				return searchapi.EventPage{}, err
+			}
+		}
 	}
 
 	hits := res.Hits.Hits
@@ -166,15 +184,7 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	if next.AfterTime, next.AfterID, ok = sortValues(last.Sort); !ok {
 		return searchapi.EventPage{}, fmt.Errorf("search: unexpected sort values %v", last.Sort)
 	}
-	if from != nil {
-		next.PIT = from.PIT
-	} else {
-		pit, err := f.openPIT(ctx)
-		if err != nil {
-			return searchapi.EventPage{}, err
-		}
-		next.PIT = pit
-	}
+	next.PIT = pit
 	page.NextCursor = encodeCursor(f.cursorKey, next)
 	return page, nil
 }
@@ -267,6 +277,42 @@ func (f *Finder) openPIT(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("open point in time: %w", err)
 	}
 	return res.PIT, nil
+}
+
+// pendingPIT is a point in time being opened.
+type pendingPIT struct {
+	done chan struct{}
+	id   string
+	err  error
+}
+
+// openPITAsync starts opening a point in time over the alias.
+func (f *Finder) openPITAsync(ctx context.Context) *pendingPIT {
+	p := &pendingPIT{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.id, p.err = f.openPIT(ctx)
+	}()
+	return p
+}
+
+// wait returns the point in time once it is open.
+func (p *pendingPIT) wait() (string, error) {
+	<-p.done
+	return p.id, p.err
+}
+
+// discard closes the point in time once it is open, without waiting for
+// it: the answer does not need it.
+func (p *pendingPIT) discard(f *Finder) {
+	go func() {
+		<-p.done
+		if p.err == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			f.closePIT(ctx, p.id)
+		}
+	}()
 }
 
 // closePIT frees a point in time a listing has read to its end. It is

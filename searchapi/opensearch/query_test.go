@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opensearch-project/opensearch-go/v4"
@@ -152,10 +153,18 @@ func TestSearchQuery(t *testing.T) {
 // and checks the request: the caller's workspace, and for members their
 // own actions, are a filter of every search, whatever the search text.
 func TestFindEventsKeepsTheScope(t *testing.T) {
+	var mu sync.Mutex
 	var body []byte
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ = io.ReadAll(r.Body)
+		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.URL.Path, "point_in_time") {
+			io.WriteString(w, `{"pit_id":"pit-1"}`)
+			return
+		}
+		mu.Lock()
+		body = b
+		mu.Unlock()
 		io.WriteString(w, `{"hits":{"total":{"value":0},"hits":[]}}`)
 	}))
 	defer srv.Close()
@@ -190,6 +199,8 @@ func TestFindEventsKeepsTheScope(t *testing.T) {
 				} `json:"query"`
 				Size int `json:"size"`
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if err := json.Unmarshal(body, &req); err != nil {
 				t.Fatalf("request body is not JSON: %s", body)
 			}

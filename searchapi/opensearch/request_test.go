@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,11 +21,25 @@ import (
 // which benchmarks send straight to OpenSearch, are byte for byte the
 // searches FindEvents and Heatmap send.
 func TestRequestsAreWhatTheFinderSends(t *testing.T) {
+	var mu sync.Mutex
 	var sent []Request
+	searches := func() []Request {
+		mu.Lock()
+		defer mu.Unlock()
+		s := sent
+		sent = nil
+		return s
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
-		sent = append(sent, Request{Path: r.URL.RequestURI(), Body: b})
 		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.URL.Path, "point_in_time") {
+			io.WriteString(w, `{"pit_id":"pit-1"}`)
+			return
+		}
+		mu.Lock()
+		sent = append(sent, Request{Path: r.URL.RequestURI(), Body: b})
+		mu.Unlock()
 		io.WriteString(w, `{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
 	}))
 	defer srv.Close()
@@ -47,7 +63,7 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 	}
 	for _, tt := range listings {
 		t.Run(tt.name, func(t *testing.T) {
-			sent = nil
+			searches()
 			want, err := finder.FirstPageRequest(tt.p, tt.filter)
 			if err != nil {
 				t.Fatal(err)
@@ -55,14 +71,14 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 			if _, err := finder.FindEvents(t.Context(), tt.p, tt.filter); err != nil {
 				t.Fatal(err)
 			}
-			if len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-				t.Errorf("FindEvents sent %q, FirstPageRequest returned %s %s", sent, want.Path, want.Body)
+			if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
+				t.Errorf("FindEvents searched %q, FirstPageRequest returned %s %s", sent, want.Path, want.Body)
 			}
 		})
 	}
 
 	t.Run("heatmap", func(t *testing.T) {
-		sent = nil
+		searches()
 		period, err := searchapi.ResolvePeriod(searchapi.PeriodQuery{Range: "90d"}, now, searchapi.Zone(owner.TimeZone))
 		if err != nil {
 			t.Fatal(err)
@@ -75,8 +91,8 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 		if _, err := finder.Heatmap(t.Context(), owner, filter); err != nil {
 			t.Fatal(err)
 		}
-		if len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-			t.Errorf("Heatmap sent %q, HeatmapRequest returned %s %s", sent, want.Path, want.Body)
+		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
+			t.Errorf("Heatmap searched %q, HeatmapRequest returned %s %s", sent, want.Path, want.Body)
 		}
 	})
 
