@@ -90,7 +90,7 @@ type section struct {
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, relay, indexer, search); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, relay, indexer, detect, search); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -102,6 +102,9 @@ func main() {
 	searchEvents := flag.Int("search-events", 5000000, "events of the kept search corpus (0 skips the search figures)")
 	searchRebuild := flag.Bool("search-rebuild", false, "load the search corpus again even when a complete one is kept")
 	searchRequests := flag.Int("search-requests", 200, "timed requests of each search figure's query on each side")
+	detectEvents := flag.Int("detect-events", 200000, "events the detector checks for its throughput figure (0 skips it)")
+	detectRounds := flag.Int("detect-rounds", 100, "rounds of three failed logins for the failed-login-to-webhook figures (0 skips them)")
+	detectIngest := flag.Int("detect-ingest-events", 200000, "events indexed alone and with the detector beside (0 skips that figure)")
 	flag.Parse()
 	log.SetFlags(0)
 
@@ -112,6 +115,9 @@ func main() {
 		{"relay", false, func(e *env) []Figure { return relayDrain(e, *backlog) }},
 		{"indexer", false, func(e *env) []Figure {
 			return indexerFigures(e, indexerRun{events: *ingestEvents, burst: *burst, rate: *steadyRate, steady: *steadyFor})
+		}},
+		{"detect", true, func(e *env) []Figure {
+			return detectFigures(e, detectRun{events: *detectEvents, rounds: *detectRounds, ingestEvents: *detectIngest})
 		}},
 		{"search", false, func(e *env) []Figure {
 			return searchFigures(e, searchRun{events: *searchEvents, rebuild: *searchRebuild, requests: *searchRequests})
@@ -178,6 +184,10 @@ func startPlatform(e *env) {
 		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+e.id+":",
 		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
 		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
+		// The detect figures fail logins from many addresses through a
+		// loopback proxy and receive webhooks on loopback.
+		"FLUXERA_TRUSTED_PROXIES=127.0.0.1", "FLUXERA_NOTIFY_ALLOW_LOOPBACK=true",
+		"FLUXERA_LOGIN_MAX_FAILURES_PER_ACCOUNT=1000000", "FLUXERA_LOGIN_MAX_FAILURES_PER_IP=1000000",
 	)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
