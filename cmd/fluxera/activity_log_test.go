@@ -241,11 +241,20 @@ func TestActivityLog(t *testing.T) {
 				wantRefused(t, a, "cursor", tt.msg)
 			})
 		}
-		// A point in time that lapsed makes its cursor stale.
+		// The second page opens the point in time the later pages read;
+		// once it lapsed, their cursor is stale.
+		var second searchapi.EventPage
+		bulk.owner.call("GET", "/api/v1/activity?limit=5&category=asset&cursor="+cur, nil, nil).decode(t, &second)
+		body2, _, _ := strings.Cut(second.NextCursor, ".")
+		raw2, _ := base64.RawURLEncoding.DecodeString(body2)
 		var c struct {
 			PIT string `json:"p"`
 		}
-		json.Unmarshal(raw, &c)
+		json.Unmarshal(raw2, &c)
+		if c.PIT == "" {
+			t.Fatalf("the second page's cursor holds no point in time: %s", raw2)
+		}
+		cur = url.QueryEscape(second.NextCursor)
 		req, _ := http.NewRequest("DELETE", cfg.OpenSearch.URLs[0]+"/_search/point_in_time", strings.NewReader(fmt.Sprintf(`{"pit_id":[%q]}`, c.PIT)))
 		req.Header.Set("Content-Type", "application/json")
 		if res, err := http.DefaultClient.Do(req); err != nil {

@@ -11,14 +11,15 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-// cursor is where a listing continues: the point in time it reads, the
-// sort values of the last entry given, and the period the first page read,
-// bound to the caller and to the filter. It travels signed, as opaque text.
+// cursor is where a listing continues: the point in time it reads (none
+// yet after the first page: the second opens it), the sort values of the
+// last entry given, and the period the first page read, bound to the
+// caller and to the filter. It travels signed, as opaque text.
 type cursor struct {
 	Workspace string `json:"w"`
 	User      string `json:"u"`
 	Filter    string `json:"f"`
-	PIT       string `json:"p"`
+	PIT       string `json:"p,omitempty"`
 	// AfterTime and AfterID are the sort values of the last entry given:
 	// occurred_at in milliseconds and the id.
 	AfterTime int64  `json:"t"`
@@ -26,7 +27,8 @@ type cursor struct {
 	// Since and Until are the period in milliseconds, zero where open.
 	Since int64 `json:"s,omitempty"`
 	Until int64 `json:"e,omitempty"`
-	// Expires is when the point in time lapses, in Unix seconds.
+	// Expires is when the cursor, and its point in time, lapse, in Unix
+	// seconds.
 	Expires int64 `json:"x"`
 }
 
@@ -80,7 +82,7 @@ func decodeCursor(key []byte, text string, p activity.Principal, filter string, 
 		return cursor{}, errCursorForged
 	}
 	var c cursor
-	if err := json.Unmarshal(b, &c); err != nil || c.PIT == "" {
+	if err := json.Unmarshal(b, &c); err != nil {
 		return cursor{}, errCursorForged
 	}
 	switch {

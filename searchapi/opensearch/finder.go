@@ -100,7 +100,7 @@ type eventHits struct {
 
 // FindEvents returns the newest entries matching f within p's scope, one
 // page at a time: a page that is not the last carries a cursor that reads
-// the next from the same point in time. It returns EINVALID for a bad
+// the next, the second and later pages from one point in time. It returns EINVALID for a bad
 // filter and for a cursor that is forged, altered, expired, another
 // caller's or issued for other filters.
 func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter searchapi.EventFilter) (searchapi.EventPage, error) {
@@ -126,34 +126,33 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	var res eventHits
 	var pit string // the point in time the next page reads
 	if from != nil {
-		body["pit"] = map[string]any{"id": from.PIT, "keep_alive": keepAlive(f.lifetime)}
+		// The first page reads the live index; the point in time that the
+		// later pages share is opened when the second is asked for. Most
+		// listings are never read past their first page, and OpenSearch
+		// holds only so many points in time open at once (one per shard
+		// of every index they cover). Sorted by time and id, the second
+		// page continues exactly where the first stopped.
+		pit = from.PIT
+		if pit == "" {
+			var err error
+			if pit, err = f.openPIT(ctx); err != nil {
+				return searchapi.EventPage{}, err
+			}
+		}
+		body["pit"] = map[string]any{"id": pit, "keep_alive": keepAlive(f.lifetime)}
 		body["search_after"] = []any{from.AfterTime, from.AfterID}
 		status, err := f.post(ctx, "/_search", body, &res)
 		if status == http.StatusNotFound {
 			return searchapi.EventPage{}, errCursorExpired
 		}
 		if err != nil {
-			return searchapi.EventPage{}, err
-		}
-		pit = from.PIT
-	} else {
-		// The point in time a next page would read is opened while the
-		// first page is searched, not after it: the page is answered a
-		// round trip sooner, and a listing that fits on one page closes
-		// the point in time it did not need, without waiting.
-		opening := f.openPITAsync(ctx)
-		if err := f.search(ctx, body, &res); err != nil {
-			opening.discard(f)
-			return searchapi.EventPage{}, err
-		}
-		if len(res.Hits.Hits) <= filter.Limit {
-			opening.discard(f)
-		} else {
-			var err error
-			if pit, err = opening.wait(); err != nil {
-				return searchapi.EventPage{}, err
+			if from.PIT == "" {
+				f.closePIT(ctx, pit)
 			}
+			return searchapi.EventPage{}, err
 		}
+	} else if err := f.search(ctx, body, &res); err != nil {
+		return searchapi.EventPage{}, err
 	}
 
 	hits := res.Hits.Hits
@@ -169,8 +168,8 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 		page.Facets = res.Aggregations.facets()
 	}
 	if !more {
-		if from != nil {
-			f.closePIT(ctx, from.PIT)
+		if pit != "" {
+			f.closePIT(ctx, pit)
 		}
 		return page, nil
 	}
@@ -277,42 +276,6 @@ func (f *Finder) openPIT(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("open point in time: %w", err)
 	}
 	return res.PIT, nil
-}
-
-// pendingPIT is a point in time being opened.
-type pendingPIT struct {
-	done chan struct{}
-	id   string
-	err  error
-}
-
-// openPITAsync starts opening a point in time over the alias.
-func (f *Finder) openPITAsync(ctx context.Context) *pendingPIT {
-	p := &pendingPIT{done: make(chan struct{})}
-	go func() {
-		defer close(p.done)
-		p.id, p.err = f.openPIT(ctx)
-	}()
-	return p
-}
-
-// wait returns the point in time once it is open.
-func (p *pendingPIT) wait() (string, error) {
-	<-p.done
-	return p.id, p.err
-}
-
-// discard closes the point in time once it is open, without waiting for
-// it: the answer does not need it.
-func (p *pendingPIT) discard(f *Finder) {
-	go func() {
-		<-p.done
-		if p.err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			f.closePIT(ctx, p.id)
-		}
-	}()
 }
 
 // closePIT frees a point in time a listing has read to its end. It is
