@@ -101,7 +101,7 @@ func main() {
 	steadyFor := flag.Duration("steady-for", time.Minute, "how long the steady rate is held")
 	searchEvents := flag.Int("search-events", 5000000, "events of the kept search corpus (0 skips the search figures)")
 	searchRebuild := flag.Bool("search-rebuild", false, "load the search corpus again even when a complete one is kept")
-	searchRequests := flag.Int("search-requests", 200, "timed requests of each search figure's query on each side")
+	searchRequests := flag.Int("search-requests", 1000, "timed requests of each search figure's query on each side")
 	detectEvents := flag.Int("detect-events", 200000, "events the detector checks for its throughput figure (0 skips it)")
 	detectRounds := flag.Int("detect-rounds", 100, "rounds of three failed logins for the failed-login-to-webhook figures (0 skips them)")
 	detectIngest := flag.Int("detect-ingest-events", 200000, "events indexed alone and with the detector beside (0 skips that figure)")
