@@ -134,24 +134,14 @@ func (s *Server) findAlerts(c *fiber.Ctx) error {
 	return c.JSON(page)
 }
 
+// alertParams are the query parameters of the alert listing.
+var alertParams = map[string]QueryParam{
+	"state": {}, "severity": {}, "detector": {}, "rule_id": {}, "cursor": {}, "from": {}, "to": {}, "limit": {},
+}
+
 func alertFilter(c *fiber.Ctx) (domain.AlertFilter, error) {
 	var f domain.AlertFilter
-	var bad error
-	seen := map[string]bool{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		if bad != nil {
-			return
-		}
-		key, val := string(k), string(v)
-		switch {
-		case seen[key]:
-			bad = activity.Errorf(activity.EINVALID, key, "%s is given more than once", key)
-			return
-		case val == "":
-			bad = activity.Errorf(activity.EINVALID, key, "%s has no value", key)
-			return
-		}
-		seen[key] = true
+	err := ReadQuery(c, "parameter", alertParams, func(key, val string) error {
 		switch key {
 		case "state":
 			f.State = val
@@ -166,8 +156,7 @@ func alertFilter(c *fiber.Ctx) (domain.AlertFilter, error) {
 		case "from", "to":
 			t, err := time.Parse(time.RFC3339, val)
 			if err != nil {
-				bad = activity.Errorf(activity.EINVALID, key, "%s must be a time such as 2026-11-25T09:00:00Z", key)
-				return
+				return activity.Errorf(activity.EINVALID, key, "%s must be a time such as 2026-11-25T09:00:00Z", key)
 			}
 			if key == "from" {
 				f.From = &t
@@ -177,15 +166,13 @@ func alertFilter(c *fiber.Ctx) (domain.AlertFilter, error) {
 		case "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 || n > domain.MaxAlertLimit {
-				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", domain.MaxAlertLimit)
-				return
+				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", domain.MaxAlertLimit)
 			}
 			f.Limit = n
-		default:
-			bad = activity.Errorf(activity.EINVALID, key, "unknown parameter %q", key)
 		}
+		return nil
 	})
-	return f, bad
+	return f, err
 }
 
 func (s *Server) findAlert(c *fiber.Ctx) error {

@@ -336,20 +336,9 @@ func csvSafe(cells ...string) []string {
 
 // onlyQuery returns EINVALID for a query parameter not in allowed.
 func onlyQuery(c *fiber.Ctx, allowed ...string) error {
-	var bad string
-	c.Context().QueryArgs().VisitAll(func(k, _ []byte) {
-		if bad != "" {
-			return
-		}
-		for _, a := range allowed {
-			if string(k) == a {
-				return
-			}
-		}
-		bad = string(k)
-	})
-	if bad != "" {
-		return activity.Errorf(activity.EINVALID, bad, "unknown query parameter %q", bad)
+	params := map[string]QueryParam{}
+	for _, a := range allowed {
+		params[a] = QueryParam{Repeatable: true, MayBeEmpty: true}
 	}
-	return nil
+	return ReadQuery(c, "query parameter", params, func(string, string) error { return nil })
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -43,9 +44,9 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 // analysis returns a handler that reads the period and the extra query
 // parameters the route takes, runs one analysis and answers its result.
 func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Principal, searchapi.AnalyticsFilter) (R, error), extra ...string) fiber.Handler {
-	known := map[string]bool{}
+	known := map[string]domainhttp.QueryParam{}
 	for _, k := range append(append([]string{}, periodParams...), extra...) {
-		known[k] = true
+		known[k] = domainhttp.QueryParam{}
 	}
 	return func(c *fiber.Ctx) error {
 		p, _ := activity.PrincipalFrom(c.UserContext())
@@ -63,28 +64,10 @@ func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Pr
 
 // filter reads the query parameters into a filter. It returns EINVALID
 // naming the parameter that is unknown, repeated, empty or bad.
-func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map[string]bool) (searchapi.AnalyticsFilter, error) {
+func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map[string]domainhttp.QueryParam) (searchapi.AnalyticsFilter, error) {
 	var q searchapi.PeriodQuery
 	var f searchapi.AnalyticsFilter
-	var bad error
-	seen := map[string]bool{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		if bad != nil {
-			return
-		}
-		key, val := string(k), string(v)
-		switch {
-		case !known[key]:
-			bad = activity.Errorf(activity.EINVALID, key, "unknown parameter %q", key)
-			return
-		case seen[key]:
-			bad = activity.Errorf(activity.EINVALID, key, "%s is given more than once", key)
-			return
-		case val == "":
-			bad = activity.Errorf(activity.EINVALID, key, "%s has no value", key)
-			return
-		}
-		seen[key] = true
+	bad := domainhttp.ReadQuery(c, "parameter", known, func(key, val string) error {
 		switch key {
 		case "from":
 			q.From = val
@@ -95,15 +78,16 @@ func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map
 		case "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 || n > searchapi.MaxTopLimit {
-				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxTopLimit)
+				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxTopLimit)
 			}
 			f.Limit = n
 		case "split":
 			if val != "category" {
-				bad = activity.Errorf(activity.EINVALID, "split", "split must be category")
+				return activity.Errorf(activity.EINVALID, "split", "split must be category")
 			}
 			f.ByCategory = true
 		}
+		return nil
 	})
 	if bad != nil {
 		return searchapi.AnalyticsFilter{}, bad

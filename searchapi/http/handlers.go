@@ -9,19 +9,19 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/searchapi"
 )
 
 // listParams are the query parameters of every activity listing; any other
-// is an error. The repeatable ones may also list values separated by commas.
-var (
-	listParams = map[string]bool{
-		"q": true, "limit": true, "cursor": true, "facets": true,
-		"user": true, "category": true, "action": true, "resource": true, "ip": true,
-		"range": true, "from": true, "to": true, "outcome": true,
-	}
-	repeatable = map[string]bool{"user": true, "category": true, "action": true, "resource": true, "ip": true}
-)
+// is an error. The repeatable ones may also list values separated by
+// commas; q may be empty.
+var listParams = map[string]domainhttp.QueryParam{
+	"q": {MayBeEmpty: true}, "limit": {}, "cursor": {}, "facets": {},
+	"user": {Repeatable: true}, "category": {Repeatable: true}, "action": {Repeatable: true},
+	"resource": {Repeatable: true}, "ip": {Repeatable: true},
+	"range": {}, "from": {}, "to": {}, "outcome": {},
+}
 
 // Register mounts the search routes on api, whose requests already carry
 // their principal.
@@ -97,25 +97,7 @@ func (h *handlers) list(narrow narrowing) fiber.Handler {
 // of its type; Validate checks the values themselves.
 func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 	var f searchapi.EventFilter
-	var bad error
-	seen := map[string]bool{}
-	c.Context().QueryArgs().VisitAll(func(k, v []byte) {
-		if bad != nil {
-			return
-		}
-		key, val := string(k), string(v)
-		switch {
-		case !listParams[key]:
-			bad = activity.Errorf(activity.EINVALID, key, "unknown filter %q", key)
-			return
-		case seen[key] && !repeatable[key]:
-			bad = activity.Errorf(activity.EINVALID, key, "%s is given more than once", key)
-			return
-		case val == "" && key != "q":
-			bad = activity.Errorf(activity.EINVALID, key, "%s has no value", key)
-			return
-		}
-		seen[key] = true
+	err := domainhttp.ReadQuery(c, "filter", listParams, func(key, val string) error {
 		list := func() []string { return strings.Split(val, ",") }
 		switch key {
 		case "q":
@@ -123,7 +105,7 @@ func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 		case "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil {
-				bad = activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxLimit)
+				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxLimit)
 			}
 			if n == 0 {
 				n = -1 // zero given is out of range, not the default
@@ -134,7 +116,7 @@ func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 		case "facets":
 			b, err := strconv.ParseBool(val)
 			if err != nil {
-				bad = activity.Errorf(activity.EINVALID, "facets", "facets must be true or false")
+				return activity.Errorf(activity.EINVALID, "facets", "facets must be true or false")
 			}
 			f.Facets = b
 		case "user":
@@ -156,6 +138,7 @@ func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 		case "outcome":
 			f.Outcome = val
 		}
+		return nil
 	})
-	return f, bad
+	return f, err
 }
