@@ -8,11 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"sort"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -48,26 +45,11 @@ func detectFigures(e *env, run detectRun) []Figure {
 	return figures
 }
 
-// startRole starts bin/fluxera <role> on the bench's database schema, with
-// its metrics on an ops address of its own.
-func startRole(e *env, role, topic, group string, partitions int, env ...string) *ingestProcess {
-	p := &ingestProcess{ops: freeAddr(), topic: topic, group: group, partitions: partitions,
-		kafka: &kafka.Client{Addr: kafka.TCP(e.brokers...), Timeout: 10 * time.Second}, exited: make(chan struct{})}
-	p.cmd = exec.Command(e.bin, role)
-	p.cmd.Env = append(append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+e.dbcfg.Schema), env...)
-	p.cmd.Env = append(p.cmd.Env, "FLUXERA_KAFKA_TOPIC="+topic, "FLUXERA_KAFKA_DLQ_TOPIC="+topic+".dlq", "FLUXERA_KAFKA_ALERT_TOPIC="+topic+".alerts",
-		"FLUXERA_OPS_ADDR="+p.ops, "FLUXERA_LOG_LEVEL=warn")
-	p.cmd.Stderr = os.Stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	p.started = time.Now()
-	if err := p.cmd.Start(); err != nil {
-		fatalf("start %s %s: %v", e.bin, role, err)
-	}
-	go func() {
-		p.err = p.cmd.Wait()
-		close(p.exited)
-	}()
-	return p
+// detectEnv is the environment of a detector on topic: the bench's
+// database schema, and dead-letter and alert topics named after topic.
+func detectEnv(e *env, topic, redisPrefix string) []string {
+	return []string{"FLUXERA_DATABASE_SCHEMA=" + e.dbcfg.Schema, "FLUXERA_REDIS_PREFIX=" + redisPrefix,
+		"FLUXERA_KAFKA_DLQ_TOPIC=" + topic + ".dlq", "FLUXERA_KAFKA_ALERT_TOPIC=" + topic + ".alerts"}
 }
 
 // detectTopic creates a fresh topic with the platform's partitions and
@@ -113,7 +95,7 @@ func detectorThroughput(e *env, n int) []Figure {
 	plainConsume(e, topic, plainGroup, n)
 	plain := time.Since(plainStart)
 
-	d := startRole(e, "detect", topic, group, cfg.Partitions, "FLUXERA_DETECT_GROUP="+group, "FLUXERA_REDIS_PREFIX=bench-"+e.id+"-tp:")
+	d := startRole(e, "detect", topic, group, cfg.Partitions, detectEnv(e, topic, "bench-"+e.id+"-tp:")...)
 	atExit(d.stop)
 	done, first, firstCount := d.waitCommitted(ctx, int64(n), 100*time.Millisecond, 30*time.Minute)
 	m := d.metrics()
@@ -483,7 +465,7 @@ func ingestRun(e *env, name string, n int, withDetector bool) time.Duration {
 	settle(e.osURL)
 	var d *ingestProcess
 	if withDetector {
-		d = startRole(e, "detect", topic, detectGroup, cfg.Partitions, "FLUXERA_DETECT_GROUP="+detectGroup, "FLUXERA_REDIS_PREFIX=bench-"+e.id+"-"+name+":")
+		d = startRole(e, "detect", topic, detectGroup, cfg.Partitions, detectEnv(e, topic, "bench-"+e.id+"-"+name+":")...)
 		atExit(d.stop)
 	}
 	ix := startIngest(e, topic, group, cfg.Partitions,

@@ -33,17 +33,27 @@ type ingestProcess struct {
 // environment, so that it gets the same FLUXERA_INGEST_* and
 // FLUXERA_INDEX_* settings the baseline reads.
 func startIngest(e *env, topic, group string, partitions int, env ...string) *ingestProcess {
+	return startRole(e, "ingest", topic, group, partitions, env...)
+}
+
+// roleGroups names the consumer group variable of each consuming role.
+var roleGroups = map[string]string{"ingest": "FLUXERA_INGEST_GROUP", "detect": "FLUXERA_DETECT_GROUP"}
+
+// startRole starts bin/fluxera <role>, ingest or detect, reading topic in
+// group, with env added to the bench's own environment and its metrics on
+// an ops address of its own.
+func startRole(e *env, role, topic, group string, partitions int, env ...string) *ingestProcess {
 	p := &ingestProcess{ops: freeAddr(), topic: topic, group: group, partitions: partitions,
 		kafka: &kafka.Client{Addr: kafka.TCP(e.brokers...), Timeout: 10 * time.Second}, exited: make(chan struct{})}
-	p.cmd = exec.Command(e.bin, "ingest")
+	p.cmd = exec.Command(e.bin, role)
 	p.cmd.Env = append(append(os.Environ(), env...),
-		"FLUXERA_KAFKA_TOPIC="+topic, "FLUXERA_INGEST_GROUP="+group, "FLUXERA_OPS_ADDR="+p.ops, "FLUXERA_LOG_LEVEL=warn")
+		"FLUXERA_KAFKA_TOPIC="+topic, roleGroups[role]+"="+group, "FLUXERA_OPS_ADDR="+p.ops, "FLUXERA_LOG_LEVEL=warn")
 	p.cmd.Stderr = os.Stderr
-	// The indexer must not outlive a bench that is killed outright.
+	// The process must not outlive a bench that is killed outright.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
-		fatalf("start %s ingest: %v", e.bin, err)
+		fatalf("start %s %s: %v", e.bin, role, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
