@@ -1,6 +1,7 @@
-// Package activity holds the activity event, the one contract shared by the
-// domain API, the ingest pipeline and the search API, together with the
-// error codes and the caller identity that every component speaks in.
+// Package activity holds the activity event, the contract between the
+// domain API, the ingest pipeline, the detector and the search API,
+// together with the summary sentence of an event, the names of its indices,
+// and the error codes and caller identity that every component speaks in.
 //
 // It imports only the standard library and github.com/google/uuid.
 package activity
@@ -11,6 +12,7 @@ import (
 	"net/netip"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -210,4 +212,12 @@ func DecodeEvent(b []byte) (Event, error) {
 // String returns a short description for logs.
 func (e *Event) String() string {
 	return fmt.Sprintf("%s %s %s/%s", e.ID, e.Action, e.Resource.Type, e.Resource.ID)
+}
+
+// ValidateNote returns EINVALID for a note longer than 2000 characters.
+func ValidateNote(note string) error {
+	if utf8.RuneCountInString(note) > 2000 {
+		return Errorf(EINVALID, "note", "note is longer than 2000 characters")
+	}
+	return nil
 }

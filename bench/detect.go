@@ -15,10 +15,11 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/notify"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest/synthetic"
-	"github.com/fluxera/activity/notify"
 )
 
 // detectRun sizes the detector's figures.
@@ -320,7 +321,7 @@ func (r *alertReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	var p notify.WebhookPayload
 	json.Unmarshal(body, &p)
 	w.WriteHeader(http.StatusNoContent)
-	if p.Alert.Detector != activity.DetectFailedLogins || p.Alert.Subject.Type != "ip" {
+	if p.Alert.Detector != alert.DetectFailedLogins || p.Alert.Subject.Type != "ip" {
 		return
 	}
 	r.mu.Lock()

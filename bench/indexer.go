@@ -12,8 +12,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/synthetic"

@@ -21,9 +21,9 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 )
 
 // backlogWorkspaces is how many workspaces the backlog's events belong to.

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest/synthetic"
 )
 

@@ -200,14 +200,6 @@ type ImageStore interface {
 	Delete(name string) error
 }
 
-// ValidateNote returns EINVALID for a note longer than 2000 characters.
-func ValidateNote(note string) error {
-	if utf8.RuneCountInString(note) > 2000 {
-		return activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
-	}
-	return nil
-}
-
 // AssetService manages assets. Every method that changes an asset records
 // its event in the same transaction as the change. Ids of other
 // workspaces, malformed ids and deleted assets are ENOTFOUND.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 )
 
 // mustOneEvent fails unless exactly one event was written since seq, of
@@ -68,11 +69,11 @@ func TestAlertRulesOverHTTP(t *testing.T) {
 	}
 	a := owner.call("GET", "/api/v1/alert-rules/presets", nil, nil)
 	a.decode(t, &presets)
-	if a.status != 200 || len(presets.Presets) != len(activity.AlertPresets) {
+	if a.status != 200 || len(presets.Presets) != len(alert.AlertPresets) {
 		t.Fatalf("presets: %d %s", a.status, a.body)
 	}
 	for i, p := range presets.Presets {
-		want := activity.AlertPresets[i]
+		want := alert.AlertPresets[i]
 		if p.Name != want.Name || p.Group != want.Group || p.Rule.Name != want.Rule.Name || len(p.Rule.ActivityTypes) == 0 || p.Rule.Threshold < 1 || p.Rule.Severity == "" {
 			t.Errorf("preset %d: %+v", i, p)
 		}
@@ -83,7 +84,7 @@ func TestAlertRulesOverHTTP(t *testing.T) {
 
 	// From a preset, with an override; no channels: owners and admins by email.
 	before := ob.last()
-	var fromPreset activity.AlertRule
+	var fromPreset alert.AlertRule
 	a = owner.call("POST", "/api/v1/alert-rules", map[string]any{"preset": "failed_logins", "severity": "critical", "note": "as the guide says"}, nil)
 	a.decode(t, &fromPreset)
 	if a.status != 201 || fromPreset.Preset != "failed_logins" || fromPreset.Severity != "critical" || fromPreset.Threshold != 3 || fromPreset.WindowMinutes != 10 ||
@@ -102,7 +103,7 @@ func TestAlertRulesOverHTTP(t *testing.T) {
 
 	// From its fields, with a webhook whose URL carries a token.
 	before = ob.last()
-	var custom activity.AlertRule
+	var custom alert.AlertRule
 	a = owner.call("POST", "/api/v1/alert-rules", map[string]any{
 		"name": "Key views", "activity_types": []string{"License.Key_Viewed", "user.*"}, "user_ids": []string{owner.id}, "outcome": "success",
 		"threshold": 2, "window_minutes": 30, "group_by": "ip", "severity": "high",
@@ -123,13 +124,13 @@ func TestAlertRulesOverHTTP(t *testing.T) {
 
 	// Read back.
 	var list struct {
-		AlertRules []activity.AlertRule `json:"alert_rules"`
+		AlertRules []alert.AlertRule `json:"alert_rules"`
 	}
 	owner.call("GET", "/api/v1/alert-rules", nil, nil).decode(t, &list)
 	if len(list.AlertRules) != 2 || list.AlertRules[0].ID != fromPreset.ID || list.AlertRules[1].ID != custom.ID {
 		t.Fatalf("list: %+v", list)
 	}
-	var got activity.AlertRule
+	var got alert.AlertRule
 	owner.call("GET", "/api/v1/alert-rules/"+custom.ID, nil, nil).decode(t, &got)
 	if got.ID != custom.ID || got.Channels[0].URL != publicHook || got.Threshold != 2 {
 		t.Errorf("get: %+v", got)

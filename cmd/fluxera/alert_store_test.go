@@ -12,10 +12,10 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
-	"github.com/fluxera/activity/notify"
 )
 
 // alertStore is a migrated schema of its own with one workspace, for the
@@ -72,12 +72,12 @@ func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) strin
 
 // testAlert is an alert as the detector raises it: by a rule when source
 // is a rule id, else by the built-in detector source.
-func testAlert(workspaceID, source string, raisedAt time.Time, severity string) activity.Alert {
+func testAlert(workspaceID, source string, raisedAt time.Time, severity string) alert.Alert {
 	events := []string{activity.NewEventID(), activity.NewEventID(), activity.NewEventID()}
-	a := activity.Alert{
-		ID: activity.AlertID(workspaceID, source, "user:42", events[2]), WorkspaceID: workspaceID,
-		Severity: severity, State: activity.AlertOpen, Summary: "3 failed logins for jane@example.com within 10 minutes",
-		Subject: activity.AlertSubject{Type: "user", ID: activity.NewEventID(), Label: "jane@example.com"},
+	a := alert.Alert{
+		ID: alert.AlertID(workspaceID, source, "user:42", events[2]), WorkspaceID: workspaceID,
+		Severity: severity, State: alert.AlertOpen, Summary: "3 failed logins for jane@example.com within 10 minutes",
+		Subject: alert.AlertSubject{Type: "user", ID: activity.NewEventID(), Label: "jane@example.com"},
 		Count:   3, Window: "10m0s", OccurredAt: raisedAt.Add(-time.Second), RaisedAt: raisedAt, EventIDs: events,
 		Details: map[string]any{"ips": []any{"192.0.2.1"}},
 	}
@@ -93,7 +93,7 @@ func validRuleID(s string) bool { return len(s) == 36 && s[8] == '-' }
 
 // mustAlert returns an open alert that rule raised in the workspace of
 // the user.
-func mustAlert(tb testing.TB, db *postgres.DB, userID, ruleID string) activity.Alert {
+func mustAlert(tb testing.TB, db *postgres.DB, userID, ruleID string) alert.Alert {
 	tb.Helper()
 	var ws string
 	if err := db.NewSelect().Table("users").Column("workspace_id").Where("id = ?", userID).Scan(context.Background(), &ws); err != nil {
@@ -104,7 +104,7 @@ func mustAlert(tb testing.TB, db *postgres.DB, userID, ruleID string) activity.A
 
 // mustRaise stores alerts through the sink, failing unless each is new;
 // it returns the first.
-func mustRaise(tb testing.TB, db *postgres.DB, alerts ...activity.Alert) activity.Alert {
+func mustRaise(tb testing.TB, db *postgres.DB, alerts ...alert.Alert) alert.Alert {
 	tb.Helper()
 	stored, err := postgres.NewAlertSink(db).Raise(context.Background(), alerts)
 	if err != nil {
@@ -132,7 +132,7 @@ func deliveriesOf(t *testing.T, db *postgres.DB, alertID string) []string {
 	}
 	var out []string
 	for _, r := range rows {
-		if r.State != domain.DeliveryPending {
+		if r.State != alert.DeliveryPending {
 			t.Errorf("a new delivery is %s", r.State)
 		}
 		out = append(out, fmt.Sprintf("%s %s %v", r.Type, r.URL, r.Recipients))
@@ -159,13 +159,13 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 	s.mustMemberRow(t, activity.RoleAdmin, false) // deactivated: not written to
 	s.mustMemberRow(t, activity.RoleMember, true)
 	rules := postgres.NewAlertRuleService(s.db, nil)
-	rule, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{
+	rule, err := rules.CreateAlertRule(ctx, s.owner, alert.AlertRuleCreate{
 		Name: ptr("Deletions"), ActivityTypes: &[]string{"license.deleted"},
-		Channels: &[]activity.Channel{
-			{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/fluxera"},
-			{Type: activity.ChannelChat, URL: "https://chat.example.com/T1/B2/x"},
-			{Type: activity.ChannelEmail, To: []string{"Security@Example.com", "soc@example.com"}, Roles: []string{activity.RoleAdmin}},
-			{Type: activity.ChannelEmail, Roles: []string{activity.RoleViewer}}, // nobody holds it
+		Channels: &[]alert.Channel{
+			{Type: alert.ChannelWebhook, URL: "https://hooks.example.com/fluxera"},
+			{Type: alert.ChannelChat, URL: "https://chat.example.com/T1/B2/x"},
+			{Type: alert.ChannelEmail, To: []string{"Security@Example.com", "soc@example.com"}, Roles: []string{activity.RoleAdmin}},
+			{Type: alert.ChannelEmail, Roles: []string{activity.RoleViewer}}, // nobody holds it
 		},
 	})
 	if err != nil {
@@ -173,9 +173,9 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	byRule := testAlert(s.owner.WorkspaceID, rule.ID, now, "high")
-	byDetector := testAlert(s.owner.WorkspaceID, activity.DetectFailedLogins, now, "high")
-	platform := testAlert(activity.PlatformWorkspace, activity.DetectFailedLogins, now, "medium")
-	stored, err := postgres.NewAlertSink(s.db).Raise(ctx, []activity.Alert{byRule, byDetector, platform, byRule})
+	byDetector := testAlert(s.owner.WorkspaceID, alert.DetectFailedLogins, now, "high")
+	platform := testAlert(activity.PlatformWorkspace, alert.DetectFailedLogins, now, "medium")
+	stored, err := postgres.NewAlertSink(s.db).Raise(ctx, []alert.Alert{byRule, byDetector, platform, byRule})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,8 +183,8 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 		t.Fatalf("stored %d alerts, want 3", len(stored))
 	}
 	// Raised again, as a replayed stream does, together with a new one.
-	again := testAlert(s.owner.WorkspaceID, activity.DetectBulkExports, now, "low")
-	stored, err = postgres.NewAlertSink(s.db).Raise(ctx, []activity.Alert{byDetector, again, byRule, platform})
+	again := testAlert(s.owner.WorkspaceID, alert.DetectBulkExports, now, "low")
+	stored, err = postgres.NewAlertSink(s.db).Raise(ctx, []alert.Alert{byDetector, again, byRule, platform})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 	adminEmail := fmt.Sprint(sorted("security@example.com", "soc@example.com", lower(admin)))
 	for _, tt := range []struct {
 		name  string
-		alert activity.Alert
+		alert alert.Alert
 		want  []string
 	}{
 		{"rule", byRule, []string{
@@ -225,13 +225,13 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 
 	// A workspace that cleared its detection channels, and a rule deleted
 	// before its alert was stored, reach the alert topic only.
-	if _, err := postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, activity.DetectionUpdate{Channels: &[]activity.Channel{}}); err != nil {
+	if _, err := postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{Channels: &[]alert.Channel{}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := rules.DeleteAlertRule(ctx, s.owner, rule.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	late := []activity.Alert{testAlert(s.owner.WorkspaceID, activity.DetectUnusualTime, now, "medium"), testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Second), "high")}
+	late := []alert.Alert{testAlert(s.owner.WorkspaceID, alert.DetectUnusualTime, now, "medium"), testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Second), "high")}
 	mustRaise(t, s.db, late...)
 	for _, a := range late {
 		if got := deliveriesOf(t, s.db, a.ID); !slices.Equal(got, []string{"topic  []"}) {
@@ -258,15 +258,15 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	box := mustLicenseBox(t)
 	q := postgres.NewAlertQueue(s.db, box)
 	t.Cleanup(func() { q.Close() })
-	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{
+	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, alert.AlertRuleCreate{
 		Name: ptr("Keys"), ActivityTypes: &[]string{"license.key_viewed"},
-		Channels: &[]activity.Channel{{Type: activity.ChannelWebhook, URL: "https://hooks.example.com/a"}, {Type: activity.ChannelEmail, To: []string{"a@example.com"}}},
+		Channels: &[]alert.Channel{{Type: alert.ChannelWebhook, URL: "https://hooks.example.com/a"}, {Type: alert.ChannelEmail, To: []string{"a@example.com"}}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	alert := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now, "high"))
+	raised := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now, "high"))
 
 	claimAt := now.Add(time.Second)
 	got, err := q.Claim(ctx, 10, claimAt, time.Minute)
@@ -276,19 +276,19 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	if len(got) != 3 {
 		t.Fatalf("claimed %d deliveries, want webhook, email and topic", len(got))
 	}
-	byType := map[string]notify.Delivery{}
+	byType := map[string]alert.Delivery{}
 	for _, d := range got {
 		byType[d.Type] = d
-		if d.Alert.ID != alert.ID || !slices.Equal(d.Alert.EventIDs, alert.EventIDs) || d.Alert.State != activity.AlertOpen || d.WorkspaceID != s.owner.WorkspaceID || d.Attempts != 0 {
+		if d.Alert.ID != raised.ID || !slices.Equal(d.Alert.EventIDs, raised.EventIDs) || d.Alert.State != alert.AlertOpen || d.WorkspaceID != s.owner.WorkspaceID || d.Attempts != 0 {
 			t.Errorf("claimed %s delivery: %+v", d.Type, d)
 		}
 	}
-	hook := byType[activity.ChannelWebhook]
+	hook := byType[alert.ChannelWebhook]
 	if hook.URL != "https://hooks.example.com/a" || len(hook.Secret) != 64 {
 		t.Fatalf("webhook delivery has url %q and a %d-byte secret", hook.URL, len(hook.Secret))
 	}
-	if len(byType[notify.TargetTopic].Secret) != 0 || !slices.Equal(byType[activity.ChannelEmail].To, []string{"a@example.com"}) {
-		t.Errorf("topic and email deliveries: %+v %+v", byType[notify.TargetTopic], byType[activity.ChannelEmail])
+	if len(byType[alert.TargetTopic].Secret) != 0 || !slices.Equal(byType[alert.ChannelEmail].To, []string{"a@example.com"}) {
+		t.Errorf("topic and email deliveries: %+v %+v", byType[alert.TargetTopic], byType[alert.ChannelEmail])
 	}
 	// The secret is kept sealed, and is the one a rotation replaces.
 	var sealed []byte
@@ -310,10 +310,10 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	// Attempts move deliveries on.
 	at := claimAt.Add(3 * time.Minute)
 	retry := at.Add(10 * time.Minute)
-	for _, a := range []notify.Attempt{
-		{DeliveryID: byType[notify.TargetTopic].ID, At: at, Duration: 12 * time.Millisecond, Delivered: true},
+	for _, a := range []alert.Attempt{
+		{DeliveryID: byType[alert.TargetTopic].ID, At: at, Duration: 12 * time.Millisecond, Delivered: true},
 		{DeliveryID: hook.ID, At: at, Duration: 2 * time.Second, Status: 503, Error: "503 Service Unavailable", RetryAt: retry},
-		{DeliveryID: byType[activity.ChannelEmail].ID, At: at, Duration: time.Second, Status: 550, Error: "mailbox unavailable"},
+		{DeliveryID: byType[alert.ChannelEmail].ID, At: at, Duration: time.Second, Status: 550, Error: "mailbox unavailable"},
 	} {
 		if err := q.Record(ctx, a); err != nil {
 			t.Fatal(err)
@@ -326,19 +326,19 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].ID != hook.ID || due[0].Attempts != 1 || !bytes.Equal(due[0].Secret, hook.Secret) {
 		t.Fatalf("at the retry: %+v, %v; want the webhook once more, 1 attempt made, the same secret", due, err)
 	}
-	if err := q.Record(ctx, notify.Attempt{DeliveryID: hook.ID, At: retry, Duration: time.Second, Status: 200, Delivered: true}); err != nil {
+	if err := q.Record(ctx, alert.Attempt{DeliveryID: hook.ID, At: retry, Duration: time.Second, Status: 200, Delivered: true}); err != nil {
 		t.Fatal(err)
 	}
 	// A worker whose lease ran out reports late: logged, state kept.
-	if err := q.Record(ctx, notify.Attempt{DeliveryID: hook.ID, At: retry.Add(time.Second), Error: "timeout", RetryAt: retry.Add(time.Hour)}); err != nil {
+	if err := q.Record(ctx, alert.Attempt{DeliveryID: hook.ID, At: retry.Add(time.Second), Error: "timeout", RetryAt: retry.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	detail, err := postgres.NewAlertService(s.db).FindAlert(ctx, s.owner, alert.ID)
+	detail, err := postgres.NewAlertService(s.db).FindAlert(ctx, s.owner, raised.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	states := map[string]string{}
-	attempts := map[string][]domain.DeliveryAttempt{}
+	attempts := map[string][]alert.DeliveryAttempt{}
 	for _, d := range detail.Deliveries {
 		states[d.Type], attempts[d.Type] = d.State, d.Attempts
 	}
@@ -351,7 +351,7 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	if e := attempts["email"]; len(e) != 1 || e[0].Error != "mailbox unavailable" || e[0].Status != 550 {
 		t.Errorf("email attempts %+v", e)
 	}
-	if err := q.Record(ctx, notify.Attempt{DeliveryID: activity.NewEventID(), At: at}); err == nil {
+	if err := q.Record(ctx, alert.Attempt{DeliveryID: activity.NewEventID(), At: at}); err == nil {
 		t.Error("recorded an attempt of a delivery that does not exist")
 	}
 
@@ -366,7 +366,7 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, d := range claimed {
-		if d.AlertID == next.ID && d.Type == activity.ChannelWebhook && string(d.Secret) != secret {
+		if d.AlertID == next.ID && d.Type == alert.ChannelWebhook && string(d.Secret) != secret {
 			t.Errorf("after rotation the webhook is signed with %q, want the new secret", d.Secret)
 		}
 	}
@@ -379,9 +379,9 @@ func TestAlertQueueNeverHandsADeliveryToTwoWorkers(t *testing.T) {
 	ctx := t.Context()
 	q := postgres.NewAlertQueue(s.db, mustLicenseBox(t))
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	var alerts []activity.Alert
+	var alerts []alert.Alert
 	for i := 0; i < 30; i++ {
-		alerts = append(alerts, testAlert(s.owner.WorkspaceID, activity.DetectFailedLogins, now.Add(time.Duration(i)*time.Millisecond), "high"))
+		alerts = append(alerts, testAlert(s.owner.WorkspaceID, alert.DetectFailedLogins, now.Add(time.Duration(i)*time.Millisecond), "high"))
 	}
 	mustRaise(t, s.db, alerts...)
 	want := count(t, s.db, "alert_deliveries", "true") // email and topic for each
@@ -437,7 +437,7 @@ func TestAlertQueueWaitWakesWhenAlertsAreStored(t *testing.T) {
 	// Keep raising until the waiter wakes: a notification sent before it
 	// waits is not lost, only absorbed by the first Wait.
 	for i := 0; ; i++ {
-		mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, activity.DetectBulkExports, time.Now().UTC().Add(time.Duration(i)*time.Millisecond), "high"))
+		mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, alert.DetectBulkExports, time.Now().UTC().Add(time.Duration(i)*time.Millisecond), "high"))
 		select {
 		case d := <-done:
 			if d >= long {
@@ -464,15 +464,15 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, activity.DetectionUpdate{
-		Detectors: map[string]activity.DetectorUpdate{activity.DetectFailedLogins: {Threshold: ptr(7)}, activity.DetectUnusualTime: {Enabled: ptr(false)}},
+	_, err = postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{
+		Detectors: map[string]alert.DetectorUpdate{alert.DetectFailedLogins: {Threshold: ptr(7)}, alert.DetectUnusualTime: {Enabled: ptr(false)}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rules := postgres.NewAlertRuleService(s.db, nil)
-	mk := func(name string, enabled bool) activity.AlertRule {
-		r, err := rules.CreateAlertRule(ctx, s.owner, domain.AlertRuleCreate{Preset: "role_changes", Name: ptr(name), Enabled: ptr(enabled)})
+	mk := func(name string, enabled bool) alert.AlertRule {
+		r, err := rules.CreateAlertRule(ctx, s.owner, alert.AlertRuleCreate{Preset: "role_changes", Name: ptr(name), Enabled: ptr(enabled)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -494,10 +494,10 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 	if cfg.WorkingDays != [7]bool{time.Sunday: true, time.Monday: true, time.Tuesday: true} {
 		t.Errorf("working days %v", cfg.WorkingDays)
 	}
-	if fl := cfg.Detection.Detector(activity.DetectFailedLogins); fl.Threshold != 7 || fl.WindowMinutes != 10 || !fl.Enabled {
+	if fl := cfg.Detection.Detector(alert.DetectFailedLogins); fl.Threshold != 7 || fl.WindowMinutes != 10 || !fl.Enabled {
 		t.Errorf("failed_logins %+v, want threshold 7 over the default window", fl)
 	}
-	if cfg.Detection.Detector(activity.DetectUnusualTime).Enabled || len(cfg.Detection.Detectors) != len(activity.Detectors) {
+	if cfg.Detection.Detector(alert.DetectUnusualTime).Enabled || len(cfg.Detection.Detectors) != len(alert.Detectors) {
 		t.Errorf("detectors %+v", cfg.Detection.Detectors)
 	}
 	if !slices.Equal(cfg.Detection.Channels[0].Roles, []string{"owner", "admin"}) {
@@ -525,7 +525,7 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 		}
 		def := postgres.DefaultWorkspaceConfig()
 		if cfg.Location != time.UTC || cfg.WorkStart != 9*60 || cfg.WorkEnd != 18*60 || cfg.WorkingDays != def.WorkingDays || len(cfg.Rules) != 0 ||
-			cfg.Detection.Detector(activity.DetectFailedLogins).Threshold != 3 || len(cfg.Detection.Channels) != 1 {
+			cfg.Detection.Detector(alert.DetectFailedLogins).Threshold != 3 || len(cfg.Detection.Channels) != 1 {
 			t.Errorf("workspace %s: %+v, want the defaults", ws, cfg)
 		}
 	}

@@ -11,16 +11,15 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
-	"github.com/fluxera/activity/notify"
 )
 
 // alertAnswer is an alert as the API answers it.
 type alertAnswer struct {
-	activity.Alert
-	Deliveries []domain.AlertDelivery `json:"deliveries"`
+	alert.Alert
+	Deliveries []alert.AlertDelivery `json:"deliveries"`
 }
 
 // TestAlertStatesOverHTTP acknowledges and resolves alerts and checks the
@@ -33,12 +32,12 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "rule")
 	first := mustRaise(t, m.db, mustAlert(t, m.db, owner.id, rule))
-	second := mustRaise(t, m.db, testAlert(first.WorkspaceID, activity.DetectFailedLogins, time.Now().UTC(), "high"))
+	second := mustRaise(t, m.db, testAlert(first.WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
 
 	var a alertAnswer
 	res := owner.call("GET", "/api/v1/alerts/"+first.ID, nil, nil)
 	res.decode(t, &a)
-	if res.status != 200 || a.State != activity.AlertOpen || a.RuleID != rule || !slices.Equal(a.EventIDs, first.EventIDs) || a.Summary != first.Summary ||
+	if res.status != 200 || a.State != alert.AlertOpen || a.RuleID != rule || !slices.Equal(a.EventIDs, first.EventIDs) || a.Summary != first.Summary ||
 		a.Subject != first.Subject || a.Count != 3 || a.Window != "10m0s" || a.AcknowledgedBy != nil {
 		t.Fatalf("open alert: %d %s", res.status, res.body)
 	}
@@ -47,7 +46,7 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	before := ob.last()
 	res = admin.call("POST", "/api/v1/alerts/"+first.ID+"/acknowledge", map[string]string{"note": "looking into it"}, nil)
 	res.decode(t, &a)
-	if res.status != 200 || a.State != activity.AlertAcknowledged || a.AcknowledgedAt == nil || a.AcknowledgedBy == nil ||
+	if res.status != 200 || a.State != alert.AlertAcknowledged || a.AcknowledgedAt == nil || a.AcknowledgedBy == nil ||
 		a.AcknowledgedBy.ID != admin.id || a.AcknowledgedBy.Email != admin.email || a.ResolvedAt != nil {
 		t.Fatalf("acknowledge: %d %s", res.status, res.body)
 	}
@@ -66,7 +65,7 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	// acknowledged → resolved, without a body.
 	res = owner.call("POST", "/api/v1/alerts/"+first.ID+"/resolve", nil, nil)
 	res.decode(t, &a)
-	if res.status != 200 || a.State != activity.AlertResolved || a.ResolvedBy == nil || a.ResolvedBy.ID != owner.id || a.AcknowledgedBy.ID != admin.id {
+	if res.status != 200 || a.State != alert.AlertResolved || a.ResolvedBy == nil || a.ResolvedBy.ID != owner.id || a.AcknowledgedBy.ID != admin.id {
 		t.Fatalf("resolve: %d %s", res.status, res.body)
 	}
 	e, _ = mustOneEvent(t, ob, before, "alert.resolved")
@@ -82,17 +81,17 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	res = owner.call("POST", "/api/v1/alerts/"+second.ID+"/resolve", map[string]string{"note": "false alarm"}, nil)
 	a = alertAnswer{}
 	res.decode(t, &a)
-	if res.status != 200 || a.State != activity.AlertResolved || a.AcknowledgedAt != nil {
+	if res.status != 200 || a.State != alert.AlertResolved || a.AcknowledgedAt != nil {
 		t.Fatalf("resolve an open alert: %d %s", res.status, res.body)
 	}
 	e, _ = mustOneEvent(t, ob, before, "alert.resolved")
-	if e.Note != "false alarm" || e.Details["detector"] != activity.DetectFailedLogins {
+	if e.Note != "false alarm" || e.Details["detector"] != alert.DetectFailedLogins {
 		t.Errorf("alert.resolved: %+v", e)
 	}
 	wantChange(t, e, "state", "open", "resolved")
 
 	// Bad bodies, other workspaces and other roles change nothing.
-	third := mustRaise(t, m.db, testAlert(first.WorkspaceID, activity.DetectBulkExports, time.Now().UTC(), "low"))
+	third := mustRaise(t, m.db, testAlert(first.WorkspaceID, alert.DetectBulkExports, time.Now().UTC(), "low"))
 	other := mustOwner(t, m, cfg, "Other")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	before = ob.last()
@@ -113,7 +112,7 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	}
 	a = alertAnswer{}
 	owner.call("GET", "/api/v1/alerts/"+third.ID, nil, nil).decode(t, &a)
-	if a.State != activity.AlertOpen {
+	if a.State != alert.AlertOpen {
 		t.Errorf("refused requests moved the alert to %s", a.State)
 	}
 }
@@ -127,10 +126,10 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "data_exports"}, nil), "rule")
 	ws := mustAlert(t, m.db, owner.id, rule).WorkspaceID
 	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	var all []activity.Alert
+	var all []alert.Alert
 	severities := []string{"low", "medium", "high", "critical"}
 	for i := 0; i < 13; i++ {
-		source := activity.Detectors[i%3]
+		source := alert.Detectors[i%3]
 		if i%4 == 0 {
 			source = rule
 		}
@@ -140,7 +139,7 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	mustRaise(t, m.db, all...)
 	// Another workspace's alerts are never listed.
 	other := mustOwner(t, m, cfg, "Neighbour")
-	foreign := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, other.email).WorkspaceID, activity.DetectFailedLogins, base.Add(time.Hour), "high"))
+	foreign := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, other.email).WorkspaceID, alert.DetectFailedLogins, base.Add(time.Hour), "high"))
 	svc := postgres.NewAlertService(m.db)
 	p := mustPrincipal(t, m.db, owner.email)
 	if _, err := svc.AcknowledgeAlert(context.Background(), p, all[1].ID, ""); err != nil {
@@ -150,7 +149,7 @@ func TestAlertListingOverHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	newestFirst := slices.Clone(all)
-	slices.SortFunc(newestFirst, func(a, b activity.Alert) int {
+	slices.SortFunc(newestFirst, func(a, b alert.Alert) int {
 		if c := b.RaisedAt.Compare(a.RaisedAt); c != 0 {
 			return c
 		}
@@ -158,8 +157,8 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	})
 
 	type page struct {
-		Alerts     []activity.Alert `json:"alerts"`
-		NextCursor string           `json:"next_cursor"`
+		Alerts     []alert.Alert `json:"alerts"`
+		NextCursor string        `json:"next_cursor"`
 	}
 	list := func(query string, limit int) []string {
 		t.Helper()
@@ -192,7 +191,7 @@ func TestAlertListingOverHTTP(t *testing.T) {
 			cursor = pg.NextCursor
 		}
 	}
-	ids := func(match func(activity.Alert) bool) []string {
+	ids := func(match func(alert.Alert) bool) []string {
 		var out []string
 		for _, a := range newestFirst {
 			if match(a) {
@@ -203,19 +202,19 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		query string
-		match func(activity.Alert) bool
+		match func(alert.Alert) bool
 	}{
-		{"", func(activity.Alert) bool { return true }},
-		{"state=open", func(a activity.Alert) bool { return a.ID != all[1].ID && a.ID != all[2].ID }},
-		{"state=acknowledged", func(a activity.Alert) bool { return a.ID == all[1].ID }},
-		{"state=resolved", func(a activity.Alert) bool { return a.ID == all[2].ID }},
-		{"severity=critical", func(a activity.Alert) bool { return a.Severity == "critical" }},
-		{"detector=" + activity.DetectUnusualTime, func(a activity.Alert) bool { return a.Detector == activity.DetectUnusualTime }},
-		{"rule_id=" + rule, func(a activity.Alert) bool { return a.RuleID == rule }},
-		{"from=2026-11-20T10:00:00Z&to=2026-11-20T12:00:00Z", func(a activity.Alert) bool {
+		{"", func(alert.Alert) bool { return true }},
+		{"state=open", func(a alert.Alert) bool { return a.ID != all[1].ID && a.ID != all[2].ID }},
+		{"state=acknowledged", func(a alert.Alert) bool { return a.ID == all[1].ID }},
+		{"state=resolved", func(a alert.Alert) bool { return a.ID == all[2].ID }},
+		{"severity=critical", func(a alert.Alert) bool { return a.Severity == "critical" }},
+		{"detector=" + alert.DetectUnusualTime, func(a alert.Alert) bool { return a.Detector == alert.DetectUnusualTime }},
+		{"rule_id=" + rule, func(a alert.Alert) bool { return a.RuleID == rule }},
+		{"from=2026-11-20T10:00:00Z&to=2026-11-20T12:00:00Z", func(a alert.Alert) bool {
 			return !a.RaisedAt.Before(base.Add(2*time.Hour)) && !a.RaisedAt.After(base.Add(4*time.Hour))
 		}},
-		{"from=2026-11-20T11:00:00%2B02:00&severity=low", func(a activity.Alert) bool { return !a.RaisedAt.Before(base.Add(time.Hour)) && a.Severity == "low" }},
+		{"from=2026-11-20T11:00:00%2B02:00&severity=low", func(a alert.Alert) bool { return !a.RaisedAt.Before(base.Add(time.Hour)) && a.Severity == "low" }},
 	} {
 		t.Run(tt.query, func(t *testing.T) {
 			want := ids(tt.match)
@@ -228,7 +227,7 @@ func TestAlertListingOverHTTP(t *testing.T) {
 	}
 	var pg page
 	owner.call("GET", "/api/v1/alerts", nil, nil).decode(t, &pg)
-	if len(pg.Alerts) != len(all) || pg.NextCursor != "" || slices.ContainsFunc(pg.Alerts, func(a activity.Alert) bool { return a.ID == foreign.ID }) {
+	if len(pg.Alerts) != len(all) || pg.NextCursor != "" || slices.ContainsFunc(pg.Alerts, func(a alert.Alert) bool { return a.ID == foreign.ID }) {
 		t.Errorf("default page: %d alerts, cursor %q", len(pg.Alerts), pg.NextCursor)
 	}
 
@@ -252,7 +251,7 @@ func TestAlertDetailShowsDeliveriesAndAttempts(t *testing.T) {
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]any{
 		"preset": "license_key_views", "channels": []map[string]any{{"type": "webhook", "url": publicHook}, {"type": "email", "roles": []string{"owner"}}},
 	}, nil), "rule")
-	alert := mustRaise(t, m.db, mustAlert(t, m.db, owner.id, rule))
+	raised := mustRaise(t, m.db, mustAlert(t, m.db, owner.id, rule))
 	q := postgres.NewAlertQueue(m.db, mustLicenseBox(t))
 	claimed, err := q.Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil || len(claimed) != 3 {
@@ -260,21 +259,21 @@ func TestAlertDetailShowsDeliveriesAndAttempts(t *testing.T) {
 	}
 	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 	for _, d := range claimed {
-		a := notify.Attempt{DeliveryID: d.ID, At: at, Duration: 150 * time.Millisecond, Status: 200, Delivered: true}
-		if d.Type == activity.ChannelWebhook {
-			a = notify.Attempt{DeliveryID: d.ID, At: at, Duration: 10 * time.Second, Error: "timeout awaiting response headers", RetryAt: at.Add(time.Minute)}
+		a := alert.Attempt{DeliveryID: d.ID, At: at, Duration: 150 * time.Millisecond, Status: 200, Delivered: true}
+		if d.Type == alert.ChannelWebhook {
+			a = alert.Attempt{DeliveryID: d.ID, At: at, Duration: 10 * time.Second, Error: "timeout awaiting response headers", RetryAt: at.Add(time.Minute)}
 		}
 		if err := q.Record(t.Context(), a); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got alertAnswer
-	res := owner.call("GET", "/api/v1/alerts/"+alert.ID, nil, nil)
+	res := owner.call("GET", "/api/v1/alerts/"+raised.ID, nil, nil)
 	res.decode(t, &got)
-	if res.status != 200 || !slices.Equal(got.EventIDs, alert.EventIDs) || len(got.Deliveries) != 3 {
+	if res.status != 200 || !slices.Equal(got.EventIDs, raised.EventIDs) || len(got.Deliveries) != 3 {
 		t.Fatalf("detail: %d %s", res.status, res.body)
 	}
-	byType := map[string]domain.AlertDelivery{}
+	byType := map[string]alert.AlertDelivery{}
 	for _, d := range got.Deliveries {
 		byType[d.Type] = d
 	}
@@ -299,10 +298,10 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Detection")
 
-	var d domain.Detection
+	var d alert.Detection
 	res := owner.call("GET", "/api/v1/detection", nil, nil)
 	res.decode(t, &d)
-	if res.status != 200 || len(d.Detectors) != len(activity.Detectors) || d.Detector(activity.DetectFailedLogins).Threshold != 3 ||
+	if res.status != 200 || len(d.Detectors) != len(alert.Detectors) || d.Detector(alert.DetectFailedLogins).Threshold != 3 ||
 		len(d.Channels) != 1 || d.SigningSecretSet || d.UpdatedAt != nil {
 		t.Fatalf("defaults: %d %s", res.status, res.body)
 	}
@@ -314,8 +313,8 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 		"note":      "tighter",
 	}, nil)
 	res.decode(t, &d)
-	if res.status != 200 || d.Detector(activity.DetectFailedLogins).Threshold != 5 || d.Detector(activity.DetectFailedLogins).WindowMinutes != 10 ||
-		d.Detector(activity.DetectUnusualLocation).Enabled || len(d.Channels) != 1 || d.Channels[0].Type != "chat" || d.UpdatedAt == nil {
+	if res.status != 200 || d.Detector(alert.DetectFailedLogins).Threshold != 5 || d.Detector(alert.DetectFailedLogins).WindowMinutes != 10 ||
+		d.Detector(alert.DetectUnusualLocation).Enabled || len(d.Channels) != 1 || d.Channels[0].Type != "chat" || d.UpdatedAt == nil {
 		t.Fatalf("update: %d %s", res.status, res.body)
 	}
 	e, raw := mustOneEvent(t, ob, before, "system.detection_changed")
@@ -364,7 +363,7 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 		t.Errorf("system.signing_secret_rotated: %s", raw)
 	}
 	owner.call("GET", "/api/v1/detection", nil, nil).decode(t, &d)
-	if !d.SigningSecretSet || d.Detector(activity.DetectFailedLogins).Threshold != 5 {
+	if !d.SigningSecretSet || d.Detector(alert.DetectFailedLogins).Threshold != 5 {
 		t.Errorf("after rotation: %+v", d)
 	}
 	if strings.Contains(string(owner.call("GET", "/api/v1/detection", nil, nil).body), rotated.SigningSecret) {
@@ -378,14 +377,14 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 		t.Error("a second rotation kept the secret")
 	}
 	// The notifier signs with the secret the user was shown.
-	alert := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, owner.email).WorkspaceID, activity.DetectFailedLogins, time.Now().UTC(), "high"))
+	raised := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, owner.email).WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
 	claimed, err := postgres.NewAlertQueue(m.db, mustBox(t, m)).Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var chats int
 	for _, c := range claimed {
-		if c.AlertID == alert.ID && c.Type == activity.ChannelChat {
+		if c.AlertID == raised.ID && c.Type == alert.ChannelChat {
 			chats++
 			if string(c.Secret) != again.SigningSecret {
 				t.Errorf("the chat message is signed with another secret")

@@ -19,22 +19,22 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/sirupsen/logrus"
 
-	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/detect"
+	ingestredis "github.com/fluxera/activity/alert/detect/redis"
+	"github.com/fluxera/activity/alert/notify"
+	notifykafka "github.com/fluxera/activity/alert/notify/kafka"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest"
-	"github.com/fluxera/activity/ingest/detect"
 	"github.com/fluxera/activity/ingest/enrich"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
-	ingestredis "github.com/fluxera/activity/ingest/redis"
-	"github.com/fluxera/activity/notify"
-	notifykafka "github.com/fluxera/activity/notify/kafka"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -64,8 +64,8 @@ type Main struct {
 	// AlertSink and AlertConfigs, when set, stand in for the PostgreSQL
 	// ones the detector stores alerts in and reads workspaces' working
 	// hours, detection settings and rules from.
-	AlertSink    detect.Sink
-	AlertConfigs detect.Configs
+	AlertSink    alert.Sink
+	AlertConfigs alert.Configs
 
 	db *postgres.DB
 	os *opensearchapi.Client
@@ -449,14 +449,14 @@ func (m *Main) notifier() (*notify.Worker, func(), error) {
 		Config: m.Config.Notify,
 		Queue:  queue,
 		Senders: map[string]notify.Sender{
-			activity.ChannelWebhook: &notify.Webhook{Client: client},
-			activity.ChannelChat:    &notify.Chat{Client: client},
-			activity.ChannelEmail:   &notify.Email{Config: m.Config.SMTP},
-			notify.TargetTopic:      topic,
+			alert.ChannelWebhook: &notify.Webhook{Client: client},
+			alert.ChannelChat:    &notify.Chat{Client: client},
+			alert.ChannelEmail:   &notify.Email{Config: m.Config.SMTP},
+			alert.TargetTopic:    topic,
 		},
 		Log: m.Log.WithField("component", "notify"),
 		// The worker logs failures; the metric counts every attempt.
-		Observe: func(d notify.Delivery, a notify.Attempt) {
+		Observe: func(d alert.Delivery, a alert.Attempt) {
 			result := "delivered"
 			switch {
 			case a.Delivered:

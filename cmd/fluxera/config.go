@@ -7,17 +7,17 @@ import (
 	"strings"
 	"time"
 
-	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/detect"
+	"github.com/fluxera/activity/alert/notify"
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest"
-	"github.com/fluxera/activity/ingest/detect"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
-	"github.com/fluxera/activity/notify"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -211,19 +211,19 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
 		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
 		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
-		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", activity.AlertTopic),
+		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
 		Detect: detect.Config{
 			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
 			History:       e.duration("FLUXERA_DETECT_HISTORY", 60*24*time.Hour),
 			ReplayHorizon: e.duration("FLUXERA_DETECT_REPLAY_HORIZON", 7*24*time.Hour),
 			Cooldowns: map[string]time.Duration{
-				activity.DetectFailedLogins:         e.duration("FLUXERA_DETECT_COOLDOWN_FAILED_LOGINS", detect.DefaultCooldowns[activity.DetectFailedLogins]),
-				activity.DetectUnusualTime:          e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_TIME", detect.DefaultCooldowns[activity.DetectUnusualTime]),
-				activity.DetectBulkExports:          e.duration("FLUXERA_DETECT_COOLDOWN_BULK_EXPORTS", detect.DefaultCooldowns[activity.DetectBulkExports]),
-				activity.DetectPermissionChanges:    e.duration("FLUXERA_DETECT_COOLDOWN_RAPID_PERMISSION_CHANGES", detect.DefaultCooldowns[activity.DetectPermissionChanges]),
-				activity.DetectUnusualLocation:      e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_LOCATION", detect.DefaultCooldowns[activity.DetectUnusualLocation]),
-				activity.DetectSimultaneousSessions: e.duration("FLUXERA_DETECT_COOLDOWN_SIMULTANEOUS_SESSIONS", detect.DefaultCooldowns[activity.DetectSimultaneousSessions]),
+				alert.DetectFailedLogins:         e.duration("FLUXERA_DETECT_COOLDOWN_FAILED_LOGINS", detect.DefaultCooldowns[alert.DetectFailedLogins]),
+				alert.DetectUnusualTime:          e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_TIME", detect.DefaultCooldowns[alert.DetectUnusualTime]),
+				alert.DetectBulkExports:          e.duration("FLUXERA_DETECT_COOLDOWN_BULK_EXPORTS", detect.DefaultCooldowns[alert.DetectBulkExports]),
+				alert.DetectPermissionChanges:    e.duration("FLUXERA_DETECT_COOLDOWN_RAPID_PERMISSION_CHANGES", detect.DefaultCooldowns[alert.DetectPermissionChanges]),
+				alert.DetectUnusualLocation:      e.duration("FLUXERA_DETECT_COOLDOWN_UNUSUAL_LOCATION", detect.DefaultCooldowns[alert.DetectUnusualLocation]),
+				alert.DetectSimultaneousSessions: e.duration("FLUXERA_DETECT_COOLDOWN_SIMULTANEOUS_SESSIONS", detect.DefaultCooldowns[alert.DetectSimultaneousSessions]),
 			},
 		},
 		AlertConfigTTL: e.duration("FLUXERA_DETECT_CONFIG_TTL", postgres.DefaultAlertConfigTTL),

@@ -14,6 +14,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 )
 
@@ -75,7 +76,7 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 	eventually(t, "the alert raised after Redis came back", func() bool { return len(sink.all()) == 1 })
 	eventually(t, "every event committed", func() bool { return lag() == 0 })
 	eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
-	if a := sink.all()[0]; a.Detector != activity.DetectFailedLogins || a.Count != 3 {
+	if a := sink.all()[0]; a.Detector != alert.DetectFailedLogins || a.Count != 3 {
 		t.Errorf("alert = %+v, want ada's three failed logins", a)
 	}
 }

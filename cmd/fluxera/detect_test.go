@@ -11,9 +11,8 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/postgres"
-	"github.com/fluxera/activity/ingest/detect"
 )
 
 func failedLogin(ws string, user activity.Actor, ip string, at time.Time) activity.Event {
@@ -29,7 +28,7 @@ func failedLogin(ws string, user activity.Actor, ip string, at time.Time) activi
 // id, and tells when one arrives.
 type alertRecorder struct {
 	mu     sync.Mutex
-	alerts []activity.Alert
+	alerts []alert.Alert
 	seen   map[string]bool
 	added  chan struct{}
 }
@@ -38,10 +37,10 @@ func newAlertRecorder() *alertRecorder {
 	return &alertRecorder{seen: map[string]bool{}, added: make(chan struct{}, 1000)}
 }
 
-func (r *alertRecorder) Raise(_ context.Context, alerts []activity.Alert) ([]activity.Alert, error) {
+func (r *alertRecorder) Raise(_ context.Context, alerts []alert.Alert) ([]alert.Alert, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var stored []activity.Alert
+	var stored []alert.Alert
 	for _, a := range alerts {
 		if !r.seen[a.ID] {
 			r.seen[a.ID] = true
@@ -53,23 +52,23 @@ func (r *alertRecorder) Raise(_ context.Context, alerts []activity.Alert) ([]act
 	return stored, nil
 }
 
-func (r *alertRecorder) all() []activity.Alert {
+func (r *alertRecorder) all() []alert.Alert {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]activity.Alert(nil), r.alerts...)
+	return append([]alert.Alert(nil), r.alerts...)
 }
 
 // workspaceDefaults configures every workspace as working all day, every
 // day, in UTC, with the default detection settings and no rules.
 type workspaceDefaults struct{}
 
-func (workspaceDefaults) Config(context.Context, string) (detect.WorkspaceConfig, error) {
-	return detect.WorkspaceConfig{Location: time.UTC, WorkingDays: [7]bool{true, true, true, true, true, true, true}, Detection: activity.DefaultDetectionSettings()}, nil
+func (workspaceDefaults) Config(context.Context, string) (alert.WorkspaceConfig, error) {
+	return alert.WorkspaceConfig{Location: time.UTC, WorkingDays: [7]bool{true, true, true, true, true, true, true}, Detection: alert.DefaultDetectionSettings()}, nil
 }
 
 // MustStartDetector runs the detect role in-process, with sink and
 // configs, until the test ends.
-func MustStartDetector(tb testing.TB, cfg Config, sink detect.Sink, configs detect.Configs) *Main {
+func MustStartDetector(tb testing.TB, cfg Config, sink alert.Sink, configs alert.Configs) *Main {
 	tb.Helper()
 	m := NewMain(cfg)
 	m.AlertSink, m.AlertConfigs = sink, configs
@@ -151,8 +150,8 @@ func TestDetectFailedLoginsThroughKafka(t *testing.T) {
 		t.Fatalf("alerts = %+v, want one for ada then one for cyd", alerts)
 	}
 	a := alerts[0]
-	if a.Detector != activity.DetectFailedLogins || a.Count != 3 || a.WorkspaceID != ws || a.EventIDs[len(a.EventIDs)-1] != ada[2].ID ||
-		a.ID != activity.AlertID(ws, activity.DetectFailedLogins, "account:user:"+users["ada"].ID, ada[2].ID) ||
+	if a.Detector != alert.DetectFailedLogins || a.Count != 3 || a.WorkspaceID != ws || a.EventIDs[len(a.EventIDs)-1] != ada[2].ID ||
+		a.ID != alert.AlertID(ws, alert.DetectFailedLogins, "account:user:"+users["ada"].ID, ada[2].ID) ||
 		a.Summary != "3 failed logins for ada@example.com within 10 minutes" || !a.OccurredAt.Equal(ada[2].OccurredAt) {
 		t.Errorf("ada's alert = %+v", a)
 	}
@@ -174,9 +173,9 @@ func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 	db := mustDB(t, cfg)
 	email, _ := MustWorkspace(t, cfg, "Detecting")
 	owner := mustPrincipal(t, db, email)
-	rule, err := postgres.NewAlertRuleService(db, anyURL{}).CreateAlertRule(t.Context(), owner, domain.AlertRuleCreate{
+	rule, err := postgres.NewAlertRuleService(db, anyURL{}).CreateAlertRule(t.Context(), owner, alert.AlertRuleCreate{
 		Name: ptr("Key views"), ActivityTypes: &[]string{"license.key_viewed"}, Severity: ptr("low"),
-		Channels: &[]activity.Channel{{Type: activity.ChannelEmail, Roles: []string{activity.RoleOwner}}},
+		Channels: &[]alert.Channel{{Type: alert.ChannelEmail, Roles: []string{activity.RoleOwner}}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +226,7 @@ func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if len(rows) != 3 || rows[0].Detector != activity.DetectFailedLogins || rows[0].Count != 3 || rows[1].RuleID != rule.ID || rows[2].RuleID != rule.ID {
+	if len(rows) != 3 || rows[0].Detector != alert.DetectFailedLogins || rows[0].Count != 3 || rows[1].RuleID != rule.ID || rows[2].RuleID != rule.ID {
 		t.Fatalf("alerts: %+v", rows)
 	}
 	if rows[0].Summary != "3 failed logins for "+email+" within 10 minutes" || rows[1].Summary != fmt.Sprintf("Key views: %s did license.key_viewed on \"Office\"", owner.Name) {

@@ -15,8 +15,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/notify"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/notify"
 )
 
 // TestFailedLoginsNotifyEveryChannel runs the platform as deployed (API,
@@ -59,7 +59,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	}
 
 	// The webhook: refused once, then delivered, signed with the secret.
-	var alert activity.Alert
+	var raised alert.Alert
 	eventually(t, "the webhook of the account's failed_logins alert", func() bool {
 		for _, r := range hooks.received("/hook") {
 			if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance); err != nil {
@@ -69,15 +69,15 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 			if err := json.Unmarshal(r.body, &p); err != nil {
 				t.Fatal(err)
 			}
-			if p.Type == "alert" && p.Alert.Detector == activity.DetectFailedLogins && p.Alert.Subject.Type == "user" {
-				alert = p.Alert
+			if p.Type == "alert" && p.Alert.Detector == alert.DetectFailedLogins && p.Alert.Subject.Type == "user" {
+				raised = p.Alert
 				return true
 			}
 		}
 		return false
 	})
-	if alert.Count != 3 || len(alert.EventIDs) != 3 || alert.Severity != "high" || alert.State != activity.AlertOpen {
-		t.Errorf("alert = %+v, want 3 events, severity high, open", alert)
+	if raised.Count != 3 || len(raised.EventIDs) != 3 || raised.Severity != "high" || raised.State != alert.AlertOpen {
+		t.Errorf("alert = %+v, want 3 events, severity high, open", raised)
 	}
 	// The project's own verifier refuses the same request tampered with.
 	r := hooks.received("/hook")[0]
@@ -93,7 +93,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		for _, r := range hooks.received("/chat") {
 			var p notify.ChatPayload
 			json.Unmarshal(r.body, &p)
-			if strings.Contains(p.Text, alert.ID) {
+			if strings.Contains(p.Text, raised.ID) {
 				return notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance) == nil
 			}
 		}
@@ -107,7 +107,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the alert on the alert topic", func() bool { return topicHasAlert(t, cfg, alert.ID) })
+	eventually(t, "the alert on the alert topic", func() bool { return topicHasAlert(t, cfg, raised.ID) })
 
 	// The alert's deliveries: all delivered, the webhook on its second attempt.
 	var detail struct {
@@ -121,7 +121,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		} `json:"deliveries"`
 	}
 	eventually(t, "every delivery of the alert delivered", func() bool {
-		if status := c.do("GET", "/api/v1/alerts/"+alert.ID, "", "", &detail); status != http.StatusOK {
+		if status := c.do("GET", "/api/v1/alerts/"+raised.ID, "", "", &detail); status != http.StatusOK {
 			t.Fatalf("alert detail: %d", status)
 		}
 		for _, d := range detail.Deliveries {
@@ -132,7 +132,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		return len(detail.Deliveries) == 4
 	})
 	for _, d := range detail.Deliveries {
-		if d.Type == activity.ChannelWebhook && (len(d.Attempts) != 2 || d.Attempts[0].Status != http.StatusServiceUnavailable || !d.Attempts[1].Delivered) {
+		if d.Type == alert.ChannelWebhook && (len(d.Attempts) != 2 || d.Attempts[0].Status != http.StatusServiceUnavailable || !d.Attempts[1].Delivered) {
 			t.Errorf("webhook attempts = %+v, want a 503 then a delivery", d.Attempts)
 		}
 	}
@@ -149,7 +149,7 @@ func topicHasAlert(t *testing.T, cfg Config, id string) bool {
 			if err != nil {
 				break
 			}
-			var a activity.Alert
+			var a alert.Alert
 			if json.Unmarshal(m.Value, &a) == nil && a.ID == id {
 				found = true
 				break

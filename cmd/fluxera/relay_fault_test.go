@@ -20,9 +20,9 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
-	domainkafka "github.com/fluxera/activity/domain/kafka"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 )
 

@@ -7,7 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/alert"
 )
 
 // routeAlerts registers alert rules, alerts and the detection settings.
@@ -38,7 +38,7 @@ func (s *Server) listAlertRules(c *fiber.Ctx) error {
 }
 
 func (s *Server) createAlertRule(c *fiber.Ctx) error {
-	var in domain.AlertRuleCreate
+	var in alert.AlertRuleCreate
 	if err := DecodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (s *Server) listAlertPresets(c *fiber.Ctx) error {
 			r.Threshold = 1
 		}
 		if r.GroupBy == "" {
-			r.GroupBy = activity.GroupByActor
+			r.GroupBy = alert.GroupByActor
 		}
 		out[i] = presetBody{Name: p.Name, Group: p.Group, Rule: presetRule{
 			Name: r.Name, Description: r.Description, ActivityTypes: r.ActivityTypes, Threshold: r.Threshold,
@@ -98,7 +98,7 @@ func (s *Server) findAlertRule(c *fiber.Ctx) error {
 }
 
 func (s *Server) updateAlertRule(c *fiber.Ctx) error {
-	var in domain.AlertRuleUpdate
+	var in alert.AlertRuleUpdate
 	if err := DecodeJSON(c, &in); err != nil {
 		return err
 	}
@@ -139,8 +139,8 @@ var alertParams = map[string]QueryParam{
 	"state": {}, "severity": {}, "detector": {}, "rule_id": {}, "cursor": {}, "from": {}, "to": {}, "limit": {},
 }
 
-func alertFilter(c *fiber.Ctx) (domain.AlertFilter, error) {
-	var f domain.AlertFilter
+func alertFilter(c *fiber.Ctx) (alert.AlertFilter, error) {
+	var f alert.AlertFilter
 	err := ReadQuery(c, "parameter", alertParams, func(key, val string) error {
 		switch key {
 		case "state":
@@ -165,8 +165,8 @@ func alertFilter(c *fiber.Ctx) (domain.AlertFilter, error) {
 			}
 		case "limit":
 			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 || n > domain.MaxAlertLimit {
-				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", domain.MaxAlertLimit)
+			if err != nil || n < 1 || n > alert.MaxAlertLimit {
+				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", alert.MaxAlertLimit)
 			}
 			f.Limit = n
 		}
@@ -216,7 +216,7 @@ func (s *Server) getDetection(c *fiber.Ctx) error {
 }
 
 func (s *Server) updateDetection(c *fiber.Ctx) error {
-	var in activity.DetectionUpdate
+	var in alert.DetectionUpdate
 	if err := DecodeJSON(c, &in); err != nil {
 		return err
 	}

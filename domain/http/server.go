@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
 
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 )
 
@@ -49,9 +50,9 @@ type Services struct {
 	Assets        domain.AssetService
 	Licenses      domain.LicenseService
 	Settings      domain.SettingsService
-	AlertRules    domain.AlertRuleService
-	Alerts        domain.AlertService
-	Detection     domain.DetectionService
+	AlertRules    alert.AlertRuleService
+	Alerts        alert.AlertService
+	Detection     alert.DetectionService
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder

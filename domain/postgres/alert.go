@@ -11,34 +11,35 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 )
 
 type alertRow struct {
 	bun.BaseModel  `bun:"table:alerts,alias:a"`
-	ID             string                `bun:"id,pk,type:uuid"`
-	WorkspaceID    string                `bun:"workspace_id,type:uuid"`
-	Detector       string                `bun:"detector"`
-	RuleID         string                `bun:"rule_id,type:uuid,nullzero"`
-	RuleName       string                `bun:"rule_name"`
-	Severity       string                `bun:"severity"`
-	State          string                `bun:"state"`
-	Summary        string                `bun:"summary"`
-	Subject        activity.AlertSubject `bun:"subject,type:jsonb"`
-	Count          int64                 `bun:"count"`
-	Window         string                `bun:"window"`
-	OccurredAt     time.Time             `bun:"occurred_at"`
-	RaisedAt       time.Time             `bun:"raised_at"`
-	Details        map[string]any        `bun:"details,type:jsonb"`
-	AcknowledgedAt *time.Time            `bun:"acknowledged_at"`
-	AcknowledgedBy *activity.ActorRef    `bun:"acknowledged_by,type:jsonb"`
-	ResolvedAt     *time.Time            `bun:"resolved_at"`
-	ResolvedBy     *activity.ActorRef    `bun:"resolved_by,type:jsonb"`
+	ID             string             `bun:"id,pk,type:uuid"`
+	WorkspaceID    string             `bun:"workspace_id,type:uuid"`
+	Detector       string             `bun:"detector"`
+	RuleID         string             `bun:"rule_id,type:uuid,nullzero"`
+	RuleName       string             `bun:"rule_name"`
+	Severity       string             `bun:"severity"`
+	State          string             `bun:"state"`
+	Summary        string             `bun:"summary"`
+	Subject        alert.AlertSubject `bun:"subject,type:jsonb"`
+	Count          int64              `bun:"count"`
+	Window         string             `bun:"window"`
+	OccurredAt     time.Time          `bun:"occurred_at"`
+	RaisedAt       time.Time          `bun:"raised_at"`
+	Details        map[string]any     `bun:"details,type:jsonb"`
+	AcknowledgedAt *time.Time         `bun:"acknowledged_at"`
+	AcknowledgedBy *alert.ActorRef    `bun:"acknowledged_by,type:jsonb"`
+	ResolvedAt     *time.Time         `bun:"resolved_at"`
+	ResolvedBy     *alert.ActorRef    `bun:"resolved_by,type:jsonb"`
 	// EventIDs are read with the alert from alert_events; never written.
 	EventIDs []string `bun:"event_ids,array,scanonly"`
 }
 
-func newAlertRow(a activity.Alert) alertRow {
+func newAlertRow(a alert.Alert) alertRow {
 	return alertRow{
 		ID: a.ID, WorkspaceID: a.WorkspaceID, Detector: a.Detector, RuleID: a.RuleID, RuleName: a.RuleName,
 		Severity: a.Severity, State: a.State, Summary: a.Summary, Subject: a.Subject, Count: a.Count,
@@ -47,12 +48,12 @@ func newAlertRow(a activity.Alert) alertRow {
 	}
 }
 
-func (r alertRow) alert() activity.Alert {
+func (r alertRow) alert() alert.Alert {
 	ids := r.EventIDs
 	if ids == nil {
 		ids = []string{}
 	}
-	return activity.Alert{
+	return alert.Alert{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, Detector: r.Detector, RuleID: r.RuleID, RuleName: r.RuleName,
 		Severity: r.Severity, State: r.State, Summary: r.Summary, Subject: r.Subject, Count: r.Count,
 		Window: r.Window, OccurredAt: r.OccurredAt.UTC(), RaisedAt: r.RaisedAt.UTC(), EventIDs: ids, Details: r.Details,
@@ -95,12 +96,12 @@ func NewAlertService(db *DB) *AlertService { return &AlertService{db: db} }
 
 // FindAlerts returns a page of the workspace's alerts, newest first by the
 // time they were raised.
-func (s *AlertService) FindAlerts(ctx context.Context, p activity.Principal, f domain.AlertFilter) (domain.AlertPage, error) {
+func (s *AlertService) FindAlerts(ctx context.Context, p activity.Principal, f alert.AlertFilter) (alert.AlertPage, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return domain.AlertPage{}, err
+		return alert.AlertPage{}, err
 	}
 	if err := f.Validate(); err != nil {
-		return domain.AlertPage{}, err
+		return alert.AlertPage{}, err
 	}
 	var rows []alertRow
 	q := selectAlerts(s.db, &rows).Where("a.workspace_id = ?", p.WorkspaceID)
@@ -123,20 +124,20 @@ func (s *AlertService) FindAlerts(ctx context.Context, p activity.Principal, f d
 		q = q.Where("a.raised_at <= ?", f.To.UTC())
 	}
 	if f.Cursor != "" {
-		c, err := domain.DecodeAlertCursor(f.Cursor)
+		c, err := alert.DecodeAlertCursor(f.Cursor)
 		if err != nil {
-			return domain.AlertPage{}, err
+			return alert.AlertPage{}, err
 		}
 		q = q.Where("(a.raised_at, a.id) < (?, ?)", c.RaisedAt.UTC(), c.ID)
 	}
 	if err := q.OrderExpr("a.raised_at DESC, a.id DESC").Limit(f.Limit + 1).Scan(ctx); err != nil {
-		return domain.AlertPage{}, fmt.Errorf("select alerts: %w", err)
+		return alert.AlertPage{}, fmt.Errorf("select alerts: %w", err)
 	}
-	page := domain.AlertPage{Alerts: make([]activity.Alert, 0, len(rows))}
+	page := alert.AlertPage{Alerts: make([]alert.Alert, 0, len(rows))}
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		last := rows[len(rows)-1]
-		page.NextCursor = domain.AlertCursor{RaisedAt: last.RaisedAt.UTC(), ID: last.ID}.Encode()
+		page.NextCursor = alert.AlertCursor{RaisedAt: last.RaisedAt.UTC(), ID: last.ID}.Encode()
 	}
 	for _, r := range rows {
 		page.Alerts = append(page.Alerts, r.alert())
@@ -146,42 +147,42 @@ func (s *AlertService) FindAlerts(ctx context.Context, p activity.Principal, f d
 
 // FindAlert returns one alert of the workspace with its event ids, its
 // deliveries and their attempts.
-func (s *AlertService) FindAlert(ctx context.Context, p activity.Principal, id string) (domain.AlertDetail, error) {
+func (s *AlertService) FindAlert(ctx context.Context, p activity.Principal, id string) (alert.AlertDetail, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return domain.AlertDetail{}, err
+		return alert.AlertDetail{}, err
 	}
 	row, err := loadAlert(ctx, s.db, p.WorkspaceID, id, false)
 	if err != nil {
-		return domain.AlertDetail{}, err
+		return alert.AlertDetail{}, err
 	}
 	deliveries, err := alertDeliveries(ctx, s.db, row.ID)
 	if err != nil {
-		return domain.AlertDetail{}, err
+		return alert.AlertDetail{}, err
 	}
-	return domain.AlertDetail{Alert: row.alert(), Deliveries: deliveries}, nil
+	return alert.AlertDetail{Alert: row.alert(), Deliveries: deliveries}, nil
 }
 
 // AcknowledgeAlert marks an open alert acknowledged by p and records
 // alert.acknowledged. It returns ECONFLICT for an alert that is not open.
-func (s *AlertService) AcknowledgeAlert(ctx context.Context, p activity.Principal, id, note string) (activity.Alert, error) {
-	return s.changeState(ctx, p, id, note, activity.AlertAcknowledged)
+func (s *AlertService) AcknowledgeAlert(ctx context.Context, p activity.Principal, id, note string) (alert.Alert, error) {
+	return s.changeState(ctx, p, id, note, alert.AlertAcknowledged)
 }
 
 // ResolveAlert marks an open or acknowledged alert resolved by p and
 // records alert.resolved. It returns ECONFLICT for a resolved alert.
-func (s *AlertService) ResolveAlert(ctx context.Context, p activity.Principal, id, note string) (activity.Alert, error) {
-	return s.changeState(ctx, p, id, note, activity.AlertResolved)
+func (s *AlertService) ResolveAlert(ctx context.Context, p activity.Principal, id, note string) (alert.Alert, error) {
+	return s.changeState(ctx, p, id, note, alert.AlertResolved)
 }
 
-func (s *AlertService) changeState(ctx context.Context, p activity.Principal, id, note, state string) (activity.Alert, error) {
+func (s *AlertService) changeState(ctx context.Context, p activity.Principal, id, note, state string) (alert.Alert, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return activity.Alert{}, err
+		return alert.Alert{}, err
 	}
 	note = strings.TrimSpace(note)
-	if err := domain.ValidateNote(note); err != nil {
-		return activity.Alert{}, err
+	if err := activity.ValidateNote(note); err != nil {
+		return alert.Alert{}, err
 	}
-	var out activity.Alert
+	var out alert.Alert
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
@@ -191,18 +192,18 @@ func (s *AlertService) changeState(ctx context.Context, p activity.Principal, id
 		if err != nil {
 			return err
 		}
-		by := &activity.ActorRef{ID: p.UserID, Name: p.Name, Email: p.Email}
-		action := domain.ActionAlertAcknowledged
+		by := &alert.ActorRef{ID: p.UserID, Name: p.Name, Email: p.Email}
+		action := alert.ActionAlertAcknowledged
 		switch {
-		case row.State == activity.AlertResolved:
+		case row.State == alert.AlertResolved:
 			return activity.Errorf(activity.ECONFLICT, "state", "the alert is already resolved")
-		case state == activity.AlertAcknowledged && row.State != activity.AlertOpen:
+		case state == alert.AlertAcknowledged && row.State != alert.AlertOpen:
 			return activity.Errorf(activity.ECONFLICT, "state", "the alert is already %s", row.State)
-		case state == activity.AlertAcknowledged:
+		case state == alert.AlertAcknowledged:
 			row.AcknowledgedAt, row.AcknowledgedBy = &now, by
 		default:
 			row.ResolvedAt, row.ResolvedBy = &now, by
-			action = domain.ActionAlertResolved
+			action = alert.ActionAlertResolved
 		}
 		before := row.State
 		row.State = state
@@ -227,7 +228,7 @@ func (s *AlertService) changeState(ctx context.Context, p activity.Principal, id
 		return s.db.recordEvents(ctx, tx, e)
 	})
 	if err != nil {
-		return activity.Alert{}, err
+		return alert.Alert{}, err
 	}
 	return out, nil
 }
@@ -256,14 +257,14 @@ func loadAlert(ctx context.Context, db bun.IDB, workspaceID, id string, forUpdat
 
 // alertDeliveries returns the deliveries of an alert, the topic last, each
 // with its attempts, oldest first.
-func alertDeliveries(ctx context.Context, db bun.IDB, alertID string) ([]domain.AlertDelivery, error) {
+func alertDeliveries(ctx context.Context, db bun.IDB, alertID string) ([]alert.AlertDelivery, error) {
 	var rows []deliveryRow
 	err := db.NewSelect().Model(&rows).Where("alert_id = ?", alertID).
 		OrderExpr("type = 'topic', created_at, id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("select alert deliveries: %w", err)
 	}
-	out := make([]domain.AlertDelivery, len(rows))
+	out := make([]alert.AlertDelivery, len(rows))
 	index := map[string]int{}
 	ids := make([]string, len(rows))
 	for i, r := range rows {
@@ -280,7 +281,7 @@ func alertDeliveries(ctx context.Context, db bun.IDB, alertID string) ([]domain.
 	}
 	for _, a := range attempts {
 		d := &out[index[a.DeliveryID]]
-		d.Attempts = append(d.Attempts, domain.DeliveryAttempt{
+		d.Attempts = append(d.Attempts, alert.DeliveryAttempt{
 			At: a.At.UTC(), DurationMS: a.DurationMS, Status: a.Status, Error: a.Error, Delivered: a.Delivered,
 		})
 	}

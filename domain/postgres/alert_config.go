@@ -11,7 +11,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/ingest/detect"
+	"github.com/fluxera/activity/alert"
 )
 
 // DefaultAlertConfigTTL is how long AlertConfigs keeps a workspace's
@@ -22,7 +22,7 @@ const DefaultAlertConfigTTL = 5 * time.Second
 // its time zone and working hours, its detection settings over the
 // defaults, its enabled alert rules — and keeps each for a short while, so
 // that the detector does not query per event. It implements
-// detect.Configs.
+// alert.Configs.
 type AlertConfigs struct {
 	db  *DB
 	ttl time.Duration
@@ -34,7 +34,7 @@ type AlertConfigs struct {
 }
 
 type cachedConfig struct {
-	cfg     detect.WorkspaceConfig
+	cfg     alert.WorkspaceConfig
 	expires time.Time
 }
 
@@ -55,7 +55,7 @@ const maxCachedConfigs = 10000
 // 09:00 to 18:00 Monday to Friday, the default detection settings — and no
 // rules. The configuration is shared between callers, who must not change
 // it.
-func (c *AlertConfigs) Config(ctx context.Context, workspaceID string) (detect.WorkspaceConfig, error) {
+func (c *AlertConfigs) Config(ctx context.Context, workspaceID string) (alert.WorkspaceConfig, error) {
 	now := c.Now()
 	c.mu.Lock()
 	hit, ok := c.cache[workspaceID]
@@ -65,7 +65,7 @@ func (c *AlertConfigs) Config(ctx context.Context, workspaceID string) (detect.W
 	}
 	cfg, err := c.load(ctx, workspaceID)
 	if err != nil {
-		return detect.WorkspaceConfig{}, err
+		return alert.WorkspaceConfig{}, err
 	}
 	c.mu.Lock()
 	if len(c.cache) >= maxCachedConfigs {
@@ -82,18 +82,18 @@ func (c *AlertConfigs) Config(ctx context.Context, workspaceID string) (detect.W
 
 // DefaultWorkspaceConfig is the configuration of a workspace that has
 // none: the defaults a new workspace starts with.
-func DefaultWorkspaceConfig() detect.WorkspaceConfig {
-	return detect.WorkspaceConfig{
+func DefaultWorkspaceConfig() alert.WorkspaceConfig {
+	return alert.WorkspaceConfig{
 		Location:    time.UTC,
 		WorkStart:   9 * 60,
 		WorkEnd:     18 * 60,
 		WorkingDays: [7]bool{time.Monday: true, time.Tuesday: true, time.Wednesday: true, time.Thursday: true, time.Friday: true},
-		Detection:   activity.DefaultDetectionSettings(),
-		Rules:       []activity.AlertRule{},
+		Detection:   alert.DefaultDetectionSettings(),
+		Rules:       []alert.AlertRule{},
 	}
 }
 
-func (c *AlertConfigs) load(ctx context.Context, workspaceID string) (detect.WorkspaceConfig, error) {
+func (c *AlertConfigs) load(ctx context.Context, workspaceID string) (alert.WorkspaceConfig, error) {
 	cfg := DefaultWorkspaceConfig()
 	if !validID(workspaceID) || workspaceID == activity.PlatformWorkspace {
 		return cfg, nil
@@ -155,4 +155,4 @@ func clockMinutes(s string) (int, bool) {
 	return hh*60 + mm, true
 }
 
-var _ detect.Configs = (*AlertConfigs)(nil)
+var _ alert.Configs = (*AlertConfigs)(nil)

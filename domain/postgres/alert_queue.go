@@ -12,14 +12,12 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/driver/pgdriver"
 
-	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/keybox"
-	"github.com/fluxera/activity/notify"
 )
 
 // AlertQueue is the notifier's queue of alert deliveries. It implements
-// notify.Queue: deliveries are leased with FOR UPDATE SKIP LOCKED, so
+// alert.Queue: deliveries are leased with FOR UPDATE SKIP LOCKED, so
 // workers never claim the same one at once, and a lease that runs out
 // makes a delivery due again.
 type AlertQueue struct {
@@ -41,12 +39,12 @@ func NewAlertQueue(db *DB, box *keybox.Box) *AlertQueue {
 // Claim leases up to n pending deliveries due at now for lease, oldest
 // first, each with its alert and, for webhooks and chat messages, the
 // workspace's signing secret (made now if the workspace has none yet).
-func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time.Duration) ([]notify.Delivery, error) {
+func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time.Duration) ([]alert.Delivery, error) {
 	if n < 1 {
 		return nil, nil
 	}
 	now = now.UTC()
-	var out []notify.Delivery
+	var out []alert.Delivery
 	err := q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		out = out[:0]
 		var rows []deliveryRow
@@ -61,7 +59,7 @@ func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time
 			UPDATE alert_deliveries AS d SET locked_until = ?
 			FROM due WHERE d.id = due.id
 			RETURNING d.*`,
-			domain.DeliveryPending, now, now, n, now.Add(lease)).Scan(ctx, &rows)
+			alert.DeliveryPending, now, now, n, now.Add(lease)).Scan(ctx, &rows)
 		if err != nil {
 			return fmt.Errorf("claim alert deliveries: %w", err)
 		}
@@ -85,11 +83,11 @@ func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time
 		}
 		secrets := map[string][]byte{}
 		for _, r := range rows {
-			d := notify.Delivery{
+			d := alert.Delivery{
 				ID: r.ID, AlertID: r.AlertID, WorkspaceID: r.WorkspaceID, Type: r.Type, URL: r.URL,
 				To: r.Recipients, Attempts: r.Attempts, Alert: alerts[r.AlertID],
 			}
-			if r.Type == activity.ChannelWebhook || r.Type == activity.ChannelChat {
+			if r.Type == alert.ChannelWebhook || r.Type == alert.ChannelChat {
 				secret, ok := secrets[r.WorkspaceID]
 				if !ok {
 					if secret, err = signingSecret(ctx, tx, q.box, r.WorkspaceID, now); err != nil {
@@ -110,7 +108,7 @@ func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time
 }
 
 // alerts loads the alerts of the claimed deliveries with their event ids.
-func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) (map[string]activity.Alert, error) {
+func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) (map[string]alert.Alert, error) {
 	ids := make([]string, 0, len(rows))
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -123,7 +121,7 @@ func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) 
 	if err := selectAlerts(tx, &alerts).Where("a.id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("select alerts of deliveries: %w", err)
 	}
-	out := make(map[string]activity.Alert, len(alerts))
+	out := make(map[string]alert.Alert, len(alerts))
 	for _, a := range alerts {
 		out[a.ID] = a.alert()
 	}
@@ -134,7 +132,7 @@ func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) 
 // again at RetryAt, or failed when RetryAt is zero. A delivery already
 // delivered or failed (by a worker whose lease ran out first) keeps its
 // state; the attempt is logged all the same.
-func (q *AlertQueue) Record(ctx context.Context, a notify.Attempt) error {
+func (q *AlertQueue) Record(ctx context.Context, a alert.Attempt) error {
 	if !validID(a.DeliveryID) {
 		return fmt.Errorf("record delivery attempt: delivery id %q is not a UUID", a.DeliveryID)
 	}
@@ -155,18 +153,18 @@ func (q *AlertQueue) Record(ctx context.Context, a notify.Attempt) error {
 		if _, err := tx.NewInsert().Model(&attempt).Exec(ctx); err != nil {
 			return fmt.Errorf("insert delivery attempt: %w", err)
 		}
-		if row.State != domain.DeliveryPending {
+		if row.State != alert.DeliveryPending {
 			return nil
 		}
 		row.Attempts++
 		row.LastStatus, row.LastError, row.LockedUntil = a.Status, attempt.Error, nil
 		switch {
 		case a.Delivered:
-			row.State, row.DeliveredAt = domain.DeliveryDelivered, &at
+			row.State, row.DeliveredAt = alert.DeliveryDelivered, &at
 		case !a.RetryAt.IsZero():
 			row.NextAttemptAt = a.RetryAt.UTC()
 		default:
-			row.State = domain.DeliveryFailed
+			row.State = alert.DeliveryFailed
 		}
 		_, err = tx.NewUpdate().Model(&row).
 			Column("state", "attempts", "next_attempt_at", "locked_until", "last_status", "last_error", "delivered_at").
@@ -241,4 +239,4 @@ func truncate(s string, n int) string {
 	return string(r[:n])
 }
 
-var _ notify.Queue = (*AlertQueue)(nil)
+var _ alert.Queue = (*AlertQueue)(nil)

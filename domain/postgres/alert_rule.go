@@ -10,30 +10,31 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 )
 
 type alertRuleRow struct {
 	bun.BaseModel `bun:"table:alert_rules"`
-	ID            string             `bun:"id,pk,type:uuid"`
-	WorkspaceID   string             `bun:"workspace_id,type:uuid"`
-	Name          string             `bun:"name"`
-	Description   string             `bun:"description"`
-	Enabled       bool               `bun:"enabled"`
-	ActivityTypes []string           `bun:"activity_types,array"`
-	UserIDs       []string           `bun:"user_ids,array,type:uuid[]"`
-	Outcome       string             `bun:"outcome"`
-	Threshold     int                `bun:"threshold"`
-	WindowMinutes int                `bun:"window_minutes"`
-	GroupBy       string             `bun:"group_by"`
-	Severity      string             `bun:"severity"`
-	Channels      []activity.Channel `bun:"channels,type:jsonb"`
-	Preset        string             `bun:"preset"`
-	CreatedAt     time.Time          `bun:"created_at"`
-	UpdatedAt     time.Time          `bun:"updated_at"`
+	ID            string          `bun:"id,pk,type:uuid"`
+	WorkspaceID   string          `bun:"workspace_id,type:uuid"`
+	Name          string          `bun:"name"`
+	Description   string          `bun:"description"`
+	Enabled       bool            `bun:"enabled"`
+	ActivityTypes []string        `bun:"activity_types,array"`
+	UserIDs       []string        `bun:"user_ids,array,type:uuid[]"`
+	Outcome       string          `bun:"outcome"`
+	Threshold     int             `bun:"threshold"`
+	WindowMinutes int             `bun:"window_minutes"`
+	GroupBy       string          `bun:"group_by"`
+	Severity      string          `bun:"severity"`
+	Channels      []alert.Channel `bun:"channels,type:jsonb"`
+	Preset        string          `bun:"preset"`
+	CreatedAt     time.Time       `bun:"created_at"`
+	UpdatedAt     time.Time       `bun:"updated_at"`
 }
 
-func newAlertRuleRow(r activity.AlertRule) alertRuleRow {
+func newAlertRuleRow(r alert.AlertRule) alertRuleRow {
 	return alertRuleRow{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Description: r.Description, Enabled: r.Enabled,
 		ActivityTypes: r.ActivityTypes, UserIDs: r.UserIDs, Outcome: r.Outcome, Threshold: r.Threshold,
@@ -43,12 +44,12 @@ func newAlertRuleRow(r activity.AlertRule) alertRuleRow {
 }
 
 // rule returns the row as a rule that shares no list with the row.
-func (r alertRuleRow) rule() activity.AlertRule {
-	out := activity.AlertRule{
+func (r alertRuleRow) rule() alert.AlertRule {
+	out := alert.AlertRule{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Description: r.Description, Enabled: r.Enabled,
 		ActivityTypes: append([]string{}, r.ActivityTypes...), UserIDs: append([]string{}, r.UserIDs...),
 		Outcome: r.Outcome, Threshold: r.Threshold, WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy,
-		Severity: r.Severity, Channels: make([]activity.Channel, len(r.Channels)),
+		Severity: r.Severity, Channels: make([]alert.Channel, len(r.Channels)),
 		Preset: r.Preset, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	for i, c := range r.Channels {
@@ -69,17 +70,17 @@ type AlertRuleService struct {
 	db *DB
 	// Checker vets every webhook and chat URL when a rule is saved; nil
 	// allows any.
-	Checker domain.TargetChecker
+	Checker alert.TargetChecker
 }
 
 // NewAlertRuleService returns the alert rule service of db; checker vets
 // the URLs of webhook and chat channels (nil allows any).
-func NewAlertRuleService(db *DB, checker domain.TargetChecker) *AlertRuleService {
+func NewAlertRuleService(db *DB, checker alert.TargetChecker) *AlertRuleService {
 	return &AlertRuleService{db: db, Checker: checker}
 }
 
 // ListAlertRules returns the workspace's rules, oldest first.
-func (s *AlertRuleService) ListAlertRules(ctx context.Context, p activity.Principal) ([]activity.AlertRule, error) {
+func (s *AlertRuleService) ListAlertRules(ctx context.Context, p activity.Principal) ([]alert.AlertRule, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func (s *AlertRuleService) ListAlertRules(ctx context.Context, p activity.Princi
 	if err := s.db.NewSelect().Model(&rows).Where("workspace_id = ?", p.WorkspaceID).OrderExpr("created_at, id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("select alert rules: %w", err)
 	}
-	out := make([]activity.AlertRule, len(rows))
+	out := make([]alert.AlertRule, len(rows))
 	for i, r := range rows {
 		out[i] = r.rule()
 	}
@@ -95,38 +96,38 @@ func (s *AlertRuleService) ListAlertRules(ctx context.Context, p activity.Princi
 }
 
 // FindAlertRule returns one rule of the workspace.
-func (s *AlertRuleService) FindAlertRule(ctx context.Context, p activity.Principal, id string) (activity.AlertRule, error) {
+func (s *AlertRuleService) FindAlertRule(ctx context.Context, p activity.Principal, id string) (alert.AlertRule, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
 	row, err := loadAlertRule(ctx, s.db, p.WorkspaceID, id, false)
 	return row.rule(), err
 }
 
 // ListAlertPresets returns the ready-made rules.
-func (s *AlertRuleService) ListAlertPresets(ctx context.Context, p activity.Principal) ([]activity.AlertPreset, error) {
+func (s *AlertRuleService) ListAlertPresets(ctx context.Context, p activity.Principal) ([]alert.AlertPreset, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
 		return nil, err
 	}
-	out := make([]activity.AlertPreset, len(activity.AlertPresets))
-	for i, preset := range activity.AlertPresets {
-		out[i], _ = activity.FindAlertPreset(preset.Name)
+	out := make([]alert.AlertPreset, len(alert.AlertPresets))
+	for i, preset := range alert.AlertPresets {
+		out[i], _ = alert.FindAlertPreset(preset.Name)
 	}
 	return out, nil
 }
 
 // CreateAlertRule creates a rule, from its fields or from a preset, and
 // records alert_rule.created with every field that was set.
-func (s *AlertRuleService) CreateAlertRule(ctx context.Context, p activity.Principal, in domain.AlertRuleCreate) (activity.AlertRule, error) {
+func (s *AlertRuleService) CreateAlertRule(ctx context.Context, p activity.Principal, in alert.AlertRuleCreate) (alert.AlertRule, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
 	rule, err := in.Rule()
 	if err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
-	if err := domain.CheckChannels(ctx, s.Checker, rule.Channels); err != nil {
-		return activity.AlertRule{}, err
+	if err := alert.CheckChannels(ctx, s.Checker, rule.Channels); err != nil {
+		return alert.AlertRule{}, err
 	}
 	var row alertRuleRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
@@ -142,13 +143,13 @@ func (s *AlertRuleService) CreateAlertRule(ctx context.Context, p activity.Princ
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
 			return fmt.Errorf("insert alert rule: %w", err)
 		}
-		e := newEvent(ctx, ws, p, domain.ActionAlertRuleCreated, now, row.resource())
-		e.Changes = domain.Changes(domain.AlertRuleAudit{}, domain.AuditAlertRule(rule))
+		e := newEvent(ctx, ws, p, alert.ActionAlertRuleCreated, now, row.resource())
+		e.Changes = domain.Changes(alert.AlertRuleAudit{}, alert.AuditAlertRule(rule))
 		e.Note = in.Note
 		return s.db.recordEvents(ctx, tx, e)
 	})
 	if err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
 	return row.rule(), nil
 }
@@ -156,21 +157,21 @@ func (s *AlertRuleService) CreateAlertRule(ctx context.Context, p activity.Princ
 // UpdateAlertRule changes the given fields and records alert_rule.updated
 // with each field that changed. An update that changes nothing writes
 // nothing and records no event.
-func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Principal, id string, in domain.AlertRuleUpdate) (activity.AlertRule, error) {
+func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Principal, id string, in alert.AlertRuleUpdate) (alert.AlertRule, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
-	if err := domain.ValidateNote(in.Note); err != nil {
-		return activity.AlertRule{}, err
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return alert.AlertRule{}, err
 	}
 	// The URLs are checked before the rule is locked: a check may wait
 	// on a name server.
 	if in.Channels != nil {
-		if err := domain.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
-			return activity.AlertRule{}, err
+		if err := alert.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
+			return alert.AlertRule{}, err
 		}
 	}
-	var out activity.AlertRule
+	var out alert.AlertRule
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
@@ -190,7 +191,7 @@ func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Princ
 				return err
 			}
 		}
-		changes := domain.Changes(domain.AuditAlertRule(before), domain.AuditAlertRule(after))
+		changes := domain.Changes(alert.AuditAlertRule(before), alert.AuditAlertRule(after))
 		if len(changes) == 0 {
 			out = before
 			return nil
@@ -200,13 +201,13 @@ func (s *AlertRuleService) UpdateAlertRule(ctx context.Context, p activity.Princ
 		if _, err := tx.NewUpdate().Model(&row).ExcludeColumn("id", "workspace_id", "created_at", "preset").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update alert rule: %w", err)
 		}
-		e := newEvent(ctx, ws, p, domain.ActionAlertRuleUpdated, now, row.resource())
+		e := newEvent(ctx, ws, p, alert.ActionAlertRuleUpdated, now, row.resource())
 		e.Changes, e.Note = changes, in.Note
 		out = row.rule()
 		return s.db.recordEvents(ctx, tx, e)
 	})
 	if err != nil {
-		return activity.AlertRule{}, err
+		return alert.AlertRule{}, err
 	}
 	return out, nil
 }
@@ -217,7 +218,7 @@ func (s *AlertRuleService) DeleteAlertRule(ctx context.Context, p activity.Princ
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
 		return err
 	}
-	if err := domain.ValidateNote(note); err != nil {
+	if err := activity.ValidateNote(note); err != nil {
 		return err
 	}
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
@@ -232,8 +233,8 @@ func (s *AlertRuleService) DeleteAlertRule(ctx context.Context, p activity.Princ
 		if _, err := tx.NewDelete().Model(&row).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("delete alert rule: %w", err)
 		}
-		e := newEvent(ctx, ws, p, domain.ActionAlertRuleDeleted, now, row.resource())
-		e.Changes, e.Note = domain.Changes(domain.AuditAlertRule(row.rule()), domain.AlertRuleAudit{}), note
+		e := newEvent(ctx, ws, p, alert.ActionAlertRuleDeleted, now, row.resource())
+		e.Changes, e.Note = domain.Changes(alert.AuditAlertRule(row.rule()), alert.AlertRuleAudit{}), note
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }

@@ -11,9 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/ingest/detect"
-	"github.com/fluxera/activity/notify"
+	"github.com/fluxera/activity/alert"
 )
 
 type deliveryRow struct {
@@ -34,12 +32,12 @@ type deliveryRow struct {
 	CreatedAt     time.Time  `bun:"created_at"`
 }
 
-func (r deliveryRow) delivery() domain.AlertDelivery {
-	d := domain.AlertDelivery{
+func (r deliveryRow) delivery() alert.AlertDelivery {
+	d := alert.AlertDelivery{
 		ID: r.ID, Type: r.Type, URL: r.URL, To: r.Recipients, State: r.State, DeliveredAt: utc(r.DeliveredAt),
-		LastStatus: r.LastStatus, LastError: r.LastError, CreatedAt: r.CreatedAt.UTC(), Attempts: []domain.DeliveryAttempt{},
+		LastStatus: r.LastStatus, LastError: r.LastError, CreatedAt: r.CreatedAt.UTC(), Attempts: []alert.DeliveryAttempt{},
 	}
-	if r.State == domain.DeliveryPending {
+	if r.State == alert.DeliveryPending {
 		next := r.NextAttemptAt.UTC()
 		d.NextAttemptAt = &next
 	}
@@ -58,7 +56,7 @@ type attemptRow struct {
 }
 
 // AlertSink stores the alerts the detector raises, each with its events
-// and its deliveries, and wakes the notifier. It implements detect.Sink.
+// and its deliveries, and wakes the notifier. It implements alert.Sink.
 type AlertSink struct{ db *DB }
 
 // NewAlertSink returns the alert sink of db.
@@ -71,7 +69,7 @@ func NewAlertSink(db *DB) *AlertSink { return &AlertSink{db: db} }
 // workspace's active members who hold them. An alert of the platform
 // workspace goes to the alert topic only, as does one whose rule was
 // deleted in the meantime. It returns the alerts it stored.
-func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activity.Alert, error) {
+func (s *AlertSink) Raise(ctx context.Context, alerts []alert.Alert) ([]alert.Alert, error) {
 	if len(alerts) == 0 {
 		return nil, nil
 	}
@@ -88,7 +86,7 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 		seen[a.ID] = true
 		rows = append(rows, newAlertRow(raised(a, now)))
 	}
-	var stored []activity.Alert
+	var stored []alert.Alert
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		stored = stored[:0]
 		var inserted []string
@@ -118,7 +116,7 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 			}
 			for _, d := range ds {
 				d.ID, d.AlertID, d.WorkspaceID = activity.NewEventID(), a.ID, a.WorkspaceID
-				d.State, d.NextAttemptAt, d.CreatedAt = domain.DeliveryPending, now, now
+				d.State, d.NextAttemptAt, d.CreatedAt = alert.DeliveryPending, now, now
 				deliveries = append(deliveries, d)
 			}
 			stored = append(stored, a)
@@ -139,16 +137,16 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []activity.Alert) ([]activ
 		return nil, err
 	}
 	if len(stored) > 0 {
-		s.db.alertNotifier.wake()
+		s.db.alertWaker.wake()
 	}
 	return stored, nil
 }
 
 // raised fills in what a raised alert may leave out: it is open, raised
 // now, and happened when it was raised.
-func raised(a activity.Alert, now time.Time) activity.Alert {
+func raised(a alert.Alert, now time.Time) alert.Alert {
 	if a.State == "" {
-		a.State = activity.AlertOpen
+		a.State = alert.AlertOpen
 	}
 	if a.RaisedAt.IsZero() {
 		a.RaisedAt = now
@@ -160,7 +158,7 @@ func raised(a activity.Alert, now time.Time) activity.Alert {
 }
 
 // checkRaised refuses an alert the detector should never raise.
-func checkRaised(a activity.Alert) error {
+func checkRaised(a alert.Alert) error {
 	switch {
 	case !validID(a.ID):
 		return fmt.Errorf("alert id %q is not a UUID", a.ID)
@@ -170,8 +168,8 @@ func checkRaised(a activity.Alert) error {
 		return fmt.Errorf("alert %s: exactly one of detector and rule id must be set", a.ID)
 	case a.RuleID != "" && !validID(a.RuleID):
 		return fmt.Errorf("alert %s: rule id %q is not a UUID", a.ID, a.RuleID)
-	case !activity.ValidSeverity(a.Severity):
-		return fmt.Errorf("alert %s: severity %q is not one of %v", a.ID, a.Severity, activity.Severities)
+	case !alert.ValidSeverity(a.Severity):
+		return fmt.Errorf("alert %s: severity %q is not one of %v", a.ID, a.Severity, alert.Severities)
 	}
 	for _, id := range a.EventIDs {
 		if !validID(id) {
@@ -185,18 +183,18 @@ func checkRaised(a activity.Alert) error {
 // settings and role's members once per transaction.
 type targets struct {
 	tx        bun.Tx
-	rules     map[string][]activity.Channel // by rule id; nil when deleted
-	detection map[string][]activity.Channel // by workspace id
-	members   map[string][]string           // by workspace id and role
+	rules     map[string][]alert.Channel // by rule id; nil when deleted
+	detection map[string][]alert.Channel // by workspace id
+	members   map[string][]string        // by workspace id and role
 }
 
 func newTargets(tx bun.Tx) *targets {
-	return &targets{tx: tx, rules: map[string][]activity.Channel{}, detection: map[string][]activity.Channel{}, members: map[string][]string{}}
+	return &targets{tx: tx, rules: map[string][]alert.Channel{}, detection: map[string][]alert.Channel{}, members: map[string][]string{}}
 }
 
 // deliveries returns the deliveries of a, without ids and times.
-func (t *targets) deliveries(ctx context.Context, a activity.Alert) ([]deliveryRow, error) {
-	topic := deliveryRow{Type: notify.TargetTopic, Recipients: []string{}}
+func (t *targets) deliveries(ctx context.Context, a alert.Alert) ([]deliveryRow, error) {
+	topic := deliveryRow{Type: alert.TargetTopic, Recipients: []string{}}
 	if a.WorkspaceID == activity.PlatformWorkspace {
 		return []deliveryRow{topic}, nil
 	}
@@ -207,9 +205,9 @@ func (t *targets) deliveries(ctx context.Context, a activity.Alert) ([]deliveryR
 	var out []deliveryRow
 	for _, c := range channels {
 		switch c.Type {
-		case activity.ChannelWebhook, activity.ChannelChat:
+		case alert.ChannelWebhook, alert.ChannelChat:
 			out = append(out, deliveryRow{Type: c.Type, URL: c.URL, Recipients: []string{}})
-		case activity.ChannelEmail:
+		case alert.ChannelEmail:
 			to, err := t.recipients(ctx, a.WorkspaceID, c)
 			if err != nil {
 				return nil, err
@@ -224,7 +222,7 @@ func (t *targets) deliveries(ctx context.Context, a activity.Alert) ([]deliveryR
 
 // channels returns the channels of the alert's rule or, for a built-in
 // detector, of its workspace's detection settings.
-func (t *targets) channels(ctx context.Context, a activity.Alert) ([]activity.Channel, error) {
+func (t *targets) channels(ctx context.Context, a alert.Alert) ([]alert.Channel, error) {
 	if a.RuleID != "" {
 		cs, ok := t.rules[a.RuleID]
 		if !ok {
@@ -253,7 +251,7 @@ func (t *targets) channels(ctx context.Context, a activity.Alert) ([]activity.Ch
 
 // recipients returns the addresses of an email channel: its own and those
 // of the workspace's active members holding its roles, sorted, each once.
-func (t *targets) recipients(ctx context.Context, workspaceID string, c activity.Channel) ([]string, error) {
+func (t *targets) recipients(ctx context.Context, workspaceID string, c alert.Channel) ([]string, error) {
 	set := map[string]bool{}
 	for _, a := range c.To {
 		set[a] = true
@@ -281,4 +279,4 @@ func (t *targets) recipients(ctx context.Context, workspaceID string, c activity
 	return out, nil
 }
 
-var _ detect.Sink = (*AlertSink)(nil)
+var _ alert.Sink = (*AlertSink)(nil)

@@ -235,7 +235,7 @@ func (s *AssetService) UpdateAsset(ctx context.Context, p activity.Principal, id
 // DeleteAsset deletes an asset softly and records asset.deleted, whose
 // changes keep every field of what was deleted.
 func (s *AssetService) DeleteAsset(ctx context.Context, p activity.Principal, id, note string) error {
-	if err := domain.ValidateNote(note); err != nil {
+	if err := activity.ValidateNote(note); err != nil {
 		return err
 	}
 	_, err := s.change(ctx, p, domain.DeleteAssets, id, func(ctx context.Context, tx bun.Tx, now time.Time, row *assetRow) (*activity.Event, error) {
@@ -260,7 +260,7 @@ func (s *AssetService) DeleteAsset(ctx context.Context, p activity.Principal, id
 // ECONFLICT for a deactivated user, a retired or lost asset, or an asset
 // the user already has.
 func (s *AssetService) AssignAsset(ctx context.Context, p activity.Principal, id string, in domain.AssetAssignment) (domain.Asset, error) {
-	if err := domain.ValidateNote(in.Note); err != nil {
+	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Asset{}, err
 	}
 	if strings.TrimSpace(in.UserID) == "" {
@@ -301,7 +301,7 @@ func (s *AssetService) AssignAsset(ctx context.Context, p activity.Principal, id
 // UnassignAsset takes the asset back from its assignee, makes it available
 // and records asset.unassigned. It returns ECONFLICT when nobody has it.
 func (s *AssetService) UnassignAsset(ctx context.Context, p activity.Principal, id, note string) (domain.Asset, error) {
-	if err := domain.ValidateNote(note); err != nil {
+	if err := activity.ValidateNote(note); err != nil {
 		return domain.Asset{}, err
 	}
 	row, err := s.change(ctx, p, domain.ManageAssets, id, func(ctx context.Context, tx bun.Tx, now time.Time, row *assetRow) (*activity.Event, error) {
@@ -336,7 +336,7 @@ func (s *AssetService) ChangeStatus(ctx context.Context, p activity.Principal, i
 	default:
 		return domain.Asset{}, activity.Errorf(activity.EINVALID, "status", "status must be one of available, in_maintenance, retired, lost")
 	}
-	if err := domain.ValidateNote(in.Note); err != nil {
+	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Asset{}, err
 	}
 	row, err := s.change(ctx, p, domain.ManageAssets, id, func(ctx context.Context, tx bun.Tx, now time.Time, row *assetRow) (*activity.Event, error) {

@@ -52,7 +52,7 @@ func (s *AssetService) ScheduleMaintenance(ctx context.Context, p activity.Princ
 	case utf8.RuneCountInString(in.Description) > 500:
 		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "description", "description is longer than 500 characters")
 	}
-	if err := domain.ValidateNote(in.Note); err != nil {
+	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Maintenance{}, err
 	}
 	var m maintenanceRow
@@ -83,7 +83,7 @@ func (s *AssetService) CompleteMaintenance(ctx context.Context, p activity.Princ
 	if utf8.RuneCountInString(in.Outcome) > 2000 {
 		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "outcome", "outcome is longer than 2000 characters")
 	}
-	if err := domain.ValidateNote(in.Note); err != nil {
+	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Maintenance{}, err
 	}
 	var m maintenanceRow

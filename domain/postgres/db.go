@@ -64,9 +64,9 @@ type DB struct {
 	// Now is the clock; tests may replace it.
 	Now func() time.Time
 
-	notifier *notifier
-	// alertNotifier wakes the notifier's queue after alerts are stored.
-	alertNotifier *notifier
+	outboxWaker *waker
+	// alertWaker wakes the notifier's queue after alerts are stored.
+	alertWaker *waker
 }
 
 // Open connects to the database; it does not migrate.
@@ -82,16 +82,16 @@ func Open(cfg Config) (*DB, error) {
 	sqldb.SetMaxOpenConns(cfg.MaxConns)
 	sqldb.SetMaxIdleConns(cfg.MaxConns)
 	db := &DB{DB: bun.NewDB(sqldb, pgdialect.New()), cfg: cfg, Now: time.Now}
-	db.notifier = newNotifier(db.DB, cfg.NotifyChannel)
-	db.alertNotifier = newNotifier(db.DB, cfg.AlertNotifyChannel)
+	db.outboxWaker = newWaker(db.DB, cfg.NotifyChannel)
+	db.alertWaker = newWaker(db.DB, cfg.AlertNotifyChannel)
 	return db, nil
 }
 
 // Close stops waking the relay and the notifier and closes the
 // connections.
 func (db *DB) Close() error {
-	db.notifier.close()
-	db.alertNotifier.close()
+	db.outboxWaker.close()
+	db.alertWaker.close()
 	return db.DB.Close()
 }
 
@@ -137,7 +137,7 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, 
 		return fn(context.WithValue(ctx, recordedKey{}, &recorded), tx, now)
 	})
 	if err == nil && recorded {
-		db.notifier.wake()
+		db.outboxWaker.wake()
 	}
 	return err
 }

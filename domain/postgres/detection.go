@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/keybox"
 )
@@ -20,22 +21,22 @@ type detectionRow struct {
 	bun.BaseModel `bun:"table:detection_settings,alias:ds"`
 	WorkspaceID   string `bun:"workspace_id,pk,type:uuid"`
 	// Settings are nil until the workspace saves some: the defaults.
-	Settings      *activity.DetectionSettings `bun:"settings,type:jsonb"`
-	SigningSecret []byte                      `bun:"signing_secret"`
-	SigningKeyID  string                      `bun:"signing_key_id"`
-	UpdatedAt     time.Time                   `bun:"updated_at"`
+	Settings      *alert.DetectionSettings `bun:"settings,type:jsonb"`
+	SigningSecret []byte                   `bun:"signing_secret"`
+	SigningKeyID  string                   `bun:"signing_key_id"`
+	UpdatedAt     time.Time                `bun:"updated_at"`
 }
 
 // settings returns the stored settings over the defaults: a stored
 // detector replaces its default, and stored channels, even none, replace
 // the default channels.
-func (r detectionRow) settings() activity.DetectionSettings {
-	d := activity.DefaultDetectionSettings()
+func (r detectionRow) settings() alert.DetectionSettings {
+	d := alert.DefaultDetectionSettings()
 	if r.Settings == nil {
 		return d
 	}
 	for name, s := range r.Settings.Detectors {
-		if _, ok := activity.DefaultDetectorSettings[name]; ok {
+		if _, ok := alert.DefaultDetectorSettings[name]; ok {
 			d.Detectors[name] = s
 		}
 	}
@@ -45,8 +46,8 @@ func (r detectionRow) settings() activity.DetectionSettings {
 	return d
 }
 
-func (r detectionRow) detection() domain.Detection {
-	d := domain.Detection{DetectionSettings: r.settings(), SigningSecretSet: len(r.SigningSecret) > 0}
+func (r detectionRow) detection() alert.Detection {
+	d := alert.Detection{DetectionSettings: r.settings(), SigningSecretSet: len(r.SigningSecret) > 0}
 	if !r.UpdatedAt.IsZero() {
 		at := r.UpdatedAt.UTC()
 		d.UpdatedAt = &at
@@ -96,24 +97,24 @@ type DetectionService struct {
 	box *keybox.Box
 	// Checker vets every webhook and chat URL when settings are saved; nil
 	// allows any.
-	Checker domain.TargetChecker
+	Checker alert.TargetChecker
 }
 
 // NewDetectionService returns the detection service of db; box seals
 // signing secrets and checker vets the URLs of webhook and chat channels
 // (nil allows any).
-func NewDetectionService(db *DB, box *keybox.Box, checker domain.TargetChecker) *DetectionService {
+func NewDetectionService(db *DB, box *keybox.Box, checker alert.TargetChecker) *DetectionService {
 	return &DetectionService{db: db, box: box, Checker: checker}
 }
 
 // GetDetection returns the workspace's settings over the defaults.
-func (s *DetectionService) GetDetection(ctx context.Context, p activity.Principal) (domain.Detection, error) {
+func (s *DetectionService) GetDetection(ctx context.Context, p activity.Principal) (alert.Detection, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return domain.Detection{}, err
+		return alert.Detection{}, err
 	}
 	row, err := loadDetection(ctx, s.db, p.WorkspaceID, false)
 	if err != nil {
-		return domain.Detection{}, err
+		return alert.Detection{}, err
 	}
 	return row.detection(), nil
 }
@@ -121,21 +122,21 @@ func (s *DetectionService) GetDetection(ctx context.Context, p activity.Principa
 // UpdateDetection applies the update and records
 // system.detection_changed with each changed field. An update that
 // changes nothing writes nothing and records no event.
-func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Principal, in activity.DetectionUpdate) (domain.Detection, error) {
+func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Principal, in alert.DetectionUpdate) (alert.Detection, error) {
 	if err := domain.Require(p, domain.ManageAlerts); err != nil {
-		return domain.Detection{}, err
+		return alert.Detection{}, err
 	}
-	if err := domain.ValidateNote(in.Note); err != nil {
-		return domain.Detection{}, err
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return alert.Detection{}, err
 	}
 	// The URLs are checked before the settings are locked: a check may
 	// wait on a name server.
 	if in.Channels != nil {
-		if err := domain.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
-			return domain.Detection{}, err
+		if err := alert.CheckChannels(ctx, s.Checker, *in.Channels); err != nil {
+			return alert.Detection{}, err
 		}
 	}
-	var out domain.Detection
+	var out alert.Detection
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		ws, err := s.db.workspace(ctx, tx, p.WorkspaceID)
 		if err != nil {
@@ -150,7 +151,7 @@ func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Princ
 		if err := after.Validate(); err != nil {
 			return err
 		}
-		changes := domain.DetectionChanges(before, after)
+		changes := alert.DetectionChanges(before, after)
 		if len(changes) == 0 {
 			out = row.detection()
 			return nil
@@ -159,13 +160,13 @@ func (s *DetectionService) UpdateDetection(ctx context.Context, p activity.Princ
 		if err := saveDetection(ctx, tx, &row, "settings"); err != nil {
 			return err
 		}
-		e := newEvent(ctx, ws, p, domain.ActionDetectionChanged, now, activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name})
+		e := newEvent(ctx, ws, p, alert.ActionDetectionChanged, now, activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name})
 		e.Changes, e.Note = changes, in.Note
 		out = row.detection()
 		return s.db.recordEvents(ctx, tx, e)
 	})
 	if err != nil {
-		return domain.Detection{}, err
+		return alert.Detection{}, err
 	}
 	return out, nil
 }
@@ -199,7 +200,7 @@ func (s *DetectionService) RotateSigningSecret(ctx context.Context, p activity.P
 		if err := saveDetection(ctx, tx, &row, "signing_secret", "signing_key_id"); err != nil {
 			return err
 		}
-		e := newEvent(ctx, ws, p, domain.ActionSigningSecretRotated, now, activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name})
+		e := newEvent(ctx, ws, p, alert.ActionSigningSecretRotated, now, activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name})
 		e.Changes = []activity.Change{{Field: "signing_secret", Redacted: true}}
 		detail(&e, "replaced", had)
 		return s.db.recordEvents(ctx, tx, e)

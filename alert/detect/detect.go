@@ -1,0 +1,325 @@
+// Package detect watches the activity stream for security red flags. It
+// reads the topic in a consumer group of its own and checks every event
+// against the built-in detectors, tuned per workspace, and against the
+// workspace's alert rules. What the detectors remember (sliding windows,
+// each user's active hours, places and sessions, cooldowns) lives in a
+// Store, keyed by event id and scored by each event's own time, so a
+// redelivered or replayed event gets the verdict it got the first time and
+// is never counted twice. Raised alerts go to a alert.Sink, which stores each
+// once by its id. Offsets are committed only after a batch is fully
+// checked and its alerts are stored, so a restart checks again what was
+// not confirmed.
+package detect
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/ingest"
+)
+
+// MaxAlertEvents bounds the event ids an alert lists: the latest of its
+// window, the one that crossed the line last.
+const MaxAlertEvents = 20
+
+// DefaultCooldowns are how long each built-in detector stays quiet about
+// one subject after raising an alert about it, in event time.
+var DefaultCooldowns = map[string]time.Duration{
+	alert.DetectFailedLogins:         30 * time.Minute,
+	alert.DetectUnusualTime:          6 * time.Hour,
+	alert.DetectBulkExports:          time.Hour,
+	alert.DetectPermissionChanges:    30 * time.Minute,
+	alert.DetectUnusualLocation:      time.Hour,
+	alert.DetectSimultaneousSessions: time.Hour,
+}
+
+// Config tunes the detector process. The thresholds and windows of the
+// detectors are each workspace's own (alert.DetectionSettings).
+type Config struct {
+	// BatchSize is how many events are checked together; FlushInterval
+	// the longest wait to fill a batch.
+	BatchSize     int
+	FlushInterval time.Duration
+	// Cooldowns say, per built-in detector, how long it stays quiet about
+	// one subject (an account, an address, a user) after an alert about
+	// it; missing detectors get DefaultCooldowns. An alert rule with a
+	// threshold stays quiet for its own window; one without raises an
+	// alert for every matching event.
+	Cooldowns map[string]time.Duration
+	// History is how far back unusual_time looks at a user's active
+	// hours, and how long unusual_location remembers a user's places after
+	// their last located event.
+	History time.Duration
+	// ReplayHorizon is how long cooldown claims, and history beyond
+	// History, are kept, so that a stream replayed within it raises no new
+	// alerts. Set it to the activity topic's retention.
+	ReplayHorizon time.Duration
+	// MaxBackoff is the ceiling of the delay between retries of a failing
+	// batch.
+	MaxBackoff time.Duration
+}
+
+// Validate fills in defaults and checks the values.
+func (c *Config) Validate() error {
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.FlushInterval == 0 {
+		c.FlushInterval = 50 * time.Millisecond
+	}
+	cooldowns := make(map[string]time.Duration, len(DefaultCooldowns))
+	for name, d := range DefaultCooldowns {
+		cooldowns[name] = d
+	}
+	for name, d := range c.Cooldowns {
+		if _, ok := DefaultCooldowns[name]; !ok {
+			return fmt.Errorf("detect: %q is not a detector", name)
+		}
+		if d != 0 {
+			cooldowns[name] = d
+		}
+	}
+	c.Cooldowns = cooldowns
+	if c.History == 0 {
+		c.History = 60 * 24 * time.Hour
+	}
+	if c.ReplayHorizon == 0 {
+		c.ReplayHorizon = 7 * 24 * time.Hour
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 10 * time.Second
+	}
+	for name, d := range c.Cooldowns {
+		if d < 0 {
+			return fmt.Errorf("detect: the cooldown of %s must not be negative", name)
+		}
+	}
+	switch {
+	case c.BatchSize < 1 || c.FlushInterval <= 0:
+		return fmt.Errorf("detect: batch size and flush interval must be positive")
+	case c.History < 24*time.Hour:
+		return fmt.Errorf("detect: history must be at least a day")
+	case c.ReplayHorizon < 0 || c.MaxBackoff <= 0:
+		return fmt.Errorf("detect: replay horizon and backoff must be positive")
+	}
+	return nil
+}
+
+// Locator finds where an address is.
+type Locator interface {
+	Locate(ip netip.Addr) (activity.Location, bool)
+}
+
+// Detector checks every event of a stream against the built-in detectors
+// and the workspaces' alert rules.
+type Detector struct {
+	Config  Config
+	Source  ingest.Source
+	Store   Store
+	Configs alert.Configs
+	Sink    alert.Sink
+	// Locator, if set, places events that carry an address but no
+	// location, for unusual_location.
+	Locator Locator
+	Log     logrus.FieldLogger
+	// Prefix starts every key in the store; tests use their own.
+	Prefix string
+	// Now is the clock alerts are raised by; time.Now when nil.
+	Now func() time.Time
+	// Raised, if set, is told how many new alerts each batch stored.
+	Raised func(n int)
+	// Degraded, if set, is told true when batches start failing (the store
+	// or the sink cannot be reached) and false once one succeeds again.
+	Degraded func(bool)
+}
+
+// Run checks events until ctx ends. While the store or the sink fails it
+// retries the batch with backoff and commits nothing. It returns an error
+// only when the source fails.
+func (d *Detector) Run(ctx context.Context) error {
+	degraded := false
+	for {
+		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("fetch: %w", err)
+		}
+		events := make([]activity.Event, 0, len(msgs))
+		for _, m := range msgs {
+			e, err := activity.DecodeEvent(m.Value)
+			if err != nil {
+				continue // the indexer sets it aside in the dead-letter topic
+			}
+			events = append(events, e)
+		}
+		backoff := 100 * time.Millisecond
+		for {
+			err := d.Detect(ctx, events)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return nil
+			}
+			if !degraded {
+				degraded = true
+				if d.Degraded != nil {
+					d.Degraded(true)
+				}
+			}
+			d.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Detection is degraded; retrying the batch.")
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, d.Config.MaxBackoff)
+		}
+		if degraded {
+			degraded = false
+			if d.Degraded != nil {
+				d.Degraded(false)
+			}
+			d.Log.Info("Detection recovered.")
+		}
+		if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
+			d.Log.WithError(err).Warn("Offset commit failed; the batch will be checked again.")
+		}
+	}
+}
+
+// Detect checks one batch of events, in order, and stores the alerts they
+// raise. The store sees two round trips per batch, whatever its size: one
+// for every check, one to claim the cooldowns of the alerts. It returns an
+// error when a workspace's configuration, the store or the sink fails;
+// the batch may then be checked again as a whole.
+func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
+	p := &plan{}
+	workspaces := map[string]alert.WorkspaceConfig{}
+	for _, e := range events {
+		ws, ok := workspaces[e.WorkspaceID]
+		if !ok {
+			var err error
+			if ws, err = d.Configs.Config(ctx, e.WorkspaceID); err != nil {
+				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
+			}
+			workspaces[e.WorkspaceID] = ws
+		}
+		d.plan(p, ws, e)
+	}
+	results, err := d.Store.Check(ctx, p.checks)
+	if err != nil {
+		return fmt.Errorf("check events: %w", err)
+	}
+	candidates := p.verdicts(results)
+	var claims []Claim
+	var claimed []int
+	for i, c := range candidates {
+		if c.claim != "" {
+			claims = append(claims, Claim{Key: c.claim, AlertID: c.alert.ID, At: c.alert.OccurredAt, Cooldown: c.cooldown, Keep: max(c.cooldown, d.Config.ReplayHorizon)})
+			claimed = append(claimed, i)
+		}
+	}
+	granted, err := d.Store.Claim(ctx, claims)
+	if err != nil {
+		return fmt.Errorf("claim cooldowns: %w", err)
+	}
+	refused := map[int]bool{}
+	for j, ok := range granted {
+		if !ok {
+			refused[claimed[j]] = true
+		}
+	}
+	now := time.Now
+	if d.Now != nil {
+		now = d.Now
+	}
+	raisedAt := now().UTC()
+	var alerts []alert.Alert
+	seen := map[string]bool{}
+	for i, c := range candidates {
+		if refused[i] || seen[c.alert.ID] {
+			continue // a replayed event in the same batch raises its alert once
+		}
+		seen[c.alert.ID] = true
+		c.alert.RaisedAt = raisedAt
+		alerts = append(alerts, c.alert)
+	}
+	if len(alerts) == 0 {
+		return nil
+	}
+	stored, err := d.Sink.Raise(ctx, alerts)
+	if err != nil {
+		return fmt.Errorf("store %d alerts: %w", len(alerts), err)
+	}
+	if d.Raised != nil {
+		d.Raised(len(stored))
+	}
+	for _, a := range stored {
+		source := a.Detector
+		if source == "" {
+			source = "rule " + a.RuleID
+		}
+		d.Log.WithFields(logrus.Fields{"workspace_id": a.WorkspaceID, "alert_id": a.ID, "source": source, "severity": a.Severity, "count": a.Count}).Info(a.Summary)
+	}
+	return nil
+}
+
+// plan adds the checks of one event: every enabled built-in detector, then
+// every rule of its workspace.
+func (d *Detector) plan(p *plan, ws alert.WorkspaceConfig, e activity.Event) {
+	if s, ok := settings(ws, alert.DetectFailedLogins); ok {
+		d.planFailedLogins(p, s, e)
+	}
+	if s, ok := settings(ws, alert.DetectUnusualTime); ok {
+		d.planUnusualTime(p, ws, s, e)
+	}
+	if s, ok := settings(ws, alert.DetectBulkExports); ok {
+		d.planBulkExports(p, s, e)
+	}
+	if s, ok := settings(ws, alert.DetectPermissionChanges); ok {
+		d.planPermissionChanges(p, s, e)
+	}
+	if s, ok := settings(ws, alert.DetectUnusualLocation); ok {
+		d.planUnusualLocation(p, s, e)
+	}
+	if s, ok := settings(ws, alert.DetectSimultaneousSessions); ok {
+		d.planSessions(p, s, e)
+	}
+	for i := range ws.Rules {
+		d.planRule(p, &ws.Rules[i], e)
+	}
+}
+
+// settings returns a workspace's settings of a detector, with defaults for
+// what is missing, and whether it is enabled.
+func settings(ws alert.WorkspaceConfig, name string) (alert.DetectorSettings, bool) {
+	s := ws.Detection.Detector(name)
+	def := alert.DefaultDetectorSettings[name]
+	if s.Threshold <= 0 {
+		s.Threshold = def.Threshold
+	}
+	if s.WindowMinutes <= 0 {
+		s.WindowMinutes = def.WindowMinutes
+	}
+	if !alert.ValidSeverity(s.Severity) {
+		s.Severity = def.Severity
+	}
+	return s, s.Enabled
+}
+
+// cooldown is the cooldown of a built-in detector.
+func (d *Detector) cooldown(name string) time.Duration {
+	if c, ok := d.Config.Cooldowns[name]; ok {
+		return c
+	}
+	return DefaultCooldowns[name]
+}
