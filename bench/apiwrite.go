@@ -27,6 +27,7 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // writeClients is how many clients send creates at once, on both sides.
@@ -321,7 +322,7 @@ func startPlainWriter(db *postgres.DB) (string, func()) {
 			return err
 		}
 		var in domain.AssetCreate
-		if err := domainhttp.DecodeJSON(c, &in); err != nil {
+		if err := httpapi.DecodeJSON(c, &in); err != nil {
 			return fiber.NewError(fiber.StatusBadRequest, err.Error())
 		}
 		in.Normalize()

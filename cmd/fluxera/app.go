@@ -304,7 +304,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	searchhttp.Register(srv.API, searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret)))
+	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
+	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {

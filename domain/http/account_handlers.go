@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeAccount registers the caller's own account: profile, password and
@@ -24,7 +25,7 @@ func (s *Server) me(c *fiber.Ctx) error {
 
 func (s *Server) updateProfile(c *fiber.Ctx) error {
 	var in domain.ProfileUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	u, err := s.services.Users.UpdateProfile(c.UserContext(), principal(c), in)
@@ -36,7 +37,7 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 
 func (s *Server) changePassword(c *fiber.Ctx) error {
 	var in domain.PasswordChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.services.Users.ChangePassword(c.UserContext(), principal(c), in); err != nil {
@@ -55,7 +56,7 @@ func (s *Server) listTokens(c *fiber.Ctx) error {
 
 func (s *Server) createToken(c *fiber.Ctx) error {
 	var in domain.APITokenCreate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	t, err := s.services.Tokens.CreateToken(c.UserContext(), principal(c), in)

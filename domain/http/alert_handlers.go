@@ -8,6 +8,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeAlerts registers alert rules, alerts and the detection settings.
@@ -39,7 +40,7 @@ func (s *Server) listAlertRules(c *fiber.Ctx) error {
 
 func (s *Server) createAlertRule(c *fiber.Ctx) error {
 	var in alert.AlertRuleCreate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	r, err := s.services.AlertRules.CreateAlertRule(c.UserContext(), principal(c), in)
@@ -99,7 +100,7 @@ func (s *Server) findAlertRule(c *fiber.Ctx) error {
 
 func (s *Server) updateAlertRule(c *fiber.Ctx) error {
 	var in alert.AlertRuleUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	r, err := s.services.AlertRules.UpdateAlertRule(c.UserContext(), principal(c), c.Params("id"), in)
@@ -111,7 +112,7 @@ func (s *Server) updateAlertRule(c *fiber.Ctx) error {
 
 func (s *Server) deleteAlertRule(c *fiber.Ctx) error {
 	var in noteBody
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.services.AlertRules.DeleteAlertRule(c.UserContext(), principal(c), c.Params("id"), in.Note); err != nil {
@@ -135,13 +136,13 @@ func (s *Server) findAlerts(c *fiber.Ctx) error {
 }
 
 // alertParams are the query parameters of the alert listing.
-var alertParams = map[string]QueryParam{
+var alertParams = map[string]httpapi.QueryParam{
 	"state": {}, "severity": {}, "detector": {}, "rule_id": {}, "cursor": {}, "from": {}, "to": {}, "limit": {},
 }
 
 func alertFilter(c *fiber.Ctx) (alert.AlertFilter, error) {
 	var f alert.AlertFilter
-	err := ReadQuery(c, "parameter", alertParams, func(key, val string) error {
+	err := httpapi.ReadQuery(c, "parameter", alertParams, func(key, val string) error {
 		switch key {
 		case "state":
 			f.State = val
@@ -185,7 +186,7 @@ func (s *Server) findAlert(c *fiber.Ctx) error {
 
 func (s *Server) acknowledgeAlert(c *fiber.Ctx) error {
 	var in noteBody
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Alerts.AcknowledgeAlert(c.UserContext(), principal(c), c.Params("id"), in.Note)
@@ -197,7 +198,7 @@ func (s *Server) acknowledgeAlert(c *fiber.Ctx) error {
 
 func (s *Server) resolveAlert(c *fiber.Ctx) error {
 	var in noteBody
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Alerts.ResolveAlert(c.UserContext(), principal(c), c.Params("id"), in.Note)
@@ -217,7 +218,7 @@ func (s *Server) getDetection(c *fiber.Ctx) error {
 
 func (s *Server) updateDetection(c *fiber.Ctx) error {
 	var in alert.DetectionUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	d, err := s.services.Detection.UpdateDetection(c.UserContext(), principal(c), in)

@@ -13,6 +13,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeAssets registers assets, their maintenance and images.
@@ -50,7 +51,7 @@ func (s *Server) listAssets(c *fiber.Ctx) error {
 
 func (s *Server) createAsset(c *fiber.Ctx) error {
 	var in domain.AssetCreate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Assets.CreateAsset(c.UserContext(), principal(c), in)
@@ -70,7 +71,7 @@ func (s *Server) findAsset(c *fiber.Ctx) error {
 
 func (s *Server) updateAsset(c *fiber.Ctx) error {
 	var in domain.AssetUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Assets.UpdateAsset(c.UserContext(), principal(c), c.Params("id"), in)
@@ -82,7 +83,7 @@ func (s *Server) updateAsset(c *fiber.Ctx) error {
 
 func (s *Server) deleteAsset(c *fiber.Ctx) error {
 	var in noteBody
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.services.Assets.DeleteAsset(c.UserContext(), principal(c), c.Params("id"), in.Note); err != nil {
@@ -93,7 +94,7 @@ func (s *Server) deleteAsset(c *fiber.Ctx) error {
 
 func (s *Server) assignAsset(c *fiber.Ctx) error {
 	var in domain.AssetAssignment
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Assets.AssignAsset(c.UserContext(), principal(c), c.Params("id"), in)
@@ -105,7 +106,7 @@ func (s *Server) assignAsset(c *fiber.Ctx) error {
 
 func (s *Server) unassignAsset(c *fiber.Ctx) error {
 	var in noteBody
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Assets.UnassignAsset(c.UserContext(), principal(c), c.Params("id"), in.Note)
@@ -117,7 +118,7 @@ func (s *Server) unassignAsset(c *fiber.Ctx) error {
 
 func (s *Server) changeAssetStatus(c *fiber.Ctx) error {
 	var in domain.StatusChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	a, err := s.services.Assets.ChangeStatus(c.UserContext(), principal(c), c.Params("id"), in)
@@ -137,7 +138,7 @@ func (s *Server) listMaintenance(c *fiber.Ctx) error {
 
 func (s *Server) scheduleMaintenance(c *fiber.Ctx) error {
 	var in domain.MaintenanceSchedule
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	m, err := s.services.Assets.ScheduleMaintenance(c.UserContext(), principal(c), c.Params("id"), in)
@@ -149,7 +150,7 @@ func (s *Server) scheduleMaintenance(c *fiber.Ctx) error {
 
 func (s *Server) completeMaintenance(c *fiber.Ctx) error {
 	var in domain.MaintenanceCompletion
-	if err := DecodeOptionalJSON(c, &in); err != nil {
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
 	}
 	m, err := s.services.Assets.CompleteMaintenance(c.UserContext(), principal(c), c.Params("id"), c.Params("mid"), in)
@@ -336,9 +337,9 @@ func csvSafe(cells ...string) []string {
 
 // onlyQuery returns EINVALID for a query parameter not in allowed.
 func onlyQuery(c *fiber.Ctx, allowed ...string) error {
-	params := map[string]QueryParam{}
+	params := map[string]httpapi.QueryParam{}
 	for _, a := range allowed {
-		params[a] = QueryParam{Repeatable: true, MayBeEmpty: true}
+		params[a] = httpapi.QueryParam{Repeatable: true, MayBeEmpty: true}
 	}
-	return ReadQuery(c, "query parameter", params, func(string, string) error { return nil })
+	return httpapi.ReadQuery(c, "query parameter", params, func(string, string) error { return nil })
 }

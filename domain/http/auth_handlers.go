@@ -6,11 +6,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 func (s *Server) login(c *fiber.Ctx) error {
 	var in domain.Credentials
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	res, err := s.services.Auth.Login(c.UserContext(), in)

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeLicenses registers the license routes on the authenticated API.
@@ -30,7 +31,7 @@ func (s *Server) listLicenses(c *fiber.Ctx) error {
 
 func (s *Server) createLicense(c *fiber.Ctx) error {
 	var in domain.LicenseCreate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.CreateLicense(c.UserContext(), principal(c), in)
@@ -50,7 +51,7 @@ func (s *Server) findLicense(c *fiber.Ctx) error {
 
 func (s *Server) updateLicense(c *fiber.Ctx) error {
 	var in domain.LicenseUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.UpdateLicense(c.UserContext(), principal(c), c.Params("id"), in)
@@ -64,7 +65,7 @@ func (s *Server) updateLicense(c *fiber.Ctx) error {
 func (s *Server) deleteLicense(c *fiber.Ctx) error {
 	var in domain.LicenseDelete
 	if len(c.Body()) > 0 {
-		if err := DecodeJSON(c, &in); err != nil {
+		if err := httpapi.DecodeJSON(c, &in); err != nil {
 			return err
 		}
 	}
@@ -76,7 +77,7 @@ func (s *Server) deleteLicense(c *fiber.Ctx) error {
 
 func (s *Server) assignLicense(c *fiber.Ctx) error {
 	var in domain.SeatChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.AssignSeat(c.UserContext(), principal(c), c.Params("id"), in)
@@ -88,7 +89,7 @@ func (s *Server) assignLicense(c *fiber.Ctx) error {
 
 func (s *Server) unassignLicense(c *fiber.Ctx) error {
 	var in domain.SeatChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.UnassignSeat(c.UserContext(), principal(c), c.Params("id"), in)
@@ -100,7 +101,7 @@ func (s *Server) unassignLicense(c *fiber.Ctx) error {
 
 func (s *Server) renewLicense(c *fiber.Ctx) error {
 	var in domain.ExpiryChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.RenewLicense(c.UserContext(), principal(c), c.Params("id"), in)
@@ -112,7 +113,7 @@ func (s *Server) renewLicense(c *fiber.Ctx) error {
 
 func (s *Server) setLicenseExpiration(c *fiber.Ctx) error {
 	var in domain.ExpiryChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	l, err := s.services.Licenses.SetExpiration(c.UserContext(), principal(c), c.Params("id"), in)

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeSettings registers the workspace settings.
@@ -22,7 +23,7 @@ func (s *Server) getSettings(c *fiber.Ctx) error {
 
 func (s *Server) updateSettings(c *fiber.Ctx) error {
 	var in domain.SettingsUpdate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	st, err := s.services.Settings.UpdateSettings(c.UserContext(), principal(c), in)

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // routeUsers registers members and invitations.
@@ -36,7 +37,7 @@ func (s *Server) findUser(c *fiber.Ctx) error {
 
 func (s *Server) changeRole(c *fiber.Ctx) error {
 	var in domain.RoleChange
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	u, err := s.services.Users.ChangeRole(c.UserContext(), principal(c), c.Params("id"), in)
@@ -66,7 +67,7 @@ func (s *Server) listInvitations(c *fiber.Ctx) error {
 
 func (s *Server) invite(c *fiber.Ctx) error {
 	var in domain.InvitationCreate
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	inv, err := s.services.Invitations.Invite(c.UserContext(), principal(c), in)
@@ -86,7 +87,7 @@ func (s *Server) revokeInvitation(c *fiber.Ctx) error {
 
 func (s *Server) acceptInvitation(c *fiber.Ctx) error {
 	var in domain.InvitationAnswer
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	u, err := s.services.Invitations.Accept(c.UserContext(), in)
@@ -98,7 +99,7 @@ func (s *Server) acceptInvitation(c *fiber.Ctx) error {
 
 func (s *Server) declineInvitation(c *fiber.Ctx) error {
 	var in domain.InvitationAnswer
-	if err := DecodeJSON(c, &in); err != nil {
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
 	if err := s.services.Invitations.Decline(c.UserContext(), in); err != nil {

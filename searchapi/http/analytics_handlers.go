@@ -8,20 +8,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
-	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
 )
 
 // periodParams are the query parameters of every analytics route.
 var periodParams = []string{"from", "to", "range"}
-
-// registerAnalytics mounts the analytics routes when finder also answers
-// analytics, as the OpenSearch finder does.
-func registerAnalytics(api fiber.Router, finder searchapi.Finder) {
-	if analyst, ok := finder.(searchapi.Analyst); ok {
-		(&analyticsHandlers{analyst: analyst, now: time.Now}).register(api)
-	}
-}
 
 // analyticsHandlers serve GET /analytics/…, each answering one analysis.
 type analyticsHandlers struct {
@@ -44,9 +36,9 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 // analysis returns a handler that reads the period and the extra query
 // parameters the route takes, runs one analysis and answers its result.
 func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Principal, searchapi.AnalyticsFilter) (R, error), extra ...string) fiber.Handler {
-	known := map[string]domainhttp.QueryParam{}
+	known := map[string]httpapi.QueryParam{}
 	for _, k := range append(append([]string{}, periodParams...), extra...) {
-		known[k] = domainhttp.QueryParam{}
+		known[k] = httpapi.QueryParam{}
 	}
 	return func(c *fiber.Ctx) error {
 		p, _ := activity.PrincipalFrom(c.UserContext())
@@ -64,10 +56,10 @@ func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Pr
 
 // filter reads the query parameters into a filter. It returns EINVALID
 // naming the parameter that is unknown, repeated, empty or bad.
-func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map[string]domainhttp.QueryParam) (searchapi.AnalyticsFilter, error) {
+func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map[string]httpapi.QueryParam) (searchapi.AnalyticsFilter, error) {
 	var q searchapi.PeriodQuery
 	var f searchapi.AnalyticsFilter
-	bad := domainhttp.ReadQuery(c, "parameter", known, func(key, val string) error {
+	bad := httpapi.ReadQuery(c, "parameter", known, func(key, val string) error {
 		switch key {
 		case "from":
 			q.From = val

@@ -7,15 +7,11 @@ import (
 	"github.com/fluxera/activity/searchapi"
 )
 
-// registerDetail mounts GET /activity/:id when finder also reads single
-// entries, as the OpenSearch finder does. A path segment that is not an id
+// registerDetail mounts GET /activity/:id, read through reader. A path
+// segment that is not an id
 // is passed on to the routes after it, so that the route shadows no other
 // /activity/… route.
-func registerDetail(api fiber.Router, finder searchapi.Finder) {
-	reader, ok := finder.(searchapi.EntryReader)
-	if !ok {
-		return
-	}
+func registerDetail(api fiber.Router, reader searchapi.EntryReader) {
 	api.Get("/activity/:id", func(c *fiber.Ctx) error {
 		if !searchapi.IsID(c.Params("id")) {
 			return c.Next()

@@ -5,28 +5,41 @@ package http
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
-	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
 )
 
 // listParams are the query parameters of every activity listing; any other
 // is an error. The repeatable ones may also list values separated by
 // commas; q may be empty.
-var listParams = map[string]domainhttp.QueryParam{
+var listParams = map[string]httpapi.QueryParam{
 	"q": {MayBeEmpty: true}, "limit": {}, "cursor": {}, "facets": {},
 	"user": {Repeatable: true}, "category": {Repeatable: true}, "action": {Repeatable: true},
 	"resource": {Repeatable: true}, "ip": {Repeatable: true},
 	"range": {}, "from": {}, "to": {}, "outcome": {},
 }
 
-// Register mounts the search routes on api, whose requests already carry
-// their principal.
-func Register(api fiber.Router, finder searchapi.Finder) {
-	h := &handlers{finder: finder}
+// Services are what the search routes read through. Every one is required;
+// the OpenSearch finder is all three.
+type Services struct {
+	Finder  searchapi.Finder
+	Analyst searchapi.Analyst
+	Entries searchapi.EntryReader
+}
+
+// Register mounts the search routes on api, a router whose requests already
+// carry their principal. It panics when a service is missing, so that no
+// route is left out without a word.
+func Register(api fiber.Router, s Services) {
+	if s.Finder == nil || s.Analyst == nil || s.Entries == nil {
+		panic("searchapi/http: Register needs a finder, an analyst and an entry reader")
+	}
+	h := &handlers{finder: s.Finder}
 	api.Get("/activity", h.list(nil))
 	api.Get("/me/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		f.Actor = p.UserID
@@ -39,8 +52,8 @@ func Register(api fiber.Router, finder searchapi.Finder) {
 	}))
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
-	registerAnalytics(api, finder)
-	registerDetail(api, finder)
+	(&analyticsHandlers{analyst: s.Analyst, now: time.Now}).register(api)
+	registerDetail(api, s.Entries)
 }
 
 type handlers struct {
@@ -97,7 +110,7 @@ func (h *handlers) list(narrow narrowing) fiber.Handler {
 // of its type; Validate checks the values themselves.
 func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 	var f searchapi.EventFilter
-	err := domainhttp.ReadQuery(c, "filter", listParams, func(key, val string) error {
+	err := httpapi.ReadQuery(c, "filter", listParams, func(key, val string) error {
 		list := func() []string { return strings.Split(val, ",") }
 		switch key {
 		case "q":

@@ -1,4 +1,4 @@
-package http_test
+package httpapi_test
 
 import (
 	"errors"
@@ -9,11 +9,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
-	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 func TestReadQuery(t *testing.T) {
-	params := map[string]domainhttp.QueryParam{"q": {MayBeEmpty: true}, "user": {Repeatable: true}, "limit": {}}
+	params := map[string]httpapi.QueryParam{"q": {MayBeEmpty: true}, "user": {Repeatable: true}, "limit": {}}
 	tests := []struct {
 		name, query string
 		read        string // the parameters read, in order
@@ -31,7 +31,7 @@ func TestReadQuery(t *testing.T) {
 			var read []string
 			var got error
 			app.Get("/", func(c *fiber.Ctx) error {
-				got = domainhttp.ReadQuery(c, "filter", params, func(key, val string) error {
+				got = httpapi.ReadQuery(c, "filter", params, func(key, val string) error {
 					read = append(read, key+"="+val)
 					if val == "x" {
 						return activity.Errorf(activity.EINVALID, key, "%s is bad", key)
