@@ -6,6 +6,7 @@
 //	fluxera relay     the outbox relay to Kafka
 //	fluxera ingest    the indexer from Kafka to OpenSearch
 //	fluxera detect    the security detector (Redis sliding windows)
+//	fluxera notify    the notifier (sends alerts' webhooks, chat, email and topic)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //
@@ -20,6 +21,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/fluxera/activity/internal/app"
 )
 
 const usage = `usage: fluxera <command> [flags]
@@ -30,6 +33,7 @@ commands:
   relay     run the outbox relay
   ingest    run the indexer
   detect    run the security detector
+  notify    run the notifier that sends alerts
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
@@ -52,27 +56,29 @@ func main() {
 }
 
 func run(ctx context.Context, command string, args []string) error {
-	cfg, err := LoadConfig(os.Getenv)
+	cfg, err := app.LoadConfig(os.Getenv)
 	if err != nil {
 		return err
 	}
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, RoleAPI, RoleRelay, RoleIngest, RoleDetect)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify)
 	case "api":
-		return m.Run(ctx, RoleAPI)
+		return m.Run(ctx, app.RoleAPI)
 	case "relay":
-		return m.Run(ctx, RoleRelay)
+		return m.Run(ctx, app.RoleRelay)
 	case "ingest":
-		return m.Run(ctx, RoleIngest)
+		return m.Run(ctx, app.RoleIngest)
 	case "detect":
-		return m.Run(ctx, RoleDetect)
+		return m.Run(ctx, app.RoleDetect)
+	case "notify":
+		return m.Run(ctx, app.RoleNotify)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":
-		return m.seedCommand(ctx, args)
+		return m.SeedCommand(ctx, args)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

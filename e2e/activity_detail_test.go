@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -20,7 +21,7 @@ const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.1
 func TestActivityDetail(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	owner := mustOwner(t, m, cfg, "Dana")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	stranger := mustOwner(t, m, cfg, "Elsewhere")
@@ -122,7 +123,7 @@ func TestActivityDetail(t *testing.T) {
 // were refused and where from — and that a 404 still writes nothing.
 func TestAccessDenied(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Denied")
 	viewer := mustRoleMember(t, m, owner.client, activity.RoleViewer)

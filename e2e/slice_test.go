@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -20,7 +21,7 @@ type errorAnswer struct {
 
 func TestCreatedAssetBecomesSearchable(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	email, password := MustWorkspace(t, cfg, "Acme")
 	c := newClient(t, m)
 	c.mustLogin(email, password)
@@ -89,7 +90,7 @@ func TestCreatedAssetBecomesSearchable(t *testing.T) {
 
 func TestWorkspacesNeverSeeEachOther(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	word := "Zebra" + randomID()
 	clients := map[string]*client{}
 	for _, ws := range []string{"North", "South"} {
@@ -125,7 +126,7 @@ func TestWorkspacesNeverSeeEachOther(t *testing.T) {
 
 func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	email, password := MustWorkspace(t, cfg, "Strict")
 	db, err := postgres.Open(cfg.Postgres)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/app"
 )
 
 var (
@@ -48,7 +49,7 @@ func MustBinary(tb testing.TB) string {
 
 // MustProduce writes n synthetic events to cfg's activity topic and returns
 // their ids.
-func MustProduce(tb testing.TB, cfg Config, n int) map[string]bool {
+func MustProduce(tb testing.TB, cfg app.Config, n int) map[string]bool {
 	tb.Helper()
 	w := &kafka.Writer{
 		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
@@ -74,7 +75,7 @@ func MustProduce(tb testing.TB, cfg Config, n int) map[string]bool {
 }
 
 // indexedCount refreshes the test's indices and counts their documents.
-func indexedCount(tb testing.TB, cfg Config) int {
+func indexedCount(tb testing.TB, cfg app.Config) int {
 	tb.Helper()
 	base := cfg.OpenSearch.URLs[0] + "/" + activity.IndexAlias(cfg.OpenSearch.IndexPrefix)
 	if res, err := http.Post(base+"/_refresh?ignore_unavailable=true&allow_no_indices=true", "application/json", nil); err == nil {
@@ -93,7 +94,7 @@ func indexedCount(tb testing.TB, cfg Config) int {
 }
 
 // environ is the process environment with the test's isolated settings.
-func environ(cfg Config, extra ...string) []string {
+func environ(cfg app.Config, extra ...string) []string {
 	return append(os.Environ(), append([]string{
 		"FLUXERA_DATABASE_SCHEMA=" + cfg.Postgres.Schema,
 		"FLUXERA_KAFKA_TOPIC=" + cfg.Publisher.Topic,
@@ -108,9 +109,9 @@ func environ(cfg Config, extra ...string) []string {
 func TestIndexerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	cfg := MustStack(t)
 	bin := MustBinary(t)
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	defer m.Close()
-	if err := m.prepare(t.Context(), RoleIngest); err != nil {
+	if err := m.Prepare(t.Context(), app.RoleIngest); err != nil {
 		t.Fatal(err)
 	}
 	const n = 30000

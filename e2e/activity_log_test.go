@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -36,7 +37,7 @@ var (
 )
 
 // mustWriteEvents writes events straight into the test's activity topic.
-func mustWriteEvents(tb testing.TB, cfg Config, events []activity.Event) {
+func mustWriteEvents(tb testing.TB, cfg app.Config, events []activity.Event) {
 	tb.Helper()
 	w := &kafka.Writer{
 		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
@@ -141,7 +142,7 @@ func listAll(t *testing.T, c *client, path string, limit int) listing {
 func TestActivityLog(t *testing.T) {
 	cfg := MustStack(t)
 	// Without the relay, the index holds only the events written here.
-	m := MustStart(t, cfg, RoleAPI, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleIngest)
 	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	t.Logf("seed %d", r.Uint64())
 	now := time.Now()

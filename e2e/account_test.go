@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestLoginIsThrottled checks that an account and an address are refused
@@ -19,7 +20,7 @@ func TestLoginIsThrottled(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.Auth.MaxFailuresPerAccount = 3
 	cfg.Auth.MaxFailuresPerIP = 6
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	email, password := MustWorkspace(t, cfg, "Throttle")
 	login := func(email, password string) (int, errorAnswer) {
@@ -71,7 +72,7 @@ func TestLoginIsThrottled(t *testing.T) {
 // who may invite an owner.
 func TestInvitationLifecycle(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Invites")
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
@@ -157,7 +158,7 @@ func TestInvitationLifecycle(t *testing.T) {
 // keep a workspace governable.
 func TestMemberRules(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	owner := mustOwner(t, m, cfg, "Rules")
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
@@ -256,7 +257,7 @@ func TestMemberRules(t *testing.T) {
 func TestAssetRulesAndImages(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.ImageMaxBytes = 4096
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Assets")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
@@ -363,7 +364,7 @@ func TestForwardedForComesOnlyFromTrustedProxies(t *testing.T) {
 			if tt.trusted {
 				cfg.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 			}
-			m := MustStart(t, cfg, RoleAPI)
+			m := MustStart(t, cfg, app.RoleAPI)
 			ob := mustOutbox(t, cfg)
 			owner := mustOwner(t, m, cfg, "Proxy")
 			before := ob.last()
@@ -389,7 +390,7 @@ func (c *client) postCSV(path, body string) answer {
 // with the import method, or not at all, with the faulty row named.
 func TestAssetImport(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Import")
 	mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Old", "asset_tag": "T-9"}, nil), "asset")

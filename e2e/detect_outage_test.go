@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -16,6 +16,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestDetectPausesWhileRedisIsDown runs the detect role against a Redis of
@@ -82,7 +83,7 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 }
 
 // gaugeValue reads an unlabelled gauge of the platform's registry.
-func gaugeValue(t *testing.T, m *Main, name string) float64 {
+func gaugeValue(t *testing.T, m *app.Main, name string) float64 {
 	t.Helper()
 	families, err := m.Registry.Gather()
 	if err != nil {

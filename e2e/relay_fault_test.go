@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -24,6 +24,7 @@ import (
 	"github.com/fluxera/activity/domain/relay"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // The relay's delivery guarantees under faults: events wait in the outbox
@@ -76,7 +77,7 @@ func runStack(tb testing.TB, script string, args ...string) error {
 // mustStopKafka stops the broker until the test ends. Kafka is started
 // again when the test ends, however it ends, and the cleanup returns only
 // once the broker serves requests, because later tests need it.
-func mustStopKafka(tb testing.TB, cfg Config) (start func()) {
+func mustStopKafka(tb testing.TB, cfg app.Config) (start func()) {
 	tb.Helper()
 	script := mustStackScript(tb)
 	var once sync.Once
@@ -111,7 +112,7 @@ func mustStopKafka(tb testing.TB, cfg Config) (start func()) {
 }
 
 // mustDB opens the test's schema.
-func mustDB(tb testing.TB, cfg Config) *postgres.DB {
+func mustDB(tb testing.TB, cfg app.Config) *postgres.DB {
 	tb.Helper()
 	db, err := postgres.Open(cfg.Postgres)
 	if err != nil {
@@ -176,7 +177,7 @@ type streamed struct {
 // consumer group of its own, until done holds for what was read so far.
 // A workspace's events share one partition, so their order is the order
 // the relay published them in.
-func readTopicUntil(tb testing.TB, cfg Config, what string, done func([]streamed) bool) []streamed {
+func readTopicUntil(tb testing.TB, cfg app.Config, what string, done func([]streamed) bool) []streamed {
 	tb.Helper()
 	r := kafka.NewReader(kafka.ReaderConfig{
 		Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-reader-" + randomID(),
@@ -267,7 +268,7 @@ func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
 	cfg := MustStack(t)
 	// Retry often, so the relay notices the broker's return quickly.
 	cfg.Relay.MaxBackoff = 250 * time.Millisecond
-	m := MustStart(t, cfg, RoleAPI, RoleRelay)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay)
 	db := mustDB(t, cfg)
 	email, password := MustWorkspace(t, cfg, "Outage")
 	c := newClient(t, m)
@@ -355,7 +356,7 @@ func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
 func TestFailedWritesLeaveNoEvent(t *testing.T) {
 	cfg := MustStack(t)
 	// No relay yet: the outbox keeps every committed event to be counted.
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	db := mustDB(t, cfg)
 	email, password := MustWorkspace(t, cfg, "Careful")
 	c := newClient(t, m)
@@ -424,7 +425,7 @@ func TestFailedWritesLeaveNoEvent(t *testing.T) {
 	if len(want) != len(committed)+1 || !slices.Equal(want[:len(committed)], committed) {
 		t.Fatalf("the workspace's outbox holds\n%v\nwant the events from before the failed writes\n%v\nand the survivor's", want, committed)
 	}
-	MustStart(t, cfg, RoleRelay)
+	MustStart(t, cfg, app.RoleRelay)
 	msgs := readTopicUntil(t, cfg, "the survivor's event", func(got []streamed) bool {
 		for _, s := range got {
 			if s.Event.Resource.ID == survivor.ID {
@@ -471,7 +472,7 @@ func (o *markFailsOnce) failedBatch() []int64 {
 
 // indexerCaughtUp reports whether the indexer's consumer group has
 // committed every message of the test's topic.
-func indexerCaughtUp(tb testing.TB, cfg Config) bool {
+func indexerCaughtUp(tb testing.TB, cfg app.Config) bool {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -480,7 +481,7 @@ func indexerCaughtUp(tb testing.TB, cfg Config) bool {
 }
 
 // indexedIDs returns the _id of every document in the test's indices.
-func indexedIDs(tb testing.TB, cfg Config) []string {
+func indexedIDs(tb testing.TB, cfg app.Config) []string {
 	tb.Helper()
 	url := cfg.OpenSearch.URLs[0] + "/" + activity.IndexAlias(cfg.OpenSearch.IndexPrefix) + "/_search?size=1000&_source=false"
 	res, err := http.Get(url)
@@ -507,7 +508,7 @@ func indexedIDs(tb testing.TB, cfg Config) []string {
 
 func TestRelayCrashBeforeMarkRepublishesAndIndexStoresOnce(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleIngest)
 	db := mustDB(t, cfg)
 	email, password := MustWorkspace(t, cfg, "Twice")
 	c := newClient(t, m)

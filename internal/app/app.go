@@ -1,4 +1,8 @@
-package main
+// Package app wires the platform's components into the roles a process
+// runs (the API, the outbox relay, the indexer, the detector and the
+// notifier) and into the commands that prepare and seed the stack. Main
+// holds the wiring; cmd/fluxera and the end-to-end tests both run it.
+package app
 
 import (
 	"context"
@@ -39,12 +43,15 @@ import (
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
-// Roles a process can run.
+// Roles a process can run. The detector raises alerts and stores them with
+// their deliveries; the notifier sends those deliveries, so the two scale
+// apart.
 const (
 	RoleAPI    = "api"
 	RoleRelay  = "relay"
 	RoleIngest = "ingest"
 	RoleDetect = "detect"
+	RoleNotify = "notify"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -67,7 +74,8 @@ type Main struct {
 	AlertSink    alert.Sink
 	AlertConfigs alert.Configs
 
-	db *postgres.DB
+	// DB is the PostgreSQL connection, once a role or command has opened it.
+	DB *postgres.DB
 	os *opensearchapi.Client
 }
 
@@ -86,20 +94,20 @@ func NewMain(cfg Config) *Main {
 
 // Close releases connections.
 func (m *Main) Close() {
-	if m.db != nil {
-		m.db.Close()
+	if m.DB != nil {
+		m.DB.Close()
 	}
 }
 
-func (m *Main) database() (*postgres.DB, error) {
-	if m.db == nil {
+func (m *Main) Database() (*postgres.DB, error) {
+	if m.DB == nil {
 		db, err := postgres.Open(m.Config.Postgres)
 		if err != nil {
 			return nil, err
 		}
-		m.db = db
+		m.DB = db
 	}
-	return m.db, nil
+	return m.DB, nil
 }
 
 func (m *Main) search() (*opensearchapi.Client, error) {
@@ -116,26 +124,26 @@ func (m *Main) search() (*opensearchapi.Client, error) {
 // Migrate applies the database migrations, installs the index template and
 // creates the Kafka topics.
 func (m *Main) Migrate(ctx context.Context) error {
-	if err := m.prepare(ctx, RoleAPI, RoleRelay, RoleIngest); err != nil {
+	if err := m.Prepare(ctx, RoleAPI, RoleRelay, RoleIngest); err != nil {
 		return err
 	}
 	m.Log.WithField("component", "migrate").Info("Database, index template and topics are up to date.")
 	return nil
 }
 
-// prepare brings what the roles need up to date, and nothing else: the
+// Prepare brings what the roles need up to date, and nothing else: the
 // database for the API, the relay and the detector, topics for the relay,
 // the indexer and the detector, the index template for the indexer. Every
 // step is idempotent.
-func (m *Main) prepare(ctx context.Context, roles ...string) error {
+func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect
-		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify
 		needTemplate = needTemplate || r == RoleIngest
 	}
 	if needDB {
-		db, err := m.database()
+		db, err := m.Database()
 		if err != nil {
 			return err
 		}
@@ -183,7 +191,7 @@ func (m *Main) ensureTopics(ctx context.Context) error {
 // Run runs the given roles until ctx ends or one of them fails, then stops
 // the others and returns the first failure.
 func (m *Main) Run(ctx context.Context, roles ...string) error {
-	if err := m.prepare(ctx, roles...); err != nil {
+	if err := m.Prepare(ctx, roles...); err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -230,11 +238,12 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
-			n, closeNotifier, err := m.notifier()
+		case RoleNotify:
+			n, closeFn, err := m.notifier()
 			if err != nil {
 				return err
 			}
-			start("notify", func(ctx context.Context) error { defer closeNotifier(); return n.Run(ctx) })
+			start(r, func(ctx context.Context) error { defer closeFn(); return n.Run(ctx) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
@@ -254,7 +263,7 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 }
 
 func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
-	db, err := m.database()
+	db, err := m.Database()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -267,7 +276,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := m.keyBox()
+	box, err := m.KeyBox()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -344,7 +353,7 @@ func serveOps(ctx context.Context, ln net.Listener, reg *prometheus.Registry) er
 }
 
 func (m *Main) relay() (*relay.Relay, func(), error) {
-	db, err := m.database()
+	db, err := m.Database()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -387,7 +396,7 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 func (m *Main) detector() (*detect.Detector, func(), error) {
 	sink, configs := m.AlertSink, m.AlertConfigs
 	if sink == nil || configs == nil {
-		db, err := m.database()
+		db, err := m.Database()
 		if err != nil {
 			return nil, nil, err
 		}
@@ -433,11 +442,11 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 // messages through the address policy, emails through the SMTP server,
 // and every alert to the alert topic.
 func (m *Main) notifier() (*notify.Worker, func(), error) {
-	db, err := m.database()
+	db, err := m.Database()
 	if err != nil {
 		return nil, nil, err
 	}
-	box, err := m.keyBox()
+	box, err := m.KeyBox()
 	if err != nil {
 		return nil, nil, err
 	}

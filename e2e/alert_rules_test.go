@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http"
@@ -8,6 +8,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // mustOneEvent fails unless exactly one event was written since seq, of
@@ -50,7 +51,7 @@ const publicHook = "https://93.184.216.34/hooks/T000/B000/sekrit-token"
 // and each refusal none.
 func TestAlertRulesOverHTTP(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Rules")
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 func failedLogin(ws string, user activity.Actor, ip string, at time.Time) activity.Event {
@@ -68,13 +69,13 @@ func (workspaceDefaults) Config(context.Context, string) (alert.WorkspaceConfig,
 
 // MustStartDetector runs the detect role in-process, with sink and
 // configs, until the test ends.
-func MustStartDetector(tb testing.TB, cfg Config, sink alert.Sink, configs alert.Configs) *Main {
+func MustStartDetector(tb testing.TB, cfg app.Config, sink alert.Sink, configs alert.Configs) *app.Main {
 	tb.Helper()
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	m.AlertSink, m.AlertConfigs = sink, configs
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx, RoleDetect) }()
+	go func() { done <- m.Run(ctx, app.RoleDetect) }()
 	select {
 	case <-m.Started:
 	case err := <-done:
@@ -169,7 +170,7 @@ func (anyURL) CheckURL(context.Context, string) error { return nil }
 func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.Postgres.AlertNotifyChannel = ""
-	MustStart(t, cfg, RoleDetect)
+	MustStart(t, cfg, app.RoleDetect)
 	db := mustDB(t, cfg)
 	email, _ := MustWorkspace(t, cfg, "Detecting")
 	owner := mustPrincipal(t, db, email)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // answer is one HTTP answer as the tests see it.
@@ -102,7 +103,7 @@ type outbox struct {
 	db *postgres.DB
 }
 
-func mustOutbox(tb testing.TB, cfg Config) *outbox {
+func mustOutbox(tb testing.TB, cfg app.Config) *outbox {
 	tb.Helper()
 	db, err := postgres.Open(cfg.Postgres)
 	if err != nil {
@@ -174,7 +175,7 @@ var png = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x0
 func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 	cfg := MustStack(t)
 	// The relay starts at the end, so that the outbox keeps every event.
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	ownerEmail, ownerPassword := MustWorkspace(t, cfg, "Tracked")
 	owner := newClient(t, m)
@@ -642,7 +643,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 
 	// Every event reaches Kafka, in the order of the outbox.
 	want, _ := ob.since(start)
-	MustStart(t, cfg, RoleRelay)
+	MustStart(t, cfg, app.RoleRelay)
 	wanted := map[string]bool{}
 	var wantIDs []string
 	for _, e := range want {

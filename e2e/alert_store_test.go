@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -16,12 +16,13 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // alertStore is a migrated schema of its own with one workspace, for the
 // storage side of alerts.
 type alertStore struct {
-	cfg   Config
+	cfg   app.Config
 	db    *postgres.DB
 	owner activity.Principal
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -27,7 +28,7 @@ type storyEvent struct {
 }
 
 // mustProduceEvents writes events straight to cfg's activity topic.
-func mustProduceEvents(t *testing.T, cfg Config, events []activity.Event) {
+func mustProduceEvents(t *testing.T, cfg app.Config, events []activity.Event) {
 	t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll}
 	defer w.Close()
@@ -70,7 +71,7 @@ func getJSON(t *testing.T, c *client, path string, out any) {
 // a member, who sees their own actions.
 func TestAnalytics(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleIngest)
 	owner := mustOwner(t, m, cfg, "Analytics")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	stranger := mustOwner(t, m, cfg, "Elsewhere")

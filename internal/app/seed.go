@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -43,11 +43,11 @@ var (
 	}
 )
 
-// seedCommand creates the demo workspace with a team, assets, licenses and
+// SeedCommand creates the demo workspace with a team, assets, licenses and
 // their first days of history; run twice, it adds nothing. With --events
 // it also writes that many events of past working days straight into the
 // activity topic, for demos and benchmarks of search and analytics.
-func (m *Main) seedCommand(ctx context.Context, args []string) error {
+func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	assets := fs.Int("assets", 240, "assets to create in the demo workspace")
 	events := fs.Int("events", 0, "events of past working days to write into the activity topic")
@@ -58,11 +58,11 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 	if err := m.Migrate(ctx); err != nil {
 		return err
 	}
-	db, err := m.database()
+	db, err := m.Database()
 	if err != nil {
 		return err
 	}
-	box, err := m.keyBox()
+	box, err := m.KeyBox()
 	if err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 		if *days < 1 || *days > 3650 {
 			return fmt.Errorf("--days must be between 1 and 3650")
 		}
-		n, err := m.seedHistory(ctx, db, box, *events, *days)
+		n, err := m.SeedHistory(ctx, db, box, *events, *days)
 		if err != nil {
 			return err
 		}
@@ -89,10 +89,10 @@ func (m *Main) seedCommand(ctx context.Context, args []string) error {
 	return nil
 }
 
-// seedHistory writes at least n events of the demo workspace's past, made
+// SeedHistory writes at least n events of the demo workspace's past, made
 // of whole sessions of its real members on its real assets and licenses,
 // to the activity topic, and returns how many it wrote.
-func (m *Main) seedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
+func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
 	hasher := argon2.Hasher{Params: m.Config.Argon2}
 	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {

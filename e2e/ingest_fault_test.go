@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // The indexer's delivery guarantees under faults: an OpenSearch outage in
@@ -53,7 +54,7 @@ func mustStopOpenSearch(tb testing.TB) (start func()) {
 
 // newActivityWriter writes straight to the test's activity topic, keyed
 // by workspace like the relay.
-func newActivityWriter(tb testing.TB, cfg Config) *kafka.Writer {
+func newActivityWriter(tb testing.TB, cfg app.Config) *kafka.Writer {
 	tb.Helper()
 	w := &kafka.Writer{
 		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
@@ -74,7 +75,7 @@ func eventMessage(e activity.Event) kafka.Message {
 
 // indexedIDCounts refreshes the test's indices and returns how many
 // documents each _id has, across every monthly index.
-func indexedIDCounts(tb testing.TB, cfg Config) map[string]int {
+func indexedIDCounts(tb testing.TB, cfg app.Config) map[string]int {
 	tb.Helper()
 	base := cfg.OpenSearch.URLs[0]
 	alias := activity.IndexAlias(cfg.OpenSearch.IndexPrefix)
@@ -127,7 +128,7 @@ func indexedIDCounts(tb testing.TB, cfg Config) map[string]int {
 
 // checkIndexedOnce fails the test unless the index holds exactly one
 // document for each id in want and nothing else.
-func checkIndexedOnce(tb testing.TB, cfg Config, want map[string]bool) {
+func checkIndexedOnce(tb testing.TB, cfg app.Config, want map[string]bool) {
 	tb.Helper()
 	got := indexedIDCounts(tb, cfg)
 	var missing, extra, doubled []string
@@ -163,7 +164,7 @@ func firstFew(ids []string) []string {
 // groupOffsets returns, per partition of the test's activity topic, the
 // offset the indexer's group has committed (-1 for none) and the offset
 // the next message will get.
-func groupOffsets(tb testing.TB, cfg Config) (committed, end map[int]int64) {
+func groupOffsets(tb testing.TB, cfg app.Config) (committed, end map[int]int64) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -200,7 +201,7 @@ func groupOffsets(tb testing.TB, cfg Config) (committed, end map[int]int64) {
 
 // readTopic returns every message of topic up to its current end, by
 // partition and offset.
-func readTopic(tb testing.TB, cfg Config, topic string) map[int]map[int64]kafka.Message {
+func readTopic(tb testing.TB, cfg app.Config, topic string) map[int]map[int64]kafka.Message {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -260,7 +261,7 @@ func TestOpenSearchOutageMidStreamIndexesEveryEventOnce(t *testing.T) {
 	cfg := MustStack(t)
 	// Retry often, so the indexer notices OpenSearch's return quickly.
 	cfg.Ingest.MaxBackoff = time.Second
-	m := MustStart(t, cfg, RoleIngest)
+	m := MustStart(t, cfg, app.RoleIngest)
 	w := newActivityWriter(t, cfg)
 
 	// The stream flows at about 500 events a second for some 40 seconds,
@@ -377,7 +378,7 @@ func garbageKinds() []garbage {
 
 func TestGarbageIsDeadLetteredAndEveryEventIndexedOnce(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleIngest)
+	m := MustStart(t, cfg, app.RoleIngest)
 	w := newActivityWriter(t, cfg)
 
 	// One message in a hundred is garbage, the kinds taking turns.
@@ -457,9 +458,9 @@ func TestGarbageIsDeadLetteredAndEveryEventIndexedOnce(t *testing.T) {
 func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 	cfg := MustStack(t)
 	bin := MustBinary(t)
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	defer m.Close()
-	if err := m.prepare(t.Context(), RoleIngest); err != nil {
+	if err := m.Prepare(t.Context(), app.RoleIngest); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // alertAnswer is an alert as the API answers it.
@@ -26,13 +27,13 @@ type alertAnswer struct {
 // states they may move through, each move's event and the refusals.
 func TestAlertStatesOverHTTP(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "States")
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "rule")
-	first := mustRaise(t, m.db, mustAlert(t, m.db, owner.id, rule))
-	second := mustRaise(t, m.db, testAlert(first.WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
+	first := mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
+	second := mustRaise(t, m.DB, testAlert(first.WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
 
 	var a alertAnswer
 	res := owner.call("GET", "/api/v1/alerts/"+first.ID, nil, nil)
@@ -91,7 +92,7 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	wantChange(t, e, "state", "open", "resolved")
 
 	// Bad bodies, other workspaces and other roles change nothing.
-	third := mustRaise(t, m.db, testAlert(first.WorkspaceID, alert.DetectBulkExports, time.Now().UTC(), "low"))
+	third := mustRaise(t, m.DB, testAlert(first.WorkspaceID, alert.DetectBulkExports, time.Now().UTC(), "low"))
 	other := mustOwner(t, m, cfg, "Other")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	before = ob.last()
@@ -121,10 +122,10 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 // first with every filter, and checks the refusals of bad parameters.
 func TestAlertListingOverHTTP(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	owner := mustOwner(t, m, cfg, "Listing")
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "data_exports"}, nil), "rule")
-	ws := mustAlert(t, m.db, owner.id, rule).WorkspaceID
+	ws := mustAlert(t, m.DB, owner.id, rule).WorkspaceID
 	base := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	var all []alert.Alert
 	severities := []string{"low", "medium", "high", "critical"}
@@ -136,12 +137,12 @@ func TestAlertListingOverHTTP(t *testing.T) {
 		// Two alerts share each second, so the id breaks ties.
 		all = append(all, testAlert(ws, source, base.Add(time.Duration(i/2)*time.Hour), severities[i%4]))
 	}
-	mustRaise(t, m.db, all...)
+	mustRaise(t, m.DB, all...)
 	// Another workspace's alerts are never listed.
 	other := mustOwner(t, m, cfg, "Neighbour")
-	foreign := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, other.email).WorkspaceID, alert.DetectFailedLogins, base.Add(time.Hour), "high"))
-	svc := postgres.NewAlertService(m.db)
-	p := mustPrincipal(t, m.db, owner.email)
+	foreign := mustRaise(t, m.DB, testAlert(mustPrincipal(t, m.DB, other.email).WorkspaceID, alert.DetectFailedLogins, base.Add(time.Hour), "high"))
+	svc := postgres.NewAlertService(m.DB)
+	p := mustPrincipal(t, m.DB, owner.email)
 	if _, err := svc.AcknowledgeAlert(context.Background(), p, all[1].ID, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +247,13 @@ func TestAlertListingOverHTTP(t *testing.T) {
 // went and every attempt made.
 func TestAlertDetailShowsDeliveriesAndAttempts(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	owner := mustOwner(t, m, cfg, "Detail")
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]any{
 		"preset": "license_key_views", "channels": []map[string]any{{"type": "webhook", "url": publicHook}, {"type": "email", "roles": []string{"owner"}}},
 	}, nil), "rule")
-	raised := mustRaise(t, m.db, mustAlert(t, m.db, owner.id, rule))
-	q := postgres.NewAlertQueue(m.db, mustLicenseBox(t))
+	raised := mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
+	q := postgres.NewAlertQueue(m.DB, mustLicenseBox(t))
 	claimed, err := q.Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d deliveries, %v", len(claimed), err)
@@ -294,7 +295,7 @@ func TestAlertDetailShowsDeliveriesAndAttempts(t *testing.T) {
 // channels, refuses bad settings by field, and rotates the signing secret.
 func TestDetectionSettingsOverHTTP(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Detection")
 
@@ -377,8 +378,8 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 		t.Error("a second rotation kept the secret")
 	}
 	// The notifier signs with the secret the user was shown.
-	raised := mustRaise(t, m.db, testAlert(mustPrincipal(t, m.db, owner.email).WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
-	claimed, err := postgres.NewAlertQueue(m.db, mustBox(t, m)).Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
+	raised := mustRaise(t, m.DB, testAlert(mustPrincipal(t, m.DB, owner.email).WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
+	claimed, err := postgres.NewAlertQueue(m.DB, mustBox(t, m)).Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -405,9 +406,9 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 }
 
 // mustBox returns the box the platform seals secrets with.
-func mustBox(t *testing.T, m *Main) *keybox.Box {
+func mustBox(t *testing.T, m *app.Main) *keybox.Box {
 	t.Helper()
-	box, err := m.keyBox()
+	box, err := m.KeyBox()
 	if err != nil {
 		t.Fatal(err)
 	}

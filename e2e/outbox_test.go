@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestRelayLeadIsHandedOver checks that a relay giving up the lead frees
@@ -66,7 +67,7 @@ func TestRelayLeadIsHandedOver(t *testing.T) {
 // every edit's before is the previous edit's after.
 func TestConcurrentEditsReachTheStreamInOrder(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI, RoleRelay)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay)
 	owner := mustOwner(t, m, cfg, "Order")
 	asset := mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Shared laptop", "location": "start"}, nil), "asset")
 	const clients, edits = 8, 15

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bufio"
@@ -17,10 +17,11 @@ import (
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/notify"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestFailedLoginsNotifyEveryChannel runs the platform as deployed (API,
-// relay, detect) and fails a login three times over HTTP: the alert must
+// relay, detect, notify) and fails a login three times over HTTP: the alert must
 // reach a signed webhook (retried after the receiver's first 503), a
 // signed chat message, an email through an SMTP server and the alert
 // topic, and the alert's deliveries must say so.
@@ -32,7 +33,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	cfg.SMTP.Addr = smtp.addr
 	hooks := newHookReceiver(t)
 	hooks.failFirst("/hook", http.StatusServiceUnavailable)
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleDetect)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleDetect, app.RoleNotify)
 
 	email, password := MustWorkspace(t, cfg, "Notified")
 	c := newClient(t, m)
@@ -139,7 +140,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 }
 
 // topicHasAlert reads the test's alert topic from the start for a while.
-func topicHasAlert(t *testing.T, cfg Config, id string) bool {
+func topicHasAlert(t *testing.T, cfg app.Config, id string) bool {
 	found := false
 	for p := 0; p < cfg.Publisher.Partitions && !found; p++ {
 		pr := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.AlertTopic, Partition: p, MaxWait: 100 * time.Millisecond})

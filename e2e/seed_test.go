@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestSeedPlaysTheDemoHistoryOnce seeds the demo workspace into the test's
@@ -14,22 +15,22 @@ import (
 // seeding again adds nothing.
 func TestSeedPlaysTheDemoHistoryOnce(t *testing.T) {
 	cfg := MustStack(t)
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	defer m.Close()
 	ctx := context.Background()
-	db, err := m.database()
+	db, err := m.Database()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	box, err := m.keyBox()
+	box, err := m.KeyBox()
 	if err != nil {
 		t.Fatal(err)
 	}
 	hasher := argon2.Hasher{Params: cfg.Argon2}
-	created, err := Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
+	created, err := app.Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestSeedPlaysTheDemoHistoryOnce(t *testing.T) {
 			t.Errorf("the demo history has no %s (has %v)", action, seen)
 		}
 	}
-	again, err := Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
+	again, err := app.Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
 	if err != nil || again {
 		t.Errorf("seeding again: created %v, err %v", again, err)
 	}
@@ -74,21 +75,21 @@ func mustEvents(t *testing.T, ob *outbox) []string {
 // members and resources.
 func TestSeedHistoryWritesTheDemoWorkspacesPast(t *testing.T) {
 	cfg := MustStack(t)
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	defer m.Close()
 	ctx := context.Background()
-	if err := m.prepare(ctx, RoleAPI, RoleRelay); err != nil {
+	if err := m.Prepare(ctx, app.RoleAPI, app.RoleRelay); err != nil {
 		t.Fatal(err)
 	}
-	db, _ := m.database()
-	box, err := m.keyBox()
+	db, _ := m.Database()
+	box, err := m.KeyBox()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if _, err := app.Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
-	n, err := m.seedHistory(ctx, db, box, 300, 30)
+	n, err := m.SeedHistory(ctx, db, box, 300, 30)
 	if err != nil || n < 300 {
 		t.Fatalf("wrote %d events: %v", n, err)
 	}

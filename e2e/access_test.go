@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -13,6 +13,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // member is a signed-in member of a test workspace.
@@ -23,7 +24,7 @@ type member struct {
 
 // mustRoleMember invites someone with role through owner, accepts the
 // invitation and signs them in.
-func mustRoleMember(t *testing.T, m *Main, owner *client, role string) member {
+func mustRoleMember(t *testing.T, m *app.Main, owner *client, role string) member {
 	t.Helper()
 	email, password := role+"-"+randomID()+"@example.com", "pass-"+randomID()
 	a := owner.call("POST", "/api/v1/invitations", map[string]string{"email": email, "role": role, "name": strings.ToUpper(role[:1]) + role[1:] + " Person"}, nil)
@@ -44,7 +45,7 @@ func mustRoleMember(t *testing.T, m *Main, owner *client, role string) member {
 }
 
 // mustOwner signs in the owner of a new workspace.
-func mustOwner(t *testing.T, m *Main, cfg Config, name string) member {
+func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 	t.Helper()
 	email, password := MustWorkspace(t, cfg, name)
 	c := newClient(t, m)
@@ -73,7 +74,7 @@ func mustID(t *testing.T, a answer, what string) string {
 // mustFixture creates, as owner, an asset with maintenance and an image, a
 // license with a key and a seat for target, a pending invitation, an alert
 // rule and an open alert it raised; and, as caller, an API token.
-func mustFixture(t *testing.T, m *Main, owner member, caller *client, target string) fixture {
+func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
 	f.asset = mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Dell XPS " + randomID()}, nil), "asset")
@@ -87,7 +88,7 @@ func mustFixture(t *testing.T, m *Main, owner member, caller *client, target str
 	f.user = target
 	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
-	f.alert = mustRaise(t, m.db, mustAlert(t, m.db, owner.id, f.rule)).ID
+	f.alert = mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
 	return f
 }
 
@@ -213,7 +214,7 @@ func endpoints() map[string]endpoint {
 
 // apiRoutes returns the authenticated routes the server registered, as
 // "METHOD /path".
-func apiRoutes(m *Main) []string {
+func apiRoutes(m *app.Main) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, r := range m.API.App.GetRoutes(true) {
@@ -256,7 +257,7 @@ func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answ
 // checks that the role is let through exactly when the role table says so.
 func TestRoleEndpointMatrix(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Matrix")
 	members := []member{owner}
@@ -308,7 +309,7 @@ func TestRoleEndpointMatrix(t *testing.T) {
 // workspace's owner, and expects 404 without a word about the resource.
 func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	ownerA := mustOwner(t, m, cfg, "Alpha")
 	targetA := mustRoleMember(t, m, ownerA.client, activity.RoleMember)
@@ -378,44 +379,51 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 
 var tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
 
-// TestReadmeMatchesTheCode checks that the README's role table is the one
-// the code enforces and that it lists every endpoint the server has.
-func TestReadmeMatchesTheCode(t *testing.T) {
-	raw, err := readRepoFile("README.md")
+// TestDocsMatchTheCode checks that the API reference's role table is the
+// one the code enforces and that it lists every endpoint the server has,
+// and that the operations page's configuration table names every setting
+// the configuration reads.
+func TestDocsMatchTheCode(t *testing.T) {
+	raw, err := readRepoFile("docs/api.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := string(raw)
-	got := tableRows.FindStringSubmatch(readme)
+	api := string(raw)
+	got := tableRows.FindStringSubmatch(api)
 	if got == nil {
-		t.Fatal("README.md has no <!-- roles:begin --> … <!-- roles:end --> section")
+		t.Fatal("docs/api.md has no <!-- roles:begin --> … <!-- roles:end --> section")
 	}
 	if strings.TrimSpace(got[1]) != strings.TrimSpace(domain.RoleTable()) {
-		t.Errorf("README.md's role table differs from the code; it should read:\n%s", domain.RoleTable())
+		t.Errorf("docs/api.md's role table differs from the code; it should read:\n%s", domain.RoleTable())
 	}
-	source, err := os.ReadFile("config.go")
+	raw, err = readRepoFile("docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	operations := string(raw)
+	source, err := readRepoFile("internal/app/config.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range regexp.MustCompile(`"(FLUXERA_[A-Z0-9_]+)"`).FindAllStringSubmatch(string(source), -1) {
-		if !strings.Contains(readme, "`"+v[1]+"`") {
-			t.Errorf("README.md's configuration table lacks %s", v[1])
+		if !strings.Contains(operations, "`"+v[1]+"`") {
+			t.Errorf("docs/operations.md's configuration table lacks %s", v[1])
 		}
 	}
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	for _, route := range append(apiRoutes(m), "POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/invitations/accept", "POST /api/v1/invitations/decline") {
 		method, path, _ := strings.Cut(route, " ")
 		path = regexp.MustCompile(`:([a-z]+)`).ReplaceAllString(path, "{$1}")
-		if !strings.Contains(readme, fmt.Sprintf("`%s %s`", method, path)) {
-			t.Errorf("README.md does not list `%s %s`", method, path)
+		if !strings.Contains(api, fmt.Sprintf("`%s %s`", method, path)) {
+			t.Errorf("docs/api.md does not list `%s %s`", method, path)
 		}
 	}
 }
 
-// readRepoFile reads a file at the repository's root.
+// readRepoFile reads a file by its path from the repository's root.
 func readRepoFile(name string) ([]byte, error) {
-	return os.ReadFile(filepath.Join("..", "..", name))
+	return os.ReadFile(filepath.Join("..", filepath.FromSlash(name)))
 }
 
 // TestNoInputCausesAServerError sends every route with a body a set of
@@ -423,7 +431,7 @@ func readRepoFile(name string) ([]byte, error) {
 // without a server error, with a JSON body.
 func TestNoInputCausesAServerError(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	owner := mustOwner(t, m, cfg, "Hostile")
 	target := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	eps := endpoints()

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"crypto/rand"
@@ -13,10 +13,10 @@ import (
 	"github.com/fluxera/activity/domain/keybox"
 )
 
-// keyBox builds the box that encrypts license keys from the configured
+// KeyBox builds the box that encrypts license keys from the configured
 // secret key, or from the key file, which is created with a new random key
 // on first start so that a local installation works out of the box.
-func (m *Main) keyBox() (*keybox.Box, error) {
+func (m *Main) KeyBox() (*keybox.Box, error) {
 	key, err := m.secretKey()
 	if err != nil {
 		return nil, err

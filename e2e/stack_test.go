@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -21,6 +21,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // stackRequired reports whether a missing service must fail the test run
@@ -32,9 +33,9 @@ func stackRequired() bool {
 // MustStack skips (or, under make test and CI, fails) the test when the
 // local stack does not answer, and returns a configuration isolated for
 // this test: its own schema, topics, consumer group and index prefix.
-func MustStack(tb testing.TB) Config {
+func MustStack(tb testing.TB) app.Config {
 	tb.Helper()
-	cfg, err := LoadConfig(os.Getenv)
+	cfg, err := app.LoadConfig(os.Getenv)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func randomID() string {
 }
 
 // dropTestData removes the test's schema and indices.
-func dropTestData(tb testing.TB, cfg Config) {
+func dropTestData(tb testing.TB, cfg app.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if db, err := postgres.Open(cfg.Postgres); err == nil {
@@ -115,9 +116,9 @@ func dropTestData(tb testing.TB, cfg Config) {
 }
 
 // MustStart runs the roles in-process until the test ends.
-func MustStart(tb testing.TB, cfg Config, roles ...string) *Main {
+func MustStart(tb testing.TB, cfg app.Config, roles ...string) *app.Main {
 	tb.Helper()
-	m := NewMain(cfg)
+	m := app.NewMain(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx, roles...) }()
@@ -142,7 +143,7 @@ func MustStart(tb testing.TB, cfg Config, roles ...string) *Main {
 
 // MustWorkspace creates a workspace whose owner has the returned email and
 // password.
-func MustWorkspace(tb testing.TB, cfg Config, name string) (email, password string) {
+func MustWorkspace(tb testing.TB, cfg app.Config, name string) (email, password string) {
 	tb.Helper()
 	db, err := postgres.Open(cfg.Postgres)
 	if err != nil {
@@ -166,7 +167,7 @@ type client struct {
 	http *http.Client
 }
 
-func newClient(tb testing.TB, m *Main) *client {
+func newClient(tb testing.TB, m *app.Main) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"net/http"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -26,7 +27,7 @@ const (
 func TestQuerySyntax(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	owner := mustOwner(t, m, cfg, "Quarry")
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)

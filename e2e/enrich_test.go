@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestIndexedEventsAreLocatedAndTheirClientNamed creates an asset from a
@@ -17,7 +18,7 @@ import (
 func TestIndexedEventsAreLocatedAndTheirClientNamed(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.HTTP.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	m := MustStart(t, cfg, RoleAPI, RoleRelay, RoleIngest)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	owner := mustOwner(t, m, cfg, "Located")
 	asset := mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Travel laptop"}, map[string]string{
 		"X-Forwarded-For": "203.0.113.77",

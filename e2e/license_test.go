@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -21,14 +21,15 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // licenseStack is the API of one test with a workspace, its owner signed
 // in, and a connection to the test's schema.
 type licenseStack struct {
 	t           *testing.T
-	cfg         Config
-	m           *Main
+	cfg         app.Config
+	m           *app.Main
 	db          *postgres.DB
 	owner       *client
 	workspaceID string
@@ -38,7 +39,7 @@ type licenseStack struct {
 func mustLicenseStack(t *testing.T) *licenseStack {
 	t.Helper()
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI)
 	db, err := postgres.Open(cfg.Postgres)
 	if err != nil {
 		t.Fatal(err)

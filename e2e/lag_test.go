@@ -1,10 +1,11 @@
-package main
+package e2e
 
 import (
 	"context"
 	"testing"
 
 	"github.com/fluxera/activity/ingest/kafka"
+	"github.com/fluxera/activity/internal/app"
 )
 
 // TestConsumerLagIsMeasured produces events before the indexer runs, checks
@@ -12,8 +13,8 @@ import (
 // indexed, on the indexer's gauge too.
 func TestConsumerLagIsMeasured(t *testing.T) {
 	cfg := MustStack(t)
-	m := NewMain(cfg)
-	if err := m.prepare(context.Background(), RoleIngest); err != nil {
+	m := app.NewMain(cfg)
+	if err := m.Prepare(context.Background(), app.RoleIngest); err != nil {
 		t.Fatal(err)
 	}
 	m.Close()
@@ -26,7 +27,7 @@ func TestConsumerLagIsMeasured(t *testing.T) {
 	if lag.Total != n {
 		t.Fatalf("lag before indexing = %d, want %d (%v)", lag.Total, n, lag.Partitions)
 	}
-	started := MustStart(t, cfg, RoleIngest)
+	started := MustStart(t, cfg, app.RoleIngest)
 	eventually(t, "the indexer catches up", func() bool {
 		lag, err := kafka.GroupLag(context.Background(), cfg.Consumer)
 		return err == nil && lag.Total == 0
