@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/retry"
 )
 
 // Message is one record read from the stream.
@@ -268,7 +269,7 @@ func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
 		origin = append(origin, m)
 	}
 
-	backoff := 100 * time.Millisecond
+	tries := ix.backoff().Attempts()
 	for len(docs) > 0 {
 		start := time.Now()
 		res, err := ix.Sink.Bulk(ctx, docs)
@@ -279,14 +280,14 @@ func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			ix.Log.WithError(err).WithField("documents", len(docs)).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Bulk request failed; retrying.")
+			pause := tries.Failed()
+			ix.Log.WithError(err).WithField("documents", len(docs)).WithField("retry_in_ms", pause.Milliseconds()).Warn("Bulk request failed; retrying.")
 			if ix.Metrics != nil {
 				ix.Metrics.Retried.Add(float64(len(docs)))
 			}
-			if !wait(ctx, backoff) {
+			if !retry.Sleep(ctx, pause) {
 				return ctx.Err()
 			}
-			backoff = min(backoff*2, ix.Config.MaxBackoff)
 			continue
 		}
 		var retryDocs []Document
@@ -309,14 +310,13 @@ func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
 		}
 		docs, origin = retryDocs, retryOrigin
 		if len(docs) > 0 {
-			if !wait(ctx, backoff) {
+			if !retry.Sleep(ctx, tries.Failed()) {
 				return ctx.Err()
 			}
-			backoff = min(backoff*2, ix.Config.MaxBackoff)
 		}
 	}
 
-	backoff = 100 * time.Millisecond
+	tries = ix.backoff().Attempts()
 	for len(dead) > 0 {
 		err := ix.DeadLetters.Send(ctx, dead)
 		if err == nil {
@@ -330,16 +330,15 @@ func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
 			return ctx.Err()
 		}
 		ix.Log.WithError(err).Warn("Dead-letter write failed; retrying.")
-		if !wait(ctx, backoff) {
+		if !retry.Sleep(ctx, tries.Failed()) {
 			return ctx.Err()
 		}
-		backoff = min(backoff*2, ix.Config.MaxBackoff)
 	}
 	return nil
 }
 
 func (ix *Indexer) commit(ctx context.Context, msgs []Message) error {
-	backoff := 100 * time.Millisecond
+	tries := ix.backoff().Attempts()
 	for {
 		err := ix.Source.Commit(ctx, msgs)
 		if err == nil {
@@ -349,10 +348,9 @@ func (ix *Indexer) commit(ctx context.Context, msgs []Message) error {
 			return fmt.Errorf("commit offsets: %w", err)
 		}
 		ix.Log.WithError(err).Warn("Offset commit failed; retrying.")
-		if !wait(ctx, backoff) {
+		if !retry.Sleep(ctx, tries.Failed()) {
 			return fmt.Errorf("commit offsets: %w", err)
 		}
-		backoff = min(backoff*2, ix.Config.MaxBackoff)
 	}
 }
 
@@ -373,13 +371,7 @@ func (ix *Indexer) document(m Message) (Document, error) {
 	return Document{Index: activity.IndexName(ix.Config.IndexPrefix, e.OccurredAt), ID: e.ID, Body: body}, nil
 }
 
-func wait(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+// backoff paces the indexer's retries of OpenSearch and Kafka.
+func (ix *Indexer) backoff() retry.Backoff {
+	return retry.Backoff{Initial: 100 * time.Millisecond, Max: ix.Config.MaxBackoff, Jitter: retry.DefaultJitter}
 }

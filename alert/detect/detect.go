@@ -22,6 +22,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/internal/retry"
 )
 
 // MaxAlertEvents bounds the event ids an alert lists: the latest of its
@@ -160,7 +161,7 @@ func (d *Detector) Run(ctx context.Context) error {
 			}
 			events = append(events, e)
 		}
-		backoff := 100 * time.Millisecond
+		tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: d.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
 		for {
 			err := d.Detect(ctx, events)
 			if err == nil {
@@ -175,13 +176,11 @@ func (d *Detector) Run(ctx context.Context) error {
 					d.Degraded(true)
 				}
 			}
-			d.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Detection is degraded; retrying the batch.")
-			select {
-			case <-ctx.Done():
+			pause := tries.Failed()
+			d.Log.WithError(err).WithField("retry_in_ms", pause.Milliseconds()).Warn("Detection is degraded; retrying the batch.")
+			if !retry.Sleep(ctx, pause) {
 				return nil
-			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, d.Config.MaxBackoff)
 		}
 		if degraded {
 			degraded = false

@@ -8,48 +8,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/internal/retry"
 	"github.com/sirupsen/logrus"
 )
 
-// Backoff is a delay that doubles after each failure, up to a cap.
-type Backoff struct {
-	Initial time.Duration
-	Max     time.Duration
-	// Jitter, from 0 to 1, takes up to that fraction off each delay at
-	// random, so that deliveries that failed together do not all come
-	// back together. 0, the default, keeps delays exact.
-	Jitter float64
-}
-
-// Delay returns the wait after the n-th failure in a row (n ≥ 1):
-// Initial·2^(n-1), at most Max, less the jitter.
-func (b Backoff) Delay(n int) time.Duration {
-	d := b.Initial
-	for i := 1; i < n && d < b.Max; i++ {
-		d *= 2
-	}
-	d = min(d, b.Max)
-	if b.Jitter > 0 {
-		d -= time.Duration(rand.Float64() * b.Jitter * float64(d))
-	}
-	return d
-}
-
-// withDefaults fills in a zero Initial or Max.
-func (b Backoff) withDefaults(initial, ceiling time.Duration) Backoff {
-	if b.Initial == 0 {
-		b.Initial = initial
-	}
-	if b.Max == 0 {
-		b.Max = ceiling
-	}
-	return b
-}
+// Backoff spaces the tries of a delivery, and of the queue while it fails.
+type Backoff = retry.Backoff
 
 // Config tunes the delivery worker.
 type Config struct {
@@ -79,8 +47,8 @@ type Config struct {
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
-	c.Backoff = c.Backoff.withDefaults(time.Second, 10*time.Minute)
-	c.QueueBackoff = c.QueueBackoff.withDefaults(500*time.Millisecond, 30*time.Second)
+	c.Backoff = c.Backoff.WithDefaults(time.Second, 10*time.Minute)
+	c.QueueBackoff = c.QueueBackoff.WithDefaults(500*time.Millisecond, 30*time.Second)
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 8
 	}
@@ -97,8 +65,8 @@ func (c *Config) Validate() error {
 		c.PollInterval = time.Second
 	}
 	for _, b := range []Backoff{c.Backoff, c.QueueBackoff} {
-		if b.Initial <= 0 || b.Max < b.Initial || b.Jitter < 0 || b.Jitter > 1 {
-			return fmt.Errorf("notify: a backoff needs 0 < initial ≤ max and a jitter from 0 to 1")
+		if err := b.Validate(); err != nil {
+			return fmt.Errorf("notify: %w", err)
 		}
 	}
 	if c.MaxAttempts < 1 || c.Concurrency < 1 || c.BatchSize < 1 {
@@ -176,7 +144,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			failures++
 			pause := w.Config.QueueBackoff.Delay(failures)
 			w.Log.WithError(err).WithField("retry_in_ms", pause.Milliseconds()).Error("Claiming deliveries failed; alerts wait in the queue.")
-			sleep(ctx, pause)
+			retry.Sleep(ctx, pause)
 			continue
 		}
 		if failures > 0 {
@@ -269,14 +237,4 @@ func (w *Worker) send(ctx context.Context, d alert.Delivery) (status int, err er
 		}
 	}()
 	return sender.Send(ctx, d)
-}
-
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fluxera/activity/internal/retry"
 	"github.com/sirupsen/logrus"
 )
 
@@ -123,7 +124,7 @@ func (r *Relay) Run(ctx context.Context) error {
 // lead publishes while this relay holds the lead. It returns nil when ctx
 // ends and ErrLeadLost when the lead is gone.
 func (r *Relay) lead(ctx context.Context) error {
-	backoff := 100 * time.Millisecond
+	tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: r.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
 	for ctx.Err() == nil {
 		n, err := r.publishBatch(ctx)
 		if errors.Is(err, ErrLeadLost) {
@@ -136,18 +137,18 @@ func (r *Relay) lead(ctx context.Context) error {
 			if r.Metrics != nil {
 				r.Metrics.Failed()
 			}
-			r.Log.WithError(err).WithField("retry_in_ms", backoff.Milliseconds()).Warn("Publishing failed; events wait in the outbox.")
-			sleep(ctx, backoff)
-			backoff = min(backoff*2, r.Config.MaxBackoff)
+			pause := tries.Failed()
+			r.Log.WithError(err).WithField("retry_in_ms", pause.Milliseconds()).Warn("Publishing failed; events wait in the outbox.")
+			retry.Sleep(ctx, pause)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		tries.Succeeded()
 		if n < r.Config.BatchSize {
 			if err := r.Outbox.Wait(ctx, r.Config.PollInterval); err != nil && !errors.Is(err, context.Canceled) {
 				r.Log.WithError(err).Warn("Waiting for outbox notifications failed.")
-				sleep(ctx, r.Config.PollInterval)
+				retry.Sleep(ctx, r.Config.PollInterval)
 			}
-			sleep(ctx, r.Config.Linger)
+			retry.Sleep(ctx, r.Config.Linger)
 		}
 	}
 	return nil
@@ -181,13 +182,4 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		r.Metrics.Published(len(msgs), time.Since(start))
 	}
 	return len(msgs), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
