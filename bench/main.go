@@ -10,8 +10,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,6 +34,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -136,7 +135,7 @@ func main() {
 		os.Exit(130)
 	}()
 
-	id := randomID()
+	id := stacktest.RandomID()
 	schema, prefix := "bench_"+id, "bench-"+id
 	osURL := getenv("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200")
 	dbcfg := postgres.Config{URL: getenv("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"), Schema: schema}
@@ -221,7 +220,7 @@ func startPlatform(e *env) {
 // baseline: the API alone) and actions per second until the last one is
 // searchable (the whole pipeline).
 func throughput(e *env, n int) []Figure {
-	word := "Throughput" + randomID()
+	word := "Throughput" + stacktest.RandomID()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
@@ -259,7 +258,7 @@ func throughput(e *env, n int) []Figure {
 func freshness(e *env, n int) []Figure {
 	var platform, direct []time.Duration
 	for i := 0; i < n; i++ {
-		name := "Fresh" + randomID()
+		name := "Fresh" + stacktest.RandomID()
 		start := time.Now()
 		createAsset(e, name)
 		for searchTotal(e, name) == 0 {
@@ -267,7 +266,7 @@ func freshness(e *env, n int) []Figure {
 		}
 		platform = append(platform, time.Since(start))
 
-		docName := "Direct" + randomID()
+		docName := "Direct" + stacktest.RandomID()
 		index := activity.IndexName(e.prefix, time.Now())
 		doc := fmt.Sprintf(`{"schema":1,"id":%q,"workspace_id":"bench","occurred_at":%q,"action":"asset.created","category":"asset","outcome":"success","actor":{"type":"user"},"resource":{"type":"asset","name":%q},"context":{}}`,
 			activity.NewEventID(), time.Now().UTC().Format(time.RFC3339Nano), docName)
@@ -445,12 +444,6 @@ func percentile(ds []time.Duration, p int) time.Duration {
 func ms(d time.Duration) float64 { return round(float64(d.Microseconds()) / 1000) }
 func round(f float64) float64    { return float64(int64(f*10+0.5)) / 10 }
 func round2(f float64) float64   { return float64(int64(f*100+0.5)) / 100 }
-
-func randomID() string {
-	b := make([]byte, 5)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 func freeAddr() string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -14,6 +14,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // member is a signed-in member of a test workspace.
@@ -26,7 +27,7 @@ type member struct {
 // invitation and signs them in.
 func mustRoleMember(t *testing.T, m *app.Main, owner *client, role string) member {
 	t.Helper()
-	email, password := role+"-"+randomID()+"@example.com", "pass-"+randomID()
+	email, password := role+"-"+stacktest.RandomID()+"@example.com", "pass-"+stacktest.RandomID()
 	a := owner.call("POST", "/api/v1/invitations", map[string]string{"email": email, "role": role, "name": strings.ToUpper(role[:1]) + role[1:] + " Person"}, nil)
 	if a.status != http.StatusCreated {
 		t.Fatalf("invite %s: %d %s", role, a.status, a.body)
@@ -77,14 +78,14 @@ func mustID(t *testing.T, a answer, what string) string {
 func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
-	f.asset = mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Dell XPS " + randomID()}, nil), "asset")
+	f.asset = mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Dell XPS " + stacktest.RandomID()}, nil), "asset")
 	f.maintenance = mustID(t, owner.call("POST", "/api/v1/assets/"+f.asset+"/maintenance", map[string]string{"scheduled_for": "2027-01-10", "description": "check"}, nil), "maintenance")
 	f.image = mustID(t, owner.upload("/api/v1/assets/"+f.asset+"/images", "a.png", png, nil), "image")
-	f.license = mustID(t, owner.call("POST", "/api/v1/licenses", map[string]any{"name": "Slack " + randomID(), "seats": 5, "key": "K-" + randomID(), "expires_on": "2027-05-01"}, nil), "license")
+	f.license = mustID(t, owner.call("POST", "/api/v1/licenses", map[string]any{"name": "Slack " + stacktest.RandomID(), "seats": 5, "key": "K-" + stacktest.RandomID(), "expires_on": "2027-05-01"}, nil), "license")
 	if a := owner.call("POST", "/api/v1/licenses/"+f.license+"/assign", map[string]string{"user_id": target}, nil); a.status != 200 {
 		t.Fatalf("assign seat: %d %s", a.status, a.body)
 	}
-	f.invitation = mustID(t, owner.call("POST", "/api/v1/invitations", map[string]string{"email": "inv-" + randomID() + "@example.com", "role": "viewer"}, nil), "invitation")
+	f.invitation = mustID(t, owner.call("POST", "/api/v1/invitations", map[string]string{"email": "inv-" + stacktest.RandomID() + "@example.com", "role": "viewer"}, nil), "invitation")
 	f.user = target
 	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
@@ -131,7 +132,7 @@ func endpoints() map[string]endpoint {
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
 	return map[string]endpoint{
 		"GET /api/v1/me":            {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: none},
-		"PATCH /api/v1/me":          {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + randomID()})},
+		"PATCH /api/v1/me":          {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + stacktest.RandomID()})},
 		"POST /api/v1/me/password":  {perm: domain.EditOwnProfile, status: 204, path: p("/api/v1/me/password"), body: nil}, // filled in per caller
 		"GET /api/v1/tokens":        {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
 		"POST /api/v1/tokens":       {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]string{"name": "ci"})},
@@ -144,7 +145,7 @@ func endpoints() map[string]endpoint {
 		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: none},
 		"GET /api/v1/invitations":           {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
 		"POST /api/v1/invitations": {perm: domain.ManageMembers, status: 201, path: p("/api/v1/invitations"), body: func(fixture) any {
-			return map[string]string{"email": "x-" + randomID() + "@example.com", "role": "member"}
+			return map[string]string{"email": "x-" + stacktest.RandomID() + "@example.com", "role": "member"}
 		}},
 		"DELETE /api/v1/invitations/:id": {perm: domain.ManageMembers, status: 204, path: func(f fixture) string { return "/api/v1/invitations/" + f.invitation }, body: none},
 
@@ -177,7 +178,7 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/licenses/:id/key":        {perm: domain.ViewLicenseKeys, status: 200, path: license("/key"), body: none},
 
 		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
-		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + randomID()} }},
+		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + stacktest.RandomID()} }},
 
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{

@@ -11,6 +11,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestLoginIsThrottled checks that an account and an address are refused
@@ -44,11 +45,11 @@ func TestLoginIsThrottled(t *testing.T) {
 	// Three more failures on other, unknown emails reach the address limit
 	// (a refused attempt does not count).
 	for i := 0; i < 3; i++ {
-		if st, _ := login("nobody-"+randomID()+"@example.com", "guess"); st != 401 {
+		if st, _ := login("nobody-"+stacktest.RandomID()+"@example.com", "guess"); st != 401 {
 			t.Fatalf("unknown email answered %d, want 401", st)
 		}
 	}
-	st, ipLimit := login("someone-"+randomID()+"@example.com", "guess")
+	st, ipLimit := login("someone-"+stacktest.RandomID()+"@example.com", "guess")
 	if st != http.StatusTooManyRequests {
 		t.Fatalf("after 6 failures from one address a login answered %d, want 429", st)
 	}
@@ -91,10 +92,10 @@ func TestInvitationLifecycle(t *testing.T) {
 		return e
 	}
 
-	if a, _ := invite(admin.client, "boss-"+randomID()+"@example.com", "owner"); a.status != 403 {
+	if a, _ := invite(admin.client, "boss-"+stacktest.RandomID()+"@example.com", "owner"); a.status != 403 {
 		t.Errorf("an admin invited an owner: %d", a.status)
 	}
-	email := "late-" + randomID() + "@example.com"
+	email := "late-" + stacktest.RandomID() + "@example.com"
 	_, inv := invite(owner.client, email, "member")
 	if a, _ := invite(owner.client, email, "viewer"); a.status != 409 || errOf(a).Error.Field != "email" {
 		t.Errorf("a second pending invitation: %d %s", a.status, a.body)
@@ -133,7 +134,7 @@ func TestInvitationLifecycle(t *testing.T) {
 			t.Errorf("%s with a revoked invitation: %d %s", path, a.status, a.body)
 		}
 	}
-	_, inv = invite(owner.client, "short-"+randomID()+"@example.com", "viewer")
+	_, inv = invite(owner.client, "short-"+stacktest.RandomID()+"@example.com", "viewer")
 	if a := anon.call("POST", "/api/v1/invitations/accept", map[string]string{"token": inv.Token, "password": "short"}, nil); a.status != 400 || errOf(a).Error.Field != "password" {
 		t.Errorf("a short password: %d %s", a.status, a.body)
 	}

@@ -7,6 +7,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -34,7 +35,7 @@ func TestActivityDetail(t *testing.T) {
 	memberAsset := mustID(t, member.call("POST", "/api/v1/assets", map[string]string{"name": "Member's monitor"}, nil), "asset")
 
 	var changed, created, memberCreated string
-	eventually(t, "the three asset events are indexed", func() bool {
+	stacktest.Eventually(t, "the three asset events are indexed", func() bool {
 		var page searchapi.EventPage
 		if a := owner.call("GET", "/api/v1/activity?category=asset", nil, nil); a.status == http.StatusOK {
 			a.decode(t, &page)

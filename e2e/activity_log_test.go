@@ -18,6 +18,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -183,7 +184,7 @@ func TestActivityLog(t *testing.T) {
 	}
 	mustWriteEvents(t, cfg, append(all, bulk.events...))
 	for _, w := range append(workspaces, bulk) {
-		eventually(t, "every event is indexed", func() bool {
+		stacktest.Eventually(t, "every event is indexed", func() bool {
 			var page searchapi.EventPage
 			w.owner.call("GET", "/api/v1/activity?limit=1", nil, nil).decode(t, &page)
 			return page.Total == int64(len(w.events))

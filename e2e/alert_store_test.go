@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // alertStore is a migrated schema of its own with one workspace, for the
@@ -57,7 +58,7 @@ func mustPrincipal(tb testing.TB, db *postgres.DB, email string) activity.Princi
 // mustMemberRow adds a member with role straight to the workspace.
 func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) string {
 	t.Helper()
-	email := role + "-" + randomID() + "@Example.com"
+	email := role + "-" + stacktest.RandomID() + "@Example.com"
 	hash, err := argon2.Hasher{Params: s.cfg.Argon2}.Hash("irrelevant")
 	if err != nil {
 		t.Fatal(err)

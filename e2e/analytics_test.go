@@ -12,6 +12,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -154,7 +155,7 @@ func TestAnalytics(t *testing.T) {
 		if s.failed {
 			e.Outcome = activity.OutcomeFailure
 		}
-		e.Context = activity.Context{IP: "192.0.2.10", Method: activity.MethodWeb, TimeZone: "Europe/Berlin", RequestID: randomID()}
+		e.Context = activity.Context{IP: "192.0.2.10", Method: activity.MethodWeb, TimeZone: "Europe/Berlin", RequestID: stacktest.RandomID()}
 		if s.session != "" {
 			e.Context.SessionID = s.session + "-" + who.id
 		}
@@ -165,7 +166,7 @@ func TestAnalytics(t *testing.T) {
 	anon.Actor, anon.Resource, anon.Outcome = activity.Actor{Type: activity.ActorAnonymous, Email: "nobody@example.com"}, activity.Resource{Type: "user", Name: "nobody@example.com"}, activity.OutcomeFailure
 	events = append(events, anon)
 	mustProduceEvents(t, cfg, events)
-	eventually(t, "every produced event is indexed", func() bool { return indexedCount(t, cfg) == len(events) })
+	stacktest.Eventually(t, "every produced event is indexed", func() bool { return indexedCount(t, cfg) == len(events) })
 
 	const march = "from=2026-03-01&to=2026-03-31"
 	period := func(t *testing.T, p searchapi.Period) {

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/alert"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestDetectPausesWhileRedisIsDown runs the detect role against a Redis of
@@ -56,12 +57,12 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 		return l.Total
 	}
 	send(failedLogin(ws, ada, "198.51.100.1", now))
-	eventually(t, "the first event committed", func() bool { return lag() == 0 })
+	stacktest.Eventually(t, "the first event committed", func() bool { return lag() == 0 })
 
 	redis.stop(t)
 	send(failedLogin(ws, ada, "198.51.100.2", now.Add(time.Minute)), failedLogin(ws, ada, "198.51.100.3", now.Add(2*time.Minute)))
 	degraded := func() float64 { return gaugeValue(t, m, "fluxera_detect_degraded") }
-	eventually(t, "the degraded gauge raised", func() bool { return degraded() == 1 })
+	stacktest.Eventually(t, "the degraded gauge raised", func() bool { return degraded() == 1 })
 	// While Redis is away the batch is retried, never committed.
 	for i := 0; i < 5; i++ {
 		if l := lag(); l != 2 {
@@ -74,9 +75,9 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 	}
 
 	redis.start(t)
-	eventually(t, "the alert raised after Redis came back", func() bool { return len(sink.all()) == 1 })
-	eventually(t, "every event committed", func() bool { return lag() == 0 })
-	eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
+	stacktest.Eventually(t, "the alert raised after Redis came back", func() bool { return len(sink.all()) == 1 })
+	stacktest.Eventually(t, "every event committed", func() bool { return lag() == 0 })
+	stacktest.Eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
 	if a := sink.all()[0]; a.Detector != alert.DetectFailedLogins || a.Count != 3 {
 		t.Errorf("alert = %+v, want ada's three failed logins", a)
 	}
@@ -133,7 +134,7 @@ func (r *ownRedis) start(t *testing.T) {
 	}
 	client := goredis.NewClient(&goredis.Options{Addr: r.addr})
 	defer client.Close()
-	eventually(t, "the test's own Redis answering", func() bool { return client.Ping(t.Context()).Err() == nil })
+	stacktest.Eventually(t, "the test's own Redis answering", func() bool { return client.Ping(t.Context()).Err() == nil })
 }
 
 func (r *ownRedis) stop(t *testing.T) {

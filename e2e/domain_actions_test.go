@@ -18,6 +18,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // answer is one HTTP answer as the tests see it.
@@ -186,7 +187,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 		tokenID, apiToken, assetID, maintenanceID, licenseID                       string
 		bob                                                                        *client
 	)
-	bobEmail, carolEmail = "bob-"+randomID()+"@example.com", "carol-"+randomID()+"@example.com"
+	bobEmail, carolEmail = "bob-"+stacktest.RandomID()+"@example.com", "carol-"+stacktest.RandomID()+"@example.com"
 	const licenseKey = "SECRET-KEY-4242-ABCD"
 
 	type step struct {
@@ -531,7 +532,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 			}},
 		{name: "failed login of an unknown email", action: "auth.login_failed", status: 401,
 			do: func(t *testing.T, id string) answer {
-				return newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": "nobody-" + randomID() + "@example.com", "password": "guess"}, hdr(id))
+				return newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": "nobody-" + stacktest.RandomID() + "@example.com", "password": "guess"}, hdr(id))
 			},
 			check: func(t *testing.T, e activity.Event, a answer) {
 				if e.WorkspaceID != activity.PlatformWorkspace || e.Actor.Type != activity.ActorAnonymous || !strings.HasPrefix(e.Actor.Email, "nobody-") {
@@ -556,7 +557,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 	var workspaceID string
 	for i, st := range steps {
 		ok := t.Run(st.name, func(t *testing.T) {
-			requestID := fmt.Sprintf("req-%02d-%s", i, randomID())
+			requestID := fmt.Sprintf("req-%02d-%s", i, stacktest.RandomID())
 			if st.prepare != nil {
 				st.prepare(t)
 			}
@@ -652,7 +653,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 			wantIDs = append(wantIDs, e.ID)
 		}
 	}
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-reader-" + randomID(), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-reader-" + stacktest.RandomID(), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
 	defer r.Close()
 	var got []string
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

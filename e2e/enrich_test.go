@@ -9,6 +9,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestIndexedEventsAreLocatedAndTheirClientNamed creates an asset from a
@@ -30,7 +31,7 @@ func TestIndexedEventsAreLocatedAndTheirClientNamed(t *testing.T) {
 		Source ingest.SearchDocument `json:"_source"`
 	}
 	url := cfg.OpenSearch.URLs[0] + "/" + activity.IndexAlias(cfg.OpenSearch.IndexPrefix) + "/_search?q=resource.id:" + asset
-	eventually(t, "the asset.created event is indexed", func() bool {
+	stacktest.Eventually(t, "the asset.created event is indexed", func() bool {
 		res, err := http.Get(url)
 		if err != nil {
 			return false

@@ -18,6 +18,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 var (
@@ -36,7 +37,7 @@ func MustBinary(tb testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "fluxera")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/fluxera").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, out)
 		}
@@ -130,7 +131,7 @@ func TestIndexerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 	}
 	first := start()
 	var atKill int
-	eventually(t, "the first indexer indexes part of the stream", func() bool {
+	stacktest.Eventually(t, "the first indexer indexes part of the stream", func() bool {
 		atKill = indexedCount(t, cfg)
 		return atKill >= 3000
 	})
@@ -149,7 +150,7 @@ func TestIndexerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
 		second.Wait()
 	}()
 	var got int
-	eventually(t, fmt.Sprintf("all %d events are indexed after the restart", n), func() bool {
+	stacktest.Eventually(t, fmt.Sprintf("all %d events are indexed after the restart", n), func() bool {
 		got = indexedCount(t, cfg)
 		return got >= n
 	})

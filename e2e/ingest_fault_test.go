@@ -22,6 +22,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // The indexer's delivery guarantees under faults: an OpenSearch outage in
@@ -291,13 +292,13 @@ func TestOpenSearchOutageMidStreamIndexesEveryEventOnce(t *testing.T) {
 		produced <- nil
 	}()
 
-	eventually(t, "the indexer indexes the first events", func() bool {
+	stacktest.Eventually(t, "the indexer indexes the first events", func() bool {
 		return counter(t, m.Registry, "fluxera_ingest_indexed_total") >= 1000
 	})
 	retriedBefore := counter(t, m.Registry, "fluxera_ingest_retried_total")
 	startOpenSearch := mustStopOpenSearch(t)
 	down := time.Now()
-	eventually(t, "the indexer's bulk requests fail while OpenSearch is down", func() bool {
+	stacktest.Eventually(t, "the indexer's bulk requests fail while OpenSearch is down", func() bool {
 		return counter(t, m.Registry, "fluxera_ingest_retried_total") > retriedBefore
 	})
 
@@ -328,7 +329,7 @@ func TestOpenSearchOutageMidStreamIndexesEveryEventOnce(t *testing.T) {
 	if err := <-produced; err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
+	stacktest.Eventually(t, "the indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
 	checkIndexedOnce(t, cfg, ids)
 	if dl := counter(t, m.Registry, "fluxera_ingest_dead_lettered_total"); dl != 0 {
 		t.Errorf("the indexer dead-lettered %v events; an outage must only delay them", dl)
@@ -406,7 +407,7 @@ func TestGarbageIsDeadLetteredAndEveryEventIndexedOnce(t *testing.T) {
 		}
 	}
 
-	eventually(t, "the indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
+	stacktest.Eventually(t, "the indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
 	checkIndexedOnce(t, cfg, valid)
 
 	// The dead-letter topic holds each garbage message once, as it was on
@@ -481,7 +482,7 @@ func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 	}
 	leaving, staying := start(), start()
 	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
-	eventually(t, "both indexers own partitions of the topic", func() bool {
+	stacktest.Eventually(t, "both indexers own partitions of the topic", func() bool {
 		res, err := kc.DescribeGroups(t.Context(), &kafka.DescribeGroupsRequest{GroupIDs: []string{cfg.Consumer.GroupID}})
 		if err != nil || len(res.Groups) != 1 || res.Groups[0].GroupState != "Stable" || len(res.Groups[0].Members) != 2 {
 			return false
@@ -501,7 +502,7 @@ func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 	const n = 12000
 	ids := MustProduce(t, cfg, n)
 	var atStop int
-	eventually(t, "the indexers index part of the stream", func() bool {
+	stacktest.Eventually(t, "the indexers index part of the stream", func() bool {
 		atStop = indexedCount(t, cfg)
 		return atStop >= 2000
 	})
@@ -516,7 +517,7 @@ func TestIndexerLeavingTheGroupHandsOverWithoutLossOrDoubles(t *testing.T) {
 	}
 	t.Logf("stopped one indexer with %d of %d events indexed", atStop, n)
 
-	eventually(t, "the remaining indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
+	stacktest.Eventually(t, "the remaining indexer commits the whole stream", func() bool { return indexerCaughtUp(t, cfg) })
 	if err := staying.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxera/activity/ingest/kafka"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestConsumerLagIsMeasured produces events before the indexer runs, checks
@@ -28,11 +29,11 @@ func TestConsumerLagIsMeasured(t *testing.T) {
 		t.Fatalf("lag before indexing = %d, want %d (%v)", lag.Total, n, lag.Partitions)
 	}
 	started := MustStart(t, cfg, app.RoleIngest)
-	eventually(t, "the indexer catches up", func() bool {
+	stacktest.Eventually(t, "the indexer catches up", func() bool {
 		lag, err := kafka.GroupLag(context.Background(), cfg.Consumer)
 		return err == nil && lag.Total == 0
 	})
-	eventually(t, "the lag gauge reads zero", func() bool {
+	stacktest.Eventually(t, "the lag gauge reads zero", func() bool {
 		mfs, err := started.Registry.Gather()
 		if err != nil {
 			return false

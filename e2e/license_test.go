@@ -22,6 +22,7 @@ import (
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // licenseStack is the API of one test with a workspace, its owner signed
@@ -58,7 +59,7 @@ func mustLicenseStack(t *testing.T) *licenseStack {
 // mustMember adds a member with role to the workspace, signed in.
 func (s *licenseStack) mustMember(role, name string) (*client, string) {
 	s.t.Helper()
-	id, email, password := uuid.NewString(), "member-"+randomID()+"@example.com", "pass-"+randomID()
+	id, email, password := uuid.NewString(), "member-"+stacktest.RandomID()+"@example.com", "pass-"+stacktest.RandomID()
 	hash, err := argon2.Hasher{Params: s.cfg.Argon2}.Hash(password)
 	if err != nil {
 		s.t.Fatal(err)
@@ -380,7 +381,7 @@ func TestLicenseKeyNeverLeaks(t *testing.T) {
 	logs := &licenseLog{}
 	s.m.Log.SetOutput(logs)
 	s.m.Log.SetLevel(logrus.DebugLevel)
-	first, second := "K1-"+randomID()+"-SECRET", "K2-"+randomID()+"-SECRET"
+	first, second := "K1-"+stacktest.RandomID()+"-SECRET", "K2-"+stacktest.RandomID()+"-SECRET"
 	secrets := []string{first, second}
 
 	l := mustLicense(t, s.owner, fmt.Sprintf(`{"name":"Adobe CC","seats":2,"key":%q}`, first))

@@ -18,6 +18,7 @@ import (
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/notify"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestFailedLoginsNotifyEveryChannel runs the platform as deployed (API,
@@ -61,7 +62,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 
 	// The webhook: refused once, then delivered, signed with the secret.
 	var raised alert.Alert
-	eventually(t, "the webhook of the account's failed_logins alert", func() bool {
+	stacktest.Eventually(t, "the webhook of the account's failed_logins alert", func() bool {
 		for _, r := range hooks.received("/hook") {
 			if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance); err != nil {
 				t.Fatalf("webhook signature: %v", err)
@@ -90,7 +91,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		t.Error("a tampered webhook body passed verification")
 	}
 
-	eventually(t, "the chat message", func() bool {
+	stacktest.Eventually(t, "the chat message", func() bool {
 		for _, r := range hooks.received("/chat") {
 			var p notify.ChatPayload
 			json.Unmarshal(r.body, &p)
@@ -100,7 +101,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the email to the listed address and the owner", func() bool {
+	stacktest.Eventually(t, "the email to the listed address and the owner", func() bool {
 		for _, msg := range smtp.messages() {
 			if msg.has("security@example.com") && msg.has(email) && strings.Contains(msg.data, "Subject: [Fluxera] high:") {
 				return true
@@ -108,7 +109,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 		}
 		return false
 	})
-	eventually(t, "the alert on the alert topic", func() bool { return topicHasAlert(t, cfg, raised.ID) })
+	stacktest.Eventually(t, "the alert on the alert topic", func() bool { return topicHasAlert(t, cfg, raised.ID) })
 
 	// The alert's deliveries: all delivered, the webhook on its second attempt.
 	var detail struct {
@@ -121,7 +122,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 			} `json:"attempts"`
 		} `json:"deliveries"`
 	}
-	eventually(t, "every delivery of the alert delivered", func() bool {
+	stacktest.Eventually(t, "every delivery of the alert delivered", func() bool {
 		if status := c.do("GET", "/api/v1/alerts/"+raised.ID, "", "", &detail); status != http.StatusOK {
 			t.Fatalf("alert detail: %d", status)
 		}

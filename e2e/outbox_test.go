@@ -15,6 +15,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // TestRelayLeadIsHandedOver checks that a relay giving up the lead frees
@@ -56,7 +57,7 @@ func TestRelayLeadIsHandedOver(t *testing.T) {
 	if n, _ := res.RowsAffected(); n != 1 {
 		t.Fatalf("found %d sessions holding the test's relay lock, want 1", n)
 	}
-	eventually(t, "the relay notices that its lead is gone", func() bool {
+	stacktest.Eventually(t, "the relay notices that its lead is gone", func() bool {
 		_, err := second.Pending(ctx, 1)
 		return errors.Is(err, relay.ErrLeadLost)
 	})
@@ -86,7 +87,7 @@ func TestConcurrentEditsReachTheStreamInOrder(t *testing.T) {
 	}
 	wg.Wait()
 
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-order-" + randomID(), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-order-" + stacktest.RandomID(), StartOffset: kafka.FirstOffset, MaxWait: 200 * time.Millisecond})
 	defer r.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

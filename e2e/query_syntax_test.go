@@ -10,6 +10,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -120,7 +121,7 @@ func TestQuerySyntax(t *testing.T) {
 		}
 		return a, got
 	}
-	eventually(t, "every action is searchable", func() bool {
+	stacktest.Eventually(t, "every action is searchable", func() bool {
 		_, got := search(t, owner.client, "")
 		return len(got) >= len(everything)
 	})

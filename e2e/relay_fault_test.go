@@ -25,6 +25,7 @@ import (
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // The relay's delivery guarantees under faults: events wait in the outbox
@@ -38,7 +39,7 @@ import (
 func mustStackScript(tb testing.TB) string {
 	tb.Helper()
 	if os.Geteuid() != 0 {
-		if stackRequired() {
+		if stacktest.Required() {
 			tb.Fatal("stopping and starting stack services needs root, like make up")
 		}
 		tb.Skip("stopping and starting stack services needs root, like make up")
@@ -180,7 +181,7 @@ type streamed struct {
 func readTopicUntil(tb testing.TB, cfg app.Config, what string, done func([]streamed) bool) []streamed {
 	tb.Helper()
 	r := kafka.NewReader(kafka.ReaderConfig{
-		Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-reader-" + randomID(),
+		Brokers: cfg.Publisher.Brokers, Topic: cfg.Publisher.Topic, GroupID: "test-reader-" + stacktest.RandomID(),
 		StartOffset: kafka.FirstOffset, MaxWait: 100 * time.Millisecond,
 	})
 	defer r.Close()
@@ -273,7 +274,7 @@ func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
 	email, password := MustWorkspace(t, cfg, "Outage")
 	c := newClient(t, m)
 	c.mustLogin(email, password)
-	eventually(t, "the login event is published", func() bool { return pendingCount(t, db) == 0 })
+	stacktest.Eventually(t, "the login event is published", func() bool { return pendingCount(t, db) == 0 })
 
 	startKafka := mustStopKafka(t, cfg)
 	failuresBefore := counter(t, m.Registry, "fluxera_relay_failures_total")
@@ -306,7 +307,7 @@ func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
 	if got := pendingCount(t, db); got != n {
 		t.Errorf("%d outbox rows pending, want %d", got, n)
 	}
-	eventually(t, "the relay reports failed publishes while Kafka is down", func() bool {
+	stacktest.Eventually(t, "the relay reports failed publishes while Kafka is down", func() bool {
 		return counter(t, m.Registry, "fluxera_relay_failures_total") > failuresBefore
 	})
 
@@ -314,7 +315,7 @@ func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	eventually(t, "the relay empties the outbox once Kafka is back", func() bool { return pendingCount(t, db) == 0 })
+	stacktest.Eventually(t, "the relay empties the outbox once Kafka is back", func() bool { return pendingCount(t, db) == 0 })
 
 	want := eventIDs(rows)
 	msgs := readTopicUntil(t, cfg, "every event of the workspace", func(got []streamed) bool {
@@ -535,7 +536,7 @@ func TestRelayCrashBeforeMarkRepublishesAndIndexStoresOnce(t *testing.T) {
 		}
 		pub.Close()
 	})
-	eventually(t, "the relay marks every event published", func() bool { return pendingCount(t, db) == 0 })
+	stacktest.Eventually(t, "the relay marks every event published", func() bool { return pendingCount(t, db) == 0 })
 
 	want := eventIDs(rows)
 	failed := ob.failedBatch()
@@ -573,8 +574,8 @@ func TestRelayCrashBeforeMarkRepublishesAndIndexStoresOnce(t *testing.T) {
 
 	// The index holds each event once, after the indexer has consumed and
 	// committed every message, the copies included.
-	eventually(t, "every event is indexed", func() bool { return indexedCount(t, cfg) >= len(want) })
-	eventually(t, "the indexer commits past the copies", func() bool { return indexerCaughtUp(t, cfg) })
+	stacktest.Eventually(t, "every event is indexed", func() bool { return indexedCount(t, cfg) >= len(want) })
+	stacktest.Eventually(t, "the indexer commits past the copies", func() bool { return indexerCaughtUp(t, cfg) })
 	if got := indexedCount(t, cfg); got != len(want) {
 		t.Errorf("the index holds %d documents for %d events (%d messages)", got, len(want), len(msgs))
 	}

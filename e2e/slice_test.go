@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -26,7 +27,7 @@ func TestCreatedAssetBecomesSearchable(t *testing.T) {
 	c := newClient(t, m)
 	c.mustLogin(email, password)
 
-	name := "MacBook Pro " + randomID()
+	name := "MacBook Pro " + stacktest.RandomID()
 	body := fmt.Sprintf(`{"name":%q,"asset_tag":"A-1029","status":"available","value":"2399.00","currency":"eur","purchase_date":"2026-03-01","note":"for the new designer"}`, name)
 	var asset struct{ ID, Name, Currency string }
 	if status := c.do("POST", "/api/v1/assets", "application/json", body, &asset); status != http.StatusCreated {
@@ -37,7 +38,7 @@ func TestCreatedAssetBecomesSearchable(t *testing.T) {
 	}
 
 	var page searchapi.EventPage
-	eventually(t, "the asset.created event is searchable by the asset's name", func() bool {
+	stacktest.Eventually(t, "the asset.created event is searchable by the asset's name", func() bool {
 		page = searchapi.EventPage{}
 		c.do("GET", "/api/v1/activity?q="+strings.ReplaceAll(name, " ", "+"), "", "", &page)
 		return page.Total > 0
@@ -81,7 +82,7 @@ func TestCreatedAssetBecomesSearchable(t *testing.T) {
 		}
 	}
 	// The changed values are searchable too.
-	eventually(t, "the event is found by its asset tag", func() bool {
+	stacktest.Eventually(t, "the event is found by its asset tag", func() bool {
 		var p searchapi.EventPage
 		c.do("GET", "/api/v1/activity?q=A-1029", "", "", &p)
 		return p.Total >= 1
@@ -91,7 +92,7 @@ func TestCreatedAssetBecomesSearchable(t *testing.T) {
 func TestWorkspacesNeverSeeEachOther(t *testing.T) {
 	cfg := MustStack(t)
 	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
-	word := "Zebra" + randomID()
+	word := "Zebra" + stacktest.RandomID()
 	clients := map[string]*client{}
 	for _, ws := range []string{"North", "South"} {
 		email, password := MustWorkspace(t, cfg, ws)
@@ -105,7 +106,7 @@ func TestWorkspacesNeverSeeEachOther(t *testing.T) {
 	}
 	for ws, c := range clients {
 		var page searchapi.EventPage
-		eventually(t, ws+" sees its own asset", func() bool {
+		stacktest.Eventually(t, ws+" sees its own asset", func() bool {
 			page = searchapi.EventPage{}
 			c.do("GET", "/api/v1/activity?q="+word, "", "", &page)
 			return page.Total > 0

@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -22,13 +20,8 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
 )
-
-// stackRequired reports whether a missing service must fail the test run
-// instead of skipping it: always under make test and in CI.
-func stackRequired() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
-}
 
 // MustStack skips (or, under make test and CI, fails) the test when the
 // local stack does not answer, and returns a configuration isolated for
@@ -45,16 +38,9 @@ func MustStack(tb testing.TB) app.Config {
 		"OpenSearch": hostPort(cfg.OpenSearch.URLs[0]),
 		"Redis":      cfg.RedisAddr,
 	} {
-		conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-		if err != nil {
-			if stackRequired() {
-				tb.Fatalf("%s is not reachable at %s: %v (make test starts the stack; run make up)", name, addr, err)
-			}
-			tb.Skipf("%s is not reachable at %s; run make up to start the local stack", name, addr)
-		}
-		conn.Close()
+		stacktest.MustReach(tb, name, addr)
 	}
-	id := randomID()
+	id := stacktest.RandomID()
 	cfg.Postgres.Schema = "test_" + id
 	cfg.Postgres.NotifyChannel = ""
 	cfg.Publisher.Topic = "test.activity." + id
@@ -87,12 +73,6 @@ func hostPort(rawURL string) string {
 		return rawURL
 	}
 	return u.Host
-}
-
-func randomID() string {
-	b := make([]byte, 5)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
 
 // dropTestData removes the test's schema and indices.
@@ -150,7 +130,7 @@ func MustWorkspace(tb testing.TB, cfg app.Config, name string) (email, password 
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	email, password = "owner-"+randomID()+"@example.com", "pass-"+randomID()
+	email, password = "owner-"+stacktest.RandomID()+"@example.com", "pass-"+stacktest.RandomID()
 	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: cfg.Argon2}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
 		Name: name, TimeZone: "Europe/Berlin", OwnerEmail: email, OwnerName: name + " Owner", OwnerPassword: password,
 	})
@@ -203,18 +183,5 @@ func (c *client) mustLogin(email, password string) {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	if status := c.do("POST", "/api/v1/auth/login", "application/json", string(body), nil); status != http.StatusOK {
 		c.tb.Fatalf("login as %s: status %d", email, status)
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes. The deadline
-// only bounds a failing test; it asserts nothing about speed.
-func eventually(tb testing.TB, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

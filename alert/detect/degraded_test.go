@@ -14,6 +14,7 @@ import (
 	activity "github.com/fluxera/activity"
 	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // scriptedSource hands out its messages once, then waits; it reports
@@ -73,12 +74,12 @@ func closedPort(tb testing.TB) string {
 // degraded, and once they are back checks the batch, stores its alert
 // once, commits and says it recovered.
 func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
-	_, prefix := MustRedis(t)
+	_, prefix := stacktest.MustRedis(t, "detect")
 	var down atomic.Bool
 	down.Store(true)
 	nowhere := closedPort(t)
 	client := goredis.NewClient(&goredis.Options{
-		Addr:       redisAddr(),
+		Addr:       stacktest.RedisAddr(),
 		MaxRetries: -1,
 		Dialer: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			if down.Load() {

@@ -2,72 +2,22 @@ package detect_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/detect"
 	ingestredis "github.com/fluxera/activity/alert/detect/redis"
+	"github.com/fluxera/activity/internal/stacktest"
 )
-
-// stackRequired reports whether a missing Redis must fail the test run
-// instead of skipping it: under make test and in CI.
-func stackRequired() bool {
-	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
-}
-
-func redisAddr() string {
-	if a := os.Getenv("FLUXERA_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:16379"
-}
-
-// MustRedis returns a client of the local stack's Redis and a key prefix
-// of the test's own, whose keys are deleted when the test ends.
-func MustRedis(tb testing.TB) (*goredis.Client, string) {
-	tb.Helper()
-	addr := redisAddr()
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
-	if err != nil {
-		if stackRequired() {
-			tb.Fatalf("Redis is not reachable at %s: %v (make test starts the stack; run make up)", addr, err)
-		}
-		tb.Skipf("Redis is not reachable at %s; run make up to start the local stack", addr)
-	}
-	conn.Close()
-	client := goredis.NewClient(&goredis.Options{Addr: addr})
-	prefix := "test:detect:" + randomID() + ":"
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			client.Del(ctx, iter.Val())
-		}
-		client.Close()
-	})
-	return client, prefix
-}
-
-func randomID() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
 
 // clock is the injected time alerts are raised at.
 var clock = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
@@ -76,7 +26,7 @@ var clock = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 // given workspace configurations and a recording sink.
 func MustDetector(tb testing.TB, configs staticConfigs) (*detect.Detector, *recordingSink) {
 	tb.Helper()
-	client, prefix := MustRedis(tb)
+	client, prefix := stacktest.MustRedis(tb, "detect")
 	return newDetector(tb, ingestredis.NewStore(client), prefix, configs)
 }
 

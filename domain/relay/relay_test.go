@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // memOutbox is an outbox in memory. Failures can be planned per method.
@@ -221,19 +222,6 @@ func start(t *testing.T, r *relay.Relay) (stop func() error) {
 	return stop
 }
 
-// eventually polls cond until it holds; the deadline only bounds a failing
-// test.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func fastConfig(batch int) relay.Config {
 	return relay.Config{BatchSize: batch, PollInterval: 5 * time.Millisecond, MaxBackoff: time.Millisecond}
 }
@@ -247,10 +235,10 @@ func TestRelayPublishesInCommitOrderInBatches(t *testing.T) {
 	metrics := &countingMetrics{}
 	stop := start(t, &relay.Relay{Config: fastConfig(3), Outbox: ob, Publisher: st, Metrics: metrics})
 
-	eventually(t, "the first events are published", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "the first events are published", func() bool { return ob.pending() == 0 })
 	// Events committed while the relay runs follow the earlier ones.
 	want = append(want, ob.add("ws-b", 5)...)
-	eventually(t, "the later events are published", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "the later events are published", func() bool { return ob.pending() == 0 })
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v on a clean stop", err)
 	}
@@ -284,7 +272,7 @@ func TestRelayRetriesWhileTheBrokerIsDown(t *testing.T) {
 	metrics := &countingMetrics{}
 	start(t, &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st, Metrics: metrics})
 
-	eventually(t, "the events are published once the broker is back", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "the events are published once the broker is back", func() bool { return ob.pending() == 0 })
 	got, _ := st.snapshot()
 	order, seen := firstOccurrence(got)
 	if !slices.Equal(order, want) {
@@ -304,7 +292,7 @@ func TestRelayRetriesWhenTheOutboxCannotBeRead(t *testing.T) {
 	want := ob.add("ws", 4)
 	start(t, &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st})
 
-	eventually(t, "the events are published once the outbox answers", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "the events are published once the outbox answers", func() bool { return ob.pending() == 0 })
 	got, _ := st.snapshot()
 	if order, _ := firstOccurrence(got); !slices.Equal(order, want) || len(got) != len(want) {
 		t.Errorf("published %v, want %v once each", order, want)
@@ -319,7 +307,7 @@ func TestRelayRepublishesABatchItCouldNotMark(t *testing.T) {
 	want = append(want, ob.add("ws-a", 2)...)
 	start(t, &relay.Relay{Config: fastConfig(4), Outbox: ob, Publisher: st})
 
-	eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
 	got, _ := st.snapshot()
 	order, seen := firstOccurrence(got)
 	if !slices.Equal(order, want) {
@@ -417,7 +405,7 @@ func TestRelayTakesTheLeadAgainAfterLosingIt(t *testing.T) {
 	want := ob.add("ws-a", 3)
 	start(t, &relay.Relay{Config: fastConfig(10), Outbox: ob, Publisher: st})
 
-	eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
+	stacktest.Eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
 	got, _ := st.snapshot()
 	if order, _ := firstOccurrence(got); !slices.Equal(order, want) {
 		t.Errorf("order %v, want %v", order, want)

@@ -12,6 +12,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // Config says which topic and group the indexer consumes.
@@ -93,20 +94,7 @@ type DeadLetters struct {
 
 // NewDeadLetters returns a writer for cfg's dead-letter topic.
 func NewDeadLetters(cfg Config) *DeadLetters {
-	return &DeadLetters{w: newWriter(cfg.Brokers, cfg.DeadLetterTopic)}
-}
-
-// newWriter returns a writer that keys by workspace like the activity
-// topic, waits for all in-sync replicas and sends small batches at once.
-func newWriter(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: 2 * time.Millisecond,
-		MaxAttempts:  3,
-	}
+	return &DeadLetters{w: topic.NewWriter(cfg.Brokers, cfg.DeadLetterTopic)}
 }
 
 // Send writes letters and returns once all are acknowledged.

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // Demo workspace sign-in, printed by make run.
@@ -133,10 +134,8 @@ func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box
 	if err != nil {
 		return 0, fmt.Errorf("demo history: %w", err)
 	}
-	w := &kafka.Writer{
-		Addr: kafka.TCP(m.Config.Publisher.Brokers...), Topic: m.Config.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchBytes: 16 << 20, BatchTimeout: 10 * time.Millisecond,
-	}
+	w := topic.NewWriter(m.Config.Publisher.Brokers, m.Config.Publisher.Topic)
+	w.BatchSize, w.BatchBytes, w.BatchTimeout = 1000, 16<<20, 10*time.Millisecond
 	defer w.Close()
 	written := 0
 	batch := make([]kafka.Message, 0, 2000)

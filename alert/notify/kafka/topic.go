@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/notify"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // TopicSender writes each alert to the alert topic as JSON, keyed by its
@@ -21,17 +22,12 @@ type TopicSender struct {
 	w *kafka.Writer
 }
 
-// NewTopicSender returns a sender to topic on brokers. Writes wait for
-// every in-sync replica, as the relay's do.
-func NewTopicSender(brokers []string, topic string) *TopicSender {
-	return &TopicSender{w: &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: time.Millisecond,
-		WriteTimeout: 10 * time.Second,
-	}}
+// NewTopicSender returns a sender to the topic name on brokers. Writes wait
+// for every in-sync replica, as the relay's do.
+func NewTopicSender(brokers []string, name string) *TopicSender {
+	w := topic.NewWriter(brokers, name)
+	w.BatchTimeout = time.Millisecond
+	return &TopicSender{w: w}
 }
 
 // Send publishes the delivery's alert. A write that fails is retried by

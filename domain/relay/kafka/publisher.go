@@ -13,6 +13,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // Config says where and how events are published.
@@ -54,17 +55,9 @@ type Publisher struct {
 // NewPublisher returns a publisher for cfg. It does not connect until the
 // first publish.
 func NewPublisher(cfg Config) *Publisher {
-	return &Publisher{w: &kafka.Writer{
-		Addr:         kafka.TCP(cfg.Brokers...),
-		Topic:        cfg.Topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchSize:    1000,
-		BatchBytes:   16 << 20,
-		BatchTimeout: cfg.BatchTimeout,
-		MaxAttempts:  3,
-		WriteTimeout: 10 * time.Second,
-	}}
+	w := topic.NewWriter(cfg.Brokers, cfg.Topic)
+	w.BatchSize, w.BatchBytes, w.BatchTimeout = 1000, 16<<20, cfg.BatchTimeout
+	return &Publisher{w: w}
 }
 
 // Publish sends msgs and returns once the broker acknowledged all of them.

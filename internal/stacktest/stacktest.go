@@ -1,0 +1,90 @@
+// Package stacktest is the one test harness for the local stack
+// (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
+// up): whether a missing service fails or skips a test, names of a test's
+// own, waiting for a condition, and a Redis key prefix of a test's own.
+// Tests in every package, and the end-to-end tests in e2e/, use it.
+package stacktest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// Required reports whether a missing service must fail the test run
+// instead of skipping it: always under make test and in CI.
+func Required() bool {
+	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
+}
+
+// MustReach skips the test, or under make test and in CI fails it, when
+// nothing answers at addr; name says which service that is.
+func MustReach(tb testing.TB, name, addr string) {
+	tb.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		if Required() {
+			tb.Fatalf("%s is not reachable at %s: %v (make test starts the stack; run make up)", name, addr, err)
+		}
+		tb.Skipf("%s is not reachable at %s; run make up to start the local stack", name, addr)
+	}
+	conn.Close()
+}
+
+// RandomID returns ten random hex digits, for the names of a test's own
+// schema, topics, indices and keys.
+func RandomID() string {
+	b := make([]byte, 5)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Eventually polls cond every 100 ms until it holds, and fails the test
+// when it still does not after a minute. The deadline only bounds a
+// failing test; it asserts nothing about speed.
+func Eventually(tb testing.TB, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("gave up waiting: %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// RedisAddr is the local stack's Redis: FLUXERA_REDIS_ADDR, or the port
+// make up serves it on.
+func RedisAddr() string {
+	if a := os.Getenv("FLUXERA_REDIS_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:16379"
+}
+
+// MustRedis returns a client of the local stack's Redis and a key prefix
+// of the test's own, under scope, whose keys are deleted when the test
+// ends.
+func MustRedis(tb testing.TB, scope string) (*goredis.Client, string) {
+	tb.Helper()
+	addr := RedisAddr()
+	MustReach(tb, "Redis", addr)
+	client := goredis.NewClient(&goredis.Options{Addr: addr})
+	prefix := "test:" + scope + ":" + RandomID() + ":"
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		iter := client.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			client.Del(ctx, iter.Val())
+		}
+		client.Close()
+	})
+	return client, prefix
+}
