@@ -10,11 +10,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
 	"github.com/sirupsen/logrus"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -230,24 +230,33 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 	logger.SetLevel(logrus.WarnLevel)
 	pub := domainkafka.NewPublisher(pubCfg)
 	defer pub.Close()
-	m := &drainMetrics{total: int64(n), done: make(chan struct{})}
+	m := relay.NewMetrics(prometheus.NewRegistry())
 	r := &relay.Relay{Config: cfg, Outbox: postgres.NewOutbox(db), Publisher: pub, Metrics: m, Log: logger.WithField("component", "relay")}
+	// The relay counts a batch once it is marked published; polling that
+	// count every millisecond times the drain to within a millisecond.
+	done := make(chan time.Time, 1)
+	go func() {
+		for ctx.Err() == nil && testutil.ToFloat64(m.Published) < float64(n) {
+			time.Sleep(time.Millisecond)
+		}
+		done <- time.Now()
+	}()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
 	start := time.Now()
 	go func() { errc <- r.Run(ctx) }()
+	var end time.Time
 	select {
-	case <-m.done:
+	case end = <-done:
 	case err := <-errc:
 		fatalf("the relay stopped before draining the outbox: %v", err)
 	case <-time.After(5 * time.Minute):
-		fatalf("the relay published %d of %d events in 5 minutes", m.published.Load(), n)
+		fatalf("the relay published %.0f of %d events in 5 minutes", testutil.ToFloat64(m.Published), n)
 	}
 	// The relay marks a batch before it reports it, so the outbox should be
 	// empty now; confirm it.
-	end := m.at
 	for pendingRows(ctx, db) > 0 {
 		time.Sleep(5 * time.Millisecond)
 		end = time.Now()
@@ -256,7 +265,7 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		fatalf("relay: %v", err)
 	}
-	return end.Sub(start), m.failed.Load()
+	return end.Sub(start), int64(testutil.ToFloat64(m.Failures))
 }
 
 func pendingRows(ctx context.Context, db *postgres.DB) int {
@@ -266,27 +275,6 @@ func pendingRows(ctx context.Context, db *postgres.DB) int {
 	}
 	return n
 }
-
-// drainMetrics notes when the relay has published the whole backlog.
-type drainMetrics struct {
-	total     int64
-	published atomic.Int64
-	failed    atomic.Int64
-	once      sync.Once
-	at        time.Time
-	done      chan struct{}
-}
-
-func (m *drainMetrics) Published(n int, _ time.Duration) {
-	if m.published.Add(int64(n)) >= m.total {
-		m.once.Do(func() {
-			m.at = time.Now()
-			close(m.done)
-		})
-	}
-}
-
-func (m *drainMetrics) Failed() { m.failed.Add(1) }
 
 // createTopics creates fresh topics and waits until every partition has a
 // leader.

@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
@@ -133,8 +134,9 @@ type Detector struct {
 	Prefix string
 	// Now is the clock alerts are raised by; time.Now when nil.
 	Now func() time.Time
-	// Raised, if set, is told how many new alerts each batch stored.
-	Raised func(n int)
+	// Metrics, if set, counts raised alerts and shows when detection is
+	// degraded.
+	Metrics *Metrics
 	// Degraded, if set, is told true when batches start failing (the store
 	// or the sink cannot be reached) and false once one succeeds again.
 	Degraded func(bool)
@@ -172,9 +174,7 @@ func (d *Detector) Run(ctx context.Context) error {
 			}
 			if !degraded {
 				degraded = true
-				if d.Degraded != nil {
-					d.Degraded(true)
-				}
+				d.degraded(true)
 			}
 			pause := tries.Failed()
 			d.Log.WithError(err).WithField("retry_in_ms", pause.Milliseconds()).Warn("Detection is degraded; retrying the batch.")
@@ -184,9 +184,7 @@ func (d *Detector) Run(ctx context.Context) error {
 		}
 		if degraded {
 			degraded = false
-			if d.Degraded != nil {
-				d.Degraded(false)
-			}
+			d.degraded(false)
 			d.Log.Info("Detection recovered.")
 		}
 		if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
@@ -259,8 +257,8 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	if err != nil {
 		return fmt.Errorf("store %d alerts: %w", len(alerts), err)
 	}
-	if d.Raised != nil {
-		d.Raised(len(stored))
+	if d.Metrics != nil {
+		d.Metrics.Alerts.Add(float64(len(stored)))
 	}
 	for _, a := range stored {
 		source := a.Detector
@@ -321,4 +319,35 @@ func (d *Detector) cooldown(name string) time.Duration {
 		return c
 	}
 	return DefaultCooldowns[name]
+}
+
+// degraded tells the metric and the Degraded hook that detection is failing
+// (on) or works again.
+func (d *Detector) degraded(on bool) {
+	if d.Metrics != nil {
+		v := 0.0
+		if on {
+			v = 1
+		}
+		d.Metrics.Degraded.Set(v)
+	}
+	if d.Degraded != nil {
+		d.Degraded(on)
+	}
+}
+
+// Metrics are the detector's Prometheus metrics.
+type Metrics struct {
+	Alerts   prometheus.Counter
+	Degraded prometheus.Gauge
+}
+
+// NewMetrics registers the detector's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Alerts:   prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."}),
+		Degraded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_detect_degraded", Help: "1 while the detector cannot check events or store alerts (Redis or PostgreSQL unreachable), else 0."}),
+	}
+	reg.MustRegister(m.Alerts, m.Degraded)
+	return m
 }

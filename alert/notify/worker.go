@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/internal/retry"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 )
 
@@ -90,6 +91,8 @@ type Worker struct {
 	// Now is the clock of attempts and retries; time.Now when nil.
 	Now func() time.Time
 	Log logrus.FieldLogger
+	// Metrics, if set, counts every recorded attempt.
+	Metrics *Metrics
 	// Observe, if set, is told of every recorded attempt.
 	Observe func(d alert.Delivery, a alert.Attempt)
 }
@@ -218,9 +221,34 @@ func (w *Worker) deliver(ctx context.Context, d alert.Delivery) {
 	default:
 		log.WithError(err).Warn("Alert delivery failed for good.")
 	}
+	if w.Metrics != nil {
+		result := "delivered"
+		switch {
+		case a.Delivered:
+		case a.RetryAt.IsZero():
+			result = "failed"
+		default:
+			result = "retry"
+		}
+		w.Metrics.Attempts.WithLabelValues(d.Type, result).Inc()
+	}
 	if w.Observe != nil {
 		w.Observe(d, a)
 	}
+}
+
+// Metrics are the notifier's Prometheus metrics.
+type Metrics struct {
+	Attempts *prometheus.CounterVec
+}
+
+// NewMetrics registers the notifier's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fluxera_notify_attempts_total", Help: "Delivery attempts of alerts, by channel type and result (delivered, retry, failed)."}, []string{"type", "result"}),
+	}
+	reg.MustRegister(m.Attempts)
+	return m
 }
 
 // send sends d with the sender for its type, within half the lease.

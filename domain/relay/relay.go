@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fluxera/activity/internal/retry"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 )
 
@@ -81,10 +82,22 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// Metrics is told what the relay did.
-type Metrics interface {
-	Published(n int, d time.Duration)
-	Failed()
+// Metrics are the relay's Prometheus metrics.
+type Metrics struct {
+	Published      prometheus.Counter
+	Failures       prometheus.Counter
+	PublishSeconds prometheus.Histogram
+}
+
+// NewMetrics registers the relay's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Published:      prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_published_total", Help: "Events published from the outbox."}),
+		Failures:       prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_failures_total", Help: "Failed publish attempts."}),
+		PublishSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fluxera_relay_publish_seconds", Help: "Time to publish one batch."}),
+	}
+	reg.MustRegister(m.Published, m.Failures, m.PublishSeconds)
+	return m
 }
 
 // Relay moves events from the outbox to the event stream in the order the
@@ -95,7 +108,7 @@ type Relay struct {
 	Config    Config
 	Outbox    Outbox
 	Publisher Publisher
-	Metrics   Metrics
+	Metrics   *Metrics // optional
 	Log       logrus.FieldLogger
 }
 
@@ -135,7 +148,7 @@ func (r *Relay) lead(ctx context.Context) error {
 				break
 			}
 			if r.Metrics != nil {
-				r.Metrics.Failed()
+				r.Metrics.Failures.Inc()
 			}
 			pause := tries.Failed()
 			r.Log.WithError(err).WithField("retry_in_ms", pause.Milliseconds()).Warn("Publishing failed; events wait in the outbox.")
@@ -179,7 +192,8 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("mark %d events published: %w", len(msgs), err)
 	}
 	if r.Metrics != nil {
-		r.Metrics.Published(len(msgs), time.Since(start))
+		r.Metrics.Published.Add(float64(len(msgs)))
+		r.Metrics.PublishSeconds.Observe(time.Since(start).Seconds())
 	}
 	return len(msgs), nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sirupsen/logrus"
 
 	"github.com/fluxera/activity/domain/relay"
@@ -167,27 +169,9 @@ func firstOccurrence(msgs []relay.Message) ([]string, map[string]int) {
 	return order, seen
 }
 
-type countingMetrics struct {
-	mu                sync.Mutex
-	published, failed int
-}
-
-func (m *countingMetrics) Published(n int, _ time.Duration) {
-	m.mu.Lock()
-	m.published += n
-	m.mu.Unlock()
-}
-
-func (m *countingMetrics) Failed() {
-	m.mu.Lock()
-	m.failed++
-	m.mu.Unlock()
-}
-
-func (m *countingMetrics) counts() (published, failed int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.published, m.failed
+// counts reads what the relay's metrics counted.
+func counts(m *relay.Metrics) (published, failed int) {
+	return int(testutil.ToFloat64(m.Published)), int(testutil.ToFloat64(m.Failures))
 }
 
 func quietLog() logrus.FieldLogger {
@@ -232,7 +216,7 @@ func TestRelayPublishesInCommitOrderInBatches(t *testing.T) {
 	want = append(want, ob.add("ws-a", 4)...)
 	want = append(want, ob.add("ws-b", 3)...)
 	want = append(want, ob.add("ws-a", 3)...)
-	metrics := &countingMetrics{}
+	metrics := relay.NewMetrics(prometheus.NewRegistry())
 	stop := start(t, &relay.Relay{Config: fastConfig(3), Outbox: ob, Publisher: st, Metrics: metrics})
 
 	stacktest.Eventually(t, "the first events are published", func() bool { return ob.pending() == 0 })
@@ -258,7 +242,7 @@ func TestRelayPublishesInCommitOrderInBatches(t *testing.T) {
 			t.Errorf("a batch of %d exceeds the batch size 3 (batches %v)", b, batches)
 		}
 	}
-	if published, failed := metrics.counts(); published != len(want) || failed != 0 {
+	if published, failed := counts(metrics); published != len(want) || failed != 0 {
 		t.Errorf("metrics: published %d, failed %d; want %d and 0", published, failed, len(want))
 	}
 	if ob.leads != 1 || ob.releases != 1 {
@@ -269,7 +253,7 @@ func TestRelayPublishesInCommitOrderInBatches(t *testing.T) {
 func TestRelayRetriesWhileTheBrokerIsDown(t *testing.T) {
 	ob, st := newMemOutbox(), &memStream{failNext: 5}
 	want := ob.add("ws", 7)
-	metrics := &countingMetrics{}
+	metrics := relay.NewMetrics(prometheus.NewRegistry())
 	start(t, &relay.Relay{Config: fastConfig(100), Outbox: ob, Publisher: st, Metrics: metrics})
 
 	stacktest.Eventually(t, "the events are published once the broker is back", func() bool { return ob.pending() == 0 })
@@ -281,7 +265,7 @@ func TestRelayRetriesWhileTheBrokerIsDown(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("%d messages reached the stream for %d events; a failed publish must not count as one (counts %v)", len(got), len(want), seen)
 	}
-	if _, failed := metrics.counts(); failed != 5 {
+	if _, failed := counts(metrics); failed != 5 {
 		t.Errorf("metrics counted %d failures, want 5", failed)
 	}
 }

@@ -362,7 +362,7 @@ func (m *Main) relay() (*relay.Relay, func(), error) {
 		Config:    m.Config.Relay,
 		Outbox:    postgres.NewOutbox(db),
 		Publisher: pub,
-		Metrics:   newRelayMetrics(m.Registry),
+		Metrics:   relay.NewMetrics(m.Registry),
 		Log:       m.Log.WithField("component", "relay"),
 	}, func() { pub.Close() }, nil
 }
@@ -415,9 +415,6 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 	consumer.GroupID = m.Config.DetectGroup
 	src := ingestkafka.NewSource(consumer)
 	rdb := goredis.NewClient(&goredis.Options{Addr: m.Config.RedisAddr})
-	raised := prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."})
-	degraded := prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_detect_degraded", Help: "1 while the detector cannot check events or store alerts (Redis or PostgreSQL unreachable), else 0."})
-	m.Registry.MustRegister(raised, degraded)
 	return &detect.Detector{
 		Config:  m.Config.Detect,
 		Source:  src,
@@ -427,14 +424,7 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 		Locator: locator,
 		Log:     m.Log.WithField("component", "detect"),
 		Prefix:  m.Config.RedisPrefix,
-		Raised:  func(n int) { raised.Add(float64(n)) },
-		Degraded: func(on bool) {
-			if on {
-				degraded.Set(1)
-			} else {
-				degraded.Set(0)
-			}
-		},
+		Metrics: detect.NewMetrics(m.Registry),
 	}, func() { src.Close(); rdb.Close() }, nil
 }
 
@@ -453,8 +443,6 @@ func (m *Main) notifier() (*notify.Worker, func(), error) {
 	queue := postgres.NewAlertQueue(db, box)
 	topic := notifykafka.NewTopicSender(m.Config.Publisher.Brokers, m.Config.AlertTopic)
 	client := m.Config.Targets.HTTPClient(notify.DefaultHTTPTimeout)
-	attempts := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "fluxera_notify_attempts_total", Help: "Delivery attempts of alerts, by channel type and result (delivered, retry, failed)."}, []string{"type", "result"})
-	m.Registry.MustRegister(attempts)
 	return &notify.Worker{
 		Config: m.Config.Notify,
 		Queue:  queue,
@@ -464,19 +452,8 @@ func (m *Main) notifier() (*notify.Worker, func(), error) {
 			alert.ChannelEmail:   &notify.Email{Config: m.Config.SMTP},
 			alert.TargetTopic:    topic,
 		},
-		Log: m.Log.WithField("component", "notify"),
-		// The worker logs failures; the metric counts every attempt.
-		Observe: func(d alert.Delivery, a alert.Attempt) {
-			result := "delivered"
-			switch {
-			case a.Delivered:
-			case a.RetryAt.IsZero():
-				result = "failed"
-			default:
-				result = "retry"
-			}
-			attempts.WithLabelValues(d.Type, result).Inc()
-		},
+		Log:     m.Log.WithField("component", "notify"),
+		Metrics: notify.NewMetrics(m.Registry),
 	}, func() { topic.Close(); queue.Close() }, nil
 }
 
@@ -497,26 +474,3 @@ func (m *Main) locator() (*enrich.Table, error) {
 	}
 	return t, nil
 }
-
-type relayMetrics struct {
-	published prometheus.Counter
-	failures  prometheus.Counter
-	latency   prometheus.Histogram
-}
-
-func newRelayMetrics(reg prometheus.Registerer) *relayMetrics {
-	m := &relayMetrics{
-		published: prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_published_total", Help: "Events published from the outbox."}),
-		failures:  prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_relay_failures_total", Help: "Failed publish attempts."}),
-		latency:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "fluxera_relay_publish_seconds", Help: "Time to publish one batch."}),
-	}
-	reg.MustRegister(m.published, m.failures, m.latency)
-	return m
-}
-
-func (r *relayMetrics) Published(n int, d time.Duration) {
-	r.published.Add(float64(n))
-	r.latency.Observe(d.Seconds())
-}
-
-func (r *relayMetrics) Failed() { r.failures.Inc() }
