@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"github.com/fluxera/activity/domain"
@@ -92,7 +91,7 @@ func apiWrites(e *env, n int) []Figure {
 	notes := fmt.Sprintf("%d POST /api/v1/assets per side from %d concurrent clients on keep-alive connections, in %d alternating rounds after 100 unmeasured warm-up requests per side; "+
 		"body {name, asset_tag, category, value, currency}, every asset tag unique. "+
 		"The figure is the platform (bin/fluxera serve with every role in one process): session lookup, strict JSON decoding, validation, then one transaction with the assets row, the asset.created event and its outbox row, and a coalesced NOTIFY to the relay after commit. "+
-		"The baseline is a minimal fiber handler in the bench process on the same PostgreSQL schema with a pool of the same size (%d): the same session lookup (sessions joined to users by sha256 of the cookie token, on the unique token_hash index), the same strict decoding and domain.AssetCreate Normalize/Validate, then one transaction inserting the same assets row — "+
+		"The baseline is a minimal fiber handler in the bench process on the same PostgreSQL schema with a pool of the same size (%d): the same session lookup (sessions joined to users by sha256 of the cookie token, on the unique token_hash index), the same strict decoding and domain.AssetCreate Normalize/Validate, then one transaction inserting the row through postgres.InsertAsset, the platform's own insert — "+
 		"no event, no outbox row and no NOTIFY. "+
 		"The platform's relay and indexer publish and index its events while it serves, on the same cores as PostgreSQL and OpenSearch; the bench waits for them to finish before each baseline round. p50: platform %.1f ms, baseline %.1f ms",
 		len(platform.latencies), writeClients, rounds, poolSize(e.dbcfg), ms(p50), ms(b50))
@@ -266,27 +265,6 @@ func poolSize(cfg postgres.Config) int {
 	return cfg.MaxConns
 }
 
-// plainAssetRow is the same assets row the platform inserts.
-type plainAssetRow struct {
-	bun.BaseModel `bun:"table:assets"`
-	ID            string       `bun:"id,pk,type:uuid"`
-	WorkspaceID   string       `bun:"workspace_id,type:uuid"`
-	Name          string       `bun:"name"`
-	AssetTag      string       `bun:"asset_tag"`
-	Serial        string       `bun:"serial"`
-	Category      string       `bun:"category"`
-	Status        string       `bun:"status"`
-	Value         string       `bun:"value,nullzero"`
-	Currency      string       `bun:"currency"`
-	Location      string       `bun:"location"`
-	PurchaseDate  *domain.Date `bun:"purchase_date,type:date"`
-	AssignedTo    *string      `bun:"assigned_to,type:uuid"`
-	AssignedAt    *time.Time   `bun:"assigned_at"`
-	CreatedAt     time.Time    `bun:"created_at"`
-	UpdatedAt     time.Time    `bun:"updated_at"`
-	DeletedAt     *time.Time   `bun:"deleted_at"`
-}
-
 // startPlainWriter serves the baseline create on a loopback port and
 // returns its base URL and a function that stops it.
 func startPlainWriter(db *postgres.DB) (string, func()) {
@@ -333,23 +311,15 @@ func startPlainWriter(db *postgres.DB) (string, func()) {
 			return fiber.NewError(fiber.StatusBadRequest, "create the asset first, then assign it to a member")
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		row := plainAssetRow{
-			ID: uuid.NewString(), WorkspaceID: who.WorkspaceID, Name: in.Name, AssetTag: in.AssetTag, Serial: in.Serial,
-			Category: in.Category, Status: in.Status, Value: in.Value, Currency: in.Currency, Location: in.Location,
-			PurchaseDate: in.PurchaseDate, CreatedAt: now, UpdatedAt: now,
-		}
+		var asset domain.Asset
 		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-			_, err := tx.NewInsert().Model(&row).Exec(ctx)
+			asset, err = postgres.InsertAsset(ctx, tx, who.WorkspaceID, in, now)
 			return err
 		})
 		if err != nil {
 			return err
 		}
-		return c.Status(fiber.StatusCreated).JSON(domain.Asset{
-			ID: row.ID, WorkspaceID: row.WorkspaceID, Name: row.Name, AssetTag: row.AssetTag, Serial: row.Serial,
-			Category: row.Category, Status: row.Status, Value: row.Value, Currency: row.Currency, Location: row.Location,
-			PurchaseDate: row.PurchaseDate, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
-		})
+		return c.Status(fiber.StatusCreated).JSON(asset)
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

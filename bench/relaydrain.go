@@ -99,7 +99,7 @@ func relayDrain(e *env, n int) []Figure {
 	relayRate, directRate := float64(n)/drained.Seconds(), float64(n)/direct.Seconds()
 	notes := fmt.Sprintf("%d valid asset.created events (mean payload %d bytes, %d workspaces) copied into the outbox of a schema of their own in %.1f s while no relay ran; "+
 		"the figure runs relay.Relay with postgres.NewOutbox and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) (each batch read, published, then deleted from the outbox) from start until the outbox is empty (%.1f s, %d failed publishes, %d messages on the topic); "+
-		"the baseline writes the same payloads keyed by workspace id, with the same headers, through a kafka-go writer with the publisher's settings (murmur2 balancer, RequireAll, batch size 1000, batch bytes 16 MiB), %d messages per WriteMessages call, one call at a time (%.1f s). "+
+		"the baseline hands the same messages to domainkafka.NewPublisher alone, with no outbox around it (the same code the relay publishes through: keyed by workspace id, the same headers, murmur2 balancer, RequireAll, batch size 1000, batch bytes 16 MiB), %d messages per Publish call, one call at a time (%.1f s). "+
 		"Both topics fresh, %d partitions, replication %d",
 		n, bytesTotal/max(1, n), backlogWorkspaces, fill.Seconds(),
 		relayCfg.BatchSize, relayCfg.PollInterval, pubCfg.BatchTimeout, drained.Seconds(), failures, onRelay,
@@ -187,34 +187,15 @@ func copyIntoOutbox(ctx context.Context, db *postgres.DB, msgs []relay.Message) 
 	}
 }
 
-// produceDirect writes msgs to topic as the publisher would, batch by
-// batch, and returns how long it took.
+// produceDirect hands msgs to the relay's own publisher, batch by batch,
+// with no outbox around it, and returns how long that took.
 func produceDirect(ctx context.Context, brokers []string, topic string, cfg domainkafka.Config, batch int, msgs []relay.Message) time.Duration {
-	w := &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchSize:    1000,
-		BatchBytes:   16 << 20,
-		BatchTimeout: cfg.BatchTimeout,
-		MaxAttempts:  3,
-		WriteTimeout: 10 * time.Second,
-	}
-	defer w.Close()
-	schema := []byte(strconv.Itoa(activity.SchemaVersion))
+	cfg.Brokers, cfg.Topic = brokers, topic
+	pub := domainkafka.NewPublisher(cfg)
+	defer pub.Close()
 	start := time.Now()
 	for i := 0; i < len(msgs); i += batch {
-		chunk := msgs[i:min(i+batch, len(msgs))]
-		out := make([]kafka.Message, len(chunk))
-		for j, m := range chunk {
-			out[j] = kafka.Message{
-				Key:     []byte(m.WorkspaceID),
-				Value:   m.Payload,
-				Headers: []kafka.Header{{Key: "event_id", Value: []byte(m.EventID)}, {Key: "schema", Value: schema}},
-			}
-		}
-		if err := w.WriteMessages(ctx, out...); err != nil {
+		if err := pub.Publish(ctx, msgs[i:min(i+batch, len(msgs))]); err != nil {
 			fatalf("write to %s: %v", topic, err)
 		}
 	}
