@@ -1,0 +1,114 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/disk"
+	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/domain/postgres"
+	searchhttp "github.com/fluxera/activity/searchapi/http"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
+)
+
+// apiServer wires the domain API and the search routes onto one server and
+// binds its listener.
+func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
+	db, err := m.Database()
+	if err != nil {
+		return nil, nil, err
+	}
+	osc, err := m.search()
+	if err != nil {
+		return nil, nil, err
+	}
+	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	auth, err := postgres.NewAuthService(db, hasher, m.Config.Auth)
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := m.KeyBox()
+	if err != nil {
+		return nil, nil, err
+	}
+	assets := postgres.NewAssetService(db)
+	assets.Images = disk.Store{Dir: m.Config.ImageDir}
+	assets.ImagePolicy = domain.ImagePolicy{MaxBytes: int64(m.Config.ImageMaxBytes)}
+	// Webhook and chat URLs are checked when saved against the policy the
+	// notifier connects with: public addresses only.
+	targets := m.Config.Targets
+	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
+		Auth:          auth,
+		Authenticator: auth,
+		Users:         postgres.NewUserService(db, hasher),
+		Tokens:        postgres.NewTokenService(db),
+		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
+		Assets:        assets,
+		Licenses:      postgres.NewLicenseService(db, box),
+		Settings:      postgres.NewSettingsService(db),
+		AlertRules:    postgres.NewAlertRuleService(db, targets),
+		Alerts:        postgres.NewAlertService(db),
+		Detection:     postgres.NewDetectionService(db, box, targets),
+		Denials:       postgres.NewAccessRecorder(db),
+		Ready: func(ctx context.Context) error {
+			if err := db.Ping(ctx); err != nil {
+				return fmt.Errorf("database: %w", err)
+			}
+			return nil
+		},
+	}, m.Log.WithField("component", "api"))
+	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	// Cursors are signed with a key derived from the secret key, which
+	// every instance shares.
+	secret, err := m.secretKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
+	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
+	srv.NotFound()
+	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", m.Config.HTTP.Addr, err)
+	}
+	m.HTTPAddr, m.API = ln.Addr().String(), srv
+	return srv, ln, nil
+}
+
+func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- srv.App.Listener(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(shutdownCtx)
+	}
+}
+
+func serveOps(ctx context.Context, ln net.Listener, reg *prometheus.Registry) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, `{"status":"ok"}`) })
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
