@@ -19,6 +19,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/internal/topic"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -40,10 +41,8 @@ var (
 // mustWriteEvents writes events straight into the test's activity topic.
 func mustWriteEvents(tb testing.TB, cfg app.Config, events []activity.Event) {
 	tb.Helper()
-	w := &kafka.Writer{
-		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond,
-	}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchSize, w.BatchTimeout = 1000, 5*time.Millisecond
 	defer w.Close()
 	msgs := make([]kafka.Message, 0, len(events))
 	for _, e := range events {

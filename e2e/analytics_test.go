@@ -13,6 +13,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/internal/topic"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -31,7 +32,7 @@ type storyEvent struct {
 // mustProduceEvents writes events straight to cfg's activity topic.
 func mustProduceEvents(t *testing.T, cfg app.Config, events []activity.Event) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
 	defer w.Close()
 	msgs := make([]kafka.Message, 0, len(events))
 	for _, e := range events {

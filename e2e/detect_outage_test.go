@@ -18,6 +18,7 @@ import (
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // TestDetectPausesWhileRedisIsDown runs the detect role against a Redis of
@@ -38,7 +39,8 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 	ws := activity.NewEventID()
 	ada := activity.Actor{ID: activity.NewEventID(), Email: "ada@example.com", Name: "Ada", Type: activity.ActorUser}
 	now := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchTimeout = time.Millisecond
 	defer w.Close()
 	send := func(events ...activity.Event) {
 		t.Helper()

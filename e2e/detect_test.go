@@ -14,6 +14,7 @@ import (
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 func failedLogin(ws string, user activity.Actor, ip string, at time.Time) activity.Event {
@@ -126,7 +127,8 @@ func TestDetectFailedLoginsThroughKafka(t *testing.T) {
 	stream = append(stream, spread...) // bob's third is outside the window
 	stream = append(stream, attempts("cyd", 3, now)...)
 
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchTimeout = time.Millisecond
 	defer w.Close()
 	for _, e := range stream {
 		b, _ := json.Marshal(e)
@@ -198,7 +200,8 @@ func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 	last.Actor, last.Resource = actor, viewed.Resource
 	stream = append(stream, last)
 
-	w := &kafka.Writer{Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{}, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchTimeout = time.Millisecond
 	defer w.Close()
 	for _, e := range stream {
 		b, _ := json.Marshal(e)

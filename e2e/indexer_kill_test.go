@@ -19,6 +19,7 @@ import (
 	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 var (
@@ -52,10 +53,8 @@ func MustBinary(tb testing.TB) string {
 // their ids.
 func MustProduce(tb testing.TB, cfg app.Config, n int) map[string]bool {
 	tb.Helper()
-	w := &kafka.Writer{
-		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond,
-	}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchSize, w.BatchTimeout = 1000, 5*time.Millisecond
 	defer w.Close()
 	gen := synthetic.New(1, 5, 8, time.Now().Add(-time.Hour), time.Millisecond)
 	ids := make(map[string]bool, n)

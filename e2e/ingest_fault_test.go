@@ -23,6 +23,7 @@ import (
 	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/internal/topic"
 )
 
 // The indexer's delivery guarantees under faults: an OpenSearch outage in
@@ -57,10 +58,8 @@ func mustStopOpenSearch(tb testing.TB) (start func()) {
 // by workspace like the relay.
 func newActivityWriter(tb testing.TB, cfg app.Config) *kafka.Writer {
 	tb.Helper()
-	w := &kafka.Writer{
-		Addr: kafka.TCP(cfg.Publisher.Brokers...), Topic: cfg.Publisher.Topic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchSize: 1000, BatchTimeout: 5 * time.Millisecond,
-	}
+	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w.BatchSize, w.BatchTimeout = 1000, 5*time.Millisecond
 	tb.Cleanup(func() { w.Close() })
 	return w
 }
