@@ -236,11 +236,18 @@ func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 	if rows[0].Summary != "3 failed logins for "+email+" within 10 minutes" || rows[1].Summary != fmt.Sprintf("Key views: %s did license.key_viewed on \"Office\"", owner.Name) {
 		t.Errorf("summaries: %q, %q", rows[0].Summary, rows[1].Summary)
 	}
-	if n := count(t, db, "alert_events", "alert_id = ?", rows[0].ID); n != 3 {
+	rowsOf := func(table, alertID string) int {
+		n, err := db.NewSelect().Table(table).Where("alert_id = ?", alertID).Count(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := rowsOf("alert_events", rows[0].ID); n != 3 {
 		t.Errorf("the failed logins' alert lists %d events, want 3", n)
 	}
 	for _, r := range rows {
-		if n := count(t, db, "alert_deliveries", "alert_id = ?", r.ID); n < 2 {
+		if n := rowsOf("alert_deliveries", r.ID); n < 2 {
 			t.Errorf("alert %s has %d deliveries, want the topic and an email", r.ID, n)
 		}
 	}

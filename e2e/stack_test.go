@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -33,9 +32,9 @@ func MustStack(tb testing.TB) app.Config {
 		tb.Fatal(err)
 	}
 	for name, addr := range map[string]string{
-		"PostgreSQL": hostPort(cfg.Postgres.URL),
+		"PostgreSQL": stacktest.HostPort(cfg.Postgres.URL),
 		"Kafka":      cfg.Publisher.Brokers[0],
-		"OpenSearch": hostPort(cfg.OpenSearch.URLs[0]),
+		"OpenSearch": stacktest.HostPort(cfg.OpenSearch.URLs[0]),
 		"Redis":      cfg.RedisAddr,
 	} {
 		stacktest.MustReach(tb, name, addr)
@@ -65,14 +64,6 @@ func MustStack(tb testing.TB) app.Config {
 	}
 	tb.Cleanup(func() { dropTestData(tb, cfg) })
 	return cfg
-}
-
-func hostPort(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return rawURL
-	}
-	return u.Host
 }
 
 // dropTestData removes the test's schema and indices.

@@ -10,11 +10,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net"
+	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/segmentio/kafka-go"
 )
 
 // Required reports whether a missing service must fail the test run
@@ -57,6 +60,71 @@ func Eventually(tb testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// PostgresURL is the local stack's PostgreSQL: FLUXERA_DATABASE_URL, or
+// the port make up serves it on.
+func PostgresURL() string {
+	if u := os.Getenv("FLUXERA_DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"
+}
+
+// HostPort is the host:port of a service URL, for MustReach.
+func HostPort(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return rawURL
+	}
+	return u.Host
+}
+
+// KafkaBrokers are the local stack's Kafka brokers: FLUXERA_KAFKA_BROKERS
+// (comma-separated), or the port make up serves Kafka on.
+func KafkaBrokers() []string {
+	if b := os.Getenv("FLUXERA_KAFKA_BROKERS"); b != "" {
+		return strings.Split(b, ",")
+	}
+	return []string{"127.0.0.1:19092"}
+}
+
+// MustTopic creates a topic of the test's own, named under scope, with
+// the given partitions on the local stack's Kafka, waits until every
+// partition has a leader, and deletes the topic when the test ends.
+func MustTopic(tb testing.TB, scope string, partitions int) string {
+	tb.Helper()
+	brokers := KafkaBrokers()
+	MustReach(tb, "Kafka", brokers[0])
+	name := "test." + scope + "." + RandomID()
+	client := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	res, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{
+		Topics: []kafka.TopicConfig{{Topic: name, NumPartitions: partitions, ReplicationFactor: 1}},
+	})
+	if err != nil {
+		tb.Fatalf("create topic %s: %v", name, err)
+	}
+	if err := res.Errors[name]; err != nil {
+		tb.Fatalf("create topic %s: %v", name, err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{name}})
+	})
+	Eventually(tb, "every partition of "+name+" has a leader", func() bool {
+		meta, err := client.Metadata(context.Background(), &kafka.MetadataRequest{Topics: []string{name}})
+		if err != nil || len(meta.Topics) != 1 || meta.Topics[0].Error != nil || len(meta.Topics[0].Partitions) != partitions {
+			return false
+		}
+		for _, p := range meta.Topics[0].Partitions {
+			if p.Error != nil || p.Leader.ID < 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return name
 }
 
 // RedisAddr is the local stack's Redis: FLUXERA_REDIS_ADDR, or the port

@@ -1,6 +1,7 @@
-package e2e
+package detect_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,36 +11,38 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/detect"
+	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
-	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/internal/topic"
 )
 
-// TestDetectPausesWhileRedisIsDown runs the detect role against a Redis of
-// its own, stops that Redis, and sends failed logins: the detector must
-// commit nothing and raise its degraded gauge while Redis is away, then
-// catch up once it is back, raising the alert it owes and clearing the
-// gauge, with no event skipped.
+// TestDetectPausesWhileRedisIsDown runs a detector on a Kafka topic of its
+// own and a Redis of its own, stops that Redis, and sends failed logins:
+// the detector must commit nothing and raise its degraded gauge while
+// Redis is away, then catch up once it is back, raising the alert it owes
+// and clearing the gauge, with no event skipped.
 func TestDetectPausesWhileRedisIsDown(t *testing.T) {
-	cfg := MustStack(t)
 	redis := startOwnRedis(t)
-	cfg.RedisAddr = redis.addr
-	sink := newAlertRecorder()
-	m := MustStartDetector(t, cfg, sink, workspaceDefaults{})
-	consumer := cfg.Consumer
-	consumer.GroupID = cfg.DetectGroup
+	consumer := ingestkafka.Config{Brokers: stacktest.KafkaBrokers(), Topic: stacktest.MustTopic(t, "detect", 3), GroupID: "test-detector-" + stacktest.RandomID()}
+	if err := consumer.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ws := activity.NewEventID()
+	metrics := runDetector(t, consumer, redis.addr, staticConfigs{ws: alwaysWorking()})
 
 	// One event first, so that the group has joined and committed.
-	ws := activity.NewEventID()
 	ada := activity.Actor{ID: activity.NewEventID(), Email: "ada@example.com", Name: "Ada", Type: activity.ActorUser}
 	now := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
-	w := topic.NewWriter(cfg.Publisher.Brokers, cfg.Publisher.Topic)
+	w := topic.NewWriter(consumer.Brokers, consumer.Topic)
 	w.BatchTimeout = time.Millisecond
 	defer w.Close()
 	send := func(events ...activity.Event) {
@@ -63,7 +66,7 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 
 	redis.stop(t)
 	send(failedLogin(ws, ada, "198.51.100.2", now.Add(time.Minute)), failedLogin(ws, ada, "198.51.100.3", now.Add(2*time.Minute)))
-	degraded := func() float64 { return gaugeValue(t, m, "fluxera_detect_degraded") }
+	degraded := func() float64 { return testutil.ToFloat64(metrics.Degraded) }
 	stacktest.Eventually(t, "the degraded gauge raised", func() bool { return degraded() == 1 })
 	// While Redis is away the batch is retried, never committed.
 	for i := 0; i < 5; i++ {
@@ -72,33 +75,52 @@ func TestDetectPausesWhileRedisIsDown(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := len(sink.all()); n != 0 {
+	if n := len(metrics.sink.alerts()); n != 0 {
 		t.Fatalf("%d alerts raised while Redis was down", n)
 	}
 
 	redis.start(t)
-	stacktest.Eventually(t, "the alert raised after Redis came back", func() bool { return len(sink.all()) == 1 })
+	stacktest.Eventually(t, "the alert raised after Redis came back", func() bool { return len(metrics.sink.alerts()) == 1 })
 	stacktest.Eventually(t, "every event committed", func() bool { return lag() == 0 })
 	stacktest.Eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
-	if a := sink.all()[0]; a.Detector != alert.DetectFailedLogins || a.Count != 3 {
+	if a := metrics.sink.alerts()[0]; a.Detector != alert.DetectFailedLogins || a.Count != 3 {
 		t.Errorf("alert = %+v, want ada's three failed logins", a)
 	}
 }
 
-// gaugeValue reads an unlabelled gauge of the platform's registry.
-func gaugeValue(t *testing.T, m *app.Main, name string) float64 {
+// runningDetector is a detector run by runDetector: its metrics and the
+// sink its alerts went to.
+type runningDetector struct {
+	*detect.Metrics
+	sink *recordingSink
+}
+
+// runDetector runs a detector on consumer's topic and group, with its
+// windows in the Redis at redisAddr, until the test ends.
+func runDetector(t *testing.T, consumer ingestkafka.Config, redisAddr string, configs staticConfigs) runningDetector {
 	t.Helper()
-	families, err := m.Registry.Gather()
-	if err != nil {
+	rdb := goredis.NewClient(&goredis.Options{Addr: redisAddr})
+	d, sink := newDetector(t, ingestredis.NewStore(rdb), "test:detect:"+stacktest.RandomID()+":", configs)
+	d.Now = nil
+	d.Config.MaxBackoff = 500 * time.Millisecond
+	if err := d.Config.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range families {
-		if f.GetName() == name && len(f.GetMetric()) == 1 {
-			return f.GetMetric()[0].GetGauge().GetValue()
+	src := ingestkafka.NewSource(consumer)
+	d.Source = src
+	d.Metrics = detect.NewMetrics(prometheus.NewRegistry())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("detector stopped with an error: %v", err)
 		}
-	}
-	t.Fatalf("no gauge %s", name)
-	return 0
+		src.Close()
+		rdb.Close()
+	})
+	return runningDetector{Metrics: d.Metrics, sink: sink}
 }
 
 // ownRedis is a redis-server of the test's own on a loopback port, which

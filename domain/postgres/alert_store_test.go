@@ -1,4 +1,4 @@
-package e2e
+package postgres_test
 
 import (
 	"bytes"
@@ -16,50 +16,27 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
-	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // alertStore is a migrated schema of its own with one workspace, for the
 // storage side of alerts.
 type alertStore struct {
-	cfg   app.Config
 	db    *postgres.DB
 	owner activity.Principal
 }
 
 func mustAlertStore(t *testing.T) *alertStore {
 	t.Helper()
-	cfg := MustStack(t)
-	cfg.Postgres.AlertNotifyChannel = ""
-	if err := cfg.Postgres.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	db := mustDB(t, cfg)
-	if err := db.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	email, _ := MustWorkspace(t, cfg, "Alerting")
-	return &alertStore{cfg: cfg, db: db, owner: mustPrincipal(t, db, email)}
-}
-
-// mustPrincipal signs in the user with that email as the services see it.
-func mustPrincipal(tb testing.TB, db *postgres.DB, email string) activity.Principal {
-	tb.Helper()
-	p := activity.Principal{Email: email, Type: activity.ActorUser}
-	err := db.NewSelect().Table("users").Column("workspace_id", "id", "name", "role").Where("email = ?", email).
-		Scan(context.Background(), &p.WorkspaceID, &p.UserID, &p.Name, &p.Role)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return p
+	db := mustDB(t)
+	return &alertStore{db: db, owner: mustPrincipal(t, db, mustWorkspace(t, db, "Alerting"))}
 }
 
 // mustMemberRow adds a member with role straight to the workspace.
 func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) string {
 	t.Helper()
 	email := role + "-" + stacktest.RandomID() + "@Example.com"
-	hash, err := argon2.Hasher{Params: s.cfg.Argon2}.Hash("irrelevant")
+	hash, err := argon2.Hasher{Params: testArgon2}.Hash("irrelevant")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,17 +69,6 @@ func testAlert(workspaceID, source string, raisedAt time.Time, severity string) 
 }
 
 func validRuleID(s string) bool { return len(s) == 36 && s[8] == '-' }
-
-// mustAlert returns an open alert that rule raised in the workspace of
-// the user.
-func mustAlert(tb testing.TB, db *postgres.DB, userID, ruleID string) alert.Alert {
-	tb.Helper()
-	var ws string
-	if err := db.NewSelect().Table("users").Column("workspace_id").Where("id = ?", userID).Scan(context.Background(), &ws); err != nil {
-		tb.Fatal(err)
-	}
-	return testAlert(ws, ruleID, time.Now().UTC().Truncate(time.Millisecond), "medium")
-}
 
 // mustRaise stores alerts through the sink, failing unless each is new;
 // it returns the first.
