@@ -477,56 +477,23 @@ func decodeHeatmap(raw []byte) (int64, string, error) {
 	return h.Total, "", err
 }
 
-func readJSON(r io.Reader, out any) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, out)
-}
-
 // decodeHits reads a search answer as the finder reads one.
 func decodeHits(r io.Reader) (int64, int, error) {
-	var res struct {
-		Took int `json:"took"`
-		Hits struct {
-			Total struct {
-				Value int64 `json:"value"`
-			} `json:"total"`
-			Hits []struct {
-				Source searchapi.Entry `json:"_source"`
-				Sort   []any           `json:"sort"`
-			} `json:"hits"`
-		} `json:"hits"`
-	}
-	err := readJSON(r, &res)
-	return res.Hits.Total.Value, res.Took, err
+	return decodeDirect(r, searchos.DecodePageAnswer)
 }
 
 // decodeHeatmapHits reads a heatmap answer as the finder reads one.
 func decodeHeatmapHits(r io.Reader) (int64, int, error) {
-	type bucket struct {
-		Key      int   `json:"key"`
-		DocCount int64 `json:"doc_count"`
+	return decodeDirect(r, searchos.DecodeHeatmapAnswer)
+}
+
+// decodeDirect reads an OpenSearch answer whole, as the finder does, and
+// decodes it with the finder's own decoder.
+func decodeDirect(r io.Reader, decode func([]byte) (searchos.Answer, error)) (int64, int, error) {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return 0, 0, err
 	}
-	var res struct {
-		Took int `json:"took"`
-		Hits struct {
-			Total struct {
-				Value int64 `json:"value"`
-			} `json:"total"`
-		} `json:"hits"`
-		Aggregations struct {
-			Days struct {
-				Buckets []struct {
-					Key   int `json:"key"`
-					Hours struct {
-						Buckets []bucket `json:"buckets"`
-					} `json:"hours"`
-				} `json:"buckets"`
-			} `json:"days"`
-		} `json:"aggregations"`
-	}
-	err := readJSON(r, &res)
-	return res.Hits.Total.Value, res.Took, err
+	a, err := decode(raw)
+	return a.Total, a.Took, err
 }

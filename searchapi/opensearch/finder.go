@@ -86,6 +86,7 @@ func term(field, value string) map[string]any {
 
 // eventHits is the part of a search answer FindEvents reads.
 type eventHits struct {
+	Took int `json:"took"`
 	Hits struct {
 		Total struct {
 			Value int64 `json:"value"`
@@ -96,6 +97,22 @@ type eventHits struct {
 		} `json:"hits"`
 	} `json:"hits"`
 	Aggregations *facetAggregations `json:"aggregations"`
+}
+
+// Answer is what a benchmark reads of an OpenSearch answer beyond its
+// content: the hits OpenSearch counted, and its own time in milliseconds.
+type Answer struct {
+	Total int64
+	Took  int
+}
+
+// DecodePageAnswer decodes OpenSearch's answer to a FirstPageRequest into
+// the type FindEvents decodes it into, so that a benchmark's direct request
+// does the same work, and returns its hit total and took.
+func DecodePageAnswer(raw []byte) (Answer, error) {
+	var res eventHits
+	err := json.Unmarshal(raw, &res)
+	return Answer{Total: res.Hits.Total.Value, Took: res.Took}, err
 }
 
 // FindEvents returns the newest entries matching f within p's scope, one
