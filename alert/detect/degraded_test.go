@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	goredis "github.com/redis/go-redis/v9"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert/detect"
 	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/internal/stacktest"
@@ -103,8 +106,8 @@ func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
 			}
 			src := newScriptedSource(t, events)
 			d.Source = src
-			states := make(chan bool, 10)
-			d.Degraded = func(on bool) { states <- on }
+			d.Metrics = detect.NewMetrics(prometheus.NewRegistry())
+			degraded := func() float64 { return testutil.ToFloat64(d.Metrics.Degraded) }
 			switch broken {
 			case "redis":
 				down.Store(true)
@@ -123,9 +126,7 @@ func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
 				}
 			}()
 
-			if on := wait(t, states); !on {
-				t.Fatal("the first signal was not degraded")
-			}
+			stacktest.Eventually(t, "the degraded gauge raised", func() bool { return degraded() == 1 })
 			select {
 			case c := <-src.commits:
 				t.Fatalf("committed %d messages while degraded", len(c))
@@ -136,9 +137,7 @@ func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
 			}
 			down.Store(false)
 			sink.failNext(0)
-			if on := wait(t, states); on {
-				t.Fatal("the detector did not recover")
-			}
+			stacktest.Eventually(t, "the degraded gauge cleared", func() bool { return degraded() == 0 })
 			select {
 			case c := <-src.commits:
 				if len(c) != 4 {
@@ -151,16 +150,5 @@ func TestDetectUnreachableStoresDegradeAndRecover(t *testing.T) {
 				t.Errorf("alerts: %v", got)
 			}
 		})
-	}
-}
-
-func wait(t *testing.T, states chan bool) bool {
-	t.Helper()
-	select {
-	case on := <-states:
-		return on
-	case <-time.After(10 * time.Second):
-		t.Fatal("no degraded signal within 10 s")
-		return false
 	}
 }

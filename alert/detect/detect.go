@@ -137,9 +137,6 @@ type Detector struct {
 	// Metrics, if set, counts raised alerts and shows when detection is
 	// degraded.
 	Metrics *Metrics
-	// Degraded, if set, is told true when batches start failing (the store
-	// or the sink cannot be reached) and false once one succeeds again.
-	Degraded func(bool)
 }
 
 // Run checks events until ctx ends. While the store or the sink fails it
@@ -321,19 +318,17 @@ func (d *Detector) cooldown(name string) time.Duration {
 	return DefaultCooldowns[name]
 }
 
-// degraded tells the metric and the Degraded hook that detection is failing
-// (on) or works again.
+// degraded sets the degraded gauge: 1 while batches fail (the store or the
+// sink cannot be reached), 0 once one succeeds again.
 func (d *Detector) degraded(on bool) {
-	if d.Metrics != nil {
-		v := 0.0
-		if on {
-			v = 1
-		}
-		d.Metrics.Degraded.Set(v)
+	if d.Metrics == nil {
+		return
 	}
-	if d.Degraded != nil {
-		d.Degraded(on)
+	v := 0.0
+	if on {
+		v = 1
 	}
+	d.Metrics.Degraded.Set(v)
 }
 
 // Metrics are the detector's Prometheus metrics.
