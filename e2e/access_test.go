@@ -13,6 +13,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -89,7 +90,7 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	f.user = target
 	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
-	f.alert = mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
+	f.alert = postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
 	return f
 }
 

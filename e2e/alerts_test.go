@@ -14,6 +14,7 @@ import (
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 )
 
@@ -32,8 +33,8 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	owner := mustOwner(t, m, cfg, "States")
 	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "rule")
-	first := mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
-	second := mustRaise(t, m.DB, testAlert(first.WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
+	first := postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
+	second := postgrestest.MustRaise(t, m.DB, postgrestest.Alert(first.WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
 
 	var a alertAnswer
 	res := owner.call("GET", "/api/v1/alerts/"+first.ID, nil, nil)
@@ -92,7 +93,7 @@ func TestAlertStatesOverHTTP(t *testing.T) {
 	wantChange(t, e, "state", "open", "resolved")
 
 	// Bad bodies, other workspaces and other roles change nothing.
-	third := mustRaise(t, m.DB, testAlert(first.WorkspaceID, alert.DetectBulkExports, time.Now().UTC(), "low"))
+	third := postgrestest.MustRaise(t, m.DB, postgrestest.Alert(first.WorkspaceID, alert.DetectBulkExports, time.Now().UTC(), "low"))
 	other := mustOwner(t, m, cfg, "Other")
 	member := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	before = ob.last()
@@ -135,14 +136,14 @@ func TestAlertListingOverHTTP(t *testing.T) {
 			source = rule
 		}
 		// Two alerts share each second, so the id breaks ties.
-		all = append(all, testAlert(ws, source, base.Add(time.Duration(i/2)*time.Hour), severities[i%4]))
+		all = append(all, postgrestest.Alert(ws, source, base.Add(time.Duration(i/2)*time.Hour), severities[i%4]))
 	}
-	mustRaise(t, m.DB, all...)
+	postgrestest.MustRaise(t, m.DB, all...)
 	// Another workspace's alerts are never listed.
 	other := mustOwner(t, m, cfg, "Neighbour")
-	foreign := mustRaise(t, m.DB, testAlert(mustPrincipal(t, m.DB, other.email).WorkspaceID, alert.DetectFailedLogins, base.Add(time.Hour), "high"))
+	foreign := postgrestest.MustRaise(t, m.DB, postgrestest.Alert(postgrestest.MustPrincipal(t, m.DB, other.email).WorkspaceID, alert.DetectFailedLogins, base.Add(time.Hour), "high"))
 	svc := postgres.NewAlertService(m.DB)
-	p := mustPrincipal(t, m.DB, owner.email)
+	p := postgrestest.MustPrincipal(t, m.DB, owner.email)
 	if _, err := svc.AcknowledgeAlert(context.Background(), p, all[1].ID, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +253,8 @@ func TestAlertDetailShowsDeliveriesAndAttempts(t *testing.T) {
 	rule := mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]any{
 		"preset": "license_key_views", "channels": []map[string]any{{"type": "webhook", "url": publicHook}, {"type": "email", "roles": []string{"owner"}}},
 	}, nil), "rule")
-	raised := mustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
-	q := postgres.NewAlertQueue(m.DB, mustLicenseBox(t))
+	raised := postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, rule))
+	q := postgres.NewAlertQueue(m.DB, postgrestest.MustKeyBox(t))
 	claimed, err := q.Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d deliveries, %v", len(claimed), err)
@@ -378,7 +379,7 @@ func TestDetectionSettingsOverHTTP(t *testing.T) {
 		t.Error("a second rotation kept the secret")
 	}
 	// The notifier signs with the secret the user was shown.
-	raised := mustRaise(t, m.DB, testAlert(mustPrincipal(t, m.DB, owner.email).WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
+	raised := postgrestest.MustRaise(t, m.DB, postgrestest.Alert(postgrestest.MustPrincipal(t, m.DB, owner.email).WorkspaceID, alert.DetectFailedLogins, time.Now().UTC(), "high"))
 	claimed, err := postgres.NewAlertQueue(m.DB, mustBox(t, m)).Claim(t.Context(), 10, time.Now().Add(time.Second), time.Minute)
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/topic"
 )
@@ -175,7 +176,7 @@ func TestDetectStoresAlertsInPostgreSQL(t *testing.T) {
 	MustStart(t, cfg, app.RoleDetect)
 	db := mustDB(t, cfg)
 	email, _ := MustWorkspace(t, cfg, "Detecting")
-	owner := mustPrincipal(t, db, email)
+	owner := postgrestest.MustPrincipal(t, db, email)
 	rule, err := postgres.NewAlertRuleService(db, anyURL{}).CreateAlertRule(t.Context(), owner, alert.AlertRuleCreate{
 		Name: ptr("Key views"), ActivityTypes: &[]string{"license.key_viewed"}, Severity: ptr("low"),
 		Channels: &[]alert.Channel{{Type: alert.ChannelEmail, Roles: []string{activity.RoleOwner}}},

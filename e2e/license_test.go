@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,8 +18,8 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
-	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -689,7 +688,7 @@ func TestLicenseServiceDirectly(t *testing.T) {
 	s := mustLicenseStack(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	svc := postgres.NewLicenseService(s.db, mustLicenseBox(t))
+	svc := postgres.NewLicenseService(s.db, postgrestest.MustKeyBox(t))
 	owner := activity.Principal{WorkspaceID: s.workspaceID, UserID: s.ownerID, Role: activity.RoleOwner, Type: activity.ActorUser, Name: "Owner"}
 	l, err := svc.CreateLicense(ctx, owner, domain.LicenseCreate{Name: "Direct", Seats: 1, Key: "DIRECT-KEY"})
 	if err != nil {
@@ -709,17 +708,4 @@ func TestLicenseServiceDirectly(t *testing.T) {
 	if _, err := svc.RevealKey(ctx, viewer, l.ID); activity.ErrorCode(err) != activity.EFORBIDDEN {
 		t.Errorf("RevealKey as viewer: %v, want forbidden", err)
 	}
-}
-
-func mustLicenseBox(tb testing.TB) *keybox.Box {
-	tb.Helper()
-	key := make([]byte, keybox.KeySize)
-	if _, err := rand.Read(key); err != nil {
-		tb.Fatal(err)
-	}
-	box, err := keybox.New(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return box
 }

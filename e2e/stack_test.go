@@ -15,9 +15,9 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -121,14 +121,7 @@ func MustWorkspace(tb testing.TB, cfg app.Config, name string) (email, password 
 		tb.Fatal(err)
 	}
 	defer db.Close()
-	email, password = "owner-"+stacktest.RandomID()+"@example.com", "pass-"+stacktest.RandomID()
-	_, _, err = postgres.NewWorkspaceService(db, argon2.Hasher{Params: cfg.Argon2}).CreateWorkspace(context.Background(), domain.WorkspaceSetup{
-		Name: name, TimeZone: "Europe/Berlin", OwnerEmail: email, OwnerName: name + " Owner", OwnerPassword: password,
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return email, password
+	return postgrestest.MustWorkspace(tb, db, argon2.Hasher{Params: cfg.Argon2}, name)
 }
 
 // client talks to the API like a browser: it keeps the session cookie.

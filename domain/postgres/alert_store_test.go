@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/stacktest"
 )
 
@@ -28,15 +28,15 @@ type alertStore struct {
 
 func mustAlertStore(t *testing.T) *alertStore {
 	t.Helper()
-	db := mustDB(t)
-	return &alertStore{db: db, owner: mustPrincipal(t, db, mustWorkspace(t, db, "Alerting"))}
+	db := postgrestest.MustDB(t)
+	return &alertStore{db: db, owner: mustOwner(t, db, "Alerting")}
 }
 
 // mustMemberRow adds a member with role straight to the workspace.
 func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) string {
 	t.Helper()
 	email := role + "-" + stacktest.RandomID() + "@Example.com"
-	hash, err := argon2.Hasher{Params: testArgon2}.Hash("irrelevant")
+	hash, err := argon2.Hasher{Params: postgrestest.Argon2}.Hash("irrelevant")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,41 +47,6 @@ func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) strin
 		t.Fatal(err)
 	}
 	return email
-}
-
-// testAlert is an alert as the detector raises it: by a rule when source
-// is a rule id, else by the built-in detector source.
-func testAlert(workspaceID, source string, raisedAt time.Time, severity string) alert.Alert {
-	events := []string{activity.NewEventID(), activity.NewEventID(), activity.NewEventID()}
-	a := alert.Alert{
-		ID: alert.AlertID(workspaceID, source, "user:42", events[2]), WorkspaceID: workspaceID,
-		Severity: severity, State: alert.AlertOpen, Summary: "3 failed logins for jane@example.com within 10 minutes",
-		Subject: alert.AlertSubject{Type: "user", ID: activity.NewEventID(), Label: "jane@example.com"},
-		Count:   3, Window: "10m0s", OccurredAt: raisedAt.Add(-time.Second), RaisedAt: raisedAt, EventIDs: events,
-		Details: map[string]any{"ips": []any{"192.0.2.1"}},
-	}
-	if validRuleID(source) {
-		a.RuleID, a.RuleName = source, "Rule "+source[:8]
-	} else {
-		a.Detector = source
-	}
-	return a
-}
-
-func validRuleID(s string) bool { return len(s) == 36 && s[8] == '-' }
-
-// mustRaise stores alerts through the sink, failing unless each is new;
-// it returns the first.
-func mustRaise(tb testing.TB, db *postgres.DB, alerts ...alert.Alert) alert.Alert {
-	tb.Helper()
-	stored, err := postgres.NewAlertSink(db).Raise(context.Background(), alerts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if len(stored) != len(alerts) {
-		tb.Fatalf("stored %d of %d alerts", len(stored), len(alerts))
-	}
-	return stored[0]
 }
 
 // delivered summarizes the deliveries of an alert as "type url to…".
@@ -140,9 +105,9 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	byRule := testAlert(s.owner.WorkspaceID, rule.ID, now, "high")
-	byDetector := testAlert(s.owner.WorkspaceID, alert.DetectFailedLogins, now, "high")
-	platform := testAlert(activity.PlatformWorkspace, alert.DetectFailedLogins, now, "medium")
+	byRule := postgrestest.Alert(s.owner.WorkspaceID, rule.ID, now, "high")
+	byDetector := postgrestest.Alert(s.owner.WorkspaceID, alert.DetectFailedLogins, now, "high")
+	platform := postgrestest.Alert(activity.PlatformWorkspace, alert.DetectFailedLogins, now, "medium")
 	stored, err := postgres.NewAlertSink(s.db).Raise(ctx, []alert.Alert{byRule, byDetector, platform, byRule})
 	if err != nil {
 		t.Fatal(err)
@@ -151,7 +116,7 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 		t.Fatalf("stored %d alerts, want 3", len(stored))
 	}
 	// Raised again, as a replayed stream does, together with a new one.
-	again := testAlert(s.owner.WorkspaceID, alert.DetectBulkExports, now, "low")
+	again := postgrestest.Alert(s.owner.WorkspaceID, alert.DetectBulkExports, now, "low")
 	stored, err = postgres.NewAlertSink(s.db).Raise(ctx, []alert.Alert{byDetector, again, byRule, platform})
 	if err != nil {
 		t.Fatal(err)
@@ -193,14 +158,14 @@ func TestAlertSinkStoresEachAlertOnceWithItsDeliveries(t *testing.T) {
 
 	// A workspace that cleared its detection channels, and a rule deleted
 	// before its alert was stored, reach the alert topic only.
-	if _, err := postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{Channels: &[]alert.Channel{}}); err != nil {
+	if _, err := postgres.NewDetectionService(s.db, postgrestest.MustKeyBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{Channels: &[]alert.Channel{}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := rules.DeleteAlertRule(ctx, s.owner, rule.ID, ""); err != nil {
 		t.Fatal(err)
 	}
-	late := []alert.Alert{testAlert(s.owner.WorkspaceID, alert.DetectUnusualTime, now, "medium"), testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Second), "high")}
-	mustRaise(t, s.db, late...)
+	late := []alert.Alert{postgrestest.Alert(s.owner.WorkspaceID, alert.DetectUnusualTime, now, "medium"), postgrestest.Alert(s.owner.WorkspaceID, rule.ID, now.Add(time.Second), "high")}
+	postgrestest.MustRaise(t, s.db, late...)
 	for _, a := range late {
 		if got := deliveriesOf(t, s.db, a.ID); !slices.Equal(got, []string{"topic  []"}) {
 			t.Errorf("deliveries of %s: %q, want the topic only", a.Summary, got)
@@ -223,7 +188,7 @@ func sorted(ss ...string) []string {
 func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	s := mustAlertStore(t)
 	ctx := t.Context()
-	box := mustLicenseBox(t)
+	box := postgrestest.MustKeyBox(t)
 	q := postgres.NewAlertQueue(s.db, box)
 	t.Cleanup(func() { q.Close() })
 	rule, err := postgres.NewAlertRuleService(s.db, nil).CreateAlertRule(ctx, s.owner, alert.AlertRuleCreate{
@@ -234,7 +199,7 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Now().UTC().Truncate(time.Millisecond)
-	raised := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now, "high"))
+	raised := postgrestest.MustRaise(t, s.db, postgrestest.Alert(s.owner.WorkspaceID, rule.ID, now, "high"))
 
 	claimAt := now.Add(time.Second)
 	got, err := q.Claim(ctx, 10, claimAt, time.Minute)
@@ -328,7 +293,7 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, rule.ID, now.Add(time.Minute), "high"))
+	next := postgrestest.MustRaise(t, s.db, postgrestest.Alert(s.owner.WorkspaceID, rule.ID, now.Add(time.Minute), "high"))
 	claimed, err := q.Claim(ctx, 10, now.Add(time.Hour), time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -345,13 +310,13 @@ func TestAlertQueueLeasesRecordsAndSigns(t *testing.T) {
 func TestAlertQueueNeverHandsADeliveryToTwoWorkers(t *testing.T) {
 	s := mustAlertStore(t)
 	ctx := t.Context()
-	q := postgres.NewAlertQueue(s.db, mustLicenseBox(t))
+	q := postgres.NewAlertQueue(s.db, postgrestest.MustKeyBox(t))
 	now := time.Now().UTC().Truncate(time.Millisecond)
 	var alerts []alert.Alert
 	for i := 0; i < 30; i++ {
-		alerts = append(alerts, testAlert(s.owner.WorkspaceID, alert.DetectFailedLogins, now.Add(time.Duration(i)*time.Millisecond), "high"))
+		alerts = append(alerts, postgrestest.Alert(s.owner.WorkspaceID, alert.DetectFailedLogins, now.Add(time.Duration(i)*time.Millisecond), "high"))
 	}
-	mustRaise(t, s.db, alerts...)
+	postgrestest.MustRaise(t, s.db, alerts...)
 	want := count(t, s.db, "alert_deliveries", "true") // email and topic for each
 	var mu sync.Mutex
 	seen := map[string]int{}
@@ -392,7 +357,7 @@ func TestAlertQueueNeverHandsADeliveryToTwoWorkers(t *testing.T) {
 // notifier is woken by stored alerts rather than by its timeout.
 func TestAlertQueueWaitWakesWhenAlertsAreStored(t *testing.T) {
 	s := mustAlertStore(t)
-	q := postgres.NewAlertQueue(s.db, mustLicenseBox(t))
+	q := postgres.NewAlertQueue(s.db, postgrestest.MustKeyBox(t))
 	t.Cleanup(func() { q.Close() })
 	q.Wait(t.Context(), time.Millisecond) // starts listening
 	const long = 5 * time.Minute
@@ -405,7 +370,7 @@ func TestAlertQueueWaitWakesWhenAlertsAreStored(t *testing.T) {
 	// Keep raising until the waiter wakes: a notification sent before it
 	// waits is not lost, only absorbed by the first Wait.
 	for i := 0; ; i++ {
-		mustRaise(t, s.db, testAlert(s.owner.WorkspaceID, alert.DetectBulkExports, time.Now().UTC().Add(time.Duration(i)*time.Millisecond), "high"))
+		postgrestest.MustRaise(t, s.db, postgrestest.Alert(s.owner.WorkspaceID, alert.DetectBulkExports, time.Now().UTC().Add(time.Duration(i)*time.Millisecond), "high"))
 		select {
 		case d := <-done:
 			if d >= long {
@@ -432,7 +397,7 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = postgres.NewDetectionService(s.db, mustLicenseBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{
+	_, err = postgres.NewDetectionService(s.db, postgrestest.MustKeyBox(t), nil).UpdateDetection(ctx, s.owner, alert.DetectionUpdate{
 		Detectors: map[string]alert.DetectorUpdate{alert.DetectFailedLogins: {Threshold: ptr(7)}, alert.DetectUnusualTime: {Enabled: ptr(false)}},
 	})
 	if err != nil {
@@ -497,4 +462,11 @@ func TestAlertConfigsReadAndCacheWorkspaceConfiguration(t *testing.T) {
 			t.Errorf("workspace %s: %+v, want the defaults", ws, cfg)
 		}
 	}
+}
+
+// mustOwner creates a workspace named name and signs in its owner.
+func mustOwner(t *testing.T, db *postgres.DB, name string) activity.Principal {
+	t.Helper()
+	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, name)
+	return postgrestest.MustPrincipal(t, db, email)
 }

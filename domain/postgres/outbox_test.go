@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -15,7 +16,7 @@ import (
 // it for another at once, and that a relay whose lock session died learns
 // that it lost the lead.
 func TestRelayLeadIsHandedOver(t *testing.T) {
-	db := mustDB(t)
+	db := postgrestest.MustDB(t)
 	ctx := context.Background()
 	var schema string
 	if err := db.NewRaw("SELECT current_schema()").Scan(ctx, &schema); err != nil {
