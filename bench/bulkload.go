@@ -12,7 +12,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/ingest/enrich"
 )
@@ -62,8 +62,8 @@ func newBulkLoader(osURL, prefix string, cfg ingest.Config) *bulkLoader {
 // load indexes msgs in batches cut as the indexer cuts them (by count and
 // by bytes of the encoded events), with as many requests in flight as the
 // indexer has workers, and returns how long it took.
-func (l *bulkLoader) load(msgs []relay.Message) time.Duration {
-	batches := make(chan []relay.Message)
+func (l *bulkLoader) load(msgs []domain.OutboxMessage) time.Duration {
+	batches := make(chan []domain.OutboxMessage)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range l.cfg.Workers {
@@ -91,7 +91,7 @@ func (l *bulkLoader) load(msgs []relay.Message) time.Duration {
 
 // index builds the documents of msgs and stores them with one _bulk
 // request.
-func (l *bulkLoader) index(msgs []relay.Message) {
+func (l *bulkLoader) index(msgs []domain.OutboxMessage) {
 	var body bytes.Buffer
 	for _, m := range msgs {
 		e, err := activity.DecodeEvent(m.Payload)

@@ -17,7 +17,7 @@ import (
 	"github.com/google/uuid"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/synthetic"
@@ -214,7 +214,7 @@ func loadCorpus(e *env, prefix string, events int) corpusMeta {
 	loader := newBulkLoader(e.osURL, prefix, cfg)
 	loader.client.Timeout = 5 * time.Minute
 	loader.patience = 10 * time.Minute // a restart of OpenSearch does not end the load
-	batches := make(chan []relay.Message, 2*cfg.Workers)
+	batches := make(chan []domain.OutboxMessage, 2*cfg.Workers)
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Add(1)
@@ -226,7 +226,7 @@ func loadCorpus(e *env, prefix string, events int) corpusMeta {
 		}()
 	}
 	start, reported := time.Now(), time.Now()
-	generateCorpus(events, cfg, func(b []relay.Message, done int) {
+	generateCorpus(events, cfg, func(b []domain.OutboxMessage, done int) {
 		batches <- b
 		if time.Since(reported) > 30*time.Second {
 			fmt.Printf("bench: corpus %d of %d events (%.0f/s)\n", done, events, float64(done)/time.Since(start).Seconds())
@@ -275,7 +275,7 @@ func loadCorpus(e *env, prefix string, events int) corpusMeta {
 // Each batch holds the events of one monthly index, as the live indexer's
 // batches mostly do: a bulk request spread over every month would cost a
 // translog sync per index and load at a third of the speed.
-func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Message, done int)) {
+func generateCorpus(events int, cfg ingest.Config, emit func(batch []domain.OutboxMessage, done int)) {
 	histories := make([]*synthetic.History, len(corpusWorkspaces))
 	left := make([]int, len(corpusWorkspaces))
 	total := 0
@@ -292,7 +292,7 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Messa
 	rnd := rand.New(rand.NewPCG(uint64(corpusVersion), 0x5eed))
 	ids := rand.New(rand.NewPCG(uint64(corpusVersion), 0x1d5))
 	type pending struct {
-		batch []relay.Message
+		batch []domain.OutboxMessage
 		size  int
 	}
 	months := map[string]*pending{}
@@ -327,7 +327,7 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []relay.Messa
 				p = &pending{}
 				months[month] = p
 			}
-			p.batch = append(p.batch, relay.Message{Seq: int64(done + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b})
+			p.batch = append(p.batch, domain.OutboxMessage{Seq: int64(done + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b})
 			p.size += len(b)
 			done++
 			if len(p.batch) == cfg.BatchSize || p.size >= cfg.BatchBytes {

@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/ingest"
 )
 
@@ -18,9 +18,9 @@ import (
 // as many as asked for, each batch within one monthly index.
 func TestCorpusIsTheSameEveryRun(t *testing.T) {
 	cfg := ingest.Config{BatchSize: 100, BatchBytes: 1 << 20, Workers: 1, FlushInterval: time.Second}
-	generate := func() []relay.Message {
-		var all []relay.Message
-		generateCorpus(3000, cfg, func(b []relay.Message, _ int) {
+	generate := func() []domain.OutboxMessage {
+		var all []domain.OutboxMessage
+		generateCorpus(3000, cfg, func(b []domain.OutboxMessage, _ int) {
 			month := ""
 			for _, m := range b {
 				e, err := activity.DecodeEvent(m.Payload)

@@ -17,7 +17,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/notify"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest/synthetic"
 )
@@ -127,7 +127,7 @@ const detectWorkspaces = 4
 // logins, asset and license work), oldest first across workspaces, as a
 // live topic receives them, encoded as the relay publishes them, with the
 // size of all their payloads.
-func detectStream(seed uint64, n int) ([]relay.Message, int) {
+func detectStream(seed uint64, n int) ([]domain.OutboxMessage, int) {
 	var events []activity.Event
 	until := time.Now().Add(-24 * time.Hour)
 	for w := 0; w < detectWorkspaces; w++ {
@@ -140,14 +140,14 @@ func detectStream(seed uint64, n int) ([]relay.Message, int) {
 	}
 	sort.SliceStable(events, func(i, j int) bool { return events[i].OccurredAt.Before(events[j].OccurredAt) })
 	events = events[:n]
-	msgs := make([]relay.Message, n)
+	msgs := make([]domain.OutboxMessage, n)
 	size := 0
 	for i, ev := range events {
 		b, err := json.Marshal(ev)
 		if err != nil {
 			fatalf("encode event: %v", err)
 		}
-		msgs[i] = relay.Message{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b}
+		msgs[i] = domain.OutboxMessage{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b}
 		size += len(b)
 	}
 	return msgs, size

@@ -12,7 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
@@ -213,15 +213,15 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 
 // syntheticMessages encodes the generator's next n events as the relay
 // publishes them.
-func syntheticMessages(gen *synthetic.Generator, n int) []relay.Message {
-	msgs := make([]relay.Message, n)
+func syntheticMessages(gen *synthetic.Generator, n int) []domain.OutboxMessage {
+	msgs := make([]domain.OutboxMessage, n)
 	for i := range msgs {
 		ev := gen.Next()
 		b, err := json.Marshal(ev)
 		if err != nil {
 			fatalf("encode synthetic event: %v", err)
 		}
-		msgs[i] = relay.Message{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b}
+		msgs[i] = domain.OutboxMessage{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ev.WorkspaceID, Payload: b}
 	}
 	return msgs
 }
@@ -231,9 +231,9 @@ func syntheticMessages(gen *synthetic.Generator, n int) []relay.Message {
 // last are being published. It keeps the first and the last keep events
 // for the direct loader, and returns them with the size of all the events
 // and how long generating and publishing took.
-func produceSynthetic(ctx context.Context, pub *domainkafka.Publisher, gen *synthetic.Generator, n, keep int) (head, tail []relay.Message, size int, took time.Duration) {
+func produceSynthetic(ctx context.Context, pub *domainkafka.Publisher, gen *synthetic.Generator, n, keep int) (head, tail []domain.OutboxMessage, size int, took time.Duration) {
 	start := time.Now()
-	chunks := make(chan []relay.Message, 4)
+	chunks := make(chan []domain.OutboxMessage, 4)
 	published := make(chan struct{})
 	go func() {
 		defer close(published)
@@ -263,7 +263,7 @@ func produceSynthetic(ctx context.Context, pub *domainkafka.Publisher, gen *synt
 
 // publishAll publishes msgs as the relay does, one batch of 1000 after the
 // other, and returns how long it took.
-func publishAll(ctx context.Context, pub *domainkafka.Publisher, msgs []relay.Message) time.Duration {
+func publishAll(ctx context.Context, pub *domainkafka.Publisher, msgs []domain.OutboxMessage) time.Duration {
 	start := time.Now()
 	for i := 0; i < len(msgs); i += 1000 {
 		if err := pub.Publish(ctx, msgs[i:min(i+1000, len(msgs))]); err != nil {

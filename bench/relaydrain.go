@@ -113,7 +113,7 @@ func relayDrain(e *env, n int) []Figure {
 
 // backlogEvents returns n asset.created events as the platform writes them,
 // spread round-robin over a few workspaces, each with its own owner.
-func backlogEvents(n int) []relay.Message {
+func backlogEvents(n int) []domain.OutboxMessage {
 	type owner struct {
 		actor   activity.Actor
 		session string
@@ -129,7 +129,7 @@ func backlogEvents(n int) []relay.Message {
 		}
 	}
 	start := time.Now().UTC().Add(-time.Duration(n) * time.Millisecond)
-	msgs := make([]relay.Message, n)
+	msgs := make([]domain.OutboxMessage, n)
 	for i := range msgs {
 		ws := workspaces[i%len(workspaces)]
 		at := start.Add(time.Duration(i) * time.Millisecond)
@@ -153,13 +153,13 @@ func backlogEvents(n int) []relay.Message {
 		if err != nil {
 			fatalf("encode backlog event: %v", err)
 		}
-		msgs[i] = relay.Message{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ws, Payload: b}
+		msgs[i] = domain.OutboxMessage{Seq: int64(i + 1), EventID: ev.ID, WorkspaceID: ws, Payload: b}
 	}
 	return msgs
 }
 
 // copyIntoOutbox writes msgs into the outbox with one COPY.
-func copyIntoOutbox(ctx context.Context, db *postgres.DB, msgs []relay.Message) {
+func copyIntoOutbox(ctx context.Context, db *postgres.DB, msgs []domain.OutboxMessage) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		fatalf("%v", err)
@@ -189,7 +189,7 @@ func copyIntoOutbox(ctx context.Context, db *postgres.DB, msgs []relay.Message) 
 
 // produceDirect hands msgs to the relay's own publisher, batch by batch,
 // with no outbox around it, and returns how long that took.
-func produceDirect(ctx context.Context, brokers []string, topic string, cfg domainkafka.Config, batch int, msgs []relay.Message) time.Duration {
+func produceDirect(ctx context.Context, brokers []string, topic string, cfg domainkafka.Config, batch int, msgs []domain.OutboxMessage) time.Duration {
 	cfg.Brokers, cfg.Topic = brokers, topic
 	pub := domainkafka.NewPublisher(cfg)
 	defer pub.Close()

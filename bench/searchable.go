@@ -10,7 +10,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/ingest/synthetic"
 )
@@ -31,7 +31,7 @@ type steadySide struct {
 // steadyWrite sends msgs at rate events per second for as long as the
 // schedule lasts, each due event with the next send, and notes the time
 // each sampled event was handed over.
-func steadyWrite(side *steadySide, msgs []relay.Message, rate, sampleEvery int, start time.Time, send func([]relay.Message)) {
+func steadyWrite(side *steadySide, msgs []domain.OutboxMessage, rate, sampleEvery int, start time.Time, send func([]domain.OutboxMessage)) {
 	tick := time.NewTicker(searchPoll)
 	defer tick.Stop()
 	time.Sleep(time.Until(start))
@@ -136,7 +136,7 @@ func searchableFigures(e *env, run indexerRun, pub *domainkafka.Publisher, loade
 	msgs := syntheticMessages(gen, n)
 	sampleEvery := max(1, run.rate/50)
 
-	platform, platformFor := steadyRun(e.osURL, activity.IndexAlias(ixPrefix), msgs, run.rate, sampleEvery, ix.alive, func(b []relay.Message) {
+	platform, platformFor := steadyRun(e.osURL, activity.IndexAlias(ixPrefix), msgs, run.rate, sampleEvery, ix.alive, func(b []domain.OutboxMessage) {
 		if err := pub.Publish(ctx, b); err != nil {
 			fatalf("publish: %v", err)
 		}
@@ -163,7 +163,7 @@ func searchableFigures(e *env, run indexerRun, pub *domainkafka.Publisher, loade
 // alias for the sampled ones, and returns how long each sampled event took
 // to be found and how long the writing lasted. check runs while it waits
 // for the last ones.
-func steadyRun(osURL, alias string, msgs []relay.Message, rate, sampleEvery int, check func(), send func([]relay.Message)) ([]time.Duration, time.Duration) {
+func steadyRun(osURL, alias string, msgs []domain.OutboxMessage, rate, sampleEvery int, check func(), send func([]domain.OutboxMessage)) ([]time.Duration, time.Duration) {
 	side := &steadySide{alias: alias, pending: map[string]time.Time{}}
 	ctx, stopPolling := context.WithCancel(context.Background())
 	polled := make(chan struct{})

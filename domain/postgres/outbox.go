@@ -11,7 +11,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 )
 
 type outboxRow struct {
@@ -63,7 +63,7 @@ type Outbox struct {
 func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 
 // Pending returns up to n events in sequence order. It returns
-// relay.ErrLeadLost when the session that holds the relay lock is gone,
+// domain.ErrLeadLost when the session that holds the relay lock is gone,
 // since another relay may have taken over.
 //
 // Sequence order is the order in which events were written, and a
@@ -73,13 +73,13 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // published in that order. Transactions that touch nothing in common may
 // commit out of sequence order; their events are published as they become
 // visible, which can put a later sequence number first.
-func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
+func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	lead := o.lead
 	o.mu.Unlock()
 	if lead != nil {
 		if err := lead.PingContext(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %v", relay.ErrLeadLost, err)
+			return nil, fmt.Errorf("%w: %v", domain.ErrLeadLost, err)
 		}
 	}
 	var rows []outboxRow
@@ -91,9 +91,9 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]relay.Message, error) {
 	if err != nil {
 		return nil, fmt.Errorf("select pending outbox rows: %w", err)
 	}
-	msgs := make([]relay.Message, len(rows))
+	msgs := make([]domain.OutboxMessage, len(rows))
 	for i, r := range rows {
-		msgs[i] = relay.Message{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload}
+		msgs[i] = domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload}
 	}
 	return msgs, nil
 }

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
-	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/internal/stacktest"
 )
 
@@ -49,6 +49,6 @@ func TestRelayLeadIsHandedOver(t *testing.T) {
 	}
 	stacktest.Eventually(t, "the relay notices that its lead is gone", func() bool {
 		_, err := second.Pending(ctx, 1)
-		return errors.Is(err, relay.ErrLeadLost)
+		return errors.Is(err, domain.ErrLeadLost)
 	})
 }

@@ -8,23 +8,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/retry"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 )
 
-// Message is one event waiting in the outbox.
-type Message struct {
-	Seq         int64
-	EventID     string
-	WorkspaceID string
-	Payload     []byte
-}
-
 // Outbox is where events wait until the relay has published them.
 type Outbox interface {
 	// Pending returns up to n unpublished messages, oldest first.
-	Pending(ctx context.Context, n int) ([]Message, error)
+	Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error)
 	// MarkPublished records that the messages with the given sequence
 	// numbers were accepted by the broker; Pending does not return them
 	// again.
@@ -36,14 +29,10 @@ type Outbox interface {
 	Lead(ctx context.Context) (release func(), err error)
 }
 
-// ErrLeadLost is returned by an Outbox when this process no longer holds
-// the lead; the relay then gives the lead up and waits to take it again.
-var ErrLeadLost = errors.New("relay: the lead was lost")
-
 // Publisher sends messages to the event stream, in order, and returns only
 // when every message was acknowledged by all in-sync replicas.
 type Publisher interface {
-	Publish(ctx context.Context, msgs []Message) error
+	Publish(ctx context.Context, msgs []domain.OutboxMessage) error
 }
 
 // Config tunes the outbox relay.
@@ -135,12 +124,12 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 // lead publishes while this relay holds the lead. It returns nil when ctx
-// ends and ErrLeadLost when the lead is gone.
+// ends and domain.ErrLeadLost when the lead is gone.
 func (r *Relay) lead(ctx context.Context) error {
 	tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: r.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
 	for ctx.Err() == nil {
 		n, err := r.publishBatch(ctx)
-		if errors.Is(err, ErrLeadLost) {
+		if errors.Is(err, domain.ErrLeadLost) {
 			return err
 		}
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/sirupsen/logrus"
 
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/relay"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -21,7 +22,7 @@ import (
 // memOutbox is an outbox in memory. Failures can be planned per method.
 type memOutbox struct {
 	mu        sync.Mutex
-	msgs      []relay.Message
+	msgs      []domain.OutboxMessage
 	published map[int64]bool
 	wake      chan struct{}
 
@@ -46,7 +47,7 @@ func (o *memOutbox) add(workspace string, n int) []string {
 	for i := 0; i < n; i++ {
 		seq := int64(len(o.msgs) + 1)
 		id := fmt.Sprintf("%s-%03d", workspace, seq)
-		o.msgs = append(o.msgs, relay.Message{Seq: seq, EventID: id, WorkspaceID: workspace, Payload: []byte(`{}`)})
+		o.msgs = append(o.msgs, domain.OutboxMessage{Seq: seq, EventID: id, WorkspaceID: workspace, Payload: []byte(`{}`)})
 		ids = append(ids, id)
 	}
 	select {
@@ -56,7 +57,7 @@ func (o *memOutbox) add(workspace string, n int) []string {
 	return ids
 }
 
-func (o *memOutbox) Pending(_ context.Context, n int) ([]relay.Message, error) {
+func (o *memOutbox) Pending(_ context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.failPending > 0 {
@@ -65,9 +66,9 @@ func (o *memOutbox) Pending(_ context.Context, n int) ([]relay.Message, error) {
 	}
 	if o.loseLead > 0 {
 		o.loseLead--
-		return nil, relay.ErrLeadLost
+		return nil, domain.ErrLeadLost
 	}
-	var out []relay.Message
+	var out []domain.OutboxMessage
 	for _, m := range o.msgs {
 		if !o.published[m.Seq] && len(out) < n {
 			out = append(out, m)
@@ -125,14 +126,14 @@ func (o *memOutbox) pending() int {
 // memStream records every published message. Publish can be made to fail.
 type memStream struct {
 	mu       sync.Mutex
-	got      []relay.Message
+	got      []domain.OutboxMessage
 	batches  []int
 	failNext int
 	// onPublish, when set, runs after a successful publish.
 	onPublish func()
 }
 
-func (s *memStream) Publish(_ context.Context, msgs []relay.Message) error {
+func (s *memStream) Publish(_ context.Context, msgs []domain.OutboxMessage) error {
 	s.mu.Lock()
 	if s.failNext > 0 {
 		s.failNext--
@@ -149,7 +150,7 @@ func (s *memStream) Publish(_ context.Context, msgs []relay.Message) error {
 	return nil
 }
 
-func (s *memStream) snapshot() (got []relay.Message, batches []int) {
+func (s *memStream) snapshot() (got []domain.OutboxMessage, batches []int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.got), slices.Clone(s.batches)
@@ -157,7 +158,7 @@ func (s *memStream) snapshot() (got []relay.Message, batches []int) {
 
 // firstOccurrence returns the event ids in the order they first appeared,
 // and how many times each appeared.
-func firstOccurrence(msgs []relay.Message) ([]string, map[string]int) {
+func firstOccurrence(msgs []domain.OutboxMessage) ([]string, map[string]int) {
 	seen := map[string]int{}
 	var order []string
 	for _, m := range msgs {

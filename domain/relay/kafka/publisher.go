@@ -12,7 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/domain/relay"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/topic"
 )
 
@@ -61,7 +61,7 @@ func NewPublisher(cfg Config) *Publisher {
 }
 
 // Publish sends msgs and returns once the broker acknowledged all of them.
-func (p *Publisher) Publish(ctx context.Context, msgs []relay.Message) error {
+func (p *Publisher) Publish(ctx context.Context, msgs []domain.OutboxMessage) error {
 	out := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
 		out[i] = kafka.Message{
