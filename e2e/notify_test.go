@@ -32,6 +32,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	cfg.AlertConfigTTL = 50 * time.Millisecond
 	smtp := newTestSMTP(t)
 	cfg.SMTP.Addr = smtp.addr
+	cfg.SMTP.TLS = notify.SMTPOpportunistic // the test's server is a relay without TLS
 	hooks := newHookReceiver(t)
 	hooks.failFirst("/hook", http.StatusServiceUnavailable)
 	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleDetect, app.RoleNotify)
