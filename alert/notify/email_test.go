@@ -72,12 +72,17 @@ type smtpSession struct {
 	end error
 }
 
-func newSMTPServer(t *testing.T) *smtpServer {
+// newSMTPServer starts a server after setup, which sets what it reads as
+// soon as a client connects.
+func newSMTPServer(t *testing.T, setup ...func(*smtpServer)) *smtpServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &smtpServer{t: t, ln: ln}
+	for _, f := range setup {
+		f(s)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -556,8 +561,7 @@ func TestEmailImplicitTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newSMTPServer(t)
-			srv.implicit, srv.auth = serverTLS, "PLAIN"
+			srv := newSMTPServer(t, func(s *smtpServer) { s.implicit, s.auth = serverTLS, "PLAIN" })
 			e := newEmail(srv.addr())
 			e.Config.TLS = SMTPImplicitTLS
 			e.Config.TLSConfig = tt.trusted
