@@ -311,7 +311,7 @@ func newAlertReceiver(secret []byte) *alertReceiver {
 func (r *alertReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	at := time.Now()
 	body, _ := io.ReadAll(req.Body)
-	if err := notify.Verify(r.secret, req.Header.Get(notify.HeaderTimestamp), req.Header.Get(notify.HeaderSignature), body, at, notify.DefaultTolerance); err != nil {
+	if err := notify.Verify(r.secret, req.Header, body, at, notify.DefaultTolerance); err != nil {
 		r.mu.Lock()
 		r.bad++
 		r.mu.Unlock()

@@ -32,6 +32,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	cfg.AlertConfigTTL = 50 * time.Millisecond
 	smtp := newTestSMTP(t)
 	cfg.SMTP.Addr = smtp.addr
+	cfg.SMTP.TLS = notify.SMTPOpportunistic // the test's server is a relay without TLS
 	hooks := newHookReceiver(t)
 	hooks.failFirst("/hook", http.StatusServiceUnavailable)
 	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleDetect, app.RoleNotify)
@@ -64,8 +65,18 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	var raised alert.Alert
 	stacktest.Eventually(t, "the webhook of the account's failed_logins alert", func() bool {
 		for _, r := range hooks.received("/hook") {
-			if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance); err != nil {
+			// Both schemes: the platform's headers with the secret as
+			// shown, and the Standard Webhooks ones alone with the secret
+			// written as that specification's libraries take it.
+			if err := notify.Verify([]byte(secret.Secret), onlyHeaders(r.header, notify.HeaderDelivery, notify.HeaderTimestamp, notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance); err != nil {
 				t.Fatalf("webhook signature: %v", err)
+			}
+			standard := onlyHeaders(r.header, notify.HeaderWebhookID, notify.HeaderWebhookTimestamp, notify.HeaderWebhookSignature)
+			if err := notify.Verify([]byte(notify.StandardSecret([]byte(secret.Secret))), standard, r.body, time.Now(), notify.DefaultTolerance); err != nil {
+				t.Fatalf("webhook Standard Webhooks signature: %v", err)
+			}
+			if id := r.header.Get(notify.HeaderDelivery); id == "" || r.header.Get("webhook-id") != id {
+				t.Fatalf("webhook ids %q and %q", id, r.header.Get("webhook-id"))
 			}
 			var p notify.WebhookPayload
 			if err := json.Unmarshal(r.body, &p); err != nil {
@@ -87,8 +98,17 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 	if string(tampered) == string(r.body) {
 		t.Fatal("the webhook body has no state to tamper with")
 	}
-	if err := notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), tampered, time.Now(), notify.DefaultTolerance); err == nil {
+	if err := notify.Verify([]byte(secret.Secret), r.header, tampered, time.Now(), notify.DefaultTolerance); err == nil {
 		t.Error("a tampered webhook body passed verification")
+	}
+	// And the same request sent again as another delivery, under either
+	// scheme's id.
+	for _, name := range []string{notify.HeaderDelivery, notify.HeaderWebhookID} {
+		replayed := r.header.Clone()
+		replayed.Set(name, "0195f0c2-7a51-7cc3-b1a4-3d8e5b1f2a9c")
+		if err := notify.Verify([]byte(secret.Secret), replayed, r.body, time.Now(), notify.DefaultTolerance); err == nil {
+			t.Errorf("a webhook replayed under another %s passed verification", name)
+		}
 	}
 
 	stacktest.Eventually(t, "the chat message", func() bool {
@@ -96,7 +116,7 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 			var p notify.ChatPayload
 			json.Unmarshal(r.body, &p)
 			if strings.Contains(p.Text, raised.ID) {
-				return notify.Verify([]byte(secret.Secret), r.header.Get(notify.HeaderTimestamp), r.header.Get(notify.HeaderSignature), r.body, time.Now(), notify.DefaultTolerance) == nil
+				return notify.Verify([]byte(secret.Secret), r.header, r.body, time.Now(), notify.DefaultTolerance) == nil
 			}
 		}
 		return false
@@ -138,6 +158,17 @@ func TestFailedLoginsNotifyEveryChannel(t *testing.T) {
 			t.Errorf("webhook attempts = %+v, want a 503 then a delivery", d.Attempts)
 		}
 	}
+}
+
+// onlyHeaders returns the named headers of h.
+func onlyHeaders(h http.Header, names ...string) http.Header {
+	out := http.Header{}
+	for _, name := range names {
+		if v := h.Get(name); v != "" {
+			out.Set(name, v)
+		}
+	}
+	return out
 }
 
 // topicHasAlert reads the test's alert topic from the start for a while.

@@ -11,10 +11,14 @@ import (
 	"net"
 	"net/mail"
 	"net/netip"
-	"net/smtp"
 	"net/textproto"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/fluxera/activity/alert"
 )
@@ -26,6 +30,22 @@ const DefaultSMTPTimeout = 30 * time.Second
 // is configured.
 var ErrNoSMTP = errors.New("no SMTP server is configured")
 
+// How the connection to the SMTP server is encrypted (SMTPConfig.TLS).
+const (
+	// SMTPStartTLS requires STARTTLS: a server that does not offer it,
+	// or whose certificate does not verify, is sent nothing.
+	SMTPStartTLS = "starttls"
+	// SMTPOpportunistic uses STARTTLS when the server offers it and
+	// talks in clear when it does not: for a relay on the same host or
+	// network.
+	SMTPOpportunistic = "opportunistic"
+	// SMTPImplicitTLS speaks TLS from the first byte (SMTPS, port 465).
+	SMTPImplicitTLS = "implicit"
+)
+
+// smtpsPort is the port of implicit TLS.
+const smtpsPort = "465"
+
 // SMTPConfig is the SMTP server alert emails go through.
 type SMTPConfig struct {
 	// Addr is the server's host:port. Empty means no server: emails fail
@@ -34,16 +54,22 @@ type SMTPConfig struct {
 	// From is the sender, an address with an optional display name
 	// ("Fluxera Alerts <alerts@example.com>").
 	From string
-	// Username and Password log in with AUTH PLAIN, which is only done
-	// over TLS or to a loopback server. Both or neither.
+	// TLS is how the connection is encrypted: SMTPStartTLS,
+	// SMTPOpportunistic or SMTPImplicitTLS. Validate makes an empty one
+	// SMTPImplicitTLS when Addr's port is 465 and SMTPStartTLS otherwise.
+	TLS string
+	// Username and Password log in with AUTH PLAIN, LOGIN or CRAM-MD5,
+	// the first of these the server offers; PLAIN and LOGIN only over
+	// TLS or to a loopback server. Both or neither.
 	Username string
 	Password string
 	// HelloName is the name given in EHLO; "localhost" when empty.
 	HelloName string
 	// Timeout bounds one conversation; DefaultSMTPTimeout when zero.
 	Timeout time.Duration
-	// TLSConfig is used for STARTTLS; when nil, the system roots and the
-	// server name from Addr. Its ServerName defaults to Addr's host.
+	// TLSConfig verifies the server's certificate; when nil, the system
+	// roots (which SSL_CERT_FILE and SSL_CERT_DIR can name). Its
+	// ServerName defaults to Addr's host.
 	TLSConfig *tls.Config
 }
 
@@ -56,12 +82,20 @@ func (c *SMTPConfig) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf("notify: smtp timeout must be positive")
 	}
+	switch c.TLS {
+	case "", SMTPStartTLS, SMTPOpportunistic, SMTPImplicitTLS:
+	default:
+		return fmt.Errorf("notify: smtp tls %q is not %s, %s or %s", c.TLS, SMTPStartTLS, SMTPOpportunistic, SMTPImplicitTLS)
+	}
 	if c.Addr == "" {
 		return nil
 	}
 	host, port, err := net.SplitHostPort(c.Addr)
-	if err != nil || host == "" || port == "" {
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || host == "" || n < 1 || n > 65535 {
 		return fmt.Errorf("notify: smtp address %q is not host:port", c.Addr)
+	}
+	if c.TLS == "" {
+		c.TLS = defaultSMTPTLS(port)
 	}
 	if strings.TrimSpace(c.From) == "" {
 		return fmt.Errorf("notify: smtp from address is required")
@@ -80,6 +114,14 @@ func (c *SMTPConfig) Validate() error {
 	return nil
 }
 
+// defaultSMTPTLS is the TLS mode of a server on port.
+func defaultSMTPTLS(port string) string {
+	if port == smtpsPort {
+		return SMTPImplicitTLS
+	}
+	return SMTPStartTLS
+}
+
 // Email sends alerts through an SMTP server (ChannelEmail).
 type Email struct {
 	// Config must have been validated.
@@ -88,13 +130,14 @@ type Email struct {
 	Now func() time.Time
 }
 
-// Send writes one message about d.Alert to every address in d.To. The
-// conversation uses STARTTLS whenever the server offers it. It returns the
-// server's last reply code. A 4xx reply or a network failure may be
-// retried; a 5xx reply, bad recipients and a missing server are
-// permanent. When the server refuses some recipients (5xx) but takes
-// others, the message goes to those it took and Send returns a permanent
-// error naming the refused ones.
+// Send writes one message about d.Alert to every address in d.To,
+// encrypted as Config.TLS says. It returns the server's last reply code.
+// A 4xx reply, a network or TLS failure and a server without the
+// STARTTLS that is required may be retried; a 5xx reply, bad recipients,
+// a password that would go in clear and a missing server are permanent.
+// When the server refuses some recipients (5xx) but takes others, the
+// message goes to those it took and Send returns a permanent error
+// naming the refused ones.
 func (e *Email) Send(ctx context.Context, d alert.Delivery) (int, error) {
 	cfg := e.Config
 	if cfg.Addr == "" {
@@ -124,67 +167,45 @@ func (e *Email) Send(ctx context.Context, d alert.Delivery) (int, error) {
 	}
 	msg := message(from, to, d, now())
 
-	host, _, err := net.SplitHostPort(cfg.Addr)
+	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return 0, Permanent(fmt.Errorf("smtp address %q: %w", cfg.Addr, err))
+	}
+	mode := cfg.TLS
+	if mode == "" {
+		mode = defaultSMTPTLS(port)
 	}
 	deadline := time.Now().Add(cfg.Timeout)
 	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
 		deadline = dl
 	}
-	dialer := net.Dialer{Deadline: deadline}
-	conn, err := dialer.DialContext(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return 0, fmt.Errorf("connect to smtp server: %w", err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
+	conv := &conversation{deadline: deadline}
+	defer conv.close()
 	// A cancelled ctx cuts the conversation short at its next read or
 	// write.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	stop := context.AfterFunc(ctx, conv.cancel)
 	defer stop()
 
-	c, err := smtp.NewClient(conn, host)
+	opts, err := clientOptions(cfg, host, port, mode, conv)
 	if err != nil {
-		return smtpFailure("greeting", err)
+		return 0, Permanent(fmt.Errorf("smtp client: %w", err))
 	}
-	defer c.Close()
-	hello := cfg.HelloName
-	if hello == "" {
-		hello = "localhost"
+	client, err := gomail.NewClient(host, opts...)
+	if err != nil {
+		return 0, Permanent(fmt.Errorf("smtp client: %w", err))
 	}
-	if err := c.Hello(hello); err != nil {
-		return smtpFailure("hello", err)
+	c, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return connectFailure(mode, err)
 	}
-	secure := false
-	if ok, _ := c.Extension("STARTTLS"); ok {
-		tc := &tls.Config{MinVersion: tls.VersionTLS12}
-		if cfg.TLSConfig != nil {
-			tc = cfg.TLSConfig.Clone()
-		}
-		if tc.ServerName == "" {
-			tc.ServerName = host
-		}
-		if err := c.StartTLS(tc); err != nil {
-			return smtpFailure("starttls", err)
-		}
-		secure = true
-	}
-	if cfg.Username != "" {
-		if !secure && !isLoopbackHost(host) {
-			return 0, Permanent(errors.New("the smtp server does not offer STARTTLS; the password is sent only over TLS"))
-		}
-		if err := c.Auth(smtp.PlainAuth("", cfg.Username, cfg.Password, host)); err != nil {
-			return smtpFailure("auth", err)
-		}
-	}
-	if err := c.Mail(from.Address); err != nil {
+	// go-mail's SMTP client sends the paths as given: "<address>".
+	if err := c.Mail((&mail.Address{Address: from.Address}).String()); err != nil {
 		return smtpFailure("mail from", err)
 	}
 	var refused []string
 	lastRefusal := 0
 	for _, a := range to {
-		err := c.Rcpt(a.Address)
+		err := c.Rcpt(a.String())
 		var te *textproto.Error
 		switch {
 		case err == nil:
@@ -214,6 +235,175 @@ func (e *Email) Send(ctx context.Context, d alert.Delivery) (int, error) {
 		return lastRefusal, Permanent(fmt.Errorf("sent to %d of %d recipients; the smtp server refused %s", len(to)-len(refused), len(to), strings.Join(refused, "; ")))
 	}
 	return 250, nil
+}
+
+// clientOptions configures go-mail's client for one conversation: the
+// TLS mode, the certificate check, the login and a dialler bound to conv.
+// The client opens the connection, says EHLO, starts TLS and logs in;
+// Send then names the sender and each recipient itself, so that a
+// refused recipient does not cost the others their message.
+func clientOptions(cfg SMTPConfig, host, port, mode string, conv *conversation) ([]gomail.Option, error) {
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		return nil, fmt.Errorf("smtp port %q: %w", port, err)
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.TLSConfig != nil {
+		tc = cfg.TLSConfig.Clone()
+	}
+	if tc.ServerName == "" {
+		tc.ServerName = host
+	}
+	hello := cfg.HelloName
+	if hello == "" {
+		hello = "localhost"
+	}
+	opts := []gomail.Option{
+		gomail.WithPort(n),
+		gomail.WithHELO(hello),
+		gomail.WithTimeout(cfg.Timeout),
+		gomail.WithTLSConfig(tc),
+		gomail.WithDialContextFunc(conv.dialer(mode == SMTPImplicitTLS, tc)),
+	}
+	switch mode {
+	case SMTPImplicitTLS:
+		// The dialler speaks TLS; the client must not ask for STARTTLS.
+		opts = append(opts, gomail.WithSSL())
+	case SMTPOpportunistic:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case SMTPStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default:
+		return nil, fmt.Errorf("smtp tls %q is not %s, %s or %s", mode, SMTPStartTLS, SMTPOpportunistic, SMTPImplicitTLS)
+	}
+	if cfg.Username != "" {
+		// PLAIN and LOGIN send the password itself: go-mail refuses them
+		// without TLS unless the host is loopback, which the -NOENC forms
+		// allow here as the platform always has.
+		mechs := []gomail.SMTPAuthType{gomail.SMTPAuthPlain, gomail.SMTPAuthLogin, gomail.SMTPAuthCramMD5}
+		if isLoopbackHost(host) {
+			mechs = []gomail.SMTPAuthType{gomail.SMTPAuthPlainNoEnc, gomail.SMTPAuthLoginNoEnc, gomail.SMTPAuthCramMD5}
+		}
+		opts = append(opts,
+			gomail.WithUsername(cfg.Username),
+			gomail.WithPassword(cfg.Password),
+			gomail.WithOpportunisticSMTPAuth(mechs...))
+	}
+	return opts, nil
+}
+
+// conversation is the connection of one SMTP conversation. Every
+// deadline set on it is cut to the conversation's own, and a cancelled
+// context cuts it short, so that no server can hold a delivery longer
+// than the timeout.
+type conversation struct {
+	deadline time.Time
+
+	mu        sync.Mutex
+	conn      net.Conn // the TCP connection, once dialled
+	cancelled bool
+}
+
+// dialer returns the dial function go-mail connects with: TCP, bounded by
+// the conversation, and TLS at once when implicit.
+func (cv *conversation) dialer(implicit bool, tc *tls.Config) gomail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := net.Dialer{Deadline: cv.deadline}
+		raw, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		cv.mu.Lock()
+		cv.conn = raw
+		cv.mu.Unlock()
+		conn := &boundedConn{Conn: raw, cv: cv}
+		if err := conn.SetDeadline(time.Time{}); err != nil {
+			return nil, err
+		}
+		if !implicit {
+			return conn, nil
+		}
+		tlsConn := tls.Client(conn, tc)
+		if err := tlsConn.HandshakeContext(ctx); err != nil {
+			return nil, fmt.Errorf("tls handshake: %w", err)
+		}
+		return tlsConn, nil
+	}
+}
+
+// limit returns the deadline to set for t. The caller holds cv.mu.
+func (cv *conversation) limit(t time.Time) time.Time {
+	if cv.cancelled {
+		return time.Unix(1, 0)
+	}
+	if t.IsZero() || t.After(cv.deadline) {
+		return cv.deadline
+	}
+	return t
+}
+
+// cancel makes the connection's next read or write fail.
+func (cv *conversation) cancel() {
+	cv.mu.Lock()
+	defer cv.mu.Unlock()
+	cv.cancelled = true
+	if cv.conn != nil {
+		_ = cv.conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
+// close closes the connection, which go-mail leaves open when the
+// conversation fails before the client is handed back.
+func (cv *conversation) close() {
+	cv.mu.Lock()
+	defer cv.mu.Unlock()
+	if cv.conn != nil {
+		_ = cv.conn.Close()
+	}
+}
+
+// boundedConn is a connection whose deadlines its conversation bounds.
+type boundedConn struct {
+	net.Conn
+	cv *conversation
+}
+
+func (c *boundedConn) SetDeadline(t time.Time) error {
+	c.cv.mu.Lock()
+	defer c.cv.mu.Unlock()
+	return c.Conn.SetDeadline(c.cv.limit(t))
+}
+
+func (c *boundedConn) SetReadDeadline(t time.Time) error {
+	c.cv.mu.Lock()
+	defer c.cv.mu.Unlock()
+	return c.Conn.SetReadDeadline(c.cv.limit(t))
+}
+
+func (c *boundedConn) SetWriteDeadline(t time.Time) error {
+	c.cv.mu.Lock()
+	defer c.cv.mu.Unlock()
+	return c.Conn.SetWriteDeadline(c.cv.limit(t))
+}
+
+// connectFailure classifies a failure before the first MAIL command: in
+// the greeting, EHLO, TLS or AUTH. A 5xx reply and a password that would
+// go in clear are permanent; anything else, a server without the
+// required STARTTLS included, may be retried.
+func connectFailure(mode string, err error) (int, error) {
+	step := "connect to smtp server with " + map[string]string{
+		SMTPStartTLS:      "starttls required",
+		SMTPOpportunistic: "opportunistic starttls",
+		SMTPImplicitTLS:   "implicit tls",
+	}[mode]
+	if errors.Is(err, smtp.ErrUnencrypted) {
+		return 0, Permanent(fmt.Errorf("%s: the smtp server offers no TLS, and the password is sent only over TLS or to a loopback server", step))
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return smtpFailure(step, err)
+	}
+	return 0, fmt.Errorf("%s: %w", step, err)
 }
 
 // smtpFailure classifies a failed SMTP step: a 5xx reply is permanent, a

@@ -4,12 +4,16 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hmac"
+	"crypto/md5"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -17,10 +21,13 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/wneessen/go-mail/smtp"
 
 	"github.com/fluxera/activity/alert"
 )
@@ -30,10 +37,14 @@ import (
 type smtpServer struct {
 	t  *testing.T
 	ln net.Listener
-	// tls, when set, is offered through STARTTLS.
-	tls *tls.Config
-	// auth advertises AUTH PLAIN.
-	auth bool
+	// tls, when set, is offered through STARTTLS; implicit, when set,
+	// is spoken from the first byte.
+	tls      *tls.Config
+	implicit *tls.Config
+	// auth lists the AUTH mechanisms advertised (PLAIN, LOGIN,
+	// CRAM-MD5), space-separated; password is the one CRAM-MD5 checks.
+	auth     string
+	password string
 	// Replies to MAIL, RCPT (by address) and the end of DATA; "250 OK"
 	// when empty.
 	mailReply string
@@ -50,19 +61,28 @@ type smtpSession struct {
 	hello    string
 	tls      bool
 	authTLS  bool
+	mech     string
 	auth     string
 	from     string
 	to       []string
 	data     string
 	commands []string
+	// end is why the server stopped reading: io.EOF when the client
+	// closed the connection.
+	end error
 }
 
-func newSMTPServer(t *testing.T) *smtpServer {
+// newSMTPServer starts a server after setup, which sets what it reads as
+// soon as a client connects.
+func newSMTPServer(t *testing.T, setup ...func(*smtpServer)) *smtpServer {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := &smtpServer{t: t, ln: ln}
+	for _, f := range setup {
+		f(s)
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -90,6 +110,14 @@ func (s *smtpServer) addr() string { return s.ln.Addr().String() }
 func (s *smtpServer) serve(conn net.Conn) {
 	defer conn.Close()
 	sess := &smtpSession{}
+	if s.implicit != nil {
+		tc := tls.Server(conn, s.implicit)
+		if err := tc.Handshake(); err != nil {
+			return
+		}
+		conn = tc
+		sess.tls = true
+	}
 	s.mu.Lock()
 	s.sessions = append(s.sessions, sess)
 	s.mu.Unlock()
@@ -112,9 +140,16 @@ func (s *smtpServer) serve(conn net.Conn) {
 		return standard
 	}
 	reply("220 smtp.test ESMTP ready")
-	secure := false
-	for {
+	secure := sess.tls
+	readLine := func() (string, error) {
 		line, err := tp.ReadLine()
+		if err != nil {
+			record(func() { sess.end = err })
+		}
+		return line, err
+	}
+	for {
+		line, err := readLine()
 		if err != nil {
 			return
 		}
@@ -128,8 +163,8 @@ func (s *smtpServer) serve(conn net.Conn) {
 			if s.tls != nil && !secure {
 				ext = append(ext, "250-STARTTLS")
 			}
-			if s.auth {
-				ext = append(ext, "250-AUTH PLAIN")
+			if s.auth != "" {
+				ext = append(ext, "250-AUTH "+s.auth)
 			}
 			reply(append(ext, "250 SIZE 10240000")...)
 		case "HELO":
@@ -150,12 +185,50 @@ func (s *smtpServer) serve(conn net.Conn) {
 			tp = textproto.NewConn(tc)
 		case "AUTH":
 			mech, resp, _ := strings.Cut(arg, " ")
-			b, err := base64.StdEncoding.DecodeString(resp)
-			if !s.auth || mech != "PLAIN" || err != nil {
+			if !slices.Contains(strings.Fields(s.auth), mech) {
 				reply("504 5.5.4 unrecognised authentication type")
 				continue
 			}
-			record(func() { sess.auth, sess.authTLS = string(b), secure })
+			// challenge sends a base64 challenge and returns the decoded
+			// answer.
+			challenge := func(c string) (string, bool) {
+				reply("334 " + base64.StdEncoding.EncodeToString([]byte(c)))
+				line, err := readLine()
+				if err != nil {
+					return "", false
+				}
+				b, err := base64.StdEncoding.DecodeString(line)
+				return string(b), err == nil
+			}
+			var credentials string
+			switch mech {
+			case "PLAIN":
+				b, err := base64.StdEncoding.DecodeString(resp)
+				if err != nil {
+					reply("501 5.5.2 bad base64")
+					continue
+				}
+				credentials = string(b)
+			case "LOGIN":
+				user, ok1 := challenge("Username:")
+				pass, ok2 := challenge("Password:")
+				if !ok1 || !ok2 {
+					return
+				}
+				credentials = user + "\x00" + pass
+			case "CRAM-MD5":
+				const nonce = "<1896.697170952@smtp.test>"
+				answer, ok := challenge(nonce)
+				user, digest, _ := strings.Cut(answer, " ")
+				h := hmac.New(md5.New, []byte(s.password))
+				h.Write([]byte(nonce))
+				if !ok || digest != hex.EncodeToString(h.Sum(nil)) {
+					reply("535 5.7.8 authentication failed")
+					continue
+				}
+				credentials = user
+			}
+			record(func() { sess.mech, sess.auth, sess.authTLS = mech, credentials, secure })
 			reply("235 2.7.0 authentication successful")
 		case "MAIL":
 			from, _, _ := strings.Cut(strings.TrimPrefix(arg, "FROM:<"), ">")
@@ -175,6 +248,7 @@ func (s *smtpServer) serve(conn net.Conn) {
 			for {
 				l, err := tp.R.ReadString('\n')
 				if err != nil {
+					record(func() { sess.end = err })
 					return
 				}
 				if l == ".\r\n" {
@@ -251,8 +325,10 @@ func emailDelivery(to ...string) alert.Delivery {
 	return d
 }
 
+// newEmail returns an email sender for the test server at addr, which
+// stands for a local relay: STARTTLS when offered, in clear otherwise.
 func newEmail(addr string) *Email {
-	cfg := SMTPConfig{Addr: addr, From: "Fluxera Alerts <alerts@fluxera.example>", HelloName: "notify.fluxera.example"}
+	cfg := SMTPConfig{Addr: addr, From: "Fluxera Alerts <alerts@fluxera.example>", HelloName: "notify.fluxera.example", TLS: SMTPOpportunistic}
 	if err := cfg.Validate(); err != nil {
 		panic(err)
 	}
@@ -381,8 +457,9 @@ func TestEmailSubjectEncoded(t *testing.T) {
 func TestEmailSTARTTLSAndAuth(t *testing.T) {
 	serverTLS, clientTLS := MustTLS(t)
 	srv := newSMTPServer(t)
-	srv.tls, srv.auth = serverTLS, true
+	srv.tls, srv.auth = serverTLS, "PLAIN"
 	e := newEmail(srv.addr())
+	e.Config.TLS = SMTPStartTLS
 	e.Config.Username, e.Config.Password = "alerts", "s3cret"
 	e.Config.TLSConfig = clientTLS
 	if _, err := e.Send(context.Background(), emailDelivery("ana@example.com")); err != nil {
@@ -402,6 +479,7 @@ func TestEmailSTARTTLSUntrusted(t *testing.T) {
 	srv := newSMTPServer(t)
 	srv.tls = serverTLS
 	e := newEmail(srv.addr())
+	e.Config.TLS = SMTPStartTLS
 	e.Config.TLSConfig = &tls.Config{RootCAs: x509.NewCertPool()}
 	_, err := e.Send(context.Background(), emailDelivery("ana@example.com"))
 	if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "starttls") {
@@ -414,7 +492,7 @@ func TestEmailSTARTTLSUntrusted(t *testing.T) {
 
 func TestEmailAuthWithoutTLSOnLoopback(t *testing.T) {
 	srv := newSMTPServer(t)
-	srv.auth = true
+	srv.auth = "PLAIN"
 	e := newEmail(srv.addr())
 	e.Config.Username, e.Config.Password = "alerts", "s3cret"
 	if _, err := e.Send(context.Background(), emailDelivery("ana@example.com")); err != nil {
@@ -422,6 +500,195 @@ func TestEmailAuthWithoutTLSOnLoopback(t *testing.T) {
 	}
 	if s := srv.session(); s.tls || s.auth != "\x00alerts\x00s3cret" {
 		t.Fatalf("tls %v, auth %q", s.tls, s.auth)
+	}
+}
+
+func TestEmailSTARTTLSRequiredByDefault(t *testing.T) {
+	srv := newSMTPServer(t) // offers no STARTTLS
+	cfg := SMTPConfig{Addr: srv.addr(), From: "alerts@fluxera.example"}
+	if err := cfg.Validate(); err != nil || cfg.TLS != SMTPStartTLS {
+		t.Fatalf("Validate = %v, TLS %q; want the default %q", err, cfg.TLS, SMTPStartTLS)
+	}
+	e := &Email{Config: cfg}
+	_, err := e.Send(context.Background(), emailDelivery("ana@example.com"))
+	if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "STARTTLS") {
+		t.Fatalf("Send = %v, want a retryable failure naming STARTTLS", err)
+	}
+	s := srv.session()
+	if s.data != "" || slices.Contains(s.commands, "MAIL") {
+		t.Fatalf("the server was sent %v", s.commands)
+	}
+	mustClosed(t, srv)
+}
+
+func TestEmailOpportunisticSendsInClear(t *testing.T) {
+	srv := newSMTPServer(t) // offers no STARTTLS
+	e := newEmail(srv.addr())
+	if e.Config.TLS != SMTPOpportunistic {
+		t.Fatalf("TLS = %q", e.Config.TLS)
+	}
+	if _, err := e.Send(context.Background(), emailDelivery("ana@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if s := srv.session(); s.tls || s.data == "" {
+		t.Fatalf("tls %v, message sent %v", s.tls, s.data != "")
+	}
+}
+
+func TestEmailOpportunisticUsesSTARTTLSWhenOffered(t *testing.T) {
+	serverTLS, clientTLS := MustTLS(t)
+	srv := newSMTPServer(t)
+	srv.tls = serverTLS
+	e := newEmail(srv.addr())
+	e.Config.TLSConfig = clientTLS
+	if _, err := e.Send(context.Background(), emailDelivery("ana@example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if s := srv.session(); !s.tls || s.data == "" {
+		t.Fatalf("tls %v, message sent %v", s.tls, s.data != "")
+	}
+}
+
+func TestEmailImplicitTLS(t *testing.T) {
+	serverTLS, clientTLS := MustTLS(t)
+	tests := []struct {
+		name    string
+		trusted *tls.Config
+		ok      bool
+	}{
+		{name: "trusted", trusted: clientTLS, ok: true},
+		{name: "untrusted", trusted: &tls.Config{RootCAs: x509.NewCertPool()}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newSMTPServer(t, func(s *smtpServer) { s.implicit, s.auth = serverTLS, "PLAIN" })
+			e := newEmail(srv.addr())
+			e.Config.TLS = SMTPImplicitTLS
+			e.Config.TLSConfig = tt.trusted
+			e.Config.Username, e.Config.Password = "alerts", "s3cret"
+			_, err := e.Send(context.Background(), emailDelivery("ana@example.com"))
+			if !tt.ok {
+				if err == nil || IsPermanent(err) || !strings.Contains(err.Error(), "implicit tls") {
+					t.Fatalf("Send = %v, want a retryable TLS failure", err)
+				}
+				srv.mu.Lock()
+				defer srv.mu.Unlock()
+				for _, s := range srv.sessions {
+					if len(s.commands) > 0 {
+						t.Fatalf("the server was sent %v", s.commands)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := srv.session()
+			if !s.tls || !s.authTLS || s.auth != "\x00alerts\x00s3cret" || s.data == "" {
+				t.Fatalf("tls %v, auth %q over tls %v, message sent %v", s.tls, s.auth, s.authTLS, s.data != "")
+			}
+			if got := strings.Join(s.commands, " "); got != "EHLO AUTH MAIL RCPT DATA QUIT" {
+				t.Errorf("commands %s", got)
+			}
+		})
+	}
+}
+
+func TestEmailAuthMechanisms(t *testing.T) {
+	serverTLS, clientTLS := MustTLS(t)
+	tests := []struct {
+		offered string
+		mech    string
+		auth    string
+	}{
+		{offered: "PLAIN", mech: "PLAIN", auth: "\x00alerts\x00s3cret"},
+		{offered: "LOGIN", mech: "LOGIN", auth: "alerts\x00s3cret"},
+		{offered: "CRAM-MD5", mech: "CRAM-MD5", auth: "alerts"},
+		{offered: "LOGIN PLAIN", mech: "PLAIN", auth: "\x00alerts\x00s3cret"},
+		{offered: "CRAM-MD5 LOGIN", mech: "LOGIN", auth: "alerts\x00s3cret"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.offered, func(t *testing.T) {
+			srv := newSMTPServer(t)
+			srv.tls, srv.auth, srv.password = serverTLS, tt.offered, "s3cret"
+			e := newEmail(srv.addr())
+			e.Config.TLS, e.Config.TLSConfig = SMTPStartTLS, clientTLS
+			e.Config.Username, e.Config.Password = "alerts", "s3cret"
+			if _, err := e.Send(context.Background(), emailDelivery("ana@example.com")); err != nil {
+				t.Fatal(err)
+			}
+			s := srv.session()
+			if s.mech != tt.mech || s.auth != tt.auth || !s.authTLS || s.data == "" {
+				t.Fatalf("AUTH %s %q over tls %v, message sent %v; want %s %q", s.mech, s.auth, s.authTLS, s.data != "", tt.mech, tt.auth)
+			}
+		})
+	}
+	t.Run("wrong password", func(t *testing.T) {
+		srv := newSMTPServer(t)
+		srv.auth, srv.password = "CRAM-MD5", "other"
+		e := newEmail(srv.addr())
+		e.Config.Username, e.Config.Password = "alerts", "s3cret"
+		status, err := e.Send(context.Background(), emailDelivery("ana@example.com"))
+		if status != 535 || !IsPermanent(err) || !strings.Contains(err.Error(), "535") {
+			t.Fatalf("Send = %d, %v; want a permanent 535", status, err)
+		}
+		if srv.session().data != "" {
+			t.Fatal("the message was sent")
+		}
+	})
+}
+
+func TestEmailPasswordNeverInClear(t *testing.T) {
+	// go-mail refuses PLAIN and LOGIN without TLS to a host other than
+	// loopback, before anything is sent; the refusal is permanent.
+	_, err := connectFailure(SMTPOpportunistic, fmt.Errorf("SMTP AUTH failed: %w", smtp.ErrUnencrypted))
+	if !IsPermanent(err) || !strings.Contains(err.Error(), "only over TLS") {
+		t.Fatalf("connectFailure = %v, want a permanent refusal", err)
+	}
+}
+
+func TestEmailCancelledMidConversation(t *testing.T) {
+	// A server that greets and then says nothing: without the
+	// conversation's bound, Send would wait for it for ever.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	greeted := make(chan struct{})
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		_, _ = conn.Write([]byte("220 smtp.test ESMTP ready\r\n"))
+		close(greeted)
+		_, _ = io.Copy(io.Discard, conn)
+	}()
+	e := newEmail(ln.Addr().String())
+	e.Config.Timeout = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Send(ctx, emailDelivery("ana@example.com"))
+		done <- err
+	}()
+	<-greeted
+	cancel()
+	if err := <-done; err == nil || IsPermanent(err) {
+		t.Fatalf("Send = %v, want a retryable failure", err)
+	}
+}
+
+// mustClosed fails the test unless the client closed its connection to
+// srv, rather than leaving it to the server's deadline.
+func mustClosed(t *testing.T, srv *smtpServer) {
+	t.Helper()
+	srv.ln.Close()
+	srv.wg.Wait()
+	if s := srv.session(); !errors.Is(s.end, io.EOF) {
+		t.Fatalf("the connection ended with %v, want the client closing it", s.end)
 	}
 }
 
@@ -538,11 +805,19 @@ func TestSMTPConfigValidate(t *testing.T) {
 		name string
 		cfg  SMTPConfig
 		ok   bool
+		tls  string
 	}{
 		{name: "not configured", cfg: SMTPConfig{}, ok: true},
-		{name: "minimal", cfg: SMTPConfig{Addr: "smtp.example.com:587", From: "alerts@example.com"}, ok: true},
-		{name: "display name", cfg: SMTPConfig{Addr: "smtp.example.com:587", From: "Fluxera <alerts@example.com>"}, ok: true},
-		{name: "credentials", cfg: SMTPConfig{Addr: "[::1]:25", From: "a@example.com", Username: "u", Password: "p"}, ok: true},
+		{name: "minimal", cfg: SMTPConfig{Addr: "smtp.example.com:587", From: "alerts@example.com"}, ok: true, tls: SMTPStartTLS},
+		{name: "port 25 needs STARTTLS", cfg: SMTPConfig{Addr: "smtp.example.com:25", From: "alerts@example.com"}, ok: true, tls: SMTPStartTLS},
+		{name: "port 465 is implicit TLS", cfg: SMTPConfig{Addr: "smtp.example.com:465", From: "alerts@example.com"}, ok: true, tls: SMTPImplicitTLS},
+		{name: "implicit on another port", cfg: SMTPConfig{Addr: "smtp.example.com:2465", From: "alerts@example.com", TLS: SMTPImplicitTLS}, ok: true, tls: SMTPImplicitTLS},
+		{name: "opportunistic", cfg: SMTPConfig{Addr: "127.0.0.1:25", From: "alerts@example.com", TLS: SMTPOpportunistic}, ok: true, tls: SMTPOpportunistic},
+		{name: "STARTTLS on port 465 when asked", cfg: SMTPConfig{Addr: "smtp.example.com:465", From: "alerts@example.com", TLS: SMTPStartTLS}, ok: true, tls: SMTPStartTLS},
+		{name: "unknown tls", cfg: SMTPConfig{Addr: "smtp.example.com:25", From: "alerts@example.com", TLS: "none"}},
+		{name: "port not a number", cfg: SMTPConfig{Addr: "smtp.example.com:smtp", From: "a@example.com"}},
+		{name: "display name", cfg: SMTPConfig{Addr: "smtp.example.com:587", From: "Fluxera <alerts@example.com>"}, ok: true, tls: SMTPStartTLS},
+		{name: "credentials", cfg: SMTPConfig{Addr: "[::1]:25", From: "a@example.com", Username: "u", Password: "p"}, ok: true, tls: SMTPStartTLS},
 		{name: "no port", cfg: SMTPConfig{Addr: "smtp.example.com", From: "a@example.com"}},
 		{name: "no from", cfg: SMTPConfig{Addr: "smtp.example.com:25"}},
 		{name: "bad from", cfg: SMTPConfig{Addr: "smtp.example.com:25", From: "not an address"}},
@@ -558,6 +833,9 @@ func TestSMTPConfigValidate(t *testing.T) {
 			}
 			if tt.ok && tt.cfg.Timeout != DefaultSMTPTimeout {
 				t.Errorf("Timeout = %s, want the default", tt.cfg.Timeout)
+			}
+			if tt.ok && tt.cfg.TLS != tt.tls {
+				t.Errorf("TLS = %q, want %q", tt.cfg.TLS, tt.tls)
 			}
 		})
 	}

@@ -44,10 +44,11 @@ type Webhook struct {
 	Now func() time.Time
 }
 
-// Send posts {"type":"alert","alert":…} to d.URL, signed with d.Secret.
-// A 2xx answer delivers it; 408, 429, 5xx and network failures may be
-// retried; any other answer, a refused address, a bad URL and a missing
-// secret are permanent.
+// Send posts {"type":"alert","alert":…} to d.URL, its delivery id,
+// timestamp and body signed with d.Secret (see SignRequest). A 2xx answer
+// delivers it; 408, 429, 5xx and network failures may be retried; any
+// other answer, a refused address, a bad URL, a missing secret and a
+// delivery id that cannot be signed are permanent.
 func (w *Webhook) Send(ctx context.Context, d alert.Delivery) (int, error) {
 	body, err := json.Marshal(WebhookPayload{Type: "alert", Alert: d.Alert})
 	if err != nil {
@@ -71,6 +72,9 @@ func post(ctx context.Context, client *http.Client, now func() time.Time, d aler
 	if len(d.Secret) == 0 {
 		return 0, Permanent(errors.New("the delivery has no signing secret"))
 	}
+	if !ValidDeliveryID(d.ID) {
+		return 0, Permanent(fmt.Errorf("delivery id %q cannot be signed", truncate(singleLine(d.ID), 64)))
+	}
 	u, err := url.Parse(d.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return 0, Permanent(errors.New("the url is not an absolute http or https URL without credentials"))
@@ -81,8 +85,7 @@ func post(ctx context.Context, client *http.Client, now func() time.Time, d aler
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", UserAgent)
-	req.Header.Set(HeaderDelivery, d.ID)
-	SignRequest(req, d.Secret, now(), body)
+	SignRequest(req, d.Secret, d.ID, now(), body)
 
 	resp, err := client.Do(req)
 	if err != nil {

@@ -77,7 +77,7 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	err = Verify(r.secret, req.Header.Get(HeaderTimestamp), req.Header.Get(HeaderSignature), body, r.now, 0)
+	err = Verify(r.secret, req.Header, body, r.now, 0)
 	r.requests = append(r.requests, req)
 	r.bodies = append(r.bodies, body)
 	r.verified = append(r.verified, err)
@@ -128,11 +128,24 @@ func TestWebhookSignedAndVerified(t *testing.T) {
 		t.Fatalf("the receiver could not verify the request: %v", verr)
 	}
 	for name, want := range map[string]string{
-		"Content-Type":  "application/json",
-		"User-Agent":    UserAgent,
-		HeaderDelivery:  "d-1",
-		HeaderTimestamp: strconv.FormatInt(testNow.Unix(), 10),
-		HeaderSignature: Sign(d.Secret, testNow, body),
+		"Content-Type":         "application/json",
+		"User-Agent":           UserAgent,
+		HeaderDelivery:         "d-1",
+		HeaderTimestamp:        strconv.FormatInt(testNow.Unix(), 10),
+		HeaderSignature:        Sign(d.Secret, "d-1", testNow, body),
+		HeaderWebhookSignature: SignStandard(d.Secret, "d-1", testNow, body),
+	} {
+		if got := req.Header.Get(name); got != want {
+			t.Errorf("%s = %q, want %q", name, got, want)
+		}
+	}
+	// The names receivers look for, as docs/alerts.md and the Standard
+	// Webhooks specification spell them.
+	for name, want := range map[string]string{
+		"X-Fluxera-Delivery":  "d-1",
+		"X-Fluxera-Timestamp": strconv.FormatInt(testNow.Unix(), 10),
+		"webhook-id":          "d-1",
+		"webhook-timestamp":   strconv.FormatInt(testNow.Unix(), 10),
 	} {
 		if got := req.Header.Get(name); got != want {
 			t.Errorf("%s = %q, want %q", name, got, want)
@@ -154,6 +167,23 @@ func TestWebhookSignedAndVerified(t *testing.T) {
 		t.Errorf("payload keys %v, want type and alert", raw)
 	}
 
+	t.Run("replayed as another delivery", func(t *testing.T) {
+		// A captured request sent again under another delivery id, so
+		// that a receiver that drops duplicates by id takes it again.
+		for _, header := range []string{"X-Fluxera-Delivery", "webhook-id"} {
+			replay, _ := http.NewRequest(http.MethodPost, rcv.srv.URL+"/hooks/fluxera", bytes.NewReader(body))
+			replay.Header = req.Header.Clone()
+			replay.Header.Set(header, "d-2")
+			resp, err := loopbackClient().Do(replay)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if _, _, verr := rcv.last(); !errors.Is(verr, ErrBadSignature) || resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("replay with another %s: status %d, verify %v", header, resp.StatusCode, verr)
+			}
+		}
+	})
 	t.Run("replayed later", func(t *testing.T) {
 		rcv.mu.Lock()
 		rcv.now = testNow.Add(6 * time.Minute)
@@ -291,6 +321,11 @@ func TestWebhookFailures(t *testing.T) {
 			name: "no secret", w: &Webhook{Client: loopbackClient()},
 			d:         func() alert.Delivery { d := testDelivery(alert.ChannelWebhook, rcv.srv.URL); d.Secret = nil; return d }(),
 			permanent: true, contains: "signing secret",
+		},
+		{
+			name: "delivery id with a dot", w: &Webhook{Client: loopbackClient()},
+			d:         func() alert.Delivery { d := testDelivery(alert.ChannelWebhook, rcv.srv.URL); d.ID = "d.1"; return d }(),
+			permanent: true, contains: "cannot be signed",
 		},
 		{
 			name: "not http", w: &Webhook{Client: loopbackClient()},

@@ -234,6 +234,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		SMTP: notify.SMTPConfig{
 			Addr:     e.str("FLUXERA_SMTP_ADDR", ""),
 			From:     e.str("FLUXERA_SMTP_FROM", "Fluxera Alerts <alerts@fluxera.invalid>"),
+			TLS:      e.str("FLUXERA_SMTP_TLS", ""),
 			Username: e.str("FLUXERA_SMTP_USERNAME", ""),
 			Password: e.str("FLUXERA_SMTP_PASSWORD", ""),
 		},
