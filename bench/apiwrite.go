@@ -118,8 +118,7 @@ func startAPIOnly(e *env) (string, string) {
 	cfg.Schema += "_api"
 	addr := freeAddr()
 	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
-		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
+	cmd.Env = append(append(os.Environ(), weakArgon2Env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		fatalf("start %s api: %v", e.bin, err)
@@ -153,7 +152,7 @@ func startAPIOnly(e *env) (string, string) {
 	}
 	defer db.Close()
 	email, password := "bench-api-"+e.id+"@example.com", "bench-password"
-	hasher := argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	hasher := argon2.Hasher{Params: weakArgon2}
 	if _, _, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(context.Background(), domain.WorkspaceSetup{Name: "Bench API", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password}); err != nil {
 		fatalf("%v", err)
 	}

@@ -328,8 +328,8 @@ func startSearchAPI(e *env, c corpus) *searchAPI {
 	cfg.Schema += "_search"
 	addr := freeAddr()
 	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_INDEX_PREFIX="+c.prefix,
-		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn", "FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
+	cmd.Env = append(append(os.Environ(), weakArgon2Env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_INDEX_PREFIX="+c.prefix,
+		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn")
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
@@ -357,7 +357,7 @@ func startSearchAPI(e *env, c corpus) *searchAPI {
 	defer db.Close()
 	ctx := context.Background()
 	email, password := "bench-search-"+e.id+"@example.com", "bench-password"
-	hasher := argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	hasher := argon2.Hasher{Params: weakArgon2}
 	ws, owner, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(ctx, domain.WorkspaceSetup{
 		Name: corpusWorkspaces[0].name, TimeZone: c.measured.TimeZone, OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password,
 	})

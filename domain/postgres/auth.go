@@ -107,7 +107,7 @@ func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*Auth
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dummy, err := hasher.Hash("not a password anyone has")
+	dummy, err := hasher.Hash(context.Background(), "not a password anyone has")
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
@@ -153,13 +153,19 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 		return domain.LoginResult{}, errThrottled
 	}
 	if !known {
-		s.hasher.Verify(c.Password, s.dummyHash)
+		if _, err := s.hasher.Verify(ctx, c.Password, s.dummyHash); err != nil {
+			return domain.LoginResult{}, err
+		}
 		if err := s.recordFailedLogin(ctx, false, u, email, "unknown_email", keys); err != nil {
 			return domain.LoginResult{}, err
 		}
 		return domain.LoginResult{}, errBadLogin
 	}
-	if !s.hasher.Verify(c.Password, u.PasswordHash) || !u.Active {
+	ok, err := s.hasher.Verify(ctx, c.Password, u.PasswordHash)
+	if err != nil {
+		return domain.LoginResult{}, err
+	}
+	if !ok || !u.Active {
 		reason := "wrong_password"
 		if !u.Active {
 			reason = "deactivated"

@@ -244,7 +244,7 @@ func (s *InvitationService) Accept(ctx context.Context, in domain.InvitationAnsw
 	if err := domain.ValidatePassword("password", in.Password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}

@@ -235,10 +235,14 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 	if err != nil {
 		return err
 	}
-	if !s.hasher.Verify(in.CurrentPassword, u.PasswordHash) {
+	ok, err := s.hasher.Verify(ctx, in.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return activity.Errorf(activity.EINVALID, "current_password", "the current password is incorrect")
 	}
-	hash, err := s.hasher.Hash(in.NewPassword)
+	hash, err := s.hasher.Hash(ctx, in.NewPassword)
 	if err != nil {
 		return fmt.Errorf("hash password: %w", err)
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
@@ -32,7 +31,10 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return nil, nil, err
+	}
 	auth, err := postgres.NewAuthService(db, hasher, m.Config.Auth)
 	if err != nil {
 		return nil, nil, err

@@ -13,7 +13,6 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/ingest/synthetic"
@@ -67,7 +66,11 @@ func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := Seed(ctx, db, argon2.Hasher{Params: m.Config.Argon2}, box, *assets, rand.New(rand.NewPCG(7, 11)))
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return err
+	}
+	created, err := Seed(ctx, db, hasher, box, *assets, rand.New(rand.NewPCG(7, 11)))
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,10 @@ func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 // of whole sessions of its real members on its real assets and licenses,
 // to the activity topic, and returns how many it wrote.
 func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
-	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return 0, err
+	}
 	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
 		return 0, err

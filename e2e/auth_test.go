@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
+)
+
+// parallel sends n requests at once, each built by call(i), and returns
+// their answers in order.
+func parallel(n int, call func(i int) answer) []answer {
+	out := make([]answer, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			out[i] = call(i)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return out
+}
+
+// statusCounts counts answers by status.
+func statusCounts(as []answer) map[int]int {
+	n := map[int]int{}
+	for _, a := range as {
+		n[a.status]++
+	}
+	return n
+}
+
+// wantUnavailable fails unless a is a 503 with Retry-After and a JSON
+// error body.
+func wantUnavailable(t *testing.T, what string, a answer) {
+	t.Helper()
+	var e errorAnswer
+	a.decode(t, &e)
+	if a.status != http.StatusServiceUnavailable || a.header.Get("Retry-After") == "" || e.Error.Code != activity.EUNAVAILABLE || e.Error.Message == "" {
+		t.Errorf("%s with every hashing turn taken: %d, Retry-After %q: %s", what, a.status, a.header.Get("Retry-After"), a.body)
+	}
+}
+
+// TestPasswordChecksWaitTheirTurn checks that password hashing runs a
+// bounded number at once: a login and an invitation acceptance that find
+// every turn taken wait briefly, are answered 503 with Retry-After, write
+// nothing and count no failure; once turns are free they pass. A flood of
+// logins is answered only 401 or 503.
+func TestPasswordChecksWaitTheirTurn(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Argon2.Concurrency, cfg.Argon2.QueueWait = 2, 50*time.Millisecond
+	cfg.Auth.MaxFailuresPerAccount, cfg.Auth.MaxFailuresPerIP = 1, 1000
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Turns")
+	var inv domain.NewInvitation
+	owner.call("POST", "/api/v1/invitations", map[string]string{"email": "turns-" + stacktest.RandomID() + "@example.com", "name": "Tina Turns", "role": "member"}, nil).decode(t, &inv)
+	anon := newClient(t, m)
+	login := func(password string) answer {
+		return anon.call("POST", "/api/v1/auth/login", map[string]string{"email": owner.email, "password": password}, nil)
+	}
+	accept := map[string]string{"token": inv.Token, "password": "long-enough-1"}
+
+	turns := m.Hasher.Turns
+	for i := 0; i < cfg.Argon2.Concurrency; i++ {
+		if err := turns.Take(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := ob.last()
+	wantUnavailable(t, "a login", login("wrong"))
+	wantUnavailable(t, "an invitation acceptance", anon.call("POST", "/api/v1/invitations/accept", accept, nil))
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("refusals for want of a turn wrote %d events", len(events))
+	}
+	for i := 0; i < cfg.Argon2.Concurrency; i++ {
+		turns.Give()
+	}
+	// The refused login was not a failure: the account's one failure is
+	// still to come.
+	if a := login("wrong"); a.status != http.StatusUnauthorized {
+		t.Errorf("a wrong password once turns are free: %d %s", a.status, a.body)
+	}
+	if a := anon.call("POST", "/api/v1/invitations/accept", accept, nil); a.status != http.StatusCreated {
+		t.Errorf("an acceptance once turns are free: %d %s", a.status, a.body)
+	}
+
+
+	// With real parameters and one turn, a flood of logins queues and is
+	// answered 401 or 503, never anything else.
+	cfg = MustStack(t)
+	cfg.Argon2.Params, cfg.Argon2.WeakOK = argon2.DefaultParams, false
+	cfg.Argon2.Concurrency, cfg.Argon2.QueueWait = 1, 20*time.Millisecond
+	cfg.Auth.MaxFailuresPerIP = 1000
+	m = MustStart(t, cfg, app.RoleAPI)
+	flood := parallel(60, func(i int) answer {
+		return newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": "flood-" + stacktest.RandomID() + "@example.com", "password": "guess"}, nil)
+	})
+	for _, a := range flood {
+		if a.status == http.StatusServiceUnavailable {
+			wantUnavailable(t, "a login in a flood", a)
+		} else if a.status != http.StatusUnauthorized {
+			t.Errorf("a login in a flood: %d %s", a.status, a.body)
+		}
+	}
+	t.Logf("flood of 60 logins: %v", statusCounts(flood))
+}
