@@ -97,7 +97,6 @@ func TestPasswordChecksWaitTheirTurn(t *testing.T) {
 		t.Errorf("an acceptance once turns are free: %d %s", a.status, a.body)
 	}
 
-
 	// With real parameters and one turn, a flood of logins queues and is
 	// answered 401 or 503, never anything else.
 	cfg = MustStack(t)
@@ -116,4 +115,84 @@ func TestPasswordChecksWaitTheirTurn(t *testing.T) {
 		}
 	}
 	t.Logf("flood of 60 logins: %v", statusCounts(flood))
+}
+
+// TestLoginThrottleHoldsUnderConcurrency sends 50 wrong passwords for one
+// account at once: only the account's limit of them are checked (401 and
+// auth.login_failed with reason wrong_password), every other is refused
+// with 429 without a check, and then so is the right password. The
+// address's limit holds the same way for 50 unknown emails at once.
+func TestLoginThrottleHoldsUnderConcurrency(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Auth.MaxFailuresPerAccount, cfg.Auth.MaxFailuresPerIP = 5, 30
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	email, password := MustWorkspace(t, cfg, "Flood")
+	login := func(email, password string) answer {
+		return newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": password}, nil)
+	}
+	reasons := func(since int64) map[string]int {
+		events, _ := ob.since(since)
+		n := map[string]int{}
+		for _, e := range events {
+			n[e.Action+" "+e.Details["reason"].(string)]++
+		}
+		return n
+	}
+
+	before := ob.last()
+	n := statusCounts(parallel(50, func(int) answer { return login(email, "wrong") }))
+	if n[http.StatusUnauthorized] != 5 || n[http.StatusTooManyRequests] != 45 {
+		t.Errorf("50 wrong passwords at once answered %v, want 5 × 401 and 45 × 429", n)
+	}
+	if r := reasons(before); r["auth.login_failed wrong_password"] != 5 || r["auth.login_failed throttled"] != 45 {
+		t.Errorf("recorded %v, want 5 checked wrong passwords and 45 throttled attempts", r)
+	}
+	if a := login(email, password); a.status != http.StatusTooManyRequests {
+		t.Errorf("the right password after the limit: %d %s", a.status, a.body)
+	}
+
+	// The address has 5 checked failures of its 30; 25 more are checked.
+	before = ob.last()
+	n = statusCounts(parallel(50, func(int) answer { return login("nobody-"+stacktest.RandomID()+"@example.com", "guess") }))
+	if n[http.StatusUnauthorized] != 25 || n[http.StatusTooManyRequests] != 25 {
+		t.Errorf("50 unknown emails from one address at once answered %v, want 25 × 401 and 25 × 429", n)
+	}
+	if r := reasons(before); r["auth.login_failed unknown_email"] != 25 || r["auth.login_failed throttled"] != 25 {
+		t.Errorf("recorded %v, want 25 checked unknown emails and 25 throttled attempts", r)
+	}
+}
+
+// TestPasswordChangeIsThrottled checks that wrong current passwords count
+// as failed logins do: of 20 sent at once only the limit's worth are
+// checked (400), the others are refused with 429, and then so is the right
+// one. Logging in stays possible.
+func TestPasswordChangeIsThrottled(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Auth.MaxFailuresPerAccount, cfg.Auth.MaxFailuresPerIP = 3, 1000
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Password")
+	change := func(current string) answer {
+		return owner.call("POST", "/api/v1/me/password", map[string]string{"current_password": current, "new_password": "a-brand-new-password"}, nil)
+	}
+	before := ob.last()
+	as := parallel(20, func(i int) answer { return change("wrong-" + stacktest.RandomID()) })
+	if n := statusCounts(as); n[http.StatusBadRequest] != 3 || n[http.StatusTooManyRequests] != 17 {
+		t.Errorf("20 wrong current passwords at once answered %v, want 3 × 400 and 17 × 429", n)
+	}
+	for _, a := range as {
+		var e errorAnswer
+		a.decode(t, &e)
+		if a.status == http.StatusTooManyRequests && e.Error.Code != activity.ETOOMANY {
+			t.Errorf("429 body: %s", a.body)
+		}
+	}
+	if a := change(owner.password); a.status != http.StatusTooManyRequests {
+		t.Errorf("the right current password after the limit: %d %s", a.status, a.body)
+	}
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("refused password changes wrote %d events", len(events))
+	}
+	newClient(t, m).mustLogin(owner.email, owner.password)
 }

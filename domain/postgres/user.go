@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,13 +15,18 @@ import (
 
 // UserService manages workspace members and records their events.
 type UserService struct {
-	db     *DB
-	hasher domain.PasswordHasher
+	db       *DB
+	hasher   domain.PasswordHasher
+	throttle passwordThrottle
 }
 
-// NewUserService returns the member service of db.
-func NewUserService(db *DB, hasher domain.PasswordHasher) *UserService {
-	return &UserService{db: db, hasher: hasher}
+// NewUserService returns the member service of db; wrong current passwords
+// of password changes are throttled as cfg throttles failed logins.
+func NewUserService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*UserService, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &UserService{db: db, hasher: hasher, throttle: passwordThrottle{db: db, cfg: cfg}}, nil
 }
 
 // ListUsers returns the members of the caller's workspace by name.
@@ -215,9 +221,16 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 	return after.user(), err
 }
 
+// errPasswordThrottled answers a password change once the member or the
+// address has too many wrong current passwords.
+var errPasswordThrottled = activity.Errorf(activity.ETOOMANY, "current_password", "too many wrong passwords; wait a few minutes and try again")
+
 // ChangePassword checks the caller's current password, sets the new one,
 // ends the caller's other sessions and records user.password_changed with
-// the password as a redacted change. A wrong current password is EINVALID.
+// the password as a redacted change. A wrong current password is EINVALID;
+// wrong ones count as failed logins do, and once the member or the address
+// has too many the current password is not checked and the answer is
+// ETOOMANY.
 func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, in domain.PasswordChange) error {
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
 		return err
@@ -235,17 +248,35 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 	if err != nil {
 		return err
 	}
-	ok, err := s.hasher.Verify(ctx, in.CurrentPassword, u.PasswordHash)
+	member := "password:" + u.ID
+	attempt, err := s.throttle.claim(ctx, throttleKeys(domain.RequestFrom(ctx), member), errPasswordThrottled)
 	if err != nil {
 		return err
+	}
+	// A check that did not run, or passed, does not count.
+	forget := func(err error) error {
+		return errors.Join(err, s.throttle.forget(context.WithoutCancel(ctx), s.db, attempt))
+	}
+	ok, err := s.hasher.Verify(ctx, in.CurrentPassword, u.PasswordHash)
+	if err != nil {
+		return forget(err)
 	}
 	if !ok {
 		return activity.Errorf(activity.EINVALID, "current_password", "the current password is incorrect")
 	}
 	hash, err := s.hasher.Hash(ctx, in.NewPassword)
 	if err != nil {
-		return fmt.Errorf("hash password: %w", err)
+		return forget(fmt.Errorf("hash password: %w", err))
 	}
+	if err := s.setPassword(ctx, p, u, hash, attempt, member); err != nil {
+		return forget(err)
+	}
+	return nil
+}
+
+// setPassword stores the checked change of the caller's password, forgets
+// the member's failed checks and records user.password_changed.
+func (s *UserService) setPassword(ctx context.Context, p activity.Principal, u userRow, hash, attempt, member string) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		res, err := tx.NewUpdate().Model((*userRow)(nil)).Set("password_hash = ?, updated_at = ?", hash, now).
 			Where("id = ? AND password_hash = ?", u.ID, u.PasswordHash).Exec(ctx)
@@ -254,6 +285,9 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return activity.Errorf(activity.ECONFLICT, "current_password", "the password was changed meanwhile; try again")
+		}
+		if err := s.throttle.forget(ctx, tx, attempt, member); err != nil {
+			return err
 		}
 		q := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).Where("user_id = ? AND ended_at IS NULL", u.ID)
 		if p.SessionID != "" {

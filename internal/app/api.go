@@ -39,6 +39,10 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	users, err := postgres.NewUserService(db, hasher, m.Config.Auth)
+	if err != nil {
+		return nil, nil, err
+	}
 	box, err := m.KeyBox()
 	if err != nil {
 		return nil, nil, err
@@ -52,7 +56,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
-		Users:         postgres.NewUserService(db, hasher),
+		Users:         users,
 		Tokens:        postgres.NewTokenService(db),
 		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
 		Assets:        assets,

@@ -115,7 +115,11 @@ func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box
 	}
 	defer auth.Logout(ctx, session.Token)
 	ws := synthetic.Workspace{ID: p.WorkspaceID, TimeZone: p.TimeZone}
-	users, err := postgres.NewUserService(db, hasher).ListUsers(ctx, p)
+	members, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		return 0, err
+	}
+	users, err := members.ListUsers(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -197,8 +201,12 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, bo
 	if err != nil {
 		return false, fmt.Errorf("create demo workspace: %w", err)
 	}
+	users, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		return false, err
+	}
 	d := &demo{ctx: ctx, rnd: rnd, auth: auth, assets: postgres.NewAssetService(db), licenses: postgres.NewLicenseService(db, box),
-		users: postgres.NewUserService(db, hasher), invitations: postgres.NewInvitationService(db, hasher, 0), settings: postgres.NewSettingsService(db)}
+		users: users, invitations: postgres.NewInvitationService(db, hasher, 0), settings: postgres.NewSettingsService(db)}
 	owner, ownerCtx, err := d.login(demoEmail, demoPassword)
 	if err != nil {
 		return false, err
