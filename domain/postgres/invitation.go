@@ -213,8 +213,9 @@ func (s *InvitationService) RevokeInvitation(ctx context.Context, p activity.Pri
 // caller learns nothing about other people's invitations.
 var errBadInvitation = activity.Errorf(activity.EINVALID, "token", "the invitation is unknown, already answered or withdrawn")
 
-// pending loads the pending invitation of token inside tx, locked.
-func (s *InvitationService) pending(ctx context.Context, tx bun.Tx, token string, now time.Time) (invitationRow, error) {
+// pending loads the pending invitation of token, locked when tx is a
+// transaction.
+func (s *InvitationService) pending(ctx context.Context, tx bun.IDB, token string, now time.Time) (invitationRow, error) {
 	var row invitationRow
 	if token == "" {
 		return row, activity.Errorf(activity.EINVALID, "token", "token is required")
@@ -238,10 +239,21 @@ func (s *InvitationService) pending(ctx context.Context, tx bun.Tx, token string
 
 // Accept creates the invited member with the given name and password and
 // records invitation.accepted, by the new member. It returns EINVALID for
-// an unknown, answered, withdrawn or expired token.
+// an unknown, answered, withdrawn or expired token, before the password is
+// hashed, so that a made-up token costs no hash.
 func (s *InvitationService) Accept(ctx context.Context, in domain.InvitationAnswer) (domain.User, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := domain.ValidatePassword("password", in.Password); err != nil {
+		return domain.User{}, err
+	}
+	inv, err := s.pending(ctx, s.db, in.Token, s.db.Now())
+	if err != nil {
+		return domain.User{}, err
+	}
+	if in.Name == "" {
+		in.Name = inv.Name
+	}
+	if err := domain.ValidateName("name", in.Name); err != nil {
 		return domain.User{}, err
 	}
 	hash, err := s.hasher.Hash(ctx, in.Password)
@@ -250,14 +262,9 @@ func (s *InvitationService) Accept(ctx context.Context, in domain.InvitationAnsw
 	}
 	var u userRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		// Again, locked: it may have been answered or withdrawn meanwhile.
 		inv, err := s.pending(ctx, tx, in.Token, now)
 		if err != nil {
-			return err
-		}
-		if in.Name == "" {
-			in.Name = inv.Name
-		}
-		if err := domain.ValidateName("name", in.Name); err != nil {
 			return err
 		}
 		u = userRow{ID: uuid.NewString(), WorkspaceID: inv.WorkspaceID, Email: inv.Email, Name: in.Name, Role: inv.Role, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now}
