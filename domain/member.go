@@ -15,10 +15,21 @@ type ProfileUpdate struct {
 	Email *string `json:"email"`
 }
 
-// PasswordChange replaces the caller's password.
+// PasswordChange replaces the caller's password. It ends the caller's
+// other sessions and revokes their API tokens, unless KeepAPITokens.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+	KeepAPITokens   bool   `json:"keep_api_tokens"`
+}
+
+// MemberStatus activates or deactivates a member. Deactivation ends the
+// member's sessions and revokes their API tokens, unless KeepAPITokens:
+// then the tokens stop working while the member is inactive and work again
+// once they are activated.
+type MemberStatus struct {
+	Active        bool `json:"-"`
+	KeepAPITokens bool `json:"keep_api_tokens"`
 }
 
 // RoleChange gives a member another role.
@@ -64,12 +75,14 @@ type UserService interface {
 	// would leave the workspace without an active owner.
 	ChangeRole(ctx context.Context, p activity.Principal, id string, in RoleChange) (User, error)
 	// SetActive activates or deactivates a member; deactivation ends the
-	// member's sessions.
-	SetActive(ctx context.Context, p activity.Principal, id string, active bool) (User, error)
+	// member's sessions and, unless asked to keep them, revokes their API
+	// tokens.
+	SetActive(ctx context.Context, p activity.Principal, id string, in MemberStatus) (User, error)
 	// UpdateProfile changes the caller's name or email.
 	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (User, error)
-	// ChangePassword checks the current password, sets the new one and ends
-	// the caller's other sessions.
+	// ChangePassword checks the current password, sets the new one, ends
+	// the caller's other sessions and, unless asked to keep them, revokes
+	// their API tokens.
 	ChangePassword(ctx context.Context, p activity.Principal, in PasswordChange) error
 }
 

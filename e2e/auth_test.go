@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -195,4 +196,110 @@ func TestPasswordChangeIsThrottled(t *testing.T) {
 		t.Errorf("refused password changes wrote %d events", len(events))
 	}
 	newClient(t, m).mustLogin(owner.email, owner.password)
+}
+
+// TestPasswordChangeAndDeactivationEndSessionsAndTokens checks that a
+// password change ends the member's other sessions and revokes their API
+// tokens, unless they ask to keep the tokens, and that a deactivation ends
+// every session and revokes the tokens the same way, so that activating
+// the member again does not bring them back; each event says how many
+// sessions and tokens ended and names the tokens.
+func TestPasswordChangeAndDeactivationEndSessionsAndTokens(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Revoke")
+	mem := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	token := func(name string) (string, string) {
+		var tok domain.NewAPIToken
+		mem.call("POST", "/api/v1/tokens", map[string]string{"name": name}, nil).decode(t, &tok)
+		return tok.ID, tok.Token
+	}
+	works := func(token string) bool {
+		return newClient(t, m).call("GET", "/api/v1/me", nil, map[string]string{"Authorization": "Bearer " + token}).status == http.StatusOK
+	}
+	wantEnded := func(e activity.Event, action string, sessions, tokens float64, ids ...string) {
+		t.Helper()
+		if e.Action != action || e.Details[map[string]string{"user.password_changed": "other_sessions_ended", "user.deactivated": "sessions_ended"}[action]] != sessions || e.Details["api_tokens_revoked"] != tokens {
+			t.Errorf("%s details %v, want %v sessions and %v tokens ended", e.Action, e.Details, sessions, tokens)
+		}
+		var related []string
+		for _, r := range e.Related {
+			if r.Type == "api_token" {
+				related = append(related, r.ID)
+			}
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(related)), slices.Sorted(slices.Values(ids))) {
+			t.Errorf("%s relates the tokens %v, want %v", e.Action, related, ids)
+		}
+	}
+
+	// A password change: other sessions end, tokens are revoked.
+	other := newClient(t, m)
+	other.mustLogin(mem.email, mem.password)
+	id1, t1 := token("script")
+	id2, t2 := token("backup")
+	before := ob.last()
+	if a := mem.call("POST", "/api/v1/me/password", map[string]string{"current_password": mem.password, "new_password": "second-password"}, nil); a.status != http.StatusNoContent {
+		t.Fatalf("change password: %d %s", a.status, a.body)
+	}
+	events, _ := ob.since(before)
+	if len(events) != 1 {
+		t.Fatalf("a password change wrote %d events", len(events))
+	}
+	wantEnded(events[0], "user.password_changed", 1, 2, id1, id2)
+	if works(t1) || works(t2) || other.call("GET", "/api/v1/me", nil, nil).status != http.StatusUnauthorized {
+		t.Error("a token or the other session still works after a password change")
+	}
+	var list struct{ Tokens []domain.APIToken }
+	mem.call("GET", "/api/v1/tokens", nil, nil).decode(t, &list)
+	for _, tok := range list.Tokens {
+		if tok.RevokedAt == nil {
+			t.Errorf("token %s is not marked revoked", tok.ID)
+		}
+	}
+
+	// Asked to, a password change keeps the tokens.
+	id3, t3 := token("kept")
+	before = ob.last()
+	if a := mem.call("POST", "/api/v1/me/password", map[string]any{"current_password": "second-password", "new_password": "third-password", "keep_api_tokens": true}, nil); a.status != http.StatusNoContent {
+		t.Fatalf("change password keeping tokens: %d %s", a.status, a.body)
+	}
+	events, _ = ob.since(before)
+	wantEnded(events[0], "user.password_changed", 0, 0)
+	if !works(t3) {
+		t.Error("a kept token stopped working")
+	}
+
+	// A deactivation ends every session and revokes the tokens for good.
+	before = ob.last()
+	if a := owner.call("POST", "/api/v1/users/"+mem.id+"/deactivate", nil, nil); a.status != http.StatusOK {
+		t.Fatalf("deactivate: %d %s", a.status, a.body)
+	}
+	events, _ = ob.since(before)
+	wantEnded(events[0], "user.deactivated", 1, 1, id3)
+	owner.call("POST", "/api/v1/users/"+mem.id+"/activate", nil, nil)
+	if works(t3) {
+		t.Error("a token revoked by deactivation works again after activation")
+	}
+
+	// Asked to, a deactivation keeps them: they work again after activation.
+	mem.mustLogin(mem.email, "third-password")
+	_, t4 := token("suspended")
+	before = ob.last()
+	if a := owner.call("POST", "/api/v1/users/"+mem.id+"/deactivate", map[string]bool{"keep_api_tokens": true}, nil); a.status != http.StatusOK {
+		t.Fatalf("deactivate keeping tokens: %d %s", a.status, a.body)
+	}
+	events, _ = ob.since(before)
+	wantEnded(events[0], "user.deactivated", 1, 0)
+	if works(t4) {
+		t.Error("a deactivated member's token works")
+	}
+	owner.call("POST", "/api/v1/users/"+mem.id+"/activate", nil, nil)
+	if !works(t4) {
+		t.Error("a token kept through deactivation does not work after activation")
+	}
+	if a := owner.call("POST", "/api/v1/users/"+mem.id+"/deactivate", map[string]any{"keep_api_tokens": "yes"}, nil); a.status != http.StatusBadRequest {
+		t.Errorf("deactivate with a bad keep_api_tokens: %d %s", a.status, a.body)
+	}
 }

@@ -123,9 +123,11 @@ func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id s
 }
 
 // SetActive activates or deactivates a member and records user.activated
-// or user.deactivated. Deactivation ends every session of the member; their
-// API tokens stop working while they are inactive.
-func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id string, active bool) (domain.User, error) {
+// or user.deactivated. Deactivation ends every session of the member and
+// revokes their API tokens, unless asked to keep them: then they stop
+// working while the member is inactive.
+func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id string, in domain.MemberStatus) (domain.User, error) {
+	active := in.Active
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		u, err := s.manageable(ctx, tx, p, id)
@@ -141,15 +143,12 @@ func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id st
 			return fmt.Errorf("update user status: %w", err)
 		}
 		action := "user.activated"
-		var ended int64
+		var ended access
 		if !active {
 			action = "user.deactivated"
-			res, err := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).
-				Where("user_id = ? AND ended_at IS NULL", u.ID).Exec(ctx)
-			if err != nil {
-				return fmt.Errorf("end sessions: %w", err)
+			if ended, err = endAccess(ctx, tx, u.ID, "", in.KeepAPITokens, now); err != nil {
+				return err
 			}
-			ended, _ = res.RowsAffected()
 		}
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
@@ -158,7 +157,7 @@ func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id st
 		e := newEvent(ctx, ws, p, action, now, u.resource())
 		e.Changes = domain.Changes(u.user(), after.user())
 		if !active {
-			detail(&e, "sessions_ended", ended)
+			ended.record(&e, "sessions_ended")
 		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
@@ -268,15 +267,16 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 	if err != nil {
 		return forget(fmt.Errorf("hash password: %w", err))
 	}
-	if err := s.setPassword(ctx, p, u, hash, attempt, member); err != nil {
+	if err := s.setPassword(ctx, p, u, hash, in.KeepAPITokens, attempt, member); err != nil {
 		return forget(err)
 	}
 	return nil
 }
 
 // setPassword stores the checked change of the caller's password, forgets
-// the member's failed checks and records user.password_changed.
-func (s *UserService) setPassword(ctx context.Context, p activity.Principal, u userRow, hash, attempt, member string) error {
+// the member's failed checks, ends the caller's other sessions and, unless
+// keepTokens, revokes their API tokens, and records user.password_changed.
+func (s *UserService) setPassword(ctx context.Context, p activity.Principal, u userRow, hash string, keepTokens bool, attempt, member string) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		res, err := tx.NewUpdate().Model((*userRow)(nil)).Set("password_hash = ?, updated_at = ?", hash, now).
 			Where("id = ? AND password_hash = ?", u.ID, u.PasswordHash).Exec(ctx)
@@ -289,22 +289,57 @@ func (s *UserService) setPassword(ctx context.Context, p activity.Principal, u u
 		if err := s.throttle.forget(ctx, tx, attempt, member); err != nil {
 			return err
 		}
-		q := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).Where("user_id = ? AND ended_at IS NULL", u.ID)
-		if p.SessionID != "" {
-			q = q.Where("id <> ?", p.SessionID)
-		}
-		r, err := q.Exec(ctx)
+		ended, err := endAccess(ctx, tx, u.ID, p.SessionID, keepTokens, now)
 		if err != nil {
-			return fmt.Errorf("end other sessions: %w", err)
+			return err
 		}
-		ended, _ := r.RowsAffected()
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
 		if err != nil {
 			return err
 		}
 		e := newEvent(ctx, ws, p, "user.password_changed", now, u.resource())
 		e.Changes = []activity.Change{{Field: "password", Redacted: true}}
-		detail(&e, "other_sessions_ended", ended)
+		ended.record(&e, "other_sessions_ended")
 		return s.db.recordEvents(ctx, tx, e)
 	})
+}
+
+// access is what endAccess ended: a number of sessions and the revoked
+// API tokens.
+type access struct {
+	sessions int64
+	tokens   []apiTokenRow
+}
+
+// endAccess ends the user's sessions but keepSession and, unless
+// keepTokens, revokes their API tokens.
+func endAccess(ctx context.Context, tx bun.Tx, userID, keepSession string, keepTokens bool, now time.Time) (access, error) {
+	var a access
+	q := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).Where("user_id = ? AND ended_at IS NULL", userID)
+	if keepSession != "" {
+		q = q.Where("id <> ?", keepSession)
+	}
+	res, err := q.Exec(ctx)
+	if err != nil {
+		return a, fmt.Errorf("end sessions: %w", err)
+	}
+	a.sessions, _ = res.RowsAffected()
+	if keepTokens {
+		return a, nil
+	}
+	err = tx.NewRaw("UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL RETURNING id, name", now, userID).Scan(ctx, &a.tokens)
+	if err != nil {
+		return a, fmt.Errorf("revoke api tokens: %w", err)
+	}
+	return a, nil
+}
+
+// record says in e how many sessions ended, under sessionsKey, and how
+// many API tokens were revoked, and relates the tokens.
+func (a access) record(e *activity.Event, sessionsKey string) {
+	detail(e, sessionsKey, a.sessions)
+	detail(e, "api_tokens_revoked", len(a.tokens))
+	for _, t := range a.tokens {
+		e.Related = append(e.Related, t.resource())
+	}
 }
