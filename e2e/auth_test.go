@@ -303,3 +303,48 @@ func TestPasswordChangeAndDeactivationEndSessionsAndTokens(t *testing.T) {
 		t.Errorf("deactivate with a bad keep_api_tokens: %d %s", a.status, a.body)
 	}
 }
+
+// TestTwoOwnersCannotRemoveEachOther has the two owners of a workspace
+// demote or deactivate each other at the same moment, many times over:
+// every time exactly one of the two succeeds and the workspace keeps an
+// active owner.
+func TestTwoOwnersCannotRemoveEachOther(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	moves := map[string]func(by member, target string) answer{
+		"demote": func(by member, target string) answer {
+			return by.call("PUT", "/api/v1/users/"+target+"/role", map[string]string{"role": activity.RoleAdmin}, nil)
+		},
+		"deactivate": func(by member, target string) answer {
+			return by.call("POST", "/api/v1/users/"+target+"/deactivate", nil, nil)
+		},
+	}
+	for _, pair := range [][2]string{{"demote", "demote"}, {"deactivate", "deactivate"}, {"demote", "deactivate"}} {
+		t.Run(pair[0]+" and "+pair[1], func(t *testing.T) {
+			for round := 0; round < 20; round++ {
+				a := mustOwner(t, m, cfg, "Owners")
+				b := mustRoleMember(t, m, a.client, activity.RoleOwner)
+				as := parallel(2, func(i int) answer {
+					if i == 0 {
+						return moves[pair[0]](a, b.id)
+					}
+					return moves[pair[1]](b, a.id)
+				})
+				var owners int
+				err := ob.db.NewSelect().TableExpr("users").ColumnExpr("count(*)").
+					Where("workspace_id = (SELECT workspace_id FROM users WHERE id = ?) AND role = ? AND active", a.id, activity.RoleOwner).
+					Scan(context.Background(), &owners)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := statusCounts(as)
+				// The later one finds the caller no longer an owner (403),
+				// the last owner (409), or, deactivated, signed out (401).
+				if owners != 1 || n[http.StatusOK] != 1 || n[http.StatusConflict]+n[http.StatusForbidden]+n[http.StatusUnauthorized] != 1 {
+					t.Fatalf("round %d: answered %d %s and %d %s; %d active owners left", round+1, as[0].status, as[0].body, as[1].status, as[1].body, owners)
+				}
+			}
+		})
+	}
+}

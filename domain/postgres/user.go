@@ -54,35 +54,69 @@ func (s *UserService) FindUser(ctx context.Context, p activity.Principal, id str
 	return u.user(), err
 }
 
+// errLastOwner refuses a change that would leave a workspace without an
+// active owner.
+var errLastOwner = activity.Errorf(activity.ECONFLICT, "", "the workspace must keep an active owner; make someone else an owner first")
+
 // manageable loads the target of a member change, locked for the change,
-// and checks that the caller may change it: not themselves, and an owner
-// only if the caller may manage owners.
-func (s *UserService) manageable(ctx context.Context, tx bun.Tx, p activity.Principal, id string) (userRow, error) {
+// and checks that the caller may make it: not on themselves, and on an
+// owner, or to make one, only as an owner. change says what the target
+// becomes.
+//
+// The workspace's owners are locked first, always in the same order, so
+// that changes of members take turns and each sees the owners the one
+// before left: the caller's role is checked against them, not against
+// credentials that may predate a change, and a change after which no
+// active owner would be left is ECONFLICT.
+func (s *UserService) manageable(ctx context.Context, tx bun.Tx, p activity.Principal, id string, change func(userRow) userRow) (userRow, error) {
 	if err := domain.Require(p, domain.ManageMembers); err != nil {
 		return userRow{}, err
+	}
+	var owners []userRow
+	err := tx.NewSelect().Model(&owners).Column("id", "active").
+		Where("workspace_id = ? AND role = ?", p.WorkspaceID, activity.RoleOwner).
+		OrderExpr("id").For("UPDATE").Scan(ctx)
+	if err != nil {
+		return userRow{}, fmt.Errorf("lock owners: %w", err)
 	}
 	u, err := s.db.member(ctx, tx, p.WorkspaceID, id, "")
 	if err != nil {
 		return u, err
 	}
-	if _, err := tx.NewSelect().Model((*userRow)(nil)).Column("id").Where("id = ?", u.ID).For("UPDATE").Exec(ctx); err != nil {
+	if err := tx.NewSelect().Model(&u).WherePK().For("UPDATE").Scan(ctx); err != nil {
 		return u, fmt.Errorf("lock user: %w", err)
 	}
 	if u.ID == p.UserID {
 		return u, activity.Errorf(activity.EFORBIDDEN, "", "you cannot change your own role or status; ask another owner or admin")
 	}
-	if u.Role == activity.RoleOwner {
-		if err := domain.Require(p, domain.ManageOwners); err != nil {
-			return u, err
+	after := change(u)
+	if u.Role != activity.RoleOwner && after.Role != activity.RoleOwner {
+		return u, nil
+	}
+	if err := domain.Require(p, domain.ManageOwners); err != nil {
+		return u, err
+	}
+	callerOwns, others := false, 0
+	for _, o := range owners {
+		callerOwns = callerOwns || (o.ID == p.UserID && o.Active)
+		if o.Active && o.ID != u.ID {
+			others++
 		}
+	}
+	if !callerOwns {
+		return u, activity.Errorf(activity.EFORBIDDEN, "", "you are no longer an active owner of this workspace")
+	}
+	if others == 0 && !(after.Role == activity.RoleOwner && after.Active) {
+		return u, errLastOwner
 	}
 	return u, nil
 }
 
 // ChangeRole gives a member another role and records user.role_changed.
-// Only owners grant or take the owner role, and nobody changes their own
-// role, so a workspace always keeps an owner. An unchanged role records
-// nothing.
+// Only owners grant or take the owner role, nobody changes their own role,
+// and a change that would leave the workspace without an active owner is
+// ECONFLICT, also when two owners demote each other at once. An unchanged
+// role records nothing.
 func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id string, in domain.RoleChange) (domain.User, error) {
 	in.Role = strings.TrimSpace(in.Role)
 	if !domain.ValidRole(in.Role) {
@@ -93,14 +127,9 @@ func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id s
 	}
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		u, err := s.manageable(ctx, tx, p, id)
+		u, err := s.manageable(ctx, tx, p, id, func(u userRow) userRow { u.Role = in.Role; return u })
 		if err != nil {
 			return err
-		}
-		if in.Role == activity.RoleOwner {
-			if err := domain.Require(p, domain.ManageOwners); err != nil {
-				return err
-			}
 		}
 		after = u
 		if u.Role == in.Role {
@@ -130,7 +159,7 @@ func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id st
 	active := in.Active
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		u, err := s.manageable(ctx, tx, p, id)
+		u, err := s.manageable(ctx, tx, p, id, func(u userRow) userRow { u.Active = active; return u })
 		if err != nil {
 			return err
 		}
