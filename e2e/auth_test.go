@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -346,5 +347,62 @@ func TestTwoOwnersCannotRemoveEachOther(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFailedLoginKeepsOnlyEmails checks what a failed login for an unknown
+// account records: an attempted email as typed, but anything else (a
+// password typed into the email box, say) only as a hash keyed with the
+// platform's secret key, the same for the same text, so that it reaches
+// neither the outbox, the topic and the index nor the throttle's table.
+func TestFailedLoginKeepsOnlyEmails(t *testing.T) {
+	typed := "correct horse battery staple " + stacktest.RandomID()
+	hashes := map[string]bool{}
+	for _, run := range []string{"one secret key", "another secret key"} {
+		t.Run(run, func(t *testing.T) {
+			cfg := MustStack(t)
+			m := MustStart(t, cfg, app.RoleAPI)
+			ob := mustOutbox(t, cfg)
+			email := "nobody-" + stacktest.RandomID() + "@example.com"
+			before := ob.last()
+			for _, id := range []string{typed, email, "  " + typed + "  "} {
+				if a := newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": id, "password": "guess"}, nil); a.status != http.StatusUnauthorized {
+					t.Fatalf("login as %q: %d %s", id, a.status, a.body)
+				}
+			}
+			events, raws := ob.since(before)
+			if len(events) != 3 {
+				t.Fatalf("wrote %d events, want 3", len(events))
+			}
+			for i, e := range events {
+				if e.Action != "auth.login_failed" || e.Details["reason"] != "unknown_email" {
+					t.Errorf("event %d: %s %v", i, e.Action, e.Details)
+				}
+				if strings.Contains(strings.ToLower(raws[i]), "horse battery") {
+					t.Errorf("event %d holds the typed text: %s", i, raws[i])
+				}
+			}
+			if e := events[1]; e.Details["attempted_email"] != email || e.Actor.Email != email || e.Resource.Name != email {
+				t.Errorf("an unknown email is not kept: actor %+v, resource %+v, details %v", e.Actor, e.Resource, e.Details)
+			}
+			hash, _ := events[0].Details["attempted_identifier_hmac"].(string)
+			if !strings.HasPrefix(hash, "hmac-sha256:") || events[2].Details["attempted_identifier_hmac"] != hash || events[0].Resource.Name != hash {
+				t.Errorf("the typed text is recorded as %q and %v, want one keyed hash", hash, events[2].Details["attempted_identifier_hmac"])
+			}
+			if _, ok := events[0].Details["attempted_email"]; ok || events[0].Actor.Email != "" {
+				t.Errorf("the typed text is recorded as an email: actor %+v, details %v", events[0].Actor, events[0].Details)
+			}
+			hashes[hash] = true
+			var kept int
+			if err := ob.db.NewSelect().TableExpr("password_attempts").ColumnExpr("count(*)").Where("key LIKE ?", "%horse battery%").Scan(context.Background(), &kept); err != nil {
+				t.Fatal(err)
+			}
+			if kept != 0 {
+				t.Errorf("the throttle keeps the typed text in %d rows", kept)
+			}
+		})
+	}
+	if len(hashes) != 2 {
+		t.Errorf("two secret keys gave the hashes %v, want two different ones", hashes)
 	}
 }

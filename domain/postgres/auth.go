@@ -2,10 +2,12 @@ package postgres
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,6 +72,11 @@ type AuthConfig struct {
 	MaxFailuresPerAccount int
 	MaxFailuresPerIP      int
 	ThrottleWindow        time.Duration
+	// SecretKey is the platform's secret key. A key derived from it hashes
+	// what a failed login typed as its email when that is not an email (a
+	// password typed into the wrong box, say), so that only the hash is
+	// recorded and counted; without it such text is left out altogether.
+	SecretKey []byte
 }
 
 // Validate fills in defaults and checks the values.
@@ -99,6 +106,9 @@ type AuthService struct {
 	hasher   domain.PasswordHasher
 	cfg      AuthConfig
 	throttle passwordThrottle
+	// identifierKey keys the hashes of login identifiers that are not
+	// emails; nil when there is no secret key.
+	identifierKey []byte
 	// dummyHash is verified against when the email is unknown, so that the
 	// answer takes as long as for a known one.
 	dummyHash string
@@ -113,12 +123,35 @@ func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*Auth
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
-	return &AuthService{db: db, hasher: hasher, cfg: cfg, throttle: passwordThrottle{db: db, cfg: cfg}, dummyHash: dummy}, nil
+	s := &AuthService{db: db, hasher: hasher, cfg: cfg, throttle: passwordThrottle{db: db, cfg: cfg}, dummyHash: dummy}
+	if len(cfg.SecretKey) > 0 {
+		m := hmac.New(sha256.New, cfg.SecretKey)
+		m.Write([]byte("fluxera login identifier v1"))
+		s.identifierKey = m.Sum(nil)
+	}
+	return s, nil
+}
+
+// attempted is what a failed login records and counts for the email it
+// was given: the email itself, or anything else only as a hash keyed with
+// the platform's secret key, the same for the same text ("" without a
+// key).
+func (s *AuthService) attempted(email string) (identifier string, isEmail bool) {
+	if validEmail(email) {
+		return email, true
+	}
+	if s.identifierKey == nil {
+		return "", false
+	}
+	m := hmac.New(sha256.New, s.identifierKey)
+	m.Write([]byte(email))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16]), false
 }
 
 // Login checks the credentials, opens a session and records auth.login.
 // Every failure is recorded as auth.login_failed — for an unknown email in
-// the platform's own stream, with the attempted email — and answered with
+// the platform's own stream, with the attempted email, or with a keyed
+// hash of it when it is not an email at all — and answered with
 // EUNAUTHORIZED, or ETOOMANY once the account or the address has its limit
 // of failed checks: the password is then not checked at all. It returns
 // EUNAVAILABLE, counting nothing, when too many passwords are being
@@ -136,7 +169,8 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "password", "password is longer than 256 characters")
 	}
 	req := domain.RequestFrom(ctx)
-	account := "account:" + email
+	identifier, _ := s.attempted(email)
+	account := "account:" + identifier
 	var u userRow
 	err := s.db.NewSelect().Model(&u).Where("lower(email) = ?", email).Scan(ctx)
 	known := err == nil
@@ -208,11 +242,14 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 
 // recordFailedLogin records auth.login_failed. A known user's failure goes
 // to their workspace; an unknown email's to the platform stream, with the
-// attempted email as the actor.
+// attempted email as the actor, or, when it is not an email, only its
+// keyed hash as the resource.
 func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userRow, email, reason string) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		var e activity.Event
-		if known {
+		identifier, isEmail := s.attempted(email)
+		switch {
+		case known:
 			ws, err := s.db.workspace(ctx, tx, u.WorkspaceID)
 			if err != nil {
 				return err
@@ -221,15 +258,24 @@ func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userR
 			e.Actor = u.actor()
 			e.Resource = u.resource()
 			e.Context = domain.EventContext(ctx, "", ws.TimeZone)
-		} else {
+			detail(&e, "attempted_email", email)
+		case isEmail:
 			e = activity.NewEvent(activity.PlatformWorkspace, "auth.login_failed", now)
 			e.Actor = activity.Actor{Type: activity.ActorAnonymous, Email: email}
 			e.Resource = activity.Resource{Type: "user", Name: email}
 			e.Context = domain.EventContext(ctx, "", "UTC")
+			detail(&e, "attempted_email", email)
+		default:
+			e = activity.NewEvent(activity.PlatformWorkspace, "auth.login_failed", now)
+			e.Actor = activity.Actor{Type: activity.ActorAnonymous}
+			e.Resource = activity.Resource{Type: "user", Name: identifier}
+			e.Context = domain.EventContext(ctx, "", "UTC")
+			if identifier != "" {
+				detail(&e, "attempted_identifier_hmac", identifier)
+			}
 		}
 		e.Outcome = activity.OutcomeFailure
 		detail(&e, "reason", reason)
-		detail(&e, "attempted_email", email)
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }

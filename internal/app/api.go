@@ -35,7 +35,16 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	auth, err := postgres.NewAuthService(db, hasher, m.Config.Auth)
+	// Cursors are signed, and login identifiers that are not emails
+	// hashed, with keys derived from the secret key, which every instance
+	// shares.
+	secret, err := m.secretKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	authCfg := m.Config.Auth
+	authCfg.SecretKey = secret
+	auth, err := postgres.NewAuthService(db, hasher, authCfg)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -74,12 +83,6 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		},
 	}, m.Log.WithField("component", "api"))
 	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	// Cursors are signed with a key derived from the secret key, which
-	// every instance shares.
-	secret, err := m.secretKey()
-	if err != nil {
-		return nil, nil, err
-	}
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
 	srv.NotFound()
