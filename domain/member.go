@@ -9,10 +9,32 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-// ProfileUpdate changes the caller's own profile; nil fields stay as they are.
+// ProfileUpdate changes the caller's own profile; nil fields stay as they
+// are. A new email is only asked for: it becomes the caller's once they
+// confirm it.
 type ProfileUpdate struct {
 	Name  *string `json:"name"`
 	Email *string `json:"email"`
+}
+
+// Profile is the caller's profile after an update, with the email change
+// it asked for, if any.
+type Profile struct {
+	User
+	EmailChange *EmailChange `json:"email_change,omitempty"`
+}
+
+// EmailChange is a new email waiting for its owner to confirm it with
+// Token, which is shown once, when the change is asked for.
+type EmailChange struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Token     string    `json:"token"`
+}
+
+// EmailConfirmation confirms an email change with its token.
+type EmailConfirmation struct {
+	Token string `json:"token"`
 }
 
 // PasswordChange replaces the caller's password. It ends the caller's
@@ -78,8 +100,15 @@ type UserService interface {
 	// member's sessions and, unless asked to keep them, revokes their API
 	// tokens.
 	SetActive(ctx context.Context, p activity.Principal, id string, in MemberStatus) (User, error)
-	// UpdateProfile changes the caller's name or email.
-	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (User, error)
+	// UpdateProfile changes the caller's name and asks for a change of
+	// their email. It answers the same whether or not the new email has an
+	// account in another workspace; one of the caller's own workspace is
+	// ECONFLICT.
+	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (Profile, error)
+	// ConfirmEmail makes the caller's pending email change theirs. It
+	// returns EINVALID for an unknown, replaced or expired token and
+	// ECONFLICT when the email has an account by now.
+	ConfirmEmail(ctx context.Context, p activity.Principal, in EmailConfirmation) (User, error)
 	// ChangePassword checks the current password, sets the new one, ends
 	// the caller's other sessions and, unless asked to keep them, revokes
 	// their API tokens.

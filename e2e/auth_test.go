@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -405,4 +407,106 @@ func TestFailedLoginKeepsOnlyEmails(t *testing.T) {
 	if len(hashes) != 2 {
 		t.Errorf("two secret keys gave the hashes %v, want two different ones", hashes)
 	}
+}
+
+// keysOf returns the top-level keys of a JSON object answer.
+func keysOf(t *testing.T, a answer) []string {
+	t.Helper()
+	var m map[string]json.RawMessage
+	a.decode(t, &m)
+	return slices.Sorted(maps.Keys(m))
+}
+
+// TestNoCrossWorkspaceEmailProbing checks that inviting someone and
+// changing one's email answer the same whether or not the address has an
+// account in another workspace; the conflict comes only when the
+// invitation is accepted or the email change confirmed, and writes
+// nothing. Within the caller's own workspace a taken address is still
+// refused at once.
+func TestNoCrossWorkspaceEmailProbing(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	ownerA := mustOwner(t, m, cfg, "Alpha")
+	memberA := mustRoleMember(t, m, ownerA.client, activity.RoleMember)
+	ownerB := mustOwner(t, m, cfg, "Beta")
+	fresh := func() string { return "fresh-" + stacktest.RandomID() + "@example.com" }
+	anon := newClient(t, m)
+	wantRefused := func(what string, a answer, status int, field string) {
+		t.Helper()
+		var e errorAnswer
+		a.decode(t, &e)
+		if a.status != status || e.Error.Field != field || e.Error.Message == "" {
+			t.Errorf("%s: %d %s, want %d about %s", what, a.status, a.body, status, field)
+		}
+	}
+
+	// Invitations.
+	invite := func(email string) answer {
+		return ownerA.call("POST", "/api/v1/invitations", map[string]string{"email": email, "name": "Someone", "role": "member"}, nil)
+	}
+	free, taken := invite(fresh()), invite(ownerB.email)
+	if free.status != http.StatusCreated || taken.status != free.status || !slices.Equal(keysOf(t, taken), keysOf(t, free)) {
+		t.Fatalf("inviting a free address answered %d %s, one with an account elsewhere %d %s", free.status, free.body, taken.status, taken.body)
+	}
+	var inv domain.NewInvitation
+	taken.decode(t, &inv)
+	before := ob.last()
+	wantRefused("accepting an invitation for an address with an account", anon.call("POST", "/api/v1/invitations/accept", map[string]string{"token": inv.Token, "password": "long-enough-1"}, nil), http.StatusConflict, "email")
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("a refused acceptance wrote %d events", len(events))
+	}
+	var list struct{ Invitations []domain.Invitation }
+	ownerA.call("GET", "/api/v1/invitations", nil, nil).decode(t, &list)
+	for _, i := range list.Invitations {
+		if i.ID == inv.ID && i.Status != "pending" {
+			t.Errorf("the refused invitation is %s", i.Status)
+		}
+	}
+	wantRefused("inviting a member of the workspace", invite(memberA.email), http.StatusConflict, "email")
+
+	// Email changes.
+	change := func(email string) answer {
+		return memberA.call("PATCH", "/api/v1/me", map[string]string{"email": email}, nil)
+	}
+	confirm := func(token string) answer {
+		return memberA.call("POST", "/api/v1/me/email/confirm", map[string]string{"token": token}, nil)
+	}
+	var asked struct {
+		domain.User
+		EmailChange struct {
+			Email, Token string
+			ExpiresAt    time.Time `json:"expires_at"`
+		} `json:"email_change"`
+	}
+	free, taken = change(fresh()), change(ownerB.email)
+	if free.status != http.StatusOK || taken.status != free.status || !slices.Equal(keysOf(t, taken), keysOf(t, free)) {
+		t.Fatalf("changing to a free address answered %d %s, to one with an account elsewhere %d %s", free.status, free.body, taken.status, taken.body)
+	}
+	taken.decode(t, &asked)
+	if asked.Email != memberA.email || asked.EmailChange.Email != ownerB.email || asked.EmailChange.Token == "" || asked.EmailChange.ExpiresAt.IsZero() {
+		t.Errorf("an email change answered %s", taken.body)
+	}
+	before = ob.last()
+	wantRefused("confirming an address with an account", confirm(asked.EmailChange.Token), http.StatusConflict, "email")
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("a refused confirmation wrote %d events", len(events))
+	}
+	wantRefused("changing to a member's address", change(ownerA.email), http.StatusConflict, "email")
+	wantRefused("confirming a made-up token", confirm("made-up"), http.StatusBadRequest, "token")
+
+	// A free address is the caller's once confirmed, with its event.
+	email := fresh()
+	change(email).decode(t, &asked)
+	before = ob.last()
+	if a := confirm(asked.EmailChange.Token); a.status != http.StatusOK {
+		t.Fatalf("confirm: %d %s", a.status, a.body)
+	}
+	events, _ := ob.since(before)
+	if len(events) != 1 || events[0].Action != "user.profile_updated" {
+		t.Fatalf("a confirmation wrote %+v", events)
+	}
+	wantChange(t, events[0], "email", memberA.email, email)
+	wantRefused("confirming twice", confirm(asked.EmailChange.Token), http.StatusBadRequest, "token")
+	newClient(t, m).mustLogin(email, memberA.password)
 }

@@ -31,6 +31,10 @@ type userRow struct {
 	Active        bool      `bun:"active"`
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
+	// The email change waiting for confirmation, if any.
+	PendingEmail          *string    `bun:"pending_email"`
+	PendingEmailTokenHash []byte     `bun:"pending_email_token_hash"`
+	PendingEmailExpiresAt *time.Time `bun:"pending_email_expires_at"`
 }
 
 func (r userRow) user() domain.User {

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"strings"
@@ -193,26 +195,36 @@ func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id st
 	return after.user(), err
 }
 
-// UpdateProfile changes the caller's name or email and records
-// user.profile_updated with what changed. It returns ECONFLICT for an email
-// another user has.
-func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, in domain.ProfileUpdate) (domain.User, error) {
+// emailChangeTTL is how long an email change can be confirmed.
+const emailChangeTTL = 24 * time.Hour
+
+// errEmailTaken refuses an email that has an account.
+var errEmailTaken = activity.Errorf(activity.ECONFLICT, "email", "an account with this email exists already; one email can belong to one account only")
+
+// UpdateProfile changes the caller's name, asks for a change of their
+// email, and records user.profile_updated with the name's change and the
+// email asked for. A new email becomes the caller's when they confirm it
+// with the token in the answer; until then the answer is the same whether
+// or not it has an account in another workspace, so that asking reveals
+// nothing. An email another member of the caller's workspace has is
+// ECONFLICT at once.
+func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, in domain.ProfileUpdate) (domain.Profile, error) {
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
-		return domain.User{}, err
+		return domain.Profile{}, err
 	}
 	if in.Name != nil {
 		*in.Name = strings.TrimSpace(*in.Name)
 		if err := domain.ValidateName("name", *in.Name); err != nil {
-			return domain.User{}, err
+			return domain.Profile{}, err
 		}
 	}
 	if in.Email != nil {
 		*in.Email = strings.ToLower(strings.TrimSpace(*in.Email))
 		if !validEmail(*in.Email) {
-			return domain.User{}, activity.Errorf(activity.EINVALID, "email", "email is not a valid address")
+			return domain.Profile{}, activity.Errorf(activity.EINVALID, "email", "email is not a valid address")
 		}
 	}
-	var after userRow
+	var out domain.Profile
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		// Locked, so that two edits at once each record the other's result
 		// as their before.
@@ -220,22 +232,33 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 		if err := tx.NewSelect().Model(&u).Where("id = ? AND workspace_id = ?", p.UserID, p.WorkspaceID).For("UPDATE").Scan(ctx); err != nil {
 			return fmt.Errorf("select own user: %w", err)
 		}
-		after = u
+		after := u
 		if in.Name != nil {
 			after.Name = *in.Name
 		}
-		if in.Email != nil {
-			after.Email = *in.Email
-		}
 		changes := domain.Changes(u.user(), after.user())
-		if len(changes) == 0 {
+		if in.Email != nil && *in.Email != strings.ToLower(u.Email) {
+			taken, err := tx.NewSelect().Model((*userRow)(nil)).Where("workspace_id = ? AND lower(email) = ?", p.WorkspaceID, *in.Email).Exists(ctx)
+			if err != nil {
+				return fmt.Errorf("look up email: %w", err)
+			}
+			if taken {
+				return activity.Errorf(activity.ECONFLICT, "email", "another member of this workspace has this email")
+			}
+			token, hash, err := newToken("")
+			if err != nil {
+				return err
+			}
+			expires := now.Add(emailChangeTTL)
+			after.PendingEmail, after.PendingEmailTokenHash, after.PendingEmailExpiresAt = in.Email, hash, &expires
+			out.EmailChange = &domain.EmailChange{Email: *in.Email, ExpiresAt: expires, Token: token}
+		}
+		out.User = after.user()
+		if len(changes) == 0 && out.EmailChange == nil {
 			return nil
 		}
 		after.UpdatedAt = now
-		if _, err := tx.NewUpdate().Model(&after).Column("name", "email", "updated_at").WherePK().Exec(ctx); err != nil {
-			if isUniqueViolation(err, "users_email_key") {
-				return activity.Errorf(activity.ECONFLICT, "email", "another user has this email")
-			}
+		if _, err := tx.NewUpdate().Model(&after).Column("name", "pending_email", "pending_email_token_hash", "pending_email_expires_at", "updated_at").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update profile: %w", err)
 		}
 		ws, err := s.db.callerWorkspace(ctx, tx, p)
@@ -244,6 +267,54 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 		}
 		e := newEvent(ctx, ws, p, "user.profile_updated", now, after.resource())
 		e.Changes = changes
+		if out.EmailChange != nil {
+			detail(&e, "email_change_requested", out.EmailChange.Email)
+		}
+		return s.db.recordEvents(ctx, tx, e)
+	})
+	return out, err
+}
+
+// ConfirmEmail makes the caller's pending email change theirs and records
+// user.profile_updated with the email's change. It returns EINVALID for a
+// token that is not the one of the caller's pending change or has expired,
+// and ECONFLICT, writing nothing, when the email has an account by now, in
+// whichever workspace.
+func (s *UserService) ConfirmEmail(ctx context.Context, p activity.Principal, in domain.EmailConfirmation) (domain.User, error) {
+	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
+		return domain.User{}, err
+	}
+	if in.Token == "" {
+		return domain.User{}, activity.Errorf(activity.EINVALID, "token", "token is required")
+	}
+	sum := sha256.Sum256([]byte(in.Token))
+	var after userRow
+	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		var u userRow
+		if err := tx.NewSelect().Model(&u).Where("id = ? AND workspace_id = ?", p.UserID, p.WorkspaceID).For("UPDATE").Scan(ctx); err != nil {
+			return fmt.Errorf("select own user: %w", err)
+		}
+		if u.PendingEmail == nil || subtle.ConstantTimeCompare(u.PendingEmailTokenHash, sum[:]) != 1 {
+			return activity.Errorf(activity.EINVALID, "token", "this email change is unknown, confirmed already or replaced by a newer one")
+		}
+		if !now.Before(*u.PendingEmailExpiresAt) {
+			return activity.Errorf(activity.EINVALID, "token", "this email change expired at %s; ask for it again", u.PendingEmailExpiresAt.Format(time.RFC3339))
+		}
+		after = u
+		after.Email, after.PendingEmail, after.PendingEmailTokenHash, after.PendingEmailExpiresAt, after.UpdatedAt = *u.PendingEmail, nil, nil, nil, now
+		if _, err := tx.NewUpdate().Model(&after).Column("email", "pending_email", "pending_email_token_hash", "pending_email_expires_at", "updated_at").WherePK().Exec(ctx); err != nil {
+			if isUniqueViolation(err, "users_email_key") {
+				return errEmailTaken
+			}
+			return fmt.Errorf("confirm email: %w", err)
+		}
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		e := newEvent(ctx, ws, p, "user.profile_updated", now, after.resource())
+		e.Changes = domain.Changes(u.user(), after.user())
+		detail(&e, "email_change_confirmed", true)
 		return s.db.recordEvents(ctx, tx, e)
 	})
 	return after.user(), err
