@@ -103,10 +103,13 @@ const weakHashingNote = "Passwords are hashed with argon2id m=1024 KiB, t=1 (FLU
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, relay, indexer, detect, search); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
+	floodLogins := flag.Int("flood-logins", 500, "wrong-password logins sent at once for the login flood figure (with -flood-accepts 0, 0 skips it)")
+	floodAccounts := flag.Int("flood-accounts", 50, "accounts the login flood's logins are spread over")
+	floodAccepts := flag.Int("flood-accepts", 500, "invitation acceptances with made-up tokens sent with the login flood")
 	backlog := flag.Int("backlog", 100000, "outbox rows drained for the relay figure")
 	ingestEvents := flag.Int("ingest-events", 1000000, "events indexed for the indexer throughput figure (0 skips every indexer figure)")
 	burst := flag.Int("burst", 200000, "events of the burst for the indexer's lag drain figure (0 skips it)")
@@ -125,6 +128,9 @@ func main() {
 		{"throughput", true, true, func(e *env) []Figure { return throughput(e, *creates) }},
 		{"freshness", true, true, func(e *env) []Figure { return freshness(e, *fresh) }},
 		{"api", true, true, func(e *env) []Figure { return apiWrites(e, *writes) }},
+		{"login", false, false, func(e *env) []Figure {
+			return loginFlood(e, floodRun{logins: *floodLogins, accounts: *floodAccounts, accepts: *floodAccepts})
+		}},
 		{"relay", false, false, func(e *env) []Figure { return relayDrain(e, *backlog) }},
 		{"indexer", false, false, func(e *env) []Figure {
 			return indexerFigures(e, indexerRun{events: *ingestEvents, burst: *burst, rate: *steadyRate, steady: *steadyFor})
