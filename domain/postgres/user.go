@@ -74,10 +74,12 @@ func (s *UserService) manageable(ctx context.Context, tx bun.Tx, p activity.Prin
 	if err := domain.Require(p, domain.ManageMembers); err != nil {
 		return userRow{}, err
 	}
+	// NO KEY UPDATE, which rows that refer to a user (a new session, say)
+	// do not wait for.
 	var owners []userRow
 	err := tx.NewSelect().Model(&owners).Column("id", "active").
 		Where("workspace_id = ? AND role = ?", p.WorkspaceID, activity.RoleOwner).
-		OrderExpr("id").For("UPDATE").Scan(ctx)
+		OrderExpr("id").For("NO KEY UPDATE").Scan(ctx)
 	if err != nil {
 		return userRow{}, fmt.Errorf("lock owners: %w", err)
 	}
@@ -85,7 +87,7 @@ func (s *UserService) manageable(ctx context.Context, tx bun.Tx, p activity.Prin
 	if err != nil {
 		return u, err
 	}
-	if err := tx.NewSelect().Model(&u).WherePK().For("UPDATE").Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(&u).WherePK().For("NO KEY UPDATE").Scan(ctx); err != nil {
 		return u, fmt.Errorf("lock user: %w", err)
 	}
 	if u.ID == p.UserID {
