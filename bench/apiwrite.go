@@ -12,11 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,36 +114,7 @@ const apiOnlyNotes = "The same writes, in the same rounds, through a second plat
 func startAPIOnly(e *env) (string, string) {
 	cfg := e.dbcfg
 	cfg.Schema += "_api"
-	addr := freeAddr()
-	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(append(os.Environ(), weakArgon2Env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		fatalf("start %s api: %v", e.bin, err)
-	}
-	atExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if db, err := postgres.Open(cfg); err == nil {
-			db.DropSchema(context.Background())
-			db.Close()
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(time.Minute)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			fatalf("%s api did not become ready", e.bin)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_LOG_LEVEL=warn"})...)
 	db, err := postgres.Open(cfg)
 	if err != nil {
 		fatalf("%v", err)

@@ -7,13 +7,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"runtime"
 	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/fluxera/activity/domain"
@@ -39,28 +36,10 @@ func loginFlood(e *env, run floodRun) []Figure {
 	}
 	cfg := e.dbcfg
 	cfg.Schema += "_login"
-	addr := freeAddr()
-	cmd := exec.Command(e.bin, "api")
 	// Every login comes from an address of its own behind a loopback
 	// proxy, as a spread-out flood would, so that the accounts' limits, not
 	// the address's, decide which passwords are checked.
-	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=error",
-		"FLUXERA_TRUSTED_PROXIES=127.0.0.1")
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		fatalf("start %s api: %v", e.bin, err)
-	}
-	atExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if db, err := postgres.Open(cfg); err == nil {
-			db.DropSchema(context.Background())
-			db.Close()
-		}
-	})
-	base := "http://" + addr
-	waitReadyAt(base, time.Minute)
+	cmd, base := startAPI(e, cfg, "FLUXERA_LOG_LEVEL=error", "FLUXERA_TRUSTED_PROXIES=127.0.0.1")
 
 	// The accounts' passwords are hashed as the platform hashes them, so
 	// that each check costs what it costs in production.

@@ -9,10 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -326,29 +324,12 @@ type searchAPI struct {
 func startSearchAPI(e *env, c corpus) *searchAPI {
 	cfg := e.dbcfg
 	cfg.Schema += "_search"
-	addr := freeAddr()
-	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(append(os.Environ(), weakArgon2Env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_INDEX_PREFIX="+c.prefix,
-		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		fatalf("start %s api: %v", e.bin, err)
-	}
-	atExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if db, err := postgres.Open(cfg); err == nil {
-			db.DropSchema(context.Background())
-			db.Close()
-		}
-	})
+	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_INDEX_PREFIX=" + c.prefix, "FLUXERA_LOG_LEVEL=warn"})...)
 	api := &searchAPI{
-		base:         "http://" + addr,
+		base:         base,
 		client:       &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 		directClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 	}
-	waitReadyAt(api.base, time.Minute)
 
 	db, err := postgres.Open(cfg)
 	if err != nil {
