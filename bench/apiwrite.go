@@ -12,11 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
+	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -116,44 +114,14 @@ const apiOnlyNotes = "The same writes, in the same rounds, through a second plat
 func startAPIOnly(e *env) (string, string) {
 	cfg := e.dbcfg
 	cfg.Schema += "_api"
-	addr := freeAddr()
-	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
-		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		fatalf("start %s api: %v", e.bin, err)
-	}
-	atExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if db, err := postgres.Open(cfg); err == nil {
-			db.DropSchema(context.Background())
-			db.Close()
-		}
-	})
-	base := "http://" + addr
-	deadline := time.Now().Add(time.Minute)
-	for {
-		res, err := http.Get(base + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			fatalf("%s api did not become ready", e.bin)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_LOG_LEVEL=warn"})...)
 	db, err := postgres.Open(cfg)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	defer db.Close()
 	email, password := "bench-api-"+e.id+"@example.com", "bench-password"
-	hasher := argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	hasher := argon2.Hasher{Params: weakArgon2}
 	if _, _, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(context.Background(), domain.WorkspaceSetup{Name: "Bench API", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password}); err != nil {
 		fatalf("%v", err)
 	}

@@ -9,10 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
+	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -326,29 +324,12 @@ type searchAPI struct {
 func startSearchAPI(e *env, c corpus) *searchAPI {
 	cfg := e.dbcfg
 	cfg.Schema += "_search"
-	addr := freeAddr()
-	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_INDEX_PREFIX="+c.prefix,
-		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn", "FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
-	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-	if err := cmd.Start(); err != nil {
-		fatalf("start %s api: %v", e.bin, err)
-	}
-	atExit(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-		if db, err := postgres.Open(cfg); err == nil {
-			db.DropSchema(context.Background())
-			db.Close()
-		}
-	})
+	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_INDEX_PREFIX=" + c.prefix, "FLUXERA_LOG_LEVEL=warn"})...)
 	api := &searchAPI{
-		base:         "http://" + addr,
+		base:         base,
 		client:       &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 		directClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 	}
-	waitReadyAt(api.base, time.Minute)
 
 	db, err := postgres.Open(cfg)
 	if err != nil {
@@ -357,7 +338,7 @@ func startSearchAPI(e *env, c corpus) *searchAPI {
 	defer db.Close()
 	ctx := context.Background()
 	email, password := "bench-search-"+e.id+"@example.com", "bench-password"
-	hasher := argon2.Hasher{Params: argon2.Params{MemoryKiB: 1024, Time: 1, Threads: 1}}
+	hasher := argon2.Hasher{Params: weakArgon2}
 	ws, owner, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(ctx, domain.WorkspaceSetup{
 		Name: corpusWorkspaces[0].name, TimeZone: c.measured.TimeZone, OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password,
 	})

@@ -9,16 +9,49 @@ import (
 	activity "github.com/fluxera/activity"
 )
 
-// ProfileUpdate changes the caller's own profile; nil fields stay as they are.
+// ProfileUpdate changes the caller's own profile; nil fields stay as they
+// are. A new email is only asked for: it becomes the caller's once they
+// confirm it.
 type ProfileUpdate struct {
 	Name  *string `json:"name"`
 	Email *string `json:"email"`
 }
 
-// PasswordChange replaces the caller's password.
+// Profile is the caller's profile after an update, with the email change
+// it asked for, if any.
+type Profile struct {
+	User
+	EmailChange *EmailChange `json:"email_change,omitempty"`
+}
+
+// EmailChange is a new email waiting for its owner to confirm it with
+// Token, which is shown once, when the change is asked for.
+type EmailChange struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Token     string    `json:"token"`
+}
+
+// EmailConfirmation confirms an email change with its token.
+type EmailConfirmation struct {
+	Token string `json:"token"`
+}
+
+// PasswordChange replaces the caller's password. It ends the caller's
+// other sessions and revokes their API tokens, unless KeepAPITokens.
 type PasswordChange struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+	KeepAPITokens   bool   `json:"keep_api_tokens"`
+}
+
+// MemberStatus activates or deactivates a member. Deactivation ends the
+// member's sessions and revokes their API tokens, unless KeepAPITokens:
+// then the tokens stop working while the member is inactive and work again
+// once they are activated.
+type MemberStatus struct {
+	Active        bool `json:"-"`
+	KeepAPITokens bool `json:"keep_api_tokens"`
 }
 
 // RoleChange gives a member another role.
@@ -64,12 +97,21 @@ type UserService interface {
 	// would leave the workspace without an active owner.
 	ChangeRole(ctx context.Context, p activity.Principal, id string, in RoleChange) (User, error)
 	// SetActive activates or deactivates a member; deactivation ends the
-	// member's sessions.
-	SetActive(ctx context.Context, p activity.Principal, id string, active bool) (User, error)
-	// UpdateProfile changes the caller's name or email.
-	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (User, error)
-	// ChangePassword checks the current password, sets the new one and ends
-	// the caller's other sessions.
+	// member's sessions and, unless asked to keep them, revokes their API
+	// tokens.
+	SetActive(ctx context.Context, p activity.Principal, id string, in MemberStatus) (User, error)
+	// UpdateProfile changes the caller's name and asks for a change of
+	// their email. It answers the same whether or not the new email has an
+	// account in another workspace; one of the caller's own workspace is
+	// ECONFLICT.
+	UpdateProfile(ctx context.Context, p activity.Principal, in ProfileUpdate) (Profile, error)
+	// ConfirmEmail makes the caller's pending email change theirs. It
+	// returns EINVALID for an unknown, replaced or expired token and
+	// ECONFLICT when the email has an account by now.
+	ConfirmEmail(ctx context.Context, p activity.Principal, in EmailConfirmation) (User, error)
+	// ChangePassword checks the current password, sets the new one, ends
+	// the caller's other sessions and, unless asked to keep them, revokes
+	// their API tokens.
 	ChangePassword(ctx context.Context, p activity.Principal, in PasswordChange) error
 }
 

@@ -73,10 +73,13 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (activity.Principal, error)
 }
 
-// PasswordHasher hashes and checks passwords.
+// PasswordHasher hashes and checks passwords. Each hash costs memory, so
+// only so many run at once: both methods return EUNAVAILABLE when the
+// caller's turn did not come in time or ctx ended while it waited.
 type PasswordHasher interface {
-	Hash(password string) (string, error)
-	Verify(password, encoded string) bool
+	Hash(ctx context.Context, password string) (string, error)
+	// Verify reports whether password matches the encoded hash.
+	Verify(ctx context.Context, password, encoded string) (bool, error)
 }
 
 // UserRef names a user in another record, such as an asset's assignee.

@@ -132,18 +132,20 @@ func endpoints() map[string]endpoint {
 	none := func(fixture) any { return nil }
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
 	return map[string]endpoint{
-		"GET /api/v1/me":            {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: none},
-		"PATCH /api/v1/me":          {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + stacktest.RandomID()})},
-		"POST /api/v1/me/password":  {perm: domain.EditOwnProfile, status: 204, path: p("/api/v1/me/password"), body: nil}, // filled in per caller
-		"GET /api/v1/tokens":        {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
-		"POST /api/v1/tokens":       {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]string{"name": "ci"})},
-		"DELETE /api/v1/tokens/:id": {perm: domain.EditOwnProfile, status: 204, path: func(f fixture) string { return "/api/v1/tokens/" + f.token }, body: none},
+		"GET /api/v1/me":           {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: none},
+		"PATCH /api/v1/me":         {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + stacktest.RandomID()})},
+		"POST /api/v1/me/password": {perm: domain.EditOwnProfile, status: 204, path: p("/api/v1/me/password"), body: nil}, // filled in per caller
+		// The caller has no email change to confirm: TestNoCrossWorkspaceEmailProbing confirms real ones.
+		"POST /api/v1/me/email/confirm": {perm: domain.EditOwnProfile, status: 400, path: p("/api/v1/me/email/confirm"), body: fixed(map[string]string{"token": "unknown"})},
+		"GET /api/v1/tokens":            {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
+		"POST /api/v1/tokens":           {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]string{"name": "ci"})},
+		"DELETE /api/v1/tokens/:id":     {perm: domain.EditOwnProfile, status: 204, path: func(f fixture) string { return "/api/v1/tokens/" + f.token }, body: none},
 
 		"GET /api/v1/users":                 {perm: domain.ViewInventory, status: 200, path: p("/api/v1/users"), body: none},
 		"GET /api/v1/users/:id":             {perm: domain.ViewInventory, status: 200, path: user(""), body: none},
 		"PUT /api/v1/users/:id/role":        {perm: domain.ManageMembers, status: 200, path: user("/role"), body: fixed(map[string]string{"role": "viewer"})},
 		"POST /api/v1/users/:id/activate":   {perm: domain.ManageMembers, status: 200, path: user("/activate"), body: none},
-		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: none},
+		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: fixed(map[string]any{"keep_api_tokens": false})},
 		"GET /api/v1/invitations":           {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
 		"POST /api/v1/invitations": {perm: domain.ManageMembers, status: 201, path: p("/api/v1/invitations"), body: func(fixture) any {
 			return map[string]string{"email": "x-" + stacktest.RandomID() + "@example.com", "role": "member"}

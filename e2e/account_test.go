@@ -222,15 +222,15 @@ func TestMemberRules(t *testing.T) {
 	}
 	newClient(t, m).mustLogin(member.email, "brand-new-password")
 
-	// Deactivation ends sessions and stops API tokens; activation lets the
-	// member log in again.
+	// Deactivation that keeps the API tokens ends sessions and stops the
+	// tokens; activation lets the member and the tokens in again.
 	var tok domain.NewAPIToken
 	member.call("POST", "/api/v1/tokens", map[string]string{"name": "script"}, nil).decode(t, &tok)
 	bearer := map[string]string{"Authorization": "Bearer " + tok.Token}
 	if st := newClient(t, m).call("GET", "/api/v1/me", nil, bearer).status; st != 200 {
 		t.Fatalf("a fresh token answers %d", st)
 	}
-	if a := admin.call("POST", "/api/v1/users/"+member.id+"/deactivate", nil, nil); a.status != 200 {
+	if a := admin.call("POST", "/api/v1/users/"+member.id+"/deactivate", map[string]bool{"keep_api_tokens": true}, nil); a.status != 200 {
 		t.Fatalf("deactivate: %d %s", a.status, a.body)
 	}
 	if st := newClient(t, m).call("GET", "/api/v1/me", nil, bearer).status; st != 401 {

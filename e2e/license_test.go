@@ -59,7 +59,7 @@ func mustLicenseStack(t *testing.T) *licenseStack {
 func (s *licenseStack) mustMember(role, name string) (*client, string) {
 	s.t.Helper()
 	id, email, password := uuid.NewString(), "member-"+stacktest.RandomID()+"@example.com", "pass-"+stacktest.RandomID()
-	hash, err := argon2.Hasher{Params: s.cfg.Argon2}.Hash(password)
+	hash, err := argon2.Hasher{Params: s.cfg.Argon2.Params}.Hash(s.t.Context(), password)
 	if err != nil {
 		s.t.Fatal(err)
 	}

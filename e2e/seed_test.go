@@ -29,7 +29,7 @@ func TestSeedPlaysTheDemoHistoryOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hasher := argon2.Hasher{Params: cfg.Argon2}
+	hasher := argon2.Hasher{Params: cfg.Argon2.Params}
 	created, err := app.Seed(ctx, db, hasher, box, 60, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestSeedHistoryWritesTheDemoWorkspacesPast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
+	if _, err := app.Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2.Params}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
 	n, err := m.SeedHistory(ctx, db, box, 300, 30)

@@ -7,11 +7,12 @@ import (
 	"github.com/fluxera/activity/internal/httpapi"
 )
 
-// routeAccount registers the caller's own account: profile, password and
-// API tokens.
+// routeAccount registers the caller's own account: profile, email,
+// password and API tokens.
 func (s *Server) routeAccount(api fiber.Router) {
 	api.Get("/me", s.me)
 	api.Patch("/me", s.updateProfile)
+	api.Post("/me/email/confirm", s.confirmEmail)
 	api.Post("/me/password", s.changePassword)
 	api.Get("/tokens", s.listTokens)
 	api.Post("/tokens", s.createToken)
@@ -28,7 +29,22 @@ func (s *Server) updateProfile(c *fiber.Ctx) error {
 	if err := httpapi.DecodeJSON(c, &in); err != nil {
 		return err
 	}
-	u, err := s.services.Users.UpdateProfile(c.UserContext(), principal(c), in)
+	profile, err := s.services.Users.UpdateProfile(c.UserContext(), principal(c), in)
+	if err != nil {
+		return err
+	}
+	if profile.EmailChange != nil {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+	}
+	return c.JSON(profile)
+}
+
+func (s *Server) confirmEmail(c *fiber.Ctx) error {
+	var in domain.EmailConfirmation
+	if err := httpapi.DecodeJSON(c, &in); err != nil {
+		return err
+	}
+	u, err := s.services.Users.ConfirmEmail(c.UserContext(), principal(c), in)
 	if err != nil {
 		return err
 	}

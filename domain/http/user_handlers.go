@@ -49,7 +49,13 @@ func (s *Server) changeRole(c *fiber.Ctx) error {
 
 func (s *Server) setActive(active bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		u, err := s.services.Users.SetActive(c.UserContext(), principal(c), c.Params("id"), active)
+		in := domain.MemberStatus{Active: active}
+		if !active {
+			if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
+				return err
+			}
+		}
+		u, err := s.services.Users.SetActive(c.UserContext(), principal(c), c.Params("id"), in)
 		if err != nil {
 			return err
 		}

@@ -36,7 +36,7 @@ func mustAlertStore(t *testing.T) *alertStore {
 func (s *alertStore) mustMemberRow(t *testing.T, role string, active bool) string {
 	t.Helper()
 	email := role + "-" + stacktest.RandomID() + "@Example.com"
-	hash, err := argon2.Hasher{Params: postgrestest.Argon2}.Hash("irrelevant")
+	hash, err := argon2.Hasher{Params: postgrestest.Argon2}.Hash(t.Context(), "irrelevant")
 	if err != nil {
 		t.Fatal(err)
 	}

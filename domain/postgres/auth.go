@@ -2,13 +2,14 @@ package postgres
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -30,6 +31,10 @@ type userRow struct {
 	Active        bool      `bun:"active"`
 	CreatedAt     time.Time `bun:"created_at"`
 	UpdatedAt     time.Time `bun:"updated_at"`
+	// The email change waiting for confirmation, if any.
+	PendingEmail          *string    `bun:"pending_email"`
+	PendingEmailTokenHash []byte     `bun:"pending_email_token_hash"`
+	PendingEmailExpiresAt *time.Time `bun:"pending_email_expires_at"`
 }
 
 func (r userRow) user() domain.User {
@@ -61,14 +66,21 @@ var errBadLogin = activity.Errorf(activity.EUNAUTHORIZED, "", "email or password
 // or the address has failed too often, and whether the account exists.
 var errThrottled = activity.Errorf(activity.ETOOMANY, "", "too many failed logins; wait a few minutes and try again")
 
-// AuthConfig tunes sessions and login throttling.
+// AuthConfig tunes sessions and the throttling of password checks.
 type AuthConfig struct {
 	SessionTTL time.Duration
-	// A login is refused while the account, or the address it comes from,
-	// has this many failures within ThrottleWindow.
+	// A password is no longer checked while the account, or the address
+	// the attempt comes from, has this many checks within ThrottleWindow
+	// that failed or are still running. Wrong current passwords of a
+	// password change count against the member and the address alike.
 	MaxFailuresPerAccount int
 	MaxFailuresPerIP      int
 	ThrottleWindow        time.Duration
+	// SecretKey is the platform's secret key. A key derived from it hashes
+	// what a failed login typed as its email when that is not an email (a
+	// password typed into the wrong box, say), so that only the hash is
+	// recorded and counted; without it such text is left out altogether.
+	SecretKey []byte
 }
 
 // Validate fills in defaults and checks the values.
@@ -94,9 +106,13 @@ func (c *AuthConfig) Validate() error {
 // AuthService logs users in and out with server-side sessions, and
 // resolves session and API tokens to their caller.
 type AuthService struct {
-	db     *DB
-	hasher domain.PasswordHasher
-	cfg    AuthConfig
+	db       *DB
+	hasher   domain.PasswordHasher
+	cfg      AuthConfig
+	throttle passwordThrottle
+	// identifierKey keys the hashes of login identifiers that are not
+	// emails; nil when there is no secret key.
+	identifierKey []byte
 	// dummyHash is verified against when the email is unknown, so that the
 	// answer takes as long as for a known one.
 	dummyHash string
@@ -107,18 +123,43 @@ func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*Auth
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	dummy, err := hasher.Hash("not a password anyone has")
+	dummy, err := hasher.Hash(context.Background(), "not a password anyone has")
 	if err != nil {
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
-	return &AuthService{db: db, hasher: hasher, cfg: cfg, dummyHash: dummy}, nil
+	s := &AuthService{db: db, hasher: hasher, cfg: cfg, throttle: passwordThrottle{db: db, cfg: cfg}, dummyHash: dummy}
+	if len(cfg.SecretKey) > 0 {
+		m := hmac.New(sha256.New, cfg.SecretKey)
+		m.Write([]byte("fluxera login identifier v1"))
+		s.identifierKey = m.Sum(nil)
+	}
+	return s, nil
+}
+
+// attempted is what a failed login records and counts for the email it
+// was given: the email itself, or anything else only as a hash keyed with
+// the platform's secret key, the same for the same text ("" without a
+// key).
+func (s *AuthService) attempted(email string) (identifier string, isEmail bool) {
+	if validEmail(email) {
+		return email, true
+	}
+	if s.identifierKey == nil {
+		return "", false
+	}
+	m := hmac.New(sha256.New, s.identifierKey)
+	m.Write([]byte(email))
+	return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16]), false
 }
 
 // Login checks the credentials, opens a session and records auth.login.
 // Every failure is recorded as auth.login_failed — for an unknown email in
-// the platform's own stream, with the attempted email — and answered with
-// EUNAUTHORIZED, or ETOOMANY once the account or the address has failed
-// too often.
+// the platform's own stream, with the attempted email, or with a keyed
+// hash of it when it is not an email at all — and answered with
+// EUNAUTHORIZED, or ETOOMANY once the account or the address has its limit
+// of failed checks: the password is then not checked at all. It returns
+// EUNAVAILABLE, counting nothing, when too many passwords are being
+// checked at once.
 func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.LoginResult, error) {
 	email := strings.ToLower(strings.TrimSpace(c.Email))
 	switch {
@@ -132,39 +173,42 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 		return domain.LoginResult{}, activity.Errorf(activity.EINVALID, "password", "password is longer than 256 characters")
 	}
 	req := domain.RequestFrom(ctx)
-	keys := []string{"account:" + email}
-	if req.IP != "" {
-		keys = append(keys, "ip:"+throttleNetwork(req.IP))
-	}
+	identifier, _ := s.attempted(email)
+	account := "account:" + identifier
 	var u userRow
 	err := s.db.NewSelect().Model(&u).Where("lower(email) = ?", email).Scan(ctx)
 	known := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return domain.LoginResult{}, fmt.Errorf("select user: %w", err)
 	}
-	throttled, err := s.throttled(ctx, keys)
-	if err != nil {
-		return domain.LoginResult{}, err
-	}
-	if throttled {
-		if err := s.recordFailedLogin(ctx, known, u, email, "throttled", nil); err != nil {
+	attempt, err := s.throttle.claim(ctx, throttleKeys(req, account), errThrottled)
+	if errors.Is(err, errThrottled) {
+		if err := s.recordFailedLogin(ctx, known, u, email, "throttled"); err != nil {
 			return domain.LoginResult{}, err
 		}
 		return domain.LoginResult{}, errThrottled
 	}
-	if !known {
-		s.hasher.Verify(c.Password, s.dummyHash)
-		if err := s.recordFailedLogin(ctx, false, u, email, "unknown_email", keys); err != nil {
-			return domain.LoginResult{}, err
-		}
-		return domain.LoginResult{}, errBadLogin
+	if err != nil {
+		return domain.LoginResult{}, err
 	}
-	if !s.hasher.Verify(c.Password, u.PasswordHash) || !u.Active {
+	encoded := s.dummyHash
+	if known {
+		encoded = u.PasswordHash
+	}
+	ok, err := s.hasher.Verify(ctx, c.Password, encoded)
+	if err != nil {
+		// Not checked: the attempt does not count.
+		return domain.LoginResult{}, errors.Join(err, s.throttle.forget(context.WithoutCancel(ctx), s.db, attempt))
+	}
+	if !known || !ok || !u.Active {
 		reason := "wrong_password"
-		if !u.Active {
+		switch {
+		case !known:
+			reason = "unknown_email"
+		case !u.Active:
 			reason = "deactivated"
 		}
-		if err := s.recordFailedLogin(ctx, true, u, email, reason, keys); err != nil {
+		if err := s.recordFailedLogin(ctx, known, u, email, reason); err != nil {
 			return domain.LoginResult{}, err
 		}
 		return domain.LoginResult{}, errBadLogin
@@ -184,8 +228,8 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 		if _, err := tx.NewInsert().Model(&sess).Exec(ctx); err != nil {
 			return fmt.Errorf("insert session: %w", err)
 		}
-		if _, err := tx.NewDelete().TableExpr("login_failures").Where("key = ?", keys[0]).Exec(ctx); err != nil {
-			return fmt.Errorf("clear login failures: %w", err)
+		if err := s.throttle.forget(ctx, tx, attempt, account); err != nil {
+			return err
 		}
 		e := activity.NewEvent(u.WorkspaceID, "auth.login", now)
 		e.Actor = u.actor()
@@ -200,49 +244,16 @@ func (s *AuthService) Login(ctx context.Context, c domain.Credentials) (domain.L
 	return res, nil
 }
 
-// throttleNetwork is the address a failure counts against: the address
-// itself, or for IPv6 its /64, which one client can hold whole.
-func throttleNetwork(ip string) string {
-	a, err := netip.ParseAddr(ip)
-	if err != nil || !a.Is6() || a.Is4In6() {
-		return ip
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
-}
-
-// throttled reports whether any of keys has reached its failure limit
-// within the throttle window.
-func (s *AuthService) throttled(ctx context.Context, keys []string) (bool, error) {
-	var counts []struct {
-		Key string `bun:"key"`
-		N   int    `bun:"n"`
-	}
-	err := s.db.NewSelect().TableExpr("login_failures").ColumnExpr("key, count(*) AS n").
-		Where("key IN (?) AND failed_at > ?", bun.In(keys), s.db.Now().UTC().Add(-s.cfg.ThrottleWindow)).
-		GroupExpr("key").Scan(ctx, &counts)
-	if err != nil {
-		return false, fmt.Errorf("count login failures: %w", err)
-	}
-	for _, c := range counts {
-		limit := s.cfg.MaxFailuresPerAccount
-		if strings.HasPrefix(c.Key, "ip:") {
-			limit = s.cfg.MaxFailuresPerIP
-		}
-		if c.N >= limit {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// recordFailedLogin records auth.login_failed and counts the failure
-// against keys. A known user's failure goes to their workspace; an unknown
-// email's to the platform stream, with the attempted email as the actor.
-func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userRow, email, reason string, keys []string) error {
+// recordFailedLogin records auth.login_failed. A known user's failure goes
+// to their workspace; an unknown email's to the platform stream, with the
+// attempted email as the actor, or, when it is not an email, only its
+// keyed hash as the resource.
+func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userRow, email, reason string) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		var e activity.Event
-		if known {
+		identifier, isEmail := s.attempted(email)
+		switch {
+		case known:
 			ws, err := s.db.workspace(ctx, tx, u.WorkspaceID)
 			if err != nil {
 				return err
@@ -251,23 +262,24 @@ func (s *AuthService) recordFailedLogin(ctx context.Context, known bool, u userR
 			e.Actor = u.actor()
 			e.Resource = u.resource()
 			e.Context = domain.EventContext(ctx, "", ws.TimeZone)
-		} else {
+			detail(&e, "attempted_email", email)
+		case isEmail:
 			e = activity.NewEvent(activity.PlatformWorkspace, "auth.login_failed", now)
 			e.Actor = activity.Actor{Type: activity.ActorAnonymous, Email: email}
 			e.Resource = activity.Resource{Type: "user", Name: email}
 			e.Context = domain.EventContext(ctx, "", "UTC")
+			detail(&e, "attempted_email", email)
+		default:
+			e = activity.NewEvent(activity.PlatformWorkspace, "auth.login_failed", now)
+			e.Actor = activity.Actor{Type: activity.ActorAnonymous}
+			e.Resource = activity.Resource{Type: "user", Name: identifier}
+			e.Context = domain.EventContext(ctx, "", "UTC")
+			if identifier != "" {
+				detail(&e, "attempted_identifier_hmac", identifier)
+			}
 		}
 		e.Outcome = activity.OutcomeFailure
 		detail(&e, "reason", reason)
-		detail(&e, "attempted_email", email)
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", k, now); err != nil {
-				return fmt.Errorf("count login failure: %w", err)
-			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM login_failures WHERE key = ? AND failed_at < ?", k, now.Add(-s.cfg.ThrottleWindow)); err != nil {
-				return fmt.Errorf("forget old login failures: %w", err)
-			}
-		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }

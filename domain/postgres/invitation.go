@@ -84,8 +84,11 @@ func NewInvitationService(db *DB, hasher domain.PasswordHasher, ttl time.Duratio
 }
 
 // Invite invites someone with a role and records user.invited. Only owners
-// invite owners. It returns ECONFLICT when the email already has an account
-// or a pending invitation to this workspace.
+// invite owners. It returns ECONFLICT when the email belongs to a member of
+// this workspace or has a pending invitation to it; an email with an
+// account in another workspace is invited like any other, so that inviting
+// reveals nothing about other workspaces, and refused when the invitation
+// is accepted.
 func (s *InvitationService) Invite(ctx context.Context, p activity.Principal, in domain.InvitationCreate) (domain.NewInvitation, error) {
 	if err := domain.Require(p, domain.ManageMembers); err != nil {
 		return domain.NewInvitation{}, err
@@ -113,12 +116,12 @@ func (s *InvitationService) Invite(ctx context.Context, p activity.Principal, in
 	}
 	var row invitationRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		taken, err := tx.NewSelect().Model((*userRow)(nil)).Where("lower(email) = ?", in.Email).Exists(ctx)
+		taken, err := tx.NewSelect().Model((*userRow)(nil)).Where("workspace_id = ? AND lower(email) = ?", p.WorkspaceID, in.Email).Exists(ctx)
 		if err != nil {
 			return fmt.Errorf("look up email: %w", err)
 		}
 		if taken {
-			return activity.Errorf(activity.ECONFLICT, "email", "a user with this email already exists")
+			return activity.Errorf(activity.ECONFLICT, "email", "a member of this workspace has this email")
 		}
 		// An expired invitation no longer blocks a new one.
 		if _, err := tx.NewUpdate().Model((*invitationRow)(nil)).Set("revoked_at = expires_at").
@@ -213,8 +216,9 @@ func (s *InvitationService) RevokeInvitation(ctx context.Context, p activity.Pri
 // caller learns nothing about other people's invitations.
 var errBadInvitation = activity.Errorf(activity.EINVALID, "token", "the invitation is unknown, already answered or withdrawn")
 
-// pending loads the pending invitation of token inside tx, locked.
-func (s *InvitationService) pending(ctx context.Context, tx bun.Tx, token string, now time.Time) (invitationRow, error) {
+// pending loads the pending invitation of token, locked when tx is a
+// transaction.
+func (s *InvitationService) pending(ctx context.Context, tx bun.IDB, token string, now time.Time) (invitationRow, error) {
 	var row invitationRow
 	if token == "" {
 		return row, activity.Errorf(activity.EINVALID, "token", "token is required")
@@ -238,32 +242,46 @@ func (s *InvitationService) pending(ctx context.Context, tx bun.Tx, token string
 
 // Accept creates the invited member with the given name and password and
 // records invitation.accepted, by the new member. It returns EINVALID for
-// an unknown, answered, withdrawn or expired token.
+// an unknown, answered, withdrawn or expired token, before the password is
+// hashed, so that a made-up token costs no hash, and ECONFLICT, leaving
+// the invitation pending, when the email has an account already.
 func (s *InvitationService) Accept(ctx context.Context, in domain.InvitationAnswer) (domain.User, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if err := domain.ValidatePassword("password", in.Password); err != nil {
 		return domain.User{}, err
 	}
-	hash, err := s.hasher.Hash(in.Password)
+	inv, err := s.pending(ctx, s.db, in.Token, s.db.Now())
+	if err != nil {
+		return domain.User{}, err
+	}
+	if in.Name == "" {
+		in.Name = inv.Name
+	}
+	if err := domain.ValidateName("name", in.Name); err != nil {
+		return domain.User{}, err
+	}
+	taken, err := s.db.NewSelect().Model((*userRow)(nil)).Where("lower(email) = ?", inv.Email).Exists(ctx)
+	if err != nil {
+		return domain.User{}, fmt.Errorf("look up email: %w", err)
+	}
+	if taken {
+		return domain.User{}, errEmailTaken
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return domain.User{}, fmt.Errorf("hash password: %w", err)
 	}
 	var u userRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		// Again, locked: it may have been answered or withdrawn meanwhile.
 		inv, err := s.pending(ctx, tx, in.Token, now)
 		if err != nil {
-			return err
-		}
-		if in.Name == "" {
-			in.Name = inv.Name
-		}
-		if err := domain.ValidateName("name", in.Name); err != nil {
 			return err
 		}
 		u = userRow{ID: uuid.NewString(), WorkspaceID: inv.WorkspaceID, Email: inv.Email, Name: in.Name, Role: inv.Role, PasswordHash: hash, Active: true, CreatedAt: now, UpdatedAt: now}
 		if _, err := tx.NewInsert().Model(&u).Exec(ctx); err != nil {
 			if isUniqueViolation(err, "users_email_key") {
-				return activity.Errorf(activity.ECONFLICT, "email", "a user with this email already exists")
+				return errEmailTaken
 			}
 			return fmt.Errorf("insert user: %w", err)
 		}

@@ -74,7 +74,7 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 	if _, err := time.LoadLocation(in.TimeZone); err != nil {
 		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
 	}
-	hash, err := s.hasher.Hash(in.OwnerPassword)
+	hash, err := s.hasher.Hash(ctx, in.OwnerPassword)
 	if err != nil {
 		return domain.Workspace{}, domain.User{}, fmt.Errorf("hash owner password: %w", err)
 	}

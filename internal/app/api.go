@@ -13,7 +13,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
@@ -32,8 +31,24 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	hasher := argon2.Hasher{Params: m.Config.Argon2}
-	auth, err := postgres.NewAuthService(db, hasher, m.Config.Auth)
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return nil, nil, err
+	}
+	// Cursors are signed, and login identifiers that are not emails
+	// hashed, with keys derived from the secret key, which every instance
+	// shares.
+	secret, err := m.secretKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	authCfg := m.Config.Auth
+	authCfg.SecretKey = secret
+	auth, err := postgres.NewAuthService(db, hasher, authCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := postgres.NewUserService(db, hasher, m.Config.Auth)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,7 +65,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
-		Users:         postgres.NewUserService(db, hasher),
+		Users:         users,
 		Tokens:        postgres.NewTokenService(db),
 		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
 		Assets:        assets,
@@ -68,12 +83,6 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		},
 	}, m.Log.WithField("component", "api"))
 	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
-	// Cursors are signed with a key derived from the secret key, which
-	// every instance shares.
-	secret, err := m.secretKey()
-	if err != nil {
-		return nil, nil, err
-	}
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
 	srv.NotFound()

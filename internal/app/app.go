@@ -20,6 +20,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
@@ -59,7 +60,10 @@ type Main struct {
 
 	// DB is the PostgreSQL connection, once a role or command has opened it.
 	DB *postgres.DB
-	os *opensearchapi.Client
+	// Hasher hashes and checks passwords, once a role or command has
+	// built it; every hash of the process waits for one of its turns.
+	Hasher *argon2.Hasher
+	os     *opensearchapi.Client
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -91,6 +95,23 @@ func (m *Main) Database() (*postgres.DB, error) {
 		m.DB = db
 	}
 	return m.DB, nil
+}
+
+// PasswordHasher returns the process's one password hasher, so that every
+// hash in it takes its turn from the same few.
+func (m *Main) PasswordHasher() (argon2.Hasher, error) {
+	if m.Hasher == nil {
+		h, err := argon2.New(m.Config.Argon2)
+		if err != nil {
+			return argon2.Hasher{}, fmt.Errorf("configuration: %w", err)
+		}
+		if !h.Params.Strong() {
+			m.Log.WithField("component", "main").WithField("argon2", fmt.Sprintf("m=%d,t=%d,p=%d", h.Params.MemoryKiB, h.Params.Time, h.Params.Threads)).
+				Warn("Passwords are hashed with parameters below OWASP's minimum, as FLUXERA_ARGON2_WEAK_OK allows; this is for tests and benchmarks only.")
+		}
+		m.Hasher = &h
+	}
+	return *m.Hasher, nil
 }
 
 func (m *Main) search() (*opensearchapi.Client, error) {

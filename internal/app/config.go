@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -26,7 +27,7 @@ type Config struct {
 	LogLevel string
 	OpsAddr  string
 	Auth     postgres.AuthConfig
-	Argon2   argon2.Params
+	Argon2   argon2.Config
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL time.Duration
 	// SecretKey encrypts license keys at rest (32 bytes, base64); when it
@@ -163,10 +164,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PreviousSecretKeys: e.list("FLUXERA_PREVIOUS_SECRET_KEYS", ""),
 		ImageDir:           e.str("FLUXERA_IMAGE_DIR", "var/images"),
 		ImageMaxBytes:      e.int("FLUXERA_IMAGE_MAX_BYTES", 5<<20),
-		Argon2: argon2.Params{
-			MemoryKiB: uint32(e.int("FLUXERA_ARGON2_MEMORY_KIB", int(argon2.DefaultParams.MemoryKiB))),
-			Time:      uint32(e.int("FLUXERA_ARGON2_TIME", int(argon2.DefaultParams.Time))),
-			Threads:   uint8(e.int("FLUXERA_ARGON2_THREADS", int(argon2.DefaultParams.Threads))),
+		Argon2: argon2.Config{
+			Params: argon2.Params{
+				MemoryKiB: uint32(e.int("FLUXERA_ARGON2_MEMORY_KIB", int(argon2.DefaultParams.MemoryKiB))),
+				Time:      uint32(e.int("FLUXERA_ARGON2_TIME", int(argon2.DefaultParams.Time))),
+				Threads:   uint8(e.int("FLUXERA_ARGON2_THREADS", int(argon2.DefaultParams.Threads))),
+			},
+			WeakOK:      e.bool("FLUXERA_ARGON2_WEAK_OK", false),
+			Concurrency: e.int("FLUXERA_ARGON2_CONCURRENCY", 2*runtime.NumCPU()),
+			QueueWait:   e.duration("FLUXERA_ARGON2_QUEUE_WAIT", 2*time.Second),
 		},
 		HTTP: domainhttp.Config{
 			Addr:           e.str("FLUXERA_HTTP_ADDR", "127.0.0.1:8080"),

@@ -13,7 +13,6 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/ingest/synthetic"
@@ -67,7 +66,11 @@ func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	created, err := Seed(ctx, db, argon2.Hasher{Params: m.Config.Argon2}, box, *assets, rand.New(rand.NewPCG(7, 11)))
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return err
+	}
+	created, err := Seed(ctx, db, hasher, box, *assets, rand.New(rand.NewPCG(7, 11)))
 	if err != nil {
 		return err
 	}
@@ -94,7 +97,10 @@ func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 // of whole sessions of its real members on its real assets and licenses,
 // to the activity topic, and returns how many it wrote.
 func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
-	hasher := argon2.Hasher{Params: m.Config.Argon2}
+	hasher, err := m.PasswordHasher()
+	if err != nil {
+		return 0, err
+	}
 	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
 		return 0, err
@@ -109,7 +115,11 @@ func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box
 	}
 	defer auth.Logout(ctx, session.Token)
 	ws := synthetic.Workspace{ID: p.WorkspaceID, TimeZone: p.TimeZone}
-	users, err := postgres.NewUserService(db, hasher).ListUsers(ctx, p)
+	members, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		return 0, err
+	}
+	users, err := members.ListUsers(ctx, p)
 	if err != nil {
 		return 0, err
 	}
@@ -191,8 +201,12 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, bo
 	if err != nil {
 		return false, fmt.Errorf("create demo workspace: %w", err)
 	}
+	users, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		return false, err
+	}
 	d := &demo{ctx: ctx, rnd: rnd, auth: auth, assets: postgres.NewAssetService(db), licenses: postgres.NewLicenseService(db, box),
-		users: postgres.NewUserService(db, hasher), invitations: postgres.NewInvitationService(db, hasher, 0), settings: postgres.NewSettingsService(db)}
+		users: users, invitations: postgres.NewInvitationService(db, hasher, 0), settings: postgres.NewSettingsService(db)}
 	owner, ownerCtx, err := d.login(demoEmail, demoPassword)
 	if err != nil {
 		return false, err
