@@ -13,6 +13,7 @@ import (
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
 // SessionCookie is the name of the cookie that carries the session token.
@@ -84,7 +85,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})
-	s.App.Use(s.recoverPanics, s.requestContext)
+	s.App.Use(s.recoverPanics, s.requestContext, httpapi.RefuseEncodedBodies)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.App.Get("/readyz", s.ready)
 

@@ -19,7 +19,7 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != fiber.MIMEApplicationJSON {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "the body must be sent as application/json")
 	}
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec := json.NewDecoder(bytes.NewReader(Body(c)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -77,7 +77,7 @@ func jsonType(kind string) string {
 // DecodeOptionalJSON is DecodeJSON for requests whose body may be left
 // out, such as a DELETE with an optional note.
 func DecodeOptionalJSON(c *fiber.Ctx, v any) error {
-	if len(bytes.TrimSpace(c.Body())) == 0 {
+	if len(bytes.TrimSpace(Body(c))) == 0 {
 		return nil
 	}
 	return DecodeJSON(c, v)

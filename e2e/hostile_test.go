@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bytes"
+	"compress/gzip"
+	"compress/zlib"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"runtime"
+	"testing"
+
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
+)
+
+// rawRequest is a request sent byte for byte as written: its body, its
+// content type and any headers, with nothing encoded on the way.
+type rawRequest struct {
+	method, path, contentType string
+	header                    map[string]string
+	body                      []byte
+}
+
+// sendRaw sends r and returns the whole answer. When no answer comes, it
+// fails t and returns a zero answer, which the checks below pass over.
+func (c *client) sendRaw(t testing.TB, r rawRequest) answer {
+	t.Helper()
+	req, err := http.NewRequest(r.method, c.base+r.path, bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.contentType != "" {
+		req.Header.Set("Content-Type", r.contentType)
+	}
+	req.Header.Set("User-Agent", "fluxera-test/1.0")
+	for k, v := range r.header {
+		req.Header.Set(k, v)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Errorf("%s %.80s: no answer: %v", r.method, r.path, err)
+		return answer{}
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return answer{status: res.StatusCode, body: raw, header: res.Header}
+}
+
+// wantRefusedWithJSON fails unless a is a 4xx whose body is a JSON error
+// with a message, and returns that error.
+func wantRefusedWithJSON(t *testing.T, what string, a answer) errorAnswer {
+	t.Helper()
+	var e errorAnswer
+	if a.status == 0 {
+		return e
+	}
+	if a.status < 400 || a.status >= 500 {
+		t.Errorf("%s answered %d, want a 4xx: %.300s", what, a.status, a.body)
+		return e
+	}
+	if err := json.Unmarshal(a.body, &e); err != nil || e.Error.Message == "" {
+		t.Errorf("%s answered %d without a JSON error body: %.300s", what, a.status, a.body)
+	}
+	return e
+}
+
+// wantNoServerError fails when a is a 5xx, or a 4xx without a JSON error
+// body.
+func wantNoServerError(t *testing.T, what string, a answer) {
+	t.Helper()
+	if a.status >= 500 {
+		t.Errorf("%s answered %d: %.300s", what, a.status, a.body)
+		return
+	}
+	if a.status >= 400 {
+		wantRefusedWithJSON(t, what, a)
+	}
+}
+
+// gzipped returns data compressed with gzip.
+func gzipped(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if _, err := w.Write(data); err != nil {
+		tb.Fatal(err)
+	}
+	w.Close()
+	return buf.Bytes()
+}
+
+// deflated returns data compressed as HTTP's deflate (zlib).
+func deflated(tb testing.TB, data []byte) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	if _, err := w.Write(data); err != nil {
+		tb.Fatal(err)
+	}
+	w.Close()
+	return buf.Bytes()
+}
+
+// multipartBody returns a multipart/form-data body with one part, written
+// by hand so that its headers can be anything, and its content type.
+func multipartBody(field, fileName string, data []byte) ([]byte, string) {
+	const boundary = "fluxera-test-boundary"
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\nContent-Type: application/octet-stream\r\n\r\n", boundary, field, fileName)
+	b.Write(data)
+	fmt.Fprintf(&b, "\r\n--%s--\r\n", boundary)
+	return b.Bytes(), "multipart/form-data; boundary=" + boundary
+}
+
+// TestCompressedBodiesAreRefusedUnread sends bodies with a Content-Encoding
+// to the routes that read bodies — login, invitation accept, the asset
+// import, the image upload and JSON edits — among them a gzip body of about
+// 200 kB that inflates to 200 MB. Each must be refused with 415 and a JSON
+// error before anything is inflated: while answering all of them the
+// process allocates far less than one inflated body, and nothing is
+// written. A body marked identity is an ordinary body.
+func TestCompressedBodiesAreRefusedUnread(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Compressed")
+	asset := mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Laptop"}, nil), "asset")
+	var inv domain.NewInvitation
+	owner.call("POST", "/api/v1/invitations", map[string]string{"email": "x-" + stacktest.RandomID() + "@example.com", "role": "viewer"}, nil).decode(t, &inv)
+
+	const inflated = 200 << 20
+	bomb := gzipped(t, make([]byte, inflated))
+	if len(bomb) > 300<<10 {
+		t.Fatalf("the gzip body has %d bytes, want about 200 kB", len(bomb))
+	}
+	login, _ := json.Marshal(map[string]string{"email": owner.email, "password": owner.password})
+	accept, _ := json.Marshal(map[string]string{"token": inv.Token, "password": "accepted-password"})
+	upload, uploadType := multipartBody("file", "a.png", png)
+	uploadBomb, _ := multipartBody("file", "a.png", nil)
+	uploadBomb = gzipped(t, append(uploadBomb, make([]byte, inflated)...))
+	anon := newClient(t, m)
+	cases := []struct {
+		name     string
+		c        *client
+		req      rawRequest
+		encoding string
+	}{
+		{"login, inflating to 200 MB", anon, rawRequest{method: "POST", path: "/api/v1/auth/login", contentType: "application/json", body: bomb}, "gzip"},
+		{"login", anon, rawRequest{method: "POST", path: "/api/v1/auth/login", contentType: "application/json", body: gzipped(t, login)}, "gzip"},
+		{"invitation accept, inflating to 200 MB", anon, rawRequest{method: "POST", path: "/api/v1/invitations/accept", contentType: "application/json", body: bomb}, "gzip"},
+		{"invitation accept", anon, rawRequest{method: "POST", path: "/api/v1/invitations/accept", contentType: "application/json", body: deflated(t, accept)}, "deflate"},
+		{"import, inflating to 200 MB", owner.client, rawRequest{method: "POST", path: "/api/v1/assets/import", contentType: "text/csv", body: bomb}, "gzip"},
+		{"import", owner.client, rawRequest{method: "POST", path: "/api/v1/assets/import", contentType: "text/csv", body: gzipped(t, []byte("name\nMonitor\n"))}, "gzip"},
+		{"upload, inflating to 200 MB", owner.client, rawRequest{method: "POST", path: "/api/v1/assets/" + asset + "/images", contentType: uploadType, body: uploadBomb}, "gzip"},
+		{"upload", owner.client, rawRequest{method: "POST", path: "/api/v1/assets/" + asset + "/images", contentType: uploadType, body: gzipped(t, upload)}, "gzip"},
+		{"edit", owner.client, rawRequest{method: "PATCH", path: "/api/v1/assets/" + asset, contentType: "application/json", body: gzipped(t, []byte(`{"name":"Renamed"}`))}, "gzip"},
+		{"edit, brotli", owner.client, rawRequest{method: "PATCH", path: "/api/v1/assets/" + asset, contentType: "application/json", body: []byte(`{"name":"Renamed"}`)}, "br"},
+		{"edit, two encodings", owner.client, rawRequest{method: "PATCH", path: "/api/v1/assets/" + asset, contentType: "application/json", body: gzipped(t, []byte(`{"name":"Renamed"}`))}, "identity, gzip"},
+		{"body-less delete", owner.client, rawRequest{method: "DELETE", path: "/api/v1/assets/" + asset}, "gzip"},
+	}
+	before := ob.last()
+	var start runtime.MemStats
+	runtime.ReadMemStats(&start)
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.header = map[string]string{"Content-Encoding": tt.encoding}
+			a := tt.c.sendRaw(t, tt.req)
+			e := wantRefusedWithJSON(t, tt.name, a)
+			if a.status != http.StatusUnsupportedMediaType || e.Error.Code != "unsupported_media_type" {
+				t.Errorf("answered %d %s, want 415 unsupported_media_type", a.status, a.body)
+			}
+		})
+	}
+	var end runtime.MemStats
+	runtime.ReadMemStats(&end)
+	if allocated := end.TotalAlloc - start.TotalAlloc; allocated > 64<<20 {
+		t.Errorf("answering the compressed bodies allocated %d MB: a body was inflated", allocated>>20)
+	}
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("refused compressed bodies wrote %d events", len(events))
+	}
+	a := anon.sendRaw(t, rawRequest{method: "POST", path: "/api/v1/auth/login", contentType: "application/json", body: login, header: map[string]string{"Content-Encoding": "identity"}})
+	if a.status != http.StatusOK {
+		t.Errorf("a login marked Content-Encoding: identity answered %d %s, want 200", a.status, a.body)
+	}
+}
