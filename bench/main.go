@@ -194,7 +194,7 @@ func startPlatform(e *env) {
 	}
 	atExit(func() { cleanup(cmd, e.dbcfg, e.osURL, e.prefix, e.brokers, topics, groups) })
 	jar, _ := cookiejar.New(nil)
-	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: sameOriginTransport{}}
 	waitReady(e)
 
 	db, err := postgres.Open(e.dbcfg)
@@ -344,6 +344,17 @@ func mustDo(req *http.Request) {
 	if res.StatusCode >= 300 {
 		fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
 	}
+}
+
+// sameOriginTransport sends requests as the console's own pages do, saying
+// they come from the same origin: the API refuses changes signed in with
+// the session cookie from other sites.
+type sameOriginTransport struct{}
+
+func (sameOriginTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 func waitReady(e *env) {

@@ -77,11 +77,24 @@ func ClientIP(remote, forwardedFor string, trusted []netip.Prefix) string {
 	return addr.String()
 }
 
-// requireAuth resolves the session cookie or bearer token to a principal.
+// trusted reports whether addr is in one of the prefixes.
+func trusted(addr netip.Addr, prefixes []netip.Prefix) bool {
+	for _, p := range prefixes {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// requireAuth resolves the bearer token or, without one, the session
+// cookie to a principal. A change signed in with the cookie is refused
+// when a browser sent it on behalf of another site (see refuseCrossSite);
+// the refusal is recorded with the principal like any other.
 func (s *Server) requireAuth(c *fiber.Ctx) error {
-	token := c.Cookies(SessionCookie)
+	token, fromCookie := c.Cookies(SessionCookie), true
 	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
+		token, fromCookie = strings.TrimPrefix(h, "Bearer "), false
 	}
 	if token == "" {
 		return activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
@@ -91,6 +104,11 @@ func (s *Server) requireAuth(c *fiber.Ctx) error {
 		return err
 	}
 	c.SetUserContext(activity.WithPrincipal(c.UserContext(), p))
+	if fromCookie {
+		if err := s.refuseCrossSite(c); err != nil {
+			return err
+		}
+	}
 	return c.Next()
 }
 
