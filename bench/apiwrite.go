@@ -119,7 +119,8 @@ func startAPIOnly(e *env) (string, string) {
 	addr := freeAddr()
 	cmd := exec.Command(e.bin, "api")
 	cmd.Env = append(os.Environ(), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
-		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1")
+		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
+		"FLUXERA_COOKIE_SECURE=false") // plain HTTP on loopback
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		fatalf("start %s api: %v", e.bin, err)

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	activity "github.com/fluxera/activity"
+	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/internal/app"
 )
 
@@ -110,4 +114,78 @@ func (c *client) callWithout(method, path string, body any, header map[string]st
 	plain := *c
 	plain.http = &http.Client{Jar: c.http.Jar, Timeout: c.http.Timeout}
 	return plain.call(method, path, body, set)
+}
+
+// TestSessionCookieIsSecureOutsideTheLocalStack checks the session cookie
+// as the configuration sets it: Secure, with the __Host- prefix and for
+// the whole host, by default; plain on the local stack. The cookie is read
+// back under the name it was set with, and only that one.
+func TestSessionCookieIsSecureOutsideTheLocalStack(t *testing.T) {
+	def, err := app.LoadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !def.HTTP.CookieSecure {
+		t.Errorf("the session cookie is not Secure by default")
+	}
+	local, err := app.LoadConfig(func(k string) string {
+		if k == "FLUXERA_COOKIE_SECURE" {
+			return "false"
+		}
+		return ""
+	})
+	if err != nil || local.HTTP.CookieSecure {
+		t.Errorf("FLUXERA_COOKIE_SECURE=false gave Secure=%v, %v", local.HTTP.CookieSecure, err)
+	}
+	for _, tt := range []struct {
+		secure      bool
+		name, wrong string
+	}{
+		{true, "__Host-" + domainhttp.SessionCookie, domainhttp.SessionCookie},
+		{false, domainhttp.SessionCookie, "__Host-" + domainhttp.SessionCookie},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := MustStack(t)
+			cfg.HTTP.CookieSecure = tt.secure
+			m := MustStart(t, cfg, app.RoleAPI)
+			email, password := MustWorkspace(t, cfg, "Cookies")
+			body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+			res, err := http.Post("http://"+m.HTTPAddr+"/api/v1/auth/login", "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			var session *http.Cookie
+			for _, c := range res.Cookies() {
+				if c.Name == tt.name {
+					session = c
+				} else {
+					t.Errorf("login set the cookie %s", c.Name)
+				}
+			}
+			if session == nil {
+				t.Fatalf("login set no %s cookie: %v", tt.name, res.Header["Set-Cookie"])
+			}
+			if session.Secure != tt.secure || !session.HttpOnly || session.Path != "/" || session.Domain != "" || session.SameSite != http.SameSiteLaxMode {
+				t.Errorf("cookie %s: Secure=%v HttpOnly=%v Path=%q Domain=%q SameSite=%v", session.Raw, session.Secure, session.HttpOnly, session.Path, session.Domain, session.SameSite)
+			}
+			me := func(name string) int {
+				req, _ := http.NewRequest("GET", "http://"+m.HTTPAddr+"/api/v1/me", nil)
+				req.AddCookie(&http.Cookie{Name: name, Value: session.Value})
+				res, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				return res.StatusCode
+			}
+			if st := me(tt.name); st != http.StatusOK {
+				t.Errorf("the session under %s answered %d, want 200", tt.name, st)
+			}
+			if st := me(tt.wrong); st != http.StatusUnauthorized {
+				t.Errorf("the session under %s answered %d, want 401", tt.wrong, st)
+			}
+		})
+	}
 }

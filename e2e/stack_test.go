@@ -58,6 +58,9 @@ func MustStack(tb testing.TB) app.Config {
 	rand.Read(key)
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(key)
 	cfg.ImageDir = tb.TempDir()
+	// The tests talk plain HTTP on loopback, where a Secure cookie would
+	// never be sent back.
+	cfg.HTTP.CookieSecure = false
 	cfg.LogLevel = "warn"
 	if err := cfg.Postgres.Validate(); err != nil {
 		tb.Fatal(err)

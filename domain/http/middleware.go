@@ -92,7 +92,7 @@ func trusted(addr netip.Addr, prefixes []netip.Prefix) bool {
 // when a browser sent it on behalf of another site (see refuseCrossSite);
 // the refusal is recorded with the principal like any other.
 func (s *Server) requireAuth(c *fiber.Ctx) error {
-	token, fromCookie := c.Cookies(SessionCookie), true
+	token, fromCookie := c.Cookies(s.cfg.SessionCookieName()), true
 	if h := c.Get(fiber.HeaderAuthorization); strings.HasPrefix(h, "Bearer ") {
 		token, fromCookie = strings.TrimPrefix(h, "Bearer "), false
 	}

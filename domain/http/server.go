@@ -16,7 +16,9 @@ import (
 	"github.com/fluxera/activity/internal/httpapi"
 )
 
-// SessionCookie is the name of the cookie that carries the session token.
+// SessionCookie is the name of the cookie that carries the session token,
+// without the __Host- prefix it has when it is Secure (see
+// Config.SessionCookieName).
 const SessionCookie = "fluxera_session"
 
 // Config tunes the HTTP server.
@@ -24,10 +26,22 @@ type Config struct {
 	Addr string
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	// CookieSecure marks the session cookie Secure (set it behind HTTPS).
+	// CookieSecure marks the session cookie Secure and gives it the __Host-
+	// prefix. The configuration sets it by default; only plain HTTP, as on
+	// the local stack, goes without.
 	CookieSecure bool
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
+}
+
+// SessionCookieName is the name the session cookie is set and read under:
+// SessionCookie, with the __Host- prefix when the cookie is Secure, so that
+// browsers keep it only from this host, over HTTPS, for the whole site.
+func (c Config) SessionCookieName() string {
+	if c.CookieSecure {
+		return "__Host-" + SessionCookie
+	}
+	return SessionCookie
 }
 
 // Validate fills in defaults and checks the values.
