@@ -34,7 +34,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		ua = ua[:512]
 	}
 	c.SetUserContext(domain.WithRequest(c.UserContext(), domain.Request{
-		IP:        ClientIP(c.Context().RemoteIP().String(), c.Get(fiber.HeaderXForwardedFor), s.cfg.TrustedProxies),
+		IP:        ClientIP(c.Context().RemoteIP().String(), forwardedFor(c), s.cfg.TrustedProxies),
 		UserAgent: ua,
 		RequestID: id,
 		Method:    method,
@@ -43,38 +43,56 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 }
 
 // ClientIP returns the address of the client: the connection's peer, or,
-// when the peer is a trusted proxy, the right-most address of
-// X-Forwarded-For that is not itself a trusted proxy.
-func ClientIP(remote, forwardedFor string, trusted []netip.Prefix) string {
+// when the peer is a trusted proxy, the address X-Forwarded-For names for
+// the hop before the trusted ones. forwardedFor holds every
+// X-Forwarded-For line of the request in order, read as one list (RFC 9110
+// joins repeated lines with commas); the list is walked from the right,
+// past the trusted proxies, to the first address that is not one, so a
+// client cannot choose its address by sending a list or a line of its own
+// ahead of the proxy's. An entry may carry a port; the walk stops at an
+// entry that is no address, at the last address it reached.
+func ClientIP(remote string, forwardedFor []string, trustedProxies []netip.Prefix) string {
 	addr, err := netip.ParseAddr(remote)
 	if err != nil {
 		return ""
 	}
 	addr = addr.Unmap()
-	isTrusted := func(a netip.Addr) bool {
-		for _, p := range trusted {
-			if p.Contains(a) {
-				return true
-			}
-		}
-		return false
-	}
-	if !isTrusted(addr) || forwardedFor == "" {
+	if !trusted(addr, trustedProxies) {
 		return addr.String()
 	}
-	hops := strings.Split(forwardedFor, ",")
+	var hops []string
+	for _, line := range forwardedFor {
+		hops = append(hops, strings.Split(line, ",")...)
+	}
 	for i := len(hops) - 1; i >= 0; i-- {
-		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		h := strings.TrimSpace(hops[i])
+		if h == "" {
+			continue
+		}
+		hop, err := parseHop(h)
 		if err != nil {
 			break
 		}
-		hop = hop.Unmap()
 		addr = hop
-		if !isTrusted(hop) {
+		if !trusted(hop, trustedProxies) {
 			break
 		}
 	}
 	return addr.String()
+}
+
+// parseHop reads one entry of X-Forwarded-For: an address, or an address
+// and port ("203.0.113.9:41234", "[2001:db8::1]:443").
+func parseHop(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, err
+		}
+		a = ap.Addr()
+	}
+	return a.WithZone("").Unmap(), nil
 }
 
 // trusted reports whether addr is in one of the prefixes.
@@ -85,6 +103,17 @@ func trusted(addr netip.Addr, prefixes []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// forwardedFor returns every X-Forwarded-For line of the request, in order.
+func forwardedFor(c *fiber.Ctx) []string {
+	var lines []string
+	c.Request().Header.VisitAll(func(key, value []byte) {
+		if strings.EqualFold(string(key), fiber.HeaderXForwardedFor) {
+			lines = append(lines, string(value))
+		}
+	})
+	return lines
 }
 
 // requireAuth resolves the bearer token or, without one, the session
