@@ -181,7 +181,7 @@ func startPlatform(e *env) {
 		"FLUXERA_DATABASE_SCHEMA="+e.dbcfg.Schema, "FLUXERA_INDEX_PREFIX="+e.prefix,
 		"FLUXERA_KAFKA_TOPIC="+topics[0], "FLUXERA_KAFKA_DLQ_TOPIC="+topics[1], "FLUXERA_KAFKA_ALERT_TOPIC="+topics[2],
 		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+e.id+":",
-		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn", "FLUXERA_COOKIE_SECURE=false", // plain HTTP on loopback
+		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_OPS_ADDR="+freeAddr(), "FLUXERA_LOG_LEVEL=warn", "FLUXERA_COOKIE_SECURE=false", // plain HTTP on loopback
 		"FLUXERA_ARGON2_MEMORY_KIB=1024", "FLUXERA_ARGON2_TIME=1",
 		// The detect figures fail logins from many addresses through a
 		// loopback proxy and receive webhooks on loopback.

@@ -71,9 +71,20 @@ type Services struct {
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder
-	// Ready reports whether the dependencies needed to serve are up.
-	Ready func(ctx context.Context) error
+	// Ready are the dependencies needed to serve, each checked by /readyz.
+	Ready []ReadyCheck
 }
+
+// ReadyCheck is one dependency /readyz checks: its name, as /readyz reports
+// it when it fails, and a check that returns an error while it is down.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// readyTimeout bounds each readiness check, so that a dependency that hangs
+// reads as down instead of holding /readyz.
+const readyTimeout = 5 * time.Second
 
 // Server is the HTTP front of the platform.
 type Server struct {
@@ -132,11 +143,28 @@ func (s *Server) Listen() error { return s.App.Listen(s.cfg.Addr) }
 // Shutdown stops accepting requests and waits for the running ones.
 func (s *Server) Shutdown(ctx context.Context) error { return s.App.ShutdownWithContext(ctx) }
 
+// ready answers 200 when every dependency answers its check, and 503 with
+// the names of those that do not otherwise. Their errors are logged, never
+// answered.
 func (s *Server) ready(c *fiber.Ctx) error {
-	if s.services.Ready != nil {
-		if err := s.services.Ready(c.UserContext()); err != nil {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
+	failing := []string{}
+	for _, r := range s.services.Ready {
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		err := r.Check(ctx)
+		cancel()
+		if err != nil {
+			failing = append(failing, r.Name)
+			s.log.WithError(err).WithFields(map[string]any{"dependency": r.Name, "request_id": requestID(c)}).Warn("A dependency is not ready.")
 		}
 	}
-	return c.JSON(fiber.Map{"status": "ready"})
+	if len(failing) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(readiness{Status: "unavailable", Failing: failing})
+	}
+	return c.JSON(readiness{Status: "ready"})
+}
+
+// readiness is the body of /readyz.
+type readiness struct {
+	Status  string   `json:"status"`
+	Failing []string `json:"failing,omitempty"`
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -60,14 +59,10 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Alerts:        postgres.NewAlertService(db),
 		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       postgres.NewAccessRecorder(db),
-		Ready: func(ctx context.Context) error {
-			if err := db.Ping(ctx); err != nil {
-				return fmt.Errorf("database: %w", err)
-			}
-			return nil
-		},
+		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
-	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	// Metrics are served on the ops address only (see serveOps), never to
+	// the API's public.
 	// Cursors are signed with a key derived from the secret key, which
 	// every instance shares.
 	secret, err := m.secretKey()
