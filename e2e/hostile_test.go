@@ -187,3 +187,112 @@ func TestCompressedBodiesAreRefusedUnread(t *testing.T) {
 		t.Errorf("a login marked Content-Encoding: identity answered %d %s, want 200", a.status, a.body)
 	}
 }
+
+// TestControlCharactersInTextAreRefused sends names and free text with NUL
+// and other control characters to every route that takes them, and checks
+// each is refused with 400 naming the field, without writing anything;
+// tab and newline pass where a note or description allows them.
+func TestControlCharactersInTextAreRefused(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	owner := mustOwner(t, m, cfg, "Control")
+	target := mustRoleMember(t, m, owner.client, "member")
+	f := mustFixture(t, m, owner, owner.client, target.id)
+	var inv domain.NewInvitation
+	owner.call("POST", "/api/v1/invitations", map[string]string{"email": "c-" + stacktest.RandomID() + "@example.com", "role": "viewer"}, nil).decode(t, &inv)
+	asset := "/api/v1/assets/" + f.asset
+	license := "/api/v1/licenses/" + f.license
+	rule := "/api/v1/alert-rules/" + f.rule
+	ruleBody := func(field, v string) map[string]any {
+		b := map[string]any{"name": "Deletions", "activity_types": []string{"license.deleted"}, "channels": []map[string]any{{"type": "email", "to": []string{"security@example.com"}}}}
+		b[field] = v
+		return b
+	}
+	refused := []struct {
+		name, method, path string
+		body               any
+		field              string
+	}{
+		{"asset name with NUL", "POST", "/api/v1/assets", map[string]string{"name": "Dell\x00XPS"}, "name"},
+		{"asset name with a C1 control", "PATCH", asset, map[string]string{"name": "Dell\u0085XPS"}, "name"},
+		{"asset name with a newline", "POST", "/api/v1/assets", map[string]string{"name": "Dell\nXPS"}, "name"},
+		{"asset tag with an escape", "POST", "/api/v1/assets", map[string]string{"name": "Dell", "asset_tag": "T-\x1b[31m1"}, "asset_tag"},
+		{"serial with DEL", "PATCH", asset, map[string]string{"serial": "C02\x7f"}, "serial"},
+		{"category with a tab", "PATCH", asset, map[string]string{"category": "Lap\ttop"}, "category"},
+		{"location with a newline", "PATCH", asset, map[string]string{"location": "Berlin\nMitte"}, "location"},
+		{"asset note with NUL", "PATCH", asset, map[string]string{"location": "Paris", "note": "why\x00"}, "note"},
+		{"status change note with a bell", "PUT", asset + "/status", map[string]string{"status": "lost", "note": "ding\x07"}, "note"},
+		{"delete note with NUL", "DELETE", asset, map[string]string{"note": "gone\x00"}, "note"},
+		{"maintenance description with NUL", "POST", asset + "/maintenance", map[string]string{"scheduled_for": "2027-01-01", "description": "clean\x00"}, "description"},
+		{"maintenance outcome with NUL", "POST", asset + "/maintenance/" + f.maintenance + "/complete", map[string]string{"outcome": "done\x00"}, "outcome"},
+		{"license name with NUL", "POST", "/api/v1/licenses", map[string]any{"name": "Zoom\x00", "seats": 1}, "name"},
+		{"license vendor with NUL", "PATCH", license, map[string]any{"vendor": "Zoom\x00Inc"}, "vendor"},
+		{"license key with NUL", "PATCH", license, map[string]any{"key": "K-\x001"}, "key"},
+		{"seat note with NUL", "POST", license + "/unassign", map[string]string{"user_id": target.id, "note": "x\x00"}, "note"},
+		{"renewal note with NUL", "POST", license + "/renew", map[string]string{"expires_on": "2029-01-01", "note": "x\x00"}, "note"},
+		{"own name with NUL", "PATCH", "/api/v1/me", map[string]string{"name": "Ann\x00"}, "name"},
+		{"token name with a bell", "POST", "/api/v1/tokens", map[string]string{"name": "ci\x07"}, "name"},
+		{"invited name with NUL", "POST", "/api/v1/invitations", map[string]string{"email": "n-" + stacktest.RandomID() + "@example.com", "role": "viewer", "name": "Bob\x00"}, "name"},
+		{"invitation note with NUL", "POST", "/api/v1/invitations", map[string]string{"email": "n-" + stacktest.RandomID() + "@example.com", "role": "viewer", "note": "x\x00"}, "note"},
+		{"accepted name with NUL", "POST", "/api/v1/invitations/accept", map[string]string{"token": inv.Token, "password": "accepted-password", "name": "Eve\x00"}, "name"},
+		{"role change note with NUL", "PUT", "/api/v1/users/" + target.id + "/role", map[string]string{"role": "viewer", "note": "x\x00"}, "note"},
+		{"workspace name with NUL", "PATCH", "/api/v1/settings", map[string]string{"name": "Acme\x00"}, "name"},
+		{"settings note with NUL", "PATCH", "/api/v1/settings", map[string]string{"name": "Acme", "note": "x\x00"}, "note"},
+		{"rule name with NUL", "POST", "/api/v1/alert-rules", ruleBody("name", "Deletions\x00"), "name"},
+		{"rule name with a newline", "PATCH", rule, map[string]string{"name": "Dele\ntions"}, "name"},
+		{"rule description with NUL", "POST", "/api/v1/alert-rules", ruleBody("description", "x\x00"), "description"},
+		{"rule note with NUL", "DELETE", rule, map[string]string{"note": "x\x00"}, "note"},
+		{"alert note with NUL", "POST", "/api/v1/alerts/" + f.alert + "/acknowledge", map[string]string{"note": "x\x00"}, "note"},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ob.last()
+			a := owner.call(tt.method, tt.path, tt.body, nil)
+			e := wantRefusedWithJSON(t, tt.name, a)
+			if a.status != http.StatusBadRequest || e.Error.Field != tt.field {
+				t.Errorf("answered %d %s, want 400 naming %s", a.status, a.body, tt.field)
+			}
+			if events, _ := ob.since(before); len(events) != 0 {
+				t.Errorf("a refused request wrote %d events", len(events))
+			}
+		})
+	}
+	imports := []struct{ name, csv, field string }{
+		{"imported name with NUL", "name\nDell\x00XPS\n", "rows[0].name"},
+		{"imported location with a newline", "name,location\nA,Berlin\nB,\"Ber\nlin\"\n", "rows[1].location"},
+		{"imported serial that is not UTF-8", "name,serial\nA,\xff\xfe\n", "rows[0].serial"},
+	}
+	for _, tt := range imports {
+		t.Run(tt.name, func(t *testing.T) {
+			before := ob.last()
+			a := owner.postCSV("/api/v1/assets/import", tt.csv)
+			e := wantRefusedWithJSON(t, tt.name, a)
+			if a.status != http.StatusBadRequest || e.Error.Field != tt.field {
+				t.Errorf("answered %d %s, want 400 naming %s", a.status, a.body, tt.field)
+			}
+			if events, _ := ob.since(before); len(events) != 0 {
+				t.Errorf("a refused import wrote %d events", len(events))
+			}
+		})
+	}
+	allowed := []struct {
+		name, method, path string
+		body               any
+	}{
+		{"a note over several lines", "POST", "/api/v1/assets", map[string]string{"name": "Dell", "note": "first line\r\nsecond\tline"}},
+		{"a description over several lines", "POST", asset + "/maintenance", map[string]string{"scheduled_for": "2027-01-01", "description": "clean\nthe\tfans"}},
+		{"a rule description over several lines", "PATCH", rule, map[string]string{"description": "one\ntwo"}},
+		{"names in any script", "POST", "/api/v1/assets", map[string]string{"name": "Ноутбук 💻 ラップトップ"}},
+	}
+	for _, tt := range allowed {
+		t.Run(tt.name, func(t *testing.T) {
+			if a := owner.call(tt.method, tt.path, tt.body, nil); a.status >= 300 {
+				t.Errorf("answered %d %s, want success", a.status, a.body)
+			}
+		})
+	}
+	if a := owner.postCSV("/api/v1/assets/import", "name,note\nA,\"two\nlines\"\n"); a.status != http.StatusCreated {
+		t.Errorf("an imported note over two lines answered %d %s", a.status, a.body)
+	}
+}
