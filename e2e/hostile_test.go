@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/fluxera/activity/domain"
@@ -294,5 +295,200 @@ func TestControlCharactersInTextAreRefused(t *testing.T) {
 	}
 	if a := owner.postCSV("/api/v1/assets/import", "name,note\nA,\"two\nlines\"\n"); a.status != http.StatusCreated {
 		t.Errorf("an imported note over two lines answered %d %s", a.status, a.body)
+	}
+}
+
+// publicEndpoints lists the routes that need no credentials, with bodies
+// that name owner's account but never open a session or answer a real
+// invitation.
+func publicEndpoints(owner member) map[string]endpoint {
+	path := func(s string) func(fixture) string { return func(fixture) string { return s } }
+	body := func(v any) func(fixture) any { return func(fixture) any { return v } }
+	return map[string]endpoint{
+		"POST /api/v1/auth/login":          {public: true, path: path("/api/v1/auth/login"), body: body(map[string]string{"email": owner.email, "password": "not-the-password"})},
+		"POST /api/v1/auth/logout":         {public: true, path: path("/api/v1/auth/logout"), body: body(nil)},
+		"POST /api/v1/invitations/accept":  {public: true, path: path("/api/v1/invitations/accept"), body: body(map[string]string{"token": "no-such-token", "password": "a-password", "name": "Someone"})},
+		"POST /api/v1/invitations/decline": {public: true, path: path("/api/v1/invitations/decline"), body: body(map[string]string{"token": "no-such-token"})},
+	}
+}
+
+// hostileRequest is one request of hostileRequests; refused says that no
+// route may take it, so that it must be answered with a 4xx.
+type hostileRequest struct {
+	name    string
+	req     rawRequest
+	refused bool
+}
+
+// hostileValues are JSON values sent in place of each field of a body.
+var hostileValues = []any{
+	"a\x00b", "\x1b[2J", "line\nbreak", "\u0085", strings.Repeat("x", 100_000), "\u202e\ufeff",
+	-1, 0, 3_000_000_000, 1e300, 1.5, true, nil, []any{"a"}, map[string]any{"a": 1},
+	"2026-02-30", "9999-12-31", "../../etc/passwd",
+}
+
+// hostileRequests returns hostile variants of the valid request of ep on
+// fixture f; password is the caller's current password, for the routes
+// that ask for it.
+func hostileRequests(t *testing.T, ep endpoint, f fixture, password string) []hostileRequest {
+	t.Helper()
+	valid := rawRequest{method: ep.method, path: ep.path(f)}
+	var fields map[string]any
+	switch {
+	case ep.upload:
+		valid.body, valid.contentType = multipartBody("file", "b.png", png)
+	case ep.csv != "":
+		valid.body, valid.contentType = []byte(ep.csv), "text/csv"
+	default:
+		var body any
+		if ep.body != nil {
+			body = ep.body(f)
+		} else {
+			body = map[string]string{"current_password": password, "new_password": password + "-2"}
+		}
+		if body != nil {
+			raw, err := json.Marshal(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			json.Unmarshal(raw, &fields)
+			valid.body, valid.contentType = raw, "application/json"
+		}
+	}
+	with := func(change func(r *rawRequest)) rawRequest {
+		r := valid
+		r.header = map[string]string{}
+		change(&r)
+		return r
+	}
+
+	// What no route may take, whatever it reads.
+	out := []hostileRequest{
+		{"a gzip body", with(func(r *rawRequest) {
+			r.body, r.header["Content-Encoding"] = gzipped(t, r.body), "gzip"
+		}), true},
+		{"a brotli body", with(func(r *rawRequest) { r.header["Content-Encoding"] = "br" }), true},
+		{"a 100 kB header", with(func(r *rawRequest) { r.header["X-Padding"] = strings.Repeat("a", 100<<10) }), true},
+		{"a 100 kB cookie", with(func(r *rawRequest) { r.header["Cookie"] = "c=" + strings.Repeat("a", 100<<10) }), true},
+	}
+	// What some routes may take or ignore, but none may fail on.
+	out = append(out,
+		hostileRequest{"headers that are not UTF-8", with(func(r *rawRequest) {
+			r.header["User-Agent"], r.header["X-Request-ID"], r.header["X-Forwarded-For"] = "agent \xff\xfe", "id-\xff", "\xff"
+		}), false},
+		hostileRequest{"a query that is not UTF-8", with(func(r *rawRequest) { r.path += "?%ff=%fe&q=%c3%28" }), false},
+		hostileRequest{"a path that is not UTF-8", with(func(r *rawRequest) { r.path += "%ff%fe" }), false},
+		hostileRequest{"a path with a NUL", with(func(r *rawRequest) { r.path += "%00" }), false},
+		hostileRequest{"a body of the wrong type", with(func(r *rawRequest) { r.contentType = "application/x-www-form-urlencoded" }), false},
+	)
+	switch {
+	case ep.upload:
+		out = append(out, hostileUploads(valid)...)
+	case ep.csv != "":
+		out = append(out, hostileImports(valid)...)
+	default:
+		// A route with a JSON body refuses what is not one JSON object of
+		// its own fields; a route without one may ignore a body.
+		refused := fields != nil
+		raw := func(name, body string) hostileRequest {
+			return hostileRequest{name, with(func(r *rawRequest) { r.body, r.contentType = []byte(body), "application/json" }), refused}
+		}
+		out = append(out,
+			raw("JSON nested 100,000 deep in lists", strings.Repeat("[", 100_000)),
+			raw("JSON nested 100,000 deep in objects", strings.Repeat(`{"a":`, 100_000)),
+			raw("a body that is not UTF-8", "{\"name\":\"\xff\xfe\"}"),
+		)
+		for _, b := range []string{"[]", "null", `{"name":`, `"text"`, `{"unknown":1}`, `{"name":"a"} {"name":"b"}`, "\ufeff{}"} {
+			out = append(out, raw("the body "+b, b))
+		}
+		// The last of a repeated field counts, as encoding/json reads it.
+		dup := raw(`the body {"name":"a","name":"b"}`, `{"name":"a","name":"b"}`)
+		dup.refused = false
+		out = append(out, dup)
+		if fields == nil {
+			out = append(out, raw("an empty object", "{}"))
+		}
+		names := []string{"name", "note"}
+		for k := range fields {
+			names = append(names, k)
+		}
+		for _, field := range names {
+			out = append(out, raw(field+" that is not UTF-8", "{\""+field+"\":\"a\xffb\xc3\"}"))
+			for _, v := range hostileValues {
+				alone, _ := json.Marshal(map[string]any{field: v})
+				out = append(out, hostileRequest{fmt.Sprintf("%s alone as %.40v", field, v), with(func(r *rawRequest) { r.body, r.contentType = alone, "application/json" }), false})
+				if _, ok := fields[field]; ok {
+					merged := map[string]any{}
+					for k, v := range fields {
+						merged[k] = v
+					}
+					merged[field] = v
+					body, _ := json.Marshal(merged)
+					out = append(out, hostileRequest{fmt.Sprintf("%s as %.40v", field, v), with(func(r *rawRequest) { r.body, r.contentType = body, "application/json" }), false})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// hostileImports are CSV files the asset import must refuse.
+func hostileImports(valid rawRequest) []hostileRequest {
+	var out []hostileRequest
+	for _, c := range []struct{ name, csv string }{
+		{"an empty file", ""},
+		{"a header only", "name\n"},
+		{"a cell that is not UTF-8", "name\n\xff\xfe\n"},
+		{"a header that is not UTF-8", "name,\xff\nA,b\n"},
+		{"a NUL in a cell", "name\nA\x00B\n"},
+		{"an escape in a cell", "name,serial\nA,\x1b[2J\n"},
+		{"a 100,000 character cell", "name\n" + strings.Repeat("x", 100_000) + "\n"},
+		{"an unclosed quote", "name\n\"A\n"},
+		{"a stray quote", "name\nA\"B\n"},
+		{"10,000 columns", "name" + strings.Repeat(",name", 10_000) + "\nA\n"},
+		{"a column twice", "name,serial,name\nA,1,B\n"},
+		{"a ragged row", "name,serial\nA,1,2\n"},
+		{"too many rows", "name\n" + strings.Repeat("A\n", domain.MaxImportRows+1)},
+		{"JSON nested 100,000 deep", strings.Repeat("[", 100_000)},
+		{"a binary file", string(png)},
+	} {
+		r := valid
+		r.body = []byte(c.csv)
+		out = append(out, hostileRequest{"a CSV with " + c.name, r, true})
+	}
+	r := valid
+	r.contentType = "text/csv; charset=latin1"
+	r.body = []byte("name\nCaf\xe9\n")
+	out = append(out, hostileRequest{"a CSV in Latin-1", r, true})
+	return out
+}
+
+// hostileUploads are multipart forms the image upload must refuse.
+func hostileUploads(valid rawRequest) []hostileRequest {
+	form := func(name, field, fileName string, data []byte) hostileRequest {
+		r := valid
+		r.body, r.contentType = multipartBody(field, fileName, data)
+		return hostileRequest{name, r, true}
+	}
+	body, contentType := multipartBody("file", "b.png", png)
+	withType := func(name, contentType string, body []byte) hostileRequest {
+		r := valid
+		r.body, r.contentType = body, contentType
+		return hostileRequest{name, r, true}
+	}
+	return []hostileRequest{
+		form("a file name with NUL", "file", "a\x00b.png", png),
+		form("a file name with an escape", "file", "a\x1b[2J.png", png),
+		form("a file name that is not UTF-8", "file", "\xff\xfe.png", png),
+		form("a 100,000 character file name", "file", strings.Repeat("x", 100_000)+".png", png),
+		form("an empty file name", "file", "", png),
+		form("a file in another field", "picture", "b.png", png),
+		form("an empty file", "file", "b.png", nil),
+		form("a file that is no image", "file", "b.png", []byte("#!/bin/sh\nrm -rf /\n")),
+		withType("no boundary", "multipart/form-data", body),
+		withType("another boundary", "multipart/form-data; boundary=other", body),
+		withType("a form cut short", contentType, body[:len(body)/2]),
+		withType("a form of 100,000 empty parts", contentType, bytes.Repeat([]byte("--fluxera-test-boundary\r\n\r\n\r\n"), 100_000)),
+		withType("JSON nested 100,000 deep", contentType, bytes.Repeat([]byte("["), 100_000)),
 	}
 }

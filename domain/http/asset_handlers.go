@@ -275,6 +275,9 @@ func (s *Server) exportAssets(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
+// importColumnNames lists the columns an import may have, for refusals.
+const importColumnNames = "name, asset_tag, serial, category, status, value, currency, location, purchase_date, note"
+
 // importColumns are the columns an import may have; name is required.
 var importColumns = map[string]func(a *domain.AssetCreate, v string) error{
 	"name":      func(a *domain.AssetCreate, v string) error { a.Name = v; return nil },
@@ -311,16 +314,23 @@ func (s *Server) importAssets(c *fiber.Ctx) error {
 		return activity.Errorf(activity.EINVALID, "", "the CSV has no header row")
 	}
 	setters := make([]func(*domain.AssetCreate, string) error, len(header))
-	hasName := false
+	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		set, ok := importColumns[h]
-		if !ok {
-			return activity.Errorf(activity.EINVALID, h, "unknown column %q; use name, asset_tag, serial, category, status, value, currency, location, purchase_date, note", h)
+		if !ok && activity.ValidateLine("column", h, 64) != nil {
+			// Not a name to quote back.
+			return activity.Errorf(activity.EINVALID, "", "the header row has a column that is not one of "+importColumnNames)
 		}
-		setters[i], hasName = set, hasName || h == "name"
+		if !ok {
+			return activity.Errorf(activity.EINVALID, h, "unknown column %q; use "+importColumnNames, h)
+		}
+		if seen[h] {
+			return activity.Errorf(activity.EINVALID, h, "the column %q is given twice", h)
+		}
+		setters[i], seen[h] = set, true
 	}
-	if !hasName {
+	if !seen["name"] {
 		return activity.Errorf(activity.EINVALID, "name", "the CSV needs a name column")
 	}
 	var rows []domain.AssetCreate

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -18,9 +20,12 @@ func requestID(c *fiber.Ctx) string {
 }
 
 // requestContext records where the request came from in the user context.
+// A request id the client sends is kept when it is 1 to 128 printable ASCII
+// characters, and replaced by a new one otherwise; the user agent is kept
+// as printable UTF-8 of at most 512 bytes.
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	id := c.Get("X-Request-ID")
-	if id == "" || len(id) > 128 {
+	if !validRequestID(id) {
 		id = uuid.NewString()
 	}
 	c.Locals("request_id", id)
@@ -29,10 +34,7 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 	if strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ") {
 		method = activity.MethodAPI
 	}
-	ua := c.Get(fiber.HeaderUserAgent)
-	if len(ua) > 512 {
-		ua = ua[:512]
-	}
+	ua := printable(c.Get(fiber.HeaderUserAgent), 512)
 	c.SetUserContext(domain.WithRequest(c.UserContext(), domain.Request{
 		IP:        ClientIP(c.Context().RemoteIP().String(), forwardedFor(c), s.cfg.TrustedProxies),
 		UserAgent: ua,
@@ -40,6 +42,39 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		Method:    method,
 	}))
 	return c.Next()
+}
+
+// validRequestID reports whether id is 1 to 128 printable ASCII characters.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// printable returns s with what is not UTF-8 replaced by U+FFFD and its
+// control characters dropped, cut to at most max bytes between runes.
+func printable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
 }
 
 // ClientIP returns the address of the client: the connection's peer, or,

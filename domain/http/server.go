@@ -5,11 +5,17 @@ package http
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
@@ -20,6 +26,10 @@ import (
 // without the __Host- prefix it has when it is Secure (see
 // Config.SessionCookieName).
 const SessionCookie = "fluxera_session"
+
+// maxHeaderBytes bounds a request's line and headers together; a request
+// with more is answered 431.
+const maxHeaderBytes = 16 << 10
 
 // Config tunes the HTTP server.
 type Config struct {
@@ -105,11 +115,13 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		AppName:               "fluxera",
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
+		ReadBufferSize:        maxHeaderBytes,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})
+	s.refuseUnknownMethods()
 	s.App.Use(s.recoverPanics, s.requestContext, httpapi.RefuseEncodedBodies)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.App.Get("/readyz", s.ready)
@@ -130,6 +142,24 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	return s
 }
 
+// refuseUnknownMethods answers a request with a method fiber does not know
+// with 405 and a JSON error, as every other refusal; fiber itself would
+// answer it in plain text before any handler.
+func (s *Server) refuseUnknownMethods() {
+	srv := s.App.Server()
+	next := srv.Handler
+	body, _ := json.Marshal(httpapi.ErrorBody{Error: httpapi.ErrorDetail{Code: "method_not_allowed", Message: "unknown method; use one of " + strings.Join(fiber.DefaultMethods, ", ")}})
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+			ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
+			ctx.SetContentType(fiber.MIMEApplicationJSON)
+			ctx.SetBody(body)
+			return
+		}
+		next(ctx)
+	}
+}
+
 // NotFound answers every route no one registered. Register it last.
 func (s *Server) NotFound() {
 	s.App.Use(func(c *fiber.Ctx) error {
@@ -137,8 +167,19 @@ func (s *Server) NotFound() {
 	})
 }
 
-// Listen serves until Shutdown.
-func (s *Server) Listen() error { return s.App.Listen(s.cfg.Addr) }
+// Listen serves on the configured address until Shutdown.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown. A connection it closes reads what the
+// client is still sending for a moment first, so that a refusal sent as
+// the request was still arriving reaches the client.
+func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringListener{ln}) }
 
 // Shutdown stops accepting requests and waits for the running ones.
 func (s *Server) Shutdown(ctx context.Context) error { return s.App.ShutdownWithContext(ctx) }

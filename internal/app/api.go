@@ -82,7 +82,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.App.Listener(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
