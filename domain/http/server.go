@@ -37,8 +37,8 @@ type Config struct {
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
 	// CookieSecure marks the session cookie Secure and gives it the __Host-
-	// prefix. The configuration sets it by default; only plain HTTP, as on
-	// the local stack, goes without.
+	// prefix. FLUXERA_COOKIE_SECURE sets it, true unless said otherwise;
+	// only plain HTTP, as on the local stack, goes without.
 	CookieSecure bool
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
