@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"regexp"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -212,12 +211,4 @@ func DecodeEvent(b []byte) (Event, error) {
 // String returns a short description for logs.
 func (e *Event) String() string {
 	return fmt.Sprintf("%s %s %s/%s", e.ID, e.Action, e.Resource.Type, e.Resource.ID)
-}
-
-// ValidateNote returns EINVALID for a note longer than 2000 characters.
-func ValidateNote(note string) error {
-	if utf8.RuneCountInString(note) > 2000 {
-		return Errorf(EINVALID, "note", "note is longer than 2000 characters")
-	}
-	return nil
 }

@@ -59,13 +59,16 @@ const (
 func (r *AlertRule) Validate() error {
 	r.Name = strings.TrimSpace(r.Name)
 	r.Description = strings.TrimSpace(r.Description)
-	switch {
-	case r.Name == "":
+	if r.Name == "" {
 		return activity.Errorf(activity.EINVALID, "name", "name is required")
-	case len([]rune(r.Name)) > 200:
-		return activity.Errorf(activity.EINVALID, "name", "name is longer than 200 characters")
-	case len([]rune(r.Description)) > 2000:
-		return activity.Errorf(activity.EINVALID, "description", "description is longer than 2000 characters")
+	}
+	if err := activity.ValidateLine("name", r.Name, 200); err != nil {
+		return err
+	}
+	if err := activity.ValidateText("description", r.Description, 2000); err != nil {
+		return err
+	}
+	switch {
 	case len(r.ActivityTypes) == 0:
 		return activity.Errorf(activity.EINVALID, "activity_types", "name at least one category or action to watch")
 	case len(r.ActivityTypes) > MaxRuleActivityTypes:

@@ -17,7 +17,8 @@ import (
 func startAPI(e *env, cfg postgres.Config, env ...string) (*exec.Cmd, string) {
 	addr := freeAddr()
 	cmd := exec.Command(e.bin, "api")
-	cmd.Env = append(append(os.Environ(), env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr)
+	cmd.Env = append(append(os.Environ(), env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_HTTP_ADDR="+addr,
+		"FLUXERA_OPS_ADDR="+freeAddr(), "FLUXERA_COOKIE_SECURE=false") // plain HTTP on loopback
 	cmd.Stderr = os.Stderr
 	// The process must not outlive a bench that is killed outright.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}

@@ -204,7 +204,7 @@ func startPlatform(e *env) {
 		"FLUXERA_DATABASE_SCHEMA="+e.dbcfg.Schema, "FLUXERA_INDEX_PREFIX="+e.prefix,
 		"FLUXERA_KAFKA_TOPIC="+topics[0], "FLUXERA_KAFKA_DLQ_TOPIC="+topics[1], "FLUXERA_KAFKA_ALERT_TOPIC="+topics[2],
 		"FLUXERA_INGEST_GROUP="+groups[0], "FLUXERA_DETECT_GROUP="+groups[1], "FLUXERA_REDIS_PREFIX=bench-"+e.id+":",
-		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_LOG_LEVEL=warn",
+		"FLUXERA_HTTP_ADDR="+addr, "FLUXERA_OPS_ADDR="+freeAddr(), "FLUXERA_LOG_LEVEL=warn", "FLUXERA_COOKIE_SECURE=false", // plain HTTP on loopback
 		// The detect figures fail logins from many addresses through a
 		// loopback proxy and receive webhooks on loopback.
 		"FLUXERA_TRUSTED_PROXIES=127.0.0.1", "FLUXERA_NOTIFY_ALLOW_LOOPBACK=true",
@@ -216,7 +216,7 @@ func startPlatform(e *env) {
 	}
 	atExit(func() { cleanup(cmd, e.dbcfg, e.osURL, e.prefix, e.brokers, topics, groups) })
 	jar, _ := cookiejar.New(nil)
-	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: sameOriginTransport{}}
 	waitReady(e)
 
 	db, err := postgres.Open(e.dbcfg)
@@ -366,6 +366,17 @@ func mustDo(req *http.Request) {
 	if res.StatusCode >= 300 {
 		fatalf("%s %s: status %d", req.Method, req.URL, res.StatusCode)
 	}
+}
+
+// sameOriginTransport sends requests as the console's own pages do, saying
+// they come from the same origin: the API refuses changes signed in with
+// the session cookie from other sites.
+type sameOriginTransport struct{}
+
+func (sameOriginTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 func waitReady(e *env) {

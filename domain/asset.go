@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	activity "github.com/fluxera/activity"
 )
@@ -70,19 +69,22 @@ func (in *AssetCreate) Normalize() {
 	}
 }
 
-// Validate returns an EINVALID error naming the first bad field.
+// Validate returns an EINVALID error naming the first bad field. Names,
+// tags, serials, categories and locations are one line of printable text;
+// the note may have line breaks.
 func (in *AssetCreate) Validate() error {
-	switch {
-	case in.Name == "":
+	if in.Name == "" {
 		return activity.Errorf(activity.EINVALID, "name", "name is required")
-	case utf8.RuneCountInString(in.Name) > 200:
-		return activity.Errorf(activity.EINVALID, "name", "name is longer than 200 characters")
-	case utf8.RuneCountInString(in.AssetTag) > 64:
-		return activity.Errorf(activity.EINVALID, "asset_tag", "asset_tag is longer than 64 characters")
-	case utf8.RuneCountInString(in.Serial) > 128:
-		return activity.Errorf(activity.EINVALID, "serial", "serial is longer than 128 characters")
-	case utf8.RuneCountInString(in.Category) > 100:
-		return activity.Errorf(activity.EINVALID, "category", "category is longer than 100 characters")
+	}
+	for _, f := range []struct {
+		field, value string
+		max          int
+	}{{"name", in.Name, 200}, {"asset_tag", in.AssetTag, 64}, {"serial", in.Serial, 128}, {"category", in.Category, 100}, {"location", in.Location, 200}} {
+		if err := activity.ValidateLine(f.field, f.value, f.max); err != nil {
+			return err
+		}
+	}
+	switch {
 	case !assetStatuses[in.Status]:
 		return activity.Errorf(activity.EINVALID, "status", "status must be one of available, assigned, in_maintenance, retired, lost")
 	case in.Value != "" && !moneyPattern.MatchString(in.Value):
@@ -91,12 +93,8 @@ func (in *AssetCreate) Validate() error {
 		return activity.Errorf(activity.EINVALID, "currency", "currency is required with a value")
 	case in.Currency != "" && !currencyPattern.MatchString(in.Currency):
 		return activity.Errorf(activity.EINVALID, "currency", "currency must be a three-letter ISO 4217 code")
-	case utf8.RuneCountInString(in.Location) > 200:
-		return activity.Errorf(activity.EINVALID, "location", "location is longer than 200 characters")
-	case utf8.RuneCountInString(in.Note) > 2000:
-		return activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
 	}
-	return nil
+	return activity.ValidateNote(in.Note)
 }
 
 // MaxImportRows bounds one import.

@@ -4,8 +4,6 @@ import (
 	"net/http"
 	"path"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	activity "github.com/fluxera/activity"
 )
@@ -34,10 +32,8 @@ func (pol ImagePolicy) Check(in ImageUpload) (contentType, ext string, err error
 		return "", "", activity.Errorf(activity.EINVALID, "file", "the file is empty")
 	case int64(len(in.Data)) > pol.MaxBytes:
 		return "", "", activity.Errorf(activity.EINVALID, "file", "the file has %d bytes; images may have at most %d", len(in.Data), pol.MaxBytes)
-	case name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > 255 || path.Base(strings.ReplaceAll(name, `\`, "/")) != name:
-		return "", "", activity.Errorf(activity.EINVALID, "file", "the file name must be a plain name of at most 255 characters")
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		return "", "", activity.Errorf(activity.EINVALID, "file", "the file name contains control characters")
+	case name == "" || activity.ValidateLine("file", name, 255) != nil || path.Base(strings.ReplaceAll(name, `\`, "/")) != name:
+		return "", "", activity.Errorf(activity.EINVALID, "file", "the file name must be a plain name of at most 255 characters, one line of printable text")
 	}
 	contentType = http.DetectContentType(in.Data)
 	ext, ok := imageTypes[contentType]

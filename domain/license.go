@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	activity "github.com/fluxera/activity"
 )
@@ -81,27 +80,34 @@ func (in *LicenseCreate) Normalize() {
 }
 
 // Validate returns an EINVALID error naming the first bad field. Its
-// messages never quote the key.
+// messages never quote the key. The name and vendor are one line of
+// printable text; the key, which may come as a block, and the note may
+// have line breaks.
 func (in *LicenseCreate) Validate() error {
-	switch {
-	case in.Name == "":
+	if in.Name == "" {
 		return activity.Errorf(activity.EINVALID, "name", "name is required")
-	case utf8.RuneCountInString(in.Name) > 200:
-		return activity.Errorf(activity.EINVALID, "name", "name is longer than 200 characters")
-	case utf8.RuneCountInString(in.Vendor) > 200:
-		return activity.Errorf(activity.EINVALID, "vendor", "vendor is longer than 200 characters")
+	}
+	if err := activity.ValidateLine("name", in.Name, 200); err != nil {
+		return err
+	}
+	if err := activity.ValidateLine("vendor", in.Vendor, 200); err != nil {
+		return err
+	}
+	if err := activity.ValidateText("key", in.Key, MaxLicenseKeyLen); err != nil {
+		return err
+	}
+	switch {
 	case in.Seats < 1 || in.Seats > MaxLicenseSeats:
 		return activity.Errorf(activity.EINVALID, "seats", "seats must be a whole number from 1 to %d", MaxLicenseSeats)
-	case utf8.RuneCountInString(in.Key) > MaxLicenseKeyLen:
-		return activity.Errorf(activity.EINVALID, "key", "key is longer than %d characters", MaxLicenseKeyLen)
 	case in.Value != "" && !moneyPattern.MatchString(in.Value):
 		return activity.Errorf(activity.EINVALID, "value", "value must be a decimal amount such as 1299.00")
 	case in.Value != "" && in.Currency == "":
 		return activity.Errorf(activity.EINVALID, "currency", "currency is required with a value")
 	case in.Currency != "" && !currencyPattern.MatchString(in.Currency):
 		return activity.Errorf(activity.EINVALID, "currency", "currency must be a three-letter ISO 4217 code")
-	case utf8.RuneCountInString(in.Note) > 2000:
-		return activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
+	}
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return err
 	}
 	_, err := optionalDate("expires_on", in.ExpiresOn)
 	return err
@@ -168,16 +174,14 @@ type SeatChange struct {
 	Note   string `json:"note"`
 }
 
-// Validate returns EINVALID for a missing user or an overlong note.
+// Validate returns EINVALID for a missing user or a note ValidateNote
+// refuses.
 func (in *SeatChange) Validate() error {
 	in.UserID, in.Note = strings.TrimSpace(in.UserID), strings.TrimSpace(in.Note)
-	switch {
-	case in.UserID == "":
+	if in.UserID == "" {
 		return activity.Errorf(activity.EINVALID, "user_id", "user_id is required")
-	case utf8.RuneCountInString(in.Note) > 2000:
-		return activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
 	}
-	return nil
+	return activity.ValidateNote(in.Note)
 }
 
 // ExpiryChange sets a license's expiration: a renewal (to a later date) or
@@ -188,11 +192,11 @@ type ExpiryChange struct {
 }
 
 // Date validates the input and returns the new expiration. It returns
-// EINVALID for a missing or malformed date or an overlong note.
+// EINVALID for a missing or malformed date or a note ValidateNote refuses.
 func (in *ExpiryChange) Date() (Date, error) {
 	in.ExpiresOn, in.Note = strings.TrimSpace(in.ExpiresOn), strings.TrimSpace(in.Note)
-	if utf8.RuneCountInString(in.Note) > 2000 {
-		return Date{}, activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return Date{}, err
 	}
 	if in.ExpiresOn == "" {
 		return Date{}, activity.Errorf(activity.EINVALID, "expires_on", "expires_on is required")

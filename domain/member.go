@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	activity "github.com/fluxera/activity"
 )
@@ -74,15 +73,13 @@ func ValidatePassword(field, password string) error {
 	return nil
 }
 
-// ValidateName returns EINVALID for an empty or overlong person's name.
+// ValidateName returns EINVALID for an empty or overlong person's name,
+// or one that is not a line of printable text.
 func ValidateName(field, name string) error {
-	switch {
-	case strings.TrimSpace(name) == "":
+	if strings.TrimSpace(name) == "" {
 		return activity.Errorf(activity.EINVALID, field, "%s is required", field)
-	case utf8.RuneCountInString(name) > 200:
-		return activity.Errorf(activity.EINVALID, field, "%s is longer than 200 characters", field)
 	}
-	return nil
+	return activity.ValidateLine(field, name, 200)
 }
 
 // UserService manages the members of a workspace. Every method records its

@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	activity "github.com/fluxera/activity"
 )
@@ -86,11 +85,16 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 		}
 		s.WorkingDays = days
 	}
-	switch {
-	case s.Name == "":
+	if s.Name == "" {
 		return s, activity.Errorf(activity.EINVALID, "name", "name is required")
-	case utf8.RuneCountInString(s.Name) > 200:
-		return s, activity.Errorf(activity.EINVALID, "name", "name is longer than 200 characters")
+	}
+	if err := activity.ValidateLine("name", s.Name, 200); err != nil {
+		return s, err
+	}
+	if err := activity.ValidateNote(u.Note); err != nil {
+		return s, err
+	}
+	switch {
 	case !clockPattern.MatchString(s.WorkingHoursStart):
 		return s, activity.Errorf(activity.EINVALID, "working_hours_start", "working_hours_start must be a time such as 09:00")
 	case !clockPattern.MatchString(s.WorkingHoursEnd):
@@ -101,8 +105,6 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 		return s, activity.Errorf(activity.EINVALID, "log_retention_days", "log_retention_days must be between 30 and 36500")
 	case s.DeletedUserLogDays < 1 || s.DeletedUserLogDays > 36500:
 		return s, activity.Errorf(activity.EINVALID, "deleted_user_log_days", "deleted_user_log_days must be between 1 and 36500")
-	case utf8.RuneCountInString(u.Note) > 2000:
-		return s, activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
 	}
 	if s.TimeZone == "" || s.TimeZone == "Local" {
 		return s, activity.Errorf(activity.EINVALID, "time_zone", "time_zone must be an IANA zone such as Europe/Berlin")

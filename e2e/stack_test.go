@@ -60,6 +60,9 @@ func MustStack(tb testing.TB) app.Config {
 	rand.Read(key)
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(key)
 	cfg.ImageDir = tb.TempDir()
+	// The tests talk plain HTTP on loopback, where a Secure cookie would
+	// never be sent back.
+	cfg.HTTP.CookieSecure = false
 	cfg.LogLevel = "warn"
 	if err := cfg.Postgres.Validate(); err != nil {
 		tb.Fatal(err)
@@ -126,7 +129,8 @@ func MustWorkspace(tb testing.TB, cfg app.Config, name string) (email, password 
 	return postgrestest.MustWorkspace(tb, db, argon2.Hasher{Params: cfg.Argon2.Params}, name)
 }
 
-// client talks to the API like a browser: it keeps the session cookie.
+// client talks to the API like a browser on the console's own pages: it
+// keeps the session cookie and says where its requests come from.
 type client struct {
 	tb   testing.TB
 	base string
@@ -135,7 +139,19 @@ type client struct {
 
 func newClient(tb testing.TB, m *app.Main) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: sameOrigin{}}}
+}
+
+// sameOrigin sends every request with the Origin header a browser sends
+// from a page of the same origin, unless the request says otherwise.
+type sameOrigin struct{}
+
+func (sameOrigin) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Origin") == "" && req.Header.Get("Sec-Fetch-Site") == "" {
+		req = req.Clone(req.Context())
+		req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
+	}
+	return http.DefaultTransport.RoundTrip(req)
 }
 
 // do sends a request and decodes a JSON answer into out (if not nil). It

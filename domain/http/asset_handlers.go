@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"strings"
 	"time"
 
@@ -170,27 +171,51 @@ func (s *Server) listImages(c *fiber.Ctx) error {
 
 // uploadImage takes one file in the multipart form field "file".
 func (s *Server) uploadImage(c *fiber.Ctx) error {
-	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != fiber.MIMEMultipartForm {
+	mt, params, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	if mt != fiber.MIMEMultipartForm {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the image as multipart/form-data in the field \"file\"")
 	}
-	fh, err := c.FormFile("file")
+	upload, err := formFile(httpapi.Body(c), params["boundary"], "file")
 	if err != nil {
-		return activity.Errorf(activity.EINVALID, "file", "the form has no file in the field \"file\"")
+		return err
 	}
-	f, err := fh.Open()
-	if err != nil {
-		return activity.Errorf(activity.EINVALID, "file", "the uploaded file cannot be read")
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, int64(s.cfg.BodyLimit)+1))
-	if err != nil {
-		return activity.Errorf(activity.EINVALID, "file", "the uploaded file cannot be read")
-	}
-	img, err := s.services.Assets.UploadImage(c.UserContext(), principal(c), c.Params("id"), domain.ImageUpload{FileName: fh.Filename, Data: data})
+	img, err := s.services.Assets.UploadImage(c.UserContext(), principal(c), c.Params("id"), upload)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(img)
+}
+
+// maxFormParts bounds the parts of an upload's form, which needs one.
+const maxFormParts = 16
+
+// formFile reads the file in the form field named field of a
+// multipart/form-data body with the given boundary, from the body as sent.
+// It returns EINVALID naming the field for a form without that file, with
+// too many parts, or that cannot be read.
+func formFile(body []byte, boundary, field string) (domain.ImageUpload, error) {
+	if boundary == "" {
+		return domain.ImageUpload{}, activity.Errorf(activity.EINVALID, field, "the multipart form has no boundary")
+	}
+	r := multipart.NewReader(bytes.NewReader(body), boundary)
+	for range maxFormParts {
+		part, err := r.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return domain.ImageUpload{}, activity.Errorf(activity.EINVALID, field, "the multipart form cannot be read: it is malformed or cut short")
+		}
+		if part.FormName() != field {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return domain.ImageUpload{}, activity.Errorf(activity.EINVALID, field, "the multipart form cannot be read: it is malformed or cut short")
+		}
+		return domain.ImageUpload{FileName: part.FileName(), Data: data}, nil
+	}
+	return domain.ImageUpload{}, activity.Errorf(activity.EINVALID, field, "the form has no file in the field %q among its first %d parts", field, maxFormParts)
 }
 
 func (s *Server) imageFile(c *fiber.Ctx) error {
@@ -250,6 +275,9 @@ func (s *Server) exportAssets(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
+// importColumnNames lists the columns an import may have, for refusals.
+const importColumnNames = "name, asset_tag, serial, category, status, value, currency, location, purchase_date, note"
+
 // importColumns are the columns an import may have; name is required.
 var importColumns = map[string]func(a *domain.AssetCreate, v string) error{
 	"name":      func(a *domain.AssetCreate, v string) error { a.Name = v; return nil },
@@ -280,22 +308,29 @@ func (s *Server) importAssets(c *fiber.Ctx) error {
 	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != "text/csv" {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "send the import as text/csv with a header row")
 	}
-	r := csv.NewReader(bytes.NewReader(c.Body()))
+	r := csv.NewReader(bytes.NewReader(httpapi.Body(c)))
 	header, err := r.Read()
 	if err != nil {
 		return activity.Errorf(activity.EINVALID, "", "the CSV has no header row")
 	}
 	setters := make([]func(*domain.AssetCreate, string) error, len(header))
-	hasName := false
+	seen := map[string]bool{}
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		set, ok := importColumns[h]
-		if !ok {
-			return activity.Errorf(activity.EINVALID, h, "unknown column %q; use name, asset_tag, serial, category, status, value, currency, location, purchase_date, note", h)
+		if !ok && activity.ValidateLine("column", h, 64) != nil {
+			// Not a name to quote back.
+			return activity.Errorf(activity.EINVALID, "", "the header row has a column that is not one of "+importColumnNames)
 		}
-		setters[i], hasName = set, hasName || h == "name"
+		if !ok {
+			return activity.Errorf(activity.EINVALID, h, "unknown column %q; use "+importColumnNames, h)
+		}
+		if seen[h] {
+			return activity.Errorf(activity.EINVALID, h, "the column %q is given twice", h)
+		}
+		setters[i], seen[h] = set, true
 	}
-	if !hasName {
+	if !seen["name"] {
 		return activity.Errorf(activity.EINVALID, "name", "the CSV needs a name column")
 	}
 	var rows []domain.AssetCreate

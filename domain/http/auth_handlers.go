@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 )
@@ -18,17 +19,36 @@ func (s *Server) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{
-		Name: SessionCookie, Value: res.Token, Path: "/", Expires: res.ExpiresAt,
-		HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode,
-	})
+	c.Cookie(s.sessionCookie(res.Token, res.ExpiresAt))
 	return c.JSON(fiber.Map{"user": res.User, "session_id": res.SessionID, "expires_at": res.ExpiresAt})
 }
 
+// logout ends the session of the cookie. Another site cannot end it: a
+// logout it sent is refused, and recorded for the session's user.
 func (s *Server) logout(c *fiber.Ctx) error {
-	if err := s.services.Auth.Logout(c.UserContext(), c.Cookies(SessionCookie)); err != nil {
+	token := c.Cookies(s.cfg.SessionCookieName())
+	if token != "" {
+		if err := s.refuseCrossSite(c); err != nil {
+			if p, authErr := s.services.Authenticator.Authenticate(c.UserContext(), token); authErr == nil {
+				c.SetUserContext(activity.WithPrincipal(c.UserContext(), p))
+			}
+			return err
+		}
+	}
+	if err := s.services.Auth.Logout(c.UserContext(), token); err != nil {
 		return err
 	}
-	c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode})
+	c.Cookie(s.sessionCookie("", time.Unix(0, 0)))
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// sessionCookie is the session cookie carrying token until expires: for
+// the whole host and no other (no Domain, path /), out of reach of
+// scripts, sent along with navigations from other sites but not with their
+// posts, and Secure as configured.
+func (s *Server) sessionCookie(token string, expires time.Time) *fiber.Cookie {
+	return &fiber.Cookie{
+		Name: s.cfg.SessionCookieName(), Value: token, Path: "/", Expires: expires,
+		HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode,
+	}
 }

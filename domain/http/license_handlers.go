@@ -64,10 +64,8 @@ func (s *Server) updateLicense(c *fiber.Ctx) error {
 // deleteLicense takes an optional JSON body with a note.
 func (s *Server) deleteLicense(c *fiber.Ctx) error {
 	var in domain.LicenseDelete
-	if len(c.Body()) > 0 {
-		if err := httpapi.DecodeJSON(c, &in); err != nil {
-			return err
-		}
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
+		return err
 	}
 	if err := s.services.Licenses.DeleteLicense(c.UserContext(), principal(c), c.Params("id"), in); err != nil {
 		return err

@@ -5,28 +5,53 @@ package http
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net"
 	"net/netip"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
+	"github.com/valyala/fasthttp"
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/httpapi"
 )
 
-// SessionCookie is the name of the cookie that carries the session token.
+// SessionCookie is the name of the cookie that carries the session token,
+// without the __Host- prefix it has when it is Secure (see
+// Config.SessionCookieName).
 const SessionCookie = "fluxera_session"
+
+// maxHeaderBytes bounds a request's line and headers together; a request
+// with more is answered 431.
+const maxHeaderBytes = 16 << 10
 
 // Config tunes the HTTP server.
 type Config struct {
 	Addr string
 	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
-	// CookieSecure marks the session cookie Secure (set it behind HTTPS).
+	// CookieSecure marks the session cookie Secure and gives it the __Host-
+	// prefix. FLUXERA_COOKIE_SECURE sets it, true unless said otherwise;
+	// only plain HTTP, as on the local stack, goes without.
 	CookieSecure bool
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
+}
+
+// SessionCookieName is the name the session cookie is set and read under:
+// SessionCookie, with the __Host- prefix when the cookie is Secure, so that
+// browsers keep it only from this host, over HTTPS, for the whole site.
+func (c Config) SessionCookieName() string {
+	if c.CookieSecure {
+		return "__Host-" + SessionCookie
+	}
+	return SessionCookie
 }
 
 // Validate fills in defaults and checks the values.
@@ -56,9 +81,20 @@ type Services struct {
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder
-	// Ready reports whether the dependencies needed to serve are up.
-	Ready func(ctx context.Context) error
+	// Ready are the dependencies needed to serve, each checked by /readyz.
+	Ready []ReadyCheck
 }
+
+// ReadyCheck is one dependency /readyz checks: its name, as /readyz reports
+// it when it fails, and a check that returns an error while it is down.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// readyTimeout bounds each readiness check, so that a dependency that hangs
+// reads as down instead of holding /readyz.
+const readyTimeout = 5 * time.Second
 
 // Server is the HTTP front of the platform.
 type Server struct {
@@ -79,12 +115,14 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		AppName:               "fluxera",
 		DisableStartupMessage: true,
 		BodyLimit:             cfg.BodyLimit,
+		ReadBufferSize:        maxHeaderBytes,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          120 * time.Second,
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})
-	s.App.Use(s.recoverPanics, s.requestContext)
+	s.refuseUnknownMethods()
+	s.App.Use(s.recoverPanics, s.requestContext, httpapi.RefuseEncodedBodies)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.App.Get("/readyz", s.ready)
 
@@ -104,6 +142,24 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	return s
 }
 
+// refuseUnknownMethods answers a request with a method fiber does not know
+// with 405 and a JSON error, as every other refusal; fiber itself would
+// answer it in plain text before any handler.
+func (s *Server) refuseUnknownMethods() {
+	srv := s.App.Server()
+	next := srv.Handler
+	body, _ := json.Marshal(httpapi.ErrorBody{Error: httpapi.ErrorDetail{Code: "method_not_allowed", Message: "unknown method; use one of " + strings.Join(fiber.DefaultMethods, ", ")}})
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
+			ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
+			ctx.SetContentType(fiber.MIMEApplicationJSON)
+			ctx.SetBody(body)
+			return
+		}
+		next(ctx)
+	}
+}
+
 // NotFound answers every route no one registered. Register it last.
 func (s *Server) NotFound() {
 	s.App.Use(func(c *fiber.Ctx) error {
@@ -111,17 +167,45 @@ func (s *Server) NotFound() {
 	})
 }
 
-// Listen serves until Shutdown.
-func (s *Server) Listen() error { return s.App.Listen(s.cfg.Addr) }
+// Listen serves on the configured address until Shutdown.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	return s.Serve(ln)
+}
+
+// Serve serves on ln until Shutdown. A connection it closes reads what the
+// client is still sending for a moment first, so that a refusal sent as
+// the request was still arriving reaches the client.
+func (s *Server) Serve(ln net.Listener) error { return s.App.Listener(lingeringListener{ln}) }
 
 // Shutdown stops accepting requests and waits for the running ones.
 func (s *Server) Shutdown(ctx context.Context) error { return s.App.ShutdownWithContext(ctx) }
 
+// ready answers 200 when every dependency answers its check, and 503 with
+// the names of those that do not otherwise. Their errors are logged, never
+// answered.
 func (s *Server) ready(c *fiber.Ctx) error {
-	if s.services.Ready != nil {
-		if err := s.services.Ready(c.UserContext()); err != nil {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "reason": err.Error()})
+	failing := []string{}
+	for _, r := range s.services.Ready {
+		ctx, cancel := context.WithTimeout(c.UserContext(), readyTimeout)
+		err := r.Check(ctx)
+		cancel()
+		if err != nil {
+			failing = append(failing, r.Name)
+			s.log.WithError(err).WithFields(map[string]any{"dependency": r.Name, "request_id": requestID(c)}).Warn("A dependency is not ready.")
 		}
 	}
-	return c.JSON(fiber.Map{"status": "ready"})
+	if len(failing) > 0 {
+		return c.Status(fiber.StatusServiceUnavailable).JSON(readiness{Status: "unavailable", Failing: failing})
+	}
+	return c.JSON(readiness{Status: "ready"})
+}
+
+// readiness is the body of /readyz.
+type readiness struct {
+	Status  string   `json:"status"`
+	Failing []string `json:"failing,omitempty"`
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -49,8 +48,9 @@ func (s *AssetService) ScheduleMaintenance(ctx context.Context, p activity.Princ
 		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "scheduled_for", "scheduled_for is required")
 	case in.Description == "":
 		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "description", "description is required")
-	case utf8.RuneCountInString(in.Description) > 500:
-		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "description", "description is longer than 500 characters")
+	}
+	if err := activity.ValidateText("description", in.Description, 500); err != nil {
+		return domain.Maintenance{}, err
 	}
 	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Maintenance{}, err
@@ -80,8 +80,8 @@ func (s *AssetService) ScheduleMaintenance(ctx context.Context, p activity.Princ
 // already.
 func (s *AssetService) CompleteMaintenance(ctx context.Context, p activity.Principal, id, maintenanceID string, in domain.MaintenanceCompletion) (domain.Maintenance, error) {
 	in.Outcome, in.Note = strings.TrimSpace(in.Outcome), strings.TrimSpace(in.Note)
-	if utf8.RuneCountInString(in.Outcome) > 2000 {
-		return domain.Maintenance{}, activity.Errorf(activity.EINVALID, "outcome", "outcome is longer than 2000 characters")
+	if err := activity.ValidateText("outcome", in.Outcome, 2000); err != nil {
+		return domain.Maintenance{}, err
 	}
 	if err := activity.ValidateNote(in.Note); err != nil {
 		return domain.Maintenance{}, err

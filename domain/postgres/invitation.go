@@ -100,10 +100,12 @@ func (s *InvitationService) Invite(ctx context.Context, p activity.Principal, in
 		return domain.NewInvitation{}, activity.Errorf(activity.EINVALID, "email", "email is not a valid address")
 	case !domain.ValidRole(in.Role):
 		return domain.NewInvitation{}, activity.Errorf(activity.EINVALID, "role", "role must be one of owner, admin, member, viewer")
-	case len(in.Name) > 200:
-		return domain.NewInvitation{}, activity.Errorf(activity.EINVALID, "name", "name is longer than 200 characters")
-	case len(in.Note) > 2000:
-		return domain.NewInvitation{}, activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
+	}
+	if err := activity.ValidateLine("name", in.Name, 200); err != nil {
+		return domain.NewInvitation{}, err
+	}
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return domain.NewInvitation{}, err
 	}
 	if in.Role == activity.RoleOwner {
 		if err := domain.Require(p, domain.ManageOwners); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -279,7 +278,7 @@ func (s *LicenseService) DeleteLicense(ctx context.Context, p activity.Principal
 	if err := domain.Require(p, domain.DeleteLicenses); err != nil {
 		return err
 	}
-	if err := checkNote(in.Note); err != nil {
+	if err := activity.ValidateNote(in.Note); err != nil {
 		return err
 	}
 	return s.locked(ctx, p, id, func(ctx context.Context, tx bun.Tx, now time.Time, ws workspaceRow, row licenseRow) error {
@@ -577,11 +576,4 @@ func countSeats(ctx context.Context, db bun.IDB, licenseID string) (int, error) 
 		return 0, fmt.Errorf("count license seats: %w", err)
 	}
 	return n, nil
-}
-
-func checkNote(note string) error {
-	if utf8.RuneCountInString(note) > 2000 {
-		return activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -51,11 +50,13 @@ func (s *TokenService) CreateToken(ctx context.Context, p activity.Principal, in
 		return domain.NewAPIToken{}, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	switch {
-	case in.Name == "":
+	if in.Name == "" {
 		return domain.NewAPIToken{}, activity.Errorf(activity.EINVALID, "name", "name is required, so that the token can be recognised later")
-	case utf8.RuneCountInString(in.Name) > 100:
-		return domain.NewAPIToken{}, activity.Errorf(activity.EINVALID, "name", "name is longer than 100 characters")
+	}
+	if err := activity.ValidateLine("name", in.Name, 100); err != nil {
+		return domain.NewAPIToken{}, err
+	}
+	switch {
 	case in.ExpiresInDays < 0 || in.ExpiresInDays > 3650:
 		return domain.NewAPIToken{}, activity.Errorf(activity.EINVALID, "expires_in_days", "expires_in_days must be between 0 (never) and 3650")
 	}

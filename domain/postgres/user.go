@@ -126,8 +126,8 @@ func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id s
 	if !domain.ValidRole(in.Role) {
 		return domain.User{}, activity.Errorf(activity.EINVALID, "role", "role must be one of owner, admin, member, viewer")
 	}
-	if len(in.Note) > 2000 {
-		return domain.User{}, activity.Errorf(activity.EINVALID, "note", "note is longer than 2000 characters")
+	if err := activity.ValidateNote(in.Note); err != nil {
+		return domain.User{}, err
 	}
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {

@@ -71,6 +71,12 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 	case len(in.OwnerPassword) < 8:
 		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
 	}
+	if err := activity.ValidateLine("name", in.Name, 200); err != nil {
+		return domain.Workspace{}, domain.User{}, err
+	}
+	if err := activity.ValidateLine("owner_name", in.OwnerName, 200); err != nil {
+		return domain.Workspace{}, domain.User{}, err
+	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil {
 		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
 	}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -75,14 +74,10 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Alerts:        postgres.NewAlertService(db),
 		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       postgres.NewAccessRecorder(db),
-		Ready: func(ctx context.Context) error {
-			if err := db.Ping(ctx); err != nil {
-				return fmt.Errorf("database: %w", err)
-			}
-			return nil
-		},
+		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
-	srv.App.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})))
+	// Metrics are served on the ops address only (see serveOps), never to
+	// the API's public.
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
 	srv.NotFound()
@@ -96,7 +91,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {
 	errc := make(chan error, 1)
-	go func() { errc <- srv.App.Listener(ln) }()
+	go func() { errc <- srv.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err

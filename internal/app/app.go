@@ -49,6 +49,9 @@ type Main struct {
 	Started chan struct{}
 	// HTTPAddr is the address the API listens on, known once Started.
 	HTTPAddr string
+	// OpsAddr is the address metrics and health are served on, known once
+	// Started.
+	OpsAddr string
 	// API is the HTTP server of the API role, once Started.
 	API *domainhttp.Server
 
@@ -198,6 +201,13 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 	if err := m.Prepare(ctx, roles...); err != nil {
 		return err
 	}
+	// Every process serves its metrics and health on the ops address, the
+	// API's too: metrics are for operators, not for the API's public.
+	opsLn, err := net.Listen("tcp", m.Config.OpsAddr)
+	if err != nil {
+		return fmt.Errorf("listen for metrics on %s: %w", m.Config.OpsAddr, err)
+	}
+	m.OpsAddr = opsLn.Addr().String()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -212,11 +222,10 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			}
 		}()
 	}
-	hasAPI := false
+	start("ops", func(ctx context.Context) error { return serveOps(ctx, opsLn, m.Registry) })
 	for _, r := range roles {
 		switch r {
 		case RoleAPI:
-			hasAPI = true
 			srv, ln, err := m.apiServer()
 			if err != nil {
 				return err
@@ -251,13 +260,6 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
-	}
-	if !hasAPI {
-		ln, err := net.Listen("tcp", m.Config.OpsAddr)
-		if err != nil {
-			return fmt.Errorf("listen for metrics on %s: %w", m.Config.OpsAddr, err)
-		}
-		start("ops", func(ctx context.Context) error { return serveOps(ctx, ln, m.Registry) })
 	}
 	m.Log.WithField("component", "main").WithField("roles", roles).Info("Fluxera is running.")
 	close(m.Started)

@@ -177,7 +177,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		HTTP: domainhttp.Config{
 			Addr:           e.str("FLUXERA_HTTP_ADDR", "127.0.0.1:8080"),
 			TrustedProxies: e.prefixes("FLUXERA_TRUSTED_PROXIES"),
-			CookieSecure:   e.bool("FLUXERA_COOKIE_SECURE", false),
+			CookieSecure:   e.bool("FLUXERA_COOKIE_SECURE", true),
 		},
 		Postgres: postgres.Config{
 			URL:    e.str("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"),

@@ -6,20 +6,32 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
 )
 
-// DecodeJSON reads the request body into v strictly: the body must be JSON,
-// one object, with no field v does not know. Errors are EINVALID and name
-// the field where one is at fault.
+// DecodeJSON reads the request body into v strictly: the body must be JSON
+// in UTF-8, one object, with no field v does not know. Errors are EINVALID
+// and name the field where one is at fault. Nesting deeper than
+// encoding/json's limit (10,000) is malformed JSON like any other.
 func DecodeJSON(c *fiber.Ctx, v any) error {
 	if mt, _, _ := mime.ParseMediaType(c.Get(fiber.HeaderContentType)); mt != fiber.MIMEApplicationJSON {
 		return fiber.NewError(fiber.StatusUnsupportedMediaType, "the body must be sent as application/json")
 	}
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	body := Body(c)
+	if !utf8.Valid(body) {
+		// encoding/json would take each stray byte for U+FFFD, silently.
+		return activity.Errorf(activity.EINVALID, "", "the body is not valid UTF-8")
+	}
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) > 0 && b[0] != '{' {
+		// A null would decode into nothing at all, and an array or a
+		// string into a less helpful refusal.
+		return activity.Errorf(activity.EINVALID, "", "the body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -77,7 +89,7 @@ func jsonType(kind string) string {
 // DecodeOptionalJSON is DecodeJSON for requests whose body may be left
 // out, such as a DELETE with an optional note.
 func DecodeOptionalJSON(c *fiber.Ctx, v any) error {
-	if len(bytes.TrimSpace(c.Body())) == 0 {
+	if len(bytes.TrimSpace(Body(c))) == 0 {
 		return nil
 	}
 	return DecodeJSON(c, v)

@@ -54,7 +54,7 @@ func fiberCode(status int) string {
 		return activity.ENOTFOUND
 	case fiber.StatusMethodNotAllowed:
 		return "method_not_allowed"
-	case fiber.StatusRequestEntityTooLarge:
+	case fiber.StatusRequestEntityTooLarge, fiber.StatusRequestHeaderFieldsTooLarge:
 		return "too_large"
 	case fiber.StatusUnsupportedMediaType:
 		return "unsupported_media_type"

@@ -1,0 +1,133 @@
+package http
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/fluxera/activity/internal/httpapi"
+)
+
+// TestRequestsRefusedWhileReadingAreAnswered sends, over a real connection,
+// requests the server refuses before any handler sees them, and checks each
+// gets its answer, whole, as a JSON error that does not quote the request —
+// even when the client is still sending when the refusal goes out.
+func TestRequestsRefusedWhileReadingAreAnswered(t *testing.T) {
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	s := NewServer(Config{BodyLimit: 1 << 20}, Services{}, log)
+	s.NotFound()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(ln)
+	t.Cleanup(func() { s.App.Shutdown() })
+
+	big := strings.Repeat("a", 1<<20)
+	check := func(t *testing.T, res *http.Response, status int, code string) {
+		t.Helper()
+		body, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatalf("the answer was cut: %v", err)
+		}
+		var e httpapi.ErrorBody
+		if res.StatusCode != status || json.Unmarshal(body, &e) != nil || e.Error.Code != code || e.Error.Message == "" {
+			t.Errorf("answered %d %s, want %d %s in JSON", res.StatusCode, body, status, code)
+		}
+		if strings.Contains(string(body), "GARBAGE") || strings.Contains(string(body), "aaaa") {
+			t.Errorf("the answer quotes the request: %s", body)
+		}
+	}
+	// What an HTTP client cannot send, sent as bytes.
+	for _, tt := range []struct {
+		name, request string
+		status        int
+		code          string
+	}{
+		{"garbage", "GARBAGE\r\n\r\n", 400, "invalid"},
+		{"an unknown method", "GARBAGE /<script> HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(30 * time.Second))
+			if _, err := io.WriteString(conn, tt.request); err != nil {
+				t.Fatal(err)
+			}
+			res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			check(t, res, tt.status, tt.code)
+		})
+	}
+	// What a client still sends when the refusal goes out.
+	client := &http.Client{Timeout: 30 * time.Second}
+	base := "http://" + ln.Addr().String()
+	for _, tt := range []struct {
+		name   string
+		req    func() *http.Request
+		status int
+		code   string
+	}{
+		{"a 100 kB header", func() *http.Request {
+			req, _ := http.NewRequest("GET", base+"/healthz", nil)
+			req.Header.Set("X-Padding", big[:100<<10])
+			return req
+		}, 431, "too_large"},
+		{"a 1 MB header", func() *http.Request {
+			req, _ := http.NewRequest("GET", base+"/healthz", nil)
+			req.Header.Set("X-Padding", big)
+			return req
+		}, 431, "too_large"},
+		{"a body over the limit", func() *http.Request {
+			req, _ := http.NewRequest("POST", base+"/api/v1/auth/login", strings.NewReader(big+big))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		}, 413, "too_large"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 {
+				res, err := client.Do(tt.req())
+				if err != nil {
+					t.Fatalf("no answer: %v", err)
+				}
+				check(t, res, tt.status, tt.code)
+				res.Body.Close()
+			}
+		})
+	}
+}
+
+func TestRequestIDAndUserAgentAreKeptPrintable(t *testing.T) {
+	for id, ok := range map[string]bool{
+		"req-42": true, strings.Repeat("a", 128): true, "": false, strings.Repeat("a", 129): false,
+		"with space": false, "tab\t": false, "nul\x00": false, "é": false, "\xff": false,
+	} {
+		if validRequestID(id) != ok {
+			t.Errorf("validRequestID(%q) = %v, want %v", id, !ok, ok)
+		}
+	}
+	for _, tt := range []struct{ in, want string }{
+		{"Mozilla/5.0 (X11)", "Mozilla/5.0 (X11)"},
+		{"a\x00b\x1bc\x7fd\u0085e", "abcde"},
+		{"bad \xff\xfe", "bad \ufffd"},
+		{strings.Repeat("é", 300), strings.Repeat("é", 256)},
+		{strings.Repeat("a", 511) + "é", strings.Repeat("a", 511)},
+	} {
+		if got := printable(tt.in, 512); got != tt.want {
+			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
