@@ -258,6 +258,7 @@ func sum(offsets map[int]int64) int64 {
 }
 
 func TestOpenSearchOutageMidStreamIndexesEveryEventOnce(t *testing.T) {
+	stacktest.SkipUnlessDisruptive(t)
 	cfg := MustStack(t)
 	// Retry often, so the indexer notices OpenSearch's return quickly.
 	cfg.Ingest.MaxBackoff = time.Second

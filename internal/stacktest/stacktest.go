@@ -1,7 +1,8 @@
 // Package stacktest is the one test harness for the local stack
 // (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
-// up): whether a missing service fails or skips a test, names of a test's
-// own, waiting for a condition, and a Redis key prefix of a test's own.
+// up): whether a missing service fails or skips a test, whether a test may
+// stop or kill services, names of a test's own, waiting for a condition,
+// and a Redis key prefix of a test's own.
 // Tests in every package, and the end-to-end tests in e2e/, use it.
 package stacktest
 
@@ -24,6 +25,22 @@ import (
 // instead of skipping it: always under make test and in CI.
 func Required() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
+}
+
+// DisruptiveEnv is the variable that lets tests stop, kill or restart
+// services: make test sets it to 1.
+const DisruptiveEnv = "FLUXERA_DISRUPTIVE_TESTS"
+
+// SkipUnlessDisruptive skips the test unless FLUXERA_DISRUPTIVE_TESTS=1.
+// Every test that stops, kills or restarts a service (a stack service, a
+// platform process or a server of the test's own) calls it first, before
+// it touches anything, so that a plain go test ./... with the stack
+// reachable never stops OpenSearch or Kafka under other tests' feet.
+func SkipUnlessDisruptive(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv(DisruptiveEnv) != "1" {
+		tb.Skipf("this test stops, kills or restarts a service; set %s=1 to run it (make test does), with the stack to itself", DisruptiveEnv)
+	}
 }
 
 // MustReach skips the test, or under make test and in CI fails it, when
