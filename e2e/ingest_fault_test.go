@@ -367,6 +367,10 @@ func garbageKinds() []garbage {
 			delete(fields, "workspace_id")
 			return marshal(fields)
 		}},
+		{"workspace_id not a UUID", "workspace_id must be a UUID", func(e activity.Event) []byte {
+			e.WorkspaceID = "acme"
+			return marshal(e)
+		}},
 		// Every check before OpenSearch passes, but details is a
 		// flat_object whose values are indexed as single terms, and Lucene
 		// refuses a term over 32766 bytes.

@@ -151,12 +151,13 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	return nil
 }
 
-// ensureTopics creates the activity and dead-letter topics unless they exist.
+// ensureTopics creates the activity topic, the indexer's and the
+// detector's dead-letter topics and the alert topic unless they exist.
 func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
 	var topics []kafka.TopicConfig
-	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.AlertTopic} {
+	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.DetectDeadLetterTopic, m.Config.AlertTopic} {
 		topics = append(topics, kafka.TopicConfig{Topic: t, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor})
 	}
 	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})

@@ -48,11 +48,13 @@ type Config struct {
 	// bundled example table is used when it is empty.
 	GeoIPFile string
 	RedisAddr string
-	// DetectGroup is the detector's consumer group; AlertTopic its output.
-	DetectGroup string
-	AlertTopic  string
-	RedisPrefix string
-	Detect      detect.Config
+	// DetectGroup is the detector's consumer group; AlertTopic its output;
+	// DetectDeadLetterTopic receives the events it can never check.
+	DetectGroup           string
+	AlertTopic            string
+	DetectDeadLetterTopic string
+	RedisPrefix           string
+	Detect                detect.Config
 	// AlertConfigTTL is how long the detector trusts a workspace's
 	// settings and rules before reading them again.
 	AlertConfigTTL time.Duration
@@ -207,11 +209,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
 			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
 		},
-		GeoIPFile:   e.str("FLUXERA_GEOIP_FILE", ""),
-		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
-		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
-		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
-		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
+		GeoIPFile:             e.str("FLUXERA_GEOIP_FILE", ""),
+		RedisAddr:             e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
+		RedisPrefix:           e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
+		DetectGroup:           e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
+		AlertTopic:            e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
+		DetectDeadLetterTopic: e.str("FLUXERA_DETECT_DLQ_TOPIC", detect.DeadLetterTopic),
 		Detect: detect.Config{
 			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
