@@ -95,7 +95,7 @@ func (m *Main) Database() (*postgres.DB, error) {
 
 func (m *Main) search() (*opensearchapi.Client, error) {
 	if m.os == nil {
-		c, err := ingestos.NewClient(m.Config.OpenSearch.URLs)
+		c, err := ingestos.NewClient(m.Config.OpenSearch)
 		if err != nil {
 			return nil, fmt.Errorf("opensearch client: %w", err)
 		}
