@@ -18,6 +18,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -44,6 +45,8 @@ type Config struct {
 	Consumer      ingestkafka.Config
 	Ingest        ingest.Config
 	OpenSearch    ingestos.Config
+	// Search bounds the points in time the search routes hold open.
+	Search searchos.Config
 	// GeoIPFile is a CSV table of address ranges and their locations; the
 	// bundled example table is used when it is empty.
 	GeoIPFile string
@@ -209,6 +212,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
 			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
 		},
+		Search: searchos.Config{
+			MaxPITsPerUser:      e.int("FLUXERA_SEARCH_MAX_PITS_PER_USER", searchos.DefaultMaxPITsPerUser),
+			MaxPITsPerWorkspace: e.int("FLUXERA_SEARCH_MAX_PITS_PER_WORKSPACE", searchos.DefaultMaxPITsPerWorkspace),
+		},
 		GeoIPFile:             e.str("FLUXERA_GEOIP_FILE", ""),
 		RedisAddr:             e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
 		RedisPrefix:           e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
@@ -259,7 +266,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect, &c.SMTP, &c.Notify} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Detect, &c.SMTP, &c.Notify} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

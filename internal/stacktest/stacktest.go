@@ -88,6 +88,17 @@ func PostgresURL() string {
 	return "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"
 }
 
+// OpenSearchURL is the local stack's OpenSearch: the first of
+// FLUXERA_OPENSEARCH_URL (comma-separated), or the port make up serves it
+// on.
+func OpenSearchURL() string {
+	if u := os.Getenv("FLUXERA_OPENSEARCH_URL"); u != "" {
+		first, _, _ := strings.Cut(u, ",")
+		return strings.TrimSpace(first)
+	}
+	return "http://127.0.0.1:19200"
+}
+
 // HostPort is the host:port of a service URL, for MustReach.
 func HostPort(rawURL string) string {
 	u, err := url.Parse(rawURL)
