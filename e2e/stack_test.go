@@ -35,7 +35,7 @@ func MustStack(tb testing.TB) app.Config {
 		"PostgreSQL": stacktest.HostPort(cfg.Postgres.URL),
 		"Kafka":      cfg.Publisher.Brokers[0],
 		"OpenSearch": stacktest.HostPort(cfg.OpenSearch.URLs[0]),
-		"Redis":      cfg.RedisAddr,
+		"Redis":      cfg.Redis.Addr,
 	} {
 		stacktest.MustReach(tb, name, addr)
 	}

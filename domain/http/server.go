@@ -5,6 +5,7 @@ package http
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"time"
 
@@ -27,7 +28,14 @@ type Config struct {
 	CookieSecure bool
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
+	// RequestTimeout is the longest a request may take: its context, and
+	// every call made under it, end then, or earlier if the client goes
+	// away.
+	RequestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is the request timeout of a Config without one.
+const DefaultRequestTimeout = 30 * time.Second
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
@@ -36,6 +44,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 1 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.RequestTimeout < 0 {
+		return fmt.Errorf("http: the request timeout must be positive")
 	}
 	return nil
 }
@@ -74,6 +88,9 @@ type Server struct {
 
 // NewServer builds the app and registers the domain routes.
 func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	s := &Server{cfg: cfg, services: services, log: log}
 	s.App = fiber.New(fiber.Config{
 		AppName:               "fluxera",
@@ -84,7 +101,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})
-	s.App.Use(s.recoverPanics, s.requestContext)
+	s.App.Use(s.recoverPanics, s.requestContext, s.deadline)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.App.Get("/readyz", s.ready)
 

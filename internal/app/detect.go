@@ -1,8 +1,6 @@
 package app
 
 import (
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/fluxera/activity/alert/detect"
 	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/domain/postgres"
@@ -38,7 +36,7 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 	letters := consumer
 	letters.DeadLetterTopic = m.Config.DetectDeadLetterTopic
 	dlq := ingestkafka.NewDeadLetters(letters)
-	rdb := goredis.NewClient(&goredis.Options{Addr: m.Config.RedisAddr})
+	rdb := ingestredis.NewClient(m.Config.Redis)
 	return &detect.Detector{
 		Config:      m.Config.Detect,
 		Source:      src,

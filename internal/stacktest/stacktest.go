@@ -2,7 +2,8 @@
 // (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
 // up): whether a missing service fails or skips a test, whether a test may
 // stop or kill services, names of a test's own, waiting for a condition,
-// and a Redis key prefix of a test's own.
+// a Redis key prefix of a test's own, and a stand-in for a service that
+// hangs.
 // Tests in every package, and the end-to-end tests in e2e/, use it.
 package stacktest
 
@@ -10,10 +11,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -183,4 +186,75 @@ func MustRedis(tb testing.TB, scope string) (*goredis.Client, string) {
 		client.Close()
 	})
 	return client, prefix
+}
+
+// Stalled is a loopback TCP listener standing in for a service that hangs:
+// it accepts every connection and never answers.
+type Stalled struct {
+	// Addr is where it listens, host:port.
+	Addr string
+
+	mu       sync.Mutex
+	accepted int
+	open     map[net.Conn]bool
+}
+
+// MustStall starts a Stalled on 127.0.0.1 that the test's end closes,
+// with every connection it holds.
+func MustStall(tb testing.TB) *Stalled {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Stalled{Addr: ln.Addr().String(), open: map[net.Conn]bool{}}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.accepted++
+			s.open[conn] = true
+			s.mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Read and drop what the client sends until it hangs up.
+				io.Copy(io.Discard, conn)
+				conn.Close()
+				s.mu.Lock()
+				delete(s.open, conn)
+				s.mu.Unlock()
+			}()
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for conn := range s.open {
+			conn.Close()
+		}
+		s.mu.Unlock()
+		wg.Wait()
+	})
+	return s
+}
+
+// Accepted is how many connections it has accepted.
+func (s *Stalled) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
+// Open is how many of them the client has not closed.
+func (s *Stalled) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.open)
 }
