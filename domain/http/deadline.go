@@ -18,7 +18,9 @@ const statusClientGone = 499
 // passed, or as soon as the client closes its connection, so that no call
 // the request makes to PostgreSQL or OpenSearch outlives it. A request
 // that failed because its time ran out answers 503 with Retry-After; one
-// whose client went away is not answered nor logged as a failure.
+// whose client went away is not answered nor logged as a failure. Errors
+// are answered here, while the request's context still holds, so that a
+// refusal is recorded under it.
 func (s *Server) deadline(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), s.cfg.RequestTimeout)
 	defer cancel()
@@ -38,8 +40,8 @@ func (s *Server) deadline(c *fiber.Ctx) error {
 			Info("The client went away before its answer.")
 		return c.SendStatus(statusClientGone)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) && activity.ErrorCode(err) == activity.EINTERNAL:
-		return errors.Join(activity.Errorf(activity.EUNAVAILABLE, "",
+		err = errors.Join(activity.Errorf(activity.EUNAVAILABLE, "",
 			"the request took longer than %s; try again shortly", s.cfg.RequestTimeout), err)
 	}
-	return err
+	return s.handleError(c, err)
 }
