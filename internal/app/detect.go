@@ -2,7 +2,7 @@ package app
 
 import (
 	"github.com/fluxera/activity/alert/detect"
-	ingestredis "github.com/fluxera/activity/alert/detect/redis"
+	detectredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/domain/postgres"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 )
@@ -36,11 +36,11 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 	letters := consumer
 	letters.DeadLetterTopic = m.Config.DetectDeadLetterTopic
 	dlq := ingestkafka.NewDeadLetters(letters)
-	rdb := ingestredis.NewClient(m.Config.Redis)
+	rdb := detectredis.NewClient(m.Config.Redis)
 	return &detect.Detector{
 		Config:      m.Config.Detect,
 		Source:      src,
-		Store:       ingestredis.NewStore(rdb),
+		Store:       detectredis.NewStore(rdb),
 		Configs:     configs,
 		Sink:        sink,
 		Locator:     locator,
