@@ -40,7 +40,7 @@ run: up build
 	  exec $(BIN) serve
 
 test: up
-	@eval "$$($(STACK) env)" && FLUXERA_REQUIRE_STACK=1 go test $(GO_TEST_FLAGS) ./...
+	@eval "$$($(STACK) env)" && FLUXERA_REQUIRE_STACK=1 FLUXERA_DISRUPTIVE_TESTS=1 go test $(GO_TEST_FLAGS) ./...
 
 bench: up build
 	@eval "$$($(STACK) env)" && go run ./bench -out bench/results.json $(BENCH_FLAGS)

@@ -177,6 +177,10 @@ func (e *Event) Validate() error {
 		return Errorf(EINVALID, "id", "id must be a UUID")
 	case e.WorkspaceID == "":
 		return Errorf(EINVALID, "workspace_id", "workspace_id is missing")
+	case uuid.Validate(e.WorkspaceID) != nil:
+		// Every workspace id is a UUID; any other names no workspace, and
+		// the stores keyed by workspace would refuse it forever.
+		return Errorf(EINVALID, "workspace_id", "workspace_id must be a UUID")
 	case e.OccurredAt.IsZero():
 		return Errorf(EINVALID, "occurred_at", "occurred_at is missing")
 	case !actionPattern.MatchString(e.Action):

@@ -11,7 +11,7 @@ import (
 )
 
 func sampleEvent() activity.Event {
-	e := activity.NewEvent("ws-1", "asset.updated", time.Date(2026, 11, 18, 14, 30, 0, 123456789, time.FixedZone("CET", 3600)))
+	e := activity.NewEvent("0196f3a4-2b1c-7d3e-8f40-5a6b7c8d9e0f", "asset.updated", time.Date(2026, 11, 18, 14, 30, 0, 123456789, time.FixedZone("CET", 3600)))
 	e.Actor = activity.Actor{ID: "u-1", Email: "john@example.com", Name: "John Doe", Role: activity.RoleAdmin, Type: activity.ActorUser}
 	e.Resource = activity.Resource{Type: "asset", ID: "a-1", Name: "MacBook Pro A-1029"}
 	e.Related = []activity.Resource{{Type: "user", ID: "u-2", Name: "Jane Roe", Role: "assignee"}}
@@ -35,7 +35,7 @@ func TestEventJSONRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got, e) {
 		t.Fatalf("round trip changed the event:\n got %+v\nwant %+v", got, e)
 	}
-	for _, field := range []string{`"schema":1`, `"workspace_id":"ws-1"`, `"occurred_at":"2026-11-18T13:30:00.123Z"`, `"category":"asset"`, `"redacted":true`} {
+	for _, field := range []string{`"schema":1`, `"workspace_id":"0196f3a4-2b1c-7d3e-8f40-5a6b7c8d9e0f"`, `"occurred_at":"2026-11-18T13:30:00.123Z"`, `"category":"asset"`, `"redacted":true`} {
 		if !strings.Contains(string(b), field) {
 			t.Errorf("encoded event lacks %s: %s", field, b)
 		}
@@ -85,6 +85,8 @@ func TestDecodeEventRejects(t *testing.T) {
 		{name: "unknown schema", edit: func(e *activity.Event) { e.Schema = 99 }, field: "schema"},
 		{name: "bad id", edit: func(e *activity.Event) { e.ID = "nope" }, field: "id"},
 		{name: "no workspace", edit: func(e *activity.Event) { e.WorkspaceID = "" }, field: "workspace_id"},
+		{name: "workspace not a UUID", edit: func(e *activity.Event) { e.WorkspaceID = "ws-1" }, field: "workspace_id"},
+		{name: "workspace with a suffix", edit: func(e *activity.Event) { e.WorkspaceID = activity.PlatformWorkspace + "x" }, field: "workspace_id"},
 		{name: "no time", edit: func(e *activity.Event) { e.OccurredAt = time.Time{} }, field: "occurred_at"},
 		{name: "bad action", edit: func(e *activity.Event) { e.Action = "Asset Updated" }, field: "action"},
 		{name: "bad outcome", edit: func(e *activity.Event) { e.Outcome = "maybe" }, field: "outcome"},

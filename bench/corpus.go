@@ -201,7 +201,7 @@ func loadCorpus(e *env, prefix string, events int) corpusMeta {
 	if err := osCfg.Validate(); err != nil {
 		fatalf("%v", err)
 	}
-	osc, err := ingestos.NewClient(osCfg.URLs)
+	osc, err := ingestos.NewClient(osCfg)
 	if err != nil {
 		fatalf("%v", err)
 	}

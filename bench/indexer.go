@@ -103,7 +103,7 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 		deleteGroup(ctx, client, group)
 	})
 	createTopics(ctx, client, pubCfg.Partitions, pubCfg.ReplicationFactor, topic)
-	osc, err := ingestos.NewClient(osCfg.URLs)
+	osc, err := ingestos.NewClient(osCfg)
 	if err != nil {
 		fatalf("%v", err)
 	}

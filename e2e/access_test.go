@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/searchapi"
 )
 
 // member is a signed-in member of a test workspace.
@@ -58,9 +60,11 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 }
 
 // fixture is a fresh set of resources in one workspace for one request.
+// entry, when set, is an indexed activity entry of the workspace; tests
+// that run no indexer leave it empty.
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
-	rule, alert                                                 string
+	rule, alert, entry                                          string
 }
 
 func mustID(t *testing.T, a answer, what string) string {
@@ -201,8 +205,13 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/detection":               {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: fixed(map[string]any{"detectors": map[string]any{"failed_logins": map[string]any{"threshold": 4}}})},
 		"POST /api/v1/detection/signing-secret": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection/signing-secret"), body: none},
 
-		"GET /api/v1/activity":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
-		"GET /api/v1/activity/:id":         {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string { return "/api/v1/activity/" + f.asset }, body: none}, // nothing is indexed here: TestActivityDetail reads real entries
+		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
+		"GET /api/v1/activity/:id": {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string {
+			if f.entry != "" {
+				return "/api/v1/activity/" + f.entry
+			}
+			return "/api/v1/activity/" + f.asset
+		}, body: none}, // nothing is indexed in the role matrix: TestActivityDetail reads real entries
 		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
 		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
 		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
@@ -313,14 +322,42 @@ func TestRoleEndpointMatrix(t *testing.T) {
 // TestOtherWorkspacesResourcesAreNotFound calls every route that names a
 // resource with the ids of another workspace's resources, as that other
 // workspace's owner, and expects 404 without a word about the resource.
+// The indexer runs, and the other workspace's histories, activity and
+// entries are searchable for its own owner before anyone else asks: none
+// of it may come back.
 func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	cfg := MustStack(t)
-	m := MustStart(t, cfg, app.RoleAPI)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
 	ob := mustOutbox(t, cfg)
 	ownerA := mustOwner(t, m, cfg, "Alpha")
 	targetA := mustRoleMember(t, m, ownerA.client, activity.RoleMember)
 	fA := mustFixture(t, m, ownerA, ownerA.client, targetA.id)
 	ownerB := mustOwner(t, m, cfg, "Beta")
+	// Wait until workspace A's owner finds its histories, its member's
+	// activity and its log in the index.
+	var entriesA []string
+	stacktest.Eventually(t, "workspace A's activity is searchable for its owner", func() bool {
+		entriesA = entriesA[:0]
+		for _, path := range []string{
+			"/api/v1/assets/" + fA.asset + "/history", "/api/v1/licenses/" + fA.license + "/history",
+			"/api/v1/users/" + fA.user + "/activity", "/api/v1/activity",
+		} {
+			var page searchapi.EventPage
+			a := ownerA.call("GET", path, nil, nil)
+			if a.status != http.StatusOK {
+				return false
+			}
+			a.decode(t, &page)
+			if len(page.Entries) == 0 {
+				return false
+			}
+			for _, e := range page.Entries {
+				entriesA = append(entriesA, e.ID)
+			}
+		}
+		return true
+	})
+	fA.entry = entriesA[0]
 	eps := endpoints()
 	checked := 0
 	for _, route := range apiRoutes(m) {
@@ -335,7 +372,8 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 			a := ep.call(t, ownerB.client, fA, ownerB.password)
 			if strings.HasSuffix(route, "/history") || strings.HasSuffix(route, "/activity") {
 				// Histories come from the index, which keeps them after a
-				// resource is deleted; another workspace's id finds nothing.
+				// resource is deleted; another workspace's id finds nothing,
+				// though the index holds that workspace's entries for it.
 				var page struct {
 					Entries []json.RawMessage `json:"entries"`
 					Total   int64             `json:"total"`
@@ -362,10 +400,18 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	if checked < 20 {
 		t.Errorf("only %d routes with ids were checked", checked)
 	}
-	// Lists show only the caller's own workspace.
-	for _, path := range []string{"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts"} {
+	// Lists, the activity log and its analyses show only the caller's own
+	// workspace.
+	for _, path := range []string{
+		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts",
+		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
+		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
+	} {
 		a := ownerB.call("GET", path, nil, nil)
-		for _, id := range []string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, ownerA.id} {
+		if a.status != http.StatusOK {
+			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
+		}
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -107,6 +107,7 @@ func environ(cfg app.Config, extra ...string) []string {
 }
 
 func TestIndexerKilledMidStreamLosesAndDoublesNothing(t *testing.T) {
+	stacktest.SkipUnlessDisruptive(t)
 	cfg := MustStack(t)
 	bin := MustBinary(t)
 	m := app.NewMain(cfg)

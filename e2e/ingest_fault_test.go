@@ -258,6 +258,7 @@ func sum(offsets map[int]int64) int64 {
 }
 
 func TestOpenSearchOutageMidStreamIndexesEveryEventOnce(t *testing.T) {
+	stacktest.SkipUnlessDisruptive(t)
 	cfg := MustStack(t)
 	// Retry often, so the indexer notices OpenSearch's return quickly.
 	cfg.Ingest.MaxBackoff = time.Second
@@ -365,6 +366,10 @@ func garbageKinds() []garbage {
 			json.Unmarshal(marshal(e), &fields)
 			delete(fields, "workspace_id")
 			return marshal(fields)
+		}},
+		{"workspace_id not a UUID", "workspace_id must be a UUID", func(e activity.Event) []byte {
+			e.WorkspaceID = "acme"
+			return marshal(e)
 		}},
 		// Every check before OpenSearch passes, but details is a
 		// flat_object whose values are indexed as single terms, and Lucene

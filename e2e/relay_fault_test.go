@@ -38,6 +38,7 @@ import (
 // the stack itself does.
 func mustStackScript(tb testing.TB) string {
 	tb.Helper()
+	stacktest.SkipUnlessDisruptive(tb)
 	if os.Geteuid() != 0 {
 		if stacktest.Required() {
 			tb.Fatal("stopping and starting stack services needs root, like make up")
@@ -266,6 +267,7 @@ func mustCreateAsset(tb testing.TB, c *client, name, tag string) createdAsset {
 }
 
 func TestEventsWaitInTheOutboxWhileKafkaIsDown(t *testing.T) {
+	stacktest.SkipUnlessDisruptive(t)
 	cfg := MustStack(t)
 	// Retry often, so the relay notices the broker's return quickly.
 	cfg.Relay.MaxBackoff = 250 * time.Millisecond

@@ -35,7 +35,7 @@ func MustStack(tb testing.TB) app.Config {
 		"PostgreSQL": stacktest.HostPort(cfg.Postgres.URL),
 		"Kafka":      cfg.Publisher.Brokers[0],
 		"OpenSearch": stacktest.HostPort(cfg.OpenSearch.URLs[0]),
-		"Redis":      cfg.RedisAddr,
+		"Redis":      cfg.Redis.Addr,
 	} {
 		stacktest.MustReach(tb, name, addr)
 	}
@@ -48,6 +48,7 @@ func MustStack(tb testing.TB) app.Config {
 	cfg.Consumer.GroupID = "test-indexer-" + id
 	cfg.DetectGroup = "test-detector-" + id
 	cfg.AlertTopic = "test.alerts." + id
+	cfg.DetectDeadLetterTopic = "test.detect.dlq." + id
 	cfg.RedisPrefix = "test:" + id + ":"
 	cfg.OpenSearch.IndexPrefix = "test-" + id
 	cfg.Ingest.IndexPrefix = cfg.OpenSearch.IndexPrefix
@@ -84,7 +85,7 @@ func dropTestData(tb testing.TB, cfg app.Config) {
 		res.Body.Close()
 	}
 	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
-	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic, cfg.AlertTopic}})
+	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic, cfg.DetectDeadLetterTopic, cfg.AlertTopic}})
 	req, _ = http.NewRequestWithContext(ctx, http.MethodDelete, cfg.OpenSearch.URLs[0]+"/_index_template/"+cfg.OpenSearch.IndexPrefix+"-activity", nil)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()

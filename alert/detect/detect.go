@@ -137,11 +137,17 @@ type Detector struct {
 	// Metrics, if set, counts raised alerts and shows when detection is
 	// degraded.
 	Metrics *Metrics
+	// DeadLetters is where events the detector can never check go, with
+	// the reason, so that the partition moves on; when it is nil they are
+	// logged and skipped.
+	DeadLetters ingest.DeadLetters
 }
 
 // Run checks events until ctx ends. While the store or the sink fails it
-// retries the batch with backoff and commits nothing. It returns an error
-// only when the source fails.
+// retries the batch with backoff and commits nothing. An event it can never
+// check, or whose alert the sink refuses for good, goes to DeadLetters with
+// the reason, and the partition moves on. It returns an error only when
+// the source fails.
 func (d *Detector) Run(ctx context.Context) error {
 	degraded := false
 	for {
@@ -152,17 +158,18 @@ func (d *Detector) Run(ctx context.Context) error {
 			}
 			return fmt.Errorf("fetch: %w", err)
 		}
-		events := make([]activity.Event, 0, len(msgs))
+		batch := make([]pending, 0, len(msgs))
 		for _, m := range msgs {
 			e, err := activity.DecodeEvent(m.Value)
 			if err != nil {
 				continue // the indexer sets it aside in the dead-letter topic
 			}
-			events = append(events, e)
+			batch = append(batch, pending{msg: m, event: e})
 		}
 		tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: d.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
+		var dead []ingest.DeadLetter
 		for {
-			err := d.Detect(ctx, events)
+			dead, err = d.check(ctx, batch)
 			if err == nil {
 				break
 			}
@@ -184,6 +191,9 @@ func (d *Detector) Run(ctx context.Context) error {
 			d.degraded(false)
 			d.Log.Info("Detection recovered.")
 		}
+		if !d.setAside(ctx, dead) {
+			return nil
+		}
 		if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
 			d.Log.WithError(err).Warn("Offset commit failed; the batch will be checked again.")
 		}
@@ -194,7 +204,10 @@ func (d *Detector) Run(ctx context.Context) error {
 // raise. The store sees two round trips per batch, whatever its size: one
 // for every check, one to claim the cooldowns of the alerts. It returns an
 // error when a workspace's configuration, the store or the sink fails;
-// the batch may then be checked again as a whole.
+// the batch may then be checked again as a whole. The error is EINVALID
+// (or another code meant for users) when the failure is for good: an
+// event no detector can plan, or alerts the sink refuses for their
+// content.
 func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	p := &plan{}
 	workspaces := map[string]alert.WorkspaceConfig{}
@@ -207,7 +220,9 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 			}
 			workspaces[e.WorkspaceID] = ws
 		}
-		d.plan(p, ws, e)
+		if err := d.planSafely(p, ws, e); err != nil {
+			return err
+		}
 	}
 	results, err := d.Store.Check(ctx, p.checks)
 	if err != nil {
@@ -333,16 +348,18 @@ func (d *Detector) degraded(on bool) {
 
 // Metrics are the detector's Prometheus metrics.
 type Metrics struct {
-	Alerts   prometheus.Counter
-	Degraded prometheus.Gauge
+	Alerts       prometheus.Counter
+	Degraded     prometheus.Gauge
+	DeadLettered prometheus.Counter
 }
 
 // NewMetrics registers the detector's metrics on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		Alerts:   prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."}),
-		Degraded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_detect_degraded", Help: "1 while the detector cannot check events or store alerts (Redis or PostgreSQL unreachable), else 0."}),
+		Alerts:       prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_alerts_total", Help: "Alerts raised by the detector."}),
+		Degraded:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_detect_degraded", Help: "1 while the detector cannot check events or store alerts (Redis or PostgreSQL unreachable), else 0."}),
+		DeadLettered: prometheus.NewCounter(prometheus.CounterOpts{Name: "fluxera_detect_dead_lettered_total", Help: "Events the detector could never check, or whose alerts the store refused for good, set aside in its dead-letter topic."}),
 	}
-	reg.MustRegister(m.Alerts, m.Degraded)
+	reg.MustRegister(m.Alerts, m.Degraded, m.DeadLettered)
 	return m
 }

@@ -31,6 +31,7 @@ import (
 // Redis is away, then catch up once it is back, raising the alert it owes
 // and clearing the gauge, with no event skipped.
 func TestDetectPausesWhileRedisIsDown(t *testing.T) {
+	stacktest.SkipUnlessDisruptive(t)
 	redis := startOwnRedis(t)
 	consumer := ingestkafka.Config{Brokers: stacktest.KafkaBrokers(), Topic: stacktest.MustTopic(t, "detect", 3), GroupID: "test-detector-" + stacktest.RandomID()}
 	if err := consumer.Validate(); err != nil {

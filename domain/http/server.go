@@ -42,6 +42,10 @@ type Config struct {
 	CookieSecure bool
 	// BodyLimit is the largest request body accepted, in bytes.
 	BodyLimit int
+	// RequestTimeout is the longest a request may take: its context, and
+	// every call made under it, end then, or earlier if the client goes
+	// away.
+	RequestTimeout time.Duration
 }
 
 // SessionCookieName is the name the session cookie is set and read under:
@@ -54,6 +58,9 @@ func (c Config) SessionCookieName() string {
 	return SessionCookie
 }
 
+// DefaultRequestTimeout is the request timeout of a Config without one.
+const DefaultRequestTimeout = 30 * time.Second
+
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
 	if c.Addr == "" {
@@ -61,6 +68,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BodyLimit == 0 {
 		c.BodyLimit = 1 << 20
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.RequestTimeout < 0 {
+		return fmt.Errorf("http: the request timeout must be positive")
 	}
 	return nil
 }
@@ -110,6 +123,9 @@ type Server struct {
 
 // NewServer builds the app and registers the domain routes.
 func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	s := &Server{cfg: cfg, services: services, log: log}
 	s.App = fiber.New(fiber.Config{
 		AppName:               "fluxera",
@@ -122,7 +138,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		ErrorHandler:          s.handleError,
 	})
 	s.refuseUnknownMethods()
-	s.App.Use(s.recoverPanics, s.requestContext, httpapi.RefuseEncodedBodies)
+	s.App.Use(s.recoverPanics, s.requestContext, s.deadline, httpapi.RefuseEncodedBodies)
 	s.App.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.App.Get("/readyz", s.ready)
 

@@ -68,7 +68,9 @@ func NewAlertSink(db *DB) *AlertSink { return &AlertSink{db: db} }
 // alert topic. Email channels' roles become the addresses of the
 // workspace's active members who hold them. An alert of the platform
 // workspace goes to the alert topic only, as does one whose rule was
-// deleted in the meantime. It returns the alerts it stored.
+// deleted in the meantime. It returns the alerts it stored, and EINVALID
+// when an alert is malformed or PostgreSQL refuses its content: sending
+// the same alerts again would fail the same way.
 func (s *AlertSink) Raise(ctx context.Context, alerts []alert.Alert) ([]alert.Alert, error) {
 	if len(alerts) == 0 {
 		return nil, nil
@@ -133,6 +135,9 @@ func (s *AlertSink) Raise(ctx context.Context, alerts []alert.Alert) ([]alert.Al
 		}
 		return nil
 	})
+	if refusedData(err) {
+		return nil, errors.Join(activity.Errorf(activity.EINVALID, "", "the alert store refuses these alerts for their content"), err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -157,23 +162,24 @@ func raised(a alert.Alert, now time.Time) alert.Alert {
 	return a
 }
 
-// checkRaised refuses an alert the detector should never raise.
+// checkRaised refuses an alert the detector should never raise. It returns
+// EINVALID: the same alert would be refused however often it is sent.
 func checkRaised(a alert.Alert) error {
 	switch {
 	case !validID(a.ID):
-		return fmt.Errorf("alert id %q is not a UUID", a.ID)
+		return activity.Errorf(activity.EINVALID, "id", "alert id %q is not a UUID", a.ID)
 	case !validID(a.WorkspaceID):
-		return fmt.Errorf("alert %s: workspace id %q is not a UUID", a.ID, a.WorkspaceID)
+		return activity.Errorf(activity.EINVALID, "workspace_id", "alert %s: workspace id %q is not a UUID", a.ID, a.WorkspaceID)
 	case (a.Detector == "") == (a.RuleID == ""):
-		return fmt.Errorf("alert %s: exactly one of detector and rule id must be set", a.ID)
+		return activity.Errorf(activity.EINVALID, "detector", "alert %s: exactly one of detector and rule id must be set", a.ID)
 	case a.RuleID != "" && !validID(a.RuleID):
-		return fmt.Errorf("alert %s: rule id %q is not a UUID", a.ID, a.RuleID)
+		return activity.Errorf(activity.EINVALID, "rule_id", "alert %s: rule id %q is not a UUID", a.ID, a.RuleID)
 	case !alert.ValidSeverity(a.Severity):
-		return fmt.Errorf("alert %s: severity %q is not one of %v", a.ID, a.Severity, alert.Severities)
+		return activity.Errorf(activity.EINVALID, "severity", "alert %s: severity %q is not one of %v", a.ID, a.Severity, alert.Severities)
 	}
 	for _, id := range a.EventIDs {
 		if !validID(id) {
-			return fmt.Errorf("alert %s: event id %q is not a UUID", a.ID, id)
+			return activity.Errorf(activity.EINVALID, "event_ids", "alert %s: event id %q is not a UUID", a.ID, id)
 		}
 	}
 	return nil

@@ -470,3 +470,38 @@ func mustOwner(t *testing.T, db *postgres.DB, name string) activity.Principal {
 	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, name)
 	return postgrestest.MustPrincipal(t, db, email)
 }
+
+// TestAlertSinkRefusesMalformedAlertsForGood raises alerts the store can
+// never take, malformed or with content PostgreSQL refuses, and checks
+// that each is refused with EINVALID, so that the detector sets its event
+// aside instead of retrying it forever, and that nothing is stored.
+func TestAlertSinkRefusesMalformedAlertsForGood(t *testing.T) {
+	s := mustAlertStore(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	valid := func() alert.Alert {
+		return postgrestest.Alert(s.owner.WorkspaceID, alert.DetectFailedLogins, now, "high")
+	}
+	tests := []struct {
+		name string
+		edit func(a *alert.Alert)
+	}{
+		{"workspace not a UUID", func(a *alert.Alert) { a.WorkspaceID = "ws-1" }},
+		{"unknown severity", func(a *alert.Alert) { a.Severity = "dire" }},
+		{"event id not a UUID", func(a *alert.Alert) { a.EventIDs = append(a.EventIDs, "e-1") }},
+		{"detector and rule", func(a *alert.Alert) { a.RuleID = activity.NewEventID() }},
+		{"a state the table's check refuses", func(a *alert.Alert) { a.State = "snoozed" }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := valid()
+			tt.edit(&a)
+			_, err := postgres.NewAlertSink(s.db).Raise(t.Context(), []alert.Alert{valid(), a})
+			if activity.ErrorCode(err) != activity.EINVALID {
+				t.Fatalf("err = %v, want EINVALID", err)
+			}
+		})
+	}
+	if n := count(t, s.db, "alerts", "true"); n != 0 {
+		t.Errorf("%d alerts stored, want none", n)
+	}
+}

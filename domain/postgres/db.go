@@ -30,7 +30,22 @@ type Config struct {
 	// AlertNotifyChannel is the LISTEN/NOTIFY channel that wakes the
 	// notifier when alerts with deliveries are stored.
 	AlertNotifyChannel string
+	// ConnectTimeout bounds opening a connection. StatementTimeout bounds
+	// one statement: PostgreSQL cancels it past that, and the connection
+	// gives up waiting for an answer a little later.
+	ConnectTimeout   time.Duration
+	StatementTimeout time.Duration
 }
+
+// Defaults of the Config's timeouts.
+const (
+	DefaultConnectTimeout   = 5 * time.Second
+	DefaultStatementTimeout = 10 * time.Second
+)
+
+// answerGrace is how much longer than the statement timeout a connection
+// waits for an answer, so that PostgreSQL's own cancellation arrives first.
+const answerGrace = 5 * time.Second
 
 var schemaPattern = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
@@ -54,6 +69,15 @@ func (c *Config) Validate() error {
 	if c.AlertNotifyChannel == "" {
 		c.AlertNotifyChannel = "fluxera_alert_deliveries_" + c.Schema
 	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.StatementTimeout == 0 {
+		c.StatementTimeout = DefaultStatementTimeout
+	}
+	if c.ConnectTimeout < 0 || c.StatementTimeout < time.Millisecond {
+		return fmt.Errorf("postgres: the connect timeout must be positive and the statement timeout at least 1ms")
+	}
 	return nil
 }
 
@@ -69,14 +93,21 @@ type DB struct {
 	alertWaker *waker
 }
 
-// Open connects to the database; it does not migrate.
+// Open connects to the database; it does not migrate. Every connection
+// has cfg's connect timeout, PostgreSQL's statement_timeout set to cfg's
+// statement timeout, and waits for an answer at most a little longer.
 func Open(cfg Config) (*DB, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	conn := pgdriver.NewConnector(
 		pgdriver.WithDSN(cfg.URL),
-		pgdriver.WithConnParams(map[string]any{"search_path": cfg.Schema}),
+		pgdriver.WithConnParams(map[string]any{
+			"search_path":       cfg.Schema,
+			"statement_timeout": cfg.StatementTimeout.Milliseconds(),
+		}),
+		pgdriver.WithDialTimeout(cfg.ConnectTimeout),
+		pgdriver.WithReadTimeout(cfg.StatementTimeout+answerGrace),
 	)
 	sqldb := sql.OpenDB(conn)
 	sqldb.SetMaxOpenConns(cfg.MaxConns)

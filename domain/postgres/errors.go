@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -22,4 +23,17 @@ func isUniqueViolation(err error, constraint string) bool {
 // is answered as not found.
 func validID(s string) bool {
 	return uuid.Validate(s) == nil
+}
+
+// refusedData reports whether PostgreSQL refused err's statement for the
+// data it carries (class 22, data exception) or for a constraint (class
+// 23, integrity violation): the same statement would be refused again
+// however often it is retried.
+func refusedData(err error) bool {
+	var pgErr pgdriver.Error
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	code := pgErr.Field('C')
+	return strings.HasPrefix(code, "22") || strings.HasPrefix(code, "23")
 }

@@ -41,7 +41,9 @@ func (c *Config) Validate() error {
 }
 
 // Source reads the activity topic as a member of a consumer group. Offsets
-// are committed only through Commit.
+// are committed only through Commit. Connecting to a broker gives up after
+// 5 s, a fetch after ReadBatchTimeout (5 s) of silence, a commit after
+// topic.Timeout.
 type Source struct {
 	r *kafka.Reader
 }
@@ -62,6 +64,7 @@ func NewSource(cfg Config) *Source {
 		SessionTimeout:    10 * time.Second,
 		RebalanceTimeout:  10 * time.Second,
 		QueueCapacity:     1000,
+		Dialer:            &kafka.Dialer{Timeout: dialTimeout, DualStack: true},
 	})}
 }
 
@@ -74,8 +77,13 @@ func (s *Source) Fetch(ctx context.Context) (ingest.Message, error) {
 	return ingest.Message{Topic: m.Topic, Partition: m.Partition, Offset: m.Offset, Key: m.Key, Value: m.Value, Raw: m}, nil
 }
 
-// Commit commits the offsets of msgs.
+// dialTimeout bounds connecting to a broker.
+const dialTimeout = 5 * time.Second
+
+// Commit commits the offsets of msgs, giving up after topic.Timeout.
 func (s *Source) Commit(ctx context.Context, msgs []ingest.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, topic.Timeout)
+	defer cancel()
 	raw := make([]kafka.Message, len(msgs))
 	for i, m := range msgs {
 		raw[i] = m.Raw.(kafka.Message)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -20,13 +21,27 @@ import (
 	"github.com/fluxera/activity/ingest"
 )
 
-// Config says where OpenSearch is and how activity indices are laid out.
+// Defaults of the Config's timeouts.
+const (
+	DefaultDialTimeout           = 5 * time.Second
+	DefaultResponseHeaderTimeout = 30 * time.Second
+	DefaultRequestTimeout        = 60 * time.Second
+)
+
+// Config says where OpenSearch is, how long a call to it may take, and how
+// activity indices are laid out.
 type Config struct {
 	URLs            []string
 	IndexPrefix     string
 	Shards          int
 	Replicas        int
 	RefreshInterval string
+	// DialTimeout bounds connecting to a node, and the TLS handshake
+	// after it; ResponseHeaderTimeout the wait for an answer once a request
+	// is sent; RequestTimeout a whole request, its answer read to the end.
+	DialTimeout           time.Duration
+	ResponseHeaderTimeout time.Duration
+	RequestTimeout        time.Duration
 }
 
 // Validate fills in defaults and checks the values.
@@ -46,20 +61,78 @@ func (c *Config) Validate() error {
 	if c.RefreshInterval == "" {
 		c.RefreshInterval = "1s"
 	}
+	c.defaultTimeouts()
+	if c.DialTimeout < 0 || c.ResponseHeaderTimeout < 0 || c.RequestTimeout < 0 {
+		return fmt.Errorf("opensearch: timeouts must be positive")
+	}
 	return nil
 }
 
-// NewClient returns an OpenSearch client for cfg's URLs.
-func NewClient(urls []string) (*opensearchapi.Client, error) {
+func (c *Config) defaultTimeouts() {
+	if c.DialTimeout == 0 {
+		c.DialTimeout = DefaultDialTimeout
+	}
+	if c.ResponseHeaderTimeout == 0 {
+		c.ResponseHeaderTimeout = DefaultResponseHeaderTimeout
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+}
+
+// NewClient returns an OpenSearch client for cfg's URLs whose every call
+// has a deadline: connecting and the TLS handshake within DialTimeout, the
+// answer's headers within ResponseHeaderTimeout, and the whole call within
+// RequestTimeout (the defaults for those not set). A call that runs out of
+// time fails with an error and frees its connection.
+func NewClient(cfg Config) (*opensearchapi.Client, error) {
+	cfg.defaultTimeouts()
+	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
+	transport := &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   cfg.DialTimeout,
+		ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		MaxIdleConnsPerHost:   16,
+		IdleConnTimeout:       90 * time.Second,
+	}
 	return opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
-		Addresses:     urls,
+		Addresses:     cfg.URLs,
 		MaxRetries:    0, // the indexer retries itself, item by item
 		EnableMetrics: false,
-		Transport: &http.Transport{
-			MaxIdleConnsPerHost: 16,
-			IdleConnTimeout:     90 * time.Second,
-		},
+		Transport:     deadline{next: transport, timeout: cfg.RequestTimeout},
 	}})
+}
+
+// deadline is a transport that gives every request at most timeout, its
+// answer read to the end included.
+type deadline struct {
+	next    http.RoundTripper
+	timeout time.Duration
+}
+
+func (d deadline) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx, cancel := context.WithTimeout(req.Context(), d.timeout)
+	res, err := d.next.RoundTrip(req.WithContext(ctx))
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	res.Body = &cancelOnClose{ReadCloser: res.Body, cancel: cancel}
+	return res, nil
+}
+
+// cancelOnClose ends its request's deadline once its body is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (b *cancelOnClose) Close() error {
+	err := b.ReadCloser.Close()
+	b.cancel()
+	return err
 }
 
 // Sink bulk-indexes documents with the create operation, so that an event

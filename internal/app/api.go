@@ -78,7 +78,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	}, m.Log.WithField("component", "api"))
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
-	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret))
+	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)

@@ -119,7 +119,7 @@ func (m *Main) PasswordHasher() (argon2.Hasher, error) {
 
 func (m *Main) search() (*opensearchapi.Client, error) {
 	if m.os == nil {
-		c, err := ingestos.NewClient(m.Config.OpenSearch.URLs)
+		c, err := ingestos.NewClient(m.Config.OpenSearch)
 		if err != nil {
 			return nil, fmt.Errorf("opensearch client: %w", err)
 		}
@@ -175,12 +175,13 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	return nil
 }
 
-// ensureTopics creates the activity and dead-letter topics unless they exist.
+// ensureTopics creates the activity topic, the indexer's and the
+// detector's dead-letter topics and the alert topic unless they exist.
 func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
 	var topics []kafka.TopicConfig
-	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.AlertTopic} {
+	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.DetectDeadLetterTopic, m.Config.AlertTopic} {
 		topics = append(topics, kafka.TopicConfig{Topic: t, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor})
 	}
 	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/alert/detect"
+	detectredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/alert/notify"
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
@@ -19,6 +20,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -45,15 +47,19 @@ type Config struct {
 	Consumer      ingestkafka.Config
 	Ingest        ingest.Config
 	OpenSearch    ingestos.Config
+	// Search bounds the points in time the search routes hold open.
+	Search searchos.Config
 	// GeoIPFile is a CSV table of address ranges and their locations; the
 	// bundled example table is used when it is empty.
 	GeoIPFile string
-	RedisAddr string
-	// DetectGroup is the detector's consumer group; AlertTopic its output.
-	DetectGroup string
-	AlertTopic  string
-	RedisPrefix string
-	Detect      detect.Config
+	Redis     detectredis.Config
+	// DetectGroup is the detector's consumer group; AlertTopic its output;
+	// DetectDeadLetterTopic receives the events it can never check.
+	DetectGroup           string
+	AlertTopic            string
+	DetectDeadLetterTopic string
+	RedisPrefix           string
+	Detect                detect.Config
 	// AlertConfigTTL is how long the detector trusts a workspace's
 	// settings and rules before reading them again.
 	AlertConfigTTL time.Duration
@@ -178,10 +184,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Addr:           e.str("FLUXERA_HTTP_ADDR", "127.0.0.1:8080"),
 			TrustedProxies: e.prefixes("FLUXERA_TRUSTED_PROXIES"),
 			CookieSecure:   e.bool("FLUXERA_COOKIE_SECURE", true),
+			RequestTimeout: e.duration("FLUXERA_HTTP_REQUEST_TIMEOUT", domainhttp.DefaultRequestTimeout),
 		},
 		Postgres: postgres.Config{
-			URL:    e.str("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"),
-			Schema: e.str("FLUXERA_DATABASE_SCHEMA", "public"),
+			URL:              e.str("FLUXERA_DATABASE_URL", "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"),
+			Schema:           e.str("FLUXERA_DATABASE_SCHEMA", "public"),
+			ConnectTimeout:   e.duration("FLUXERA_DATABASE_CONNECT_TIMEOUT", postgres.DefaultConnectTimeout),
+			StatementTimeout: e.duration("FLUXERA_DATABASE_STATEMENT_TIMEOUT", postgres.DefaultStatementTimeout),
 		},
 		Publisher: domainkafka.Config{
 			Brokers:           brokers,
@@ -207,17 +216,29 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Workers:       e.int("FLUXERA_INGEST_WORKERS", 2),
 		},
 		OpenSearch: ingestos.Config{
-			URLs:            e.list("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200"),
-			IndexPrefix:     prefix,
-			Shards:          e.int("FLUXERA_INDEX_SHARDS", 1),
-			Replicas:        e.int("FLUXERA_INDEX_REPLICAS", 0),
-			RefreshInterval: e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
+			URLs:                  e.list("FLUXERA_OPENSEARCH_URL", "http://127.0.0.1:19200"),
+			IndexPrefix:           prefix,
+			Shards:                e.int("FLUXERA_INDEX_SHARDS", 1),
+			Replicas:              e.int("FLUXERA_INDEX_REPLICAS", 0),
+			RefreshInterval:       e.str("FLUXERA_INDEX_REFRESH_INTERVAL", "1s"),
+			DialTimeout:           e.duration("FLUXERA_OPENSEARCH_DIAL_TIMEOUT", ingestos.DefaultDialTimeout),
+			ResponseHeaderTimeout: e.duration("FLUXERA_OPENSEARCH_RESPONSE_HEADER_TIMEOUT", ingestos.DefaultResponseHeaderTimeout),
+			RequestTimeout:        e.duration("FLUXERA_OPENSEARCH_TIMEOUT", ingestos.DefaultRequestTimeout),
 		},
-		GeoIPFile:   e.str("FLUXERA_GEOIP_FILE", ""),
-		RedisAddr:   e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
-		RedisPrefix: e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
-		DetectGroup: e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
-		AlertTopic:  e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
+		GeoIPFile: e.str("FLUXERA_GEOIP_FILE", ""),
+		Redis: detectredis.Config{
+			Addr:        e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
+			DialTimeout: e.duration("FLUXERA_REDIS_DIAL_TIMEOUT", detectredis.DefaultDialTimeout),
+			Timeout:     e.duration("FLUXERA_REDIS_TIMEOUT", detectredis.DefaultTimeout),
+		},
+		Search: searchos.Config{
+			MaxPITsPerUser:      e.int("FLUXERA_SEARCH_MAX_PITS_PER_USER", searchos.DefaultMaxPITsPerUser),
+			MaxPITsPerWorkspace: e.int("FLUXERA_SEARCH_MAX_PITS_PER_WORKSPACE", searchos.DefaultMaxPITsPerWorkspace),
+		},
+		RedisPrefix:           e.str("FLUXERA_REDIS_PREFIX", "fluxera:"),
+		DetectGroup:           e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
+		AlertTopic:            e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
+		DetectDeadLetterTopic: e.str("FLUXERA_DETECT_DLQ_TOPIC", detect.DeadLetterTopic),
 		Detect: detect.Config{
 			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
@@ -263,7 +284,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Detect, &c.SMTP, &c.Notify} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

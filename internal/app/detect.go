@@ -1,10 +1,8 @@
 package app
 
 import (
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/fluxera/activity/alert/detect"
-	ingestredis "github.com/fluxera/activity/alert/detect/redis"
+	detectredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/domain/postgres"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 )
@@ -12,7 +10,8 @@ import (
 // detector wires the detection engine: the detector's consumer group,
 // Redis for what the detectors remember, and PostgreSQL for workspaces'
 // configurations and the alerts raised, unless m.AlertSink or
-// m.AlertConfigs stand in for them.
+// m.AlertConfigs stand in for them. Events it can never check go to the
+// detector's dead-letter topic.
 func (m *Main) detector() (*detect.Detector, func(), error) {
 	sink, configs := m.AlertSink, m.AlertConfigs
 	if sink == nil || configs == nil {
@@ -34,16 +33,20 @@ func (m *Main) detector() (*detect.Detector, func(), error) {
 	consumer := m.Config.Consumer
 	consumer.GroupID = m.Config.DetectGroup
 	src := ingestkafka.NewSource(consumer)
-	rdb := goredis.NewClient(&goredis.Options{Addr: m.Config.RedisAddr})
+	letters := consumer
+	letters.DeadLetterTopic = m.Config.DetectDeadLetterTopic
+	dlq := ingestkafka.NewDeadLetters(letters)
+	rdb := detectredis.NewClient(m.Config.Redis)
 	return &detect.Detector{
-		Config:  m.Config.Detect,
-		Source:  src,
-		Store:   ingestredis.NewStore(rdb),
-		Configs: configs,
-		Sink:    sink,
-		Locator: locator,
-		Log:     m.Log.WithField("component", "detect"),
-		Prefix:  m.Config.RedisPrefix,
-		Metrics: detect.NewMetrics(m.Registry),
-	}, func() { src.Close(); rdb.Close() }, nil
+		Config:      m.Config.Detect,
+		Source:      src,
+		Store:       detectredis.NewStore(rdb),
+		Configs:     configs,
+		Sink:        sink,
+		Locator:     locator,
+		Log:         m.Log.WithField("component", "detect"),
+		Prefix:      m.Config.RedisPrefix,
+		Metrics:     detect.NewMetrics(m.Registry),
+		DeadLetters: dlq,
+	}, func() { src.Close(); dlq.Close(); rdb.Close() }, nil
 }

@@ -1,7 +1,9 @@
 // Package stacktest is the one test harness for the local stack
 // (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
-// up): whether a missing service fails or skips a test, names of a test's
-// own, waiting for a condition, and a Redis key prefix of a test's own.
+// up): whether a missing service fails or skips a test, whether a test may
+// stop or kill services, names of a test's own, waiting for a condition,
+// a Redis key prefix of a test's own, and a stand-in for a service that
+// hangs.
 // Tests in every package, and the end-to-end tests in e2e/, use it.
 package stacktest
 
@@ -9,10 +11,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"io"
 	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +28,22 @@ import (
 // instead of skipping it: always under make test and in CI.
 func Required() bool {
 	return os.Getenv("CI") == "true" || os.Getenv("FLUXERA_REQUIRE_STACK") == "1"
+}
+
+// DisruptiveEnv is the variable that lets tests stop, kill or restart
+// services: make test sets it to 1.
+const DisruptiveEnv = "FLUXERA_DISRUPTIVE_TESTS"
+
+// SkipUnlessDisruptive skips the test unless FLUXERA_DISRUPTIVE_TESTS=1.
+// Every test that stops, kills or restarts a service (a stack service, a
+// platform process or a server of the test's own) calls it first, before
+// it touches anything, so that a plain go test ./... with the stack
+// reachable never stops OpenSearch or Kafka under other tests' feet.
+func SkipUnlessDisruptive(tb testing.TB) {
+	tb.Helper()
+	if os.Getenv(DisruptiveEnv) != "1" {
+		tb.Skipf("this test stops, kills or restarts a service; set %s=1 to run it (make test does), with the stack to itself", DisruptiveEnv)
+	}
 }
 
 // MustReach skips the test, or under make test and in CI fails it, when
@@ -69,6 +89,17 @@ func PostgresURL() string {
 		return u
 	}
 	return "postgres://fluxera:fluxera@127.0.0.1:15432/fluxera?sslmode=disable"
+}
+
+// OpenSearchURL is the local stack's OpenSearch: the first of
+// FLUXERA_OPENSEARCH_URL (comma-separated), or the port make up serves it
+// on.
+func OpenSearchURL() string {
+	if u := os.Getenv("FLUXERA_OPENSEARCH_URL"); u != "" {
+		first, _, _ := strings.Cut(u, ",")
+		return strings.TrimSpace(first)
+	}
+	return "http://127.0.0.1:19200"
 }
 
 // HostPort is the host:port of a service URL, for MustReach.
@@ -155,4 +186,75 @@ func MustRedis(tb testing.TB, scope string) (*goredis.Client, string) {
 		client.Close()
 	})
 	return client, prefix
+}
+
+// Stalled is a loopback TCP listener standing in for a service that hangs:
+// it accepts every connection and never answers.
+type Stalled struct {
+	// Addr is where it listens, host:port.
+	Addr string
+
+	mu       sync.Mutex
+	accepted int
+	open     map[net.Conn]bool
+}
+
+// MustStall starts a Stalled on 127.0.0.1 that the test's end closes,
+// with every connection it holds.
+func MustStall(tb testing.TB) *Stalled {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Stalled{Addr: ln.Addr().String(), open: map[net.Conn]bool{}}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.accepted++
+			s.open[conn] = true
+			s.mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Read and drop what the client sends until it hangs up.
+				io.Copy(io.Discard, conn)
+				conn.Close()
+				s.mu.Lock()
+				delete(s.open, conn)
+				s.mu.Unlock()
+			}()
+		}
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for conn := range s.open {
+			conn.Close()
+		}
+		s.mu.Unlock()
+		wg.Wait()
+	})
+	return s
+}
+
+// Accepted is how many connections it has accepted.
+func (s *Stalled) Accepted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted
+}
+
+// Open is how many of them the client has not closed.
+func (s *Stalled) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.open)
 }

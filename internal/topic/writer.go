@@ -10,9 +10,14 @@ import (
 	"github.com/segmentio/kafka-go"
 )
 
+// Timeout bounds one request to a broker, its answer included, for every
+// writer and reader of the platform's topics. (Connecting to a broker is
+// bounded by kafka-go's transport, 5 s.)
+const Timeout = 10 * time.Second
+
 // NewWriter returns a writer to topic on brokers that waits for every
 // in-sync replica, sends small batches at once (2 ms), tries a write three
-// times and gives up on a broker after ten seconds. Callers that batch
+// times and gives up on a request to a broker after Timeout. Callers that batch
 // harder (the relay, the demo history) raise the batch settings on the
 // returned writer before its first write.
 func NewWriter(brokers []string, topic string) *kafka.Writer {
@@ -23,6 +28,7 @@ func NewWriter(brokers []string, topic string) *kafka.Writer {
 		RequiredAcks: kafka.RequireAll,
 		BatchTimeout: 2 * time.Millisecond,
 		MaxAttempts:  3,
-		WriteTimeout: 10 * time.Second,
+		WriteTimeout: Timeout,
+		ReadTimeout:  Timeout,
 	}
 }

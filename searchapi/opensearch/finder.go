@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
@@ -34,6 +35,8 @@ type Finder struct {
 	cursorKey []byte
 	lifetime  time.Duration
 	now       func() time.Time
+	cfg       Config
+	pits      *pits
 }
 
 // Option changes how a Finder works.
@@ -58,10 +61,11 @@ func WithClock(now func() time.Time) Option {
 
 // NewFinder returns a finder over the indices of prefix.
 func NewFinder(client *opensearchapi.Client, prefix string, opts ...Option) *Finder {
-	f := &Finder{client: client, alias: activity.IndexAlias(prefix), lifetime: DefaultCursorLifetime, now: time.Now}
+	f := &Finder{client: client, alias: activity.IndexAlias(prefix), lifetime: DefaultCursorLifetime, now: time.Now, pits: newPITs()}
 	for _, o := range opts {
 		o(f)
 	}
+	f.cfg.Validate() // fills in the limits not set; WithConfig's are valid
 	if f.cursorKey == nil {
 		secret := make([]byte, 32)
 		rand.Read(secret)
@@ -117,9 +121,12 @@ func DecodePageAnswer(raw []byte) (Answer, error) {
 
 // FindEvents returns the newest entries matching f within p's scope, one
 // page at a time: a page that is not the last carries a cursor that reads
-// the next, the second and later pages from one point in time. It returns EINVALID for a bad
-// filter and for a cursor that is forged, altered, expired, another
-// caller's or issued for other filters.
+// the next, the second and later pages from one point in time. It returns
+// EINVALID for a bad filter and for a cursor that is forged, altered,
+// expired, another caller's or issued for other filters, ETOOMANY when a
+// second page would open more points in time than the caller or its
+// workspace may hold, and EUNAVAILABLE when OpenSearch cannot answer for
+// now.
 func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter searchapi.EventFilter) (searchapi.EventPage, error) {
 	if p.WorkspaceID == "" {
 		return searchapi.EventPage{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
@@ -143,29 +150,8 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	var res eventHits
 	var pit string // the point in time the next page reads
 	if from != nil {
-		// The first page reads the live index; the point in time that the
-		// later pages share is opened when the second is asked for. Most
-		// listings are never read past their first page, and OpenSearch
-		// holds only so many points in time open at once (one per shard
-		// of every index they cover). Sorted by time and id, the second
-		// page continues exactly where the first stopped.
-		pit = from.PIT
-		if pit == "" {
-			var err error
-			if pit, err = f.openPIT(ctx); err != nil {
-				return searchapi.EventPage{}, err
-			}
-		}
-		body["pit"] = map[string]any{"id": pit, "keep_alive": keepAlive(f.lifetime)}
-		body["search_after"] = []any{from.AfterTime, from.AfterID}
-		status, err := f.post(ctx, "/_search", body, &res)
-		if status == http.StatusNotFound {
-			return searchapi.EventPage{}, errCursorExpired
-		}
-		if err != nil {
-			if from.PIT == "" {
-				f.closePIT(ctx, pit)
-			}
+		var err error
+		if pit, err = f.readAfter(ctx, p, filter.Cursor, *from, body, &res, now); err != nil {
 			return searchapi.EventPage{}, err
 		}
 	} else if err := f.search(ctx, body, &res); err != nil {
@@ -187,6 +173,7 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	if !more {
 		if pit != "" {
 			f.closePIT(ctx, pit)
+			f.pits.release(pit)
 		}
 		return page, nil
 	}
@@ -203,6 +190,79 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	next.PIT = pit
 	page.NextCursor = encodeCursor(f.cursorKey, next)
 	return page, nil
+}
+
+// readAfter searches body for the page after the cursor text, which
+// decoded to from, and decodes the answer into res. It returns the point in
+// time it read, which the next page reads too.
+//
+// The first page reads the live index; the point in time that the later
+// pages share is opened when the second is asked for. Most listings are
+// never read past their first page, and OpenSearch holds only so many
+// points in time open at once (one per shard of every index they cover).
+// Sorted by time and id, the second page continues exactly where the
+// first stopped. The first page's cursor sent again reads the point in
+// time its first use opened, and a new one is refused with ETOOMANY when
+// the caller or its workspace holds as many as allowed. A cursor whose
+// point in time is gone is refused as expired.
+func (f *Finder) readAfter(ctx context.Context, p activity.Principal, text string, from cursor, body map[string]any, res *eventHits, now time.Time) (string, error) {
+	body["search_after"] = []any{from.AfterTime, from.AfterID}
+	expires := now.Add(f.lifetime)
+	if from.PIT != "" {
+		status, err := f.readPIT(ctx, from.PIT, body, res)
+		if status == http.StatusNotFound {
+			f.pits.release(from.PIT)
+			return "", errCursorExpired
+		}
+		if err != nil {
+			return "", err
+		}
+		f.pits.touch(from.PIT, expires)
+		return from.PIT, nil
+	}
+	_, origin, _ := strings.Cut(text, ".")
+	// A shared point in time may have been closed by a copy of the listing
+	// that reached its end, or have lapsed early: then one fresh one is
+	// opened.
+	for attempt := 0; ; attempt++ {
+		e, fresh, err := f.pits.acquire(ctx, origin, p, now, f.cfg, f.lifetime)
+		if err != nil {
+			return "", err
+		}
+		if fresh {
+			id, err := f.openPIT(ctx)
+			if err != nil {
+				f.pits.failed(e, err)
+				return "", err
+			}
+			f.pits.opened(e, id, expires)
+		}
+		status, err := f.readPIT(ctx, e.id, body, res)
+		switch {
+		case status == http.StatusNotFound && !fresh && attempt == 0:
+			f.pits.release(e.id)
+			continue
+		case status == http.StatusNotFound:
+			f.pits.release(e.id)
+			return "", errCursorExpired
+		case err != nil:
+			if fresh {
+				f.closePIT(ctx, e.id)
+				f.pits.release(e.id)
+			}
+			return "", err
+		}
+		f.pits.touch(e.id, expires)
+		return e.id, nil
+	}
+}
+
+// readPIT runs body as a search of the point in time id, keeping it alive
+// for another cursor lifetime, and decodes the answer into res. It returns
+// the status OpenSearch answered with, as post does.
+func (f *Finder) readPIT(ctx context.Context, id string, body map[string]any, res *eventHits) (int, error) {
+	body["pit"] = map[string]any{"id": id, "keep_alive": keepAlive(f.lifetime)}
+	return f.post(ctx, "/_search", body, res)
 }
 
 // pageBody returns the search for one page of the validated filter within
