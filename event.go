@@ -216,3 +216,9 @@ func DecodeEvent(b []byte) (Event, error) {
 func (e *Event) String() string {
 	return fmt.Sprintf("%s %s %s/%s", e.ID, e.Action, e.Resource.Type, e.Resource.ID)
 }
+
+// ValidUUID reports whether s is a UUID in its canonical 36-character
+// form, the only form the platform writes ids in.
+func ValidUUID(s string) bool {
+	return len(s) == 36 && uuid.Validate(s) == nil
+}

@@ -1,0 +1,68 @@
+package domain
+
+import (
+	"context"
+	"io"
+	"regexp"
+	"time"
+)
+
+// Kinds of files the archive store keeps.
+const (
+	ArchiveExport = "export" // an activity export kept for later download
+	ArchiveReport = "report" // a generated report
+	ArchiveBackup = "backup" // a monthly backup of a workspace's log
+)
+
+// ArchiveObject is one file in the archive store. Files are written once
+// and named by their content: the same bytes stored twice are one file.
+type ArchiveObject struct {
+	WorkspaceID string `json:"workspace_id"`
+	// Kind is ArchiveExport, ArchiveReport or ArchiveBackup.
+	Kind string `json:"kind"`
+	// Name is "<kind>/<sha256 hex>.<extension>", unique in the workspace.
+	Name        string    `json:"name"`
+	SHA256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// ArchiveStore keeps generated exports, reports and backups apart per
+// workspace: a folder on the local disk, or S3-compatible storage in
+// production.
+type ArchiveStore interface {
+	// Put stores what r yields as a file of the workspace's kind, with the
+	// extension ext ("ndjson.gz", "pdf", ...), and returns it. Content
+	// already stored is not written again; its object is returned.
+	Put(ctx context.Context, workspaceID, kind, ext string, r io.Reader) (ArchiveObject, error)
+	// Open returns the file named name of the workspace, to be closed by
+	// the caller. A name of another workspace, or none, is ENOTFOUND.
+	Open(ctx context.Context, workspaceID, name string) (io.ReadCloser, ArchiveObject, error)
+	// List returns the workspace's files of kind, newest first; an empty
+	// kind lists every kind.
+	List(ctx context.Context, workspaceID, kind string) ([]ArchiveObject, error)
+}
+
+var archiveName = regexp.MustCompile(`^(export|report|backup)/[0-9a-f]{64}\.[a-z0-9]+(\.[a-z0-9]+)?$`)
+
+// ValidArchiveName reports whether name has the form the archive store
+// names files with, so that no caller-chosen path reaches a store.
+func ValidArchiveName(name string) bool { return archiveName.MatchString(name) }
+
+// ArchiveContentType is the media type of a file by its extension.
+func ArchiveContentType(ext string) string {
+	switch ext {
+	case "csv":
+		return "text/csv; charset=utf-8"
+	case "json":
+		return "application/json"
+	case "ndjson":
+		return "application/x-ndjson"
+	case "ndjson.gz", "json.gz", "csv.gz":
+		return "application/gzip"
+	case "pdf":
+		return "application/pdf"
+	}
+	return "application/octet-stream"
+}
