@@ -653,13 +653,13 @@ seaweedfs_install() {
 	mkdir -p "$SW_CACHE"
 	local log=$LOG_DIR/seaweedfs-build.log
 	(
-		exec 9>"$SW_CACHE/build.lock"
+		exec 9>"$SW_CACHE/lock"
 		if ! flock -n 9; then
 			say "seaweedfs: another run is building SeaweedFS; waiting for it"
 			flock 9
 		fi
 		seaweedfs_installed && exit 0
-		rm -rf "$SW_CACHE"/build.* # left by a build that was killed
+		rm -rf "$SW_CACHE"/work.* # left by a build that was killed
 		say "seaweedfs: building $SW_VERSION from its Go module into $SW_CACHE (once; about 5 minutes on two cores; log: $log)"
 		src=$(go mod download -json "$SW_MODULE@$SW_VERSION" 2>>"$log" |
 			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
@@ -667,7 +667,7 @@ seaweedfs_install() {
 			tail -n 30 "$log" >&2
 			die "go mod download $SW_MODULE@$SW_VERSION failed (log: $log)"
 		}
-		work=$(mktemp -d "$SW_CACHE/build.XXXXXX")
+		work=$(mktemp -d "$SW_CACHE/work.XXXXXX")
 		trap 'rm -rf "$work"' EXIT
 		cp -r "$src/." "$work/src"
 		chmod -R u+w "$work/src"
@@ -685,10 +685,14 @@ seaweedfs_install() {
 }
 
 seaweedfs_configure() {
-	# The cache is under root's home, which the stack user cannot enter.
+	# The cache is under root's home, which the stack user cannot enter:
+	# the binary is copied beside the data, under a name of its own until
+	# it is whole.
 	if [[ ! -x $SW_DIR/weed-$SW_VERSION ]]; then
-		install -m 755 "$SW_BIN" "$SW_DIR/weed.tmp"
-		mv -f "$SW_DIR/weed.tmp" "$SW_DIR/weed-$SW_VERSION"
+		local tmp
+		tmp=$(mktemp "$SW_DIR/weed.XXXXXX")
+		install -m 755 "$SW_BIN" "$tmp"
+		mv -f "$tmp" "$SW_DIR/weed-$SW_VERSION"
 	fi
 	# The one S3 identity of the local stack, with every right on every
 	# bucket; readable by the stack user only.
