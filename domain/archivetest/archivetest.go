@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -112,9 +111,14 @@ func listsNewestFirst(t *testing.T, a domain.ArchiveStore) {
 		t.Fatal(err)
 	}
 	// A store's clock may count whole seconds (S3's last-modified times
-	// do): the second file is stored once its time can differ.
+	// do): what follows is stored once its time can differ.
 	for time.Since(first.CreatedAt) <= time.Second {
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The same content again is the first file, not written anew.
+	again, err := a.Put(ctx, ws, domain.ArchiveExport, "csv", strings.NewReader("a,b\n1,2\n"))
+	if err != nil || again.Name != first.Name || !again.CreatedAt.Equal(first.CreatedAt) {
+		t.Fatalf("the first file stored again = %+v, %v; want it unchanged, created at %v", again, err, first.CreatedAt)
 	}
 	second, err := a.Put(ctx, ws, domain.ArchiveExport, "csv", strings.NewReader("a,b\n3,4\n"))
 	if err != nil {
@@ -124,7 +128,8 @@ func listsNewestFirst(t *testing.T, a domain.ArchiveStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Name != second.Name || list[1].Name != first.Name || !list[0].CreatedAt.After(list[1].CreatedAt) {
+	if len(list) != 2 || list[0].Name != second.Name || list[1].Name != first.Name || !list[0].CreatedAt.After(list[1].CreatedAt) ||
+		!list[1].CreatedAt.Equal(first.CreatedAt) {
 		t.Fatalf("list = %+v, want %s then %s", list, second.Name, first.Name)
 	}
 }
@@ -149,17 +154,23 @@ func refusesUnknownKindsAndEndedContexts(t *testing.T, a domain.ArchiveStore) {
 	}
 }
 
-// cutShort yields its data, then ends its put's context and reads on.
+// cutShort ends its put's context once it has yielded cut bytes, and
+// yields the rest all the same: a store that reads on stores everything.
 type cutShort struct {
 	data   *bytes.Reader
+	cut    int64
+	read   int64
 	cancel context.CancelFunc
 }
 
 func (c *cutShort) Read(p []byte) (int, error) {
+	if c.read+int64(len(p)) > c.cut && c.read < c.cut {
+		p = p[:c.cut-c.read]
+	}
 	n, err := c.data.Read(p)
-	if errors.Is(err, io.EOF) {
+	c.read += int64(n)
+	if c.read >= c.cut {
 		c.cancel()
-		return 0, nil
 	}
 	return n, err
 }
@@ -168,7 +179,8 @@ func putCutShortLeavesNothing(t *testing.T, a domain.ArchiveStore) {
 	ws := activity.NewEventID()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r := &cutShort{data: bytes.NewReader(bytes.Repeat([]byte("row,of,an,export\n"), 64<<10)), cancel: cancel}
+	data := bytes.Repeat([]byte("row,of,an,export\n"), 64<<10)
+	r := &cutShort{data: bytes.NewReader(data), cut: int64(len(data) / 2), cancel: cancel}
 	if obj, err := a.Put(ctx, ws, domain.ArchiveExport, "csv", r); err == nil {
 		t.Fatalf("a put whose context ended while it read stored %+v", obj)
 	}
