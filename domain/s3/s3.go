@@ -6,7 +6,6 @@ package s3
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"strings"
 	"time"
 
@@ -65,7 +64,6 @@ func (c Config) client() (*minio.Client, error) {
 	}
 	tr.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	tr.ResponseHeaderTimeout = 30 * time.Second
-	tr.Proxy = http.ProxyFromEnvironment
 	cl, err := minio.New(c.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(c.AccessKey, c.SecretKey, ""),
 		Secure:     c.Secure,
