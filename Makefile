@@ -14,7 +14,7 @@ help:
 	@echo "make run     bring up the local stack, migrate, seed the demo workspace and serve"
 	@echo "make test    bring up the local stack and run every test against it"
 	@echo "make bench   measure the platform into bench/results.json (BENCH_FLAGS=\"-only search\" runs some sections)"
-	@echo "make up | down | status   manage the local stack (PostgreSQL, Kafka, OpenSearch, Redis)"
+	@echo "make up | down | status   manage the local stack (PostgreSQL, Kafka, OpenSearch, Redis, SeaweedFS)"
 
 up:
 	@$(STACK) up

@@ -24,13 +24,14 @@ const (
 	ViewOwnActivity   Permission = "see own activity"
 	ManageIntegration Permission = "configure integrations"
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
+	ViewArchive       Permission = "list and download archived exports, reports and backups"
 )
 
 // Permissions lists every permission in table order.
 var Permissions = []Permission{
 	ViewInventory, ViewOwnActivity, EditOwnProfile, ManageAssets, ManageLicenses, ViewLicenseKeys,
 	ExportData, DeleteAssets, DeleteLicenses, ManageMembers, ManageSettings, ManageIntegration,
-	ManageAlerts, ViewWorkspaceLog, ManageOwners,
+	ManageAlerts, ViewWorkspaceLog, ViewArchive, ManageOwners,
 }
 
 // Roles lists the roles strongest first.
@@ -53,6 +54,7 @@ var grants = map[Permission][]string{
 	ManageIntegration: {activity.RoleOwner, activity.RoleAdmin},
 	ManageAlerts:      {activity.RoleOwner, activity.RoleAdmin},
 	ViewWorkspaceLog:  {activity.RoleOwner, activity.RoleAdmin},
+	ViewArchive:       {activity.RoleOwner},
 	ManageOwners:      {activity.RoleOwner},
 }
 

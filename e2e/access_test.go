@@ -20,10 +20,12 @@ import (
 	"github.com/fluxera/activity/searchapi"
 )
 
-// member is a signed-in member of a test workspace.
+// member is a signed-in member of a test workspace; workspace is known
+// for owners.
 type member struct {
 	*client
 	id, email, password, role string
+	workspace                 string
 }
 
 // mustRoleMember invites someone with role through owner, accepts the
@@ -54,9 +56,12 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 	email, password := MustWorkspace(t, cfg, name)
 	c := newClient(t, m)
 	c.mustLogin(email, password)
-	var me struct{ ID string }
+	var me struct {
+		ID          string
+		WorkspaceID string `json:"workspace_id"`
+	}
 	c.call("GET", "/api/v1/me", nil, nil).decode(t, &me)
-	return member{client: c, id: me.ID, email: email, password: password, role: activity.RoleOwner}
+	return member{client: c, id: me.ID, email: email, password: password, role: activity.RoleOwner, workspace: me.WorkspaceID}
 }
 
 // fixture is a fresh set of resources in one workspace for one request.
@@ -65,6 +70,8 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
 	rule, alert, entry                                          string
+	// archive is the name of a file in the workspace's archive store.
+	archive string
 }
 
 func mustID(t *testing.T, a answer, what string) string {
@@ -79,7 +86,8 @@ func mustID(t *testing.T, a answer, what string) string {
 
 // mustFixture creates, as owner, an asset with maintenance and an image, a
 // license with a key and a seat for target, a pending invitation, an alert
-// rule and an open alert it raised; and, as caller, an API token.
+// rule and an open alert it raised, and an export in the workspace's
+// archive store; and, as caller, an API token.
 func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
@@ -95,6 +103,7 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
 	f.alert = postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
+	f.archive = mustArchived(t, m, owner.workspace, domain.ArchiveExport, "csv", "id,name\n"+stacktest.RandomID()+",Dell XPS\n").Name
 	return f
 }
 
@@ -204,6 +213,9 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/detection":                 {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: none},
 		"PATCH /api/v1/detection":               {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: fixed(map[string]any{"detectors": map[string]any{"failed_logins": map[string]any{"threshold": 4}}})},
 		"POST /api/v1/detection/signing-secret": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection/signing-secret"), body: none},
+
+		"GET /api/v1/archive":             {perm: domain.ViewArchive, status: 200, path: p("/api/v1/archive"), body: none},
+		"GET /api/v1/archive/:kind/:file": {perm: domain.ViewArchive, status: 200, path: func(f fixture) string { return "/api/v1/archive/" + f.archive }, body: none},
 
 		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
 		"GET /api/v1/activity/:id": {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string {
@@ -403,7 +415,7 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	// Lists, the activity log and its analyses show only the caller's own
 	// workspace.
 	for _, path := range []string{
-		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts",
+		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts", "/api/v1/archive",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
 	} {
@@ -411,7 +423,7 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		if a.status != http.StatusOK {
 			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
 		}
-		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, ownerA.id, ownerA.email}, entriesA...) {
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

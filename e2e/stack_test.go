@@ -61,6 +61,9 @@ func MustStack(tb testing.TB) app.Config {
 	rand.Read(key)
 	cfg.SecretKey = base64.StdEncoding.EncodeToString(key)
 	cfg.ImageDir = tb.TempDir()
+	// Archived files go to a folder of the test's own; tests of the S3
+	// store give it a bucket of their own (see mustS3Archive).
+	cfg.Archive, cfg.ArchiveDir = app.ArchiveDir, tb.TempDir()
 	// The tests talk plain HTTP on loopback, where a Secure cookie would
 	// never be sent back.
 	cfg.HTTP.CookieSecure = false

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Local service stack for Fluxera Activity: PostgreSQL, Redis, OpenSearch and
-# Kafka on loopback, without Docker.
+# Local service stack for Fluxera Activity: PostgreSQL, Redis, OpenSearch,
+# Kafka and SeaweedFS (S3) on loopback, without Docker.
 #
 #   stack.sh up       start all services; healthy ones are left alone
 #   stack.sh down     stop all services, keep their data
 #   stack.sh start SERVICE...   start the named services (postgres, redis,
-#                               opensearch, kafka) and wait until they answer
+#                               opensearch, kafka, seaweedfs) and wait until
+#                               they answer
 #   stack.sh stop SERVICE...    stop the named services, keep their data
 #   stack.sh status   one line per service, plus the logs folder
 #   stack.sh env      export lines for clients: eval "$(deploy/local/stack.sh env)"
@@ -14,11 +15,13 @@
 # Downloads are cached outside the checkout, in ~/.m2 (Maven) and
 # ~/.cache/fluxera, so a fresh clone reuses them.
 #
-# Runs as root (CI runs it as root). PostgreSQL, Redis and OpenSearch run as
-# the unprivileged system user fluxera-stack, Kafka runs as root.
-# Needs Java 17 and, for the first download only, Maven; missing Debian
-# packages (postgresql-15, redis-server, curl, unzip, procps) are installed
-# with apt-get.
+# Runs as root (CI runs it as root). PostgreSQL, Redis, OpenSearch and
+# SeaweedFS run as the unprivileged system user fluxera-stack, Kafka runs as
+# root.
+# Needs Java 17 and, for the first download only, Maven; SeaweedFS is built
+# once from its Go module with the go command, into ~/.cache/fluxera. Missing
+# Debian packages (postgresql-15, redis-server, curl, unzip, procps) are
+# installed with apt-get.
 set -euo pipefail
 
 # The services started here outlive this script, so they must not inherit
@@ -42,7 +45,9 @@ M2_REPO=${HOME:-/root}/.m2/repository
 
 # Services in start order: OpenSearch boots slowest, so it goes first and the
 # others start while it warms up.
-SERVICES=(opensearch postgres redis kafka)
+# SeaweedFS builds from source the first time, which takes minutes, so it
+# starts right after OpenSearch.
+SERVICES=(opensearch seaweedfs postgres redis kafka)
 
 PG_BIN=/usr/lib/postgresql/15/bin
 PG_PORT=15432
@@ -67,6 +72,26 @@ KAFKA_CONTROLLER_PORT=19093
 KAFKA_DIR=$STACK_DIR/kafka
 KAFKA_CACHE=$CACHE_DIR/kafka-$KAFKA_VERSION
 KAFKA_LIBS=$KAFKA_CACHE/libs
+
+# SeaweedFS: one process with a master, a volume server, a filer and the S3
+# gateway, every port on loopback. The local S3 identity is fixed: these
+# credentials open nothing but this loopback store.
+SW_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+SW_MODULE=github.com/seaweedfs/seaweedfs
+SW_S3_PORT=18333
+SW_S3_GRPC_PORT=18334
+SW_MASTER_PORT=18335
+SW_MASTER_GRPC_PORT=18336
+SW_VOLUME_PORT=18337
+SW_VOLUME_GRPC_PORT=18338
+SW_FILER_PORT=18339
+SW_FILER_GRPC_PORT=18340
+SW_DIR=$STACK_DIR/seaweedfs
+SW_CACHE=$CACHE_DIR/seaweedfs-$SW_VERSION
+SW_BIN=$SW_CACHE/weed
+SW_ACCESS_KEY=fluxera-local
+SW_SECRET_KEY=fluxera-local-secret
+SW_REGION=us-east-1
 
 JAVA17_HOME=
 
@@ -200,7 +225,7 @@ ensure_layout() {
 	local dir
 	mkdir -p "$STACK_DIR"
 	for dir in "$LOG_DIR" "$RUN_DIR" "$PG_DIR" "$PG_DIR/run" "$REDIS_DIR" "$REDIS_DIR/data" \
-		"$OS_DIR" "$OS_DIR/data" "$OS_DIR/tmp"; do
+		"$OS_DIR" "$OS_DIR/data" "$OS_DIR/tmp" "$SW_DIR" "$SW_DIR/data" "$SW_DIR/run"; do
 		[[ -d $dir ]] || install -d -m 755 -o "$STACK_USER" -g "$(id -g "$STACK_USER")" "$dir"
 	done
 	[[ -d $KAFKA_DIR ]] || install -d -m 755 "$KAFKA_DIR"
@@ -594,12 +619,127 @@ kafka_started() {
 	tail -c +$((KAFKA_LOG_OFFSET + 1)) "$log" 2>/dev/null | grep -q 'Kafka Server started'
 }
 
+# ---------------------------------------------------------------- SeaweedFS
+
+seaweedfs_addr() { echo "http://127.0.0.1:$SW_S3_PORT"; }
+seaweedfs_ports() {
+	echo "$SW_S3_PORT $SW_S3_GRPC_PORT $SW_MASTER_PORT $SW_MASTER_GRPC_PORT $SW_VOLUME_PORT" \
+		"$SW_VOLUME_GRPC_PORT $SW_FILER_PORT $SW_FILER_GRPC_PORT"
+}
+seaweedfs_logs() { echo "$LOG_DIR/seaweedfs.log $LOG_DIR/seaweedfs-build.log"; }
+seaweedfs_pid() {
+	pid_from_file "$RUN_DIR/seaweedfs.pid" "$SW_DIR/s3.json" ||
+		pid_by_marker "$SW_DIR/s3.json" " server "
+}
+
+# A signed bucket listing with the local identity succeeds only once the S3
+# gateway and the filer behind it both serve.
+seaweedfs_healthy() {
+	curl -fsS -m 5 -o /dev/null --aws-sigv4 "aws:amz:$SW_REGION:s3" --user "$SW_ACCESS_KEY:$SW_SECRET_KEY" \
+		"http://127.0.0.1:$SW_S3_PORT/" 2>/dev/null
+}
+
+# True once the weed binary is built and cached.
+seaweedfs_installed() { [[ -x $SW_BIN ]]; }
+
+# Builds the weed binary once into ~/.cache/fluxera: the module is fetched
+# with go mod download (go install refuses it for its replace directives)
+# and built in a writable copy. A lock keeps two runs from building at
+# once, and the binary is moved into place only when the build succeeded,
+# so an interrupted build leaves nothing a later run would take for done.
+seaweedfs_install() {
+	seaweedfs_installed && return 0
+	have go || die "the go command is needed once to build SeaweedFS $SW_VERSION (install Go 1.26 or newer)"
+	mkdir -p "$SW_CACHE"
+	local log=$LOG_DIR/seaweedfs-build.log
+	(
+		exec 9>"$SW_CACHE/lock"
+		if ! flock -n 9; then
+			say "seaweedfs: another run is building SeaweedFS; waiting for it"
+			flock 9
+		fi
+		seaweedfs_installed && exit 0
+		rm -rf "$SW_CACHE"/work.* # left by a build that was killed
+		say "seaweedfs: building $SW_VERSION from its Go module into $SW_CACHE (once; about 5 minutes on two cores; log: $log)"
+		src=$(go mod download -json "$SW_MODULE@$SW_VERSION" 2>>"$log" |
+			sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p') || true
+		[[ -n $src && -d $src ]] || {
+			tail -n 30 "$log" >&2
+			die "go mod download $SW_MODULE@$SW_VERSION failed (log: $log)"
+		}
+		work=$(mktemp -d "$SW_CACHE/work.XXXXXX")
+		trap 'rm -rf "$work"' EXIT
+		cp -r "$src/." "$work/src"
+		chmod -R u+w "$work/src"
+		echo "== $(date -u +%FT%TZ) go build ./weed in a copy of $src" >>"$log"
+		(cd "$work/src" && GOWORK=off GOFLAGS=-buildvcs=false CGO_ENABLED=0 \
+			go build -trimpath -ldflags '-s -w' -o "$work/weed" ./weed) </dev/null >>"$log" 2>&1 || {
+			tail -n 30 "$log" >&2
+			die "building SeaweedFS failed (log: $log)"
+		}
+		"$work/weed" version >>"$log" 2>&1 || die "the built weed binary does not run (log: $log)"
+		chmod 755 "$work/weed"
+		mv -f "$work/weed" "$SW_BIN"
+		say "seaweedfs: built $SW_BIN"
+	) || exit 1
+}
+
+seaweedfs_configure() {
+	# The cache is under root's home, which the stack user cannot enter:
+	# the binary is copied beside the data, under a name of its own until
+	# it is whole.
+	if [[ ! -x $SW_DIR/weed-$SW_VERSION ]]; then
+		local tmp
+		tmp=$(mktemp "$SW_DIR/weed.XXXXXX")
+		install -m 755 "$SW_BIN" "$tmp"
+		mv -f "$tmp" "$SW_DIR/weed-$SW_VERSION"
+	fi
+	# The one S3 identity of the local stack, with every right on every
+	# bucket; readable by the stack user only.
+	install -m 600 -o "$STACK_USER" -g "$(id -g "$STACK_USER")" /dev/null "$SW_DIR/s3.json"
+	cat >"$SW_DIR/s3.json" <<EOF
+{
+  "identities": [
+    {
+      "name": "fluxera",
+      "credentials": [{"accessKey": "$SW_ACCESS_KEY", "secretKey": "$SW_SECRET_KEY"}],
+      "actions": ["Admin", "Read", "List", "Tagging", "Write"]
+    }
+  ]
+}
+EOF
+}
+
+seaweedfs_start() {
+	seaweedfs_install
+	seaweedfs_configure
+	say "seaweedfs: starting S3 on 127.0.0.1:$SW_S3_PORT"
+	stack_file "$LOG_DIR/seaweedfs.log"
+	# Every listener on loopback, telemetry off, the optional gateways
+	# (Iceberg, Lance, IAM, metrics, debug) not served. The subshell is not
+	# a process group leader, so setsid, setpriv and env exec in place and
+	# $! is the server's pid.
+	(cd "$SW_DIR" && raise_nofile && exec setsid setpriv --reuid="$STACK_USER" --regid="$(id -g "$STACK_USER")" \
+		--init-groups -- env HOME="$SW_DIR" USER="$STACK_USER" LOGNAME="$STACK_USER" \
+		"$SW_DIR/weed-$SW_VERSION" -logtostderr server \
+		-ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$SW_DIR/data" -volume.max=16 -volume.minFreeSpace=1GiB \
+		-master.port="$SW_MASTER_PORT" -master.port.grpc="$SW_MASTER_GRPC_PORT" \
+		-master.volumeSizeLimitMB=64 -master.telemetry=false -master.telemetry.url= \
+		-volume.port="$SW_VOLUME_PORT" -volume.port.grpc="$SW_VOLUME_GRPC_PORT" \
+		-filer.port="$SW_FILER_PORT" -filer.port.grpc="$SW_FILER_GRPC_PORT" \
+		-filer.localSocket="$SW_DIR/run/filer.sock" \
+		-s3 -s3.port="$SW_S3_PORT" -s3.port.grpc="$SW_S3_GRPC_PORT" -s3.port.iceberg=0 -s3.port.lance=0 \
+		-s3.config="$SW_DIR/s3.json" -s3.localSocket="$SW_DIR/run/s3.sock" -s3.iam=false) \
+		</dev/null >>"$LOG_DIR/seaweedfs.log" 2>&1 &
+	echo $! >"$RUN_DIR/seaweedfs.pid"
+}
+
 # ---------------------------------------------------------------- commands
 
 timeout_for() {
 	case $1 in
 	opensearch) echo 180 ;;
-	kafka) echo 120 ;;
+	kafka | seaweedfs) echo 120 ;;
 	*) echo 60 ;;
 	esac
 }
@@ -647,8 +787,22 @@ cmd_up() {
 		to_start+=("$svc")
 	done
 
+	# A service whose first install takes minutes (SeaweedFS builds from
+	# source) installs in the background while the others start.
+	local installing=() install_jobs=() i
 	for svc in "${to_start[@]}"; do
-		"${svc}_start"
+		if declare -F "${svc}_installed" >/dev/null && ! "${svc}_installed"; then
+			"${svc}_install" &
+			install_jobs+=($!)
+			installing+=("$svc")
+		fi
+	done
+	for svc in "${to_start[@]}"; do
+		[[ " ${installing[*]} " == *" $svc "* ]] || "${svc}_start"
+	done
+	for i in "${!installing[@]}"; do
+		wait "${install_jobs[$i]}" || die "installing ${installing[$i]} failed"
+		"${installing[$i]}_start"
 	done
 
 	for svc in "${wanted[@]}"; do
@@ -722,6 +876,11 @@ export FLUXERA_KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT
 export FLUXERA_OPENSEARCH_URL=http://127.0.0.1:$OS_HTTP_PORT
 export FLUXERA_REDIS_ADDR=127.0.0.1:$REDIS_PORT
 export FLUXERA_COOKIE_SECURE=false
+export FLUXERA_S3_ENDPOINT=127.0.0.1:$SW_S3_PORT
+export FLUXERA_S3_ACCESS_KEY=$SW_ACCESS_KEY
+export FLUXERA_S3_SECRET_KEY=$SW_SECRET_KEY
+export FLUXERA_S3_REGION=$SW_REGION
+export FLUXERA_S3_SECURE=false
 EOF
 }
 

@@ -40,8 +40,8 @@ func (s *Server) recordDenied(c *fiber.Ctx, err error) {
 
 // requestedResource reads what an API path is about: /api/v1/assets/<id>/…
 // is that asset, /api/v1/me the caller, /api/v1/settings and
-// /api/v1/detection the workspace. It returns a zero resource for any
-// other path.
+// /api/v1/detection the workspace, /api/v1/archive/<kind>/<file> that
+// archived file. It returns a zero resource for any other path.
 func requestedResource(p activity.Principal, path string) activity.Resource {
 	parts := strings.Split(strings.Trim(strings.TrimPrefix(path, "/api/v1"), "/"), "/")
 	switch parts[0] {
@@ -49,6 +49,12 @@ func requestedResource(p activity.Principal, path string) activity.Resource {
 		return activity.Resource{Type: "user", ID: p.UserID, Name: p.Name}
 	case "settings", "detection":
 		return activity.Resource{Type: "workspace", ID: p.WorkspaceID}
+	case "archive":
+		res := activity.Resource{Type: "archive_file"}
+		if name := strings.Join(parts[1:], "/"); domain.ValidArchiveName(name) {
+			res.Name = name
+		}
+		return res
 	}
 	typ, ok := resourceTypes[parts[0]]
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/sirupsen/logrus"
@@ -79,16 +80,19 @@ func TestRequestedResource(t *testing.T) {
 	p := activity.Principal{WorkspaceID: "w", UserID: "u", Name: "Una"}
 	id := "0190a0b0-0000-7000-8000-000000000001"
 	for path, want := range map[string]activity.Resource{
-		"/api/v1/assets/" + id + "/maintenance": {Type: "asset", ID: id},
-		"/api/v1/licenses":                      {Type: "license"},
-		"/api/v1/tokens/" + id:                  {Type: "api_token", ID: id},
-		"/api/v1/me/password":                   {Type: "user", ID: "u", Name: "Una"},
-		"/api/v1/settings":                      {Type: "workspace", ID: "w"},
-		"/api/v1/detection/signing-secret":      {Type: "workspace", ID: "w"},
-		"/api/v1/alert-rules/" + id:             {Type: "alert_rule", ID: id},
-		"/api/v1/alert-rules/presets":           {Type: "alert_rule"},
-		"/api/v1/alerts/" + id + "/resolve":     {Type: "alert", ID: id},
-		"/api/v1/analytics/heatmap":             {},
+		"/api/v1/assets/" + id + "/maintenance":                       {Type: "asset", ID: id},
+		"/api/v1/licenses":                                            {Type: "license"},
+		"/api/v1/tokens/" + id:                                        {Type: "api_token", ID: id},
+		"/api/v1/me/password":                                         {Type: "user", ID: "u", Name: "Una"},
+		"/api/v1/settings":                                            {Type: "workspace", ID: "w"},
+		"/api/v1/detection/signing-secret":                            {Type: "workspace", ID: "w"},
+		"/api/v1/alert-rules/" + id:                                   {Type: "alert_rule", ID: id},
+		"/api/v1/alert-rules/presets":                                 {Type: "alert_rule"},
+		"/api/v1/alerts/" + id + "/resolve":                           {Type: "alert", ID: id},
+		"/api/v1/analytics/heatmap":                                   {},
+		"/api/v1/archive":                                             {Type: "archive_file"},
+		"/api/v1/archive/report/" + strings.Repeat("ab", 32) + ".pdf": {Type: "archive_file", Name: "report/" + strings.Repeat("ab", 32) + ".pdf"},
+		"/api/v1/archive/report/..%2fsecret.pdf":                      {Type: "archive_file"},
 	} {
 		if got := requestedResource(p, path); got != want {
 			t.Errorf("%s: %+v, want %+v", path, got, want)

@@ -27,6 +27,9 @@ import (
 // Config.SessionCookieName).
 const SessionCookie = "fluxera_session"
 
+// writeTimeout bounds the writing of one answer, a download's included.
+const writeTimeout = 120 * time.Second
+
 // maxHeaderBytes bounds a request's line and headers together; a request
 // with more is answered 431.
 const maxHeaderBytes = 16 << 10
@@ -91,6 +94,9 @@ type Services struct {
 	AlertRules    alert.AlertRuleService
 	Alerts        alert.AlertService
 	Detection     alert.DetectionService
+	// Archive keeps the workspaces' generated exports, reports and
+	// backups, which their owners list and download.
+	Archive domain.ArchiveStore
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder
@@ -133,7 +139,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        maxHeaderBytes,
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          120 * time.Second,
+		WriteTimeout:          writeTimeout,
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})
@@ -155,6 +161,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	s.routeLicenses(s.API)
 	s.routeSettings(s.API)
 	s.routeAlerts(s.API)
+	s.routeArchive(s.API)
 	return s
 }
 

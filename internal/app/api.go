@@ -58,6 +58,10 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	assets := postgres.NewAssetService(db)
 	assets.Images = disk.Store{Dir: m.Config.ImageDir}
 	assets.ImagePolicy = domain.ImagePolicy{MaxBytes: int64(m.Config.ImageMaxBytes)}
+	archive, err := m.Archive()
+	if err != nil {
+		return nil, nil, err
+	}
 	// Webhook and chat URLs are checked when saved against the policy the
 	// notifier connects with: public addresses only.
 	targets := m.Config.Targets
@@ -74,6 +78,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Alerts:        postgres.NewAlertService(db),
 		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       postgres.NewAccessRecorder(db),
+		Archive:       archive,
 		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
 	// Metrics are served on the ops address only (see serveOps), never to

@@ -20,6 +20,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
@@ -67,6 +68,8 @@ type Main struct {
 	// built it; every hash of the process waits for one of its turns.
 	Hasher *argon2.Hasher
 	os     *opensearchapi.Client
+	// archive is the archive store, once built (see Archive).
+	archive domain.ArchiveStore
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
+	"github.com/fluxera/activity/domain/s3"
 	"github.com/fluxera/activity/ingest"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
@@ -68,7 +69,20 @@ type Config struct {
 	Targets notify.Policy
 	SMTP    notify.SMTPConfig
 	Notify  notify.Config
+
+	// Archive says where generated exports, reports and backups are kept:
+	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
+	// bucket S3 names.
+	Archive    string
+	ArchiveDir string
+	S3         s3.Config
 }
+
+// Archive stores FLUXERA_ARCHIVE chooses from.
+const (
+	ArchiveDir = "dir" // a folder, FLUXERA_ARCHIVE_DIR
+	ArchiveS3  = "s3"  // a bucket on S3-compatible storage, FLUXERA_S3_*
+)
 
 // env reads one variable with its default; errs collects parse failures.
 type env struct {
@@ -170,6 +184,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		PreviousSecretKeys: e.list("FLUXERA_PREVIOUS_SECRET_KEYS", ""),
 		ImageDir:           e.str("FLUXERA_IMAGE_DIR", "var/images"),
 		ImageMaxBytes:      e.int("FLUXERA_IMAGE_MAX_BYTES", 5<<20),
+		Archive:            e.str("FLUXERA_ARCHIVE", ArchiveDir),
+		ArchiveDir:         e.str("FLUXERA_ARCHIVE_DIR", "var/archive"),
+		S3: s3.Config{
+			Endpoint:  e.str("FLUXERA_S3_ENDPOINT", ""),
+			Bucket:    e.str("FLUXERA_S3_BUCKET", "fluxera-archive"),
+			AccessKey: e.str("FLUXERA_S3_ACCESS_KEY", ""),
+			SecretKey: e.str("FLUXERA_S3_SECRET_KEY", ""),
+			Region:    e.str("FLUXERA_S3_REGION", s3.DefaultRegion),
+			Secure:    e.bool("FLUXERA_S3_SECURE", true),
+		},
 		Argon2: argon2.Config{
 			Params: argon2.Params{
 				MemoryKiB: uint32(e.int("FLUXERA_ARGON2_MEMORY_KIB", int(argon2.DefaultParams.MemoryKiB))),
@@ -281,6 +305,18 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.InvitationTTL < time.Minute {
 		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")
+	}
+	switch c.Archive {
+	case ArchiveDir:
+		if c.ArchiveDir == "" {
+			return c, fmt.Errorf("configuration: FLUXERA_ARCHIVE_DIR is required when FLUXERA_ARCHIVE=dir")
+		}
+	case ArchiveS3:
+		if err := c.S3.Validate(); err != nil {
+			return c, fmt.Errorf("configuration: FLUXERA_ARCHIVE=s3 needs the FLUXERA_S3_* settings: %w", err)
+		}
+	default:
+		return c, fmt.Errorf("configuration: FLUXERA_ARCHIVE=%q must be dir or s3", c.Archive)
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)

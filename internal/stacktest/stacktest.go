@@ -1,9 +1,9 @@
 // Package stacktest is the one test harness for the local stack
-// (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
-// up): whether a missing service fails or skips a test, whether a test may
-// stop or kill services, names of a test's own, waiting for a condition,
-// a Redis key prefix of a test's own, and a stand-in for a service that
-// hangs.
+// (PostgreSQL, Kafka, OpenSearch, Redis and SeaweedFS's S3 on loopback,
+// brought up by make up): whether a missing service fails or skips a test,
+// whether a test may stop or kill services, names of a test's own, waiting
+// for a condition, a Redis key prefix and an S3 bucket of a test's own, and
+// a stand-in for a service that hangs.
 // Tests in every package, and the end-to-end tests in e2e/, use it.
 package stacktest
 
@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/segmentio/kafka-go"
 )
@@ -186,6 +188,80 @@ func MustRedis(tb testing.TB, scope string) (*goredis.Client, string) {
 		client.Close()
 	})
 	return client, prefix
+}
+
+// S3 is where and how to reach S3-compatible storage.
+type S3 struct {
+	Endpoint  string // host:port
+	AccessKey string
+	SecretKey string
+	Region    string
+	Secure    bool
+}
+
+// S3Stack is the local stack's S3 storage: the FLUXERA_S3_* settings
+// (see deploy/local/stack.sh env), or the port and the fixed local
+// credentials make up serves SeaweedFS with.
+func S3Stack() S3 {
+	get := func(name, def string) string {
+		if v := os.Getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	return S3{
+		Endpoint:  S3Endpoint(),
+		AccessKey: get("FLUXERA_S3_ACCESS_KEY", "fluxera-local"),
+		SecretKey: get("FLUXERA_S3_SECRET_KEY", "fluxera-local-secret"),
+		Region:    get("FLUXERA_S3_REGION", "us-east-1"),
+		Secure:    os.Getenv("FLUXERA_S3_SECURE") == "true" || os.Getenv("FLUXERA_S3_SECURE") == "1",
+	}
+}
+
+// S3Endpoint is the local stack's S3 storage, host:port:
+// FLUXERA_S3_ENDPOINT, or the port make up serves SeaweedFS's S3 on.
+func S3Endpoint() string {
+	if e := os.Getenv("FLUXERA_S3_ENDPOINT"); e != "" {
+		return e
+	}
+	return "127.0.0.1:18333"
+}
+
+// MustS3Bucket returns the local stack's S3 storage and the name of a
+// bucket of the test's own, under scope (lower-case letters, digits and
+// hyphens), that does not exist yet. The test's end removes the bucket
+// with every object and unfinished upload in it.
+func MustS3Bucket(tb testing.TB, scope string) (S3, string) {
+	tb.Helper()
+	s := S3Stack()
+	MustReach(tb, "S3 (SeaweedFS)", s.Endpoint)
+	client, err := minio.New(s.Endpoint, &minio.Options{
+		Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""), Secure: s.Secure, Region: s.Region,
+	})
+	if err != nil {
+		tb.Fatalf("s3 client for %s: %v", s.Endpoint, err)
+	}
+	bucket := "test-" + scope + "-" + RandomID()
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if ok, err := client.BucketExists(ctx, bucket); err != nil || !ok {
+			return
+		}
+		for u := range client.ListIncompleteUploads(ctx, bucket, "", true) {
+			if u.Err == nil {
+				client.RemoveIncompleteUpload(ctx, bucket, u.Key)
+			}
+		}
+		objects := client.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true})
+		for res := range client.RemoveObjects(ctx, bucket, objects, minio.RemoveObjectsOptions{}) {
+			tb.Logf("remove %s from test bucket %s: %v", res.ObjectName, bucket, res.Err)
+		}
+		if err := client.RemoveBucket(ctx, bucket); err != nil {
+			tb.Logf("remove test bucket %s: %v", bucket, err)
+		}
+	})
+	return s, bucket
 }
 
 // Stalled is a loopback TCP listener standing in for a service that hangs:
