@@ -84,11 +84,7 @@ func (f *Finder) ReportRequest(p activity.Principal, r searchapi.ReportRequest) 
 // benchmark's direct request does the same work, and returns its hit total
 // and took.
 func DecodeReportAnswer(typ string, raw []byte) (Answer, error) {
-	var head struct {
-		hitTotal
-		Took int `json:"took"`
-	}
-	var res any
+	var res interface{ answer() Answer }
 	switch typ {
 	case searchapi.ReportUser:
 		res = &userAnswer{}
@@ -101,12 +97,17 @@ func DecodeReportAnswer(typ string, raw []byte) (Answer, error) {
 	default:
 		return Answer{}, fmt.Errorf("decode report answer: unknown report type %q", typ)
 	}
-	if err := json.Unmarshal(raw, res); err != nil {
-		return Answer{}, err
-	}
-	err := json.Unmarshal(raw, &head)
-	return Answer{Total: head.Hits.Total.Value, Took: head.Took}, err
+	err := json.Unmarshal(raw, res)
+	return res.answer(), err
 }
+
+// reportHead is what every report's answer has besides its aggregations.
+type reportHead struct {
+	hitTotal
+	Took int `json:"took"`
+}
+
+func (h reportHead) answer() Answer { return Answer{Total: h.Hits.Total.Value, Took: h.Took} }
 
 // reportBody validates r and returns the search of the report's
 // aggregations over the actions p may see.

@@ -43,8 +43,7 @@ func assetAggs() map[string]any {
 
 // assetAnswer is OpenSearch's answer to the asset report's search.
 type assetAnswer struct {
-	hitTotal
-	Took         int `json:"took"`
+	reportHead
 	Aggregations struct {
 		Modified struct {
 			DocCount int64 `json:"doc_count"`

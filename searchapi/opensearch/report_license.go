@@ -47,8 +47,7 @@ func licenseAggs() map[string]any {
 
 // licenseAnswer is OpenSearch's answer to the license report's search.
 type licenseAnswer struct {
-	hitTotal
-	Took         int `json:"took"`
+	reportHead
 	Aggregations struct {
 		Changes struct {
 			DocCount int64                            `json:"doc_count"`

@@ -45,8 +45,7 @@ func securityAggs(period searchapi.Period) map[string]any {
 
 // securityAnswer is OpenSearch's answer to the security report's search.
 type securityAnswer struct {
-	hitTotal
-	Took         int `json:"took"`
+	reportHead
 	Aggregations struct {
 		Attempts struct {
 			Days termsAnswer[struct {

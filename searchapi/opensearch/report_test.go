@@ -116,3 +116,17 @@ func TestReportsKeepTheScope(t *testing.T) {
 		t.Errorf("no principal: %v, want EUNAUTHORIZED", err)
 	}
 }
+
+// TestDecodeReportAnswer reads the total and took of an answer of every
+// type of report, and refuses an unknown type.
+func TestDecodeReportAnswer(t *testing.T) {
+	raw := []byte(`{"took":5,"hits":{"total":{"value":42},"hits":[]},"aggregations":{}}`)
+	for _, typ := range searchapi.ReportTypes {
+		if a, err := DecodeReportAnswer(typ, raw); err != nil || a != (Answer{Total: 42, Took: 5}) {
+			t.Errorf("%s: %+v, %v", typ, a, err)
+		}
+	}
+	if _, err := DecodeReportAnswer("weekly", raw); err == nil {
+		t.Error("an unknown type is decoded")
+	}
+}

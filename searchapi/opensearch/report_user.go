@@ -33,8 +33,7 @@ func userAggs(period searchapi.Period) map[string]any {
 
 // userAnswer is OpenSearch's answer to the user report's search.
 type userAnswer struct {
-	hitTotal
-	Took         int `json:"took"`
+	reportHead
 	Aggregations struct {
 		ByUsers struct {
 			DocCount int64 `json:"doc_count"`
