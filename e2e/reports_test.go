@@ -562,6 +562,19 @@ func TestReports(t *testing.T) {
 		}
 	})
 
+	t.Run("periods at the edges of the calendar", func(t *testing.T) {
+		for _, p := range [][2]string{
+			{"0001-01-02", "0001-03-01"}, {"1969-12-31T23:59:59Z", "1970-01-01T00:00:01Z"}, {"9998-06-01", "9999-12-30"},
+			{"2026-03-29T01:59:59+01:00", "2026-03-29T03:00:01+02:00"},
+		} {
+			for _, typ := range searchapi.ReportTypes {
+				if a := owner.call("POST", "/api/v1/reports", map[string]string{"type": typ, "from": p[0], "to": p[1]}, nil); a.status != http.StatusCreated {
+					t.Errorf("%s report from %s to %s: %d %.300s", typ, p[0], p[1], a.status, a.body)
+				}
+			}
+		}
+	})
+
 	t.Run("bad input", func(t *testing.T) {
 		var page report.Page
 		getJSON(t, owner.client, "/api/v1/reports?limit=200", &page)
@@ -575,6 +588,7 @@ func TestReports(t *testing.T) {
 			{"an unknown type", map[string]any{"type": "weekly"}, "type"},
 			{"a type of the wrong kind", map[string]any{"type": 1}, "type"},
 			{"a period over two years", with("user", map[string]any{"from": "2024-01-01", "to": "2026-03-01"}), "to"},
+			{"a period before the year 1 in UTC", with("security", map[string]any{"from": "0001-01-01", "to": "0001-01-31"}), "from"},
 			{"an unknown range", map[string]any{"type": "user", "range": "1y"}, "range"},
 			{"a range and dates", map[string]any{"type": "user", "range": "7d", "from": "2026-03-01"}, "range"},
 			{"a bad date", with("user", map[string]any{"from": "yesterday"}), "from"},

@@ -67,8 +67,8 @@ type ReportRequest struct {
 }
 
 // Request checks q and resolves its period as of now in loc. It returns
-// EINVALID naming the bad field: type, range, from, to, users or
-// activity_types. Users and activity types are put in the form events store
+// EINVALID naming the bad field: type, range, from, to (a period outside
+// the years 1 to 9999 in UTC included), users or activity_types. Users and activity types are put in the form events store
 // them, without repeats, in order.
 func (q ReportQuery) Request(now time.Time, loc *time.Location) (ReportRequest, error) {
 	typ := strings.TrimSpace(q.Type)
@@ -81,6 +81,14 @@ func (q ReportQuery) Request(now time.Time, loc *time.Location) (ReportRequest, 
 	period, err := ResolvePeriod(PeriodQuery{From: q.From, To: q.To, Range: q.Range}, now, loc)
 	if err != nil {
 		return ReportRequest{}, err
+	}
+	// A report is kept with its period, which must be a time the database
+	// stores: within the years 1 to 9999 in UTC too.
+	if period.From.UTC().Year() < 1 {
+		return ReportRequest{}, activity.Errorf(activity.EINVALID, "from", "from must be in the year 1 or later in UTC")
+	}
+	if period.To.UTC().Year() > 9999 {
+		return ReportRequest{}, activity.Errorf(activity.EINVALID, "to", "to must be before the year 10000 in UTC")
 	}
 	users, err := reportValues("users", q.Users, func(v string) (string, error) {
 		if !IsID(v) {

@@ -63,6 +63,7 @@ func TestReportQuery(t *testing.T) {
 		{"an unknown range", ReportQuery{Type: "user", Range: "1y"}, "range"},
 		{"from alone", ReportQuery{Type: "user", From: "2026-03-01"}, "to"},
 		{"a bad to", ReportQuery{Type: "user", From: "2026-03-01", To: "tomorrow"}, "to"},
+		{"before the year 1 in UTC", ReportQuery{Type: "user", From: "0001-01-01", To: "0001-03-01"}, "from"},
 		{"a user that is no id", ReportQuery{Type: "user", Users: []string{"me"}}, "users"},
 		{"an empty user", ReportQuery{Type: "user", Users: []string{" "}}, "users"},
 		{"an unknown action", ReportQuery{Type: "user", ActivityTypes: []string{"asset.exploded"}}, "activity_types"},
