@@ -69,7 +69,7 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 // that run no indexer leave it empty.
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
-	rule, alert, entry                                          string
+	rule, alert, entry, report                                  string
 	// archive is the name of a file in the workspace's archive store.
 	archive string
 }
@@ -87,7 +87,8 @@ func mustID(t *testing.T, a answer, what string) string {
 // mustFixture creates, as owner, an asset with maintenance and an image, a
 // license with a key and a seat for target, a pending invitation, an alert
 // rule and an open alert it raised, and an export in the workspace's
-// archive store; and, as caller, an API token.
+// archive store; and, as caller, an API token and a report (as owner when
+// the caller may not generate one).
 func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
@@ -104,6 +105,12 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
 	f.alert = postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
 	f.archive = mustArchived(t, m, owner.workspace, domain.ArchiveExport, "csv", "id,name\n"+stacktest.RandomID()+",Dell XPS\n").Name
+	body := map[string]string{"type": "security", "range": "7d"}
+	a := caller.call("POST", "/api/v1/reports", body, nil)
+	if a.status == http.StatusForbidden {
+		a = owner.call("POST", "/api/v1/reports", body, nil)
+	}
+	f.report = mustID(t, a, "report")
 	return f
 }
 
@@ -143,6 +150,9 @@ func endpoints() map[string]endpoint {
 	rule := func(f fixture) string { return "/api/v1/alert-rules/" + f.rule }
 	alert := func(rest string) func(fixture) string {
 		return func(f fixture) string { return "/api/v1/alerts/" + f.alert + rest }
+	}
+	report := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/reports/" + f.report + rest }
 	}
 	none := func(fixture) any { return nil }
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
@@ -236,6 +246,11 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/analytics/logins":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
 		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
 		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
+
+		"POST /api/v1/reports":           {perm: domain.ExportData, status: 201, path: p("/api/v1/reports"), body: fixed(map[string]any{"type": "user", "range": "30d"})},
+		"GET /api/v1/reports":            {perm: domain.ExportData, status: 200, path: p("/api/v1/reports"), body: none},
+		"GET /api/v1/reports/:id":        {perm: domain.ExportData, status: 200, path: report(""), body: none},
+		"GET /api/v1/reports/:id/export": {perm: domain.ExportData, status: 200, path: report("/export?format=csv"), body: none},
 	}
 }
 
@@ -417,13 +432,13 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	for _, path := range []string{
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts", "/api/v1/archive",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
-		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
+		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets", "/api/v1/reports",
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {
 			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
 		}
-		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, ownerA.id, ownerA.email}, entriesA...) {
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -14,7 +14,7 @@ import (
 var resourceTypes = map[string]string{
 	"assets": "asset", "licenses": "license", "users": "user",
 	"invitations": "invitation", "tokens": "api_token",
-	"alert-rules": "alert_rule", "alerts": "alert",
+	"alert-rules": "alert_rule", "alerts": "alert", "reports": "report",
 }
 
 // recordDenied records the refusal of c's request, when it has a caller.

@@ -15,6 +15,8 @@ import (
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/report"
+	reporthttp "github.com/fluxera/activity/report/http"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -85,6 +87,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// the API's public.
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
+	reporthttp.Register(srv.API, report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), postgres.NewSettingsService(db)))
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {
