@@ -14,6 +14,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/csvcell"
 	"github.com/fluxera/activity/internal/httpapi"
 )
 
@@ -257,7 +258,7 @@ func (s *Server) exportAssets(c *fiber.Ctx) error {
 		if a.AssignedTo != nil {
 			assignee = a.AssignedTo.String()
 		}
-		w.Write(csvSafe(a.ID, a.Name, a.AssetTag, a.Serial, a.Category, a.Status, a.Value, a.Currency, a.Location, day, assignee, a.CreatedAt.UTC().Format(time.RFC3339)))
+		w.Write(csvcell.Row(a.ID, a.Name, a.AssetTag, a.Serial, a.Category, a.Status, a.Value, a.Currency, a.Location, day, assignee, a.CreatedAt.UTC().Format(time.RFC3339)))
 	}
 	w.Flush()
 	name := "assets-" + time.Now().UTC().Format("20060102-150405") + ".csv"
@@ -358,16 +359,6 @@ func (s *Server) importAssets(c *fiber.Ctx) error {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(fiber.Map{"imported": len(as), "assets": as})
-}
-
-// csvSafe neutralises cells a spreadsheet would run as a formula.
-func csvSafe(cells ...string) []string {
-	for i, v := range cells {
-		if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r') {
-			cells[i] = "'" + v
-		}
-	}
-	return cells
 }
 
 // onlyQuery returns EINVALID for a query parameter not in allowed.
