@@ -212,18 +212,23 @@ func endpoints() map[string]endpoint {
 			}
 			return "/api/v1/activity/" + f.asset
 		}, body: none}, // nothing is indexed in the role matrix: TestActivityDetail reads real entries
-		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
-		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
-		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
-		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
-		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
-		"GET /api/v1/analytics/timeline":   {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
-		"GET /api/v1/analytics/top-users":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
-		"GET /api/v1/analytics/top-assets": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
-		"GET /api/v1/analytics/usage":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
-		"GET /api/v1/analytics/logins":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
-		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
-		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
+		"GET /api/v1/me/activity":                 {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
+		"GET /api/v1/users/:id/activity":          {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
+		"GET /api/v1/assets/:id/history":          {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
+		"GET /api/v1/licenses/:id/history":        {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
+		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
+		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
+		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
+		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
+		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
+		"GET /api/v1/analytics/heatmap":           {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
+		"GET /api/v1/analytics/timeline":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
+		"GET /api/v1/analytics/top-users":         {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
+		"GET /api/v1/analytics/top-assets":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
+		"GET /api/v1/analytics/usage":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
+		"GET /api/v1/analytics/logins":            {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
+		"GET /api/v1/analytics/peak-times":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
+		"GET /api/v1/analytics/time-spent":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
 	}
 }
 
@@ -369,6 +374,15 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		checked++
 		t.Run(route, func(t *testing.T) {
 			before := ob.last()
+			if strings.HasSuffix(route, "/export") {
+				// An export of another workspace's history holds no entry.
+				path, _, _ := strings.Cut(ep.path(fA), "?")
+				a := ownerB.call("GET", path+"?format=ndjson", nil, nil)
+				if a.status != http.StatusOK || len(a.body) != 0 {
+					t.Fatalf("another workspace's history exported %d: %s", a.status, a.body)
+				}
+				return
+			}
 			a := ep.call(t, ownerB.client, fA, ownerB.password)
 			if strings.HasSuffix(route, "/history") || strings.HasSuffix(route, "/activity") {
 				// Histories come from the index, which keeps them after a
@@ -406,6 +420,7 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
+		"/api/v1/activity/export?format=ndjson", "/api/v1/activity/export?user=" + ownerA.id, "/api/v1/activity/export?format=json&q=" + url.QueryEscape(ownerA.email),
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {
