@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -59,7 +60,7 @@ func searchFigures(e *env, run searchRun) []Figure {
 		return nil
 	}
 	c := ensureCorpus(e, run.events, run.rebuild)
-	api := startSearchAPI(e, c)
+	api := startSearchAPI(e, c, "search")
 	settle(e.osURL)
 	// Every run starts from the same state: what an earlier run left in
 	// OpenSearch's query, request and field data caches is dropped (the
@@ -312,6 +313,7 @@ func (q *searchQuery) notes(indices int) string {
 
 // searchAPI is the platform under test and the bench's clients.
 type searchAPI struct {
+	cmd          *exec.Cmd
 	base, token  string
 	principal    activity.Principal
 	client       *http.Client // to the API
@@ -319,13 +321,14 @@ type searchAPI struct {
 }
 
 // startSearchAPI starts bin/fluxera api on the corpus's index prefix and a
-// schema of its own, gives that schema the corpus's measured workspace,
-// and signs in as its owner.
-func startSearchAPI(e *env, c corpus) *searchAPI {
+// schema of its own, named after the section, gives that schema the
+// corpus's measured workspace, and signs in as its owner.
+func startSearchAPI(e *env, c corpus, section string) *searchAPI {
 	cfg := e.dbcfg
-	cfg.Schema += "_search"
-	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_INDEX_PREFIX=" + c.prefix, "FLUXERA_LOG_LEVEL=warn"})...)
+	cfg.Schema += "_" + section
+	cmd, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_INDEX_PREFIX=" + c.prefix, "FLUXERA_LOG_LEVEL=warn"})...)
 	api := &searchAPI{
+		cmd:          cmd,
 		base:         base,
 		client:       &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 		directClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
