@@ -14,7 +14,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
-	"github.com/fluxera/activity/internal/csvcell"
+	"github.com/fluxera/activity/internal/csvsafe"
 	"github.com/fluxera/activity/internal/httpapi"
 )
 
@@ -258,7 +258,7 @@ func (s *Server) exportAssets(c *fiber.Ctx) error {
 		if a.AssignedTo != nil {
 			assignee = a.AssignedTo.String()
 		}
-		w.Write(csvcell.Row(a.ID, a.Name, a.AssetTag, a.Serial, a.Category, a.Status, a.Value, a.Currency, a.Location, day, assignee, a.CreatedAt.UTC().Format(time.RFC3339)))
+		w.Write(csvsafe.Cells(a.ID, a.Name, a.AssetTag, a.Serial, a.Category, a.Status, a.Value, a.Currency, a.Location, day, assignee, a.CreatedAt.UTC().Format(time.RFC3339)))
 	}
 	w.Flush()
 	name := "assets-" + time.Now().UTC().Format("20060102-150405") + ".csv"

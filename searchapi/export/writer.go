@@ -9,7 +9,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/internal/csvcell"
+	"github.com/fluxera/activity/internal/csvsafe"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -90,7 +90,7 @@ func (x *csvWriter) Entry(e searchapi.Entry) error {
 		e.Context.IP, location(e.Context.Location), e.Context.UserAgent, e.Context.Method, e.Context.SessionID, e.Context.RequestID,
 		changes(e.Changes), e.Note, details,
 	)
-	return x.c.Write(csvcell.Row(x.row...))
+	return x.c.Write(csvsafe.Cells(x.row...))
 }
 
 func (x *csvWriter) Close() error {
