@@ -42,7 +42,7 @@ func exportFigures(e *env, run exportRun) []Figure {
 		fatalf("export: the corpus's measured workspace holds %d events, fewer than the %d asked for; ask for fewer (-export-entries) or a larger corpus (-search-events)", most, run.entries)
 	}
 	c := ensureCorpus(e, run.corpus, run.rebuild)
-	api := startSearchAPI(e, c, "export")
+	api := startSearchAPI(e, c, "_export")
 	settle(e.osURL)
 	finder := searchos.NewFinder(nil, c.prefix) // builds requests; sends none
 	days, from, to := exportPeriod(e, api, finder, run.entries)
@@ -52,7 +52,7 @@ func exportFigures(e *env, run exportRun) []Figure {
 	}
 	x := &exportBench{e: e, api: api, scan: scan, query: "from=" + from + "&to=" + to,
 		client: &http.Client{Timeout: 30 * time.Minute}}
-	pid := api.cmd.Process.Pid
+	pid := api.pid
 	idle := statusKB(pid, "VmRSS")
 
 	sides := []string{"direct", "ndjson", "csv"}
@@ -172,7 +172,7 @@ func median(ts []exportTiming) exportTiming {
 // end, counting its lines: an NDJSON line is an entry, and a CSV has its
 // header besides (the corpus's cells hold no line breaks).
 func (x *exportBench) platform(format string) exportTiming {
-	pid := x.api.cmd.Process.Pid
+	pid := x.api.pid
 	req := mustRequest(http.MethodGet, x.api.base+"/api/v1/activity/export?format="+format+"&"+x.query, nil)
 	req.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: x.api.token})
 	cpu := cpuSeconds(pid)

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"slices"
 	"strings"
 	"time"
@@ -60,7 +59,7 @@ func searchFigures(e *env, run searchRun) []Figure {
 		return nil
 	}
 	c := ensureCorpus(e, run.events, run.rebuild)
-	api := startSearchAPI(e, c, "search")
+	api := startSearchAPI(e, c, "_search")
 	settle(e.osURL)
 	// Every run starts from the same state: what an earlier run left in
 	// OpenSearch's query, request and field data caches is dropped (the
@@ -313,23 +312,23 @@ func (q *searchQuery) notes(indices int) string {
 
 // searchAPI is the platform under test and the bench's clients.
 type searchAPI struct {
-	cmd          *exec.Cmd
 	base, token  string
+	pid          int // the API process
 	principal    activity.Principal
 	client       *http.Client // to the API
 	directClient *http.Client // straight to OpenSearch
 }
 
 // startSearchAPI starts bin/fluxera api on the corpus's index prefix and a
-// schema of its own, named after the section, gives that schema the
+// schema of its own (the run's schema with suffix), gives that schema the
 // corpus's measured workspace, and signs in as its owner.
-func startSearchAPI(e *env, c corpus, section string) *searchAPI {
+func startSearchAPI(e *env, c corpus, suffix string) *searchAPI {
 	cfg := e.dbcfg
-	cfg.Schema += "_" + section
+	cfg.Schema += suffix
 	cmd, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_INDEX_PREFIX=" + c.prefix, "FLUXERA_LOG_LEVEL=warn"})...)
 	api := &searchAPI{
-		cmd:          cmd,
 		base:         base,
+		pid:          cmd.Process.Pid,
 		client:       &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 		directClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
 	}

@@ -205,6 +205,12 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/detection":               {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: fixed(map[string]any{"detectors": map[string]any{"failed_logins": map[string]any{"threshold": 4}}})},
 		"POST /api/v1/detection/signing-secret": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection/signing-secret"), body: none},
 
+		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
+		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
+		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
+		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
+		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
+
 		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
 		"GET /api/v1/activity/:id": {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string {
 			if f.entry != "" {
@@ -212,23 +218,18 @@ func endpoints() map[string]endpoint {
 			}
 			return "/api/v1/activity/" + f.asset
 		}, body: none}, // nothing is indexed in the role matrix: TestActivityDetail reads real entries
-		"GET /api/v1/me/activity":                 {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
-		"GET /api/v1/users/:id/activity":          {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
-		"GET /api/v1/assets/:id/history":          {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
-		"GET /api/v1/licenses/:id/history":        {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
-		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
-		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
-		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
-		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
-		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
-		"GET /api/v1/analytics/heatmap":           {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
-		"GET /api/v1/analytics/timeline":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
-		"GET /api/v1/analytics/top-users":         {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
-		"GET /api/v1/analytics/top-assets":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
-		"GET /api/v1/analytics/usage":             {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
-		"GET /api/v1/analytics/logins":            {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
-		"GET /api/v1/analytics/peak-times":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
-		"GET /api/v1/analytics/time-spent":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
+		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
+		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
+		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
+		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
+		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
+		"GET /api/v1/analytics/timeline":   {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
+		"GET /api/v1/analytics/top-users":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
+		"GET /api/v1/analytics/top-assets": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
+		"GET /api/v1/analytics/usage":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
+		"GET /api/v1/analytics/logins":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
+		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
+		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
 	}
 }
 
@@ -374,7 +375,7 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		checked++
 		t.Run(route, func(t *testing.T) {
 			before := ob.last()
-			if strings.HasSuffix(route, "/export") {
+			if strings.HasSuffix(route, "/activity/export") || strings.HasSuffix(route, "/history/export") {
 				// An export of another workspace's history holds no entry.
 				path, _, _ := strings.Cut(ep.path(fA), "?")
 				a := ownerB.call("GET", path+"?format=ndjson", nil, nil)
@@ -418,9 +419,9 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	// workspace.
 	for _, path := range []string{
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts",
+		"/api/v1/activity/export?format=ndjson", "/api/v1/activity/export?user=" + ownerA.id, "/api/v1/activity/export?format=json&q=" + url.QueryEscape(ownerA.email),
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
-		"/api/v1/activity/export?format=ndjson", "/api/v1/activity/export?user=" + ownerA.id, "/api/v1/activity/export?format=json&q=" + url.QueryEscape(ownerA.email),
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {

@@ -17,8 +17,8 @@
 # Runs as root (CI runs it as root). PostgreSQL, Redis and OpenSearch run as
 # the unprivileged system user fluxera-stack, Kafka runs as root.
 # Needs Java 17 and, for the first download only, Maven; missing Debian
-# packages (postgresql-15, redis-server, curl, unzip, procps, poppler-utils)
-# are installed with apt-get.
+# packages (postgresql-15, redis-server, curl, unzip, procps) are installed
+# with apt-get.
 set -euo pipefail
 
 # The services started here outlive this script, so they must not inherit
@@ -186,7 +186,7 @@ ensure_packages() {
 	have curl || missing+=(curl)
 	have unzip || missing+=(unzip)
 	have ps || missing+=(procps) # the OpenSearch launcher calls ps
-	have pdftotext || missing+=(poppler-utils) # the tests read the PDF exports' text with it
+	have pdftotext || missing+=(poppler-utils) # the tests read the text of PDF exports and reports with it
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 

@@ -2,8 +2,8 @@
 // (PostgreSQL, Kafka, OpenSearch and Redis on loopback, brought up by make
 // up): whether a missing service fails or skips a test, whether a test may
 // stop or kill services, names of a test's own, waiting for a condition,
-// a Redis key prefix of a test's own, a stand-in for a service that
-// hangs, and the text of a PDF as poppler's pdftotext reads it.
+// a Redis key prefix of a test's own, and a stand-in for a service that
+// hangs.
 // Tests in every package, and the end-to-end tests in e2e/, use it.
 package stacktest
 
