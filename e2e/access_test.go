@@ -189,6 +189,12 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + stacktest.RandomID()} }},
 
+		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
+		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
+		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
+		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
+		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
+
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{
 			"name": "Deletions", "activity_types": []string{"license.deleted"}, "channels": []map[string]any{{"type": "email", "to": []string{"security@example.com"}}},
@@ -204,12 +210,6 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/detection":                 {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: none},
 		"PATCH /api/v1/detection":               {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection"), body: fixed(map[string]any{"detectors": map[string]any{"failed_logins": map[string]any{"threshold": 4}}})},
 		"POST /api/v1/detection/signing-secret": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/detection/signing-secret"), body: none},
-
-		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
-		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
-		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
-		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
-		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
 
 		"GET /api/v1/activity": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity"), body: none},
 		"GET /api/v1/activity/:id": {perm: domain.ViewOwnActivity, status: 404, path: func(f fixture) string {
@@ -419,7 +419,6 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	// workspace.
 	for _, path := range []string{
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts",
-		"/api/v1/activity/export?format=ndjson", "/api/v1/activity/export?user=" + ownerA.id, "/api/v1/activity/export?format=json&q=" + url.QueryEscape(ownerA.email),
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets",
 	} {

@@ -108,8 +108,9 @@ func actionsOf(events []activity.Event) []string {
 // hold exactly the entries the paged listing lists, in its order, and each
 // export is recorded once with its count; CSV cells that would run as
 // formulas are neutralised; the PDF shows the count, the filters in words,
-// names in other scripts and the checksum of the NDJSON export; and bad
-// input and viewers are refused.
+// names in other scripts and the checksum of the NDJSON export; another
+// workspace's entries never come back; and bad input and viewers are
+// refused.
 func TestExport(t *testing.T) {
 	cfg := MustStack(t)
 	// Without the relay, the index holds only the events written here, and
@@ -148,12 +149,26 @@ func TestExport(t *testing.T) {
 	cyrillic.Note = "Выдан Анне"
 	cyrillic.Details = map[string]any{"ticket": 4711}
 	w.events = append(w.events, formula, cyrillic)
-	mustWriteEvents(t, cfg, w.events)
-	stacktest.Eventually(t, "every event is indexed", func() bool {
-		var page searchapi.EventPage
-		owner.call("GET", "/api/v1/activity?limit=1", nil, nil).decode(t, &page)
-		return page.Total == int64(len(w.events))
-	})
+	// Another workspace, in the same indices.
+	other := mustOwner(t, m, cfg, "Other Works")
+	var otherMe domainUser
+	other.call("GET", "/api/v1/me", nil, nil).decode(t, &otherMe)
+	otherAssets, otherLicenses := []string{activity.NewEventID()}, []string{activity.NewEventID()}
+	var otherEvents []activity.Event
+	for range 60 {
+		otherEvents = append(otherEvents, randomEvent(r, otherMe.WorkspaceID, []string{other.id}, otherAssets, otherLicenses, now))
+	}
+	mustWriteEvents(t, cfg, append(slices.Clone(w.events), otherEvents...))
+	for _, ws := range []struct {
+		owner member
+		n     int
+	}{{owner, len(w.events)}, {other, len(otherEvents)}} {
+		stacktest.Eventually(t, "every event is indexed", func() bool {
+			var page searchapi.EventPage
+			ws.owner.call("GET", "/api/v1/activity?limit=1", nil, nil).decode(t, &page)
+			return page.Total == int64(ws.n)
+		})
+	}
 
 	t.Run("exports hold exactly the entries the listing lists, in its order, and each is recorded once with its count", func(t *testing.T) {
 		for i := range 14 {
@@ -188,6 +203,30 @@ func TestExport(t *testing.T) {
 					t.Errorf("%s: Content-Disposition %q, Cache-Control %q", exportPath(path, format), disposition, a.header.Get("Cache-Control"))
 				}
 				mustExportRecorded(t, ob, before, caller.id, format, len(want.ids))
+			}
+		}
+	})
+
+	t.Run("another workspace's entries never come back", func(t *testing.T) {
+		for _, path := range []string{
+			"/api/v1/activity/export?format=ndjson",
+			"/api/v1/activity/export?format=csv&user=" + other.id,
+			"/api/v1/activity/export?format=json&q=" + url.QueryEscape(other.email),
+			"/api/v1/users/" + other.id + "/activity/export?format=ndjson",
+			"/api/v1/assets/" + otherAssets[0] + "/history/export?format=ndjson",
+			"/api/v1/licenses/" + otherLicenses[0] + "/history/export?format=csv",
+		} {
+			a := owner.call("GET", path, nil, nil)
+			if a.status != http.StatusOK {
+				t.Fatalf("%s: %d %s", path, a.status, a.body)
+			}
+			for _, e := range otherEvents {
+				if bytes.Contains(a.body, []byte(e.ID)) {
+					t.Fatalf("%s holds %s, an entry of another workspace", path, e.ID)
+				}
+			}
+			if bytes.Contains(a.body, []byte(other.email)) || bytes.Contains(a.body, []byte(otherMe.WorkspaceID)) {
+				t.Errorf("%s names another workspace or its owner", path)
 			}
 		}
 	})
