@@ -103,7 +103,7 @@ const weakHashingNote = "Passwords are hashed with argon2id m=1024 KiB, t=1 (FLU
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search, report); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search, report, export); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -122,8 +122,11 @@ func main() {
 	detectEvents := flag.Int("detect-events", 200000, "events the detector checks for its throughput figure (0 skips it)")
 	detectRounds := flag.Int("detect-rounds", 100, "rounds of three failed logins for the failed-login-to-webhook figures (0 skips them)")
 	detectIngest := flag.Int("detect-ingest-events", 200000, "events indexed alone and with the detector beside (0 skips that figure)")
+	exportEntries := flag.Int("export-entries", 1000000, "entries each export of the export figures holds at least, read from the kept search corpus (0 skips the export figures)")
+	exportRounds := flag.Int("export-rounds", 3, "exports of each kind, and direct scans, of the export figures")
 	flag.Parse()
 	log.SetFlags(0)
+	var runsSearch bool // whether the search section runs
 
 	sections := []section{
 		{"throughput", true, true, func(e *env) []Figure { return throughput(e, *creates) }},
@@ -145,10 +148,18 @@ func main() {
 		{"report", false, true, func(e *env) []Figure {
 			return reportFigures(e, reportRun{events: *searchEvents, requests: *reportRequests})
 		}},
+		{"export", false, true, func(e *env) []Figure {
+			// The corpus is loaded again once per run: by the search
+			// section when it runs too.
+			return exportFigures(e, exportRun{entries: *exportEntries, corpus: *searchEvents, rebuild: *searchRebuild && !runsSearch, rounds: *exportRounds})
+		}},
 	}
 	selected, err := pickSections(sections, *only)
 	if err != nil {
 		log.Fatal(err)
+	}
+	for _, s := range selected {
+		runsSearch = runsSearch || s.name == "search"
 	}
 
 	interrupts := make(chan os.Signal, 1)

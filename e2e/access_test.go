@@ -208,6 +208,12 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/settings":   {perm: domain.ViewInventory, status: 200, path: p("/api/v1/settings"), body: none},
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + stacktest.RandomID()} }},
 
+		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
+		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
+		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
+		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
+		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
+
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{
 			"name": "Deletions", "activity_types": []string{"license.deleted"}, "channels": []map[string]any{{"type": "email", "to": []string{"security@example.com"}}},
@@ -396,6 +402,15 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		checked++
 		t.Run(route, func(t *testing.T) {
 			before := ob.last()
+			if strings.HasSuffix(route, "/activity/export") || strings.HasSuffix(route, "/history/export") {
+				// An export of another workspace's history holds no entry.
+				path, _, _ := strings.Cut(ep.path(fA), "?")
+				a := ownerB.call("GET", path+"?format=ndjson", nil, nil)
+				if a.status != http.StatusOK || len(a.body) != 0 {
+					t.Fatalf("another workspace's history exported %d: %s", a.status, a.body)
+				}
+				return
+			}
 			a := ep.call(t, ownerB.client, fA, ownerB.password)
 			if strings.HasSuffix(route, "/history") || strings.HasSuffix(route, "/activity") {
 				// Histories come from the index, which keeps them after a

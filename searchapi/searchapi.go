@@ -110,3 +110,20 @@ type Finder interface {
 	// included, and EUNAVAILABLE when the index cannot answer for now.
 	FindEvents(ctx context.Context, p activity.Principal, f EventFilter) (EventPage, error)
 }
+
+// Scanner reads every entry a filter selects, for exports.
+type Scanner interface {
+	// CountEvents returns how many entries matching f p may see. It
+	// returns EINVALID naming the bad field of f and EUNAVAILABLE when
+	// the index cannot answer for now.
+	CountEvents(ctx context.Context, p activity.Principal, f EventFilter) (int64, error)
+	// ScanEvents hands fn, one by one, every entry matching f that p may
+	// see, newest first as FindEvents lists them, all read from one
+	// state of the index, and returns how many it handed on. It stops at
+	// the first error of fn, which it returns, and when ctx ends. The
+	// cursor, page size and facets of f play no part. It returns EINVALID
+	// naming the bad field of f, ETOOMANY when p or its workspace reads
+	// as much at once as allowed, and EUNAVAILABLE when the index cannot
+	// answer for now.
+	ScanEvents(ctx context.Context, p activity.Principal, f EventFilter, fn func(Entry) error) (int, error)
+}

@@ -211,6 +211,7 @@ ensure_packages() {
 	have curl || missing+=(curl)
 	have unzip || missing+=(unzip)
 	have ps || missing+=(procps) # the OpenSearch launcher calls ps
+	have pdftotext || missing+=(poppler-utils) # the tests read the text of PDF exports and reports with it
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 

@@ -67,6 +67,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// Webhook and chat URLs are checked when saved against the policy the
 	// notifier connects with: public addresses only.
 	targets := m.Config.Targets
+	settings := postgres.NewSettingsService(db)
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
@@ -75,7 +76,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
 		Assets:        assets,
 		Licenses:      postgres.NewLicenseService(db, box),
-		Settings:      postgres.NewSettingsService(db),
+		Settings:      settings,
 		AlertRules:    postgres.NewAlertRuleService(db, targets),
 		Alerts:        postgres.NewAlertService(db),
 		Detection:     postgres.NewDetectionService(db, box, targets),
@@ -86,8 +87,11 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
-	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
-	reporthttp.Register(srv.API, report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), postgres.NewSettingsService(db)))
+	searchhttp.Register(srv.API, searchhttp.Services{
+		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
+		Exports: settings, Log: m.Log.WithField("component", "export"),
+	})
+	reporthttp.Register(srv.API, report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings))
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {

@@ -8,6 +8,7 @@
 package stacktest
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -15,6 +16,8 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -333,4 +336,29 @@ func (s *Stalled) Open() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.open)
+}
+
+// PDFText returns the text of the PDF doc as pdftotext reads it, page
+// after page, with runs of white space made one space, so that a test can
+// look for what a reader sees. pdftotext comes with Debian's
+// poppler-utils, which make up installs with the stack's other packages;
+// without it the test fails, saying so.
+func PDFText(tb testing.TB, doc []byte) string {
+	tb.Helper()
+	bin, err := exec.LookPath("pdftotext")
+	if err != nil {
+		tb.Fatalf("pdftotext is not installed (%v); run make up, which installs it with poppler-utils", err)
+	}
+	in := filepath.Join(tb.TempDir(), "doc.pdf")
+	if err := os.WriteFile(in, doc, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, "-layout", "-enc", "UTF-8", in, "-")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("pdftotext: %v: %s", err, stderr.String())
+	}
+	return strings.Join(strings.Fields(string(out)), " ")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/httpapi"
@@ -24,22 +25,36 @@ var listParams = map[string]httpapi.QueryParam{
 	"range": {}, "from": {}, "to": {}, "outcome": {},
 }
 
-// Services are what the search routes read through. Every one is required;
-// the OpenSearch finder is all three.
+// Services are what the search routes read through. Every one but Log is
+// required; the OpenSearch finder is the first four.
 type Services struct {
 	Finder  searchapi.Finder
 	Analyst searchapi.Analyst
 	Entries searchapi.EntryReader
+	// Scanner reads the entries of exports.
+	Scanner searchapi.Scanner
+	// Exports records every export and names the workspace in its files;
+	// the domain's settings service is one.
+	Exports ExportRecorder
+	// Log is where an export that fails once its download has begun is
+	// logged; without it, the standard logger.
+	Log logrus.FieldLogger
 }
 
 // Register mounts the search routes on api, a router whose requests already
 // carry their principal. It panics when a service is missing, so that no
 // route is left out without a word.
 func Register(api fiber.Router, s Services) {
-	if s.Finder == nil || s.Analyst == nil || s.Entries == nil {
-		panic("searchapi/http: Register needs a finder, an analyst and an entry reader")
+	if s.Finder == nil || s.Analyst == nil || s.Entries == nil || s.Scanner == nil || s.Exports == nil {
+		panic("searchapi/http: Register needs a finder, an analyst, an entry reader, a scanner and an export recorder")
+	}
+	if s.Log == nil {
+		s.Log = logrus.StandardLogger().WithField("component", "export")
 	}
 	h := &handlers{finder: s.Finder}
+	// The exports come before /activity/:id, which would take "export"
+	// for an id.
+	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, log: s.Log, now: time.Now}).register(api)
 	api.Get("/activity", h.list(nil))
 	api.Get("/me/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		f.Actor = p.UserID
@@ -109,8 +124,23 @@ func (h *handlers) list(narrow narrowing) fiber.Handler {
 // EINVALID naming the parameter that is unknown, repeated, empty or not
 // of its type; Validate checks the values themselves.
 func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
+	return readQueryFilter(c, listParams, nil, nil)
+}
+
+// readQueryFilter reads the query parameters params allows into a filter,
+// as readFilter does, and hands those that are no filter to other. When
+// given is not nil, every parameter is kept in it, the values of a
+// repeated one joined by commas.
+func readQueryFilter(c *fiber.Ctx, params map[string]httpapi.QueryParam, other func(key, val string) error, given map[string]string) (searchapi.EventFilter, error) {
 	var f searchapi.EventFilter
-	err := httpapi.ReadQuery(c, "filter", listParams, func(key, val string) error {
+	err := httpapi.ReadQuery(c, "filter", params, func(key, val string) error {
+		if given != nil {
+			if prev, ok := given[key]; ok {
+				given[key] = prev + "," + val
+			} else {
+				given[key] = val
+			}
+		}
 		list := func() []string { return strings.Split(val, ",") }
 		switch key {
 		case "q":
@@ -150,6 +180,10 @@ func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
 			f.To = val
 		case "outcome":
 			f.Outcome = val
+		default:
+			if other != nil {
+				return other(key, val)
+			}
 		}
 		return nil
 	})

@@ -386,38 +386,52 @@ func (f *Finder) searchPath() string {
 // status OpenSearch answered with, if any, and an error for every status
 // but 200: EUNAVAILABLE for one worth a retry.
 func (f *Finder) post(ctx context.Context, path string, body any, out any) (int, error) {
+	status, raw, err := f.postRaw(ctx, path, body)
+	if err != nil {
+		return status, err
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return status, fmt.Errorf("decode search response: %w", err)
+	}
+	return status, nil
+}
+
+// postRaw sends body to path and returns the status OpenSearch answered
+// with, if any, and its answer, as post does, undecoded.
+func (f *Finder) postRaw(ctx context.Context, path string, body any) (int, []byte, error) {
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
+	switch b := body.(type) {
+	case nil:
+	case []byte:
 		rd = bytes.NewReader(b)
+	default:
+		raw, err := json.Marshal(body)
+		if err != nil {
+			return 0, nil, err
+		}
+		rd = bytes.NewReader(raw)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, rd)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := f.client.Client.Perform(req)
 	if err != nil {
-		return 0, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
+		return 0, nil, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
 	defer res.Body.Close()
 	raw, err := io.ReadAll(res.Body)
 	if err != nil {
-		return res.StatusCode, fmt.Errorf("read search response: %w", err)
+		return res.StatusCode, nil, fmt.Errorf("read search response: %w", err)
 	}
 	if res.StatusCode != http.StatusOK {
 		err := fmt.Errorf("search: status %d: %.500s", res.StatusCode, raw)
 		if res.StatusCode == http.StatusServiceUnavailable || res.StatusCode == http.StatusTooManyRequests {
 			// Shards starting or a node under pressure: worth a retry.
-			return res.StatusCode, errors.Join(errUnavailable, err)
+			return res.StatusCode, raw, errors.Join(errUnavailable, err)
 		}
-		return res.StatusCode, err
+		return res.StatusCode, raw, err
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return res.StatusCode, fmt.Errorf("decode search response: %w", err)
-	}
-	return res.StatusCode, nil
+	return res.StatusCode, raw, nil
 }

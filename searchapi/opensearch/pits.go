@@ -2,7 +2,10 @@ package opensearch
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,11 +23,11 @@ const (
 // so with several processes behind a load balancer a caller may hold up to
 // the limits times the number of processes.
 type Config struct {
-	// MaxPITsPerUser is how many listings read past their first page one
-	// user may hold open at once, each with its point in time;
-	// MaxPITsPerWorkspace is how many all the users of one workspace may.
-	// A point in time counts until its listing reaches its last page or
-	// its cursor lapses.
+	// MaxPITsPerUser is how many listings read past their first page and
+	// exports one user may hold open at once, each with its point in
+	// time; MaxPITsPerWorkspace is how many all the users of one
+	// workspace may. A point in time counts until its listing reaches its
+	// last page or its cursor lapses, or until its export ends.
 	MaxPITsPerUser      int
 	MaxPITsPerWorkspace int
 }
@@ -49,11 +52,12 @@ func WithConfig(cfg Config) Option {
 }
 
 // pit is a point in time this process opened for the second page of a
-// listing: who holds it, until when, and the first page's cursor whose
-// second page opened it.
+// listing, or for a scan: who holds it, until when, and the first page's
+// cursor whose second page opened it (for a scan, a name of its own).
 type pit struct {
 	id              string
 	origin          string
+	scan            bool // held by a scan, not a listing
 	workspace, user string
 	expires         time.Time
 	ready           chan struct{} // closed once id or err is set
@@ -61,7 +65,7 @@ type pit struct {
 }
 
 // pits are the points in time this process opened and has not yet seen
-// closed or lapse. A first page's cursor sent again (a retry, a reload, a
+// closed or lapse, for listings and for scans. A first page's cursor sent again (a retry, a reload, a
 // replay) reads the point in time its first use opened instead of opening
 // another, and no user or workspace holds more than its limit.
 type pits struct {
@@ -94,29 +98,103 @@ func (s *pits) acquire(ctx context.Context, origin string, p activity.Principal,
 		}
 		return e, false, nil
 	}
-	var user, workspace int
-	for _, o := range s.byOrigin {
-		if o.workspace == p.WorkspaceID {
-			workspace++
-			if o.user == p.UserID {
-				user++
-			}
-		}
-	}
 	defer s.mu.Unlock()
+	h := s.held(p)
 	switch {
-	case user >= cfg.MaxPITsPerUser:
+	case h.user.total() >= cfg.MaxPITsPerUser:
 		return nil, false, activity.Errorf(activity.ETOOMANY, "cursor",
-			"you are reading %d listings past their first page at once, the most allowed; read one to its last page, or wait up to %s for one you left to lapse, then ask for this page again",
-			user, lifetime)
-	case workspace >= cfg.MaxPITsPerWorkspace:
+			"you are reading %s at once, the most allowed; read one to its last page%s, or wait up to %s for one you left to lapse, then ask for this page again",
+			h.user, h.user.orExport(), lifetime)
+	case h.workspace.total() >= cfg.MaxPITsPerWorkspace:
 		return nil, false, activity.Errorf(activity.ETOOMANY, "cursor",
-			"your workspace is reading %d listings past their first page at once, the most allowed; wait until one is read to its last page or lapses (up to %s), then ask for this page again",
-			workspace, lifetime)
+			"your workspace is reading %s at once, the most allowed; wait until one is read to its last page%s or lapses (up to %s), then ask for this page again",
+			h.workspace, h.workspace.orExport(), lifetime)
 	}
 	e = &pit{origin: origin, workspace: p.WorkspaceID, user: p.UserID, ready: make(chan struct{})}
 	s.byOrigin[origin] = e
 	return e, true, nil
+}
+
+// acquireScan returns a new entry for a scan by p, which the caller must
+// open and then report with opened or failed, and release once the scan
+// ends. A scan holds its point in time while it runs and counts against
+// the same limits as the listings read past their first page. It returns
+// ETOOMANY when one more would pass p's or its workspace's limit.
+func (s *pits) acquireScan(p activity.Principal, now time.Time, cfg Config, lifetime time.Duration) (*pit, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prune(now)
+	h := s.held(p)
+	switch {
+	case h.user.total() >= cfg.MaxPITsPerUser:
+		return nil, activity.Errorf(activity.ETOOMANY, "",
+			"you are reading %s at once, the most allowed; let an export finish or read a listing to its last page, or wait up to %s for one you left to lapse, then export again",
+			h.user, lifetime)
+	case h.workspace.total() >= cfg.MaxPITsPerWorkspace:
+		return nil, activity.Errorf(activity.ETOOMANY, "",
+			"your workspace is reading %s at once, the most allowed; wait until an export finishes or a listing is read to its last page or lapses (up to %s), then export again",
+			h.workspace, lifetime)
+	}
+	b := make([]byte, 12)
+	rand.Read(b)
+	e := &pit{origin: "scan:" + hex.EncodeToString(b), scan: true, workspace: p.WorkspaceID, user: p.UserID, ready: make(chan struct{})}
+	s.byOrigin[e.origin] = e
+	return e, nil
+}
+
+// holding is what one user, or one workspace, holds open: listings read
+// past their first page, and scans.
+type holding struct{ listings, scans int }
+
+func (h holding) total() int { return h.listings + h.scans }
+
+// String says what is held, as in "2 listings past their first page" or
+// "1 listing past its first page and 1 export".
+func (h holding) String() string {
+	var parts []string
+	if h.listings > 0 || h.scans == 0 {
+		if h.listings == 1 {
+			parts = append(parts, "1 listing past its first page")
+		} else {
+			parts = append(parts, fmt.Sprintf("%d listings past their first page", h.listings))
+		}
+	}
+	if h.scans == 1 {
+		parts = append(parts, "1 export")
+	} else if h.scans > 1 {
+		parts = append(parts, fmt.Sprintf("%d exports", h.scans))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// orExport is the advice to let an export finish, when one is held.
+func (h holding) orExport() string {
+	if h.scans == 0 {
+		return ""
+	}
+	return " or let an export finish"
+}
+
+// held counts what p and p's workspace hold open.
+func (s *pits) held(p activity.Principal) (h struct{ user, workspace holding }) {
+	for _, o := range s.byOrigin {
+		if o.workspace != p.WorkspaceID {
+			continue
+		}
+		mine := o.user == p.UserID
+		if o.scan {
+			h.workspace.scans++
+			if mine {
+				h.user.scans++
+			}
+		} else {
+			h.workspace.listings++
+			if mine {
+				h.user.listings++
+			}
+		}
+	}
+	return h
 }
 
 // opened records that e is open as id until expires.
