@@ -66,3 +66,33 @@ func ArchiveContentType(ext string) string {
 	}
 	return "application/octet-stream"
 }
+
+// BackupWorkspace is a workspace whose monthly backups are on.
+type BackupWorkspace struct {
+	ID, Name, TimeZone string
+}
+
+// MonthlyBackup is one workspace's backup of one calendar month of its
+// log, in the workspace's time zone.
+type MonthlyBackup struct {
+	WorkspaceID string
+	// Month is the first day of the month, as a date.
+	Month       time.Time
+	ArchiveName string
+	Entries     int64
+	Bytes       int64
+}
+
+// BackupStore says which workspaces back their log up each month and
+// leases and records each backup, so that one process writes each once.
+type BackupStore interface {
+	// BackupWorkspaces returns the workspaces with monthly backups on.
+	BackupWorkspaces(ctx context.Context) ([]BackupWorkspace, error)
+	// ClaimBackup leases the backup of the workspace's month until now plus
+	// lease, unless it is done or leased by another process; it reports
+	// whether this process holds it.
+	ClaimBackup(ctx context.Context, workspaceID string, month, now time.Time, lease time.Duration) (bool, error)
+	// FinishBackup records the backup done and, in the same transaction,
+	// records system.data_exported by the platform in the workspace.
+	FinishBackup(ctx context.Context, b MonthlyBackup, now time.Time) error
+}

@@ -28,6 +28,9 @@ type Settings struct {
 	WorkingDays        Weekdays `json:"working_days"`
 	LogRetentionDays   int      `json:"log_retention_days"`
 	DeletedUserLogDays int      `json:"deleted_user_log_days"`
+	// MonthlyBackup turns on the automatic backup of each past month's
+	// log, as gzipped NDJSON, into the archive store.
+	MonthlyBackup bool `json:"monthly_backup"`
 }
 
 // SettingsUpdate changes settings; nil fields stay as they are.
@@ -39,6 +42,7 @@ type SettingsUpdate struct {
 	WorkingDays        []string `json:"working_days"`
 	LogRetentionDays   *int     `json:"log_retention_days"`
 	DeletedUserLogDays *int     `json:"deleted_user_log_days"`
+	MonthlyBackup      *bool    `json:"monthly_backup"`
 	Note               string   `json:"note"`
 }
 
@@ -64,6 +68,9 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 	}
 	if u.DeletedUserLogDays != nil {
 		s.DeletedUserLogDays = *u.DeletedUserLogDays
+	}
+	if u.MonthlyBackup != nil {
+		s.MonthlyBackup = *u.MonthlyBackup
 	}
 	if u.WorkingDays != nil {
 		seen := map[string]bool{}

@@ -26,6 +26,7 @@ type workspaceRow struct {
 	WorkingDays        string     `bun:"working_days"`
 	LogRetentionDays   int        `bun:"log_retention_days"`
 	DeletedUserLogDays int        `bun:"deleted_user_log_days"`
+	MonthlyBackup      bool       `bun:"monthly_backup"`
 	CreatedAt          time.Time  `bun:"created_at"`
 	UpdatedAt          *time.Time `bun:"updated_at"`
 }
@@ -36,7 +37,7 @@ func (r workspaceRow) settings() domain.Settings {
 		days = strings.Split(r.WorkingDays, ",")
 	}
 	return domain.Settings{Name: r.Name, TimeZone: r.TimeZone, WorkingHoursStart: r.WorkingHoursStart, WorkingHoursEnd: r.WorkingHoursEnd,
-		WorkingDays: days, LogRetentionDays: r.LogRetentionDays, DeletedUserLogDays: r.DeletedUserLogDays}
+		WorkingDays: days, LogRetentionDays: r.LogRetentionDays, DeletedUserLogDays: r.DeletedUserLogDays, MonthlyBackup: r.MonthlyBackup}
 }
 
 func (r workspaceRow) workspace() domain.Workspace {
