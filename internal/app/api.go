@@ -87,7 +87,9 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// the API's public.
 	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
 	searchhttp.Register(srv.API, searchhttp.Services{Finder: finder, Analyst: finder, Entries: finder})
-	reporthttp.Register(srv.API, report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), postgres.NewSettingsService(db)))
+	reporthttp.Register(srv.API,
+		report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), postgres.NewSettingsService(db)),
+		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {
