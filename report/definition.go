@@ -28,12 +28,12 @@ type Definition struct {
 	Name        string `json:"name"`
 	// Enabled schedules are generated when due; a disabled one only when
 	// asked to run now.
-	Enabled bool     `json:"enabled"`
-	Metrics []string `json:"metrics"`
+	Enabled bool                   `json:"enabled"`
+	Metrics []string               `json:"metrics"`
 	Filters searchapi.CustomFilter `json:"filters"`
 	// Period is one of Periods, relative to the time of the run.
-	Period  string   `json:"period"`
-	Formats []string `json:"formats"`
+	Period   string   `json:"period"`
+	Formats  []string `json:"formats"`
 	Schedule Schedule `json:"schedule"`
 	// Recipients are email channels (addresses and roles, the roles read
 	// when the report is sent) and at most one webhook.

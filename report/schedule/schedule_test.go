@@ -3,14 +3,21 @@ package schedule_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/alert/notify"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
@@ -320,5 +327,98 @@ func TestRestartedSchedulerCatchesUpOnce(t *testing.T) {
 	}
 	if reports = r.reports(t, d.ID); len(reports) != 2 || !same(reports[1].ScheduledFor, at(t, "2026-03-12T07:00:00Z")) {
 		t.Fatalf("%d reports, the last scheduled for %v", len(reports), reports[len(reports)-1].ScheduledFor)
+	}
+}
+
+// TestDeliveryFailuresNeverHoldTheSchedule defines a daily report sent to
+// an SMTP server that is not there and to a webhook that always answers
+// 503: each failed attempt is recorded with its retry, the next due time
+// still makes its report, and a delivery out of attempts is marked failed.
+func TestDeliveryFailuresNeverHoldTheSchedule(t *testing.T) {
+	r := mustRig(t, 1)
+	var posts atomic.Int64
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		posts.Add(1)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(hook.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+
+	r.clock.Set("2026-03-10T06:00:00Z")
+	d, err := r.definitions(r.dbs[0]).Create(t.Context(), r.owner, report.DefinitionCreate{
+		Name: "Unlucky", Metrics: []string{"distinct_users"}, Schedule: report.Schedule{Frequency: report.EveryDay, Hour: 8},
+		Recipients: []alert.Channel{{Type: alert.ChannelEmail, To: []string{"cfo@example.com"}}, {Type: alert.ChannelWebhook, URL: hook.URL + "/reports"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := r.scheduler(r.dbs[0])
+	s.Config.MaxAttempts = 2
+	s.Email = &notify.Email{Config: notify.SMTPConfig{Addr: closed, From: "Fluxera <reports@example.com>", TLS: notify.SMTPOpportunistic, Timeout: 5 * time.Second}}
+	s.Webhook = &notify.Webhook{Client: notify.Policy{AllowLoopback: true}.HTTPClient(5 * time.Second)}
+	type delivery struct {
+		Type     string    `bun:"type"`
+		State    string    `bun:"state"`
+		Attempts int       `bun:"attempts"`
+		Next     time.Time `bun:"next_attempt_at"`
+		Error    string    `bun:"last_error"`
+	}
+	deliveries := func() []delivery {
+		var out []delivery
+		err := r.dbs[0].NewSelect().TableExpr("report_deliveries AS d").Join("JOIN reports AS r ON r.id = d.report_id").
+			ColumnExpr("d.type, d.state, d.attempts, d.next_attempt_at, d.last_error").
+			Where("r.definition_id = ?", d.ID).OrderExpr("d.created_at, d.type").Scan(t.Context(), &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	first := r.clock.Set("2026-03-10T07:00:00Z")
+	if n, err := s.RunDue(t.Context()); err != nil || n != 1 {
+		t.Fatalf("first due time: %d, %v", n, err)
+	}
+	if n, err := s.SendDue(t.Context()); err != nil || n != 2 {
+		t.Fatalf("first sends: %d, %v", n, err)
+	}
+	got := deliveries()
+	if len(got) != 2 || posts.Load() != 1 {
+		t.Fatalf("deliveries %+v after %d posts", got, posts.Load())
+	}
+	for _, g := range got {
+		if g.State != "pending" || g.Attempts != 1 || !g.Next.Equal(first.Add(time.Second)) || g.Error == "" {
+			t.Errorf("after one failed attempt: %+v, want pending, due again a second later, with its error", g)
+		}
+	}
+
+	// The next day: the schedule runs whatever its deliveries did.
+	r.clock.Set("2026-03-11T07:00:00Z")
+	if n, err := s.RunDue(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the next due time, with deliveries failing: %d, %v", n, err)
+	}
+	if n, err := s.SendDue(t.Context()); err != nil || n != 4 {
+		t.Fatalf("second sends: %d, %v", n, err)
+	}
+	got = deliveries()
+	want := []string{"email failed 2", "webhook failed 2", "email pending 1", "webhook pending 1"}
+	if len(got) != 4 {
+		t.Fatalf("deliveries %+v", got)
+	}
+	for i, g := range got {
+		if s := fmt.Sprintf("%s %s %d", g.Type, g.State, g.Attempts); s != want[i] {
+			t.Errorf("delivery %d: %s, want %s", i, s, want[i])
+		}
+	}
+	if n := len(r.reports(t, d.ID)); n != 2 {
+		t.Errorf("%d reports, want one per due time", n)
+	}
+	var attempts int
+	if attempts, err = r.dbs[0].NewSelect().TableExpr("report_delivery_attempts").Count(t.Context()); err != nil || attempts != 6 {
+		t.Errorf("%d attempts recorded, want 6: %v", attempts, err)
 	}
 }
