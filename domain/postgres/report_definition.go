@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -301,11 +302,13 @@ func (s *ReportDefinitionStore) KeepRun(ctx context.Context, run report.Run, r r
 			detail(&e, "scheduled_for", run.Due.UTC().Format(time.RFC3339))
 		}
 		detail(&e, "definition_id", def.ID)
-		files := make([]string, len(r.Files))
-		for i, f := range r.Files {
-			files[i] = f.Name
+		if len(r.Files) > 0 {
+			files := make([]string, len(r.Files))
+			for i, f := range r.Files {
+				files[i] = f.Name
+			}
+			detail(&e, "files", strings.Join(files, ","))
 		}
-		detail(&e, "files", files)
 		if err := s.db.recordEvents(ctx, tx, e); err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -29,10 +30,11 @@ type WebhookPayload struct {
 	Files       []domain.ArchiveObject `json:"files"`
 }
 
-// SendDue claims the deliveries due now and sends each once, recording
-// the attempt with when to try again: a failure that trying again cannot
-// fix, or the last attempt, marks it failed. It returns how many it
-// claimed, and an error only when it could not claim any.
+// SendDue claims up to BatchSize deliveries due now and sends each once,
+// all at the same time so that each is recorded while its lease holds,
+// recording the attempt with when to try again: a failure that trying
+// again cannot fix, or the last attempt, marks it failed. It returns how
+// many it claimed, and an error only when it could not claim any.
 func (s *Scheduler) SendDue(ctx context.Context) (int, error) {
 	if err := s.setup(); err != nil {
 		return 0, err
@@ -41,12 +43,11 @@ func (s *Scheduler) SendDue(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var wg sync.WaitGroup
 	for _, d := range ds {
-		if ctx.Err() != nil {
-			break
-		}
-		s.deliver(ctx, d)
+		wg.Go(func() { s.deliver(ctx, d) })
 	}
+	wg.Wait()
 	return len(ds), nil
 }
 

@@ -219,26 +219,31 @@ func (s *Scheduler) loop(ctx context.Context, what string, step func(context.Con
 	}
 }
 
-// RunDue claims the schedules due now and generates a report for each,
-// for its latest due time: a schedule that missed several due times runs
-// once, then goes on from its next due time. A run that fails is tried
-// again after RetryAfter. It returns how many schedules it claimed, and an
-// error only when it could not claim any.
+// RunDue runs the schedules due now, up to BatchSize of them, claiming
+// one at a time so that each run has its whole lease: each generates a
+// report for its latest due time, so that a schedule that missed several
+// due times runs once, then goes on from its next due time. A run that
+// fails is tried again after RetryAfter. It returns how many schedules it
+// claimed, and an error when it could not claim one.
 func (s *Scheduler) RunDue(ctx context.Context) (int, error) {
 	if err := s.setup(); err != nil {
 		return 0, err
 	}
-	claims, err := s.Schedules.ClaimDue(ctx, s.Config.BatchSize, s.Now(), s.Config.Lease)
-	if err != nil {
-		return 0, err
-	}
-	for _, c := range claims {
-		if ctx.Err() != nil {
+	n := 0
+	for n < s.Config.BatchSize && ctx.Err() == nil {
+		claims, err := s.Schedules.ClaimDue(ctx, 1, s.Now(), s.Config.Lease)
+		if err != nil {
+			return n, err
+		}
+		if len(claims) == 0 {
 			break
 		}
-		s.run(ctx, c)
+		for _, c := range claims {
+			s.run(ctx, c)
+		}
+		n += len(claims)
 	}
-	return len(claims), nil
+	return n, nil
 }
 
 // run generates the report of one claimed schedule.
