@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -52,36 +51,20 @@ func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time
 		if len(rows) == 0 {
 			return nil
 		}
-		// RETURNING does not keep the order of the claim.
-		sort.Slice(rows, func(i, j int) bool {
-			a, b := rows[i], rows[j]
-			if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
-				return a.NextAttemptAt.Before(b.NextAttemptAt)
-			}
-			if !a.CreatedAt.Equal(b.CreatedAt) {
-				return a.CreatedAt.Before(b.CreatedAt)
-			}
-			return a.ID < b.ID
-		})
 		alerts, err := q.alerts(ctx, tx, rows)
 		if err != nil {
 			return err
 		}
-		secrets := map[string][]byte{}
+		secrets := newSigningSecrets(tx, q.box, now)
 		for _, r := range rows {
 			d := alert.Delivery{
 				ID: r.ID, AlertID: r.AlertID, WorkspaceID: r.WorkspaceID, Type: r.Type, URL: r.URL,
 				To: r.Recipients, Attempts: r.Attempts, Alert: alerts[r.AlertID],
 			}
 			if r.Type == alert.ChannelWebhook || r.Type == alert.ChannelChat {
-				secret, ok := secrets[r.WorkspaceID]
-				if !ok {
-					if secret, err = signingSecret(ctx, tx, q.box, r.WorkspaceID, now); err != nil {
-						return err
-					}
-					secrets[r.WorkspaceID] = secret
+				if d.Secret, err = secrets.of(ctx, r.WorkspaceID); err != nil {
+					return err
 				}
-				d.Secret = secret
 			}
 			out = append(out, d)
 		}

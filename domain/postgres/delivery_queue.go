@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/domain/keybox"
 )
 
 // The notifier's alert deliveries and the scheduler's report deliveries
@@ -18,9 +19,8 @@ import (
 // own. These helpers claim and record for either pair of tables.
 
 // claimDeliveries leases up to n pending rows of table due at now for
-// lease, oldest first, with FOR UPDATE SKIP LOCKED so that two senders
-// never claim one row at once, and scans them into rows. RETURNING does
-// not keep the order of the claim: the caller sorts.
+// lease, with FOR UPDATE SKIP LOCKED so that two senders never claim one
+// row at once, and scans them into rows oldest first.
 func claimDeliveries(ctx context.Context, tx bun.Tx, table string, n int, now time.Time, lease time.Duration, rows any) error {
 	return tx.NewRaw(`
 		WITH due AS (
@@ -29,11 +29,39 @@ func claimDeliveries(ctx context.Context, tx bun.Tx, table string, n int, now ti
 			ORDER BY next_attempt_at, created_at, id
 			LIMIT ?
 			FOR UPDATE SKIP LOCKED
+		), claimed AS (
+			UPDATE ? AS d SET locked_until = ?
+			FROM due WHERE d.id = due.id
+			RETURNING d.*
 		)
-		UPDATE ? AS d SET locked_until = ?
-		FROM due WHERE d.id = due.id
-		RETURNING d.*`,
+		SELECT * FROM claimed ORDER BY next_attempt_at, created_at, id`,
 		bun.Ident(table), alert.DeliveryPending, now, now, n, bun.Ident(table), now.Add(lease)).Scan(ctx, rows)
+}
+
+// signingSecrets opens the signing secret of each workspace a claim sends
+// webhooks for, once per claim, making one for a workspace that has none.
+type signingSecrets struct {
+	tx   bun.Tx
+	box  *keybox.Box
+	now  time.Time
+	byWS map[string][]byte
+}
+
+func newSigningSecrets(tx bun.Tx, box *keybox.Box, now time.Time) *signingSecrets {
+	return &signingSecrets{tx: tx, box: box, now: now, byWS: map[string][]byte{}}
+}
+
+// of returns the signing secret of the workspace.
+func (s *signingSecrets) of(ctx context.Context, workspaceID string) ([]byte, error) {
+	if secret, ok := s.byWS[workspaceID]; ok {
+		return secret, nil
+	}
+	secret, err := signingSecret(ctx, s.tx, s.box, workspaceID, s.now)
+	if err != nil {
+		return nil, err
+	}
+	s.byWS[workspaceID] = secret
+	return secret, nil
 }
 
 // deliveryState is the state a delivery of either table moves through.

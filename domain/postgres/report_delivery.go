@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -91,16 +90,6 @@ func (q *ReportDeliveryQueue) Claim(ctx context.Context, n int, now time.Time, l
 		if len(rows) == 0 {
 			return nil
 		}
-		sort.Slice(rows, func(i, j int) bool {
-			a, b := rows[i], rows[j]
-			if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
-				return a.NextAttemptAt.Before(b.NextAttemptAt)
-			}
-			if !a.CreatedAt.Equal(b.CreatedAt) {
-				return a.CreatedAt.Before(b.CreatedAt)
-			}
-			return a.ID < b.ID
-		})
 		ids := make([]string, len(rows))
 		for i, r := range rows {
 			ids[i] = r.ReportID
@@ -114,7 +103,7 @@ func (q *ReportDeliveryQueue) Claim(ctx context.Context, n int, now time.Time, l
 			byID[r.ID] = r
 		}
 		to := newTargets(tx)
-		secrets := map[string][]byte{}
+		secrets := newSigningSecrets(tx, q.box, now)
 		for _, r := range rows {
 			rep := byID[r.ReportID]
 			d := report.Delivery{
@@ -129,13 +118,9 @@ func (q *ReportDeliveryQueue) Claim(ctx context.Context, n int, now time.Time, l
 				}
 				d.To = addrs
 			case alert.ChannelWebhook:
-				secret, ok := secrets[r.WorkspaceID]
-				if !ok {
-					var err error
-					if secret, err = signingSecret(ctx, tx, q.box, r.WorkspaceID, now); err != nil {
-						return err
-					}
-					secrets[r.WorkspaceID] = secret
+				secret, err := secrets.of(ctx, r.WorkspaceID)
+				if err != nil {
+					return err
 				}
 				d.Secret = secret
 			}

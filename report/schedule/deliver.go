@@ -63,14 +63,7 @@ func (s *Scheduler) deliver(ctx context.Context, d report.Delivery) {
 	}
 	a := alert.Attempt{DeliveryID: d.ID, At: at, Duration: time.Since(start), Status: status}
 	attempt := d.Attempts + 1
-	if err == nil {
-		a.Delivered = true
-	} else {
-		a.Error = err.Error()
-		if !notify.IsPermanent(err) && attempt < s.Config.MaxAttempts {
-			a.RetryAt = s.Now().Add(s.Config.Backoff.Delay(attempt))
-		}
-	}
+	notify.Settle(&a, err, attempt, s.Config.MaxAttempts, s.Config.Backoff, s.Now())
 	log := s.Log.WithFields(logrus.Fields{
 		"delivery_id": d.ID, "report_id": d.Report.ID, "workspace_id": d.WorkspaceID, "type": d.Type,
 		"attempt": attempt, "status": status, "duration_ms": a.Duration.Milliseconds(),
@@ -82,19 +75,16 @@ func (s *Scheduler) deliver(ctx context.Context, d report.Delivery) {
 	if err := s.Deliveries.Record(recordCtx, a); err != nil {
 		log.WithError(err).Error("Recording a report delivery attempt failed; it goes out again when its lease ends.")
 	}
-	result := "delivered"
-	switch {
-	case a.Delivered:
+	switch a.Result() {
+	case alert.AttemptDelivered:
 		log.Debug("Report delivered.")
-	case !a.RetryAt.IsZero():
-		result = "retry"
+	case alert.AttemptRetry:
 		log.WithError(err).WithField("retry_at", a.RetryAt).Info("Report delivery failed; it will be retried.")
 	default:
-		result = "failed"
 		log.WithError(err).Warn("Report delivery failed for good.")
 	}
 	if s.Metrics != nil {
-		s.Metrics.Attempts.WithLabelValues(d.Type, result).Inc()
+		s.Metrics.Attempts.WithLabelValues(d.Type, a.Result()).Inc()
 	}
 }
 
