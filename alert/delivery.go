@@ -44,6 +44,25 @@ type Attempt struct {
 	RetryAt time.Time
 }
 
+// Results of an attempt for its delivery, as Attempt.Result names them.
+const (
+	AttemptDelivered = "delivered"
+	AttemptRetry     = "retry"
+	AttemptFailed    = "failed"
+)
+
+// Result names what the attempt means for its delivery: AttemptDelivered,
+// AttemptRetry or AttemptFailed.
+func (a Attempt) Result() string {
+	switch {
+	case a.Delivered:
+		return AttemptDelivered
+	case a.RetryAt.IsZero():
+		return AttemptFailed
+	}
+	return AttemptRetry
+}
+
 // Queue is where deliveries wait. Claiming leases a delivery to one worker
 // for a while, so that two workers never send it at once and a worker that
 // dies leaves it to be claimed again.

@@ -41,11 +41,17 @@ type TargetChecker interface {
 // EUNAVAILABLE when the checker could not tell for now (a name server
 // that did not answer).
 func CheckChannels(ctx context.Context, checker TargetChecker, channels []Channel) error {
+	return CheckTargets(ctx, checker, "channels", channels)
+}
+
+// CheckTargets is CheckChannels for a list named field: its errors name
+// field[i] and the part at fault.
+func CheckTargets(ctx context.Context, checker TargetChecker, field string, channels []Channel) error {
 	if len(channels) > MaxChannels {
-		return activity.Errorf(activity.EINVALID, "channels", "at most %d channels", MaxChannels)
+		return activity.Errorf(activity.EINVALID, field, "at most %d %s", MaxChannels, field)
 	}
 	for i := range channels {
-		if err := channels[i].Validate("channels[" + strconv.Itoa(i) + "]"); err != nil {
+		if err := channels[i].Validate(field + "[" + strconv.Itoa(i) + "]"); err != nil {
 			return err
 		}
 	}
@@ -64,7 +70,7 @@ func CheckChannels(ctx context.Context, checker TargetChecker, channels []Channe
 			if activity.ErrorCode(err) == activity.EUNAVAILABLE {
 				code = activity.EUNAVAILABLE
 			}
-			return activity.Errorf(code, "channels["+strconv.Itoa(i)+"].url", "%s", msg)
+			return activity.Errorf(code, field+"["+strconv.Itoa(i)+"].url", "%s", msg)
 		}
 	}
 	return nil

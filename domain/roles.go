@@ -25,13 +25,14 @@ const (
 	ManageIntegration Permission = "configure integrations"
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 	ViewArchive       Permission = "list and download archived exports, reports and backups"
+	ScheduleReports   Permission = "define custom reports, their schedules and recipients"
 )
 
 // Permissions lists every permission in table order.
 var Permissions = []Permission{
 	ViewInventory, ViewOwnActivity, EditOwnProfile, ManageAssets, ManageLicenses, ViewLicenseKeys,
 	ExportData, DeleteAssets, DeleteLicenses, ManageMembers, ManageSettings, ManageIntegration,
-	ManageAlerts, ViewWorkspaceLog, ViewArchive, ManageOwners,
+	ManageAlerts, ScheduleReports, ViewWorkspaceLog, ViewArchive, ManageOwners,
 }
 
 // Roles lists the roles strongest first.
@@ -53,6 +54,7 @@ var grants = map[Permission][]string{
 	ManageSettings:    {activity.RoleOwner, activity.RoleAdmin},
 	ManageIntegration: {activity.RoleOwner, activity.RoleAdmin},
 	ManageAlerts:      {activity.RoleOwner, activity.RoleAdmin},
+	ScheduleReports:   {activity.RoleOwner, activity.RoleAdmin},
 	ViewWorkspaceLog:  {activity.RoleOwner, activity.RoleAdmin},
 	ViewArchive:       {activity.RoleOwner},
 	ManageOwners:      {activity.RoleOwner},

@@ -69,7 +69,7 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 // that run no indexer leave it empty.
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
-	rule, alert, entry, report                                  string
+	rule, alert, entry, report, definition                      string
 	// archive is the name of a file in the workspace's archive store.
 	archive string
 }
@@ -86,9 +86,9 @@ func mustID(t *testing.T, a answer, what string) string {
 
 // mustFixture creates, as owner, an asset with maintenance and an image, a
 // license with a key and a seat for target, a pending invitation, an alert
-// rule and an open alert it raised, and an export in the workspace's
-// archive store; and, as caller, an API token and a report (as owner when
-// the caller may not generate one).
+// rule and an open alert it raised, an export in the workspace's archive
+// store and a custom report definition; and, as caller, an API token and
+// a report (as owner when the caller may not generate one).
 func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target string) fixture {
 	t.Helper()
 	var f fixture
@@ -105,6 +105,9 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
 	f.alert = postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
 	f.archive = mustArchived(t, m, owner.workspace, domain.ArchiveExport, "csv", "id,name\n"+stacktest.RandomID()+",Dell XPS\n").Name
+	f.definition = mustID(t, owner.call("POST", "/api/v1/report-definitions", map[string]any{
+		"name": "Digest " + stacktest.RandomID(), "metrics": []string{"distinct_users"}, "schedule": map[string]any{"frequency": "weekly", "weekday": "monday", "hour": 8},
+	}, nil), "report definition")
 	body := map[string]string{"type": "security", "range": "7d"}
 	a := caller.call("POST", "/api/v1/reports", body, nil)
 	if a.status == http.StatusForbidden {
@@ -153,6 +156,9 @@ func endpoints() map[string]endpoint {
 	}
 	report := func(rest string) func(fixture) string {
 		return func(f fixture) string { return "/api/v1/reports/" + f.report + rest }
+	}
+	definition := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/report-definitions/" + f.definition + rest }
 	}
 	none := func(fixture) any { return nil }
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
@@ -257,6 +263,16 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/reports":            {perm: domain.ExportData, status: 200, path: p("/api/v1/reports"), body: none},
 		"GET /api/v1/reports/:id":        {perm: domain.ExportData, status: 200, path: report(""), body: none},
 		"GET /api/v1/reports/:id/export": {perm: domain.ExportData, status: 200, path: report("/export?format=csv"), body: none},
+
+		"GET /api/v1/report-definitions": {perm: domain.ScheduleReports, status: 200, path: p("/api/v1/report-definitions"), body: none},
+		"POST /api/v1/report-definitions": {perm: domain.ScheduleReports, status: 201, path: p("/api/v1/report-definitions"), body: fixed(map[string]any{
+			"name": "Monthly access review", "metrics": []string{"actions_by_user", "heatmap"}, "period": "last_calendar_month", "formats": []string{"pdf", "json"},
+			"schedule": map[string]any{"frequency": "monthly", "day": 1, "hour": 7}, "recipients": []map[string]any{{"type": "email", "roles": []string{"owner"}}},
+		})},
+		"GET /api/v1/report-definitions/:id":      {perm: domain.ScheduleReports, status: 200, path: definition(""), body: none},
+		"PATCH /api/v1/report-definitions/:id":    {perm: domain.ScheduleReports, status: 200, path: definition(""), body: fixed(map[string]any{"enabled": false})},
+		"DELETE /api/v1/report-definitions/:id":   {perm: domain.ScheduleReports, status: 204, path: definition(""), body: none},
+		"POST /api/v1/report-definitions/:id/run": {perm: domain.ScheduleReports, status: 201, path: definition("/run"), body: none},
 	}
 }
 
@@ -447,13 +463,13 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	for _, path := range []string{
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts", "/api/v1/archive",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
-		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets", "/api/v1/reports",
+		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets", "/api/v1/reports", "/api/v1/report-definitions",
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {
 			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
 		}
-		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, ownerA.id, ownerA.email}, entriesA...) {
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, fA.definition, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -92,7 +92,7 @@ func (w *pdfWriter) titlePage(r Report) {
 	f.SetTextColor(0, 0, 0)
 	f.Ln(30)
 	w.font("B", 24)
-	f.MultiCell(0, 11, Title(r.Type), "", "L", false)
+	f.MultiCell(0, 11, heading(r), "", "L", false)
 	w.font("", 15)
 	f.MultiCell(0, 8, r.Workspace, "", "L", false)
 	f.Ln(4)

@@ -17,6 +17,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -48,7 +49,15 @@ type Report struct {
 	Scope       string    `json:"scope"`
 	GeneratedBy Person    `json:"generated_by"`
 	GeneratedAt time.Time `json:"generated_at"`
-	Result      Result    `json:"result"`
+	// DefinitionID is the custom report definition the report was made
+	// from, if any; ScheduledFor the due time of the scheduled run that
+	// made it.
+	DefinitionID string     `json:"definition_id,omitempty"`
+	ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
+	// Files are the report's rendered files kept in the archive store: a
+	// custom report's, one per format of its definition.
+	Files  []domain.ArchiveObject `json:"files,omitempty"`
+	Result Result                 `json:"result"`
 }
 
 // Person is who generated a report, as they were then.
@@ -119,7 +128,9 @@ type Summary struct {
 	GeneratedBy Person           `json:"generated_by"`
 	GeneratedAt time.Time        `json:"generated_at"`
 	// Total is how many actions the report covers.
-	Total int64 `json:"total"`
+	Total        int64      `json:"total"`
+	DefinitionID string     `json:"definition_id,omitempty"`
+	ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
 }
 
 // Listing limits of reports.
@@ -130,8 +141,12 @@ const (
 
 // Filter narrows a listing of reports.
 type Filter struct {
-	// Type is one of searchapi.ReportTypes, or empty for every type.
+	// Type is one of searchapi.ReportTypes or searchapi.ReportCustom, or
+	// empty for every type.
 	Type string
+	// DefinitionID narrows the listing to the reports of one custom
+	// report definition.
+	DefinitionID string
 	// Limit is the page size, 1 to MaxLimit; zero is DefaultLimit.
 	Limit int
 	// Cursor is the NextCursor of the previous page.
@@ -145,8 +160,10 @@ func (f *Filter) Validate() error {
 		f.Limit = DefaultLimit
 	}
 	switch {
-	case f.Type != "" && !slices.Contains(searchapi.ReportTypes, f.Type):
-		return activity.Errorf(activity.EINVALID, "type", "type must be one of %s", strings.Join(searchapi.ReportTypes, ", "))
+	case f.Type != "" && f.Type != searchapi.ReportCustom && !slices.Contains(searchapi.ReportTypes, f.Type):
+		return activity.Errorf(activity.EINVALID, "type", "type must be one of %s or %s", strings.Join(searchapi.ReportTypes, ", "), searchapi.ReportCustom)
+	case f.DefinitionID != "" && !activity.ValidUUID(f.DefinitionID):
+		return activity.Errorf(activity.EINVALID, "definition_id", "definition_id is not a report definition id")
 	case f.Limit < 1 || f.Limit > MaxLimit:
 		return activity.Errorf(activity.EINVALID, "limit", "limit must be between 1 and %d", MaxLimit)
 	}
@@ -223,6 +240,8 @@ func Title(typ string) string {
 		return "License activity report"
 	case searchapi.ReportSecurity:
 		return "Security report"
+	case searchapi.ReportCustom:
+		return "Custom report"
 	}
 	return "Report"
 }
@@ -247,6 +266,18 @@ func PeriodText(p searchapi.Period) string {
 	}
 	const layout = "2006-01-02 15:04"
 	return from.Format(layout) + " to " + to.Format(layout)
+}
+
+// heading is what a report is called on its title page and in its file
+// names: its type's title, or a custom report's own name.
+func heading(r Report) string {
+	if r.Type == searchapi.ReportCustom {
+		if h, ok := strings.CutSuffix(r.Name, ", "+PeriodText(r.Period)); ok && h != "" {
+			return h
+		}
+		return r.Name
+	}
+	return Title(r.Type)
 }
 
 // name returns the name of a report of typ over period.

@@ -107,6 +107,8 @@ func sections(r Report) []section {
 		return licenseSections(res.License, loc)
 	case res.Security != nil:
 		return securitySections(res.Security, res.Suspicious, loc)
+	case res.Custom != nil:
+		return customSections(res.Custom, res.Total, loc)
 	}
 	return nil
 }

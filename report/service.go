@@ -170,17 +170,9 @@ func (s *Service) Export(ctx context.Context, p activity.Principal, id, format s
 	if err != nil {
 		return File{}, err
 	}
-	var body []byte
-	switch format {
-	case FormatPDF:
-		body, err = PDF(r)
-	case FormatCSV:
-		body, err = CSV(r)
-	case FormatJSON:
-		body, err = JSON(r)
-	}
+	body, err := Render(r, format)
 	if err != nil {
-		return File{}, fmt.Errorf("render report %s as %s: %w", r.ID, format, err)
+		return File{}, err
 	}
 	f := File{Name: FileName(r, format), ContentType: domain.ArchiveContentType(format), Body: body}
 	err = s.recorder.Record(ctx, p, domain.SystemAction{
@@ -194,10 +186,30 @@ func (s *Service) Export(ctx context.Context, p activity.Principal, id, format s
 	return f, nil
 }
 
+// Render renders r in format: pdf, csv or json.
+func Render(r Report, format string) ([]byte, error) {
+	var body []byte
+	var err error
+	switch format {
+	case FormatPDF:
+		body, err = PDF(r)
+	case FormatCSV:
+		body, err = CSV(r)
+	case FormatJSON:
+		body, err = JSON(r)
+	default:
+		err = fmt.Errorf("unknown format %q", format)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render report %s as %s: %w", r.ID, format, err)
+	}
+	return body, nil
+}
+
 // FileName is the name an exported report is downloaded under, such as
 // security-report-2026-03-01-to-2026-03-31.pdf.
 func FileName(r Report, format string) string {
-	b := []byte(Title(r.Type) + " " + PeriodText(r.Period))
+	b := []byte(heading(r) + " " + PeriodText(r.Period))
 	out := make([]byte, 0, len(b))
 	dash := false
 	for _, c := range b {

@@ -21,6 +21,7 @@ var Actions = []string{
 	"system.detection_changed", "system.signing_secret_rotated",
 	"alert_rule.created", "alert_rule.updated", "alert_rule.deleted",
 	"alert.acknowledged", "alert.resolved",
+	"report_definition.created", "report_definition.updated", "report_definition.deleted",
 }
 
 // KnownAction reports whether action is one of Actions.

@@ -197,6 +197,17 @@ func Buckets(from, to time.Time, iv Interval, loc *time.Location) int {
 	return n
 }
 
+// BucketStarts are the starts of the buckets of width iv in loc that
+// [from, to) touches, as a date histogram in that time zone makes them.
+// It stops after 100 times MaxBuckets.
+func BucketStarts(from, to time.Time, iv Interval, loc *time.Location) []time.Time {
+	var out []time.Time
+	for t := BucketStart(from, iv, loc); t.Before(to) && len(out) < bucketLimit; t = nextBucket(t, iv, loc) {
+		out = append(out, t)
+	}
+	return out
+}
+
 // BucketStart is the start of the bucket of width iv in loc holding t:
 // the hour, the day, the week from Monday, or the month.
 func BucketStart(t time.Time, iv Interval, loc *time.Location) time.Time {

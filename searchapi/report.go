@@ -212,6 +212,7 @@ type ReportResult struct {
 	Asset    *AssetReport    `json:"asset,omitempty"`
 	License  *LicenseReport  `json:"license,omitempty"`
 	Security *SecurityReport `json:"security,omitempty"`
+	Custom   *CustomReport   `json:"custom,omitempty"`
 }
 
 // Person names a user as their latest action in the period names them.
@@ -554,4 +555,9 @@ type Reporter interface {
 	// It returns EINVALID for a bad request and EUNAVAILABLE when the
 	// index cannot answer for now.
 	Report(ctx context.Context, p activity.Principal, r ReportRequest) (ReportResult, error)
+	// Custom computes the metrics of a custom report over the actions p
+	// may see in r's period that r's filter selects, as a result of type
+	// ReportCustom. It returns EINVALID for a bad request and
+	// EUNAVAILABLE when the index cannot answer for now.
+	Custom(ctx context.Context, p activity.Principal, r CustomRequest) (ReportResult, error)
 }

@@ -34,7 +34,7 @@ func (c *Chat) Send(ctx context.Context, d alert.Delivery) (int, error) {
 	if err != nil {
 		return 0, Permanent(fmt.Errorf("encode chat message for alert %s: %w", d.AlertID, err))
 	}
-	return post(ctx, c.Client, c.Now, d, body)
+	return post(ctx, c.Client, c.Now, target(d), body)
 }
 
 // chatEscaper escapes the characters chat services read as markup, so

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -139,34 +140,85 @@ type Email struct {
 // message goes to those it took and Send returns a permanent error
 // naming the refused ones.
 func (e *Email) Send(ctx context.Context, d alert.Delivery) (int, error) {
+	from, to, err := e.addresses(d.To)
+	if err != nil {
+		return 0, err
+	}
+	return e.deliver(ctx, from, to, message(from, to, d, e.now()))
+}
+
+// Mail is an email other than an alert's, such as a generated report sent
+// to its recipients: a plain text body and files attached.
+type Mail struct {
+	// ID names the message (its Message-ID), the same on every retry.
+	ID      string
+	To      []string
+	Subject string
+	Text    string
+	// Attachments are attached in order.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a Mail.
+type Attachment struct {
+	Name        string
+	ContentType string
+	Body        []byte
+}
+
+// SendMail writes m to every address in m.To through the SMTP server, as
+// Send writes an alert, and classifies failures as Send does.
+func (e *Email) SendMail(ctx context.Context, m Mail) (int, error) {
+	from, to, err := e.addresses(m.To)
+	if err != nil {
+		return 0, err
+	}
+	msg, err := mailMessage(from, to, m, e.now())
+	if err != nil {
+		return 0, Permanent(fmt.Errorf("compose email %s: %w", singleLine(m.ID), err))
+	}
+	return e.deliver(ctx, from, to, msg)
+}
+
+func (e *Email) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// addresses checks that a server is configured and reads the sender and
+// the recipients; every failure is permanent.
+func (e *Email) addresses(raw []string) (*mail.Address, []*mail.Address, error) {
 	cfg := e.Config
 	if cfg.Addr == "" {
-		return 0, Permanent(ErrNoSMTP)
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = DefaultSMTPTimeout
+		return nil, nil, Permanent(ErrNoSMTP)
 	}
 	from, err := mail.ParseAddress(cfg.From)
 	if err != nil {
-		return 0, Permanent(fmt.Errorf("smtp from address %q: %w", cfg.From, err))
+		return nil, nil, Permanent(fmt.Errorf("smtp from address %q: %w", cfg.From, err))
 	}
-	if len(d.To) == 0 {
-		return 0, Permanent(errors.New("the delivery has no recipients"))
+	if len(raw) == 0 {
+		return nil, nil, Permanent(errors.New("the delivery has no recipients"))
 	}
-	to := make([]*mail.Address, 0, len(d.To))
-	for _, raw := range d.To {
-		a, err := mail.ParseAddress(raw)
-		if err != nil || strings.ContainsAny(raw, "\r\n") {
-			return 0, Permanent(fmt.Errorf("recipient %q is not an email address", singleLine(raw)))
+	to := make([]*mail.Address, 0, len(raw))
+	for _, r := range raw {
+		a, err := mail.ParseAddress(r)
+		if err != nil || strings.ContainsAny(r, "\r\n") {
+			return nil, nil, Permanent(fmt.Errorf("recipient %q is not an email address", singleLine(r)))
 		}
 		to = append(to, &mail.Address{Address: a.Address})
 	}
-	now := time.Now
-	if e.Now != nil {
-		now = e.Now
-	}
-	msg := message(from, to, d, now())
+	return from, to, nil
+}
 
+// deliver sends msg from from to every address in to, encrypted as
+// Config.TLS says, and returns the server's last reply code.
+func (e *Email) deliver(ctx context.Context, from *mail.Address, to []*mail.Address, msg []byte) (int, error) {
+	cfg := e.Config
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultSMTPTimeout
+	}
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
 		return 0, Permanent(fmt.Errorf("smtp address %q: %w", cfg.Addr, err))
@@ -451,7 +503,7 @@ func message(from *mail.Address, to []*mail.Address, d alert.Delivery, now time.
 	header("To", strings.Join(recipients, ", "))
 	header("Subject", mime.QEncoding.Encode("utf-8", subject))
 	header("Date", now.Format(time.RFC1123Z))
-	header("Message-ID", "<"+messageID(d)+"@"+domainOf(from.Address)+">")
+	header("Message-ID", "<"+messageID(cmp.Or(d.ID, d.AlertID))+"@"+domainOf(from.Address)+">")
 	header("MIME-Version", "1.0")
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", "quoted-printable")
@@ -486,12 +538,8 @@ func emailBody(a alert.Alert) string {
 
 // messageID is the local part of the Message-ID: the delivery id, which
 // stays the same when a delivery is retried, so mail systems can drop a
-// duplicate.
-func messageID(d alert.Delivery) string {
-	id := d.ID
-	if id == "" {
-		id = d.AlertID
-	}
+// duplicate; only letters, digits, dashes and dots are kept of it.
+func messageID(id string) string {
 	id = strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
 			return r
@@ -510,4 +558,32 @@ func domainOf(address string) string {
 		return address[i+1:]
 	}
 	return "fluxera.invalid"
+}
+
+// mailMessage composes m with go-mail: the headers as message writes an
+// alert's, a plain text body, and each attachment as a part of its own.
+// Every value written into a header is one line.
+func mailMessage(from *mail.Address, to []*mail.Address, m Mail, now time.Time) ([]byte, error) {
+	msg := gomail.NewMsg()
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to...)
+	msg.Subject(truncate(singleLine(m.Subject), maxSubjectRunes))
+	msg.SetDateWithValue(now)
+	msg.SetMessageIDWithValue(messageID(m.ID) + "@" + domainOf(from.Address))
+	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	for _, a := range m.Attachments {
+		opts := []gomail.FileOption{}
+		if a.ContentType != "" {
+			opts = append(opts, gomail.WithFileContentType(gomail.ContentType(singleLine(a.ContentType))))
+		}
+		if err := msg.AttachReader(singleLine(a.Name), bytes.NewReader(a.Body), opts...); err != nil {
+			return nil, fmt.Errorf("attach %s: %w", singleLine(a.Name), err)
+		}
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

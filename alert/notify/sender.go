@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/fluxera/activity/alert"
 )
@@ -35,4 +36,19 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *permanentError
 	return errors.As(err, &p)
+}
+
+// Settle writes into a what err, the outcome of the n-th attempt (from 1)
+// at a delivery, means for it: delivered when err is nil; otherwise its
+// error and, unless err is permanent or n is the last of maxAttempts,
+// when to try again: the backoff's delay after the n-th failure, from now.
+func Settle(a *alert.Attempt, err error, n, maxAttempts int, backoff Backoff, now time.Time) {
+	if err == nil {
+		a.Delivered = true
+		return
+	}
+	a.Error = err.Error()
+	if !IsPermanent(err) && n < maxAttempts {
+		a.RetryAt = now.Add(backoff.Delay(n))
+	}
 }

@@ -54,15 +54,32 @@ func (w *Webhook) Send(ctx context.Context, d alert.Delivery) (int, error) {
 	if err != nil {
 		return 0, Permanent(fmt.Errorf("encode alert %s: %w", d.AlertID, err))
 	}
-	return post(ctx, w.Client, w.Now, d, body)
+	return post(ctx, w.Client, w.Now, target(d), body)
+}
+
+// target is where an alert's delivery goes.
+func target(d alert.Delivery) Target { return Target{URL: d.URL, ID: d.ID, Secret: d.Secret} }
+
+// Target is where a signed request goes: the URL, the delivery id it is
+// signed and sent as (the same on every retry), and the signing secret.
+type Target struct {
+	URL    string
+	ID     string
+	Secret []byte
+}
+
+// SendJSON posts body, a JSON document, to t.URL signed as Send signs an
+// alert, and classifies the outcome as Send does.
+func (w *Webhook) SendJSON(ctx context.Context, t Target, body []byte) (int, error) {
+	return post(ctx, w.Client, w.Now, t, body)
 }
 
 // defaultClient is the client of senders built without one.
 var defaultClient = sync.OnceValue(func() *http.Client { return Policy{}.HTTPClient(DefaultHTTPTimeout) })
 
-// post sends body to d.URL as a signed JSON request and classifies the
+// post sends body to t.URL as a signed JSON request and classifies the
 // outcome.
-func post(ctx context.Context, client *http.Client, now func() time.Time, d alert.Delivery, body []byte) (int, error) {
+func post(ctx context.Context, client *http.Client, now func() time.Time, d Target, body []byte) (int, error) {
 	if client == nil {
 		client = defaultClient()
 	}

@@ -188,14 +188,7 @@ func (w *Worker) deliver(ctx context.Context, d alert.Delivery) {
 	}
 	a := alert.Attempt{DeliveryID: d.ID, At: at, Duration: time.Since(start), Status: status}
 	attempt := d.Attempts + 1
-	if err == nil {
-		a.Delivered = true
-	} else {
-		a.Error = err.Error()
-		if !IsPermanent(err) && attempt < w.Config.MaxAttempts {
-			a.RetryAt = w.Now().Add(w.Config.Backoff.Delay(attempt))
-		}
-	}
+	Settle(&a, err, attempt, w.Config.MaxAttempts, w.Config.Backoff, w.Now())
 
 	log := w.Log.WithFields(logrus.Fields{
 		"delivery_id":  d.ID,
@@ -222,15 +215,7 @@ func (w *Worker) deliver(ctx context.Context, d alert.Delivery) {
 		log.WithError(err).Warn("Alert delivery failed for good.")
 	}
 	if w.Metrics != nil {
-		result := "delivered"
-		switch {
-		case a.Delivered:
-		case a.RetryAt.IsZero():
-			result = "failed"
-		default:
-			result = "retry"
-		}
-		w.Metrics.Attempts.WithLabelValues(d.Type, result).Inc()
+		w.Metrics.Attempts.WithLabelValues(d.Type, a.Result()).Inc()
 	}
 	if w.Observe != nil {
 		w.Observe(d, a)

@@ -7,6 +7,7 @@
 //	fluxera ingest    the indexer from Kafka to OpenSearch
 //	fluxera detect    the security detector (Redis sliding windows)
 //	fluxera notify    the notifier (sends alerts' webhooks, chat, email and topic)
+//	fluxera schedule  the report scheduler (generates due custom reports and sends them)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //
@@ -34,6 +35,7 @@ commands:
   ingest    run the indexer
   detect    run the security detector
   notify    run the notifier that sends alerts
+  schedule  run the scheduler that generates and sends custom reports
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
@@ -64,7 +66,7 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule)
 	case "api":
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
@@ -75,6 +77,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Run(ctx, app.RoleDetect)
 	case "notify":
 		return m.Run(ctx, app.RoleNotify)
+	case "schedule":
+		return m.Run(ctx, app.RoleSchedule)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":

@@ -15,6 +15,7 @@ var resourceTypes = map[string]string{
 	"assets": "asset", "licenses": "license", "users": "user",
 	"invitations": "invitation", "tokens": "api_token",
 	"alert-rules": "alert_rule", "alerts": "alert", "reports": "report",
+	"report-definitions": "report_definition",
 }
 
 // recordDenied records the refusal of c's request, when it has a caller.

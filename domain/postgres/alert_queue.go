@@ -2,10 +2,7 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
@@ -48,54 +45,26 @@ func (q *AlertQueue) Claim(ctx context.Context, n int, now time.Time, lease time
 	err := q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		out = out[:0]
 		var rows []deliveryRow
-		err := tx.NewRaw(`
-			WITH due AS (
-				SELECT id FROM alert_deliveries
-				WHERE state = ? AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until <= ?)
-				ORDER BY next_attempt_at, created_at, id
-				LIMIT ?
-				FOR UPDATE SKIP LOCKED
-			)
-			UPDATE alert_deliveries AS d SET locked_until = ?
-			FROM due WHERE d.id = due.id
-			RETURNING d.*`,
-			alert.DeliveryPending, now, now, n, now.Add(lease)).Scan(ctx, &rows)
-		if err != nil {
+		if err := claimDeliveries(ctx, tx, "alert_deliveries", n, now, lease, &rows); err != nil {
 			return fmt.Errorf("claim alert deliveries: %w", err)
 		}
 		if len(rows) == 0 {
 			return nil
 		}
-		// RETURNING does not keep the order of the claim.
-		sort.Slice(rows, func(i, j int) bool {
-			a, b := rows[i], rows[j]
-			if !a.NextAttemptAt.Equal(b.NextAttemptAt) {
-				return a.NextAttemptAt.Before(b.NextAttemptAt)
-			}
-			if !a.CreatedAt.Equal(b.CreatedAt) {
-				return a.CreatedAt.Before(b.CreatedAt)
-			}
-			return a.ID < b.ID
-		})
 		alerts, err := q.alerts(ctx, tx, rows)
 		if err != nil {
 			return err
 		}
-		secrets := map[string][]byte{}
+		secrets := newSigningSecrets(tx, q.box, now)
 		for _, r := range rows {
 			d := alert.Delivery{
 				ID: r.ID, AlertID: r.AlertID, WorkspaceID: r.WorkspaceID, Type: r.Type, URL: r.URL,
 				To: r.Recipients, Attempts: r.Attempts, Alert: alerts[r.AlertID],
 			}
 			if r.Type == alert.ChannelWebhook || r.Type == alert.ChannelChat {
-				secret, ok := secrets[r.WorkspaceID]
-				if !ok {
-					if secret, err = signingSecret(ctx, tx, q.box, r.WorkspaceID, now); err != nil {
-						return err
-					}
-					secrets[r.WorkspaceID] = secret
+				if d.Secret, err = secrets.of(ctx, r.WorkspaceID); err != nil {
+					return err
 				}
-				d.Secret = secret
 			}
 			out = append(out, d)
 		}
@@ -133,47 +102,7 @@ func (q *AlertQueue) alerts(ctx context.Context, tx bun.Tx, rows []deliveryRow) 
 // delivered or failed (by a worker whose lease ran out first) keeps its
 // state; the attempt is logged all the same.
 func (q *AlertQueue) Record(ctx context.Context, a alert.Attempt) error {
-	if !validID(a.DeliveryID) {
-		return fmt.Errorf("record delivery attempt: delivery id %q is not a UUID", a.DeliveryID)
-	}
-	return q.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var row deliveryRow
-		err := tx.NewSelect().Model(&row).Where("id = ?", a.DeliveryID).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("record delivery attempt: delivery %s does not exist", a.DeliveryID)
-		}
-		if err != nil {
-			return fmt.Errorf("select delivery: %w", err)
-		}
-		at := a.At.UTC()
-		attempt := attemptRow{
-			DeliveryID: a.DeliveryID, At: at, DurationMS: a.Duration.Milliseconds(),
-			Status: a.Status, Error: truncate(a.Error, 2000), Delivered: a.Delivered,
-		}
-		if _, err := tx.NewInsert().Model(&attempt).Exec(ctx); err != nil {
-			return fmt.Errorf("insert delivery attempt: %w", err)
-		}
-		if row.State != alert.DeliveryPending {
-			return nil
-		}
-		row.Attempts++
-		row.LastStatus, row.LastError, row.LockedUntil = a.Status, attempt.Error, nil
-		switch {
-		case a.Delivered:
-			row.State, row.DeliveredAt = alert.DeliveryDelivered, &at
-		case !a.RetryAt.IsZero():
-			row.NextAttemptAt = a.RetryAt.UTC()
-		default:
-			row.State = alert.DeliveryFailed
-		}
-		_, err = tx.NewUpdate().Model(&row).
-			Column("state", "attempts", "next_attempt_at", "locked_until", "last_status", "last_error", "delivered_at").
-			WherePK().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("update delivery: %w", err)
-		}
-		return nil
-	})
+	return recordDelivery(ctx, q.db, "alert_deliveries", "alert_delivery_attempts", a)
 }
 
 // Wait returns when alerts with deliveries were stored, after d, or when

@@ -91,7 +91,9 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
 	})
-	reporthttp.Register(srv.API, report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings))
+	reporthttp.Register(srv.API,
+		report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings),
+		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {

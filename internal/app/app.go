@@ -1,6 +1,6 @@
 // Package app wires the platform's components into the roles a process
-// runs (the API, the outbox relay, the indexer, the detector and the
-// notifier) and into the commands that prepare and seed the stack. Main
+// runs (the API, the outbox relay, the indexer, the detector, the notifier
+// and the report scheduler) and into the commands that prepare and seed the stack. Main
 // holds the wiring; cmd/fluxera and the end-to-end tests both run it.
 package app
 
@@ -30,13 +30,15 @@ import (
 
 // Roles a process can run. The detector raises alerts and stores them with
 // their deliveries; the notifier sends those deliveries, so the two scale
-// apart.
+// apart. The scheduler generates and sends the custom reports whose
+// schedules are due.
 const (
-	RoleAPI    = "api"
-	RoleRelay  = "relay"
-	RoleIngest = "ingest"
-	RoleDetect = "detect"
-	RoleNotify = "notify"
+	RoleAPI      = "api"
+	RoleRelay    = "relay"
+	RoleIngest   = "ingest"
+	RoleDetect   = "detect"
+	RoleNotify   = "notify"
+	RoleSchedule = "schedule"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -148,7 +150,7 @@ func (m *Main) Migrate(ctx context.Context) error {
 func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule
 		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify
 		needTemplate = needTemplate || r == RoleIngest
 	}
@@ -261,6 +263,17 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return n.Run(ctx) })
+		case RoleSchedule:
+			s, err := m.scheduler()
+			if err != nil {
+				return err
+			}
+			start(r, s.Run)
+			b, err := m.Backups()
+			if err != nil {
+				return err
+			}
+			start("backup", func(ctx context.Context) error { return runBackups(ctx, b, backupCheckInterval) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}

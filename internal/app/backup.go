@@ -33,6 +33,11 @@ func (m *Main) Backups() (*export.Backups, error) {
 	}, nil
 }
 
+// backupCheckInterval is how often the schedule role looks for monthly
+// backups that are due; a month's backup is written within this much of
+// the month's end.
+const backupCheckInterval = 15 * time.Minute
+
 // runBackups writes the due monthly backups at start and then every
 // interval, until ctx ends.
 func runBackups(ctx context.Context, b *export.Backups, interval time.Duration) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
@@ -69,6 +70,9 @@ type Config struct {
 	Targets notify.Policy
 	SMTP    notify.SMTPConfig
 	Notify  notify.Config
+	// Schedule tunes the scheduler of custom reports; it sends emails
+	// through SMTP and webhooks through Targets.
+	Schedule schedule.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -293,6 +297,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxAttempts: e.int("FLUXERA_NOTIFY_MAX_ATTEMPTS", 8),
 			Concurrency: e.int("FLUXERA_NOTIFY_CONCURRENCY", 8),
 		},
+		Schedule: schedule.Config{
+			PollInterval:       e.duration("FLUXERA_SCHEDULE_POLL_INTERVAL", 30*time.Second),
+			Lease:              e.duration("FLUXERA_SCHEDULE_LEASE", 10*time.Minute),
+			MaxAttempts:        e.int("FLUXERA_SCHEDULE_MAX_ATTEMPTS", 8),
+			MaxAttachmentBytes: int64(e.int("FLUXERA_REPORT_EMAIL_MAX_BYTES", 10<<20)),
+			PublicURL:          e.str("FLUXERA_PUBLIC_URL", ""),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -320,7 +331,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

@@ -1,6 +1,7 @@
 // Package http serves the report routes on the platform's authenticated
-// API router: generating a report, listing and reading the kept ones, and
-// downloading one as PDF, CSV or JSON.
+// API router: generating a report, listing and reading the kept ones,
+// downloading one as PDF, CSV or JSON, and the custom report definitions
+// that generate reports on a schedule.
 package http
 
 import (
@@ -15,17 +16,25 @@ import (
 	"github.com/fluxera/activity/searchapi"
 )
 
-// Register mounts the report routes on api, a router whose requests
-// already carry their principal.
-func Register(api fiber.Router, s *report.Service) {
-	if s == nil {
-		panic("report/http: Register needs a report service")
+// Register mounts the report routes and the custom report definitions'
+// on api, a router whose requests already carry their principal.
+func Register(api fiber.Router, s *report.Service, definitions *report.Definitions) {
+	if s == nil || definitions == nil {
+		panic("report/http: Register needs the report and definition services")
 	}
 	h := &handlers{service: s}
 	api.Post("/reports", h.generate)
 	api.Get("/reports", h.list)
 	api.Get("/reports/:id", h.find)
 	api.Get("/reports/:id/export", h.export)
+
+	d := &definitionHandlers{service: definitions}
+	api.Get("/report-definitions", d.list)
+	api.Post("/report-definitions", d.create)
+	api.Get("/report-definitions/:id", d.find)
+	api.Patch("/report-definitions/:id", d.update)
+	api.Delete("/report-definitions/:id", d.delete)
+	api.Post("/report-definitions/:id/run", d.run)
 }
 
 type handlers struct {
@@ -55,7 +64,7 @@ func (h *handlers) generate(c *fiber.Ctx) error {
 }
 
 // listParams are the query parameters of the report listing.
-var listParams = map[string]httpapi.QueryParam{"type": {}, "limit": {}, "cursor": {}}
+var listParams = map[string]httpapi.QueryParam{"type": {}, "definition_id": {}, "limit": {}, "cursor": {}}
 
 // list answers a page of the reports the caller may see, newest first.
 func (h *handlers) list(c *fiber.Ctx) error {
@@ -64,6 +73,8 @@ func (h *handlers) list(c *fiber.Ctx) error {
 		switch key {
 		case "type":
 			f.Type = val
+		case "definition_id":
+			f.DefinitionID = val
 		case "limit":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 1 || n > report.MaxLimit {

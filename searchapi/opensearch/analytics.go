@@ -102,9 +102,15 @@ func analysisBody(p activity.Principal, filter *searchapi.AnalyticsFilter, aggs 
 // periodHistogram buckets the period by its interval in the workspace's time
 // zone, empty buckets included.
 func periodHistogram(period searchapi.Period) map[string]any {
+	return histogram(period, period.Interval())
+}
+
+// histogram buckets the period by iv in the workspace's time zone, empty
+// buckets included.
+func histogram(period searchapi.Period, iv searchapi.Interval) map[string]any {
 	return map[string]any{
 		"field":             "occurred_at",
-		"calendar_interval": string(period.Interval()),
+		"calendar_interval": string(iv),
 		"time_zone":         period.TimeZone,
 		"min_doc_count":     0,
 		"extended_bounds":   map[string]any{"min": period.From.UnixMilli(), "max": period.To.UnixMilli() - 1},

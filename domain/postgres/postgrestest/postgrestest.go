@@ -28,25 +28,39 @@ var Argon2 = argon2.Params{MemoryKiB: 64, Time: 1, Threads: 1}
 // ends. Without the stack it skips the test, or fails it under make test.
 func MustDB(tb testing.TB) *postgres.DB {
 	tb.Helper()
+	return MustDBs(tb, 1)[0]
+}
+
+// MustDBs opens n connections, each with a pool of its own as separate
+// processes have, to one migrated schema of the test's own, and drops it
+// when the test ends.
+func MustDBs(tb testing.TB, n int) []*postgres.DB {
+	tb.Helper()
 	cfg := postgres.Config{URL: stacktest.PostgresURL(), Schema: "test_" + stacktest.RandomID()}
 	if err := cfg.Validate(); err != nil {
 		tb.Fatal(err)
 	}
 	stacktest.MustReach(tb, "PostgreSQL", stacktest.HostPort(cfg.URL))
-	db, err := postgres.Open(cfg)
-	if err != nil {
-		tb.Fatal(err)
+	dbs := make([]*postgres.DB, n)
+	for i := range dbs {
+		db, err := postgres.Open(cfg)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dbs[i] = db
 	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		db.DropSchema(ctx)
-		db.Close()
+		dbs[0].DropSchema(ctx)
+		for _, db := range dbs {
+			db.Close()
+		}
 	})
-	if err := db.Migrate(context.Background()); err != nil {
+	if err := dbs[0].Migrate(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return db
+	return dbs
 }
 
 // MustWorkspace creates a workspace named name in Europe/Berlin and
