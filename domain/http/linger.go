@@ -9,8 +9,8 @@ import (
 
 // Lingering bounds what a closing connection still reads from its client.
 const (
-	lingerTime  = 500 * time.Millisecond
-	lingerBytes = 1 << 20
+	lingerTime  = 2 * time.Second
+	lingerBytes = 8 << 20
 )
 
 // lingeringListener hands out connections that close gently. fasthttp
