@@ -77,7 +77,7 @@ func (f *CustomFilter) Validate(prefix string) error {
 		}
 		return err
 	}
-	users, err := reportValues("users", f.Users, func(v string) (string, error) {
+	users, err := values("users", f.Users, func(v string) (string, error) {
 		if !IsID(v) {
 			return "", activity.Errorf(activity.EINVALID, "users", "%q is not a user id", v)
 		}
@@ -86,7 +86,7 @@ func (f *CustomFilter) Validate(prefix string) error {
 	if err != nil {
 		return named(err)
 	}
-	types, err := reportValues("activity_types", f.ActivityTypes, activityType)
+	types, err := values("activity_types", f.ActivityTypes, activityType)
 	if err != nil {
 		return named(err)
 	}

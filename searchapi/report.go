@@ -90,7 +90,7 @@ func (q ReportQuery) Request(now time.Time, loc *time.Location) (ReportRequest, 
 	if period.To.UTC().Year() > 9999 {
 		return ReportRequest{}, activity.Errorf(activity.EINVALID, "to", "to must be before the year 10000 in UTC")
 	}
-	users, err := reportValues("users", q.Users, func(v string) (string, error) {
+	users, err := values("users", q.Users, func(v string) (string, error) {
 		if !IsID(v) {
 			return "", activity.Errorf(activity.EINVALID, "users", "users: %q is not a user id", v)
 		}
@@ -99,7 +99,7 @@ func (q ReportQuery) Request(now time.Time, loc *time.Location) (ReportRequest, 
 	if err != nil {
 		return ReportRequest{}, err
 	}
-	types, err := reportValues("activity_types", q.ActivityTypes, activityType)
+	types, err := values("activity_types", q.ActivityTypes, activityType)
 	if err != nil {
 		return ReportRequest{}, err
 	}
@@ -174,28 +174,6 @@ func activityType(v string) (string, error) {
 	}
 	return "", activity.Errorf(activity.EINVALID, "activity_types",
 		"activity_types: %q is neither a category (%s) nor an action the platform records, such as license.key_viewed or license.*", v, strings.Join(Categories, ", "))
-}
-
-// reportValues checks and normalizes the values of one list of a report
-// query, drops repeats and sorts them.
-func reportValues(field string, in []string, check func(string) (string, error)) ([]string, error) {
-	if len(in) > MaxFilterValues {
-		return nil, activity.Errorf(activity.EINVALID, field, "%s lists more than %d values", field, MaxFilterValues)
-	}
-	out := make([]string, 0, len(in))
-	for _, v := range in {
-		v = strings.TrimSpace(v)
-		if v == "" {
-			return nil, activity.Errorf(activity.EINVALID, field, "%s has an empty value", field)
-		}
-		n, err := check(v)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	slices.Sort(out)
-	return slices.Compact(out), nil
 }
 
 // ReportResult is what the index says for a report: the actions it covers

@@ -18,7 +18,6 @@ import (
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
-	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // apiServer wires the domain API and the search routes onto one server and
@@ -28,7 +27,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	osc, err := m.search()
+	finder, err := m.finder()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,7 +85,6 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	}, m.Log.WithField("component", "api"))
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
-	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),

@@ -26,6 +26,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // Roles a process can run. The detector raises alerts and stores them with
@@ -72,6 +73,9 @@ type Main struct {
 	os     *opensearchapi.Client
 	// archive is the archive store, once built (see Archive).
 	archive domain.ArchiveStore
+	// finder is the process's one search API reader, so that its limits
+	// on points in time hold for every role of the process.
+	reader *searchos.Finder
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -131,6 +135,24 @@ func (m *Main) search() (*opensearchapi.Client, error) {
 		m.os = c
 	}
 	return m.os, nil
+}
+
+// finder returns the process's search API reader: cursors signed with a
+// key derived from the secret key, which every instance shares.
+func (m *Main) finder() (*searchos.Finder, error) {
+	if m.reader != nil {
+		return m.reader, nil
+	}
+	osc, err := m.search()
+	if err != nil {
+		return nil, err
+	}
+	secret, err := m.secretKey()
+	if err != nil {
+		return nil, err
+	}
+	m.reader = searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
+	return m.reader, nil
 }
 
 // Migrate applies the database migrations, installs the index template and

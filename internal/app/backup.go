@@ -7,7 +7,6 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/searchapi/export"
-	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // Backups wires the monthly backups: the search index read through the
@@ -17,7 +16,7 @@ func (m *Main) Backups() (*export.Backups, error) {
 	if err != nil {
 		return nil, err
 	}
-	osc, err := m.search()
+	finder, err := m.finder()
 	if err != nil {
 		return nil, err
 	}
@@ -26,7 +25,7 @@ func (m *Main) Backups() (*export.Backups, error) {
 		return nil, err
 	}
 	return &export.Backups{
-		Scanner: searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithConfig(m.Config.Search)),
+		Scanner: finder,
 		Archive: archive,
 		Store:   postgres.NewBackupStore(db),
 		Log:     m.Log.WithField("component", "backup"),

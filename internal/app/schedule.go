@@ -5,7 +5,6 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/report"
 	"github.com/fluxera/activity/report/schedule"
-	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
 // scheduler generates the custom reports whose schedules are due, keeps
@@ -17,7 +16,7 @@ func (m *Main) scheduler() (*schedule.Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	osc, err := m.search()
+	finder, err := m.finder()
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +28,6 @@ func (m *Main) scheduler() (*schedule.Scheduler, error) {
 	if err != nil {
 		return nil, err
 	}
-	finder := searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithConfig(m.Config.Search))
 	store := postgres.NewReportDefinitionStore(db)
 	return &schedule.Scheduler{
 		Config:     m.Config.Schedule,
