@@ -89,10 +89,11 @@ type BackupStore interface {
 	// BackupWorkspaces returns the workspaces with monthly backups on.
 	BackupWorkspaces(ctx context.Context) ([]BackupWorkspace, error)
 	// ClaimBackup leases the backup of the workspace's month until now plus
-	// lease, unless it is done or leased by another process; it reports
-	// whether this process holds it.
-	ClaimBackup(ctx context.Context, workspaceID string, month, now time.Time, lease time.Duration) (bool, error)
+	// lease, unless it is done or leased by another process, and returns
+	// the lease's id; an empty id means another process holds it.
+	ClaimBackup(ctx context.Context, workspaceID string, month, now time.Time, lease time.Duration) (string, error)
 	// FinishBackup records the backup done and, in the same transaction,
-	// records system.data_exported by the platform in the workspace.
-	FinishBackup(ctx context.Context, b MonthlyBackup, now time.Time) error
+	// records system.data_exported by the platform in the workspace. It
+	// fails unless leaseID still holds the month's lease.
+	FinishBackup(ctx context.Context, b MonthlyBackup, leaseID string, now time.Time) error
 }

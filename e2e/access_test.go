@@ -592,3 +592,28 @@ func TestNoInputCausesAServerError(t *testing.T) {
 		})
 	}
 }
+
+// TestIDsInOtherFormsAreNotFound asks every route that takes an id for
+// ids a UUID parser accepts but the platform never writes (URN, braces,
+// no dashes): each is answered 4xx with a JSON body, never a server error.
+func TestIDsInOtherFormsAreNotFound(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	owner := mustOwner(t, m, cfg, "Odd Ids")
+	id := activity.NewEventID()
+	param := regexp.MustCompile(`:[a-z]+`)
+	for _, form := range []string{"urn:uuid:" + id, "{" + id + "}", strings.ReplaceAll(id, "-", "")} {
+		for _, route := range apiRoutes(m) {
+			method, path, _ := strings.Cut(route, " ")
+			if !param.MatchString(path) {
+				continue
+			}
+			path = param.ReplaceAllString(path, url.PathEscape(form))
+			a := owner.call(method, path, nil, nil)
+			var body map[string]any
+			if a.status >= 500 || json.Unmarshal([]byte(a.body), &body) != nil {
+				t.Errorf("%s %s answered %d %s", method, path, a.status, a.body)
+			}
+		}
+	}
+}

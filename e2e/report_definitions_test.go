@@ -169,6 +169,7 @@ func TestReportDefinitions(t *testing.T) {
 		{"an unreadable search", definitionBody(map[string]any{"filters": map[string]any{"q": `"unclosed`}}), "filters.q", false},
 		{"a bad email", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "email", "to": []string{"not an address"}}}}), "recipients[0].to", false},
 		{"an unknown role", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "email", "roles": []string{"boss"}}}}), "recipients[0].roles", false},
+		{"a role that may not see the whole workspace", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "email", "roles": []string{"admin", "viewer"}}}}), "recipients[0].roles", false},
 		{"an email without anyone", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "email"}}}), "recipients[0].to", false},
 		{"a chat", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "chat", "url": "http://127.0.0.1:9/chat"}}}), "recipients[0].type", false},
 		{"a URL that is not http", definitionBody(map[string]any{"recipients": []map[string]any{{"type": "webhook", "url": "ftp://127.0.0.1/hooks"}}}), "recipients[0].url", false},

@@ -9,6 +9,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -135,6 +136,14 @@ func checkRecipients(rs []alert.Channel) error {
 		}
 		if err := rs[i].Validate(field); err != nil {
 			return err
+		}
+		for _, role := range rs[i].Roles {
+			// A scheduled report covers the whole workspace: only roles
+			// that see the whole workspace's activity may receive it.
+			if !domain.Can(role, domain.ViewWorkspaceLog) {
+				return activity.Errorf(activity.EINVALID, field+".roles",
+					"a scheduled report covers the whole workspace's activity, which the role %s may not see; name owners or admins, or addresses", role)
+			}
 		}
 		if rs[i].Type == alert.ChannelWebhook {
 			if webhooks++; webhooks > 1 {

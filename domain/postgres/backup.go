@@ -34,29 +34,32 @@ func (s *BackupStore) BackupWorkspaces(ctx context.Context) ([]domain.BackupWork
 // ClaimBackup inserts the month's row as running, or takes over a running
 // one whose lease has lapsed; a done month, or one leased by another
 // process, is not claimed.
-func (s *BackupStore) ClaimBackup(ctx context.Context, workspaceID string, month, now time.Time, lease time.Duration) (bool, error) {
-	res, err := s.db.NewRaw(`INSERT INTO monthly_backups (workspace_id, month, state, lease_until) VALUES (?, ?, 'running', ?)
-		ON CONFLICT (workspace_id, month) DO UPDATE SET lease_until = EXCLUDED.lease_until
+func (s *BackupStore) ClaimBackup(ctx context.Context, workspaceID string, month, now time.Time, lease time.Duration) (string, error) {
+	id := activity.NewEventID()
+	res, err := s.db.NewRaw(`INSERT INTO monthly_backups (workspace_id, month, state, lease_until, lease_id) VALUES (?, ?, 'running', ?, ?)
+		ON CONFLICT (workspace_id, month) DO UPDATE SET lease_until = EXCLUDED.lease_until, lease_id = EXCLUDED.lease_id
 		WHERE monthly_backups.state = 'running' AND monthly_backups.lease_until < ?`,
-		workspaceID, month.Format(time.DateOnly), now.Add(lease), now).Exec(ctx)
+		workspaceID, month.Format(time.DateOnly), now.Add(lease), id, now).Exec(ctx)
 	if err != nil {
-		return false, fmt.Errorf("claim backup of %s: %w", month.Format("2006-01"), err)
+		return "", fmt.Errorf("claim backup of %s: %w", month.Format("2006-01"), err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return "", err
+	}
+	return id, nil
 }
 
 // FinishBackup marks the month done and records the export.
-func (s *BackupStore) FinishBackup(ctx context.Context, b domain.MonthlyBackup, now time.Time) error {
+func (s *BackupStore) FinishBackup(ctx context.Context, b domain.MonthlyBackup, leaseID string, now time.Time) error {
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, _ time.Time) error {
 		res, err := tx.NewRaw(`UPDATE monthly_backups SET state = 'done', archive_name = ?, entries = ?, bytes = ?, finished_at = ?
-			WHERE workspace_id = ? AND month = ? AND state = 'running'`,
-			b.ArchiveName, b.Entries, b.Bytes, now, b.WorkspaceID, b.Month.Format(time.DateOnly)).Exec(ctx)
+			WHERE workspace_id = ? AND month = ? AND state = 'running' AND lease_id = ? AND lease_until > ?`,
+			b.ArchiveName, b.Entries, b.Bytes, now, b.WorkspaceID, b.Month.Format(time.DateOnly), leaseID, now).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("finish backup: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
-			return fmt.Errorf("finish backup of %s: it is not running", b.Month.Format("2006-01"))
+			return fmt.Errorf("finish backup of %s: this process no longer holds its lease", b.Month.Format("2006-01"))
 		}
 		ws, err := s.db.workspace(ctx, tx, b.WorkspaceID)
 		if err != nil {

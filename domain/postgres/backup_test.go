@@ -34,47 +34,55 @@ func TestBackupLeasesLetOneProcessWriteEachMonth(t *testing.T) {
 	}
 
 	var wg sync.WaitGroup
-	won := make(chan bool, 8)
+	won := make(chan string, 8)
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ok, err := store.ClaimBackup(t.Context(), ws, march, now, time.Minute)
+			id, err := store.ClaimBackup(t.Context(), ws, march, now, time.Minute)
 			if err != nil {
 				t.Error(err)
 			}
-			won <- ok
+			won <- id
 		}()
 	}
 	wg.Wait()
 	close(won)
-	winners := 0
-	for ok := range won {
-		if ok {
-			winners++
+	winners, first := 0, ""
+	for id := range won {
+		if id != "" {
+			winners, first = winners+1, id
 		}
 	}
 	if winners != 1 {
 		t.Fatalf("%d of 8 concurrent claims won, want 1", winners)
 	}
-	if ok, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(30*time.Second), time.Minute); ok {
+	if id, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(30*time.Second), time.Minute); id != "" {
 		t.Error("a month was claimed while its lease held")
 	}
-	if ok, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(2*time.Minute), time.Minute); !ok {
-		t.Error("a lapsed lease was not taken over")
+	second, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(2*time.Minute), time.Minute)
+	if second == "" || second == first {
+		t.Fatalf("a lapsed lease was not taken over: %q", second)
 	}
-	if ok, _ := store.ClaimBackup(t.Context(), ws, march.AddDate(0, 1, 0), now, time.Minute); !ok {
+	if id, _ := store.ClaimBackup(t.Context(), ws, march.AddDate(0, 1, 0), now, time.Minute); id == "" {
 		t.Error("another month could not be claimed")
 	}
 
 	b := domain.MonthlyBackup{WorkspaceID: ws, Month: march, ArchiveName: "backup/" + "ab" + "cd", Entries: 3, Bytes: 120}
-	if err := store.FinishBackup(t.Context(), b, now.Add(3*time.Minute)); err != nil {
+	if err := store.FinishBackup(t.Context(), b, first, now.Add(150*time.Second)); err == nil {
+		t.Error("the process whose lease was taken over finished the backup")
+	}
+	if err := store.FinishBackup(t.Context(), b, second, now.Add(4*time.Minute)); err == nil {
+		t.Error("a backup was finished after its lease lapsed")
+	}
+	third, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(4*time.Minute), time.Minute)
+	if err := store.FinishBackup(t.Context(), b, third, now.Add(4*time.Minute+30*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(time.Hour), time.Minute); ok {
+	if id, _ := store.ClaimBackup(t.Context(), ws, march, now.Add(time.Hour), time.Minute); id != "" {
 		t.Error("a finished month was claimed again")
 	}
-	if err := store.FinishBackup(t.Context(), b, now.Add(time.Hour)); err == nil {
+	if err := store.FinishBackup(t.Context(), b, third, now.Add(time.Hour)); err == nil {
 		t.Error("a finished month was finished again")
 	}
 }

@@ -4,8 +4,7 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/google/uuid"
-
+	activity "github.com/fluxera/activity"
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
@@ -22,7 +21,7 @@ func isUniqueViolation(err error, constraint string) bool {
 // validID reports whether s is a UUID; any other id cannot name a row and
 // is answered as not found.
 func validID(s string) bool {
-	return uuid.Validate(s) == nil
+	return activity.ValidUUID(s)
 }
 
 // refusedData reports whether PostgreSQL refused err's statement for the

@@ -25,8 +25,12 @@ type Backups struct {
 	Archive domain.ArchiveStore
 	Store   domain.BackupStore
 	// Lease is how long a month is held while it is written; 30 minutes
-	// when zero.
+	// when zero. A backup that takes longer is left to another process.
 	Lease time.Duration
+	// Grace is how long after a month's end its backup waits, so that
+	// events of the month still on their way (the outbox while Kafka is
+	// down, the indexer's lag) are in it; a day when zero.
+	Grace time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	Log logrus.FieldLogger
@@ -44,6 +48,10 @@ func (b *Backups) RunDue(ctx context.Context) (int, error) {
 	if lease == 0 {
 		lease = 30 * time.Minute
 	}
+	grace := b.Grace
+	if grace == 0 {
+		grace = 24 * time.Hour
+	}
 	workspaces, err := b.Store.BackupWorkspaces(ctx)
 	if err != nil {
 		return 0, err
@@ -53,17 +61,19 @@ func (b *Backups) RunDue(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			return written, ctx.Err()
 		}
-		month, from, to := LastMonth(now(), searchapi.Zone(ws.TimeZone))
-		ok, err := b.Store.ClaimBackup(ctx, ws.ID, month, now().UTC(), lease)
+		month, from, to := LastMonth(now().Add(-grace), searchapi.Zone(ws.TimeZone))
+		leaseID, err := b.Store.ClaimBackup(ctx, ws.ID, month, now().UTC(), lease)
 		if err != nil {
 			return written, err
 		}
-		if !ok {
+		if leaseID == "" {
 			continue
 		}
-		backup, err := b.write(ctx, ws, month, from, to)
+		writeCtx, cancel := context.WithTimeout(ctx, lease)
+		backup, err := b.write(writeCtx, ws, month, from, to)
+		cancel()
 		if err == nil {
-			err = b.Store.FinishBackup(ctx, backup, now().UTC())
+			err = b.Store.FinishBackup(ctx, backup, leaseID, now().UTC())
 		}
 		log := b.Log.WithField("workspace_id", ws.ID).WithField("month", month.Format("2006-01"))
 		if err != nil {
