@@ -32,8 +32,8 @@ func TestWorkspaceCreateCommand(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name, stdin, want string
-		args               []string
-		usage              bool // the usage is printed on stderr
+		args              []string
+		usage             bool // the usage is printed on stderr
 	}{
 		{name: "no subcommand", args: nil, stdin: "long-enough-1\n", want: "create", usage: true},
 		{name: "unknown subcommand", args: []string{"delete"}, stdin: "long-enough-1\n", want: "create", usage: true},
@@ -104,4 +104,3 @@ func TestWorkspaceCreateCommand(t *testing.T) {
 	}
 	owner.mustLogin(email, "a-real-password") // the first owner's password is unchanged
 }
-
