@@ -10,6 +10,8 @@ var phrases = map[string]string{
 	"auth.logout":                   "{actor} logged out",
 	"auth.login_failed":             "{actor} failed to log in",
 	"auth.access_denied":            "{actor} was refused access to {resource}",
+	"auth.signup":                   "{actor} signed up, creating {resource}",
+	"auth.signup_failed":            "{actor} failed to sign up for {resource}",
 	"asset.assigned":                "{actor} assigned {resource} to {assignee}",
 	"asset.unassigned":              "{actor} took {resource} back from {previous_assignee}",
 	"asset.maintenance_scheduled":   "{actor} scheduled maintenance of {resource}",

@@ -66,6 +66,26 @@ type WorkspaceService interface {
 	CreateWorkspace(ctx context.Context, s WorkspaceSetup) (Workspace, User, error)
 }
 
+// Signup is a workspace asked for by its future owner, who signs up
+// without an account.
+type Signup struct {
+	WorkspaceName string `json:"workspace_name"`
+	TimeZone      string `json:"time_zone"`
+	OwnerEmail    string `json:"owner_email"`
+	OwnerName     string `json:"owner_name"`
+	Password      string `json:"password"`
+}
+
+// SignupService creates workspaces for people who sign up themselves.
+type SignupService interface {
+	// SignUp creates the workspace and its owner, unless the email has an
+	// account already: then it creates nothing and answers the same, so
+	// that signing up reveals no account. It returns EINVALID naming the
+	// field for bad input, and ETOOMANY when the caller's address has
+	// signed up too often.
+	SignUp(ctx context.Context, s Signup) error
+}
+
 // Authenticator resolves a session or API token to the caller.
 type Authenticator interface {
 	// Authenticate returns the principal behind token, or EUNAUTHORIZED when

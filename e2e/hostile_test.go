@@ -309,6 +309,9 @@ func publicEndpoints(owner member) map[string]endpoint {
 		"POST /api/v1/auth/logout":         {public: true, path: path("/api/v1/auth/logout"), body: body(nil)},
 		"POST /api/v1/invitations/accept":  {public: true, path: path("/api/v1/invitations/accept"), body: body(map[string]string{"token": "no-such-token", "password": "a-password", "name": "Someone"})},
 		"POST /api/v1/invitations/decline": {public: true, path: path("/api/v1/invitations/decline"), body: body(map[string]string{"token": "no-such-token"})},
+		"POST /api/v1/signup": {public: true, path: path("/api/v1/signup"), body: func(fixture) any {
+			return map[string]string{"workspace_name": "Hostile Signup", "time_zone": "UTC", "owner_email": "signup-" + stacktest.RandomID() + "@example.com", "owner_name": "Sam Signup", "password": "long-enough-1"}
+		}},
 	}
 }
 

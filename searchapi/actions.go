@@ -16,7 +16,7 @@ var Actions = []string{
 	"user.created", "user.invited", "user.role_changed", "user.activated", "user.deactivated",
 	"user.profile_updated", "user.password_changed", "user.api_token_created", "user.api_token_revoked",
 	"invitation.accepted", "invitation.declined", "invitation.revoked",
-	"auth.login", "auth.logout", "auth.login_failed", "auth.access_denied",
+	"auth.login", "auth.logout", "auth.login_failed", "auth.access_denied", "auth.signup", "auth.signup_failed",
 	"system.settings_changed", "system.data_exported", "system.report_generated", "system.integration_configured",
 	"system.detection_changed", "system.signing_secret_rotated",
 	"alert_rule.created", "alert_rule.updated", "alert_rule.deleted",

@@ -10,6 +10,7 @@
 //	fluxera schedule  the report scheduler (generates due custom reports and sends them)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
+//	fluxera workspace create   create a workspace and its owner
 //
 // Configuration comes from FLUXERA_* environment variables.
 package main
@@ -39,6 +40,9 @@ commands:
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
+  workspace create --name NAME --owner-email EMAIL --owner-name NAME [--time-zone ZONE]
+            create a workspace and its owner, whose password is read
+            from standard input (one line)
 `
 
 func main() {
@@ -53,6 +57,10 @@ func main() {
 			os.Exit(2)
 		}
 		fmt.Fprintln(os.Stderr, "fluxera:", err)
+		var usage *app.UsageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -83,6 +91,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Migrate(ctx)
 	case "seed":
 		return m.SeedCommand(ctx, args)
+	case "workspace":
+		return m.WorkspaceCommand(ctx, args, os.Stdin, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

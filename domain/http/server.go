@@ -88,12 +88,15 @@ type Services struct {
 	Users         domain.UserService
 	Tokens        domain.TokenService
 	Invitations   domain.InvitationService
-	Assets        domain.AssetService
-	Licenses      domain.LicenseService
-	Settings      domain.SettingsService
-	AlertRules    alert.AlertRuleService
-	Alerts        alert.AlertService
-	Detection     alert.DetectionService
+	// Signup creates workspaces for people who sign up themselves; without
+	// it POST /api/v1/signup answers 404.
+	Signup     domain.SignupService
+	Assets     domain.AssetService
+	Licenses   domain.LicenseService
+	Settings   domain.SettingsService
+	AlertRules alert.AlertRuleService
+	Alerts     alert.AlertService
+	Detection  alert.DetectionService
 	// Archive keeps the workspaces' generated exports, reports and
 	// backups, which their owners list and download.
 	Archive domain.ArchiveStore
@@ -153,6 +156,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	public.Post("/auth/logout", s.logout)
 	public.Post("/invitations/accept", s.acceptInvitation)
 	public.Post("/invitations/decline", s.declineInvitation)
+	public.Post("/signup", s.signup)
 
 	s.API = s.App.Group("/api/v1", s.requireAuth)
 	s.routeAccount(s.API)

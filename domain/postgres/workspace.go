@@ -59,28 +59,54 @@ func NewWorkspaceService(db *DB, hasher domain.PasswordHasher) *WorkspaceService
 // owner's user.created event. It returns EINVALID for bad input and
 // ECONFLICT when the email is taken.
 func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.WorkspaceSetup) (domain.Workspace, domain.User, error) {
+	if err := checkSetup(&in); err != nil {
+		return domain.Workspace{}, domain.User{}, err
+	}
+	return s.create(ctx, in, nil)
+}
+
+// maxPasswordLength is the longest password a new owner may have, the
+// longest a login checks.
+const maxPasswordLength = 256
+
+// checkSetup trims and checks a new workspace and its owner, and fills in
+// the default time zone. It returns EINVALID naming the field: name,
+// email, password, owner_name or time_zone.
+func checkSetup(in *domain.WorkspaceSetup) error {
 	in.Name, in.OwnerName = strings.TrimSpace(in.Name), strings.TrimSpace(in.OwnerName)
 	in.OwnerEmail = strings.ToLower(strings.TrimSpace(in.OwnerEmail))
+	in.TimeZone = strings.TrimSpace(in.TimeZone)
 	if in.TimeZone == "" {
 		in.TimeZone = "UTC"
 	}
 	switch {
 	case in.Name == "":
-		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "name", "workspace name is required")
+		return activity.Errorf(activity.EINVALID, "name", "workspace name is required")
 	case !validEmail(in.OwnerEmail):
-		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "email", "owner email is not a valid address")
+		return activity.Errorf(activity.EINVALID, "email", "owner email is not a valid address")
 	case len(in.OwnerPassword) < 8:
-		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
+		return activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
+	case len(in.OwnerPassword) > maxPasswordLength:
+		return activity.Errorf(activity.EINVALID, "password", "password is longer than %d characters", maxPasswordLength)
 	}
 	if err := activity.ValidateLine("name", in.Name, 200); err != nil {
-		return domain.Workspace{}, domain.User{}, err
+		return err
 	}
 	if err := activity.ValidateLine("owner_name", in.OwnerName, 200); err != nil {
-		return domain.Workspace{}, domain.User{}, err
+		return err
+	}
+	if err := activity.ValidateLine("time_zone", in.TimeZone, 100); err != nil {
+		return err
 	}
 	if _, err := time.LoadLocation(in.TimeZone); err != nil {
-		return domain.Workspace{}, domain.User{}, activity.Errorf(activity.EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
+		return activity.Errorf(activity.EINVALID, "time_zone", "unknown time zone %q", in.TimeZone)
 	}
+	return nil
+}
+
+// create creates the checked workspace and its owner, records the owner's
+// user.created and whatever events more returns, in the same transaction.
+func (s *WorkspaceService) create(ctx context.Context, in domain.WorkspaceSetup, more func(ws workspaceRow, owner userRow, now time.Time) []activity.Event) (domain.Workspace, domain.User, error) {
 	hash, err := s.hasher.Hash(ctx, in.OwnerPassword)
 	if err != nil {
 		return domain.Workspace{}, domain.User{}, fmt.Errorf("hash owner password: %w", err)
@@ -106,7 +132,11 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 		e.Changes = domain.Changes(domain.User{}, owner.user())
 		e.Context = domain.EventContext(ctx, "", ws.TimeZone)
 		e.Note = "owner of the new workspace " + ws.Name
-		return s.db.recordEvents(ctx, tx, e)
+		events := []activity.Event{e}
+		if more != nil {
+			events = append(events, more(ws, owner, now)...)
+		}
+		return s.db.recordEvents(ctx, tx, events...)
 	})
 	if err != nil {
 		return domain.Workspace{}, domain.User{}, err

@@ -52,6 +52,12 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var signup domain.SignupService
+	if m.Config.SignupEnabled {
+		if signup, err = postgres.NewSignupService(db, hasher, m.Config.Signup); err != nil {
+			return nil, nil, err
+		}
+	}
 	box, err := m.KeyBox()
 	if err != nil {
 		return nil, nil, err
@@ -73,6 +79,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Users:         users,
 		Tokens:        postgres.NewTokenService(db),
 		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
+		Signup:        signup,
 		Assets:        assets,
 		Licenses:      postgres.NewLicenseService(db, box),
 		Settings:      settings,

@@ -34,6 +34,10 @@ type Config struct {
 	Argon2   argon2.Config
 	// InvitationTTL is how long an invitation can be accepted.
 	InvitationTTL time.Duration
+	// SignupEnabled opens POST /api/v1/signup, where anyone can create a
+	// workspace; Signup limits how often one address may.
+	SignupEnabled bool
+	Signup        postgres.SignupConfig
 	// SecretKey encrypts license keys at rest (32 bytes, base64); when it
 	// is empty, SecretKeyFile holds it and is created on first start.
 	SecretKey          string
@@ -182,7 +186,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxFailuresPerIP:      e.int("FLUXERA_LOGIN_MAX_FAILURES_PER_IP", 20),
 			ThrottleWindow:        e.duration("FLUXERA_LOGIN_THROTTLE_WINDOW", 15*time.Minute),
 		},
-		InvitationTTL:      e.duration("FLUXERA_INVITATION_TTL", 7*24*time.Hour),
+		InvitationTTL: e.duration("FLUXERA_INVITATION_TTL", 7*24*time.Hour),
+		SignupEnabled: e.bool("FLUXERA_SIGNUP_ENABLED", false),
+		Signup: postgres.SignupConfig{
+			MaxPerAddress: e.int("FLUXERA_SIGNUP_MAX_PER_ADDRESS", 5),
+			Window:        e.duration("FLUXERA_SIGNUP_WINDOW", time.Hour),
+		},
 		SecretKey:          e.str("FLUXERA_SECRET_KEY", ""),
 		SecretKeyFile:      e.str("FLUXERA_SECRET_KEY_FILE", "var/secret.key"),
 		PreviousSecretKeys: e.list("FLUXERA_PREVIOUS_SECRET_KEYS", ""),
@@ -331,7 +340,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
