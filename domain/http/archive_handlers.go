@@ -68,9 +68,10 @@ func (s *Server) downloadArchive(c *fiber.Ctx) error {
 	}
 	// The answer is written after this handler returns, when the request's
 	// own context has ended: the file is read under a context of its own,
-	// which ends when the answer is written, its client gone or its time
-	// up.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), writeTimeout)
+	// which ends when the answer is written or its client gone. The store
+	// bounds each read; the write window, each write: a large file sent
+	// steadily takes as long as it takes.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(c.UserContext()))
 	r, obj, err := s.services.Archive.Open(ctx, p.WorkspaceID, name)
 	if err != nil {
 		cancel()
@@ -98,7 +99,7 @@ func (s *Server) downloadArchive(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentLength, strconv.FormatInt(obj.Size, 10))
 		return nil
 	}
-	return c.SendStream(body, int(obj.Size))
+	return c.SendStream(httpapi.NewWriteWindow(c, httpapi.StreamStall).Body(body), int(obj.Size))
 }
 
 // archiveBody is an archived file being sent; closing it, as the server

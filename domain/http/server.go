@@ -27,8 +27,8 @@ import (
 // Config.SessionCookieName).
 const SessionCookie = "fluxera_session"
 
-// writeTimeout bounds the writing of one answer, a download's included.
-const writeTimeout = 120 * time.Second
+// DefaultWriteTimeout is the write timeout of a Config without one.
+const DefaultWriteTimeout = 120 * time.Second
 
 // maxHeaderBytes bounds a request's line and headers together; a request
 // with more is answered 431.
@@ -49,6 +49,10 @@ type Config struct {
 	// every call made under it, end then, or earlier if the client goes
 	// away.
 	RequestTimeout time.Duration
+	// WriteTimeout bounds the writing of an answer; a download goes on
+	// past it as long as its client keeps taking in what it is sent.
+	// DefaultWriteTimeout unless said otherwise.
+	WriteTimeout time.Duration
 }
 
 // SessionCookieName is the name the session cookie is set and read under:
@@ -77,6 +81,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RequestTimeout < 0 {
 		return fmt.Errorf("http: the request timeout must be positive")
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	if c.WriteTimeout < 0 {
+		return fmt.Errorf("http: the write timeout must be positive")
 	}
 	return nil
 }
@@ -135,6 +145,9 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = DefaultWriteTimeout
+	}
 	s := &Server{cfg: cfg, services: services, log: log}
 	s.App = fiber.New(fiber.Config{
 		AppName:               "fluxera",
@@ -142,7 +155,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        maxHeaderBytes,
 		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          writeTimeout,
+		WriteTimeout:          cfg.WriteTimeout,
 		IdleTimeout:           120 * time.Second,
 		ErrorHandler:          s.handleError,
 	})

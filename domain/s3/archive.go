@@ -104,8 +104,9 @@ func (a *Archive) Put(ctx context.Context, workspaceID, kind, ext string, r io.R
 }
 
 // Open opens the workspace's file named name; it reads the object as the
-// caller reads it, under ctx. A name of another workspace, or none, is
-// ENOTFOUND.
+// caller reads it, under ctx, each read bounded by the ReadTimeout but the
+// whole download by nothing but ctx. A name of another workspace, or none,
+// is ENOTFOUND.
 func (a *Archive) Open(ctx context.Context, workspaceID, name string) (io.ReadCloser, domain.ArchiveObject, error) {
 	if !domain.ValidArchiveName(name) {
 		return nil, domain.ArchiveObject{}, notFound(name)
@@ -113,19 +114,46 @@ func (a *Archive) Open(ctx context.Context, workspaceID, name string) (io.ReadCl
 	if _, err := workspacePrefix(workspaceID); err != nil {
 		return nil, domain.ArchiveObject{}, err
 	}
+	ctx, cancel := context.WithCancel(ctx)
 	o, err := a.cl.GetObject(ctx, a.cfg.Bucket, objectKey(workspaceID, name), minio.GetObjectOptions{})
 	if err != nil {
+		cancel()
 		return nil, domain.ArchiveObject{}, a.fail("open archive file", err)
 	}
 	info, err := o.Stat()
 	if err != nil {
 		o.Close()
+		cancel()
 		if missing(err) {
 			return nil, domain.ArchiveObject{}, notFound(name)
 		}
 		return nil, domain.ArchiveObject{}, a.fail("open archive file", err)
 	}
-	return o, archiveObject(workspaceID, name, info), nil
+	return &idleReader{r: o, cancel: cancel, timeout: a.cfg.ReadTimeout}, archiveObject(workspaceID, name, info), nil
+}
+
+// idleReader reads an object being downloaded, and ends its request when
+// one read brings nothing for timeout: a stalled store fails the download
+// rather than holding it, however long the download as a whole takes.
+type idleReader struct {
+	r       io.ReadCloser
+	cancel  context.CancelFunc
+	timeout time.Duration
+}
+
+func (r *idleReader) Read(p []byte) (int, error) {
+	t := time.AfterFunc(r.timeout, r.cancel)
+	n, err := r.r.Read(p)
+	if !t.Stop() && err != nil && err != io.EOF {
+		err = fmt.Errorf("read archive file: nothing came for %s: %w", r.timeout, err)
+	}
+	return n, err
+}
+
+func (r *idleReader) Close() error {
+	err := r.r.Close()
+	r.cancel()
+	return err
 }
 
 // List returns the workspace's files of kind, newest first; an empty kind

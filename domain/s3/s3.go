@@ -31,21 +31,33 @@ type Config struct {
 	// TempDir is where a file is kept while it is hashed, before it is
 	// stored; the system's temporary folder when empty.
 	TempDir string
+	// ReadTimeout bounds each read of a file being downloaded: a read that
+	// brings nothing for this long ends the download. The whole download
+	// has no bound; DefaultReadTimeout unless said otherwise.
+	ReadTimeout time.Duration
 }
 
 // DefaultRegion is the region of a Config without one.
 const DefaultRegion = "us-east-1"
+
+// DefaultReadTimeout is the read timeout of a Config without one.
+const DefaultReadTimeout = time.Minute
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
 	if c.Region == "" {
 		c.Region = DefaultRegion
 	}
+	if c.ReadTimeout == 0 {
+		c.ReadTimeout = DefaultReadTimeout
+	}
 	switch {
 	case c.Endpoint == "":
 		return fmt.Errorf("s3: the endpoint is required")
 	case strings.Contains(c.Endpoint, "://") || strings.ContainsAny(c.Endpoint, "/?#@"):
 		return fmt.Errorf("s3: the endpoint %q must be a host:port without a scheme or path (the secure setting chooses https)", c.Endpoint)
+	case c.ReadTimeout < 0:
+		return fmt.Errorf("s3: the read timeout must be positive")
 	case c.AccessKey == "" || c.SecretKey == "":
 		return fmt.Errorf("s3: the access key and the secret key are required")
 	}

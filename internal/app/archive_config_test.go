@@ -39,7 +39,7 @@ func TestArchiveSettingsChooseTheStore(t *testing.T) {
 			}
 		}},
 		{name: "s3 with its defaults", env: s3env(nil), check: func(t *testing.T, cfg Config) {
-			want := s3.Config{Endpoint: "s3.eu-central-1.amazonaws.com", Bucket: "fluxera-archive", AccessKey: "AKIA0000", SecretKey: "secret", Region: "us-east-1", Secure: true}
+			want := s3.Config{Endpoint: "s3.eu-central-1.amazonaws.com", Bucket: "fluxera-archive", AccessKey: "AKIA0000", SecretKey: "secret", Region: "us-east-1", Secure: true, ReadTimeout: s3.DefaultReadTimeout}
 			if cfg.S3 != want {
 				t.Errorf("s3 = %+v, want %+v", cfg.S3, want)
 			}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"mime"
-	"net"
 	"strings"
 	"sync"
 	"time"
@@ -29,10 +28,6 @@ type ExportRecorder interface {
 	// Record records a system action by p.
 	Record(ctx context.Context, p activity.Principal, a domain.SystemAction) error
 }
-
-// exportStall is how long an export waits for its client to take in what
-// it wrote before it gives up on the client.
-const exportStall = 2 * time.Minute
 
 // recordTimeout bounds recording an export once it has ended, whatever
 // became of its request.
@@ -126,7 +121,7 @@ func (h *exportHandlers) export(narrow narrowing) fiber.Handler {
 		if c.Method() == fiber.MethodHead {
 			return nil
 		}
-		run := &exportRun{h: h, p: p, file: x, scan: scan, params: params, route: c.Route().Path, conn: c.Context().Conn()}
+		run := &exportRun{h: h, p: p, file: x, scan: scan, params: params, route: c.Route().Path, window: httpapi.NewWriteWindow(c, httpapi.StreamStall)}
 		return run.stream(c)
 	}
 }
@@ -167,7 +162,8 @@ type exportRun struct {
 	scan   searchapi.EventFilter
 	params map[string]string
 	route  string
-	conn   net.Conn
+	// window keeps the response going past the server's write deadline.
+	window httpapi.WriteWindow
 }
 
 // stream answers the export as it is written: the entries are read from
@@ -242,7 +238,7 @@ func (r *exportRun) stream(c *fiber.Ctx) error {
 }
 
 // write scans the entries into the file's writer over out and returns how
-// many it wrote. Each write gives the client exportStall more to take in
+// many it wrote. Each write gives the client httpapi.StreamStall more to take in
 // what it was sent.
 func (r *exportRun) write(ctx context.Context, out *firstWrite) (int, error) {
 	fw := export.NewWriter(out, r.file)
@@ -297,21 +293,13 @@ func (r *exportRun) record(reqCtx context.Context, n int, failed, gone error) er
 	})
 }
 
-// giveTime gives the client exportStall from now to take in what it was
-// sent: the server's own write deadline would end a long export.
-func (r *exportRun) giveTime() {
-	if r.conn != nil {
-		r.conn.SetWriteDeadline(time.Now().Add(exportStall))
-	}
-}
+// giveTime gives the client httpapi.StreamStall from now to take in what
+// it was sent: the server's own write deadline would end a long export.
+func (r *exportRun) giveTime() { r.window.Give() }
 
 // abort closes the connection, so that the client sees its download cut
 // off rather than ended.
-func (r *exportRun) abort() {
-	if r.conn != nil {
-		r.conn.Close()
-	}
-}
+func (r *exportRun) abort() { r.window.Abort() }
 
 // firstWrite passes writes on to w and says on started, once, when the
 // first one comes: from then on the response has begun. It keeps the
