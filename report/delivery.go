@@ -47,6 +47,9 @@ type DeliveryQueue interface {
 type Claim struct {
 	Definition Definition
 	LeaseID    string
+	// Failures is how many scheduled runs of the definition failed in a
+	// row before this claim.
+	Failures int
 }
 
 // Schedules are the definitions' schedules as the scheduler sees them.

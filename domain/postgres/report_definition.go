@@ -35,6 +35,7 @@ type definitionRow struct {
 	LastRunAt     *time.Time             `bun:"last_run_at"`
 	LeaseID       string                 `bun:"lease_id,type:uuid,nullzero"`
 	LeasedUntil   *time.Time             `bun:"leased_until"`
+	Failures      int                    `bun:"failures"`
 	CreatedAt     time.Time              `bun:"created_at"`
 	UpdatedAt     time.Time              `bun:"updated_at"`
 }
@@ -317,9 +318,9 @@ func (s *ReportDefinitionStore) KeepRun(ctx context.Context, run report.Run, r r
 		}
 		if run.Scheduled() {
 			due := run.Due.UTC()
-			def.LastRunAt, def.LeaseID, def.LeasedUntil = &due, "", nil
+			def.LastRunAt, def.LeaseID, def.LeasedUntil, def.Failures = &due, "", nil, 0
 			def.NextRunAt = def.Schedule.Next(r.GeneratedAt, searchapi.Zone(ws.TimeZone))
-			if _, err := tx.NewUpdate().Model(&def).Column("last_run_at", "lease_id", "leased_until", "next_run_at").WherePK().Exec(ctx); err != nil {
+			if _, err := tx.NewUpdate().Model(&def).Column("last_run_at", "lease_id", "leased_until", "next_run_at", "failures").WherePK().Exec(ctx); err != nil {
 				return fmt.Errorf("move the schedule on: %w", err)
 			}
 		}
@@ -377,16 +378,17 @@ func (s *ReportDefinitionStore) ClaimDue(ctx context.Context, n int, now time.Ti
 		d := r.definition(ws)
 		next := r.NextRunAt.UTC()
 		d.NextRunAt = &next
-		out = append(out, report.Claim{Definition: d, LeaseID: leaseID})
+		out = append(out, report.Claim{Definition: d, LeaseID: leaseID, Failures: r.Failures})
 	}
 	return out, nil
 }
 
 // Retry lets go of a claim whose run failed: the definition is due again
-// at at, whoever claims it then, with its next due time unchanged. A lease
-// taken over meanwhile is left alone.
+// at at, whoever claims it then, with its next due time unchanged and one
+// more failure in a row counted. A lease taken over meanwhile is left
+// alone.
 func (s *ReportDefinitionStore) Retry(ctx context.Context, c report.Claim, at time.Time) error {
-	_, err := s.db.NewUpdate().Model((*definitionRow)(nil)).Set("leased_until = ?", at.UTC()).
+	_, err := s.db.NewUpdate().Model((*definitionRow)(nil)).Set("leased_until = ?", at.UTC()).Set("failures = failures + 1").
 		Where("id = ? AND lease_id = ?", c.Definition.ID, c.LeaseID).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("release report definition %s: %w", c.Definition.ID, err)

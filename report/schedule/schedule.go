@@ -39,8 +39,11 @@ type Config struct {
 	// Default 10.
 	BatchSize int
 	// RetryAfter is how long after a failed run its schedule is tried
-	// again. Default 1 minute.
+	// again; each further failure in a row doubles it, up to MaxRetryAfter.
+	// Default 1 minute.
 	RetryAfter time.Duration
+	// MaxRetryAfter bounds the wait after failed runs. Default 6 hours.
+	MaxRetryAfter time.Duration
 	// DeliveryLease is how long a claimed delivery is this scheduler's; a
 	// send is cut off at half of it. Default 2 minutes.
 	DeliveryLease time.Duration
@@ -77,6 +80,9 @@ func (c *Config) Validate() error {
 	if c.RetryAfter == 0 {
 		c.RetryAfter = time.Minute
 	}
+	if c.MaxRetryAfter == 0 {
+		c.MaxRetryAfter = 6 * time.Hour
+	}
 	if c.DeliveryLease == 0 {
 		c.DeliveryLease = 2 * time.Minute
 	}
@@ -100,8 +106,8 @@ func (c *Config) Validate() error {
 		return errors.New("schedule: the leases must be at least 2s")
 	case c.BatchSize < 1 || c.MaxAttempts < 1:
 		return errors.New("schedule: the batch size and the attempts must be positive")
-	case c.RetryAfter < 0:
-		return errors.New("schedule: the retry delay must be positive")
+	case c.RetryAfter < 0 || c.MaxRetryAfter < c.RetryAfter:
+		return errors.New("schedule: the retry delay must be positive and at most its ceiling")
 	case c.MaxAttachmentBytes < 0:
 		return errors.New("schedule: the attachment limit must be positive")
 	}
@@ -272,8 +278,9 @@ func (s *Scheduler) run(ctx context.Context, c report.Claim) {
 		// Stopping: the lease runs out and the schedule is claimed again.
 	default:
 		s.count("failed")
-		at := s.Now().Add(s.Config.RetryAfter)
-		log.WithError(err).WithField("retry_at", at.UTC().Format(time.RFC3339)).Error("A scheduled report could not be generated; it will be tried again.")
+		wait := retry.Backoff{Initial: s.Config.RetryAfter, Max: s.Config.MaxRetryAfter, Jitter: retry.DefaultJitter}.Delay(c.Failures + 1)
+		at := s.Now().Add(wait)
+		log.WithError(err).WithField("retry_at", at.UTC().Format(time.RFC3339)).WithField("failures", c.Failures+1).Error("A scheduled report could not be generated; it will be tried again.")
 		retryCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := s.Schedules.Retry(retryCtx, c, at); err != nil {

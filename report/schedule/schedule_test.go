@@ -3,6 +3,7 @@ package schedule_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -420,5 +421,61 @@ func TestDeliveryFailuresNeverHoldTheSchedule(t *testing.T) {
 	var attempts int
 	if attempts, err = r.dbs[0].NewSelect().TableExpr("report_delivery_attempts").Count(t.Context()); err != nil || attempts != 6 {
 		t.Errorf("%d attempts recorded, want 6: %v", attempts, err)
+	}
+}
+
+// failingGenerator fails every run, as a definition whose search the index
+// refuses does.
+type failingGenerator struct{}
+
+func (failingGenerator) Generate(context.Context, report.Run) (report.Report, error) {
+	return report.Report{}, errors.New("search: status 400: the index refused the query")
+}
+
+// TestFailingRunsAreRetriedLessAndLessOften fails a due schedule's run
+// again and again: each retry waits about twice as long as the one before,
+// up to the ceiling, nothing claims the schedule before its retry time, and
+// the first run that works clears the count.
+func TestFailingRunsAreRetriedLessAndLessOften(t *testing.T) {
+	r := mustRig(t, 1)
+	d := r.mustDefine(t, "Failing")
+	s := r.scheduler(r.dbs[0])
+	s.Config.RetryAfter, s.Config.MaxRetryAfter = time.Minute, 4*time.Minute
+	s.Generator = failingGenerator{}
+	now := r.clock.Set(d.NextRunAt.Add(30 * time.Second).Format(time.RFC3339))
+	retryAt := func() (time.Time, int) {
+		var row struct {
+			LeasedUntil time.Time `bun:"leased_until"`
+			Failures    int       `bun:"failures"`
+		}
+		if err := r.dbs[0].NewSelect().TableExpr("report_definitions").Column("leased_until", "failures").Where("id = ?", d.ID).Scan(t.Context(), &row); err != nil {
+			t.Fatal(err)
+		}
+		return row.LeasedUntil, row.Failures
+	}
+	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute} {
+		if n, err := s.RunDue(t.Context()); err != nil || n != 1 {
+			t.Fatalf("run %d: RunDue = %d, %v", i+1, n, err)
+		}
+		at, failures := retryAt()
+		wait := at.Sub(now)
+		if failures != i+1 || wait > want || wait < want*8/10 {
+			t.Fatalf("after failure %d: retry in %s with %d failures counted, want about %s (less at most a fifth) and %d", i+1, wait, failures, want, i+1)
+		}
+		r.clock.Set(at.Add(-time.Second).Format(time.RFC3339Nano))
+		if n, _ := s.RunDue(t.Context()); n != 0 {
+			t.Fatalf("the schedule was claimed %s before its retry time", time.Second)
+		}
+		now = r.clock.Set(at.Add(time.Second).Format(time.RFC3339Nano))
+	}
+	s.Generator = r.definitions(r.dbs[0])
+	if n, err := s.RunDue(t.Context()); err != nil || n != 1 {
+		t.Fatalf("the working run: RunDue = %d, %v", n, err)
+	}
+	if _, failures := retryAt(); failures != 0 {
+		t.Errorf("after a run that worked %d failures are still counted", failures)
+	}
+	if got := r.reports(t, d.ID); len(got) != 1 {
+		t.Errorf("kept %d reports, want the one of the run that worked", len(got))
 	}
 }
