@@ -501,7 +501,10 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	}
 }
 
-var tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
+var (
+	tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
+	scopeRows = regexp.MustCompile(`(?s)<!-- scopes:begin -->\n(.*?)<!-- scopes:end -->`)
+)
 
 // TestDocsMatchTheCode checks that the API reference's role table is the
 // one the code enforces and that it lists every endpoint the server has,
@@ -519,6 +522,9 @@ func TestDocsMatchTheCode(t *testing.T) {
 	}
 	if strings.TrimSpace(got[1]) != strings.TrimSpace(domain.RoleTable()) {
 		t.Errorf("docs/api.md's role table differs from the code; it should read:\n%s", domain.RoleTable())
+	}
+	if got := scopeRows.FindStringSubmatch(api); got == nil || strings.TrimSpace(got[1]) != strings.TrimSpace(domain.ScopeTable()) {
+		t.Errorf("docs/api.md's API token scope table (<!-- scopes:begin --> … <!-- scopes:end -->) differs from the code; it should read:\n%s", domain.ScopeTable())
 	}
 	raw, err = readRepoFile("docs/operations.md")
 	if err != nil {
