@@ -23,6 +23,9 @@ type Principal struct {
 	SessionID string
 	// TokenID is the API token a request was authenticated with, if any.
 	TokenID string
+	// Scopes are the scopes of the API token, if any: what a token request
+	// may do within the role (see domain.Require).
+	Scopes []string
 	// TimeZone is the workspace's IANA time zone, read with the credentials.
 	TimeZone string
 }

@@ -30,6 +30,7 @@ var phrases = map[string]string{
 	"user.password_changed":         "{actor} changed the password of {resource}",
 	"user.api_token_created":        "{actor} created API token {name}",
 	"user.api_token_revoked":        "{actor} revoked API token {name}",
+	"user.api_token_rotated":        "{actor} rotated API token {name}",
 	"system.settings_changed":       "{actor} changed the settings of {resource}",
 	"system.data_exported":          "{actor} exported {name}",
 	"system.report_generated":       "{actor} generated the report {name}",

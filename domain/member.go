@@ -123,12 +123,18 @@ type APIToken struct {
 	LastUsedAt *time.Time `json:"last_used_at"`
 	ExpiresAt  *time.Time `json:"expires_at"`
 	RevokedAt  *time.Time `json:"revoked_at"`
+	// Scopes are what the token may do within its user's role.
+	Scopes []string `json:"scopes"`
 }
 
-// APITokenCreate names a new token; ExpiresInDays 0 means it does not expire.
+// APITokenCreate names a new token and its scopes (at least one). It
+// expires at ExpiresAt, within a year, or ExpiresInDays days from now; with
+// neither it does not expire.
 type APITokenCreate struct {
-	Name          string `json:"name"`
-	ExpiresInDays int    `json:"expires_in_days"`
+	Name          string     `json:"name"`
+	Scopes        []string   `json:"scopes"`
+	ExpiresAt     *time.Time `json:"expires_at"`
+	ExpiresInDays int        `json:"expires_in_days"`
 }
 
 // NewAPIToken is a created token together with its secret.
@@ -146,6 +152,10 @@ type TokenService interface {
 	// RevokeToken revokes a token of the caller's, or any member's for those
 	// who manage members. It returns ENOTFOUND for anyone else's.
 	RevokeToken(ctx context.Context, p activity.Principal, id string) error
+	// RotateToken gives one of the caller's own tokens a new secret, which
+	// it returns; the old secret stops working. It returns ENOTFOUND for
+	// anyone else's token and ECONFLICT for a revoked or expired one.
+	RotateToken(ctx context.Context, p activity.Principal, id string) (NewAPIToken, error)
 }
 
 // Invitation asks someone to join the workspace with a role.

@@ -70,12 +70,17 @@ func Can(role string, perm Permission) bool {
 	return false
 }
 
-// Require returns EFORBIDDEN unless p's role holds perm.
+// Require returns EFORBIDDEN unless p's role holds perm and, for a request
+// made with an API token, unless the token has the scope that allows perm.
+// A session is bound by its role alone.
 func Require(p activity.Principal, perm Permission) error {
-	if Can(p.Role, perm) {
-		return nil
+	if !Can(p.Role, perm) {
+		return activity.Errorf(activity.EFORBIDDEN, "", "your role (%s) may not %s", p.Role, perm)
 	}
-	return activity.Errorf(activity.EFORBIDDEN, "", "your role (%s) may not %s", p.Role, perm)
+	if p.Type == activity.ActorAPIToken && !ScopesAllow(p.Scopes, perm) {
+		return activity.Errorf(activity.EFORBIDDEN, "", "this API token lacks the %s scope, which it needs to %s", ScopeOf(perm), perm)
+	}
+	return nil
 }
 
 // ValidRole reports whether role is one of the four roles.

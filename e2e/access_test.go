@@ -102,7 +102,7 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	}
 	f.invitation = mustID(t, owner.call("POST", "/api/v1/invitations", map[string]string{"email": "inv-" + stacktest.RandomID() + "@example.com", "role": "viewer"}, nil), "invitation")
 	f.user = target
-	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]string{"name": "t"}, nil), "token")
+	f.token = mustID(t, caller.call("POST", "/api/v1/tokens", map[string]any{"name": "t", "scopes": []string{"activity:read"}}, nil), "token")
 	f.rule = mustID(t, owner.call("POST", "/api/v1/alert-rules", map[string]string{"preset": "license_deletions"}, nil), "alert rule")
 	f.alert = postgrestest.MustRaise(t, m.DB, mustAlert(t, m.DB, owner.id, f.rule)).ID
 	f.archive = mustArchived(t, m, owner.workspace, domain.ArchiveExport, "csv", "id,name\n"+stacktest.RandomID()+",Dell XPS\n").Name
@@ -168,10 +168,11 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/me":         {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/me"), body: fixed(map[string]string{"name": "Renamed " + stacktest.RandomID()})},
 		"POST /api/v1/me/password": {perm: domain.EditOwnProfile, status: 204, path: p("/api/v1/me/password"), body: nil}, // filled in per caller
 		// The caller has no email change to confirm: TestNoCrossWorkspaceEmailProbing confirms real ones.
-		"POST /api/v1/me/email/confirm": {perm: domain.EditOwnProfile, status: 400, path: p("/api/v1/me/email/confirm"), body: fixed(map[string]string{"token": "unknown"})},
-		"GET /api/v1/tokens":            {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
-		"POST /api/v1/tokens":           {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]string{"name": "ci"})},
-		"DELETE /api/v1/tokens/:id":     {perm: domain.EditOwnProfile, status: 204, path: func(f fixture) string { return "/api/v1/tokens/" + f.token }, body: none},
+		"POST /api/v1/me/email/confirm":  {perm: domain.EditOwnProfile, status: 400, path: p("/api/v1/me/email/confirm"), body: fixed(map[string]string{"token": "unknown"})},
+		"GET /api/v1/tokens":             {perm: domain.EditOwnProfile, status: 200, path: p("/api/v1/tokens"), body: none},
+		"POST /api/v1/tokens":            {perm: domain.EditOwnProfile, status: 201, path: p("/api/v1/tokens"), body: fixed(map[string]any{"name": "ci", "scopes": []string{"activity:read"}})},
+		"DELETE /api/v1/tokens/:id":      {perm: domain.EditOwnProfile, status: 204, path: func(f fixture) string { return "/api/v1/tokens/" + f.token }, body: none},
+		"POST /api/v1/tokens/:id/rotate": {perm: domain.EditOwnProfile, status: 200, path: func(f fixture) string { return "/api/v1/tokens/" + f.token + "/rotate" }, body: none},
 
 		"GET /api/v1/users":                 {perm: domain.ViewInventory, status: 200, path: p("/api/v1/users"), body: none},
 		"GET /api/v1/users/:id":             {perm: domain.ViewInventory, status: 200, path: user(""), body: none},
@@ -308,12 +309,18 @@ func apiRoutes(m *app.Main) []string {
 
 func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answer {
 	t.Helper()
+	return e.callWith(t, c, f, password, nil)
+}
+
+// callWith calls the endpoint with the given headers.
+func (e endpoint) callWith(t *testing.T, c *client, f fixture, password string, header map[string]string) answer {
+	t.Helper()
 	path := e.path(f)
 	if e.upload {
-		return c.upload(path, "b.png", png, nil)
+		return c.upload(path, "b.png", png, header)
 	}
 	if e.csv != "" {
-		return c.postCSV(path, e.csv)
+		return c.postCSVWith(path, e.csv, header)
 	}
 	var body any
 	if e.body != nil {
@@ -321,7 +328,7 @@ func (e endpoint) call(t *testing.T, c *client, f fixture, password string) answ
 	} else {
 		body = map[string]string{"current_password": password, "new_password": password + "-2"}
 	}
-	return c.call(e.method, path, body, nil)
+	return c.call(e.method, path, body, header)
 }
 
 // TestRoleEndpointMatrix calls every authenticated route as each role and
@@ -494,7 +501,10 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 	}
 }
 
-var tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
+var (
+	tableRows = regexp.MustCompile(`(?s)<!-- roles:begin -->\n(.*?)<!-- roles:end -->`)
+	scopeRows = regexp.MustCompile(`(?s)<!-- scopes:begin -->\n(.*?)<!-- scopes:end -->`)
+)
 
 // TestDocsMatchTheCode checks that the API reference's role table is the
 // one the code enforces and that it lists every endpoint the server has,
@@ -512,6 +522,9 @@ func TestDocsMatchTheCode(t *testing.T) {
 	}
 	if strings.TrimSpace(got[1]) != strings.TrimSpace(domain.RoleTable()) {
 		t.Errorf("docs/api.md's role table differs from the code; it should read:\n%s", domain.RoleTable())
+	}
+	if got := scopeRows.FindStringSubmatch(api); got == nil || strings.TrimSpace(got[1]) != strings.TrimSpace(domain.ScopeTable()) {
+		t.Errorf("docs/api.md's API token scope table (<!-- scopes:begin --> … <!-- scopes:end -->) differs from the code; it should read:\n%s", domain.ScopeTable())
 	}
 	raw, err = readRepoFile("docs/operations.md")
 	if err != nil {

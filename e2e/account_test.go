@@ -187,7 +187,7 @@ func TestMemberRules(t *testing.T) {
 		{"wrong current password", member.client, "POST", "/api/v1/me/password", map[string]string{"current_password": "nope", "new_password": "a-new-password"}, 400, "current_password"},
 		{"short new password", member.client, "POST", "/api/v1/me/password", map[string]string{"current_password": member.password, "new_password": "short"}, 400, "new_password"},
 		{"token without name", member.client, "POST", "/api/v1/tokens", map[string]string{"name": ""}, 400, "name"},
-		{"token for ten thousand days", member.client, "POST", "/api/v1/tokens", map[string]any{"name": "x", "expires_in_days": 10000}, 400, "expires_in_days"},
+		{"token for ten thousand days", member.client, "POST", "/api/v1/tokens", map[string]any{"name": "x", "scopes": []string{"activity:read"}, "expires_in_days": 10000}, 400, "expires_in_days"},
 		{"revoke another member's token", member.client, "DELETE", "/api/v1/tokens/" + randomUUID(), nil, 404, ""},
 		{"settings with a bad time zone", owner.client, "PATCH", "/api/v1/settings", map[string]string{"time_zone": "Mars/Olympus"}, 400, "time_zone"},
 		{"settings with hours backwards", owner.client, "PATCH", "/api/v1/settings", map[string]string{"working_hours_start": "18:00", "working_hours_end": "09:00"}, 400, "working_hours_end"},
@@ -225,7 +225,7 @@ func TestMemberRules(t *testing.T) {
 	// Deactivation that keeps the API tokens ends sessions and stops the
 	// tokens; activation lets the member and the tokens in again.
 	var tok domain.NewAPIToken
-	member.call("POST", "/api/v1/tokens", map[string]string{"name": "script"}, nil).decode(t, &tok)
+	member.call("POST", "/api/v1/tokens", map[string]any{"name": "script", "scopes": []string{"admin"}}, nil).decode(t, &tok)
 	bearer := map[string]string{"Authorization": "Bearer " + tok.Token}
 	if st := newClient(t, m).call("GET", "/api/v1/me", nil, bearer).status; st != 200 {
 		t.Fatalf("a fresh token answers %d", st)
@@ -381,9 +381,18 @@ func TestForwardedForComesOnlyFromTrustedProxies(t *testing.T) {
 // postCSV sends a CSV body.
 func (c *client) postCSV(path, body string) answer {
 	c.tb.Helper()
+	return c.postCSVWith(path, body, nil)
+}
+
+// postCSVWith sends a CSV body with the given headers.
+func (c *client) postCSVWith(path, body string, header map[string]string) answer {
+	c.tb.Helper()
 	req, _ := http.NewRequest("POST", c.base+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "text/csv")
 	req.Header.Set("User-Agent", "fluxera-test/1.0")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	return c.send(req)
 }
 

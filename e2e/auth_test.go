@@ -215,7 +215,7 @@ func TestPasswordChangeAndDeactivationEndSessionsAndTokens(t *testing.T) {
 	mem := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	token := func(name string) (string, string) {
 		var tok domain.NewAPIToken
-		mem.call("POST", "/api/v1/tokens", map[string]string{"name": name}, nil).decode(t, &tok)
+		mem.call("POST", "/api/v1/tokens", map[string]any{"name": name, "scopes": []string{"admin"}}, nil).decode(t, &tok)
 		return tok.ID, tok.Token
 	}
 	works := func(token string) bool {

@@ -338,7 +338,7 @@ func TestEveryTrackedActionRecordsOneEvent(t *testing.T) {
 			}},
 		{name: "api token created", action: "user.api_token_created", status: 201,
 			do: func(t *testing.T, id string) answer {
-				return owner.call("POST", "/api/v1/tokens", map[string]string{"name": "inventory sync"}, hdr(id))
+				return owner.call("POST", "/api/v1/tokens", map[string]any{"name": "inventory sync", "scopes": []string{"assets:write"}}, hdr(id))
 			},
 			check: func(t *testing.T, e activity.Event, a answer) {
 				var nt domain.NewAPIToken

@@ -26,7 +26,7 @@ func TestCrossSiteRequestsWithTheSessionCookieAreRefused(t *testing.T) {
 	target := mustRoleMember(t, m, owner.client, activity.RoleMember)
 	asset := mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Laptop"}, nil), "asset")
 	var tok struct{ Token string }
-	owner.call("POST", "/api/v1/tokens", map[string]string{"name": "script"}, nil).decode(t, &tok)
+	owner.call("POST", "/api/v1/tokens", map[string]any{"name": "script", "scopes": []string{"admin"}}, nil).decode(t, &tok)
 	self := owner.base
 	crossSite := []struct {
 		name   string

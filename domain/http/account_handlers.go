@@ -17,6 +17,7 @@ func (s *Server) routeAccount(api fiber.Router) {
 	api.Get("/tokens", s.listTokens)
 	api.Post("/tokens", s.createToken)
 	api.Delete("/tokens/:id", s.revokeToken)
+	api.Post("/tokens/:id/rotate", s.rotateToken)
 }
 
 func (s *Server) me(c *fiber.Ctx) error {
@@ -88,4 +89,13 @@ func (s *Server) revokeToken(c *fiber.Ctx) error {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) rotateToken(c *fiber.Ctx) error {
+	t, err := s.services.Tokens.RotateToken(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.JSON(t)
 }

@@ -20,22 +20,22 @@ import (
 
 // routeAssets registers assets, their maintenance and images.
 func (s *Server) routeAssets(api fiber.Router) {
-	api.Get("/assets", s.listAssets)
+	api.Get("/assets", needs(domain.ViewInventory), s.listAssets)
 	api.Post("/assets", s.createAsset)
 	api.Get("/assets/export", s.exportAssets)
 	api.Post("/assets/import", s.importAssets)
-	api.Get("/assets/:id", s.findAsset)
+	api.Get("/assets/:id", needs(domain.ViewInventory), s.findAsset)
 	api.Patch("/assets/:id", s.updateAsset)
 	api.Delete("/assets/:id", s.deleteAsset)
 	api.Post("/assets/:id/assign", s.assignAsset)
 	api.Post("/assets/:id/unassign", s.unassignAsset)
 	api.Put("/assets/:id/status", s.changeAssetStatus)
-	api.Get("/assets/:id/maintenance", s.listMaintenance)
+	api.Get("/assets/:id/maintenance", needs(domain.ViewInventory), s.listMaintenance)
 	api.Post("/assets/:id/maintenance", s.scheduleMaintenance)
 	api.Post("/assets/:id/maintenance/:mid/complete", s.completeMaintenance)
-	api.Get("/assets/:id/images", s.listImages)
+	api.Get("/assets/:id/images", needs(domain.ViewInventory), s.listImages)
 	api.Post("/assets/:id/images", s.uploadImage)
-	api.Get("/assets/:id/images/:iid", s.imageFile)
+	api.Get("/assets/:id/images/:iid", needs(domain.ViewInventory), s.imageFile)
 }
 
 // noteBody is the body of actions that take only an optional note.

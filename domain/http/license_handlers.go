@@ -9,9 +9,9 @@ import (
 
 // routeLicenses registers the license routes on the authenticated API.
 func (s *Server) routeLicenses(api fiber.Router) {
-	api.Get("/licenses", s.listLicenses)
+	api.Get("/licenses", needs(domain.ViewInventory), s.listLicenses)
 	api.Post("/licenses", s.createLicense)
-	api.Get("/licenses/:id", s.findLicense)
+	api.Get("/licenses/:id", needs(domain.ViewInventory), s.findLicense)
 	api.Patch("/licenses/:id", s.updateLicense)
 	api.Delete("/licenses/:id", s.deleteLicense)
 	api.Post("/licenses/:id/assign", s.assignLicense)

@@ -176,6 +176,19 @@ func (s *Server) requireAuth(c *fiber.Ctx) error {
 	return c.Next()
 }
 
+// needs refuses a caller who may not use perm (domain.Require) before the
+// handler runs. It guards the routes whose services check no permission of
+// their own because every role may use them, so that an API token's scopes
+// hold on every route.
+func needs(perm domain.Permission) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := domain.Require(principal(c), perm); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
 // principal returns the caller; requireAuth guarantees there is one.
 func principal(c *fiber.Ctx) activity.Principal {
 	p, _ := activity.PrincipalFrom(c.UserContext())

@@ -9,7 +9,7 @@ import (
 
 // routeSettings registers the workspace settings.
 func (s *Server) routeSettings(api fiber.Router) {
-	api.Get("/settings", s.getSettings)
+	api.Get("/settings", needs(domain.ViewInventory), s.getSettings)
 	api.Patch("/settings", s.updateSettings)
 }
 

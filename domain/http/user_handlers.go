@@ -9,8 +9,8 @@ import (
 
 // routeUsers registers members and invitations.
 func (s *Server) routeUsers(api fiber.Router) {
-	api.Get("/users", s.listUsers)
-	api.Get("/users/:id", s.findUser)
+	api.Get("/users", needs(domain.ViewInventory), s.listUsers)
+	api.Get("/users/:id", needs(domain.ViewInventory), s.findUser)
 	api.Put("/users/:id/role", s.changeRole)
 	api.Post("/users/:id/activate", s.setActive(true))
 	api.Post("/users/:id/deactivate", s.setActive(false))

@@ -368,12 +368,13 @@ func (s *AuthService) authenticateToken(ctx context.Context, token string) (acti
 		Name        string     `bun:"name"`
 		Role        string     `bun:"role"`
 		TimeZone    string     `bun:"time_zone"`
+		Scopes      []string   `bun:"scopes,array"`
 	}
 	err := s.db.NewSelect().
 		TableExpr("api_tokens AS t").
 		Join("JOIN users AS u ON u.id = t.user_id").
 		Join("JOIN workspaces AS w ON w.id = u.workspace_id").
-		ColumnExpr("t.id AS token_id, t.last_used_at, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
+		ColumnExpr("t.id AS token_id, t.last_used_at, t.scopes, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
 		Where("t.token_hash = ?", sum[:]).
 		Where("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", now).
 		Scan(ctx, &row)
@@ -391,7 +392,7 @@ func (s *AuthService) authenticateToken(ctx context.Context, token string) (acti
 	}
 	return activity.Principal{
 		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
-		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID, TimeZone: row.TimeZone,
+		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID, Scopes: row.Scopes, TimeZone: row.TimeZone,
 	}, nil
 }
 

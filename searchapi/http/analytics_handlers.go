@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
 )
@@ -42,6 +43,9 @@ func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Pr
 	}
 	return func(c *fiber.Ctx) error {
 		p, _ := activity.PrincipalFrom(c.UserContext())
+		if err := domain.Require(p, domain.ViewOwnActivity); err != nil {
+			return err
+		}
 		filter, err := h.filter(c, p, known)
 		if err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -17,6 +18,9 @@ func registerDetail(api fiber.Router, reader searchapi.EntryReader) {
 			return c.Next()
 		}
 		p, _ := activity.PrincipalFrom(c.UserContext())
+		if err := domain.Require(p, domain.ViewOwnActivity); err != nil {
+			return err
+		}
 		d, err := reader.FindEntry(c.UserContext(), p, c.Params("id"))
 		if err != nil {
 			return err

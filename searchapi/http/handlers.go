@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
 )
@@ -103,6 +104,9 @@ func pathID(c *fiber.Ctx) (string, error) {
 func (h *handlers) list(narrow narrowing) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, _ := activity.PrincipalFrom(c.UserContext())
+		if err := domain.Require(p, domain.ViewOwnActivity); err != nil {
+			return err
+		}
 		filter, err := readFilter(c)
 		if err != nil {
 			return err
