@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"regexp"
+	"sort"
+	"strings"
 	"time"
 )
 
@@ -49,6 +51,29 @@ var archiveName = regexp.MustCompile(`^(export|report|backup)/[0-9a-f]{64}\.[a-z
 // ValidArchiveName reports whether name has the form the archive store
 // names files with, so that no caller-chosen path reaches a store.
 func ValidArchiveName(name string) bool { return archiveName.MatchString(name) }
+
+// NewArchiveObject describes the workspace's file named name, a name
+// ValidArchiveName accepts, of size bytes made at created: its kind, hash
+// and media type are read from the name.
+func NewArchiveObject(workspaceID, name string, size int64, created time.Time) ArchiveObject {
+	kind, file, _ := strings.Cut(name, "/")
+	sum, ext, _ := strings.Cut(file, ".")
+	return ArchiveObject{
+		WorkspaceID: workspaceID, Kind: kind, Name: name, SHA256: sum, Size: size,
+		ContentType: ArchiveContentType(ext), CreatedAt: created.UTC(),
+	}
+}
+
+// SortArchiveObjects orders files as a store lists them: newest first,
+// then by name.
+func SortArchiveObjects(objs []ArchiveObject) {
+	sort.Slice(objs, func(i, j int) bool {
+		if !objs[i].CreatedAt.Equal(objs[j].CreatedAt) {
+			return objs[i].CreatedAt.After(objs[j].CreatedAt)
+		}
+		return objs[i].Name < objs[j].Name
+	})
+}
 
 // ArchiveContentType is the media type of a file by its extension.
 func ArchiveContentType(ext string) string {

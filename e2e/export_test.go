@@ -324,30 +324,6 @@ func exportDocs(prefix, ws, actor string, end time.Time, from, n int) []ingest.D
 	return docs
 }
 
-// openPITs is how many points in time OpenSearch holds open on the test's
-// indices: one search context per shard of each.
-func openPITs(t *testing.T, cfg app.Config) int {
-	t.Helper()
-	res, err := http.Get(cfg.OpenSearch.URLs[0] + "/" + activity.IndexPattern(cfg.OpenSearch.IndexPrefix) + "/_stats/search?filter_path=_all.total.search.point_in_time_current")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var stats struct {
-		All struct {
-			Total struct {
-				Search struct {
-					Current *int `json:"point_in_time_current"`
-				} `json:"search"`
-			} `json:"total"`
-		} `json:"_all"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil || stats.All.Total.Search.Current == nil {
-		t.Fatalf("read the indices' search stats: %v (status %d)", err, res.StatusCode)
-	}
-	return *stats.All.Total.Search.Current
-}
-
 // TestExportOfManyEntries stores 200,000 entries of one workspace straight
 // in the test's indices and exports them: the NDJSON export holds them
 // all, newest first, while the heap of the process (the API's and the
@@ -457,7 +433,7 @@ func TestExportOfManyEntries(t *testing.T) {
 			t.Errorf("the heap in use grew by %.1f MB during an export of %.1f MB, want under %.1f MB (a quarter)", float64(grew)/1e6, float64(counted.n)/1e6, float64(limit)/1e6)
 		}
 		mustExportRecorded(t, ob, before, owner.id, "ndjson", entries)
-		if open := openPITs(t, cfg); open != 0 {
+		if open := stacktest.OpenPITs(t, cfg.OpenSearch.URLs[0], cfg.OpenSearch.IndexPrefix); open != 0 {
 			t.Errorf("%d points in time open after the export, want 0", open)
 		}
 	})
@@ -472,7 +448,7 @@ func TestExportOfManyEntries(t *testing.T) {
 		if _, err := io.CopyN(io.Discard, res.Body, 1<<20); err != nil {
 			t.Fatal(err)
 		}
-		if open := openPITs(t, cfg); open < 1 {
+		if open := stacktest.OpenPITs(t, cfg.OpenSearch.URLs[0], cfg.OpenSearch.IndexPrefix); open < 1 {
 			t.Errorf("%d points in time open while the export runs, want its own", open)
 		}
 		// The caller may hold one point in time at once, and the export
@@ -498,7 +474,7 @@ func TestExportOfManyEntries(t *testing.T) {
 		if recorded.Action != "system.data_exported" || d["complete"] != false || sent <= 0 || sent >= entries || d["ended"] != "the client went away, or stopped reading, before the end of the download" {
 			t.Errorf("the cut-short export is recorded as %s with %v", recorded.Action, d)
 		}
-		if open := openPITs(t, cfg); open != 0 {
+		if open := stacktest.OpenPITs(t, cfg.OpenSearch.URLs[0], cfg.OpenSearch.IndexPrefix); open != 0 {
 			t.Errorf("%d points in time open after the client went away, want 0", open)
 		}
 	})

@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	activity "github.com/fluxera/activity"
@@ -114,12 +113,7 @@ func (a Archive) List(ctx context.Context, workspaceID, kind string) ([]domain.A
 			out = append(out, obj)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].Name < out[j].Name
-	})
+	domain.SortArchiveObjects(out)
 	return out, nil
 }
 
@@ -141,12 +135,7 @@ func (a Archive) stat(workspaceID, name string) (string, domain.ArchiveObject, e
 	if err != nil {
 		return "", domain.ArchiveObject{}, fmt.Errorf("stat archive file: %w", err)
 	}
-	kind, file, _ := strings.Cut(name, "/")
-	sum, ext, _ := strings.Cut(file, ".")
-	return path, domain.ArchiveObject{
-		WorkspaceID: workspaceID, Kind: kind, Name: name, SHA256: sum, Size: info.Size(),
-		ContentType: domain.ArchiveContentType(ext), CreatedAt: info.ModTime().UTC(),
-	}, nil
+	return path, domain.NewArchiveObject(workspaceID, name, info.Size(), info.ModTime()), nil
 }
 
 // workspaceDir is the folder of a workspace; an id that is not a UUID

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -181,16 +180,10 @@ func (a *Archive) List(ctx context.Context, workspaceID, kind string) ([]domain.
 		if !domain.ValidArchiveName(name) {
 			continue // not a file of the store's
 		}
-		obj := archiveObject(workspaceID, name, info)
-		obj.ContentType = domain.ArchiveContentType(extension(name)) // listings carry no media type
-		out = append(out, obj)
+		// Listings carry no media type: the name's stands.
+		out = append(out, domain.NewArchiveObject(workspaceID, name, info.Size, info.LastModified.Truncate(time.Second)))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].Name < out[j].Name
-	})
+	domain.SortArchiveObjects(out)
 	return out, nil
 }
 
@@ -276,25 +269,13 @@ func objectKey(workspaceID, name string) string {
 	return strings.ToLower(workspaceID) + "/" + name
 }
 
-// extension is what follows the hash in a file's name.
-func extension(name string) string {
-	_, file, _ := strings.Cut(name, "/")
-	_, ext, _ := strings.Cut(file, ".")
-	return ext
-}
-
 func archiveObject(workspaceID, name string, info minio.ObjectInfo) domain.ArchiveObject {
-	kind, file, _ := strings.Cut(name, "/")
-	sum, ext, _ := strings.Cut(file, ".")
-	ct := info.ContentType
-	if ct == "" {
-		ct = domain.ArchiveContentType(ext)
+	// HEAD answers carry whole seconds, listings may carry more.
+	obj := domain.NewArchiveObject(workspaceID, name, info.Size, info.LastModified.Truncate(time.Second))
+	if info.ContentType != "" {
+		obj.ContentType = info.ContentType
 	}
-	return domain.ArchiveObject{
-		WorkspaceID: workspaceID, Kind: kind, Name: name, SHA256: sum, Size: info.Size,
-		// HEAD answers carry whole seconds, listings may carry more.
-		ContentType: ct, CreatedAt: info.LastModified.UTC().Truncate(time.Second),
-	}
+	return obj
 }
 
 // contextReader stops a copy when its context ends.

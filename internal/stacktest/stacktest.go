@@ -12,8 +12,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,6 +25,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxera/activity"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	goredis "github.com/redis/go-redis/v9"
@@ -361,4 +364,28 @@ func PDFText(tb testing.TB, doc []byte) string {
 		tb.Fatalf("pdftotext: %v: %s", err, stderr.String())
 	}
 	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// OpenPITs is how many points in time the OpenSearch at url holds open on
+// the activity indices under prefix: one search context per shard of each.
+func OpenPITs(tb testing.TB, url, prefix string) int {
+	tb.Helper()
+	res, err := http.Get(url + "/" + activity.IndexPattern(prefix) + "/_stats/search?filter_path=_all.total.search.point_in_time_current")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	var stats struct {
+		All struct {
+			Total struct {
+				Search struct {
+					Current *int `json:"point_in_time_current"`
+				} `json:"search"`
+			} `json:"total"`
+		} `json:"_all"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil || stats.All.Total.Search.Current == nil {
+		tb.Fatalf("read the indices' search stats: %v (status %d)", err, res.StatusCode)
+	}
+	return *stats.All.Total.Search.Current
 }

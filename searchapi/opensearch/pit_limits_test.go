@@ -98,31 +98,6 @@ func (ix *activityIndex) send(ctx context.Context, method, path, body string) {
 	}
 }
 
-// openPITs is how many points in time OpenSearch holds open on the test's
-// indices: one search context per shard of each, and the test's events
-// are in one index of one shard.
-func (ix *activityIndex) openPITs(t *testing.T) int {
-	t.Helper()
-	res, err := http.Get(ix.url + "/" + activity.IndexPattern(ix.prefix) + "/_stats/search?filter_path=_all.total.search.point_in_time_current")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	var stats struct {
-		All struct {
-			Total struct {
-				Search struct {
-					Current *int `json:"point_in_time_current"`
-				} `json:"search"`
-			} `json:"total"`
-		} `json:"_all"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil || stats.All.Total.Search.Current == nil {
-		t.Fatalf("read the indices' search stats: %v (status %d)", err, res.StatusCode)
-	}
-	return *stats.All.Total.Search.Current
-}
-
 // pitOf returns the point in time a cursor reads, and remembers it to
 // close it when the test ends.
 func (ix *activityIndex) pitOf(t *testing.T, text string) string {
@@ -191,7 +166,7 @@ func TestReplayingACursorOpensOnePointInTime(t *testing.T) {
 	if len(pits) != 1 {
 		t.Errorf("50 replays of one cursor read %d points in time, want 1", len(pits))
 	}
-	if n := ix.openPITs(t); n > 1 {
+	if n := stacktest.OpenPITs(t, ix.url, ix.prefix); n > 1 {
 		t.Errorf("OpenSearch holds %d points in time open after 50 replays of one cursor, want at most 1", n)
 	}
 
@@ -219,7 +194,7 @@ func TestReplayingACursorOpensOnePointInTime(t *testing.T) {
 	if len(concurrent) != 1 {
 		t.Errorf("50 replays of one cursor at once read %d points in time, want 1", len(concurrent))
 	}
-	if n := ix.openPITs(t); n > 2 {
+	if n := stacktest.OpenPITs(t, ix.url, ix.prefix); n > 2 {
 		t.Errorf("OpenSearch holds %d points in time open for two listings, want at most 2", n)
 	}
 
@@ -232,7 +207,7 @@ func TestReplayingACursorOpensOnePointInTime(t *testing.T) {
 		}
 		next = page.NextCursor
 	}
-	if n := ix.openPITs(t); n > 1 {
+	if n := stacktest.OpenPITs(t, ix.url, ix.prefix); n > 1 {
 		t.Errorf("OpenSearch holds %d points in time open after one of two listings reached its last page, want at most 1", n)
 	}
 }

@@ -110,7 +110,7 @@ func TestScanHandsOnWhatTheListingLists(t *testing.T) {
 					t.Fatalf("details %v, want rows 1000000 and ratio 0.25 as written", d)
 				}
 			}
-			if open := ix.openPITs(t); open != 0 {
+			if open := stacktest.OpenPITs(t, ix.url, ix.prefix); open != 0 {
 				t.Errorf("%d points in time open after the scan, want 0", open)
 			}
 		})
@@ -128,7 +128,7 @@ func TestScanStopsAndClosesItsPointInTime(t *testing.T) {
 
 	gone := errors.New("the client went away")
 	n, err := finder.ScanEvents(t.Context(), p, searchapi.EventFilter{}, func(searchapi.Entry) error {
-		if open := ix.openPITs(t); open != 1 {
+		if open := stacktest.OpenPITs(t, ix.url, ix.prefix); open != 1 {
 			t.Errorf("%d points in time open while the scan runs, want 1", open)
 		}
 		return gone
@@ -136,7 +136,7 @@ func TestScanStopsAndClosesItsPointInTime(t *testing.T) {
 	if n != 0 || !errors.Is(err, gone) {
 		t.Errorf("scan ended by its function: %d entries, error %v", n, err)
 	}
-	if open := ix.openPITs(t); open != 0 {
+	if open := stacktest.OpenPITs(t, ix.url, ix.prefix); open != 0 {
 		t.Errorf("%d points in time open after the scan's function failed, want 0", open)
 	}
 
@@ -148,7 +148,7 @@ func TestScanStopsAndClosesItsPointInTime(t *testing.T) {
 	if n != ScanPageSize || !errors.Is(err, context.Canceled) {
 		t.Errorf("scan ended by its context: %d entries, error %v; want the first page, %d, and context.Canceled", n, err, ScanPageSize)
 	}
-	if open := ix.openPITs(t); open != 0 {
+	if open := stacktest.OpenPITs(t, ix.url, ix.prefix); open != 0 {
 		t.Errorf("%d points in time open after the scan's context ended, want 0", open)
 	}
 
