@@ -612,12 +612,23 @@ kafka_start() {
 }
 
 # After a fresh start, also wait for the broker's own "started" log line.
+# grep -c reads to the end: with pipefail, grep -q would stop early and the
+# SIGPIPE it leaves tail would fail the check once the broker has logged
+# more than a pipe's worth after the line. When the log rolled over since
+# the start, the line may be in the rolled file, past the same offset.
 kafka_started() {
 	[[ -z $KAFKA_LOG_OFFSET ]] && return 0
-	local log=$LOG_DIR/kafka.log size
+	local log=$LOG_DIR/kafka.log size found
 	size=$(stat -c %s "$log" 2>/dev/null || echo 0)
-	((size >= KAFKA_LOG_OFFSET)) || KAFKA_LOG_OFFSET=0 # the log was rotated
-	tail -c +$((KAFKA_LOG_OFFSET + 1)) "$log" 2>/dev/null | grep -q 'Kafka Server started'
+	if ((size >= KAFKA_LOG_OFFSET)); then
+		found=$(tail -c +$((KAFKA_LOG_OFFSET + 1)) "$log" 2>/dev/null | grep -c 'Kafka Server started' || true)
+	else
+		found=$({
+			tail -c +$((KAFKA_LOG_OFFSET + 1)) "$LOG_DIR/kafka-1.log" 2>/dev/null || true
+			cat "$log" 2>/dev/null || true
+		} | grep -c 'Kafka Server started' || true)
+	fi
+	((${found:-0} > 0))
 }
 
 # ---------------------------------------------------------------- SeaweedFS
