@@ -212,6 +212,9 @@ ensure_packages() {
 	have unzip || missing+=(unzip)
 	have ps || missing+=(procps) # the OpenSearch launcher calls ps
 	have pdftotext || missing+=(poppler-utils) # the tests read the text of PDF exports and reports with it
+	# The OCSF tests validate events with a Python package in a virtual environment of their own.
+	have python3 || missing+=(python3)
+	{ have python3 && python3 -c 'import ensurepip' 2>/dev/null; } || missing+=(python3-venv)
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 

@@ -1,0 +1,98 @@
+// Package ocsftest checks OCSF events against the OCSF schema as the
+// ocsf-json-schema package from PyPI ships it, with jsonschema. The first
+// use installs both, at pinned versions, into a virtual environment under
+// ~/.cache/fluxera, so that a clean machine needs no manual step.
+package ocsftest
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// The PyPI packages the schema comes from, pinned.
+const (
+	SchemaPackage     = "ocsf-json-schema==1.2.0"
+	JSONSchemaPackage = "jsonschema==4.26.0"
+)
+
+//go:embed validate.py
+var script []byte
+
+var (
+	once   sync.Once
+	python string
+	setup  error
+)
+
+// venv returns the virtual environment's python, creating the environment
+// and installing the packages the first time.
+func venv() (string, error) {
+	once.Do(func() {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			setup = err
+			return
+		}
+		dir := filepath.Join(cache, "fluxera", "ocsf-venv-"+strings.NewReplacer("==", "-", ".", "_").Replace(SchemaPackage+"-"+JSONSchemaPackage))
+		py := filepath.Join(dir, "bin", "python")
+		if exec.Command(py, "-c", "import jsonschema, ocsf_json_schema").Run() == nil {
+			python = py
+			return
+		}
+		// Missing or broken (an interrupted install): made anew.
+		os.RemoveAll(dir)
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			setup = err
+			return
+		}
+		if out, err := exec.Command("python3", "-m", "venv", dir).CombinedOutput(); err != nil {
+			setup = fmt.Errorf("python3 -m venv %s (needs python3 and python3-venv): %v: %s", dir, err, out)
+			return
+		}
+		pip := exec.Command(py, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", SchemaPackage, JSONSchemaPackage)
+		if out, err := pip.CombinedOutput(); err != nil {
+			os.RemoveAll(dir)
+			setup = fmt.Errorf("pip install %s %s: %v: %s", SchemaPackage, JSONSchemaPackage, err, out)
+			return
+		}
+		python = py
+	})
+	return python, setup
+}
+
+// Validate checks OCSF events given as JSON lines against the schema of
+// their class and version. It returns the validator's report, one line per
+// event, and an error naming every invalid event.
+func Validate(lines [][]byte) (string, error) {
+	py, err := venv()
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command(py, "-c", string(script))
+	var in bytes.Buffer
+	for _, l := range lines {
+		in.Write(bytes.TrimRight(l, "\n"))
+		in.WriteByte('\n')
+	}
+	cmd.Stdin = &in
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("events do not match the OCSF schema: %v\n%s", err, out)
+	}
+	return string(out), nil
+}
+
+// MustValidate fails the test unless every event is valid OCSF.
+func MustValidate(tb testing.TB, lines [][]byte) {
+	tb.Helper()
+	if _, err := Validate(lines); err != nil {
+		tb.Fatal(err)
+	}
+}
