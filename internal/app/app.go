@@ -26,6 +26,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	ocsfkafka "github.com/fluxera/activity/ocsf/kafka"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
@@ -40,6 +41,8 @@ const (
 	RoleDetect   = "detect"
 	RoleNotify   = "notify"
 	RoleSchedule = "schedule"
+	// RoleOCSF maps the activity topic to OCSF on the OCSF topic.
+	RoleOCSF = "ocsf"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -173,7 +176,7 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
 		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule
-		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF
 		needTemplate = needTemplate || r == RoleIngest
 	}
 	if needDB {
@@ -203,7 +206,8 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 }
 
 // ensureTopics creates the activity topic, the indexer's and the
-// detector's dead-letter topics and the alert topic unless they exist.
+// detector's dead-letter topics, the alert topic and the OCSF topic (with
+// its retention) unless they exist.
 func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
@@ -220,7 +224,7 @@ func (m *Main) ensureTopics(ctx context.Context) error {
 			return fmt.Errorf("create topic %s: %w", topic, err)
 		}
 	}
-	return nil
+	return ocsfkafka.EnsureTopic(ctx, p.Brokers, m.Config.OCSF.Topic, p.Partitions, p.ReplicationFactor, m.Config.OCSF.Retention)
 }
 
 // Run runs the given roles until ctx ends or one of them fails, then stops
@@ -285,6 +289,12 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return n.Run(ctx) })
+		case RoleOCSF:
+			f, closeFn, err := m.ocsfFeed()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { defer closeFn(); return f.Run(ctx) })
 		case RoleSchedule:
 			s, err := m.scheduler()
 			if err != nil {

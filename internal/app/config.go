@@ -21,6 +21,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ocsf/feed"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -77,6 +78,9 @@ type Config struct {
 	// Schedule tunes the scheduler of custom reports; it sends emails
 	// through SMTP and webhooks through Targets.
 	Schedule schedule.Config
+	// OCSF is the feed that maps the activity topic to OCSF events on
+	// their own topic.
+	OCSF feed.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -313,6 +317,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxAttachmentBytes: int64(e.int("FLUXERA_REPORT_EMAIL_MAX_BYTES", 10<<20)),
 			PublicURL:          e.str("FLUXERA_PUBLIC_URL", ""),
 		},
+		OCSF: feed.Config{
+			Topic:     e.str("FLUXERA_OCSF_TOPIC", "fluxera.activity.ocsf.v1"),
+			GroupID:   e.str("FLUXERA_OCSF_GROUP", "fluxera-ocsf"),
+			Retention: e.duration("FLUXERA_OCSF_RETENTION", 7*24*time.Hour),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -340,7 +349,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.OCSF} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
