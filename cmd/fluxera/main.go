@@ -42,9 +42,10 @@ commands:
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
-  workspace create --name NAME --owner-email EMAIL --owner-name NAME [--time-zone ZONE]
+  workspace create [--invite] --name NAME --owner-email EMAIL --owner-name NAME [--time-zone ZONE]
             create a workspace and its owner, whose password is read
-            from standard input (one line)
+            from standard input (one line); with --invite, print a
+            one-time invitation link for the owner instead
 `
 
 func main() {
