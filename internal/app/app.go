@@ -24,6 +24,7 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	ocsfkafka "github.com/fluxera/activity/ocsf/kafka"
@@ -79,6 +80,8 @@ type Main struct {
 	// finder is the process's one search API reader, so that its limits
 	// on points in time hold for every role of the process.
 	reader *searchos.Finder
+	// geo is the MaxMind GeoIP locator, once a role has opened it.
+	geo *maxmind.Locator
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -98,6 +101,9 @@ func NewMain(cfg Config) *Main {
 func (m *Main) Close() {
 	if m.DB != nil {
 		m.DB.Close()
+	}
+	if m.geo != nil {
+		m.geo.Close()
 	}
 }
 
@@ -309,6 +315,10 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
+	}
+	if m.geo != nil {
+		geo := m.geo
+		start("geoip", func(ctx context.Context) error { geo.Watch(ctx, m.Log.WithField("component", "geoip")); return nil })
 	}
 	m.Log.WithField("component", "main").WithField("roles", roles).Info("Fluxera is running.")
 	close(m.Started)
