@@ -77,6 +77,7 @@ KAFKA_LIBS=$KAFKA_CACHE/libs
 # gateway, every port on loopback. The local S3 identity is fixed: these
 # credentials open nothing but this loopback store.
 SW_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+SW_RELEASE=4.53 # the release SW_VERSION builds (weed version); deploy/compose runs its image
 SW_MODULE=github.com/seaweedfs/seaweedfs
 SW_S3_PORT=18333
 SW_S3_GRPC_PORT=18334
