@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -32,7 +33,9 @@ var (
 )
 
 // venv returns the virtual environment's python, creating the environment
-// and installing the packages the first time.
+// and installing the packages the first time. Test binaries of several
+// packages run at once: a lock file beside the environment lets one make
+// it while the others wait.
 func venv() (string, error) {
 	once.Do(func() {
 		cache, err := os.UserCacheDir()
@@ -41,6 +44,21 @@ func venv() (string, error) {
 			return
 		}
 		dir := filepath.Join(cache, "fluxera", "ocsf-venv-"+strings.NewReplacer("==", "-", ".", "_").Replace(SchemaPackage+"-"+JSONSchemaPackage))
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			setup = err
+			return
+		}
+		lock, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			setup = err
+			return
+		}
+		defer lock.Close()
+		if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+			setup = fmt.Errorf("lock %s: %w", lock.Name(), err)
+			return
+		}
+		defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 		py := filepath.Join(dir, "bin", "python")
 		if exec.Command(py, "-c", "import jsonschema, ocsf_json_schema").Run() == nil {
 			python = py
@@ -48,10 +66,6 @@ func venv() (string, error) {
 		}
 		// Missing or broken (an interrupted install): made anew.
 		os.RemoveAll(dir)
-		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-			setup = err
-			return
-		}
 		if out, err := exec.Command("python3", "-m", "venv", dir).CombinedOutput(); err != nil {
 			setup = fmt.Errorf("python3 -m venv %s (needs python3 and python3-venv): %v: %s", dir, err, out)
 			return
