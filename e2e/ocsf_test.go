@@ -106,10 +106,7 @@ func TestOCSFFeed(t *testing.T) {
 			lines = append(lines, msg.Value)
 		}
 	}
-	report, err := ocsftest.Validate(lines)
-	if err != nil {
-		t.Fatal(err)
-	}
+	report := ocsftest.MustValidate(t, lines)
 	t.Logf("%d events from the OCSF topic valid:\n%s", len(lines), report)
 
 	// The topic was created with the configured retention.
