@@ -9,7 +9,9 @@ package ocsf
 
 import (
 	"encoding/json"
+	"runtime/debug"
 	"strings"
+	"sync"
 
 	activity "github.com/fluxera/activity"
 )
@@ -267,9 +269,34 @@ func apiActivity(action string) int {
 	return entityActivity(action)
 }
 
+// BuildVersion is the version of this build of the platform: its module
+// version when it was built from a tagged module, otherwise the commit it
+// was built from (12 characters), or empty when neither is known.
+func BuildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return s.Value[:12]
+		}
+	}
+	return ""
+}
+
+var buildVersion = sync.OnceValue(BuildVersion)
+
 // Map returns the OCSF event of e. productVersion is the platform's
-// version, written to metadata.product.version when not empty.
+// version, written to metadata.product.version; when it is empty, the
+// build's own (BuildVersion) is, if known.
 func Map(e activity.Event, productVersion string) Event {
+	if productVersion == "" {
+		productVersion = buildVersion()
+	}
 	class, act, actName := Class(e)
 	cat := class / 1000
 	out := Event{

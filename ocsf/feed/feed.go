@@ -33,7 +33,8 @@ type Config struct {
 	FlushInterval time.Duration
 	// MaxBackoff is the ceiling of the wait between retries of a write.
 	MaxBackoff time.Duration
-	// ProductVersion is written to each event's metadata.product.version.
+	// ProductVersion is written to each event's metadata.product.version;
+	// the build's own version when empty (see ocsf.BuildVersion).
 	ProductVersion string
 }
 
