@@ -280,7 +280,7 @@ func TestExport(t *testing.T) {
 
 	t.Run("refusals", func(t *testing.T) {
 		for _, tt := range []struct{ path, field, msg string }{
-			{"/api/v1/activity/export?format=xml", "format", "format must be csv, json, ndjson or pdf"},
+			{"/api/v1/activity/export?format=xml", "format", "format must be csv, json, ndjson, ocsf or pdf"},
 			{"/api/v1/activity/export?format=", "format", "format has no value"},
 			{"/api/v1/activity/export?format=csv&format=pdf", "format", "format is given more than once"},
 			{"/api/v1/activity/export?limit=5", "limit", `unknown filter "limit"`},

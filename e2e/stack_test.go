@@ -49,6 +49,8 @@ func MustStack(tb testing.TB) app.Config {
 	cfg.DetectGroup = "test-detector-" + id
 	cfg.AlertTopic = "test.alerts." + id
 	cfg.DetectDeadLetterTopic = "test.detect.dlq." + id
+	cfg.OCSF.Topic = "test.ocsf." + id
+	cfg.OCSF.GroupID = "test-ocsf-" + id
 	cfg.RedisPrefix = "test:" + id + ":"
 	cfg.OpenSearch.IndexPrefix = "test-" + id
 	cfg.Ingest.IndexPrefix = cfg.OpenSearch.IndexPrefix
@@ -88,7 +90,7 @@ func dropTestData(tb testing.TB, cfg app.Config) {
 		res.Body.Close()
 	}
 	kc := &kafka.Client{Addr: kafka.TCP(cfg.Publisher.Brokers...), Timeout: 10 * time.Second}
-	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic, cfg.DetectDeadLetterTopic, cfg.AlertTopic}})
+	kc.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{cfg.Publisher.Topic, cfg.Consumer.DeadLetterTopic, cfg.DetectDeadLetterTopic, cfg.AlertTopic, cfg.OCSF.Topic}})
 	req, _ = http.NewRequestWithContext(ctx, http.MethodDelete, cfg.OpenSearch.URLs[0]+"/_index_template/"+cfg.OpenSearch.IndexPrefix+"-activity", nil)
 	if res, err := http.DefaultClient.Do(req); err == nil {
 		res.Body.Close()

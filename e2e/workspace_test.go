@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -37,7 +40,7 @@ func TestWorkspaceCreateCommand(t *testing.T) {
 	}{
 		{name: "no subcommand", args: nil, stdin: "long-enough-1\n", want: "create", usage: true},
 		{name: "unknown subcommand", args: []string{"delete"}, stdin: "long-enough-1\n", want: "create", usage: true},
-		{name: "unknown flag", args: append([]string{"create", "--invite"}, good[1:]...), stdin: "long-enough-1\n", want: "-invite", usage: true},
+		{name: "unknown flag", args: append([]string{"create", "--invitee"}, good[1:]...), stdin: "long-enough-1\n", want: "-invitee", usage: true},
 		{name: "missing owner email", args: []string{"create", "--name", "X", "--owner-name", "Y"}, stdin: "long-enough-1\n", want: "--owner-email", usage: true},
 		{name: "stray argument", args: append(append([]string{}, good...), "extra"), stdin: "long-enough-1\n", want: "extra", usage: true},
 		{name: "empty password", args: good, stdin: "\n", want: "no password"},
@@ -103,4 +106,103 @@ func TestWorkspaceCreateCommand(t *testing.T) {
 		t.Errorf("the refused second workspace wrote %d events", len(events))
 	}
 	owner.mustLogin(email, "a-real-password") // the first owner's password is unchanged
+}
+
+// TestWorkspaceCreateInvite runs "fluxera workspace create --invite": it
+// reads no password, creates the workspace with no member, records the
+// owner's invitation by the platform, and prints a one-time link whose
+// token, accepted with a password, makes the owner, who then signs in and
+// sees the invitation in the workspace's list. The token works once; a
+// bad command line with --invite is still a usage error that writes
+// nothing, and an email with an account is refused.
+func TestWorkspaceCreateInvite(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Schedule.PublicURL = "https://fluxera.example.com/"
+	m := MustStart(t, cfg, app.RoleAPI)
+	ob := mustOutbox(t, cfg)
+	email := "invited-owner-" + stacktest.RandomID() + "@example.com"
+	args := []string{"create", "--invite", "--name", "Third Customer", "--time-zone", "Europe/Rome", "--owner-email", email, "--owner-name", "Ivo Owner"}
+	run := func(args []string) (string, error) {
+		t.Helper()
+		cmd := app.NewMain(cfg)
+		defer cmd.Close()
+		var out, errOut strings.Builder
+		// Standard input is never read: a password there would be ignored.
+		err := cmd.WorkspaceCommand(context.Background(), args, strings.NewReader("ignored-password\n"), &out, &errOut)
+		return out.String(), err
+	}
+
+	before := ob.last()
+	var usage *app.UsageError
+	if _, err := run([]string{"create", "--invite", "--name", "X", "--owner-name", "Y"}); !errors.As(err, &usage) || !strings.Contains(usage.Message, "--owner-email") {
+		t.Errorf("--invite without --owner-email: %v, want a usage error", err)
+	}
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("a refused command wrote %d events", len(events))
+	}
+
+	stdout, err := run(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := regexp.MustCompile(`https://fluxera\.example\.com/invitations/accept\?token=(\S+)`).FindStringSubmatch(stdout)
+	if link == nil || !strings.Contains(stdout, "Third Customer") || !strings.Contains(stdout, email) {
+		t.Fatalf("stdout has no invitation link for %s: %q", email, stdout)
+	}
+	token, err := url.QueryUnescape(link[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := ob.since(before)
+	if len(events) != 1 || events[0].Action != "user.invited" || events[0].Actor.Type != activity.ActorSystem || events[0].Resource.Name != email {
+		t.Fatalf("the new workspace recorded %+v, want the owner's user.invited by the platform", events)
+	}
+	if c := newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": "ignored-password"}, nil); c.status != http.StatusUnauthorized {
+		t.Errorf("the owner signed in before accepting: %d %s", c.status, c.body)
+	}
+
+	// The link's token, accepted with a password, makes the owner.
+	anon := newClient(t, m)
+	if a := anon.call("POST", "/api/v1/invitations/accept", map[string]string{"token": token, "password": "owner-chose-this"}, nil); a.status != http.StatusCreated {
+		t.Fatalf("accept the owner's invitation: %d %s", a.status, a.body)
+	}
+	if a := anon.call("POST", "/api/v1/invitations/accept", map[string]string{"token": token, "password": "owner-chose-this"}, nil); a.status != http.StatusBadRequest {
+		t.Errorf("the token worked twice: %d %s", a.status, a.body)
+	}
+	owner := newClient(t, m)
+	owner.mustLogin(email, "owner-chose-this")
+	var me struct {
+		Role, Email, Name string
+	}
+	owner.call("GET", "/api/v1/me", nil, nil).decode(t, &me)
+	if me.Role != activity.RoleOwner || me.Email != email || me.Name != "Ivo Owner" {
+		t.Errorf("the invited owner is %+v", me)
+	}
+	var settings struct {
+		Name     string
+		TimeZone string `json:"time_zone"`
+	}
+	owner.call("GET", "/api/v1/settings", nil, nil).decode(t, &settings)
+	if settings.Name != "Third Customer" || settings.TimeZone != "Europe/Rome" {
+		t.Errorf("the new workspace's settings are %+v", settings)
+	}
+	var list struct {
+		Invitations []struct {
+			Email, Role, Status string
+			InvitedBy           struct{ ID, Name string } `json:"invited_by"`
+		}
+	}
+	if a := owner.call("GET", "/api/v1/invitations", nil, nil); a.status != http.StatusOK {
+		t.Errorf("list invitations: %d %s", a.status, a.body)
+	} else if a.decode(t, &list); len(list.Invitations) != 1 || list.Invitations[0].Status != "accepted" || list.Invitations[0].Role != activity.RoleOwner || list.Invitations[0].InvitedBy.Name != "Fluxera" {
+		t.Errorf("invitations %+v, want the owner's, by Fluxera, accepted", list.Invitations)
+	}
+
+	before = ob.last()
+	if _, err := run(args); err == nil || errors.As(err, &usage) || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("a second invitation for an email with an account: %v, want a plain error saying the email is in use", err)
+	}
+	if events, _ := ob.since(before); len(events) != 0 {
+		t.Errorf("the refused invitation wrote %d events", len(events))
+	}
 }

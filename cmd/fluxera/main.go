@@ -8,6 +8,7 @@
 //	fluxera detect    the security detector (Redis sliding windows)
 //	fluxera notify    the notifier (sends alerts' webhooks, chat, email and topic)
 //	fluxera schedule  the report scheduler (generates due custom reports and sends them)
+//	fluxera ocsf      the OCSF feed (maps the activity topic to OCSF on its own topic)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //	fluxera workspace create   create a workspace and its owner
@@ -37,12 +38,14 @@ commands:
   detect    run the security detector
   notify    run the notifier that sends alerts
   schedule  run the scheduler that generates and sends custom reports
+  ocsf      run the OCSF feed: the activity topic mapped to OCSF events
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
-  workspace create --name NAME --owner-email EMAIL --owner-name NAME [--time-zone ZONE]
+  workspace create [--invite] --name NAME --owner-email EMAIL --owner-name NAME [--time-zone ZONE]
             create a workspace and its owner, whose password is read
-            from standard input (one line)
+            from standard input (one line); with --invite, print a
+            one-time invitation link for the owner instead
 `
 
 func main() {
@@ -74,7 +77,7 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF)
 	case "api":
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
@@ -87,6 +90,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Run(ctx, app.RoleNotify)
 	case "schedule":
 		return m.Run(ctx, app.RoleSchedule)
+	case "ocsf":
+		return m.Run(ctx, app.RoleOCSF)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":

@@ -77,6 +77,7 @@ KAFKA_LIBS=$KAFKA_CACHE/libs
 # gateway, every port on loopback. The local S3 identity is fixed: these
 # credentials open nothing but this loopback store.
 SW_VERSION=v0.0.0-20261109003541-7506e5f91cd6
+SW_RELEASE=4.53 # the release SW_VERSION builds (weed version); deploy/compose runs its image
 SW_MODULE=github.com/seaweedfs/seaweedfs
 SW_S3_PORT=18333
 SW_S3_GRPC_PORT=18334
@@ -212,6 +213,9 @@ ensure_packages() {
 	have unzip || missing+=(unzip)
 	have ps || missing+=(procps) # the OpenSearch launcher calls ps
 	have pdftotext || missing+=(poppler-utils) # the tests read the text of PDF exports and reports with it
+	# The OCSF tests validate events with a Python package in a virtual environment of their own.
+	have python3 || missing+=(python3)
+	{ have python3 && python3 -c 'import ensurepip' 2>/dev/null; } || missing+=(python3-venv)
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 

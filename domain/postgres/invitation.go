@@ -24,7 +24,7 @@ type invitationRow struct {
 	Name          string     `bun:"name"`
 	Role          string     `bun:"role"`
 	TokenHash     []byte     `bun:"token_hash"`
-	InvitedBy     string     `bun:"invited_by,type:uuid"`
+	InvitedBy     string     `bun:"invited_by,type:uuid,nullzero"` // empty for a first owner, invited by the platform
 	CreatedAt     time.Time  `bun:"created_at"`
 	ExpiresAt     time.Time  `bun:"expires_at"`
 	AcceptedAt    *time.Time `bun:"accepted_at"`
@@ -50,6 +50,9 @@ func (r invitationRow) status(now time.Time) string {
 }
 
 func (r invitationRow) invitation(now time.Time) domain.Invitation {
+	if r.InvitedBy == "" {
+		r.InviterName = "Fluxera" // the platform, as its events name it
+	}
 	return domain.Invitation{
 		ID: r.ID, Email: r.Email, Name: r.Name, Role: r.Role, InvitedBy: domain.UserRef{ID: r.InvitedBy, Name: r.InviterName},
 		CreatedAt: r.CreatedAt, ExpiresAt: r.ExpiresAt, Status: r.status(now),
@@ -160,8 +163,8 @@ func (s *InvitationService) ListInvitations(ctx context.Context, p activity.Prin
 		return nil, err
 	}
 	var rows []invitationRow
-	err := s.db.NewSelect().Model(&rows).ColumnExpr("i.*, u.name AS inviter_name").
-		Join("JOIN users AS u ON u.id = i.invited_by").
+	err := s.db.NewSelect().Model(&rows).ColumnExpr("i.*, coalesce(u.name, '') AS inviter_name").
+		Join("LEFT JOIN users AS u ON u.id = i.invited_by").
 		Where("i.workspace_id = ?", p.WorkspaceID).OrderExpr("i.created_at DESC, i.id").Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("select invitations: %w", err)

@@ -65,6 +65,63 @@ func (s *WorkspaceService) CreateWorkspace(ctx context.Context, in domain.Worksp
 	return s.create(ctx, in, nil)
 }
 
+// CreateWorkspaceInvitingOwner creates a workspace without members and
+// invites its owner, who sets a password when accepting, through the
+// invitation flow members are invited with. It records user.invited by
+// the platform and returns the invitation with its one-time token. It
+// returns EINVALID for bad input and ECONFLICT when the email has an
+// account.
+func (s *WorkspaceService) CreateWorkspaceInvitingOwner(ctx context.Context, in domain.WorkspaceSetup, ttl time.Duration) (domain.Workspace, domain.NewInvitation, error) {
+	if err := checkWorkspace(&in); err != nil {
+		return domain.Workspace{}, domain.NewInvitation{}, err
+	}
+	if ttl <= 0 {
+		ttl = 7 * 24 * time.Hour
+	}
+	token, hash, err := newToken("")
+	if err != nil {
+		return domain.Workspace{}, domain.NewInvitation{}, err
+	}
+	var ws workspaceRow
+	var inv invitationRow
+	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		taken, err := tx.NewSelect().Model((*userRow)(nil)).Where("lower(email) = ?", in.OwnerEmail).Exists(ctx)
+		if err != nil {
+			return fmt.Errorf("look up email: %w", err)
+		}
+		if taken {
+			return activity.Errorf(activity.ECONFLICT, "email", "a user with this email already exists")
+		}
+		ws = newWorkspaceRow(in, now)
+		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
+			return fmt.Errorf("insert workspace: %w", err)
+		}
+		inv = invitationRow{ID: uuid.NewString(), WorkspaceID: ws.ID, Email: in.OwnerEmail, Name: in.OwnerName, Role: activity.RoleOwner,
+			TokenHash: hash, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+		if _, err := tx.NewInsert().Model(&inv).Exec(ctx); err != nil {
+			return fmt.Errorf("insert invitation: %w", err)
+		}
+		e := activity.NewEvent(ws.ID, "user.invited", now)
+		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
+		e.Resource = inv.resource()
+		e.Changes = domain.Changes(invitationAudit{}, invitationAudit{Email: inv.Email, Name: inv.Name, Role: inv.Role})
+		e.Context = domain.EventContext(ctx, "", ws.TimeZone)
+		e.Note = "owner of the new workspace " + ws.Name
+		detail(&e, "expires_at", inv.ExpiresAt.Format(time.RFC3339))
+		return s.db.recordEvents(ctx, tx, e)
+	})
+	if err != nil {
+		return domain.Workspace{}, domain.NewInvitation{}, err
+	}
+	return ws.workspace(), domain.NewInvitation{Invitation: inv.invitation(inv.CreatedAt), Token: token}, nil
+}
+
+// newWorkspaceRow is a new workspace of in with the default settings.
+func newWorkspaceRow(in domain.WorkspaceSetup, now time.Time) workspaceRow {
+	return workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now,
+		WorkingHoursStart: "09:00", WorkingHoursEnd: "18:00", WorkingDays: "mon,tue,wed,thu,fri", LogRetentionDays: 2555, DeletedUserLogDays: 90}
+}
+
 // maxPasswordLength is the longest password a new owner may have, the
 // longest a login checks.
 const maxPasswordLength = 256
@@ -73,6 +130,21 @@ const maxPasswordLength = 256
 // the default time zone. It returns EINVALID naming the field: name,
 // email, password, owner_name or time_zone.
 func checkSetup(in *domain.WorkspaceSetup) error {
+	if err := checkWorkspace(in); err != nil {
+		return err
+	}
+	switch {
+	case len(in.OwnerPassword) < 8:
+		return activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
+	case len(in.OwnerPassword) > maxPasswordLength:
+		return activity.Errorf(activity.EINVALID, "password", "password is longer than %d characters", maxPasswordLength)
+	}
+	return nil
+}
+
+// checkWorkspace checks what checkSetup does but the password, which an
+// invited owner chooses later.
+func checkWorkspace(in *domain.WorkspaceSetup) error {
 	in.Name, in.OwnerName = strings.TrimSpace(in.Name), strings.TrimSpace(in.OwnerName)
 	in.OwnerEmail = strings.ToLower(strings.TrimSpace(in.OwnerEmail))
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
@@ -84,10 +156,6 @@ func checkSetup(in *domain.WorkspaceSetup) error {
 		return activity.Errorf(activity.EINVALID, "name", "workspace name is required")
 	case !validEmail(in.OwnerEmail):
 		return activity.Errorf(activity.EINVALID, "email", "owner email is not a valid address")
-	case len(in.OwnerPassword) < 8:
-		return activity.Errorf(activity.EINVALID, "password", "password must have at least 8 characters")
-	case len(in.OwnerPassword) > maxPasswordLength:
-		return activity.Errorf(activity.EINVALID, "password", "password is longer than %d characters", maxPasswordLength)
 	}
 	if err := activity.ValidateLine("name", in.Name, 200); err != nil {
 		return err
@@ -114,8 +182,7 @@ func (s *WorkspaceService) create(ctx context.Context, in domain.WorkspaceSetup,
 	var ws workspaceRow
 	var owner userRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws = workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now,
-			WorkingHoursStart: "09:00", WorkingHoursEnd: "18:00", WorkingDays: "mon,tue,wed,thu,fri", LogRetentionDays: 2555, DeletedUserLogDays: 90}
+		ws = newWorkspaceRow(in, now)
 		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}

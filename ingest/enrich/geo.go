@@ -50,14 +50,25 @@ var special = []struct {
 	{netip.MustParsePrefix("fe80::/10"), "link-local"},
 }
 
-// Locate returns the location of ip: its network kind for loopback,
-// private and link-local addresses, otherwise the table's entry.
-func (t *Table) Locate(ip netip.Addr) (activity.Location, bool) {
+// Special returns the network kind of a loopback, private, carrier-grade
+// NAT or link-local address, which every locator answers without a table,
+// and false for any other address.
+func Special(ip netip.Addr) (activity.Location, bool) {
 	ip = ip.Unmap()
 	for _, s := range special {
 		if s.prefix.Contains(ip) {
 			return activity.Location{Network: s.network}, true
 		}
+	}
+	return activity.Location{}, false
+}
+
+// Locate returns the location of ip: its network kind for loopback,
+// private and link-local addresses, otherwise the table's entry.
+func (t *Table) Locate(ip netip.Addr) (activity.Location, bool) {
+	ip = ip.Unmap()
+	if loc, ok := Special(ip); ok {
+		return loc, true
 	}
 	if t == nil {
 		return activity.Location{}, false

@@ -24,8 +24,10 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	ocsfkafka "github.com/fluxera/activity/ocsf/kafka"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
@@ -40,6 +42,8 @@ const (
 	RoleDetect   = "detect"
 	RoleNotify   = "notify"
 	RoleSchedule = "schedule"
+	// RoleOCSF maps the activity topic to OCSF on the OCSF topic.
+	RoleOCSF = "ocsf"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -76,6 +80,8 @@ type Main struct {
 	// finder is the process's one search API reader, so that its limits
 	// on points in time hold for every role of the process.
 	reader *searchos.Finder
+	// geo is the MaxMind GeoIP locator, once a role has opened it.
+	geo *maxmind.Locator
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -95,6 +101,9 @@ func NewMain(cfg Config) *Main {
 func (m *Main) Close() {
 	if m.DB != nil {
 		m.DB.Close()
+	}
+	if m.geo != nil {
+		m.geo.Close()
 	}
 }
 
@@ -173,7 +182,7 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
 		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule
-		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF
 		needTemplate = needTemplate || r == RoleIngest
 	}
 	if needDB {
@@ -203,7 +212,8 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 }
 
 // ensureTopics creates the activity topic, the indexer's and the
-// detector's dead-letter topics and the alert topic unless they exist.
+// detector's dead-letter topics, the alert topic and the OCSF topic (with
+// its retention) unless they exist.
 func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
@@ -220,7 +230,7 @@ func (m *Main) ensureTopics(ctx context.Context) error {
 			return fmt.Errorf("create topic %s: %w", topic, err)
 		}
 	}
-	return nil
+	return ocsfkafka.EnsureTopic(ctx, p.Brokers, m.Config.OCSF.Topic, p.Partitions, p.ReplicationFactor, m.Config.OCSF.Retention)
 }
 
 // Run runs the given roles until ctx ends or one of them fails, then stops
@@ -285,6 +295,12 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start(r, func(ctx context.Context) error { defer closeFn(); return n.Run(ctx) })
+		case RoleOCSF:
+			f, closeFn, err := m.ocsfFeed()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { defer closeFn(); return f.Run(ctx) })
 		case RoleSchedule:
 			s, err := m.scheduler()
 			if err != nil {
@@ -299,6 +315,10 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
+	}
+	if m.geo != nil {
+		geo := m.geo
+		start("geoip", func(ctx context.Context) error { geo.Watch(ctx, m.Log.WithField("component", "geoip")); return nil })
 	}
 	m.Log.WithField("component", "main").WithField("roles", roles).Info("Fluxera is running.")
 	close(m.Started)

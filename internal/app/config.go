@@ -19,8 +19,10 @@ import (
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/domain/s3"
 	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ocsf/feed"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -58,7 +60,10 @@ type Config struct {
 	// GeoIPFile is a CSV table of address ranges and their locations; the
 	// bundled example table is used when it is empty.
 	GeoIPFile string
-	Redis     detectredis.Config
+	// GeoIP names MaxMind-format databases (City and ASN), used instead
+	// of GeoIPFile when either file is set, and reloaded when they change.
+	GeoIP maxmind.Config
+	Redis detectredis.Config
 	// DetectGroup is the detector's consumer group; AlertTopic its output;
 	// DetectDeadLetterTopic receives the events it can never check.
 	DetectGroup           string
@@ -77,6 +82,9 @@ type Config struct {
 	// Schedule tunes the scheduler of custom reports; it sends emails
 	// through SMTP and webhooks through Targets.
 	Schedule schedule.Config
+	// OCSF is the feed that maps the activity topic to OCSF events on
+	// their own topic.
+	OCSF feed.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -263,6 +271,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			RequestTimeout:        e.duration("FLUXERA_OPENSEARCH_TIMEOUT", ingestos.DefaultRequestTimeout),
 		},
 		GeoIPFile: e.str("FLUXERA_GEOIP_FILE", ""),
+		GeoIP: maxmind.Config{
+			CityFile:       e.str("FLUXERA_GEOIP_CITY_FILE", ""),
+			ASNFile:        e.str("FLUXERA_GEOIP_ASN_FILE", ""),
+			ReloadInterval: e.duration("FLUXERA_GEOIP_RELOAD_INTERVAL", time.Minute),
+		},
 		Redis: detectredis.Config{
 			Addr:        e.str("FLUXERA_REDIS_ADDR", "127.0.0.1:16379"),
 			DialTimeout: e.duration("FLUXERA_REDIS_DIAL_TIMEOUT", detectredis.DefaultDialTimeout),
@@ -313,6 +326,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxAttachmentBytes: int64(e.int("FLUXERA_REPORT_EMAIL_MAX_BYTES", 10<<20)),
 			PublicURL:          e.str("FLUXERA_PUBLIC_URL", ""),
 		},
+		OCSF: feed.Config{
+			Topic:     e.str("FLUXERA_OCSF_TOPIC", "fluxera.activity.ocsf.v1"),
+			GroupID:   e.str("FLUXERA_OCSF_GROUP", "fluxera-ocsf"),
+			Retention: e.duration("FLUXERA_OCSF_RETENTION", 7*24*time.Hour),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -338,9 +356,17 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	default:
 		return c, fmt.Errorf("configuration: FLUXERA_ARCHIVE=%q must be dir or s3", c.Archive)
 	}
+	if c.GeoIP.CityFile != "" || c.GeoIP.ASNFile != "" {
+		if c.GeoIPFile != "" {
+			return c, fmt.Errorf("configuration: set FLUXERA_GEOIP_FILE (a CSV table) or FLUXERA_GEOIP_CITY_FILE and FLUXERA_GEOIP_ASN_FILE (MaxMind databases), not both")
+		}
+		if err := c.GeoIP.Validate(); err != nil {
+			return c, fmt.Errorf("configuration: FLUXERA_GEOIP_RELOAD_INTERVAL: %w", err)
+		}
+	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.OCSF} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

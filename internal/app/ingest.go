@@ -6,6 +6,7 @@ import (
 
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/ingest/enrich"
+	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 )
@@ -32,9 +33,20 @@ func (m *Main) indexer() (*ingest.Indexer, func(), error) {
 	}, func() { src.Close(); dlq.Close() }, nil
 }
 
-// locator is the table addresses are located with: the configured file,
-// or the bundled example table.
-func (m *Main) locator() (*enrich.Table, error) {
+// locator is what addresses are located with: the MaxMind databases when
+// configured (opened once per process, and watched for changes by Run),
+// else the configured CSV table, or the bundled example table.
+func (m *Main) locator() (enrich.Locator, error) {
+	if m.Config.GeoIP.CityFile != "" || m.Config.GeoIP.ASNFile != "" {
+		if m.geo == nil {
+			l, err := maxmind.Open(m.Config.GeoIP)
+			if err != nil {
+				return nil, fmt.Errorf("FLUXERA_GEOIP_CITY_FILE, FLUXERA_GEOIP_ASN_FILE: %w", err)
+			}
+			m.geo = l
+		}
+		return m.geo, nil
+	}
 	if m.Config.GeoIPFile == "" {
 		return enrich.Bundled(), nil
 	}

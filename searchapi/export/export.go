@@ -23,6 +23,9 @@ const (
 	JSON   Format = "json"
 	NDJSON Format = "ndjson"
 	PDF    Format = "pdf"
+	// OCSF is NDJSON of the events mapped to OCSF (see package ocsf), as
+	// the OCSF topic carries them.
+	OCSF Format = "ocsf"
 )
 
 // MaxPDFEntries is the most entries a PDF export may hold; a larger one is
@@ -35,10 +38,10 @@ func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(s)); f {
 	case "":
 		return CSV, nil
-	case CSV, JSON, NDJSON, PDF:
+	case CSV, JSON, NDJSON, PDF, OCSF:
 		return f, nil
 	}
-	return "", activity.Errorf(activity.EINVALID, "format", "format must be csv, json, ndjson or pdf")
+	return "", activity.Errorf(activity.EINVALID, "format", "format must be csv, json, ndjson, ocsf or pdf")
 }
 
 // ContentType is the media type of a file of the format.
@@ -46,12 +49,21 @@ func (f Format) ContentType() string {
 	switch f {
 	case JSON:
 		return "application/json; charset=utf-8"
-	case NDJSON:
+	case NDJSON, OCSF:
 		return "application/x-ndjson; charset=utf-8"
 	case PDF:
 		return "application/pdf"
 	}
 	return "text/csv; charset=utf-8"
+}
+
+// Ext is the extension of a file of the format: the format's name, and
+// ocsf.ndjson for OCSF, whose file is NDJSON.
+func (f Format) Ext() string {
+	if f == OCSF {
+		return "ocsf.ndjson"
+	}
+	return string(f)
 }
 
 // File describes one export: what it holds, whose it is and when it was
@@ -86,7 +98,7 @@ func (x File) Name() string {
 	if !x.Filter.Until.IsZero() {
 		to = x.Filter.Until.Add(-time.Millisecond).In(loc).Format(time.DateOnly)
 	}
-	return fmt.Sprintf("activity-%s-%s-%s.%s", slug(x.Workspace, x.WorkspaceID), from, to, x.Format)
+	return fmt.Sprintf("activity-%s-%s-%s.%s", slug(x.Workspace, x.WorkspaceID), from, to, x.Format.Ext())
 }
 
 // slug is name in lower-case ASCII letters and digits, other runs made one

@@ -16,6 +16,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/ocsf/ocsftest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -87,13 +88,13 @@ func TestParseFormat(t *testing.T) {
 		want Format
 		bad  bool
 	}{
-		{"", CSV, false}, {"csv", CSV, false}, {"JSON", JSON, false}, {"ndjson", NDJSON, false}, {"pdf", PDF, false},
+		{"", CSV, false}, {"csv", CSV, false}, {"JSON", JSON, false}, {"ndjson", NDJSON, false}, {"pdf", PDF, false}, {"OCSF", OCSF, false},
 		{"xml", "", true}, {"xlsx", "", true}, {" csv", "", true},
 	} {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := ParseFormat(tt.in)
 			if tt.bad {
-				if status, d := httpapi.Describe(err); status != http.StatusBadRequest || d.Field != "format" || !strings.Contains(d.Message, "csv, json, ndjson or pdf") {
+				if status, d := httpapi.Describe(err); status != http.StatusBadRequest || d.Field != "format" || !strings.Contains(d.Message, "csv, json, ndjson, ocsf or pdf") {
 					t.Errorf("ParseFormat(%q): %d %+v, want 400 on format", tt.in, status, d)
 				}
 				return
@@ -245,6 +246,36 @@ func TestJSONAndNDJSON(t *testing.T) {
 	}
 	if got := write(t, file(t, NDJSON, searchapi.EventFilter{}), nil); len(got) != 0 {
 		t.Errorf("empty NDJSON export %q", got)
+	}
+}
+
+// TestOCSF writes each entry as one OCSF event a line, under a name that
+// says it is NDJSON, and the events match the OCSF schema.
+func TestOCSF(t *testing.T) {
+	es := entries()
+	x := file(t, OCSF, searchapi.EventFilter{})
+	if !strings.HasSuffix(x.Name(), ".ocsf.ndjson") || x.Format.ContentType() != "application/x-ndjson; charset=utf-8" {
+		t.Errorf("name %q, content type %q", x.Name(), x.Format.ContentType())
+	}
+	out := write(t, x, es)
+	lines := bytes.Split(bytes.TrimSuffix(out, []byte("\n")), []byte("\n"))
+	if len(lines) != len(es) {
+		t.Fatalf("%d lines, want %d", len(lines), len(es))
+	}
+	for i, e := range es {
+		var o struct {
+			ClassUID int `json:"class_uid"`
+			Metadata struct {
+				UID string `json:"uid"`
+			} `json:"metadata"`
+		}
+		if err := json.Unmarshal(lines[i], &o); err != nil || o.ClassUID == 0 || o.Metadata.UID != e.ID {
+			t.Errorf("line %d: %s (%v)", i, lines[i], err)
+		}
+	}
+	ocsftest.MustValidate(t, lines)
+	if got := write(t, file(t, OCSF, searchapi.EventFilter{}), nil); len(got) != 0 {
+		t.Errorf("empty OCSF export %q", got)
 	}
 }
 

@@ -24,7 +24,7 @@ func TooManyForPDF(n int64) error {
 		has = fmt.Sprintf("%d", n)
 	}
 	return activity.Errorf(activity.EINVALID, "format",
-		"a PDF export holds at most %d entries and these filters select %s; narrow the period or the filters, or pick format csv, json or ndjson, which have no limit",
+		"a PDF export holds at most %d entries and these filters select %s; narrow the period or the filters, or pick format csv, json, ndjson or ocsf, which have no limit",
 		MaxPDFEntries, has)
 }
 

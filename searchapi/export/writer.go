@@ -10,6 +10,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/csvsafe"
+	"github.com/fluxera/activity/ocsf"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -34,6 +35,8 @@ func NewWriter(w io.Writer, x File) Writer {
 		return &ndjsonWriter{w: w}
 	case PDF:
 		return newPDFWriter(w, x)
+	case OCSF:
+		return &ocsfWriter{w: w}
 	}
 	return &csvWriter{w: w, loc: x.Location()}
 }
@@ -120,6 +123,22 @@ func (x *ndjsonWriter) Entry(e searchapi.Entry) error {
 }
 
 func (x *ndjsonWriter) Close() error { return nil }
+
+// ocsfWriter writes one OCSF event per line, as the OCSF topic carries it.
+type ocsfWriter struct {
+	w io.Writer
+}
+
+func (x *ocsfWriter) Entry(e searchapi.Entry) error {
+	b, err := ocsf.Marshal(e.Event, "")
+	if err != nil {
+		return err
+	}
+	_, err = x.w.Write(b)
+	return err
+}
+
+func (x *ocsfWriter) Close() error { return nil }
 
 // jsonWriter writes one JSON array of events in their public layout, one
 // event a line.
