@@ -123,6 +123,9 @@ type listView struct {
 	Licenses          []domain.License
 	Categories, Dates []option
 	Formats           []option
+	// Reports are the report types the Generate Report form offers; none
+	// on pages without it.
+	Reports []option
 }
 
 // FacetURL is the listing's URL with the filter key set to value, the
@@ -171,7 +174,7 @@ func readQueryError(q string) *queryError {
 // and how its page is headed.
 type listing struct {
 	page, title, section, path, exportPath string
-	filters                                bool
+	filters, reports                       bool
 	narrow                                 func(*searchapi.EventFilter)
 	subject                                *subject
 	notice                                 string
@@ -186,6 +189,9 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		Categories: categories, Dates: dates, Formats: formats,
 	}
 	v.Section, v.Notice = l.section, l.notice
+	if l.reports {
+		v.Reports = reportTypes
+	}
 	p := v.Principal
 	filter := searchapi.EventFilter{Cursor: ctx.Query("cursor"), Facets: l.filters && ctx.Query("cursor") == ""}
 	status := fiber.StatusOK
@@ -253,7 +259,7 @@ func (c *Console) activityLog(ctx *fiber.Ctx) error {
 	}
 	return c.list(ctx, listing{
 		page: "log", title: "Activity Log", section: "log", path: "/settings/activity-log",
-		exportPath: "/settings/activity-log/export", filters: true,
+		exportPath: "/settings/activity-log/export", filters: true, reports: true,
 	})
 }
 

@@ -39,9 +39,11 @@ type Services struct {
 	Users         domain.UserService
 	Assets        domain.AssetService
 	Licenses      domain.LicenseService
-	Settings      domain.SettingsService
 	Finder        searchapi.Finder
 	Entries       searchapi.EntryReader
+	// Reports generates the reports the activity log's Generate Report
+	// form asks for.
+	Reports Reporter
 	// Denials records refusals as the API records its 403s.
 	Denials domain.AccessRecorder
 }
@@ -82,7 +84,7 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 		return nil, err
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
-		s.Settings == nil || s.Finder == nil || s.Entries == nil || s.Denials == nil {
+		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -124,6 +126,7 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/", c.page(c.signedIn(c.home)))
 	r.Get("/settings/activity-log", c.page(c.signedIn(c.activityLog)))
 	r.Get("/settings/activity-log/export", c.page(c.signedIn(c.exportLog)))
+	r.Post("/settings/activity-log/report", c.page(c.signedIn(c.generateReport)))
 	r.Get("/me/activity", c.page(c.signedIn(c.myActivity)))
 	r.Get("/me/activity/export", c.page(c.signedIn(c.exportMine)))
 	r.Get("/activity/:id", c.page(c.signedIn(c.entry)))

@@ -34,9 +34,7 @@ func (c *Console) baseView(ctx *fiber.Ctx, title string) view {
 	if p, ok := activity.PrincipalFrom(ctx.UserContext()); ok {
 		v.Principal, v.SignedIn = p, true
 		v.Workspace = domain.Can(p.Role, domain.ViewWorkspaceLog)
-		if st, err := c.svc.Settings.GetSettings(ctx.UserContext(), p); err == nil {
-			v.Zone = searchapi.Zone(st.TimeZone)
-		}
+		v.Zone = searchapi.Zone(p.TimeZone)
 	}
 	return v
 }

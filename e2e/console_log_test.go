@@ -285,4 +285,27 @@ func TestConsoleActivityLog(t *testing.T) {
 			t.Errorf("export as xls: %d", bad.status)
 		}
 	})
+	t.Run("generate report", func(t *testing.T) {
+		log := b.get("/settings/activity-log?category=auth&date=7d")
+		form := url.Values{"type": {"security"}, "category": {"auth"}, "date": {"7d"}}
+		if p := b.post("/settings/activity-log/report", form); p.status != http.StatusForbidden {
+			t.Errorf("a report asked for without the form token: %d", p.status)
+		}
+		form.Set("csrf", log.csrf(t))
+		p := b.post("/settings/activity-log/report", form)
+		if p.status != http.StatusCreated {
+			t.Fatalf("generate: %d\n%s", p.status, p.body)
+		}
+		link := regexp.MustCompile(`href="(/api/v1/reports/[0-9a-f-]+/export\?format=pdf)"`).FindStringSubmatch(p.body)
+		if link == nil {
+			t.Fatalf("no download link:\n%s", p.body)
+		}
+		if file := b.get(link[1]); file.status != http.StatusOK || !strings.HasPrefix(file.body, "%PDF") {
+			t.Errorf("download: %d", file.status)
+		}
+		form.Set("type", "weather")
+		if bad := b.post("/settings/activity-log/report", form); bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "<code>type</code>") {
+			t.Errorf("an unknown report type: %d\n%s", bad.status, bad.body)
+		}
+	})
 }

@@ -99,16 +99,16 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
 	})
-	reporthttp.Register(srv.API,
-		report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings),
+	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
+	reporthttp.Register(srv.API, reports,
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
 	// The console shares the server, its session cookie and the services
 	// above; it takes the paths outside /api/v1.
 	console, err := dashboards.New(
 		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
 		dashboards.Services{
-			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses, Settings: settings,
-			Finder: finder, Entries: finder, Denials: denials,
+			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
+			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
