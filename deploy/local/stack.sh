@@ -212,6 +212,7 @@ ensure_packages() {
 	have unzip || missing+=(unzip)
 	have ps || missing+=(procps) # the OpenSearch launcher calls ps
 	have pdftotext || missing+=(poppler-utils) # the tests read the text of PDF exports and reports with it
+	have chromium || missing+=(chromium) # the console's browser tests drive it headless
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 
