@@ -181,3 +181,57 @@ func TestConsoleSignsInAndOut(t *testing.T) {
 		t.Errorf("the API after signing out: %d", a.status)
 	}
 }
+
+// TestConsolePagesRefuseBadInputClearly sends the console's pages what no
+// page can read: each is refused with a 4xx page that says why, never a
+// server error.
+func TestConsolePagesRefuseBadInputClearly(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	owner := mustOwner(t, m, cfg, "Console Input")
+	b := newBrowser(t, m)
+	b.mustSignIn(owner.email, owner.password)
+	unknown := "0190f000-0000-7000-8000-000000000001"
+	for _, tc := range []struct {
+		path   string
+		status int
+		says   string
+	}{
+		{"/settings/activity-log?q=%ff%fe", http.StatusBadRequest, "UTF-8"},
+		{"/settings/activity-log?q=" + strings.Repeat("a", 600), http.StatusBadRequest, "characters long"},
+		{"/settings/activity-log?q=a%00b", http.StatusBadRequest, "control character"},
+		{"/settings/activity-log?cursor=garbage", http.StatusBadRequest, "Cursor:"},
+		{"/settings/activity-log?user=%3Cscript%3E", http.StatusBadRequest, "&lt;script&gt;"},
+		{"/settings/activity-log?resource=asset:nope", http.StatusBadRequest, "Resource:"},
+		{"/settings/activity-log?category=weather", http.StatusBadRequest, "Category:"},
+		{"/settings/activity-log?date=custom&from=soon", http.StatusBadRequest, "From:"},
+		{"/settings/activity-log?date=fortnight", http.StatusBadRequest, "Date:"},
+		{"/me/activity?date=custom&from=2026-13-45", http.StatusBadRequest, "From:"},
+		{"/settings/activity-log/export?format=csv&user=bob", http.StatusBadRequest, "not a user id"},
+		{"/activity/not-an-id", http.StatusNotFound, "no activity entry"},
+		{"/activity/%ff", http.StatusNotFound, "no activity entry"},
+		{"/activity/" + unknown, http.StatusNotFound, "Not found"},
+		{"/users/xyz/activity", http.StatusNotFound, "no user"},
+		{"/users/" + unknown + "/activity", http.StatusNotFound, "Not found"},
+		{"/assets/" + unknown + "/history", http.StatusNotFound, "Not found"},
+		{"/licenses/" + unknown + "/history", http.StatusNotFound, "Not found"},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			p := b.get(tc.path)
+			if p.status != tc.status || !strings.Contains(p.body, `role="alert"`) || !strings.Contains(p.body, tc.says) {
+				t.Errorf("%d, want %d saying %q:\n%s", p.status, tc.status, tc.says, p.body)
+			}
+			if !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
+				t.Errorf("content type %q", p.header.Get("Content-Type"))
+			}
+		})
+	}
+	if p := b.get("/static/../go.mod"); p.status != http.StatusNotFound {
+		t.Errorf("a path out of the static files: %d", p.status)
+	}
+	token := b.get("/settings/activity-log").csrf(t)
+	p := b.post("/settings/activity-log/report", url.Values{"csrf": {token}, "type": {"user"}, "date": {"custom"}, "from": {"yesterday-ish"}, "to": {"2026-01-01"}})
+	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "<code>from</code>") {
+		t.Errorf("a report with a bad period: %d\n%s", p.status, p.body)
+	}
+}
