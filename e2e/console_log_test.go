@@ -55,6 +55,7 @@ type consoleWorkspace struct {
 
 const (
 	hostileName  = `<img src=x onerror=alert(1)>`
+	formulaName  = `=HYPERLINK("http://x.example","Click")`
 	pagingEvents = 60
 )
 
@@ -65,6 +66,7 @@ func mustConsoleWorkspace(t *testing.T, cfg app.Config, m *app.Main) consoleWork
 	if a := owner.call("PATCH", "/api/v1/assets/"+asset, map[string]string{"location": "Paris"}, nil); a.status != http.StatusOK {
 		t.Fatalf("update: %d %s", a.status, a.body)
 	}
+	mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": formulaName}, nil), "asset")
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	now := time.Now()
 	y := now.In(berlin).AddDate(0, 0, -1)
@@ -94,7 +96,7 @@ func mustConsoleWorkspace(t *testing.T, cfg app.Config, m *app.Main) consoleWork
 				update = e.ID
 			}
 		}
-		return update != "" && page.Total >= pagingEvents+3
+		return update != "" && page.Total >= pagingEvents+4
 	})
 	return consoleWorkspace{owner: owner, asset: asset, update: update, total: page.Total}
 }
