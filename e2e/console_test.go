@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"context"
 	"html"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/internal/app"
 )
 
@@ -233,5 +236,25 @@ func TestConsolePagesRefuseBadInputClearly(t *testing.T) {
 	p := b.post("/settings/activity-log/report", url.Values{"csrf": {token}, "type": {"user"}, "date": {"custom"}, "from": {"yesterday-ish"}, "to": {"2026-01-01"}})
 	if p.status != http.StatusBadRequest || !strings.Contains(p.body, "<code>from</code>") {
 		t.Errorf("a report with a bad period: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestConsoleSignsTheDemoWorkspaceIn seeds the demo workspace as make run
+// does and signs in to the console with the sign-in make run prints.
+func TestConsoleSignsTheDemoWorkspaceIn(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	box, err := m.KeyBox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.Seed(context.Background(), m.DB, argon2.Hasher{Params: cfg.Argon2.Params}, box, 3, rand.New(rand.NewPCG(1, 2))); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, m)
+	b.mustSignIn("admin@demo.fluxera.test", "fluxera-demo")
+	p := b.get("/users")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Dana Admin") || !strings.Contains(p.body, "Mia Lopez") {
+		t.Errorf("the demo workspace's users: %d\n%s", p.status, p.body)
 	}
 }
