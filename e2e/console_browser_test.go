@@ -292,6 +292,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	t.Run("who changed this asset", func(t *testing.T) {
 		b.t = t
 		b.open("/assets")
+		b.axe()
 		b.submit(`a[href="/assets/`+laptop+`/history"]`, "/assets/"+laptop+"/history")
 		if got := b.shownActions(); !slices.Equal(got, []string{"asset.updated", "asset.created"}) {
 			t.Fatalf("history %v", got)
@@ -312,11 +313,20 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		b.axe()
 		b.screenshot("asset-history", 1440, true)
 		b.screenshot("asset-history-390px", 390, true)
+		// The entry is a page of its own too.
+		b.open(eval[string](b, `document.querySelector('.slot .detail .permalink a').getAttribute('href')`))
+		if !eval[bool](b, `!!document.querySelector('main .detail table.changes')`) {
+			t.Error("the entry's own page shows no changes")
+		}
+		b.axe()
+		b.open("/licenses")
+		b.axe()
 	})
 
 	t.Run("why can't this user log in", func(t *testing.T) {
 		b.t = t
 		b.open("/users")
+		b.axe()
 		b.submit(`a[href="/users/`+locked.id+`/activity"]`, "/users/"+locked.id+"/activity")
 		got := b.shownActions()
 		if len(got) < 2 || got[0] != "auth.login_failed" || got[1] != "user.deactivated" {
