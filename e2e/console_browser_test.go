@@ -16,6 +16,7 @@ import (
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/app"
@@ -337,6 +338,27 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		}
 		b.axe()
 		b.screenshot("user-activity", 1440, true)
+
+		// By keyboard alone: the skip link first, then on to the first
+		// entry, which Enter opens in place.
+		b.open("/users/" + locked.id + "/activity")
+		b.do("tab", chromedp.KeyEvent(kb.Tab))
+		if got := eval[string](b, `document.activeElement.textContent`); got != "Skip to content" {
+			t.Errorf("the first Tab reaches %q", got)
+		}
+		b.do("skip", chromedp.KeyEvent(kb.Enter))
+		for i := 0; i < 40 && !eval[bool](b, `document.activeElement.matches('a.summary')`); i++ {
+			b.do("tab", chromedp.KeyEvent(kb.Tab))
+		}
+		if !eval[bool](b, `document.activeElement.matches('a.summary')`) {
+			t.Fatal("Tab never reaches the first entry")
+		}
+		if got := eval[string](b, `getComputedStyle(document.activeElement).outlineStyle`); got == "none" {
+			t.Error("the focused entry shows no focus outline")
+		}
+		b.do("open", chromedp.KeyEvent(kb.Enter))
+		b.waitFor("the entry opens in place", `!!document.querySelector('.slot .detail')`)
+		b.clean()
 	})
 
 	t.Run("filter, search and export", func(t *testing.T) {
