@@ -74,7 +74,9 @@ func mustConsoleWorkspace(t *testing.T, cfg app.Config, m *app.Main) consoleWork
 	var events []activity.Event
 	other := "0190f000-0000-7000-8000-000000000001"
 	for i := range pagingEvents {
-		at := now.Add(-time.Duration(i+1) * time.Minute)
+		// Today's are a few seconds old, so that they are today in Berlin
+		// whenever the test runs but in the first seconds of a day.
+		at := now.Add(-time.Duration(i+1) * 50 * time.Millisecond)
 		if i >= pagingEvents-2 {
 			at = yesterdayNoon.Add(time.Duration(i) * time.Minute)
 		}
