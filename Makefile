@@ -36,7 +36,7 @@ seed: up build
 
 run: up build
 	@eval "$$($(STACK) env)" && $(BIN) seed && \
-	  echo "Fluxera is serving at http://$${FLUXERA_HTTP_ADDR:-127.0.0.1:8080}  (sign in: admin@demo.fluxera.test / fluxera-demo; Ctrl-C stops)" && \
+	  echo "Fluxera is serving. Open the console at http://$${FLUXERA_HTTP_ADDR:-127.0.0.1:8080}/  (sign in: admin@demo.fluxera.test / fluxera-demo; Ctrl-C stops)" && \
 	  exec $(BIN) serve
 
 test: up

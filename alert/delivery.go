@@ -42,6 +42,10 @@ type Attempt struct {
 	// RetryAt is when to try again after a failure; zero gives up, which
 	// marks the delivery failed.
 	RetryAt time.Time
+	// NotConfigured is true when the platform has no way to send the
+	// delivery (email without an SMTP server): it is marked not
+	// configured rather than failed, and never retried.
+	NotConfigured bool
 }
 
 // Results of an attempt for its delivery, as Attempt.Result names them.
@@ -49,14 +53,19 @@ const (
 	AttemptDelivered = "delivered"
 	AttemptRetry     = "retry"
 	AttemptFailed    = "failed"
+	// AttemptNotConfigured is an attempt through a channel the platform
+	// is not set up for.
+	AttemptNotConfigured = "not_configured"
 )
 
 // Result names what the attempt means for its delivery: AttemptDelivered,
-// AttemptRetry or AttemptFailed.
+// AttemptRetry, AttemptFailed or AttemptNotConfigured.
 func (a Attempt) Result() string {
 	switch {
 	case a.Delivered:
 		return AttemptDelivered
+	case a.NotConfigured:
+		return AttemptNotConfigured
 	case a.RetryAt.IsZero():
 		return AttemptFailed
 	}

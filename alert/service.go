@@ -406,6 +406,10 @@ const (
 	DeliveryPending   = "pending"
 	DeliveryDelivered = "delivered"
 	DeliveryFailed    = "failed"
+	// DeliveryNotConfigured is a delivery through a channel the platform
+	// has not been set up for (email without an SMTP server): not sent,
+	// and not a failure of the target.
+	DeliveryNotConfigured = "not_configured"
 )
 
 // DeliveryAttempt is one try at a delivery.

@@ -249,7 +249,7 @@ func endpoints() map[string]endpoint {
 			return "/api/v1/activity/" + f.asset
 		}, body: none}, // nothing is indexed in the role matrix: TestActivityDetail reads real entries
 		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
-		"GET /api/v1/users/:id/activity":   {perm: domain.ViewOwnActivity, status: 200, path: user("/activity"), body: none},
+		"GET /api/v1/users/:id/activity":   {perm: domain.ViewWorkspaceLog, status: 200, path: user("/activity"), body: none}, // another user's: members and viewers are refused
 		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
 		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
 		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},

@@ -274,6 +274,14 @@ func TestActivityLog(t *testing.T) {
 				caller, sees = mem, func(e activity.Event) bool { return e.Actor.ID == mem.id }
 			}
 			path, match := randomListing(r, w, mem, assets, licenses, now)
+			if caller.id == mem.id && strings.HasPrefix(path, "/api/v1/users/") && !strings.HasPrefix(path, "/api/v1/users/"+mem.id+"/") {
+				// Another user's activity is refused to a member (see
+				// TestAnotherUsersActivityIsRefusedToMembers).
+				if a := caller.call("GET", path, nil, nil); a.status != http.StatusForbidden {
+					t.Fatalf("%d: %s as a member: %d, want 403", i, path, a.status)
+				}
+				continue
+			}
 			var want []string
 			byID := map[string]activity.Event{}
 			for _, e := range w.events {

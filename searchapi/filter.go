@@ -67,6 +67,12 @@ func (f *EventFilter) Validate(now time.Time, loc *time.Location) error {
 			f.Resources[i] = typ + ":" + strings.ToLower(id)
 		}
 	}
+	if f.Involving != "" {
+		if !IsID(f.Involving) {
+			return activity.Errorf(activity.EINVALID, "user", "user: %q is not a user id", f.Involving)
+		}
+		f.Involving = strings.ToLower(f.Involving)
+	}
 	if f.Outcome != "" {
 		if f.Outcome, err = normalizer("outcome", query.Outcome)(f.Outcome); err != nil {
 			return err
@@ -159,7 +165,7 @@ func (f *EventFilter) Fingerprint() string {
 	}
 	b, _ := json.Marshal([]any{
 		f.Search.String(), f.Users, f.Categories, f.Actions, f.Range, f.From, f.To,
-		f.Resources, f.IPs, f.Outcome, f.Actor, subject,
+		f.Resources, f.IPs, f.Outcome, f.Actor, subject, f.Involving,
 	})
 	sum := sha256.Sum256(b)
 	return base64.RawURLEncoding.EncodeToString(sum[:16])

@@ -178,3 +178,35 @@ func TestFilterRefusesBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestFilterInvolving checks the user a user's page is about: an id, in
+// the form events store it, and part of the fingerprint.
+func TestFilterInvolving(t *testing.T) {
+	for _, tc := range []struct {
+		involving, want, field string
+	}{
+		{"0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B", "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", ""},
+		{"bob", "", "user"},
+	} {
+		t.Run(tc.involving, func(t *testing.T) {
+			f := EventFilter{Involving: tc.involving}
+			err := f.Validate(time.Now(), time.UTC)
+			if tc.field != "" {
+				if activity.ErrorCode(err) != activity.EINVALID || activity.ErrorField(err) != tc.field {
+					t.Fatalf("error %v, want EINVALID on %s", err, tc.field)
+				}
+				return
+			}
+			if err != nil || f.Involving != tc.want {
+				t.Fatalf("involving %q, %v", f.Involving, err)
+			}
+			other := EventFilter{Actor: tc.want}
+			if err := other.Validate(time.Now(), time.UTC); err != nil {
+				t.Fatal(err)
+			}
+			if f.Fingerprint() == other.Fingerprint() {
+				t.Error("a user's page and their own actions share a fingerprint")
+			}
+		})
+	}
+}

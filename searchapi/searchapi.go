@@ -49,6 +49,11 @@ type EventFilter struct {
 	// Subject confines the entries to those whose resource or a related
 	// resource it is; an asset's or a license's history sets it.
 	Subject *activity.Resource
+	// Involving confines the entries to those one user took part in: what
+	// the user with this id did, and what was done to them as the
+	// resource or a related resource (role changes, deactivation). A
+	// user's page in the console sets it.
+	Involving string
 
 	// Cursor continues the listing where the previous page ended; it must
 	// come with the same filters.

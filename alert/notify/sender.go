@@ -48,6 +48,10 @@ func Settle(a *alert.Attempt, err error, n, maxAttempts int, backoff Backoff, no
 		return
 	}
 	a.Error = err.Error()
+	if errors.Is(err, ErrNoSMTP) {
+		a.NotConfigured = true
+		return
+	}
 	if !IsPermanent(err) && n < maxAttempts {
 		a.RetryAt = now.Add(backoff.Delay(n))
 	}

@@ -209,6 +209,8 @@ func (w *Worker) deliver(ctx context.Context, d alert.Delivery) {
 	switch {
 	case a.Delivered:
 		log.Debug("Alert delivered.")
+	case a.NotConfigured:
+		log.Debug("Alert email not sent: no SMTP server is configured; the delivery shows as not configured.")
 	case !a.RetryAt.IsZero():
 		log.WithError(err).WithField("retry_at", a.RetryAt).Info("Alert delivery failed; it will be retried.")
 	default:

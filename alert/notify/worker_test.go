@@ -83,6 +83,8 @@ func (q *memQueue) Record(_ context.Context, a alert.Attempt) error {
 		switch {
 		case a.Delivered:
 			it.state = "delivered"
+		case a.NotConfigured:
+			it.state = alert.DeliveryNotConfigured
 		case a.RetryAt.IsZero():
 			it.state = "failed"
 		default:
@@ -484,5 +486,27 @@ func TestWorkerStopLeavesAttemptUnrecorded(t *testing.T) {
 func TestWorkerNeedsQueue(t *testing.T) {
 	if err := (&Worker{}).Run(context.Background()); err == nil {
 		t.Fatal("Run without a queue succeeded")
+	}
+}
+
+// TestWorkerMarksEmailWithoutSMTPNotConfigured sends an alert's email with
+// no SMTP server configured: the delivery is marked not configured, never
+// retried, and no failure is logged for it.
+func TestWorkerMarksEmailWithoutSMTPNotConfigured(t *testing.T) {
+	q := newMemQueue(delivery("d-1", alert.ChannelEmail))
+	log, hook := logtest.NewNullLogger()
+	log.SetLevel(logrus.DebugLevel)
+	observed := startWorker(t, &Worker{Queue: q, Senders: map[string]Sender{alert.ChannelEmail: &Email{}}, Now: (&fakeClock{t: testNow}).Now, Log: log})
+	a := recv(t, observed)
+	if !a.NotConfigured || a.Delivered || !a.RetryAt.IsZero() || a.Result() != alert.AttemptNotConfigured {
+		t.Fatalf("attempt %+v", a)
+	}
+	if got := q.state("d-1"); got != alert.DeliveryNotConfigured {
+		t.Errorf("state %q, want %q", got, alert.DeliveryNotConfigured)
+	}
+	for _, e := range hook.AllEntries() {
+		if e.Level <= logrus.WarnLevel {
+			t.Errorf("logged %s: %s", e.Level, e.Message)
+		}
 	}
 }

@@ -216,6 +216,7 @@ ensure_packages() {
 	# The OCSF tests validate events with a Python package in a virtual environment of their own.
 	have python3 || missing+=(python3)
 	{ have python3 && python3 -c 'import ensurepip' 2>/dev/null; } || missing+=(python3-venv)
+	have chromium || missing+=(chromium) # the console's browser tests drive it headless
 	((${#missing[@]} == 0)) || apt_install "${missing[@]}"
 }
 

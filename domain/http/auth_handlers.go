@@ -52,3 +52,13 @@ func (s *Server) sessionCookie(token string, expires time.Time) *fiber.Cookie {
 		HTTPOnly: true, Secure: s.cfg.CookieSecure, SameSite: fiber.CookieSameSiteLaxMode,
 	}
 }
+
+// SessionCookie returns the session cookie carrying token until expires,
+// as the API's login sets it, for the console's sign-in page; an empty
+// token and a past time end it.
+func (s *Server) SessionCookie(token string, expires time.Time) *fiber.Cookie {
+	return s.sessionCookie(token, expires)
+}
+
+// SessionCookieName is the name the session cookie is read under.
+func (s *Server) SessionCookieName() string { return s.cfg.SessionCookieName() }

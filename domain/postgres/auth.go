@@ -407,3 +407,14 @@ func newToken(prefix string) (token string, hash []byte, err error) {
 	sum := sha256.Sum256([]byte(token))
 	return token, sum[:], nil
 }
+
+// HasUser reports whether a user with email exists, in any workspace,
+// without signing in or recording anything: the seed's check for the demo
+// workspace.
+func (db *DB) HasUser(ctx context.Context, email string) (bool, error) {
+	ok, err := db.NewSelect().Model((*userRow)(nil)).Where("lower(email) = ?", strings.ToLower(strings.TrimSpace(email))).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("look up user: %w", err)
+	}
+	return ok, nil
+}

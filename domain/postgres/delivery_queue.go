@@ -112,6 +112,8 @@ func recordDelivery(ctx context.Context, db *DB, deliveries, attempts string, a 
 		switch {
 		case a.Delivered:
 			row.State, row.DeliveredAt = alert.DeliveryDelivered, &at
+		case a.NotConfigured:
+			row.State = alert.DeliveryNotConfigured
 		case !a.RetryAt.IsZero():
 			row.NextAttemptAt = a.RetryAt.UTC()
 		default:

@@ -2,6 +2,7 @@ package kafka
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -80,6 +81,8 @@ type LagGauge struct {
 	Interval time.Duration
 	Log      logrus.FieldLogger
 	gauge    *prometheus.GaugeVec
+	// measured is whether a read of the lag has worked yet.
+	measured bool
 }
 
 // NewLagGauge registers the lag gauge of cfg's group on reg.
@@ -97,19 +100,47 @@ func (g *LagGauge) Run(ctx context.Context) {
 	t := time.NewTicker(g.Interval)
 	defer t.Stop()
 	for {
-		c, cancel := context.WithTimeout(ctx, g.Interval)
-		lag, err := GroupLag(c, g.Config)
-		cancel()
-		if err != nil && ctx.Err() == nil {
-			g.Log.WithError(err).Warn("Reading the consumer lag failed.")
-		}
-		for p, n := range lag.Partitions {
-			g.gauge.WithLabelValues(strconv.Itoa(p)).Set(float64(n))
-		}
+		g.refresh(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
 	}
+}
+
+// refresh reads the lag once into the gauge. Until a first read works, a
+// group or topic that is not there yet (see notThereYet) is no failure: on
+// a first start the indexer has not joined, or the broker not made the
+// group's coordinator, and the lag is read once they are. Every other
+// failure, and every failure after a first read, is logged as a warning.
+func (g *LagGauge) refresh(ctx context.Context) {
+	c, cancel := context.WithTimeout(ctx, g.Interval)
+	lag, err := GroupLag(c, g.Config)
+	cancel()
+	switch {
+	case err == nil:
+		g.measured = true
+	case ctx.Err() != nil:
+	case !g.measured && notThereYet(err):
+		g.Log.WithError(err).Debug("The consumer group is not there yet; its lag is read once it is.")
+	default:
+		g.Log.WithError(err).Warn("Reading the consumer lag failed.")
+	}
+	for p, n := range lag.Partitions {
+		g.gauge.WithLabelValues(strconv.Itoa(p)).Set(float64(n))
+	}
+}
+
+// notThereYet reports whether err says that the group's coordinator or the
+// topic does not exist yet, or is still being loaded or given its leaders,
+// as just after the topic is created.
+func notThereYet(err error) bool {
+	for _, e := range []kafka.Error{kafka.GroupCoordinatorNotAvailable, kafka.GroupLoadInProgress, kafka.NotCoordinatorForGroup,
+		kafka.UnknownTopicOrPartition, kafka.LeaderNotAvailable, kafka.NotLeaderForPartition} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }

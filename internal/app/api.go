@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fluxera/activity/dashboards"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
@@ -73,6 +74,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// notifier connects with: public addresses only.
 	targets := m.Config.Targets
 	settings := postgres.NewSettingsService(db)
+	licenses := postgres.NewLicenseService(db, box)
+	denials := postgres.NewAccessRecorder(db)
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
@@ -81,12 +84,12 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
 		Signup:        signup,
 		Assets:        assets,
-		Licenses:      postgres.NewLicenseService(db, box),
+		Licenses:      licenses,
 		Settings:      settings,
 		AlertRules:    postgres.NewAlertRuleService(db, targets),
 		Alerts:        postgres.NewAlertService(db),
 		Detection:     postgres.NewDetectionService(db, box, targets),
-		Denials:       postgres.NewAccessRecorder(db),
+		Denials:       denials,
 		Archive:       archive,
 		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
@@ -96,9 +99,21 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
 	})
-	reporthttp.Register(srv.API,
-		report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings),
+	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
+	reporthttp.Register(srv.API, reports,
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
+	// The console shares the server, its session cookie and the services
+	// above; it takes the paths outside /api/v1.
+	console, err := dashboards.New(
+		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
+		dashboards.Services{
+			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
+			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
+		}, m.Log.WithField("component", "console"))
+	if err != nil {
+		return nil, nil, err
+	}
+	console.Register(srv.App)
 	srv.NotFound()
 	ln, err := net.Listen("tcp", m.Config.HTTP.Addr)
 	if err != nil {

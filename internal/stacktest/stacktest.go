@@ -389,3 +389,21 @@ func OpenPITs(tb testing.TB, url, prefix string) int {
 	}
 	return *stats.All.Total.Search.Current
 }
+
+// MustChromium returns the path of Debian's chromium, which the console's
+// browser tests drive headless. Without it the test is skipped, or, under
+// make test and in CI, fails: make up installs it.
+func MustChromium(tb testing.TB) string {
+	tb.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	const msg = "chromium is not installed; make up installs it (Debian's chromium package)"
+	if Required() {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+	return ""
+}

@@ -78,6 +78,8 @@ func (s *Scheduler) deliver(ctx context.Context, d report.Delivery) {
 	switch a.Result() {
 	case alert.AttemptDelivered:
 		log.Debug("Report delivered.")
+	case alert.AttemptNotConfigured:
+		log.Debug("Report email not sent: no SMTP server is configured; the delivery shows as not configured.")
 	case alert.AttemptRetry:
 		log.WithError(err).WithField("retry_at", a.RetryAt).Info("Report delivery failed; it will be retried.")
 	default:

@@ -63,8 +63,14 @@ func Register(api fiber.Router, s Services) {
 	}))
 	api.Get("/users/:id/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		if err := mayReadUser(p, id); err != nil {
+			return err
+		}
 		f.Actor = id
-		return err
+		return nil
 	}))
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
@@ -87,6 +93,16 @@ func history(typ string) narrowing {
 		f.Subject = &activity.Resource{Type: typ, ID: id}
 		return err
 	}
+}
+
+// mayReadUser returns EFORBIDDEN when p asks for the activity of another
+// user than themselves without the right to see the whole workspace's:
+// they are told so rather than shown an empty page.
+func mayReadUser(p activity.Principal, id string) error {
+	if id == p.UserID || domain.Can(p.Role, domain.ViewWorkspaceLog) {
+		return nil
+	}
+	return activity.Errorf(activity.EFORBIDDEN, "", "your role (%s) may see only your own activity, not another user's", p.Role)
 }
 
 // pathID returns the route's id in the form the platform stores it. It

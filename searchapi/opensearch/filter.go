@@ -32,6 +32,9 @@ func filterClauses(f searchapi.EventFilter) []any {
 	if f.Subject != nil {
 		out = append(out, resourceOrRelated(f.Subject.Type, f.Subject.ID))
 	}
+	if f.Involving != "" {
+		out = append(out, anyOf(term("actor.id", f.Involving), resourceOrRelated("user", f.Involving)))
+	}
 	if len(f.IPs) > 0 {
 		out = append(out, each(f.IPs, func(v string) any { return term("context.ip", v) }))
 	}

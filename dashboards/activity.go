@@ -1,0 +1,338 @@
+package dashboards
+
+import (
+	"errors"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/searchapi"
+	"github.com/fluxera/activity/searchapi/query"
+)
+
+// filterForm is a listing's filters as its URL carries them. Empty fields
+// filter nothing.
+type filterForm struct {
+	Q, User, Category, Resource string
+	// Date is today, yesterday, 7d, 30d, 90d or custom (From and To, dates
+	// in the workspace's time zone); empty is every date.
+	Date, From, To string
+}
+
+// readForm reads a listing's filters from the query string. Unknown and
+// empty parameters are ignored, so that a form sent as it stands works.
+func readForm(ctx *fiber.Ctx) filterForm {
+	f := filterForm{
+		Q: ctx.Query("q"), User: strings.TrimSpace(ctx.Query("user")), Category: ctx.Query("category"),
+		Resource: ctx.Query("resource"), Date: ctx.Query("date"), From: ctx.Query("from"), To: ctx.Query("to"),
+	}
+	if f.Date == "" && (f.From != "" || f.To != "") {
+		f.Date = "custom"
+	}
+	if f.Date != "custom" {
+		f.From, f.To = "", ""
+	}
+	return f
+}
+
+// values is the form as query parameters, without the empty ones.
+func (f filterForm) values() url.Values {
+	v := url.Values{}
+	for _, kv := range [][2]string{{"q", f.Q}, {"user", f.User}, {"category", f.Category}, {"resource", f.Resource}, {"date", f.Date}, {"from", f.From}, {"to", f.To}} {
+		if kv[1] != "" {
+			v.Set(kv[0], kv[1])
+		}
+	}
+	return v
+}
+
+// apply puts the form into an event filter. A date preset is resolved by
+// the search API in the workspace's time zone, as of the request; the
+// form's own checks return EINVALID naming the field.
+func (f filterForm) apply(filter *searchapi.EventFilter, c *Console, v view) error {
+	filter.Query = f.Q
+	if f.User != "" {
+		if !searchapi.IsID(f.User) {
+			return activity.Errorf(activity.EINVALID, "user", "user: %q is not a user id", f.User)
+		}
+		filter.Users = []string{f.User}
+	}
+	if f.Category != "" {
+		filter.Categories = []string{f.Category}
+	}
+	if f.Resource != "" {
+		filter.Resources = []string{f.Resource}
+	}
+	switch f.Date {
+	case "":
+	case "today", "7d", "30d", "90d":
+		filter.Range = f.Date
+	case "yesterday":
+		day := c.now().In(v.Zone).AddDate(0, 0, -1).Format("2006-01-02")
+		filter.From, filter.To = day, day
+	case "custom":
+		filter.From, filter.To = f.From, f.To
+	default:
+		return activity.Errorf(activity.EINVALID, "date", "date must be today, yesterday, 7d, 30d, 90d or custom, not %q", f.Date)
+	}
+	return nil
+}
+
+// option is one choice of a filter's dropdown.
+type option struct{ Value, Label string }
+
+// categories are the guide's action types.
+var categories = []option{
+	{activity.CategoryAsset, "Asset actions"}, {activity.CategoryLicense, "License actions"},
+	{activity.CategoryUser, "User management"}, {activity.CategorySystem, "System changes"},
+	{activity.CategoryAuth, "Login events"},
+}
+
+// dates are the guide's date presets.
+var dates = []option{
+	{"today", "Today"}, {"yesterday", "Yesterday"}, {"7d", "Last 7 days"}, {"30d", "Last 30 days"},
+	{"90d", "Last 90 days"}, {"custom", "Custom range"},
+}
+
+// formats are the export formats.
+var formats = []option{{"csv", "CSV (for spreadsheets)"}, {"json", "JSON (for data processing)"}, {"ndjson", "NDJSON (one entry a line)"}, {"pdf", "PDF (for reports)"}}
+
+// listView is a page listing activity entries, newest first.
+type listView struct {
+	view
+	Heading string
+	// Subject is the user, asset or license the listing is about.
+	Subject    *subject
+	Path       string
+	Form       filterForm
+	Filters    bool
+	ExportPath string
+	QueryError *queryError
+	// Error and ErrorField say why the filters could not be read.
+	Error, ErrorField string
+	Entries           []searchapi.Entry
+	Total             int64
+	More              string
+	Facets            *searchapi.Facets
+	Users             []domain.User
+	Assets            []domain.Asset
+	Licenses          []domain.License
+	Categories, Dates []option
+	Formats           []option
+	// Reports are the report types the Generate Report form offers; none
+	// on pages without it.
+	Reports []option
+}
+
+// FacetURL is the listing's URL with the filter key set to value, the
+// other filters kept.
+func (v *listView) FacetURL(key, value string) string {
+	q := v.Form.values()
+	if key == "q" && v.Form.Q != "" {
+		value = v.Form.Q + " " + value
+	}
+	q.Set(key, value)
+	return v.Path + "?" + q.Encode()
+}
+
+// subject is what a history is about, as its page heads it.
+type subject struct {
+	Kind, Name, Detail, Tab string
+	// Inactive says the user is deactivated.
+	Inactive bool
+}
+
+// queryError is a search the search syntax cannot read, split at the
+// character where it goes wrong.
+type queryError struct {
+	Message           string
+	Position          int
+	Before, At, After string
+}
+
+// readQueryError returns where the search text q goes wrong, or nil when it
+// reads.
+func readQueryError(q string) *queryError {
+	_, err := query.Parse(q)
+	var e *query.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	qe := &queryError{Message: e.Message, Position: e.Pos, Before: q}
+	runes := []rune(q)
+	if e.Pos >= 1 && e.Pos <= len(runes) && utf8.ValidString(q) {
+		qe.Before, qe.At, qe.After = string(runes[:e.Pos-1]), string(runes[e.Pos-1]), string(runes[e.Pos:])
+	}
+	return qe
+}
+
+// listing is one kind of activity listing: what it narrows the filter to
+// and how its page is headed.
+type listing struct {
+	page, title, section, path, exportPath string
+	filters, reports                       bool
+	narrow                                 func(*searchapi.EventFilter)
+	subject                                *subject
+	notice                                 string
+}
+
+// list shows one page of a listing, or, for htmx asking for the next page,
+// only its rows.
+func (c *Console) list(ctx *fiber.Ctx, l listing) error {
+	v := &listView{
+		view: c.baseView(ctx, l.title), Heading: l.title, Subject: l.subject, Path: l.path,
+		Form: readForm(ctx), Filters: l.filters, ExportPath: l.exportPath,
+		Categories: categories, Dates: dates, Formats: formats,
+	}
+	v.Section, v.Notice = l.section, l.notice
+	if l.reports {
+		v.Reports = reportTypes
+	}
+	p := v.Principal
+	filter := searchapi.EventFilter{Cursor: ctx.Query("cursor"), Facets: l.filters && ctx.Query("cursor") == ""}
+	status := fiber.StatusOK
+	err := v.Form.apply(&filter, c, v.view)
+	if err == nil && v.Form.Q != "" {
+		if v.QueryError = readQueryError(v.Form.Q); v.QueryError != nil {
+			err = activity.Errorf(activity.EINVALID, "q", "%s", v.QueryError.Message)
+		}
+	}
+	if l.narrow != nil {
+		l.narrow(&filter)
+	}
+	var page searchapi.EventPage
+	if err == nil {
+		page, err = c.svc.Finder.FindEvents(ctx.UserContext(), p, filter)
+	}
+	switch {
+	case err == nil:
+	case activity.ErrorCode(err) == activity.EINVALID:
+		status = fiber.StatusBadRequest
+		v.Error, v.ErrorField = activity.ErrorMessage(err), activity.ErrorField(err)
+	default:
+		return err
+	}
+	v.Entries, v.Total, v.Facets = page.Entries, page.Total, page.Facets
+	if page.NextCursor != "" {
+		q := v.Form.values()
+		q.Set("cursor", page.NextCursor)
+		v.More = l.path + "?" + q.Encode()
+	}
+	if partial(ctx) && filter.Cursor != "" {
+		return c.renderFragment(ctx.Status(status), l.page, "rows", v)
+	}
+	if l.filters {
+		c.fillChoices(ctx, v)
+	}
+	return c.render(ctx.Status(status), l.page, v)
+}
+
+// maxChoices bounds the assets and licenses the resource filter offers by
+// name.
+const maxChoices = 200
+
+// fillChoices lists the users, assets and licenses the filters offer.
+func (c *Console) fillChoices(ctx *fiber.Ctx, v *listView) {
+	p := v.Principal
+	if users, err := c.svc.Users.ListUsers(ctx.UserContext(), p); err == nil {
+		v.Users = users
+	}
+	if assets, err := c.svc.Assets.ListAssets(ctx.UserContext(), p); err == nil {
+		v.Assets = assets[:min(len(assets), maxChoices)]
+	}
+	if licenses, err := c.svc.Licenses.ListLicenses(ctx.UserContext(), p); err == nil {
+		v.Licenses = licenses[:min(len(licenses), maxChoices)]
+	}
+}
+
+// activityLog is Settings › Activity Log, the workspace's feed, for the
+// roles that see the whole workspace; the others are told so, and the
+// refusal is recorded.
+func (c *Console) activityLog(ctx *fiber.Ctx) error {
+	p, _ := activity.PrincipalFrom(ctx.UserContext())
+	if !domain.Can(p.Role, domain.ViewWorkspaceLog) {
+		return activity.Errorf(activity.EFORBIDDEN, "", "your role (%s) may not see the whole workspace's activity; My activity shows your own", p.Role)
+	}
+	return c.list(ctx, listing{
+		page: "log", title: "Activity Log", section: "log", path: "/settings/activity-log",
+		exportPath: "/settings/activity-log/export", filters: true, reports: true,
+	})
+}
+
+// myActivity is the caller's own actions, for every role.
+func (c *Console) myActivity(ctx *fiber.Ctx) error {
+	p, _ := activity.PrincipalFrom(ctx.UserContext())
+	return c.list(ctx, listing{
+		page: "log", title: "My activity", section: "me", path: "/me/activity", exportPath: "/me/activity/export",
+		filters: true, narrow: func(f *searchapi.EventFilter) { f.Actor = p.UserID },
+	})
+}
+
+// exportLog sends the browser to the activity log's export with the
+// form's filters, format and period.
+func (c *Console) exportLog(ctx *fiber.Ctx) error {
+	return c.export(ctx, "/api/v1/activity/export")
+}
+
+// exportMine sends the browser to the export of the caller's own actions.
+func (c *Console) exportMine(ctx *fiber.Ctx) error {
+	return c.export(ctx, "/api/v1/me/activity/export")
+}
+
+// export redirects to the API's export route with the form's values, the
+// date preset as the API reads it; the API checks the role, the filters and
+// records the export.
+func (c *Console) export(ctx *fiber.Ctx, route string) error {
+	form := readForm(ctx)
+	format := ctx.Query("format", "csv")
+	switch format {
+	case "csv", "json", "ndjson", "pdf":
+	default:
+		return activity.Errorf(activity.EINVALID, "format", "format must be csv, json, ndjson or pdf, not %q", format)
+	}
+	var filter searchapi.EventFilter
+	if err := form.apply(&filter, c, c.baseView(ctx, "")); err != nil {
+		return err
+	}
+	q := url.Values{"format": {format}}
+	for _, kv := range [][2]string{{"q", filter.Query}, {"range", filter.Range}, {"from", filter.From}, {"to", filter.To}} {
+		if kv[1] != "" {
+			q.Set(kv[0], kv[1])
+		}
+	}
+	for k, vals := range map[string][]string{"user": filter.Users, "category": filter.Categories, "resource": filter.Resources} {
+		if len(vals) > 0 {
+			q.Set(k, strings.Join(vals, ","))
+		}
+	}
+	return ctx.Redirect(route+"?"+q.Encode(), fiber.StatusSeeOther)
+}
+
+// entryView is one entry in full.
+type entryView struct {
+	view
+	Entry searchapi.EntryDetail
+}
+
+// entry shows one entry in full: as a page of its own, or, for htmx, as
+// the detail that opens in place in a listing.
+func (c *Console) entry(ctx *fiber.Ctx) error {
+	id := ctx.Params("id")
+	if !searchapi.IsID(id) {
+		return activity.Errorf(activity.ENOTFOUND, "id", "no activity entry %q", id)
+	}
+	p, _ := activity.PrincipalFrom(ctx.UserContext())
+	d, err := c.svc.Entries.FindEntry(ctx.UserContext(), p, strings.ToLower(id))
+	if err != nil {
+		return err
+	}
+	v := &entryView{view: c.baseView(ctx, d.Summary), Entry: d}
+	if partial(ctx) {
+		return c.renderFragment(ctx, "entry", "detail", v)
+	}
+	return c.render(ctx, "entry", v)
+}

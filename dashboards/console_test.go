@@ -1,0 +1,111 @@
+package dashboards
+
+import (
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/searchapi"
+)
+
+func TestLocalPath(t *testing.T) {
+	for _, tc := range []struct{ next, want string }{
+		{"/settings/activity-log?date=7d", "/settings/activity-log?date=7d"},
+		{"/", "/"},
+		{"", "/"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"https://evil.example/", "/"},
+		{"javascript:alert(1)", "/"},
+		{"/me/activity\r\nSet-Cookie: x=1", "/"},
+	} {
+		t.Run(tc.next, func(t *testing.T) {
+			if got := localPath(tc.next); got != tc.want {
+				t.Errorf("localPath(%q) = %q, want %q", tc.next, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadQueryError(t *testing.T) {
+	for _, tc := range []struct {
+		q                 string
+		ok                bool
+		before, at, after string
+	}{
+		{q: `laptop "Desk phone"`, ok: true},
+		{q: "laptop -", before: "laptop ", at: "-"},
+		{q: `né "open`, before: "né ", at: `"`, after: "open"},
+		{q: "colour:red x", before: "", at: "c", after: "olour:red x"},
+	} {
+		t.Run(tc.q, func(t *testing.T) {
+			e := readQueryError(tc.q)
+			if tc.ok {
+				if e != nil {
+					t.Fatalf("%q is read as an error: %+v", tc.q, e)
+				}
+				return
+			}
+			if e == nil || e.Message == "" {
+				t.Fatalf("%q reads", tc.q)
+			}
+			if e.Before != tc.before || e.At != tc.at || e.After != tc.after {
+				t.Errorf("split %q|%q|%q, want %q|%q|%q", e.Before, e.At, e.After, tc.before, tc.at, tc.after)
+			}
+		})
+	}
+}
+
+func TestFilterFormApply(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	// 00:30 in Berlin on 7 December is still 6 December in UTC: yesterday
+	// is read in the workspace's time zone.
+	now := time.Date(2026, 12, 6, 23, 30, 0, 0, time.UTC)
+	c := &Console{now: func() time.Time { return now }}
+	v := view{Zone: berlin}
+	user := "0190F000-0000-7000-8000-000000000001"
+	for _, tc := range []struct {
+		name  string
+		form  filterForm
+		want  searchapi.EventFilter
+		field string
+	}{
+		{name: "nothing", form: filterForm{}, want: searchapi.EventFilter{}},
+		{name: "preset", form: filterForm{Date: "7d", Category: "asset"}, want: searchapi.EventFilter{Range: "7d", Categories: []string{"asset"}}},
+		{name: "yesterday", form: filterForm{Date: "yesterday"}, want: searchapi.EventFilter{From: "2026-12-06", To: "2026-12-06"}},
+		{name: "custom", form: filterForm{Date: "custom", From: "2026-01-01", To: "2026-01-31"}, want: searchapi.EventFilter{From: "2026-01-01", To: "2026-01-31"}},
+		{name: "user and resource", form: filterForm{User: user, Resource: "asset", Q: "laptop"}, want: searchapi.EventFilter{Users: []string{user}, Resources: []string{"asset"}, Query: "laptop"}},
+		{name: "user not an id", form: filterForm{User: "bob"}, field: "user"},
+		{name: "unknown preset", form: filterForm{Date: "fortnight"}, field: "date"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f searchapi.EventFilter
+			err := tc.form.apply(&f, c, v)
+			if tc.field != "" {
+				if activity.ErrorCode(err) != activity.EINVALID || activity.ErrorField(err) != tc.field {
+					t.Fatalf("error %v, want EINVALID on %s", err, tc.field)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Query != tc.want.Query || f.Range != tc.want.Range || f.From != tc.want.From || f.To != tc.want.To ||
+				len(f.Users) != len(tc.want.Users) || len(f.Categories) != len(tc.want.Categories) || len(f.Resources) != len(tc.want.Resources) {
+				t.Errorf("filter %+v, want %+v", f, tc.want)
+			}
+		})
+	}
+}
+
+func TestPagesParse(t *testing.T) {
+	pages, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"login", "error", "log", "entry", "users", "assets", "licenses", "report"} {
+		if pages[name] == nil {
+			t.Errorf("no page %s", name)
+		}
+	}
+}
