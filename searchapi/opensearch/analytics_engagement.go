@@ -65,6 +65,21 @@ func (f *Finder) EngagementRequest(p activity.Principal, filter searchapi.Analyt
 	return f.request(body)
 }
 
+// EngagementNamesRequest returns the search of the page after the key
+// after (nil for the first) of the active users Engagement names, with
+// their names, as Engagement sends it once it has read every day, so that
+// a benchmark can send the very same requests straight to OpenSearch.
+func (f *Finder) EngagementNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
+	if err := filter.Validate(); err != nil {
+		return Request{}, err
+	}
+	body, err := namesBody(p, &filter, after, byActiveUsers...)
+	if err != nil {
+		return Request{}, err
+	}
+	return f.request(body)
+}
+
 // Engagement counts the active users per day, week and month of the
 // period, their logins and the features they used.
 func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.Engagement, error) {

@@ -67,6 +67,21 @@ func (f *Finder) TimeSpentRequest(p activity.Principal, filter searchapi.Analyti
 	return f.request(body)
 }
 
+// TimeSpentNamesRequest returns the search of the page after the key
+// after (nil for the first) of the users TimeSpent names, with their
+// names, as TimeSpent sends it once it has read every minute, so that a
+// benchmark can send the very same requests straight to OpenSearch.
+func (f *Finder) TimeSpentNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
+	if err := filter.Validate(); err != nil {
+		return Request{}, err
+	}
+	body, err := namesBody(p, &filter, after, inSessions...)
+	if err != nil {
+		return Request{}, err
+	}
+	return f.request(body)
+}
+
 // TimeSpent measures each user's active time in the period: the union of
 // the intervals their actions kept a session active, each action for
 // filter.Idle unless its session was logged out sooner.

@@ -105,12 +105,19 @@ type usersBucket struct {
 // with actions in the period within p's scope and extra filters.
 func (f *Finder) names(ctx context.Context, p activity.Principal, filter *searchapi.AnalyticsFilter, extra ...any) (map[string]activity.Actor, error) {
 	out := map[string]activity.Actor{}
-	sources := []any{map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}}}
-	aggs := map[string]any{"latest": latestOf("actor.name", "actor.email")}
 	_, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, filter, sources, aggs, after, extra...)
+		return namesBody(p, filter, after, extra...)
 	}, -1, func(b usersBucket) {
 		out[b.Key.User] = b.Latest.source().Actor
 	})
 	return out, err
+}
+
+// namesBody returns the search of one page of the users with actions in
+// the period within p's scope and extra filters, each with the name and
+// email of their latest action.
+func namesBody(p activity.Principal, filter *searchapi.AnalyticsFilter, after map[string]any, extra ...any) (map[string]any, error) {
+	sources := []any{map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}}}
+	aggs := map[string]any{"latest": latestOf("actor.name", "actor.email")}
+	return compositeBody(p, filter, sources, aggs, after, extra...)
 }
