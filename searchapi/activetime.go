@@ -10,27 +10,26 @@ const (
 	// DefaultIdle is how long an action keeps its session active when the
 	// caller names no idle time.
 	DefaultIdle = 30 * time.Minute
-	// MinIdle and MaxIdle bound the idle time a caller may ask for. The
-	// idle time is at least the width of an ActiveMinute, so that actions
-	// within one minute of a session always chain.
+	// MinIdle and MaxIdle bound the idle time a caller may ask for, in
+	// whole minutes.
 	MinIdle = time.Minute
 	MaxIdle = 4 * time.Hour
-	// MaxActiveMinutes is the most minutes with actions (per user and
-	// session) the time spent reads; a period with more is answered from
-	// the first of them, marked as incomplete.
-	MaxActiveMinutes = 2_000_000
+	// MaxActiveBuckets is the most stretches of idle time with actions (per
+	// user and session) the time spent reads; a period with more is
+	// answered from the first of them, marked as incomplete.
+	MaxActiveBuckets = 2_000_000
 )
 
-// ActiveMinute is what the time spent needs to know of one minute of one
-// session of one user: when its first and last action happened and when,
-// if ever, the session was logged out within it. Times are Unix
-// milliseconds.
-type ActiveMinute struct {
+// ActiveBucket is what the time spent needs to know of one stretch of
+// time, no longer than the idle time, of one session of one user: when its
+// first and last action happened and when, if ever, the session was logged
+// out within it. Times are Unix milliseconds.
+type ActiveBucket struct {
 	User    string
 	Session string
 	First   int64
 	Last    int64
-	// Logout is the time of the minute's first logout; HasLogout says
+	// Logout is the time of the bucket's first logout; HasLogout says
 	// whether there is one.
 	Logout    int64
 	HasLogout bool
@@ -42,11 +41,14 @@ type ActiveInterval struct {
 	From, To int64
 }
 
-// SessionActivity turns the minutes of one session, oldest first, into
+// SessionActivity turns the buckets of one session, oldest first, into
 // its active intervals: each action keeps the session active for idle
 // after it, and the session's first logout ends it; actions after that
-// logout do not count. It needs idle to be at least a minute.
-func SessionActivity(minutes []ActiveMinute, idle time.Duration) []ActiveInterval {
+// logout do not count. Each bucket must span no more than idle, so that
+// the actions within one bucket, less than idle apart, always chain: the
+// bucket's first and last action and first logout then give the same
+// intervals as all its actions would.
+func SessionActivity(buckets []ActiveBucket, idle time.Duration) []ActiveInterval {
 	var out []ActiveInterval
 	ms := idle.Milliseconds()
 	var s, e int64
@@ -57,7 +59,7 @@ func SessionActivity(minutes []ActiveMinute, idle time.Duration) []ActiveInterva
 		}
 		open = false
 	}
-	for _, m := range minutes {
+	for _, m := range buckets {
 		if open && m.First > e {
 			emit()
 		}
@@ -65,8 +67,8 @@ func SessionActivity(minutes []ActiveMinute, idle time.Duration) []ActiveInterva
 			s, e, open = m.First, m.First, true
 		}
 		if m.HasLogout {
-			// Every action of the minute before the logout is less than a
-			// minute from the next, so they chain up to the logout, which
+			// Every action of the bucket before the logout is less than
+			// idle from the next, so they chain up to the logout, which
 			// also cuts what the earlier actions kept active.
 			e = m.Logout
 			emit()

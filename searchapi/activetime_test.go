@@ -8,27 +8,27 @@ import (
 
 func TestSessionActivity(t *testing.T) {
 	const m = int64(time.Minute / time.Millisecond)
-	at := func(first, last int64) ActiveMinute { return ActiveMinute{First: first, Last: last} }
-	out := func(first, logout int64) ActiveMinute {
-		return ActiveMinute{First: first, Last: logout, Logout: logout, HasLogout: true}
+	at := func(first, last int64) ActiveBucket { return ActiveBucket{First: first, Last: last} }
+	out := func(first, logout int64) ActiveBucket {
+		return ActiveBucket{First: first, Last: logout, Logout: logout, HasLogout: true}
 	}
 	tests := []struct {
 		name    string
-		minutes []ActiveMinute
+		buckets []ActiveBucket
 		want    []ActiveInterval
 	}{
-		{"one action", []ActiveMinute{at(0, 0)}, []ActiveInterval{{0, 30 * m}}},
-		{"actions within the idle time chain", []ActiveMinute{at(0, 10), at(20*m, 20*m+5)}, []ActiveInterval{{0, 50*m + 5}}},
-		{"a gap longer than the idle time splits", []ActiveMinute{at(0, 0), at(31*m, 31*m)}, []ActiveInterval{{0, 30 * m}, {31 * m, 61 * m}}},
-		{"a logout cuts the idle time", []ActiveMinute{at(0, 0), out(10*m, 10*m)}, []ActiveInterval{{0, 10 * m}}},
-		{"a logout after the idle time cuts nothing", []ActiveMinute{at(0, 0), out(40*m, 40*m)}, []ActiveInterval{{0, 30 * m}}},
-		{"actions after the logout do not count", []ActiveMinute{out(5, 10), at(2*m, 3*m)}, []ActiveInterval{{5, 10}}},
-		{"actions in the logout's minute count up to it", []ActiveMinute{at(0, 0), out(40*m, 40*m+30_000)}, []ActiveInterval{{0, 30 * m}, {40 * m, 40*m + 30_000}}},
-		{"a logout alone", []ActiveMinute{out(7, 7)}, nil},
+		{"one action", []ActiveBucket{at(0, 0)}, []ActiveInterval{{0, 30 * m}}},
+		{"actions within the idle time chain", []ActiveBucket{at(0, 10), at(20*m, 20*m+5)}, []ActiveInterval{{0, 50*m + 5}}},
+		{"a gap longer than the idle time splits", []ActiveBucket{at(0, 0), at(31*m, 31*m)}, []ActiveInterval{{0, 30 * m}, {31 * m, 61 * m}}},
+		{"a logout cuts the idle time", []ActiveBucket{at(0, 0), out(10*m, 10*m)}, []ActiveInterval{{0, 10 * m}}},
+		{"a logout after the idle time cuts nothing", []ActiveBucket{at(0, 0), out(40*m, 40*m)}, []ActiveInterval{{0, 30 * m}}},
+		{"actions after the logout do not count", []ActiveBucket{out(5, 10), at(2*m, 3*m)}, []ActiveInterval{{5, 10}}},
+		{"actions in the logout's bucket count up to it", []ActiveBucket{at(0, 0), out(40*m, 40*m+30_000)}, []ActiveInterval{{0, 30 * m}, {40 * m, 40*m + 30_000}}},
+		{"a logout alone", []ActiveBucket{out(7, 7)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := SessionActivity(tt.minutes, 30*time.Minute); !reflect.DeepEqual(got, tt.want) {
+			if got := SessionActivity(tt.buckets, 30*time.Minute); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
 		})

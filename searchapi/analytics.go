@@ -208,8 +208,8 @@ type TimeSpent struct {
 	// ActiveMS is exact, TotalMinutes rounded to a tenth.
 	ActiveMS     int64   `json:"active_ms"`
 	TotalMinutes float64 `json:"total_minutes"`
-	// Complete is false when the period held more than MaxActiveMinutes
-	// minutes with actions, and only the first were read.
+	// Complete is false when the period held more than MaxActiveBuckets
+	// stretches of idle time with actions, and only the first were read.
 	Complete bool `json:"complete"`
 	// Days is the active time of all users per calendar day in the
 	// workspace's time zone, days without any left out.
@@ -261,7 +261,7 @@ type Analyst interface {
 	// PeakTimes ranks the hours of day and days of week.
 	PeakTimes(ctx context.Context, p activity.Principal, f AnalyticsFilter) (PeakTimes, error)
 	// TimeSpent measures each user's active time, exactly, reading every
-	// minute with actions up to MaxActiveMinutes.
+	// stretch of idle time with actions up to MaxActiveBuckets.
 	TimeSpent(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TimeSpent, error)
 	// Engagement counts active users per day, week and month, their
 	// logins and the features they used, exactly.

@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"time"
 
@@ -9,14 +10,14 @@ import (
 	"github.com/fluxera/activity/searchapi"
 )
 
-// The time spent reads every minute in which a user acted in a session,
-// through a composite aggregation by user, session and minute, ordered so
-// that each user's minutes arrive together and each session's in time
-// order; it keeps only one user's intervals in memory at a time.
+// The time spent reads every stretch of idle time in which a user acted in
+// a session, through a composite aggregation by user, session and a
+// date histogram as wide as the idle time, ordered so that each user's
+// buckets arrive together and each session's in time order; it keeps only
+// one user's intervals in memory at a time.
 
-// activeMinuteBucket is one bucket of the time spent's composite
-// aggregation.
-type activeMinuteBucket struct {
+// activeBucket is one bucket of the time spent's composite aggregation.
+type activeBucket struct {
 	Key struct {
 		User    string `json:"user"`
 		Session string `json:"session"`
@@ -39,13 +40,17 @@ var inSessions = []any{
 	map[string]any{"exists": map[string]any{"field": "actor.id"}},
 }
 
-var activeMinuteSources = []any{
-	map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
-	map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
-	map[string]any{"minute": map[string]any{"date_histogram": map[string]any{"field": "occurred_at", "fixed_interval": "1m"}}},
+// activeSources are the keys of the time spent's buckets: user, session
+// and stretches of idle time.
+func activeSources(idle time.Duration) []any {
+	return []any{
+		map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
+		map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
+		map[string]any{"at": map[string]any{"date_histogram": map[string]any{"field": "occurred_at", "fixed_interval": fmt.Sprintf("%dm", int(idle/time.Minute))}}},
+	}
 }
 
-var activeMinuteAggs = map[string]any{
+var activeAggs = map[string]any{
 	"first": map[string]any{"min": map[string]any{"field": "occurred_at"}},
 	"last":  map[string]any{"max": map[string]any{"field": "occurred_at"}},
 	"logout": map[string]any{
@@ -60,7 +65,10 @@ var activeMinuteAggs = map[string]any{
 // returns the errors TimeSpent returns for a missing principal and a bad
 // filter.
 func (f *Finder) TimeSpentRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	body, err := compositeBody(p, &filter, activeMinuteSources, activeMinuteAggs, after, inSessions...)
+	if err := filter.Validate(); err != nil {
+		return Request{}, err
+	}
+	body, err := compositeBody(p, &filter, activeSources(filter.Idle), activeAggs, after, inSessions...)
 	if err != nil {
 		return Request{}, err
 	}
@@ -97,15 +105,15 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	ts := searchapi.TimeSpent{Period: filter.Period, IdleMinutes: filter.Idle.Minutes(), Days: []searchapi.DayTime{}, Users: []searchapi.UserTime{}}
 	days := map[string]int64{}
 	var user, session string
-	var minutes []searchapi.ActiveMinute
+	var buckets []searchapi.ActiveBucket
 	var intervals []searchapi.ActiveInterval
 	var sessions int64
 	endSession := func() {
-		if len(minutes) > 0 {
-			intervals = append(intervals, searchapi.SessionActivity(minutes, filter.Idle)...)
+		if len(buckets) > 0 {
+			intervals = append(intervals, searchapi.SessionActivity(buckets, filter.Idle)...)
 			sessions++
 		}
-		minutes = minutes[:0]
+		buckets = buckets[:0]
 	}
 	endUser := func() {
 		endSession()
@@ -124,9 +132,10 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 		ts.ActiveMS += u.ActiveMS
 		intervals, sessions = intervals[:0], 0
 	}
+	sources := activeSources(filter.Idle)
 	complete, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, &filter, activeMinuteSources, activeMinuteAggs, after, inSessions...)
-	}, searchapi.MaxActiveMinutes, func(b activeMinuteBucket) {
+		return compositeBody(p, &filter, sources, activeAggs, after, inSessions...)
+	}, searchapi.MaxActiveBuckets, func(b activeBucket) {
 		if b.Key.User != user {
 			endUser()
 			user = b.Key.User
@@ -134,7 +143,7 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 			endSession()
 		}
 		session = b.Key.Session
-		minutes = append(minutes, searchapi.ActiveMinute{
+		buckets = append(buckets, searchapi.ActiveBucket{
 			User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value),
 			Logout: int64(b.Logout.At.Value), HasLogout: b.Logout.DocCount > 0,
 		})
