@@ -68,7 +68,7 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 			var ts searchapi.TimeSpent
 			err := json.Unmarshal(raw, &ts)
 			return int64(len(ts.Users)), err
-		}, "time_spent", "a composite aggregation by user, session and minute (first and last action, first logout), paged 10,000 buckets at a time to its end"},
+		}, "time_spent", "a composite aggregation by user, session and 30-minute stretch (first and last action, first logout), paged 10,000 buckets at a time to its end"},
 		{"engagement", "/api/v1/analytics/engagement", finder.EngagementRequest, finder.EngagementNamesRequest, func(raw []byte) (int64, error) {
 			var en searchapi.Engagement
 			err := json.Unmarshal(raw, &en)

@@ -330,8 +330,11 @@ func (h *History) session(p int, at time.Time, span time.Duration, size int) []a
 	actor, hb := h.ws.Members[p], h.habit[p]
 	session := activity.NewEventID()
 	ctx := activity.Context{IP: hb.ip, UserAgent: hb.agent, SessionID: session, Method: activity.MethodWeb, TimeZone: h.ws.TimeZone}
-	if h.rnd.IntN(40) == 0 { // now and then from somewhere else
+	switch {
+	case h.rnd.IntN(3000) == 0: // once in a long while from another office
 		ctx.IP = fmt.Sprintf(officeNets[h.rnd.IntN(len(officeNets))], 10+h.rnd.IntN(200))
+	case h.rnd.IntN(20) == 0: // another desk of their own office
+		ctx.IP = fmt.Sprintf(officeNets[p%len(officeNets)], 10+h.rnd.IntN(200))
 	}
 	out := make([]activity.Event, 0, size)
 	step := span / time.Duration(size)
@@ -391,15 +394,15 @@ func (h *History) work(actor activity.Actor, admin bool, add func(string, activi
 	case k < 900 && len(h.ws.Licenses) > 0:
 		e := add("license.assigned", h.ws.Licenses[h.rnd.IntN(len(h.ws.Licenses))])
 		e.Related = []activity.Resource{assignee}
-	case k < 903:
+	case k < 901:
 		e := add("system.data_exported", activity.Resource{Type: "export", Name: "assets.csv"})
 		e.Details = map[string]any{"dataset": "assets", "format": "csv"}
-	case k < 906 && admin:
-		e := add("user.role_changed", activity.Resource{Type: "user", ID: other.ID, Name: other.Name})
-		e.Changes = []activity.Change{{Field: "role", Before: activity.RoleViewer, After: activity.RoleMember}}
-	case k < 909:
+	case k < 902:
 		e := add("system.report_generated", activity.Resource{Type: "report", Name: "asset_inventory"})
 		e.Details = map[string]any{"type": "asset", "format": "pdf"}
+	case k < 905 && admin:
+		e := add("user.role_changed", activity.Resource{Type: "user", ID: other.ID, Name: other.Name})
+		e.Changes = []activity.Change{{Field: "role", Before: activity.RoleViewer, After: activity.RoleMember}}
 	default:
 		e := add("asset.image_uploaded", asset)
 		e.Details = map[string]any{"file_name": "photo.jpg", "content_type": "image/jpeg", "size": 180000 + h.rnd.IntN(90000)}
