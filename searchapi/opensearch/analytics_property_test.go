@@ -161,7 +161,9 @@ func bruteTimeSpent(ws scriptedWorkspace, idle int64) (map[string][]int64, []int
 // spent, the engagement, the peak times, the top users, the usage and the
 // logins of each against what the test computes from the events it wrote.
 func TestAnalyticsEqualBruteForce(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 42))
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("histories of seed %d", seed)
+	rnd := rand.New(rand.NewPCG(seed, 42))
 	var all []activity.Event
 	var workspaces []scriptedWorkspace
 	for _, zone := range []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"} {
