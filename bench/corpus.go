@@ -35,7 +35,7 @@ import (
 // document code (ingest.NewDocument, enrichment, the mapping) change what
 // would be indexed: the next run then builds a corpus of its own instead of
 // reusing one that no longer matches.
-const corpusVersion = 1
+const corpusVersion = 2
 
 // corpusEnd is when the corpus's history ends, midnight in the measured
 // workspace's time zone. It is fixed so that a corpus stays valid however
@@ -289,6 +289,9 @@ func generateCorpus(events int, cfg ingest.Config, emit func(batch []domain.Outb
 		total += left[w]
 	}
 	left[0] += events - total
+	for w, h := range histories {
+		h.Plan(left[w])
+	}
 	rnd := rand.New(rand.NewPCG(uint64(corpusVersion), 0x5eed))
 	ids := rand.New(rand.NewPCG(uint64(corpusVersion), 0x1d5))
 	type pending struct {

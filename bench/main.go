@@ -103,7 +103,7 @@ const weakHashingNote = "Passwords are hashed with argon2id m=1024 KiB, t=1 (FLU
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search, report, export); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search, report, analytics, export); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -119,6 +119,7 @@ func main() {
 	searchRebuild := flag.Bool("search-rebuild", false, "load the search corpus again even when a complete one is kept")
 	searchRequests := flag.Int("search-requests", 1000, "timed requests of each search figure's query on each side")
 	reportRequests := flag.Int("report-requests", 100, "timed 90-day security reports on each side of the report figure (0 skips it)")
+	analyticsRequests := flag.Int("analytics-requests", 100, "timed 90-day time spent and engagement requests on each side of the analytics figures (0 skips them)")
 	detectEvents := flag.Int("detect-events", 200000, "events the detector checks for its throughput figure (0 skips it)")
 	detectRounds := flag.Int("detect-rounds", 100, "rounds of three failed logins for the failed-login-to-webhook figures (0 skips them)")
 	detectIngest := flag.Int("detect-ingest-events", 200000, "events indexed alone and with the detector beside (0 skips that figure)")
@@ -147,6 +148,9 @@ func main() {
 		}},
 		{"report", false, true, func(e *env) []Figure {
 			return reportFigures(e, reportRun{events: *searchEvents, requests: *reportRequests})
+		}},
+		{"analytics", false, true, func(e *env) []Figure {
+			return analyticsFigures(e, analyticsRun{events: *searchEvents, requests: *analyticsRequests})
 		}},
 		{"export", false, true, func(e *env) []Figure {
 			// The corpus is loaded again once per run: by the search

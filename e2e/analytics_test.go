@@ -288,7 +288,7 @@ func TestAnalytics(t *testing.T) {
 			au("auth.logout", 2, 2), au("asset.assigned", 1, 1), au("asset.created", 1, 1),
 			au("asset.status_changed", 1, 1), au("license.key_viewed", 1, 1), au("system.data_exported", 1, 1),
 		}
-		if u.Total != 16 || !reflect.DeepEqual(u.Categories, wantCats) || !reflect.DeepEqual(u.Actions, wantActions) {
+		if u.Total != 16 || !u.UsersApproximate || u.UsersPrecisionThreshold != searchapi.UsagePrecision || !reflect.DeepEqual(u.Categories, wantCats) || !reflect.DeepEqual(u.Actions, wantActions) {
 			t.Errorf("owner's usage: %d\n%+v\n%+v", u.Total, u.Categories, u.Actions)
 		}
 		getJSON(t, member.client, "/api/v1/analytics/usage?"+march, &u)
@@ -341,19 +341,86 @@ func TestAnalytics(t *testing.T) {
 	})
 
 	t.Run("time spent", func(t *testing.T) {
+		// Each action keeps its session active for 30 minutes, a logout
+		// ends it: S1 9:00–9:45 (its logout cuts 9:20's half hour), S2
+		// 14:00–15:00 (no logout: 14:30 and half an hour), S4 00:30–01:00,
+		// S3 9:30–10:00.
+		type spent struct {
+			id, name, email string
+			sessions        int64
+			total, average  float64
+			days            map[string]float64
+		}
+		want := []spent{
+			{owner.id, ownerName, owner.email, 3, 135, 45, map[string]float64{"2026-03-02": 45, "2026-03-03": 60, "2026-03-30": 30}},
+			{member.id, memberName, member.email, 1, 30, 30, map[string]float64{"2026-03-02": 30}},
+		}
+		check := func(who string, ts searchapi.TimeSpent, want []spent) {
+			t.Helper()
+			var sessions int64
+			for _, w := range want {
+				sessions += w.sessions
+			}
+			if ts.Sessions != sessions || !ts.Complete || ts.IdleMinutes != 30 || len(ts.Users) != len(want) {
+				t.Fatalf("%s's time spent: %d sessions, complete %v, idle %v, %+v", who, ts.Sessions, ts.Complete, ts.IdleMinutes, ts.Users)
+			}
+			for i, u := range ts.Users {
+				w := want[i]
+				days := map[string]float64{}
+				for _, d := range u.Days {
+					days[d.Date] = d.Minutes
+				}
+				if u.ID != w.id || u.Name != w.name || u.Email != w.email || u.Sessions != w.sessions || u.TotalMinutes != w.total || u.AverageMinutes != w.average || !reflect.DeepEqual(days, w.days) {
+					t.Errorf("%s's time spent of %s: %+v, want %+v", who, w.name, u, w)
+				}
+			}
+		}
 		var ts searchapi.TimeSpent
 		getJSON(t, owner.client, "/api/v1/analytics/time-spent?"+march, &ts)
 		period(t, ts.Period)
-		want := []searchapi.UserTime{
-			{ID: owner.id, Name: ownerName, Email: owner.email, Sessions: 3, TotalMinutes: 75, AverageMinutes: 25},
-			{ID: member.id, Name: memberName, Email: member.email, Sessions: 1, TotalMinutes: 30, AverageMinutes: 30},
-		}
-		if ts.Sessions != 4 || !ts.Complete || !reflect.DeepEqual(ts.Users, want) {
-			t.Errorf("owner's time spent: %d sessions, complete %v, %+v", ts.Sessions, ts.Complete, ts.Users)
+		check("owner", ts, want)
+		if ts.TotalMinutes != 165 {
+			t.Errorf("owner's workspace: %v minutes, want 165", ts.TotalMinutes)
 		}
 		getJSON(t, member.client, "/api/v1/analytics/time-spent?"+march, &ts)
-		if ts.Sessions != 1 || !ts.Complete || !reflect.DeepEqual(ts.Users, want[1:]) {
-			t.Errorf("member's time spent: %d sessions, %+v", ts.Sessions, ts.Users)
+		check("member", ts, want[1:])
+		// With five minutes of idle time, S1 is 9:00–9:05, 9:10–9:15,
+		// 9:20–9:25, and S2 14:00–14:15 (14:10 failed but was there),
+		// 14:30–14:35.
+		getJSON(t, owner.client, "/api/v1/analytics/time-spent?idle=5&"+march, &ts)
+		if len(ts.Users) != 2 || ts.Users[0].TotalMinutes != 40 || ts.IdleMinutes != 5 {
+			t.Errorf("owner's time spent with five minutes idle: %+v", ts.Users)
+		}
+	})
+
+	t.Run("engagement", func(t *testing.T) {
+		var en searchapi.Engagement
+		getJSON(t, owner.client, "/api/v1/analytics/engagement?"+march, &en)
+		period(t, en.Period)
+		// Active: the owner on the 2nd, 3rd and 30th, the member on the
+		// 2nd; the API token's export and the failed logins do not count.
+		if !en.Exact || !en.Complete || en.ActiveUsers != 2 || en.Logins != 3 || en.Actions != 13 || len(en.Days) != 31 {
+			t.Fatalf("owner's engagement: %+v", en)
+		}
+		if en.Days[1].ActiveUsers != 2 || en.Days[2].ActiveUsers != 1 || en.Days[29].ActiveUsers != 1 || en.DAU != searchapi.Ratio(4, 31) || en.MAU != 2 || en.Stickiness != searchapi.Ratio(4.0/31, 2) {
+			t.Errorf("owner's daily active users: %+v, DAU %v, MAU %v, stickiness %v", en.Days[:4], en.DAU, en.MAU, en.Stickiness)
+		}
+		users := map[string]searchapi.UserEngagement{}
+		for _, u := range en.Users {
+			users[u.ID] = u
+		}
+		if o := users[owner.id]; o.ActiveDays != 3 || o.ActiveWeeks != 2 || o.Logins != 2 || o.Actions != 9 || !reflect.DeepEqual(o.Features, []string{searchapi.FeatureAsset}) {
+			t.Errorf("owner's own engagement: %+v", o)
+		}
+		if m := users[member.id]; m.ActiveDays != 1 || m.Logins != 1 || m.LoginsPerActiveWeek != 1 || !reflect.DeepEqual(m.Features, []string{searchapi.FeatureAsset, searchapi.FeatureLicense}) {
+			t.Errorf("member's own engagement: %+v", m)
+		}
+		if f := en.Features[1]; f.Feature != searchapi.FeatureLicense || f.Users != 1 || f.Share != 0.5 {
+			t.Errorf("license adoption: %+v", f)
+		}
+		getJSON(t, member.client, "/api/v1/analytics/engagement?"+march, &en)
+		if en.ActiveUsers != 1 || len(en.Users) != 1 || en.Users[0].ID != member.id {
+			t.Errorf("member's engagement: %+v", en.Users)
 		}
 	})
 
@@ -366,7 +433,8 @@ func TestAnalytics(t *testing.T) {
 		}
 		var ts searchapi.TimeSpent
 		getJSON(t, stranger.client, "/api/v1/analytics/time-spent?"+march, &ts)
-		if len(ts.Users) != 1 || ts.Users[0].ID != stranger.id || ts.Users[0].TotalMinutes != 130 {
+		// SX: 9:00–9:40 and 11:10–11:40.
+		if len(ts.Users) != 1 || ts.Users[0].ID != stranger.id || ts.Users[0].TotalMinutes != 70 {
 			t.Errorf("stranger's time spent: %+v", ts.Users)
 		}
 	})
@@ -387,7 +455,7 @@ func TestAnalytics(t *testing.T) {
 			"from=0001-01-01&to=0001-03-01", "from=1900-01-01&to=1900-12-31", "from=1969-12-31T23:59:59Z&to=1970-01-01T00:00:01Z",
 			"from=9998-06-01&to=9999-12-30", "from=2026-03-29T01:59:59%2B01:00&to=2026-03-29T03:00:01%2B02:00",
 		} {
-			for _, route := range []string{"heatmap?", "timeline?split=category&", "top-users?", "top-assets?", "usage?", "logins?", "peak-times?", "time-spent?"} {
+			for _, route := range []string{"heatmap?", "timeline?split=category&", "top-users?", "top-assets?", "usage?", "logins?", "peak-times?", "time-spent?", "engagement?"} {
 				if a := owner.call("GET", "/api/v1/analytics/"+route+q, nil, nil); a.status != http.StatusOK {
 					t.Errorf("%s%s: %d %.300s", route, q, a.status, a.body)
 				}

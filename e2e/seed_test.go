@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/app"
 )
 
@@ -94,11 +95,20 @@ func TestSeedHistoryWritesTheDemoWorkspacesPast(t *testing.T) {
 	if _, err := app.Seed(ctx, db, argon2.Hasher{Params: cfg.Argon2.Params}, box, 20, rand.New(rand.NewPCG(1, 2))); err != nil {
 		t.Fatal(err)
 	}
-	n, err := m.SeedHistory(ctx, db, box, 300, 30)
-	if err != nil || n < 300 {
-		t.Fatalf("wrote %d events: %v", n, err)
+	// 6,000 events over a week need a team of 17 (synthetic.TeamSize):
+	// the demo team of five grows by twelve.
+	sum, err := m.SeedHistory(ctx, db, box, 6000, 7)
+	n := sum.Events
+	if err != nil || n != 6000 || sum.Members != synthetic.TeamSize(6000, 7) || sum.Members != 17 || sum.Days != 7 || sum.Sessions == 0 {
+		t.Fatalf("wrote %+v: %v", sum, err)
+	}
+	var users int
+	if err := db.NewSelect().TableExpr("users").ColumnExpr("count(*)").Scan(ctx, &users); err != nil || users != sum.Members {
+		t.Fatalf("%d users after the seed, want %d: %v", users, sum.Members, err)
 	}
 	var members map[string]bool
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	actions, sessions := map[string]int{}, map[string]map[string]bool{}
 	msgs := readTopicUntil(t, cfg, "the seeded history", func(got []streamed) bool { return len(got) >= n })
 	for _, s := range msgs {
 		if members == nil {
@@ -112,8 +122,21 @@ func TestSeedHistoryWritesTheDemoWorkspacesPast(t *testing.T) {
 		if !members[s.Event.Actor.ID] || s.Key != s.Event.WorkspaceID || s.HeaderID != s.Event.ID {
 			t.Fatalf("event %s by %s is not the demo workspace's", s.Event.ID, s.Event.Actor.ID)
 		}
-		if age := time.Since(s.Event.OccurredAt); age < -48*time.Hour || age > 32*24*time.Hour {
+		if age := time.Since(s.Event.OccurredAt); age < -48*time.Hour || age > 9*24*time.Hour {
 			t.Fatalf("event %s happened %s ago", s.Event.ID, age)
+		}
+		day := s.Event.Actor.ID + " " + s.Event.OccurredAt.In(berlin).Format(time.DateOnly)
+		actions[day]++
+		if s.Event.Context.SessionID != "" {
+			if sessions[day] == nil {
+				sessions[day] = map[string]bool{}
+			}
+			sessions[day][s.Event.Context.SessionID] = true
+		}
+	}
+	for day, n := range actions {
+		if n > synthetic.MaxDayActions || len(sessions[day]) > synthetic.MaxDaySessions {
+			t.Errorf("%s: %d actions in %d sessions", day, n, len(sessions[day]))
 		}
 	}
 }

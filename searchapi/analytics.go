@@ -13,12 +13,6 @@ const (
 	// most modified assets.
 	DefaultTopLimit = 10
 	MaxTopLimit     = 100
-	// MaxSessions is the most sessions the time spent is computed from;
-	// a period with more sessions is answered from the busiest of them,
-	// marked as incomplete.
-	MaxSessions = 10000
-	// MaxTimeSpentUsers is the most users the time spent names.
-	MaxTimeSpentUsers = 1000
 )
 
 // AssetChanges are the asset actions that change an asset, counted by the
@@ -43,6 +37,9 @@ type AnalyticsFilter struct {
 	Limit int
 	// ByCategory splits a timeline by category.
 	ByCategory bool
+	// Idle is how long an action keeps its session active in the time
+	// spent; zero means DefaultIdle.
+	Idle time.Duration
 }
 
 // Validate checks the period and fills in the default limit. It returns
@@ -56,6 +53,12 @@ func (f *AnalyticsFilter) Validate() error {
 	}
 	if f.Limit < 1 || f.Limit > MaxTopLimit {
 		return activity.Errorf(activity.EINVALID, "limit", "limit must be between 1 and %d", MaxTopLimit)
+	}
+	if f.Idle == 0 {
+		f.Idle = DefaultIdle
+	}
+	if f.Idle < MinIdle || f.Idle > MaxIdle || f.Idle%time.Minute != 0 {
+		return activity.Errorf(activity.EINVALID, "idle", "idle must be a whole number of minutes between %d and %d", int(MinIdle/time.Minute), int(MaxIdle/time.Minute))
 	}
 	return nil
 }
@@ -119,13 +122,22 @@ type AssetCount struct {
 	Actions map[string]int64 `json:"actions"`
 }
 
+// UsagePrecision is the precision threshold of the approximate count of
+// distinct users in a usage answer: OpenSearch's cardinality aggregation
+// counts close to exactly up to it, and within a few percent above.
+const UsagePrecision = 3000
+
 // Usage is how much each feature is used: actions per category and per
 // action, with the number of distinct users behind them, busiest first.
+// The counts of actions are exact; the users are counted approximately,
+// with the precision threshold UsersPrecisionThreshold.
 type Usage struct {
-	Period     Period          `json:"period"`
-	Total      int64           `json:"total"`
-	Categories []CategoryUsage `json:"categories"`
-	Actions    []ActionUsage   `json:"actions"`
+	Period                  Period          `json:"period"`
+	Total                   int64           `json:"total"`
+	UsersApproximate        bool            `json:"users_approximate"`
+	UsersPrecisionThreshold int             `json:"users_precision_threshold"`
+	Categories              []CategoryUsage `json:"categories"`
+	Actions                 []ActionUsage   `json:"actions"`
 }
 
 // CategoryUsage is the use of one category.
@@ -179,26 +191,53 @@ type DayCount struct {
 	Count int64 `json:"count"`
 }
 
-// TimeSpent is the time users spent in sessions, most first. A session
-// lasts from its first to its last action within the period: from login
-// to logout, or to its last action when it was never logged out.
+// TimeSpent is the time users were active in the period, most first. A
+// user is active from each of their actions until Idle later, or until
+// the session of that action is logged out if that comes first; a user's
+// time is the union of these intervals over all their sessions, so
+// sessions that overlap count once, and no user can be active for longer
+// than the period. Only actions with a user and a session count, and only
+// within the period.
 type TimeSpent struct {
-	Period   Period `json:"period"`
-	Sessions int64  `json:"sessions"`
-	// Complete is false when the period held more than MaxSessions
-	// sessions and only the busiest were counted.
-	Complete bool       `json:"complete"`
-	Users    []UserTime `json:"users"`
+	Period      Period  `json:"period"`
+	IdleMinutes float64 `json:"idle_minutes"`
+	// Sessions is the number of distinct sessions with actions in the
+	// period, over all users.
+	Sessions int64 `json:"sessions"`
+	// ActiveMS and TotalMinutes are the sum of the users' active time;
+	// ActiveMS is exact, TotalMinutes rounded to a tenth.
+	ActiveMS     int64   `json:"active_ms"`
+	TotalMinutes float64 `json:"total_minutes"`
+	// Complete is false when the period held more than MaxActiveBuckets
+	// stretches of idle time with actions, and only the first were read.
+	Complete bool `json:"complete"`
+	// Days is the active time of all users per calendar day in the
+	// workspace's time zone, days without any left out.
+	Days  []DayTime  `json:"days"`
+	Users []UserTime `json:"users"`
 }
 
-// UserTime is one user's sessions and their length in minutes.
+// UserTime is one user's active time in the period: the union of their
+// active intervals, in all and per calendar day.
 type UserTime struct {
-	ID             string  `json:"id"`
-	Name           string  `json:"name"`
-	Email          string  `json:"email"`
-	Sessions       int64   `json:"sessions"`
-	TotalMinutes   float64 `json:"total_minutes"`
-	AverageMinutes float64 `json:"average_minutes"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Sessions int64  `json:"sessions"`
+	ActiveMS int64  `json:"active_ms"`
+	// TotalMinutes is ActiveMS in minutes and AverageMinutes that over
+	// Sessions, both rounded to a tenth.
+	TotalMinutes   float64   `json:"total_minutes"`
+	AverageMinutes float64   `json:"average_minutes"`
+	Days           []DayTime `json:"days"`
+}
+
+// DayTime is the active time on one calendar day (YYYY-MM-DD) in the
+// workspace's time zone.
+type DayTime struct {
+	Date     string  `json:"date"`
+	ActiveMS int64   `json:"active_ms"`
+	Minutes  float64 `json:"minutes"`
 }
 
 // Analyst computes the analytics of the activity log. Every method covers
@@ -221,6 +260,10 @@ type Analyst interface {
 	Logins(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Logins, error)
 	// PeakTimes ranks the hours of day and days of week.
 	PeakTimes(ctx context.Context, p activity.Principal, f AnalyticsFilter) (PeakTimes, error)
-	// TimeSpent sums the length of each user's sessions.
+	// TimeSpent measures each user's active time, exactly, reading every
+	// stretch of idle time with actions up to MaxActiveBuckets.
 	TimeSpent(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TimeSpent, error)
+	// Engagement counts active users per day, week and month, their
+	// logins and the features they used, exactly.
+	Engagement(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Engagement, error)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -83,67 +84,82 @@ func (m *Main) SeedCommand(ctx context.Context, args []string) error {
 		if *days < 1 || *days > 3650 {
 			return fmt.Errorf("--days must be between 1 and 3650")
 		}
-		n, err := m.SeedHistory(ctx, db, box, *events, *days)
+		sum, err := m.SeedHistory(ctx, db, box, *events, *days)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Wrote %d events of the last %d days into %s.\n", n, *days, m.Config.Publisher.Topic)
+		fmt.Printf("Wrote %d events of the last %d days into %s: %d members, %d sessions, about %d actions per member on a working day.\n",
+			sum.Events, sum.Days, m.Config.Publisher.Topic, sum.Members, sum.Sessions, sum.Events/max(1, sum.Members*synthetic.WorkingDays(sum.Days)))
 	}
 	fmt.Printf("Demo sign-in: %s / %s\n", demoEmail, demoPassword)
 	return nil
 }
 
-// SeedHistory writes at least n events of the demo workspace's past, made
-// of whole sessions of its real members on its real assets and licenses,
-// to the activity topic, and returns how many it wrote.
-func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (int, error) {
+// SeedHistory writes n events of the demo workspace's past over days
+// days, made of whole sessions of its real members on its real assets and
+// licenses, to the activity topic, and returns what it wrote. The team
+// first grows, through invitations, to the size that n events over days
+// need for each member to do a plausible day's work (synthetic.TeamSize).
+func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box, n, days int) (synthetic.Summary, error) {
+	var none synthetic.Summary
 	hasher, err := m.PasswordHasher()
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	auth, err := postgres.NewAuthService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	session, err := auth.Login(ctx, domain.Credentials{Email: demoEmail, Password: demoPassword})
 	if err != nil {
-		return 0, fmt.Errorf("sign in to the demo workspace: %w", err)
+		return none, fmt.Errorf("sign in to the demo workspace: %w", err)
 	}
 	p, err := auth.Authenticate(ctx, session.Token)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	defer auth.Logout(ctx, session.Token)
 	ws := synthetic.Workspace{ID: p.WorkspaceID, TimeZone: p.TimeZone}
 	members, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	users, err := members.ListUsers(ctx, p)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
+	if grown, err := growTeam(ctx, db, hasher, p, len(users), synthetic.TeamSize(n, days)); err != nil {
+		return none, err
+	} else if grown > 0 {
+		if users, err = members.ListUsers(ctx, p); err != nil {
+			return none, err
+		}
+		fmt.Printf("Invited %d more members, to a team of %d for %d events over %d days.\n", grown, len(users), n, days)
+	}
+	rnd := rand.New(rand.NewPCG(uint64(len(users)), 17))
 	for _, u := range users {
 		ws.Members = append(ws.Members, activity.Actor{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, Type: activity.ActorUser})
+		ws.People = append(ws.People, demoPerson(rnd))
 	}
 	assets, err := postgres.NewAssetService(db).ListAssets(ctx, p)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	for _, a := range assets {
 		ws.Assets = append(ws.Assets, activity.Resource{Type: "asset", ID: a.ID, Name: a.Name})
 	}
 	licenses, err := postgres.NewLicenseService(db, box).ListLicenses(ctx, p)
 	if err != nil {
-		return 0, err
+		return none, err
 	}
 	for _, l := range licenses {
 		ws.Licenses = append(ws.Licenses, activity.Resource{Type: "license", ID: l.ID, Name: l.Name})
 	}
 	history, err := synthetic.NewHistory(uint64(time.Now().UnixNano()), ws, days, time.Now())
 	if err != nil {
-		return 0, fmt.Errorf("demo history: %w", err)
+		return none, fmt.Errorf("demo history: %w", err)
 	}
+	history.Plan(n)
 	w := topic.NewWriter(m.Config.Publisher.Brokers, m.Config.Publisher.Topic)
 	w.BatchSize, w.BatchBytes, w.BatchTimeout = 1000, 16<<20, 10*time.Millisecond
 	defer w.Close()
@@ -164,7 +180,7 @@ func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box
 		for _, e := range history.Session() {
 			b, err := json.Marshal(e)
 			if err != nil {
-				return written, err
+				return history.Summary(), err
 			}
 			batch = append(batch, kafka.Message{Key: []byte(e.WorkspaceID), Value: b, Headers: []kafka.Header{
 				{Key: "event_id", Value: []byte(e.ID)}, {Key: "schema", Value: []byte(strconv.Itoa(activity.SchemaVersion))},
@@ -172,16 +188,67 @@ func (m *Main) SeedHistory(ctx context.Context, db *postgres.DB, box *keybox.Box
 		}
 		if len(batch) >= 1000 {
 			if err := flush(); err != nil {
-				return written, err
+				return history.Summary(), err
 			}
 		}
 	}
 	if len(batch) > 0 {
 		if err := flush(); err != nil {
-			return written, err
+			return history.Summary(), err
 		}
 	}
-	return written, nil
+	return history.Summary(), nil
+}
+
+// demoZones are where the demo team lives, each with the usual first hour
+// of a working day there that keeps the day within the workspace's working
+// hours in Berlin (08:00–18:00).
+var demoZones = []struct {
+	zone  string
+	start int
+}{
+	{"Europe/Berlin", 8}, {"Europe/Berlin", 8}, {"Europe/Berlin", 9}, {"Europe/Berlin", 8}, {"Europe/Vienna", 9},
+	{"Europe/Berlin", 9}, {"Europe/London", 7}, {"Europe/Lisbon", 8}, {"Europe/Berlin", 8}, {"Europe/Warsaw", 9},
+}
+
+// demoPerson picks where a demo member lives and their working hours.
+func demoPerson(rnd *rand.Rand) synthetic.Person {
+	z := demoZones[rnd.IntN(len(demoZones))]
+	return synthetic.Person{TimeZone: z.zone, Start: z.start, Hours: 7 + rnd.IntN(2)}
+}
+
+var (
+	demoFirstNames = []string{"Aisha", "Ben", "Chiara", "Daniel", "Elif", "Finn", "Greta", "Hugo", "Ines", "Jonas",
+		"Katarzyna", "Lukas", "Maya", "Noah", "Olivia", "Pavel", "Quentin", "Rosa", "Stefan", "Tara",
+		"Umar", "Vera", "Wim", "Xenia", "Yusuf", "Zoe"}
+	demoLastNames = []string{"Albers", "Brandt", "Costa", "Dubois", "Eriksen", "Fischer", "García", "Horvat", "Ibrahim", "Jansen",
+		"Kowalski", "Lindqvist", "Moreau", "Novak", "Okafor", "Petrov", "Quinn", "Rossi", "Schmidt", "Tanaka",
+		"Uhl", "Varga", "Weber", "Yilmaz", "Zimmer"}
+)
+
+// growTeam invites and signs up members until the demo workspace has size
+// of them: one in ten an admin, the rest members.
+func growTeam(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, owner activity.Principal, have, size int) (int, error) {
+	invitations := postgres.NewInvitationService(db, hasher, 0)
+	client := domain.WithRequest(ctx, demoClients[0])
+	grown := 0
+	for i := have; i < size; i++ {
+		first, last := demoFirstNames[i%len(demoFirstNames)], demoLastNames[(i/len(demoFirstNames)+i)%len(demoLastNames)]
+		role := activity.RoleMember
+		if i%10 == 0 {
+			role = activity.RoleAdmin
+		}
+		email := fmt.Sprintf("%s.%s.%d@demo.fluxera.test", strings.ToLower(first), strings.ToLower(strings.ReplaceAll(last, "í", "i")), i)
+		inv, err := invitations.Invite(client, owner, domain.InvitationCreate{Email: email, Name: first + " " + last, Role: role})
+		if err != nil {
+			return grown, fmt.Errorf("invite %s: %w", email, err)
+		}
+		if _, err := invitations.Accept(client, domain.InvitationAnswer{Token: inv.Token, Password: demoPassword}); err != nil {
+			return grown, fmt.Errorf("accept %s: %w", email, err)
+		}
+		grown++
+	}
+	return grown, nil
 }
 
 // Seed creates the demo workspace unless its owner exists. It reports
@@ -215,7 +282,10 @@ func Seed(ctx context.Context, db *postgres.DB, hasher domain.PasswordHasher, bo
 	}
 	var ids []string
 	for i := 0; i < assets; i++ {
-		if i%12 == 11 { // a new session now and then, sometimes after a typo
+		if i%60 == 59 { // a new session now and then, after logging out
+			if err := d.logout(demoEmail); err != nil {
+				return false, err
+			}
 			if owner, ownerCtx, err = d.login(demoEmail, demoPassword); err != nil {
 				return false, err
 			}
@@ -262,11 +332,21 @@ type demoSession struct {
 	ctx   context.Context
 }
 
+// logout ends email's latest session.
+func (d *demo) logout(email string) error {
+	s, ok := d.sessions[email]
+	if !ok {
+		return nil
+	}
+	delete(d.sessions, email)
+	return d.auth.Logout(s.ctx, s.token)
+}
+
 // login signs someone in from one of the demo clients, now and then after
 // a mistyped password, and returns who they are and the request context.
 func (d *demo) login(email, password string) (activity.Principal, context.Context, error) {
 	ctx := domain.WithRequest(d.ctx, demoClients[d.rnd.IntN(len(demoClients))])
-	if d.rnd.IntN(4) == 0 {
+	if d.rnd.IntN(10) == 0 { // now and then after a typo
 		_, _ = d.auth.Login(ctx, domain.Credentials{Email: email, Password: "wrong-" + password})
 	}
 	s, err := d.auth.Login(ctx, domain.Credentials{Email: email, Password: password})
@@ -381,17 +461,22 @@ func (d *demo) team(owner activity.Principal, ownerCtx context.Context, assets [
 			}
 		}
 	}
-	start, days := "08:00", []string{"mon", "tue", "wed", "thu", "fri"}
-	if _, err := d.settings.UpdateSettings(ownerCtx, owner, domain.SettingsUpdate{WorkingHoursStart: &start, WorkingDays: days, Note: "the warehouse opens at eight"}); err != nil {
-		return err
-	}
 	if _, err := d.users.ChangeRole(ownerCtx, owner, members[2].ID, domain.RoleChange{Role: activity.RoleAdmin, Note: "covers IT while Alex is away"}); err != nil {
 		return err
 	}
-	for _, s := range d.sessions {
-		if err := d.auth.Logout(s.ctx, s.token); err != nil {
-			return err
+	// Everyone but the owner logs out; the owner's last action sets the
+	// working hours, so that a seed run in the evening does not find every
+	// member at work outside them.
+	for email := range d.sessions {
+		if email != demoEmail {
+			if err := d.logout(email); err != nil {
+				return err
+			}
 		}
+	}
+	start, days := "08:00", []string{"mon", "tue", "wed", "thu", "fri"}
+	if _, err := d.settings.UpdateSettings(ownerCtx, owner, domain.SettingsUpdate{WorkingHoursStart: &start, WorkingDays: days, Note: "the warehouse opens at eight"}); err != nil {
+		return err
 	}
 	return nil
 }

@@ -31,7 +31,8 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 	api.Get("/analytics/usage", analysis(h, h.analyst.Usage))
 	api.Get("/analytics/logins", analysis(h, h.analyst.Logins))
 	api.Get("/analytics/peak-times", analysis(h, h.analyst.PeakTimes))
-	api.Get("/analytics/time-spent", analysis(h, h.analyst.TimeSpent))
+	api.Get("/analytics/time-spent", analysis(h, h.analyst.TimeSpent, "idle"))
+	api.Get("/analytics/engagement", analysis(h, h.analyst.Engagement))
 }
 
 // analysis returns a handler that reads the period and the extra query
@@ -77,6 +78,12 @@ func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map
 				return activity.Errorf(activity.EINVALID, "limit", "limit must be a whole number between 1 and %d", searchapi.MaxTopLimit)
 			}
 			f.Limit = n
+		case "idle":
+			n, err := strconv.Atoi(val)
+			if err != nil || time.Duration(n)*time.Minute < searchapi.MinIdle || time.Duration(n)*time.Minute > searchapi.MaxIdle {
+				return activity.Errorf(activity.EINVALID, "idle", "idle must be a whole number of minutes between %d and %d", int(searchapi.MinIdle/time.Minute), int(searchapi.MaxIdle/time.Minute))
+			}
+			f.Idle = time.Duration(n) * time.Minute
 		case "split":
 			if val != "category" {
 				return activity.Errorf(activity.EINVALID, "split", "split must be category")

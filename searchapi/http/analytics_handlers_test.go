@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,9 @@ func (a *recordingAnalyst) Logins(_ context.Context, _ activity.Principal, f sea
 func (a *recordingAnalyst) PeakTimes(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.PeakTimes, error) {
 	return record[searchapi.PeakTimes](a, f)
 }
+func (a *recordingAnalyst) Engagement(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.Engagement, error) {
+	return record[searchapi.Engagement](a, f)
+}
 func (a *recordingAnalyst) TimeSpent(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	return record[searchapi.TimeSpent](a, f)
 }
@@ -91,6 +95,8 @@ func TestAnalyticsParameters(t *testing.T) {
 		{"limit", "/api/v1/analytics/top-users?limit=3", "2026-02-28T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 3, false},
 		{"largest limit", "/api/v1/analytics/top-assets?limit=100&range=90d", "2025-12-30T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 100, false},
 		{"time spent", "/api/v1/analytics/time-spent?range=today", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
+		{"time spent with an idle time", "/api/v1/analytics/time-spent?range=today&idle=240", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
+		{"engagement", "/api/v1/analytics/engagement?range=90d", "2025-12-30T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,7 +116,11 @@ func TestAnalyticsParameters(t *testing.T) {
 			if got := f.Period.To.Format(time.RFC3339); got != tt.to {
 				t.Errorf("to = %s, want %s", got, tt.to)
 			}
-			if f.Period.TimeZone != "Europe/Berlin" || f.Limit != tt.limit || f.ByCategory != tt.byCategory {
+			idle := searchapi.DefaultIdle
+			if strings.Contains(tt.path, "idle=240") {
+				idle = 4 * time.Hour
+			}
+			if f.Period.TimeZone != "Europe/Berlin" || f.Limit != tt.limit || f.ByCategory != tt.byCategory || f.Idle != idle {
 				t.Errorf("filter = %+v", f)
 			}
 		})
@@ -137,6 +147,11 @@ func TestAnalyticsRefusesBadParameters(t *testing.T) {
 		{"limit not a number", "/api/v1/analytics/top-assets?limit=ten", "limit"},
 		{"huge limit", "/api/v1/analytics/top-assets?limit=99999999999999999999", "limit"},
 		{"split by something else", "/api/v1/analytics/timeline?split=action", "split"},
+		{"idle where there is none", "/api/v1/analytics/engagement?idle=30", "idle"},
+		{"idle zero", "/api/v1/analytics/time-spent?idle=0", "idle"},
+		{"idle too long", "/api/v1/analytics/time-spent?idle=241", "idle"},
+		{"idle not minutes", "/api/v1/analytics/time-spent?idle=30m", "idle"},
+		{"limit on the engagement", "/api/v1/analytics/engagement?limit=5", "limit"},
 		{"NUL in a date", "/api/v1/analytics/heatmap?from=2026-03-01%00&to=2026-03-02", "from"},
 	}
 	for _, tt := range tests {

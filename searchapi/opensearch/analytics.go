@@ -319,7 +319,7 @@ func (f *Finder) Usage(ctx context.Context, p activity.Principal, filter searcha
 			Actions    termsAnswer[usageBucket] `json:"actions"`
 		} `json:"aggregations"`
 	}
-	users := map[string]any{"users": map[string]any{"cardinality": map[string]any{"field": "actor.id", "precision_threshold": 3000}}}
+	users := map[string]any{"users": map[string]any{"cardinality": map[string]any{"field": "actor.id", "precision_threshold": searchapi.UsagePrecision}}}
 	aggs := map[string]any{
 		"categories": map[string]any{"terms": termsAgg("category", 2*len(searchapi.Categories)), "aggs": users},
 		"actions":    map[string]any{"terms": termsAgg("action", maxActions), "aggs": users},
@@ -327,7 +327,7 @@ func (f *Finder) Usage(ctx context.Context, p activity.Principal, filter searcha
 	if err := f.analyse(ctx, p, &filter, aggs, &res); err != nil {
 		return searchapi.Usage{}, err
 	}
-	u := searchapi.Usage{Period: filter.Period, Total: res.Hits.Total.Value, Categories: []searchapi.CategoryUsage{}, Actions: []searchapi.ActionUsage{}}
+	u := searchapi.Usage{Period: filter.Period, Total: res.Hits.Total.Value, UsersApproximate: true, UsersPrecisionThreshold: searchapi.UsagePrecision, Categories: []searchapi.CategoryUsage{}, Actions: []searchapi.ActionUsage{}}
 	for _, b := range res.Aggregations.Categories.Buckets {
 		u.Categories = append(u.Categories, searchapi.CategoryUsage{Category: b.Key, Count: b.DocCount, Users: b.Users.Value})
 	}
@@ -412,88 +412,6 @@ func (f *Finder) PeakTimes(ctx context.Context, p activity.Principal, filter sea
 	sort.SliceStable(pt.Hours, func(i, j int) bool { return pt.Hours[i].Count > pt.Hours[j].Count })
 	sort.SliceStable(pt.Days, func(i, j int) bool { return pt.Days[i].Count > pt.Days[j].Count })
 	return pt, nil
-}
-
-// TimeSpent measures each session from its first to its last action in
-// the period, at most searchapi.MaxSessions of them, and sums them per
-// user.
-func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
-	type moment struct {
-		Value float64 `json:"value"`
-	}
-	var res struct {
-		hitTotal
-		Aggregations struct {
-			Sessions termsAnswer[struct {
-				Key   string                           `json:"key"`
-				First moment                           `json:"first"`
-				Last  moment                           `json:"last"`
-				User  termsAnswer[countBucket[string]] `json:"user"`
-			}] `json:"sessions"`
-			Users termsAnswer[struct {
-				Key    string                                    `json:"key"`
-				Latest latestHit[struct{ Actor activity.Actor }] `json:"latest"`
-			}] `json:"users"`
-		} `json:"aggregations"`
-	}
-	aggs := map[string]any{
-		"sessions": map[string]any{
-			"terms": termsAgg("context.session_id", searchapi.MaxSessions),
-			"aggs": map[string]any{
-				"first": map[string]any{"min": map[string]any{"field": "occurred_at"}},
-				"last":  map[string]any{"max": map[string]any{"field": "occurred_at"}},
-				"user":  map[string]any{"terms": termsAgg("actor.id", 1)},
-			},
-		},
-		"users": map[string]any{
-			"terms": termsAgg("actor.id", searchapi.MaxTimeSpentUsers),
-			"aggs":  map[string]any{"latest": latestOf("actor.name", "actor.email")},
-		},
-	}
-	inSessions := []any{
-		map[string]any{"exists": map[string]any{"field": "context.session_id"}},
-		map[string]any{"exists": map[string]any{"field": "actor.id"}},
-	}
-	if err := f.analyse(ctx, p, &filter, aggs, &res, inSessions...); err != nil {
-		return searchapi.TimeSpent{}, err
-	}
-	ts := searchapi.TimeSpent{Period: filter.Period, Complete: res.Aggregations.Sessions.SumOtherDocCount == 0, Users: []searchapi.UserTime{}}
-	byUser := map[string]*searchapi.UserTime{}
-	millis := map[string]float64{}
-	for _, s := range res.Aggregations.Sessions.Buckets {
-		if len(s.User.Buckets) == 0 {
-			continue
-		}
-		id := s.User.Buckets[0].Key
-		u := byUser[id]
-		if u == nil {
-			u = &searchapi.UserTime{ID: id}
-			byUser[id] = u
-		}
-		u.Sessions++
-		millis[id] += s.Last.Value - s.First.Value
-		ts.Sessions++
-	}
-	for _, b := range res.Aggregations.Users.Buckets {
-		if u := byUser[b.Key]; u != nil {
-			a := b.Latest.source().Actor
-			u.Name, u.Email = a.Name, a.Email
-		}
-	}
-	for id, u := range byUser {
-		minutes := millis[id] / float64(time.Minute/time.Millisecond)
-		u.TotalMinutes = roundTenth(minutes)
-		u.AverageMinutes = roundTenth(minutes / float64(u.Sessions))
-		ts.Users = append(ts.Users, *u)
-	}
-	sort.Slice(ts.Users, func(i, j int) bool {
-		a, b := ts.Users[i], ts.Users[j]
-		if a.TotalMinutes != b.TotalMinutes {
-			return a.TotalMinutes > b.TotalMinutes
-		}
-		return a.ID < b.ID
-	})
-	return ts, nil
 }
 
 func roundTenth(x float64) float64 {

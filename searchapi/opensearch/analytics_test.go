@@ -72,6 +72,10 @@ func TestAnalysesKeepTheScope(t *testing.T) {
 			_, err := analyst.TimeSpent(ctx, p, f)
 			return err
 		},
+		"engagement": func(ctx context.Context, p activity.Principal, f searchapi.AnalyticsFilter) error {
+			_, err := analyst.Engagement(ctx, p, f)
+			return err
+		},
 	}
 	owner := activity.Principal{WorkspaceID: "ws-1", UserID: "u-1", Role: activity.RoleOwner}
 	member := activity.Principal{WorkspaceID: "ws-1", UserID: "u-2", Role: activity.RoleViewer}

@@ -96,6 +96,34 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 		}
 	})
 
+	t.Run("time spent and engagement", func(t *testing.T) {
+		period, err := searchapi.ResolvePeriod(searchapi.PeriodQuery{Range: "90d"}, now, searchapi.Zone(owner.TimeZone))
+		if err != nil {
+			t.Fatal(err)
+		}
+		filter := searchapi.AnalyticsFilter{Period: period}
+		searches()
+		want, err := finder.TimeSpentRequest(owner, filter, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := finder.TimeSpent(t.Context(), owner, filter); err != nil {
+			t.Fatal(err)
+		}
+		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
+			t.Errorf("TimeSpent searched %q, TimeSpentRequest returned %s %s", sent, want.Path, want.Body)
+		}
+		if want, err = finder.EngagementRequest(member, filter, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := finder.Engagement(t.Context(), member, filter); err != nil {
+			t.Fatal(err)
+		}
+		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
+			t.Errorf("Engagement searched %q, EngagementRequest returned %s %s", sent, want.Path, want.Body)
+		}
+	})
+
 	t.Run("refusals", func(t *testing.T) {
 		if _, err := finder.FirstPageRequest(owner, searchapi.EventFilter{Query: `ip:10.0.0.0/33`}); activity.ErrorCode(err) != activity.EINVALID {
 			t.Errorf("bad search: %v, want EINVALID", err)

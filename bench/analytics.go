@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/searchapi"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
+)
+
+// analyticsRun sizes the analytics figures.
+type analyticsRun struct {
+	events   int // events of the kept search corpus; 0 skips the figures
+	requests int // timed requests of each analysis on each side
+}
+
+// analyticsWarmup is how many requests of each analysis each side sends
+// before the timed ones.
+const analyticsWarmup = 5
+
+// analysisPages builds the i-th page request of one of the analysis's
+// searches after the key after; the finder's exported request functions.
+type analysisPages func(p activity.Principal, f searchapi.AnalyticsFilter, after map[string]any) (searchos.Request, error)
+
+// analyticsFigures measures the time spent and the engagement of the
+// measured workspace over 90 days of the kept search corpus (see
+// corpus.go): GET /api/v1/analytics/time-spent and
+// GET /api/v1/analytics/engagement on a fluxera api process of its own,
+// signed in as the owner, beside every search they send — each page of
+// the composite aggregation over active minutes (time spent) or active
+// user-days (engagement), then each page of the users' names — built by
+// the search API's own code (TimeSpentRequest, TimeSpentNamesRequest,
+// EngagementRequest, EngagementNamesRequest), POSTed straight to
+// OpenSearch one after the other, each page after the key the last one
+// ended on (DecodeCompositePage). The sides alternate request by request,
+// the side going first alternating too; each period ends a minute before
+// the last one's, each side its own minutes, so that OpenSearch's request
+// cache never answers.
+func analyticsFigures(e *env, run analyticsRun) []Figure {
+	if run.events <= 0 || run.requests <= 0 {
+		return nil
+	}
+	c := ensureCorpus(e, run.events, false)
+	api := startSearchAPI(e, c, "_analytics")
+	settle(e.osURL)
+	mustDo(mustRequest(http.MethodPost, e.osURL+"/"+activity.IndexPattern(c.prefix)+"/_cache/clear", nil))
+	finder := searchos.NewFinder(nil, c.prefix) // builds requests; sends none
+	loc := mustZone(c.measured.TimeZone)
+	window := func(i, side int) (string, string) {
+		to := corpusEnd.Add(-time.Duration(2*i+side) * time.Minute).UTC()
+		return to.AddDate(0, 0, -90).Format(time.RFC3339), to.Format(time.RFC3339)
+	}
+	var figures []Figure
+	for _, a := range []struct {
+		name, route   string
+		pages, names  analysisPages
+		users         func([]byte) (int64, error)
+		figure, notes string
+	}{
+		{"time spent", "/api/v1/analytics/time-spent", finder.TimeSpentRequest, finder.TimeSpentNamesRequest, func(raw []byte) (int64, error) {
+			var ts searchapi.TimeSpent
+			err := json.Unmarshal(raw, &ts)
+			return int64(len(ts.Users)), err
+		}, "time_spent", "a composite aggregation by user, session and 30-minute stretch (first and last action, first logout), paged 10,000 buckets at a time to its end"},
+		{"engagement", "/api/v1/analytics/engagement", finder.EngagementRequest, finder.EngagementNamesRequest, func(raw []byte) (int64, error) {
+			var en searchapi.Engagement
+			err := json.Unmarshal(raw, &en)
+			return int64(len(en.Users)), err
+		}, "engagement", "a composite aggregation by user and calendar day in the workspace's time zone (actions, logins, actions per feature), paged 10,000 buckets at a time to its end"},
+	} {
+		platform := func(i, side int) (time.Duration, int64) {
+			from, to := window(i, side)
+			req := mustRequest(http.MethodGet, api.base+a.route+"?from="+url.QueryEscape(from)+"&to="+url.QueryEscape(to), nil)
+			req.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+			start := time.Now()
+			res, err := api.client.Do(req)
+			if err != nil {
+				fatalf("%s: %v", a.name, err)
+			}
+			raw, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != http.StatusOK {
+				fatalf("%s: GET %s: status %d: %.300s (%v)", a.name, req.URL, res.StatusCode, raw, err)
+			}
+			users, err := a.users(raw)
+			took := time.Since(start)
+			if err != nil {
+				fatalf("%s: decode the API's answer: %v", a.name, err)
+			}
+			return took, users
+		}
+		direct := func(i, side int) (time.Duration, int64) {
+			from, to := window(i, side)
+			period, err := searchapi.ResolvePeriod(searchapi.PeriodQuery{From: from, To: to}, time.Now(), loc)
+			if err != nil {
+				fatalf("%s period: %v", a.name, err)
+			}
+			filter := searchapi.AnalyticsFilter{Period: period}
+			start := time.Now()
+			pageAll(e.osURL, api.directClient, a.name, func(after map[string]any) searchos.Request {
+				return mustRequestOf(a.pages(api.principal, filter, after))
+			})
+			users := pageAll(e.osURL, api.directClient, a.name, func(after map[string]any) searchos.Request {
+				return mustRequestOf(a.names(api.principal, filter, after))
+			})
+			return time.Since(start), users
+		}
+		// Both sides name the same users for the same period.
+		_, pt := platform(0, 0)
+		if _, dt := direct(0, 0); dt != pt || pt == 0 {
+			fatalf("%s: the platform names %d users, OpenSearch %d for the same period", a.name, pt, dt)
+		}
+		fmt.Printf("bench: the 90-day %s names %d users\n", a.name, pt)
+		var onPlatform, onDirect []time.Duration
+		start := time.Now()
+		for i := range analyticsWarmup + run.requests {
+			order := []int{0, 1}
+			if i%2 == 1 {
+				order = []int{1, 0}
+			}
+			for _, side := range order {
+				if side == 0 {
+					if d, _ := platform(i+1, side); i >= analyticsWarmup {
+						onPlatform = append(onPlatform, d)
+					}
+				} else if d, _ := direct(i+1, side); i >= analyticsWarmup {
+					onDirect = append(onDirect, d)
+				}
+			}
+		}
+		elapsed := time.Since(start)
+		p50, p99 := percentile(onPlatform, 50), percentile(onPlatform, 99)
+		d50, d99 := percentile(onDirect, 50), percentile(onDirect, 99)
+		notes := fmt.Sprintf("Corpus: the search figures' kept corpus %s (%d events over %d days before %s, %d indices, %s this run). "+
+			"Query: GET %s?from=…&to=… over 90 days of the measured workspace (%d users for the first period) on bin/fluxera api (the API role alone, on the corpus's prefix, signed in as the owner), timed until its answer is read and decoded: "+
+			"%s, then the users' names, a composite aggregation by user with each one's latest action, paged likewise. "+
+			"The baseline is every one of those searches as the finder builds them, POSTed straight to OpenSearch one after the other, each page after the key the last ended on, decoded with DecodeCompositePage. "+
+			"%d timed requests per side after %d unmeasured ones, alternating (the side going first alternating too), each period a minute earlier than the last so that OpenSearch's request cache never answers; %.0f s in all. "+
+			"Goal: p99 within 1.2× of the direct requests and under one second. Max: platform %.1f ms, direct %.1f ms",
+			c.prefix, c.events, corpusDays, corpusEnd.Format(time.DateOnly), c.meta.Indices, map[bool]string{true: "reused", false: "built"}[c.reused],
+			a.route, pt, a.notes, run.requests, analyticsWarmup, elapsed.Seconds(), ms(percentile(onPlatform, 100)), ms(percentile(onDirect, 100)))
+		figures = append(figures,
+			Figure{Name: "analytics." + a.figure + "_p50_ms", Value: ms(p50), Unit: "ms",
+				Baseline: &Baseline{Name: "direct.analytics_" + a.figure + "_p50_ms", Value: ms(d50)}, Ratio: round2(ms(p50) / ms(d50)), Notes: notes},
+			Figure{Name: "analytics." + a.figure + "_p99_ms", Value: ms(p99), Unit: "ms",
+				Baseline: &Baseline{Name: "direct.analytics_" + a.figure + "_p99_ms", Value: ms(d99)}, Ratio: round2(ms(p99) / ms(d99)), Notes: notes},
+		)
+	}
+	return figures
+}
+
+// pageAll posts the pages request builds straight to OpenSearch, each
+// after the key the last one ended on, until the last page, and returns
+// the number of buckets read.
+func pageAll(osURL string, client *http.Client, what string, request func(after map[string]any) searchos.Request) int64 {
+	var after map[string]any
+	var buckets int64
+	for {
+		r := request(after)
+		req := mustRequest(http.MethodPost, osURL+r.Path, bytes.NewReader(r.Body))
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			fatalf("direct %s: %v", what, err)
+		}
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			fatalf("direct %s: status %d: %.300s (%v)", what, res.StatusCode, raw, err)
+		}
+		next, n, _, err := searchos.DecodeCompositePage(raw)
+		if err != nil {
+			fatalf("direct %s: %v", what, err)
+		}
+		buckets += int64(n)
+		if next == nil {
+			return buckets
+		}
+		after = next
+	}
+}
