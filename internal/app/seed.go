@@ -325,6 +325,9 @@ type demo struct {
 	settings    *postgres.SettingsService
 	// sessions holds each person's latest session token and context.
 	sessions map[string]demoSession
+	// mistyped is set once someone has mistyped their password: the demo
+	// always holds one, for the "Why can't this user log in?" journey.
+	mistyped bool
 }
 
 type demoSession struct {
@@ -343,10 +346,12 @@ func (d *demo) logout(email string) error {
 }
 
 // login signs someone in from one of the demo clients, now and then after
-// a mistyped password, and returns who they are and the request context.
+// a mistyped password (Alex's first sign-in always), and returns who they
+// are and the request context.
 func (d *demo) login(email, password string) (activity.Principal, context.Context, error) {
 	ctx := domain.WithRequest(d.ctx, demoClients[d.rnd.IntN(len(demoClients))])
-	if d.rnd.IntN(10) == 0 { // now and then after a typo
+	if d.rnd.IntN(10) == 0 || (!d.mistyped && email == demoTeam[0].email) {
+		d.mistyped = true
 		_, _ = d.auth.Login(ctx, domain.Credentials{Email: email, Password: "wrong-" + password})
 	}
 	s, err := d.auth.Login(ctx, domain.Credentials{Email: email, Password: password})
