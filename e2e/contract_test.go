@@ -137,13 +137,18 @@ func (c contractCheck) RoundTrip(req *nethttp.Request) (*nethttp.Response, error
 	route, params, findErr := con.router.FindRoute(probe)
 	if findErr != nil {
 		// No such operation in the document: the server must refuse it.
+		if res.StatusCode < 400 || res.StatusCode >= 500 {
+			c.tb.Errorf("contract: %s, but the document has no such operation (%v)", what, findErr)
+			return res, nil
+		}
+		if req.Method == nethttp.MethodHead {
+			return res, nil
+		}
 		raw, err := readBack(res)
 		if err != nil {
 			return res, err
 		}
-		if res.StatusCode < 400 || res.StatusCode >= 500 {
-			c.tb.Errorf("contract: %s, but the document has no such operation (%v)", what, findErr)
-		} else if err := con.errorBody(raw, res.Header); err != nil {
+		if err := con.errorBody(raw, res.Header); err != nil {
 			c.tb.Errorf("contract: %s for an operation the document does not have, without the error body: %v", what, err)
 		}
 		return res, nil
@@ -154,12 +159,16 @@ func (c contractCheck) RoundTrip(req *nethttp.Request) (*nethttp.Response, error
 		c.tb.Errorf("contract: %s to a request the document says is wrong: %v", what, trim(reqErr))
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: res.StatusCode, Header: res.Header, Options: opts}
-	if req.Method == nethttp.MethodHead || res.Header.Get("Content-Disposition") != "" {
-		// A file to download is streamed to the test as it comes.
+	if notReadAhead(req, res) {
+		// A file to download, or a stream, goes to the test as it comes:
+		// its media type is checked, not its bytes.
 		o := *opts
 		o.ExcludeResponseBody = true
 		out.Options = &o
 		out.Body = nethttp.NoBody
+		if err := mediaTypeDocumented(route, res); err != nil {
+			c.tb.Errorf("contract: %s: %v", what, err)
+		}
 	} else {
 		raw, err := readBack(res)
 		if err != nil {
@@ -171,6 +180,36 @@ func (c contractCheck) RoundTrip(req *nethttp.Request) (*nethttp.Response, error
 		c.tb.Errorf("contract: %s, which the document does not allow: %v", what, trim(err))
 	}
 	return res, nil
+}
+
+// notReadAhead says whether res is an answer the check must not read ahead of
+// the test: a HEAD's, a file to download (with Content-Disposition), or
+// anything but JSON, such as a stream of server-sent events.
+func notReadAhead(req *nethttp.Request, res *nethttp.Response) bool {
+	if req.Method == nethttp.MethodHead || res.Header.Get("Content-Disposition") != "" {
+		return true
+	}
+	ct := res.Header.Get("Content-Type")
+	return ct != "" && !strings.HasPrefix(ct, "application/json")
+}
+
+// mediaTypeDocumented checks that the document gives res's media type for
+// its operation and status.
+func mediaTypeDocumented(route *routers.Route, res *nethttp.Response) error {
+	answer := route.Operation.Responses.Status(res.StatusCode)
+	if answer == nil {
+		answer = route.Operation.Responses.Default()
+	}
+	if answer == nil || answer.Value == nil {
+		return fmt.Errorf("the document has no answer %d", res.StatusCode)
+	}
+	if len(answer.Value.Content) == 0 || res.Request.Method == nethttp.MethodHead {
+		return nil
+	}
+	if answer.Value.Content.Get(res.Header.Get("Content-Type")) == nil {
+		return fmt.Errorf("the document gives no media type %q for it", res.Header.Get("Content-Type"))
+	}
+	return nil
 }
 
 // readBack reads res's body and puts it back for the caller.
