@@ -14,11 +14,16 @@ type Date struct{ time.Time }
 
 const dateLayout = "2006-01-02"
 
-// ParseDate parses YYYY-MM-DD.
+// ParseDate parses YYYY-MM-DD, a day of the years 1 to 9999. Anything
+// else, year 0 included (which the calendar, and PostgreSQL's date column,
+// do not have), is an EINVALID error.
 func ParseDate(s string) (Date, error) {
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
 		return Date{}, activity.Errorf(activity.EINVALID, "", "%q is not a date of the form YYYY-MM-DD", s)
+	}
+	if t.Year() < 1 {
+		return Date{}, activity.Errorf(activity.EINVALID, "", "%q is not a date: years start at 0001", s)
 	}
 	return Date{t}, nil
 }

@@ -283,7 +283,7 @@ func endpoints() map[string]endpoint {
 // leaves out.
 var publicRoutes = []string{
 	"POST /api/v1/auth/login", "POST /api/v1/auth/logout", "POST /api/v1/invitations/accept", "POST /api/v1/invitations/decline",
-	"POST /api/v1/signup",
+	"POST /api/v1/signup", "GET /api/v1/openapi.json",
 }
 
 // apiRoutes returns the authenticated routes the server registered, as

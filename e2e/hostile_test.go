@@ -312,6 +312,7 @@ func publicEndpoints(owner member) map[string]endpoint {
 		"POST /api/v1/signup": {public: true, path: path("/api/v1/signup"), body: func(fixture) any {
 			return map[string]string{"workspace_name": "Hostile Signup", "time_zone": "UTC", "owner_email": "signup-" + stacktest.RandomID() + "@example.com", "owner_name": "Sam Signup", "password": "long-enough-1"}
 		}},
+		"GET /api/v1/openapi.json": {public: true, path: path("/api/v1/openapi.json"), body: body(nil)},
 	}
 }
 

@@ -112,7 +112,7 @@ func (c *client) callWithout(method, path string, body any, header map[string]st
 		}
 	}
 	plain := *c
-	plain.http = &http.Client{Jar: c.http.Jar, Timeout: c.http.Timeout}
+	plain.http = &http.Client{Jar: c.http.Jar, Timeout: c.http.Timeout, Transport: contractCheck{tb: c.tb, next: http.DefaultTransport}}
 	return plain.call(method, path, body, set)
 }
 

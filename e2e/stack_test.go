@@ -145,7 +145,7 @@ type client struct {
 
 func newClient(tb testing.TB, m *app.Main) *client {
 	jar, _ := cookiejar.New(nil)
-	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: sameOrigin{}}}
+	return &client{tb: tb, base: "http://" + m.HTTPAddr, http: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: contractCheck{tb: tb, next: sameOrigin{}}}}
 }
 
 // sameOrigin sends every request with the Origin header a browser sends

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	"github.com/fluxera/activity/internal/pdf"
 )
 
@@ -46,7 +44,7 @@ func PDF(r Report) ([]byte, error) {
 }
 
 type pdfWriter struct {
-	f *fpdf.Fpdf
+	f *pdf.Doc
 }
 
 // width is the width between the margins.

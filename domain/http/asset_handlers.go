@@ -233,10 +233,15 @@ func (s *Server) imageFile(c *fiber.Ctx) error {
 // exportAssets answers the workspace's assets as CSV and records
 // system.data_exported before any of it leaves.
 func (s *Server) exportAssets(c *fiber.Ctx) error {
-	if err := onlyQuery(c, "format"); err != nil {
+	format := "csv"
+	err := httpapi.ReadQuery(c, "query parameter", map[string]httpapi.QueryParam{"format": {}}, func(_, v string) error {
+		format = v
+		return nil
+	})
+	if err != nil {
 		return err
 	}
-	if f := c.Query("format", "csv"); f != "csv" {
+	if format != "csv" {
 		return activity.Errorf(activity.EINVALID, "format", "format must be csv")
 	}
 	p := principal(c)

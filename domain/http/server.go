@@ -170,6 +170,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	public.Post("/invitations/accept", s.acceptInvitation)
 	public.Post("/invitations/decline", s.declineInvitation)
 	public.Post("/signup", s.signup)
+	public.Get("/openapi.json", s.openAPI)
 
 	s.API = s.App.Group("/api/v1", s.requireAuth)
 	s.routeAccount(s.API)

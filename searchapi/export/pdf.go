@@ -8,8 +8,6 @@ import (
 	"io"
 	"strings"
 
-	"codeberg.org/go-pdf/fpdf"
-
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/pdf"
 	"github.com/fluxera/activity/searchapi"
@@ -81,7 +79,7 @@ const (
 	maxRowLines = 12 // a cell's text past this is cut, so that a row fits on a page
 )
 
-func (p *pdfWriter) render() *fpdf.Fpdf {
+func (p *pdfWriter) render() *pdf.Doc {
 	x, loc := p.x, p.x.Location()
 	doc := pdf.New(pdf.Document{Title: "Activity export — " + x.Workspace, Landscape: true, Created: x.At})
 	doc.AddPage()
@@ -128,7 +126,7 @@ func (p *pdfWriter) render() *fpdf.Fpdf {
 }
 
 // tableHeader writes the titles of the table's columns.
-func (p *pdfWriter) tableHeader(doc *fpdf.Fpdf) {
+func (p *pdfWriter) tableHeader(doc *pdf.Doc) {
 	doc.SetFont(pdf.Font, "B", 8)
 	doc.SetFillColor(235, 235, 235)
 	for _, c := range pdfColumns {
@@ -140,7 +138,7 @@ func (p *pdfWriter) tableHeader(doc *fpdf.Fpdf) {
 
 // row writes one entry as a row of the table, on the next page when it
 // does not fit on this one.
-func (p *pdfWriter) row(doc *fpdf.Fpdf, e searchapi.Entry) {
+func (p *pdfWriter) row(doc *pdf.Doc, e searchapi.Entry) {
 	loc := p.x.Location()
 	local := e.OccurredAt.In(loc)
 	cells := []string{
