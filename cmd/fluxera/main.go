@@ -8,6 +8,7 @@
 //	fluxera detect    the security detector (Redis sliding windows)
 //	fluxera notify    the notifier (sends alerts' webhooks, chat, email and topic)
 //	fluxera schedule  the report scheduler (generates due custom reports and sends them)
+//	fluxera deliver   the deliverer of activity webhooks (from the activity topic)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //	fluxera workspace create   create a workspace and its owner
@@ -37,6 +38,7 @@ commands:
   detect    run the security detector
   notify    run the notifier that sends alerts
   schedule  run the scheduler that generates and sends custom reports
+  deliver   run the deliverer that sends activity webhooks
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
@@ -74,7 +76,7 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleDeliver)
 	case "api":
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
@@ -87,6 +89,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Run(ctx, app.RoleNotify)
 	case "schedule":
 		return m.Run(ctx, app.RoleSchedule)
+	case "deliver":
+		return m.Run(ctx, app.RoleDeliver)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":
