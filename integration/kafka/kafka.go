@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/internal/topic"
 )
 
@@ -112,7 +113,23 @@ type Offsets struct {
 
 // Offsets returns the partition's offsets and, when at is not zero, the
 // offset of its first message written at or after at (End when none is).
+// A passing failure of the broker's (a partition whose leader is being
+// elected, as in a topic just made) is tried again a few times.
 func (l Log) Offsets(ctx context.Context, partition int, at time.Time) (Offsets, int64, error) {
+	pace := retry.Backoff{Initial: 50 * time.Millisecond, Max: time.Second, Jitter: retry.DefaultJitter}.Attempts()
+	for {
+		o, off, err := l.offsets(ctx, partition, at)
+		var kerr kafka.Error
+		if err == nil || !errors.As(err, &kerr) || !kerr.Temporary() || pace.Failures() >= 6 {
+			return o, off, err
+		}
+		if !retry.Sleep(ctx, pace.Failed()) {
+			return o, off, err
+		}
+	}
+}
+
+func (l Log) offsets(ctx context.Context, partition int, at time.Time) (Offsets, int64, error) {
 	if len(l.Brokers) == 0 {
 		return Offsets{}, 0, errors.New("kafka: no brokers configured")
 	}

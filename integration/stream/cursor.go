@@ -37,7 +37,8 @@ func sign(key []byte, workspaceID, body string) string {
 // returns EINVALID on Last-Event-ID for anything else.
 func decodeCursor(key []byte, workspaceID, id string) (cursor, error) {
 	bad := activity.Errorf(activity.EINVALID, cursorField, "Last-Event-ID is not an id this stream sent; reconnect without it to start from now")
-	parts := strings.Split(strings.TrimSpace(id), "-")
+	// The signature is base64url, which may hold dashes itself.
+	parts := strings.SplitN(strings.TrimSpace(id), "-", 3)
 	if len(parts) != 3 || len(id) > 100 {
 		return cursor{}, bad
 	}
