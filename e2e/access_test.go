@@ -496,12 +496,13 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts", "/api/v1/archive",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets", "/api/v1/reports", "/api/v1/report-definitions",
+		"/api/v1/integrations/webhooks",
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {
 			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
 		}
-		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, fA.definition, ownerA.id, ownerA.email}, entriesA...) {
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, fA.definition, fA.webhook, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -26,6 +26,8 @@ type liveStream struct {
 	events chan sseEvent
 	cancel context.CancelFunc
 	done   chan struct{}
+	// comments receives the comment lines (heartbeats, the goodbye).
+	comments chan string
 }
 
 // openStream opens the stream at path as c, resuming after lastID when
@@ -60,7 +62,7 @@ func tryStream(t *testing.T, c *client, path, lastID string) (*liveStream, answe
 		defer res.Body.Close()
 		return nil, answer{status: res.StatusCode, body: readBody(res), header: res.Header}
 	}
-	s := &liveStream{events: make(chan sseEvent, 100), cancel: cancel, done: make(chan struct{})}
+	s := &liveStream{events: make(chan sseEvent, 100), cancel: cancel, done: make(chan struct{}), comments: make(chan string, 1000)}
 	go func() {
 		defer close(s.done)
 		defer close(s.events)
@@ -84,6 +86,11 @@ func tryStream(t *testing.T, c *client, path, lastID string) (*liveStream, answe
 				ev.name = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "data: "):
 				data += strings.TrimPrefix(line, "data: ")
+			case strings.HasPrefix(line, ":"):
+				select {
+				case s.comments <- strings.TrimSpace(strings.TrimPrefix(line, ":")):
+				default:
+				}
 			}
 		}
 	}()
@@ -273,4 +280,52 @@ func tryStreamWith(t *testing.T, c *client, path string, header map[string]strin
 	s := &liveStream{events: make(chan sseEvent), cancel: cancel, done: make(chan struct{})}
 	go func() { defer close(s.done); readBody(res); res.Body.Close() }()
 	return s, answer{status: res.StatusCode}
+}
+
+// TestActivityStreamHeartbeatAndShutdown keeps an idle stream alive with
+// heartbeats, and ends it with a word when the API stops, which then
+// stops cleanly instead of waiting on the stream.
+func TestActivityStreamHeartbeatAndShutdown(t *testing.T) {
+	cfg := streamConfig(t)
+	m := app.NewMain(cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- m.Run(ctx, app.RoleAPI) }()
+	select {
+	case <-m.Started:
+	case err := <-stopped:
+		t.Fatalf("the API did not start: %v", err)
+	}
+	defer m.Close()
+	owner := mustOwner(t, m, cfg, "Heartbeat")
+	s := openStream(t, owner.client, "/api/v1/activity/stream", "")
+	want := []string{"connected", "heartbeat", "heartbeat"}
+	for _, w := range want {
+		select {
+		case got := <-s.comments:
+			if got != w {
+				t.Fatalf("comment %q, want %q", got, w)
+			}
+		case <-time.After(60 * time.Second):
+			t.Fatalf("gave up waiting for the comment %q", w)
+		}
+	}
+	cancel()
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("the API stopped with %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the API did not stop while a stream was open")
+	}
+	<-s.done
+	var said []string
+	for len(s.comments) > 0 {
+		said = append(said, <-s.comments)
+	}
+	if len(said) == 0 || !strings.Contains(said[len(said)-1], "shutting down") {
+		t.Errorf("the stream's last words were %q", said)
+	}
 }
