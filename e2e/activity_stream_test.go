@@ -311,6 +311,9 @@ func TestActivityStreamHeartbeatAndShutdown(t *testing.T) {
 			t.Fatalf("gave up waiting for the comment %q", w)
 		}
 	}
+	if metrics := opsMetrics(t, m); !strings.Contains(metrics, "fluxera_activity_streams_open 1\n") {
+		t.Error("the metrics do not count the open stream")
+	}
 	cancel()
 	select {
 	case err := <-stopped:

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -277,6 +278,29 @@ func TestActivityWebhookPausesAfterFailures(t *testing.T) {
 	if events[1].Outcome != activity.OutcomeFailure || events[1].Details["reason"] == "" {
 		t.Errorf("the pause event does not say why: %+v", events[1])
 	}
+	// The deliverer counts an attempt as it records it, just after the
+	// receiver answered.
+	stacktest.Eventually(t, "the metrics count the attempts and the pause", func() bool {
+		metrics := opsMetrics(t, m)
+		for _, want := range []string{"fluxera_webhook_pauses_total 1", `fluxera_webhook_attempts_total{result="retry"} 3`, `fluxera_webhook_attempts_total{result="delivered"} 1`} {
+			if !strings.Contains(metrics, want+"\n") {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// opsMetrics reads the process's metrics from its ops address.
+func opsMetrics(t *testing.T, m *app.Main) string {
+	t.Helper()
+	res, err := http.Get("http://" + m.OpsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	return string(raw)
 }
 
 // TestActivityWebhookReplay replays a webhook from a time before its

@@ -52,8 +52,10 @@ type Queue interface {
 	Claim(ctx context.Context, lease time.Duration, limit int) ([]Delivery, error)
 	// Finish records how an attempt of d went and releases the webhook:
 	// an accepted delivery leaves the queue; a failed one waits until
-	// o.RetryAt, and o.Pause pauses the webhook and records it.
-	Finish(ctx context.Context, d Delivery, o Outcome) error
+	// o.RetryAt, and the o.PauseAfter-th failure in a row pauses the
+	// webhook and records that in the workspace's log, and then paused
+	// is true.
+	Finish(ctx context.Context, d Delivery, o Outcome) (paused bool, err error)
 	// ClaimReplay claims one replay that is not done, until lease has
 	// passed; ok is false when there is none.
 	ClaimReplay(ctx context.Context, lease time.Duration) (r ReplayJob, ok bool, err error)

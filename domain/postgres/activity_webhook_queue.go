@@ -127,8 +127,10 @@ RETURNING due.seq`, now, now, limit, now.Add(lease)).Scan(ctx, &heads)
 // Finish records the attempt and releases the webhook; a pause is
 // recorded as system.integration_configured by the platform, for the
 // workspace's owners and admins to see in the log.
-func (q *WebhookQueue) Finish(ctx context.Context, d integration.Delivery, o integration.Outcome) error {
-	return q.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+func (q *WebhookQueue) Finish(ctx context.Context, d integration.Delivery, o integration.Outcome) (bool, error) {
+	var paused bool
+	err := q.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		paused = false
 		var w webhookRow
 		if err := tx.NewSelect().Model(&w).Where("id = ?", d.WebhookID).For("UPDATE").Scan(ctx); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -171,12 +173,14 @@ func (q *WebhookQueue) Finish(ctx context.Context, d integration.Delivery, o int
 			detail(&e, "reason", w.PausedReason)
 			detail(&e, "failures", w.Failures)
 			events = append(events, e)
+			paused = true
 		}
 		if _, err := tx.NewUpdate().Model(&w).Column("last_attempt_at", "last_status", "claimed_until", "failures", "last_error", "last_delivery_at", "paused", "paused_at", "paused_reason").WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update webhook %s: %w", w.ID, err)
 		}
 		return q.db.recordEvents(ctx, tx, events...)
 	})
+	return paused && err == nil, err
 }
 
 // ClaimReplay claims the oldest replay that is not done.

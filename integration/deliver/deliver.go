@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
@@ -114,6 +115,9 @@ type Deliverer struct {
 	Queue  integration.Queue
 	Sender Sender
 	Logger logrus.FieldLogger
+	// Metrics, when set, count queued deliveries, attempts, pauses and
+	// replays.
+	Metrics *Metrics
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 
@@ -124,6 +128,9 @@ type Deliverer struct {
 func (d *Deliverer) Run(ctx context.Context) error {
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
 	d.wake = make(chan struct{}, 1)
 	var wg sync.WaitGroup
@@ -165,6 +172,7 @@ func (d *Deliverer) consume(ctx context.Context) error {
 				n, err := d.Queue.Enqueue(ctx, e, m.Value)
 				if err == nil {
 					if n > 0 {
+						d.Metrics.Queued.Add(float64(n))
 						d.poke()
 					}
 					break
@@ -237,12 +245,20 @@ func (d *Deliverer) attempt(ctx context.Context, del integration.Delivery) {
 	}
 	o := integration.Outcome{Status: status, Err: err, PauseAfter: d.Config.MaxFailures}
 	log := d.Logger.WithFields(logrus.Fields{"webhook_id": del.WebhookID, "delivery_id": del.ID, "status": status})
+	result := "delivered"
 	if err != nil {
+		result = "retry"
 		o.RetryAt = d.Now().Add(d.Config.Retry.Delay(del.Attempts + 1))
 		log.WithError(err).Info("A webhook delivery failed; it will be tried again.")
 	}
-	if err := d.Queue.Finish(ctx, del, o); err != nil && ctx.Err() == nil {
+	d.Metrics.Attempts.WithLabelValues(result).Inc()
+	paused, err := d.Queue.Finish(ctx, del, o)
+	if err != nil && ctx.Err() == nil {
 		log.WithError(err).Error("Recording a webhook attempt failed; the delivery will be sent again.")
+	}
+	if paused {
+		d.Metrics.Paused.Inc()
+		log.Warn("A webhook failed too often in a row and is paused; its workspace's log says so.")
 	}
 }
 
@@ -328,6 +344,7 @@ func (d *Deliverer) runReplay(ctx context.Context, job integration.ReplayJob) er
 	}
 	d.Logger.WithFields(logrus.Fields{"replay_id": job.ID, "webhook_id": job.WebhookID, "queued": queued}).Info("A webhook replay is queued.")
 	if queued > 0 {
+		d.Metrics.Replayed.Add(float64(queued))
 		d.poke()
 	}
 	return nil

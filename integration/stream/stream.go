@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
@@ -79,6 +80,9 @@ type Service struct {
 	key    []byte
 	logger logrus.FieldLogger
 
+	// streams counts the open streams for operators.
+	streams prometheus.Gauge
+
 	mu     sync.Mutex
 	open   map[string]int
 	done   chan struct{}
@@ -87,9 +91,11 @@ type Service struct {
 }
 
 // New returns the stream service: cfg must have been validated, key signs
-// the event ids.
-func New(cfg Config, log Log, key []byte, logger logrus.FieldLogger) *Service {
-	return &Service{cfg: cfg, log: log, key: key, logger: logger, open: map[string]int{}, done: make(chan struct{})}
+// the event ids, and the number of open streams is registered on reg.
+func New(cfg Config, log Log, key []byte, logger logrus.FieldLogger, reg prometheus.Registerer) *Service {
+	streams := prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_activity_streams_open", Help: "Live activity streams open on this API process."})
+	reg.MustRegister(streams)
+	return &Service{cfg: cfg, log: log, key: key, logger: logger, streams: streams, open: map[string]int{}, done: make(chan struct{})}
 }
 
 // Register mounts GET /activity/stream on api, a router whose requests
@@ -163,6 +169,7 @@ func (s *Service) acquire(workspaceID string) error {
 	}
 	s.open[workspaceID]++
 	s.wg.Add(1)
+	s.streams.Inc()
 	return nil
 }
 
@@ -172,6 +179,7 @@ func (s *Service) release(workspaceID string) {
 	if s.open[workspaceID]--; s.open[workspaceID] <= 0 {
 		delete(s.open, workspaceID)
 	}
+	s.streams.Dec()
 	s.wg.Done()
 }
 

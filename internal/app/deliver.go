@@ -26,12 +26,13 @@ func (m *Main) deliverer() (*deliver.Deliverer, func(), error) {
 	p := m.Config.Publisher
 	src := integrationkafka.NewSource(p.Brokers, p.Topic, m.Config.Deliver.Group)
 	return &deliver.Deliverer{
-		Config: m.Config.Deliver,
-		Source: src,
-		Log:    integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic},
-		Queue:  postgres.NewWebhookQueue(db, box),
-		Sender: &notify.Webhook{Client: m.Config.Targets.HTTPClient(notify.DefaultHTTPTimeout)},
-		Logger: m.Log.WithField("component", "deliver"),
+		Config:  m.Config.Deliver,
+		Source:  src,
+		Log:     integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic},
+		Queue:   postgres.NewWebhookQueue(db, box),
+		Sender:  &notify.Webhook{Client: m.Config.Targets.HTTPClient(notify.DefaultHTTPTimeout)},
+		Logger:  m.Log.WithField("component", "deliver"),
+		Metrics: deliver.NewMetrics(m.Registry),
 	}, func() { src.Close() }, nil
 }
 
@@ -49,6 +50,6 @@ func (m *Main) activityStreams() (*stream.Service, error) {
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("fluxera activity stream ids"))
 	p := m.Config.Publisher
-	m.streams = stream.New(m.Config.Stream, integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic}, mac.Sum(nil), m.Log.WithField("component", "stream"))
+	m.streams = stream.New(m.Config.Stream, integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic}, mac.Sum(nil), m.Log.WithField("component", "stream"), m.Registry)
 	return m.streams, nil
 }
