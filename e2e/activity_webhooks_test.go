@@ -396,8 +396,34 @@ func TestActivityWebhookInputIsChecked(t *testing.T) {
 			t.Errorf("replay %s: %d %s, want 400 on %s", tc.name, a.status, a.body, tc.field)
 		}
 	}
-	if a := owner.call("PATCH", "/api/v1/integrations/webhooks/"+w.ID, map[string]any{"url": "http://192.168.0.1/"}, nil); a.status != http.StatusBadRequest {
-		t.Errorf("update to a private url: %d %s", a.status, a.body)
+	for _, tc := range []struct {
+		name  string
+		body  any
+		field string
+	}{
+		{"private url", map[string]any{"url": "http://192.168.0.1/"}, "url"},
+		{"unknown action", map[string]any{"filter": map[string]any{"actions": []string{"asset.teleported"}}}, "filter.actions[0]"},
+		{"paused not a boolean", map[string]any{"paused": "yes"}, "paused"},
+	} {
+		a := owner.call("PATCH", "/api/v1/integrations/webhooks/"+w.ID, tc.body, nil)
+		var e errorAnswer
+		a.decode(t, &e)
+		if a.status != http.StatusBadRequest || e.Error.Field != tc.field {
+			t.Errorf("update with %s: %d %s, want 400 on %s", tc.name, a.status, a.body, tc.field)
+		}
+	}
+	// Paused and resumed by hand.
+	if a := owner.call("PATCH", "/api/v1/integrations/webhooks/"+w.ID, map[string]any{"paused": true}, nil); a.status != http.StatusOK {
+		t.Fatalf("pause: %d %s", a.status, a.body)
+	}
+	if s := findWebhook(t, owner.client, w.ID).State; !s.Paused || !strings.Contains(s.PausedReason, "paused by") || s.PausedAt == nil {
+		t.Errorf("paused by hand: %+v", s)
+	}
+	if a := owner.call("PATCH", "/api/v1/integrations/webhooks/"+w.ID, map[string]any{"paused": false}, nil); a.status != http.StatusOK {
+		t.Fatalf("resume: %d %s", a.status, a.body)
+	}
+	if s := findWebhook(t, owner.client, w.ID).State; s.Paused || s.PausedReason != "" {
+		t.Errorf("resumed by hand: %+v", s)
 	}
 	if a := member.call("GET", "/api/v1/integrations/webhooks", nil, nil); a.status != http.StatusForbidden {
 		t.Errorf("a member lists webhooks: %d %s", a.status, a.body)

@@ -9,11 +9,13 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/searchapi"
 	"github.com/fluxera/activity/searchapi/query"
 )
 
@@ -41,8 +43,9 @@ const (
 
 // Filter says which events a webhook receives: every one when empty.
 // Categories are asset, license, user, auth or system; Actions are
-// actions such as license.created, with * as a wildcard (license.*,
-// *.deleted); Outcome is success or failure. Each kind given must match.
+// actions the platform records, such as license.created, or patterns with
+// * as a wildcard that match at least one (license.*, *.deleted); Outcome
+// is success or failure. Each kind given must match.
 type Filter struct {
 	Categories []string `json:"categories"`
 	Actions    []string `json:"actions"`
@@ -70,6 +73,10 @@ func (f *Filter) Validate() error {
 			n, err := query.Normalize(kind.qualifier, v)
 			if err != nil || n == "" {
 				return activity.Errorf(activity.EINVALID, field, "%s: %q is not one of the %s an event can have", field, v, kind.field)
+			}
+			// A typing mistake would match nothing, silently.
+			if kind.field == "actions" && !slices.ContainsFunc(searchapi.Actions, func(a string) bool { return MatchesAction([]string{n}, a) }) {
+				return activity.Errorf(activity.EINVALID, field, "%s: %q matches none of the actions the platform records", field, v)
 			}
 			kind.values[i] = n
 		}

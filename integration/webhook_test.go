@@ -23,6 +23,8 @@ func TestFilter(t *testing.T) {
 		{name: "all kinds must match", filter: Filter{Categories: []string{"auth"}, Outcome: "success"}},
 		{name: "unknown category", filter: Filter{Categories: []string{"asset", "nope"}}, field: "categories[1]"},
 		{name: "not an action", filter: Filter{Actions: []string{"created"}}, field: "actions[0]"},
+		{name: "unknown action", filter: Filter{Actions: []string{"asset.created", "asset.teleported"}}, field: "actions[1]"},
+		{name: "pattern matching nothing", filter: Filter{Actions: []string{"*.teleported"}}, field: "actions[0]"},
 		{name: "bad outcome", filter: Filter{Outcome: "maybe"}, field: "outcome"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
