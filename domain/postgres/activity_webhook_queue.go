@@ -100,12 +100,18 @@ RETURNING due.seq`, now, now, limit, now.Add(lease)).Scan(ctx, &heads)
 	}
 	out := make([]integration.Delivery, 0, len(heads))
 	for _, h := range heads {
+		// A webhook deleted since it was claimed took its deliveries
+		// with it.
 		var d webhookDeliveryRow
-		if err := q.db.NewSelect().Model(&d).Where("seq = ?", h.Seq).Scan(ctx); err != nil {
+		if err := q.db.NewSelect().Model(&d).Where("seq = ?", h.Seq).Scan(ctx); errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
 			return nil, fmt.Errorf("select webhook delivery %d: %w", h.Seq, err)
 		}
 		var w webhookRow
-		if err := q.db.NewSelect().Model(&w).Where("id = ?", d.WebhookID).Scan(ctx); err != nil {
+		if err := q.db.NewSelect().Model(&w).Where("id = ?", d.WebhookID).Scan(ctx); errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
 			return nil, fmt.Errorf("select webhook %s: %w", d.WebhookID, err)
 		}
 		secret, err := q.box.Open(w.Secret, w.SecretKeyID, webhookBinding(w.WorkspaceID, w.ID))
