@@ -205,10 +205,17 @@ func TestActivityStreamLimitAndBadInput(t *testing.T) {
 	foreignID := foreign.next(t).id
 	foreign.close()
 
+	// The limit holds across API processes: a second one, on the same
+	// database, serves the owner's session too.
+	m2 := MustStart(t, cfg, app.RoleAPI)
+	elsewhere := *owner.client
+	elsewhere.base = "http://" + m2.HTTPAddr
 	first := openStream(t, owner.client, path, "")
-	openStream(t, owner.client, path, "")
-	_, a := tryStream(t, owner.client, path, "")
-	wantRefusal(t, "a third stream", a, http.StatusTooManyRequests, activity.ETOOMANY, "streams", "FLUXERA_STREAM_MAX_PER_WORKSPACE")
+	openStream(t, &elsewhere, path, "")
+	for _, c := range []*client{owner.client, &elsewhere} {
+		_, a := tryStream(t, c, path, "")
+		wantRefusal(t, "a third stream", a, http.StatusTooManyRequests, activity.ETOOMANY, "streams", "FLUXERA_STREAM_MAX_PER_WORKSPACE")
+	}
 	// Another workspace has streams of its own.
 	openStream(t, other.client, path, "")
 	first.close()

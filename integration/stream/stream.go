@@ -36,7 +36,7 @@ import (
 // Config bounds the streams.
 type Config struct {
 	// MaxPerWorkspace is how many streams one workspace may hold open at
-	// once in one API process.
+	// once, across every API process.
 	MaxPerWorkspace int
 	// Heartbeat is how often an idle stream sends a comment line, so that
 	// proxies and clients know it is alive.
@@ -83,20 +83,38 @@ type Service struct {
 	// streams counts the open streams for operators.
 	streams prometheus.Gauge
 
-	mu     sync.Mutex
-	open   map[string]int
+	slots Slots
+
 	done   chan struct{}
 	closed sync.Once
 	wg     sync.WaitGroup
 }
 
+// Slots count the streams open on every API process, so that a
+// workspace's limit holds across them; postgres.StreamSlots is one.
+type Slots interface {
+	// Acquire takes one of the workspace's max slots until ttl has
+	// passed and returns its id, or ETOOMANY when all are taken.
+	Acquire(ctx context.Context, workspaceID string, max int, ttl time.Duration) (string, error)
+	// Renew keeps a slot for ttl more.
+	Renew(ctx context.Context, id string, ttl time.Duration) error
+	// Release gives a slot back.
+	Release(ctx context.Context, id string) error
+}
+
 // New returns the stream service: cfg must have been validated, key signs
-// the event ids, and the number of open streams is registered on reg.
-func New(cfg Config, log Log, key []byte, logger logrus.FieldLogger, reg prometheus.Registerer) *Service {
+// the event ids, slots hold each workspace to its number of streams, and
+// the number of open streams is registered on reg.
+func New(cfg Config, log Log, slots Slots, key []byte, logger logrus.FieldLogger, reg prometheus.Registerer) *Service {
 	streams := prometheus.NewGauge(prometheus.GaugeOpts{Name: "fluxera_activity_streams_open", Help: "Live activity streams open on this API process."})
 	reg.MustRegister(streams)
-	return &Service{cfg: cfg, log: log, key: key, logger: logger, streams: streams, open: map[string]int{}, done: make(chan struct{})}
+	return &Service{cfg: cfg, log: log, slots: slots, key: key, logger: logger, streams: streams, done: make(chan struct{})}
 }
+
+// slotTTL is how long a stream's slot lasts unless renewed: a stream
+// renews it at every heartbeat, so only a stream whose process died
+// lets it lapse.
+func (s *Service) slotTTL() time.Duration { return 3*s.cfg.Heartbeat + 10*time.Second }
 
 // Register mounts GET /activity/stream on api, a router whose requests
 // carry their principal. It must come before /activity/:id.
@@ -155,39 +173,31 @@ func readFilter(c *fiber.Ctx) (searchapi.EventFilter, string, error) {
 	return f, last, nil
 }
 
-// acquire counts one more stream of the workspace, or returns ETOOMANY.
-func (s *Service) acquire(workspaceID string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// acquire takes a slot of the workspace, or returns ETOOMANY.
+func (s *Service) acquire(ctx context.Context, workspaceID string) (string, error) {
 	select {
 	case <-s.done:
-		return activity.Errorf(activity.EUNAVAILABLE, "", "the server is shutting down; reconnect shortly")
+		return "", activity.Errorf(activity.EUNAVAILABLE, "", "the server is shutting down; reconnect shortly")
 	default:
 	}
-	if s.open[workspaceID] >= s.cfg.MaxPerWorkspace {
-		return activity.Errorf(activity.ETOOMANY, "streams", "this workspace already has %d activity streams open, the limit (FLUXERA_STREAM_MAX_PER_WORKSPACE); close one first", s.cfg.MaxPerWorkspace)
+	id, err := s.slots.Acquire(ctx, workspaceID, s.cfg.MaxPerWorkspace, s.slotTTL())
+	if err != nil {
+		return "", err
 	}
-	s.open[workspaceID]++
 	s.wg.Add(1)
 	s.streams.Inc()
-	return nil
+	return id, nil
 }
 
-func (s *Service) release(workspaceID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.open[workspaceID]--; s.open[workspaceID] <= 0 {
-		delete(s.open, workspaceID)
-	}
+// release gives the slot back, even once the request's context is over.
+func (s *Service) release(slot string) {
+	defer s.wg.Done()
 	s.streams.Dec()
-	s.wg.Done()
-}
-
-// Open returns how many streams the workspace has open in this process.
-func (s *Service) Open(workspaceID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.open[workspaceID]
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.slots.Release(ctx, slot); err != nil {
+		s.logger.WithError(err).Warn("An activity stream's slot could not be given back; it lapses by itself.")
+	}
 }
 
 // serve checks the request, finds where the stream starts and streams.
@@ -230,12 +240,13 @@ func (s *Service) serve(c *fiber.Ctx) error {
 		}
 		start = after.Offset + 1
 	}
-	if err := s.acquire(p.WorkspaceID); err != nil {
+	slot, err := s.acquire(ctx, p.WorkspaceID)
+	if err != nil {
 		return err
 	}
 	r, err := s.log.Read(partition, start)
 	if err != nil {
-		s.release(p.WorkspaceID)
+		s.release(slot)
 		return unavailable(err)
 	}
 	window, conn := httpapi.NewWriteWindow(c, 0), c.Context().Conn()
@@ -244,9 +255,9 @@ func (s *Service) serve(c *fiber.Ctx) error {
 	c.Set("X-Accel-Buffering", "no")
 	c.Status(fiber.StatusOK)
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		defer s.release(p.WorkspaceID)
+		defer s.release(slot)
 		defer r.Close()
-		s.stream(w, window, conn, r, p, filter, partition)
+		s.stream(w, window, conn, r, slot, p, filter, partition)
 	})
 	return nil
 }
@@ -257,7 +268,7 @@ func unavailable(err error) error {
 
 // stream writes the events p may see that pass filter until the client
 // goes, the server shuts down or the topic cannot be read.
-func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.Conn, r *integrationkafka.Reader, p activity.Principal, filter searchapi.EventFilter, partition int) {
+func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.Conn, r *integrationkafka.Reader, slot string, p activity.Principal, filter searchapi.EventFilter, partition int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// A client that hangs up is noticed at once, not at the next write.
@@ -307,6 +318,9 @@ func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.C
 		case <-heartbeat.C:
 			if !send(": heartbeat\n\n") {
 				return
+			}
+			if err := s.slots.Renew(ctx, slot, s.slotTTL()); err != nil && ctx.Err() == nil {
+				s.logger.WithError(err).Warn("An activity stream's slot could not be renewed; the stream goes on.")
 			}
 		case m := <-msgs:
 			var e activity.Event

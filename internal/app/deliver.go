@@ -38,7 +38,8 @@ func (m *Main) deliverer() (*deliver.Deliverer, func(), error) {
 
 // activityStreams returns the API process's live activity streams, their
 // ids signed with a key derived from the secret key, which every instance
-// shares.
+// shares, and their number per workspace held in PostgreSQL across every
+// instance.
 func (m *Main) activityStreams() (*stream.Service, error) {
 	if m.streams != nil {
 		return m.streams, nil
@@ -49,7 +50,12 @@ func (m *Main) activityStreams() (*stream.Service, error) {
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write([]byte("fluxera activity stream ids"))
+	db, err := m.Database()
+	if err != nil {
+		return nil, err
+	}
 	p := m.Config.Publisher
-	m.streams = stream.New(m.Config.Stream, integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic}, mac.Sum(nil), m.Log.WithField("component", "stream"), m.Registry)
+	m.streams = stream.New(m.Config.Stream, integrationkafka.Log{Brokers: p.Brokers, Topic: p.Topic}, postgres.NewStreamSlots(db),
+		mac.Sum(nil), m.Log.WithField("component", "stream"), m.Registry)
 	return m.streams, nil
 }
