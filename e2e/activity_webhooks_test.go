@@ -29,7 +29,6 @@ func activityHookConfig(t *testing.T) app.Config {
 	cfg := MustStack(t)
 	cfg.Targets.AllowLoopback = true
 	cfg.Relay.PollInterval = 50 * time.Millisecond
-	cfg.Deliver.Group = "test-deliverer-" + stacktest.RandomID()
 	cfg.Deliver.PollInterval = 20 * time.Millisecond
 	cfg.Deliver.Retry = retry.Backoff{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond}
 	return cfg
