@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -71,6 +72,9 @@ func mustOwner(t *testing.T, m *app.Main, cfg app.Config, name string) member {
 type fixture struct {
 	asset, maintenance, image, license, user, invitation, token string
 	rule, alert, entry, report, definition                      string
+	// webhook is an activity webhook to a public address that no test
+	// sends to (no deliverer runs where fixtures are made).
+	webhook string
 	// archive is the name of a file in the workspace's archive store.
 	archive string
 }
@@ -109,6 +113,7 @@ func mustFixture(t *testing.T, m *app.Main, owner member, caller *client, target
 	f.definition = mustID(t, owner.call("POST", "/api/v1/report-definitions", map[string]any{
 		"name": "Digest " + stacktest.RandomID(), "metrics": []string{"distinct_users"}, "schedule": map[string]any{"frequency": "weekly", "weekday": "monday", "hour": 8},
 	}, nil), "report definition")
+	f.webhook = mustID(t, owner.call("POST", "/api/v1/integrations/webhooks", map[string]any{"name": "SIEM " + stacktest.RandomID(), "url": "https://93.184.215.14/hook"}, nil), "activity webhook")
 	body := map[string]string{"type": "security", "range": "7d"}
 	a := caller.call("POST", "/api/v1/reports", body, nil)
 	if a.status == http.StatusForbidden {
@@ -160,6 +165,9 @@ func endpoints() map[string]endpoint {
 	}
 	definition := func(rest string) func(fixture) string {
 		return func(f fixture) string { return "/api/v1/report-definitions/" + f.definition + rest }
+	}
+	webhook := func(rest string) func(fixture) string {
+		return func(f fixture) string { return "/api/v1/integrations/webhooks/" + f.webhook + rest }
 	}
 	none := func(fixture) any { return nil }
 	fixed := func(v any) func(fixture) any { return func(fixture) any { return v } }
@@ -276,6 +284,16 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/report-definitions/:id":    {perm: domain.ScheduleReports, status: 200, path: definition(""), body: fixed(map[string]any{"enabled": false})},
 		"DELETE /api/v1/report-definitions/:id":   {perm: domain.ScheduleReports, status: 204, path: definition(""), body: none},
 		"POST /api/v1/report-definitions/:id/run": {perm: domain.ScheduleReports, status: 201, path: definition("/run"), body: none},
+
+		"GET /api/v1/activity/stream":              {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity/stream"), body: none},
+		"GET /api/v1/integrations/webhooks":        {perm: domain.ManageIntegration, status: 200, path: p("/api/v1/integrations/webhooks"), body: none},
+		"POST /api/v1/integrations/webhooks":       {perm: domain.ManageIntegration, status: 201, path: p("/api/v1/integrations/webhooks"), body: fixed(map[string]any{"name": "SIEM", "url": "https://93.184.215.14/siem", "filter": map[string]any{"categories": []string{"auth"}}})},
+		"GET /api/v1/integrations/webhooks/:id":    {perm: domain.ManageIntegration, status: 200, path: webhook(""), body: none},
+		"PATCH /api/v1/integrations/webhooks/:id":  {perm: domain.ManageIntegration, status: 200, path: webhook(""), body: fixed(map[string]any{"name": "Renamed SIEM"})},
+		"DELETE /api/v1/integrations/webhooks/:id": {perm: domain.ManageIntegration, status: 204, path: webhook(""), body: none},
+		"POST /api/v1/integrations/webhooks/:id/replay": {perm: domain.ManageIntegration, status: 202, path: func(f fixture) string {
+			return "/api/v1/integrations/webhooks/" + f.webhook + "/replay?from=" + url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+		}, body: none},
 	}
 }
 
@@ -479,12 +497,13 @@ func TestOtherWorkspacesResourcesAreNotFound(t *testing.T) {
 		"/api/v1/assets", "/api/v1/licenses", "/api/v1/users", "/api/v1/invitations", "/api/v1/tokens", "/api/v1/alert-rules", "/api/v1/alerts", "/api/v1/archive",
 		"/api/v1/activity?limit=200", "/api/v1/activity?limit=200&q=" + url.QueryEscape(ownerA.email), "/api/v1/activity?user=" + ownerA.id,
 		"/api/v1/me/activity", "/api/v1/analytics/top-users", "/api/v1/analytics/top-assets", "/api/v1/reports", "/api/v1/report-definitions",
+		"/api/v1/integrations/webhooks",
 	} {
 		a := ownerB.call("GET", path, nil, nil)
 		if a.status != http.StatusOK {
 			t.Errorf("GET %s as another workspace: %d %s", path, a.status, a.body)
 		}
-		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, fA.definition, ownerA.id, ownerA.email}, entriesA...) {
+		for _, id := range append([]string{fA.asset, fA.license, fA.user, fA.invitation, fA.token, fA.rule, fA.alert, fA.archive, fA.report, fA.definition, fA.webhook, ownerA.id, ownerA.email}, entriesA...) {
 			if strings.Contains(string(a.body), id) {
 				t.Errorf("GET %s as another workspace shows %s", path, id)
 			}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -77,8 +78,18 @@ func (c *client) send(req *http.Request) answer {
 		c.tb.Fatal(err)
 	}
 	defer res.Body.Close()
+	return answer{status: res.StatusCode, body: readBody(res), header: res.Header}
+}
+
+// readBody reads an answer's body; of a live stream, which never ends,
+// only its opening line, and then hangs up.
+func readBody(res *http.Response) []byte {
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		opening, _ := bufio.NewReader(res.Body).ReadString('\n')
+		return []byte(opening)
+	}
 	raw, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, body: raw, header: res.Header}
+	return raw
 }
 
 // upload sends one file as multipart/form-data in the field "file".

@@ -6,7 +6,6 @@ import (
 	"compress/zlib"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"runtime"
 	"strings"
@@ -46,8 +45,7 @@ func (c *client) sendRaw(t testing.TB, r rawRequest) answer {
 		return answer{}
 	}
 	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	return answer{status: res.StatusCode, body: raw, header: res.Header}
+	return answer{status: res.StatusCode, body: readBody(res), header: res.Header}
 }
 
 // wantRefusedWithJSON fails unless a is a 4xx whose body is a JSON error

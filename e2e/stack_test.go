@@ -47,6 +47,7 @@ func MustStack(tb testing.TB) app.Config {
 	cfg.Consumer.DeadLetterTopic = "test.dlq." + id
 	cfg.Consumer.GroupID = "test-indexer-" + id
 	cfg.DetectGroup = "test-detector-" + id
+	cfg.Deliver.Group = "test-deliverer-" + id
 	cfg.AlertTopic = "test.alerts." + id
 	cfg.DetectDeadLetterTopic = "test.detect.dlq." + id
 	cfg.OCSF.Topic = "test.ocsf." + id

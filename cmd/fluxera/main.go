@@ -9,6 +9,7 @@
 //	fluxera notify    the notifier (sends alerts' webhooks, chat, email and topic)
 //	fluxera schedule  the report scheduler (generates due custom reports and sends them)
 //	fluxera ocsf      the OCSF feed (maps the activity topic to OCSF on its own topic)
+//	fluxera deliver   the deliverer of activity webhooks (from the activity topic)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //	fluxera workspace create   create a workspace and its owner
@@ -39,6 +40,7 @@ commands:
   notify    run the notifier that sends alerts
   schedule  run the scheduler that generates and sends custom reports
   ocsf      run the OCSF feed: the activity topic mapped to OCSF events
+  deliver   run the deliverer that sends activity webhooks
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
@@ -77,7 +79,7 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF, app.RoleDeliver)
 	case "api":
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
@@ -92,6 +94,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Run(ctx, app.RoleSchedule)
 	case "ocsf":
 		return m.Run(ctx, app.RoleOCSF)
+	case "deliver":
+		return m.Run(ctx, app.RoleDeliver)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":

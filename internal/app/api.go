@@ -16,6 +16,7 @@ import (
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	integrationhttp "github.com/fluxera/activity/integration/http"
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
@@ -93,6 +94,14 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Archive:       archive,
 		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
+	// The live stream comes before the search routes, whose
+	// /activity/:id would take "stream" for an id.
+	streams, err := m.activityStreams()
+	if err != nil {
+		return nil, nil, err
+	}
+	streams.Register(srv.API)
+	integrationhttp.RegisterWebhooks(srv.API, postgres.NewWebhookService(db, box, targets))
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	searchhttp.Register(srv.API, searchhttp.Services{

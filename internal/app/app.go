@@ -1,7 +1,8 @@
 // Package app wires the platform's components into the roles a process
-// runs (the API, the outbox relay, the indexer, the detector, the notifier
-// and the report scheduler) and into the commands that prepare and seed the stack. Main
-// holds the wiring; cmd/fluxera and the end-to-end tests both run it.
+// runs (the API, the outbox relay, the indexer, the detector, the notifier,
+// the report scheduler and the deliverer of activity webhooks) and into the
+// commands that prepare and seed the stack. Main holds the wiring;
+// cmd/fluxera and the end-to-end tests both run it.
 package app
 
 import (
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/integration/stream"
 	ocsfkafka "github.com/fluxera/activity/ocsf/kafka"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -44,6 +47,8 @@ const (
 	RoleSchedule = "schedule"
 	// RoleOCSF maps the activity topic to OCSF on the OCSF topic.
 	RoleOCSF = "ocsf"
+	// RoleDeliver sends activity webhooks from the activity topic.
+	RoleDeliver = "deliver"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -82,6 +87,8 @@ type Main struct {
 	reader *searchos.Finder
 	// geo is the MaxMind GeoIP locator, once a role has opened it.
 	geo *maxmind.Locator
+	// streams are the API's live activity streams, once built.
+	streams *stream.Service
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -181,8 +188,8 @@ func (m *Main) Migrate(ctx context.Context) error {
 func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule
-		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule || r == RoleDeliver
+		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF || r == RoleDeliver
 		needTemplate = needTemplate || r == RoleIngest
 	}
 	if needDB {
@@ -206,6 +213,16 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	if needTopics {
 		if err := m.ensureTopics(ctx); err != nil {
 			return err
+		}
+	} else if slices.Contains(roles, RoleAPI) {
+		// The live activity stream reads the activity topic, which may
+		// not exist yet when no other role has run; the API works without
+		// Kafka all the same, so a broker that does not answer is only
+		// logged.
+		tctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		if err := m.ensureTopics(tctx); err != nil {
+			m.Log.WithField("component", "main").WithError(err).Warn("The activity topic could not be checked; live activity streams answer 503 until it exists.")
 		}
 	}
 	return nil
@@ -268,7 +285,13 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			if err != nil {
 				return err
 			}
-			start(r, func(ctx context.Context) error { return serveFiber(ctx, srv, ln) })
+			start(r, func(ctx context.Context) error {
+				// Live streams end first, so that the server's shutdown
+				// does not wait on them.
+				stop := context.AfterFunc(ctx, m.streams.Close)
+				defer stop()
+				return serveFiber(ctx, srv, ln)
+			})
 		case RoleRelay:
 			rl, closeFn, err := m.relay()
 			if err != nil {
@@ -312,6 +335,12 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start("backup", func(ctx context.Context) error { return runBackups(ctx, b, backupCheckInterval) })
+		case RoleDeliver:
+			d, closeFn, err := m.deliverer()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { defer closeFn(); return d.Run(ctx) })
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}

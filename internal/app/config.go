@@ -22,6 +22,9 @@ import (
 	"github.com/fluxera/activity/ingest/enrich/maxmind"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/integration/deliver"
+	"github.com/fluxera/activity/integration/stream"
+	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/ocsf/feed"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
@@ -85,6 +88,10 @@ type Config struct {
 	// OCSF is the feed that maps the activity topic to OCSF events on
 	// their own topic.
 	OCSF feed.Config
+	// Deliver tunes the deliverer of activity webhooks, which reach only
+	// what Targets allows; Stream bounds the live activity streams.
+	Deliver deliver.Config
+	Stream  stream.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -331,6 +338,21 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			GroupID:   e.str("FLUXERA_OCSF_GROUP", "fluxera-ocsf"),
 			Retention: e.duration("FLUXERA_OCSF_RETENTION", 7*24*time.Hour),
 		},
+		Deliver: deliver.Config{
+			Group:        e.str("FLUXERA_DELIVER_GROUP", deliver.DefaultGroup),
+			PollInterval: e.duration("FLUXERA_WEBHOOK_POLL_INTERVAL", deliver.DefaultPollInterval),
+			Concurrency:  e.int("FLUXERA_WEBHOOK_CONCURRENCY", deliver.DefaultConcurrency),
+			MaxFailures:  e.int("FLUXERA_WEBHOOK_MAX_FAILURES", deliver.DefaultMaxFailures),
+			Retry: retry.Backoff{
+				Initial: e.duration("FLUXERA_WEBHOOK_RETRY_INITIAL", deliver.DefaultRetryInitial),
+				Max:     e.duration("FLUXERA_WEBHOOK_RETRY_MAX", deliver.DefaultRetryMax),
+				Jitter:  retry.DefaultJitter,
+			},
+		},
+		Stream: stream.Config{
+			MaxPerWorkspace: e.int("FLUXERA_STREAM_MAX_PER_WORKSPACE", stream.DefaultMaxPerWorkspace),
+			Heartbeat:       e.duration("FLUXERA_STREAM_HEARTBEAT", stream.DefaultHeartbeat),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -366,7 +388,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.OCSF} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
