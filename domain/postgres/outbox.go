@@ -20,6 +20,9 @@ type outboxRow struct {
 	EventID       string          `bun:"event_id,type:uuid"`
 	WorkspaceID   string          `bun:"workspace_id,type:uuid"`
 	Payload       json.RawMessage `bun:"payload,type:json"`
+	// ChainSeq is the event's place in its workspace's chain once the
+	// relay has fixed it, nil before.
+	ChainSeq *int64 `bun:"chain_seq"`
 }
 
 // recordEvents writes events to the outbox inside tx, as the last write of
@@ -52,6 +55,11 @@ func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Ev
 // Outbox is the relay's view of the outbox table.
 type Outbox struct {
 	db *DB
+	// Chain, when set, gives each event its place in its workspace's hash
+	// chain before the relay publishes it.
+	Chain *Chain
+	// lastStale is when quiet chains were last looked at for a checkpoint.
+	lastStale time.Time
 
 	mu       sync.Mutex
 	lead     *bun.Conn // holds the session lock while this process leads
@@ -82,6 +90,9 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 			return nil, fmt.Errorf("%w: %v", domain.ErrLeadLost, err)
 		}
 	}
+	if o.Chain != nil && !o.Chain.cfg.Disabled {
+		return o.pendingChained(ctx, lead, n)
+	}
 	var rows []outboxRow
 	err := o.db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
@@ -91,11 +102,64 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 	if err != nil {
 		return nil, fmt.Errorf("select pending outbox rows: %w", err)
 	}
+	return messages(rows), nil
+}
+
+// pendingChained returns up to n events as Pending does, each with its
+// place in its workspace's chain. Events already given a place (by a
+// publish that failed, or by a relay that stopped before it marked them)
+// come first, in chain order, with the place they were given; the others
+// are given theirs now, in the order read, in one transaction on the
+// lead's own session that also moves the chain heads. So an event is
+// published with one place only, however often it is published, and a
+// relay that lost its session cannot stamp anything.
+func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]domain.OutboxMessage, error) {
+	var rows []outboxRow
+	err := o.db.NewSelect().Model(&rows).
+		Column("seq", "event_id", "workspace_id", "payload", "chain_seq").
+		OrderExpr("chain_seq IS NULL, chain_seq, seq").
+		Limit(n).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("select pending outbox rows: %w", err)
+	}
+	first := len(rows)
+	for i, r := range rows {
+		if r.ChainSeq == nil {
+			first = i
+			break
+		}
+	}
+	var db bun.IDB = o.db.DB
+	if lead != nil {
+		db = *lead
+	}
+	if first == len(rows) {
+		// Nothing new: a quiet moment to vouch for chains that grew.
+		if now := time.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
+			o.lastStale = now
+			if err := o.Chain.checkpointStale(ctx, db); err != nil {
+				return nil, err
+			}
+		}
+		return messages(rows), nil
+	}
+	now := o.db.Now().UTC().Truncate(time.Millisecond)
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return o.Chain.stamp(ctx, tx, rows[first:], now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fix the chain of %d events: %w", len(rows)-first, err)
+	}
+	return messages(rows), nil
+}
+
+func messages(rows []outboxRow) []domain.OutboxMessage {
 	msgs := make([]domain.OutboxMessage, len(rows))
 	for i, r := range rows {
 		msgs[i] = domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload}
 	}
-	return msgs, nil
+	return msgs
 }
 
 // MarkPublished removes the given rows: the broker has them. Deleting a
