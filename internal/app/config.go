@@ -52,10 +52,10 @@ type Config struct {
 	Relay         relay.Config
 	// Chain tunes each workspace's hash chain, which the relay fixes, and
 	// its signed checkpoints.
-	Chain postgres.ChainConfig
-	Consumer      ingestkafka.Config
-	Ingest        ingest.Config
-	OpenSearch    ingestos.Config
+	Chain      postgres.ChainConfig
+	Consumer   ingestkafka.Config
+	Ingest     ingest.Config
+	OpenSearch ingestos.Config
 	// Search bounds the points in time the search routes hold open.
 	Search searchos.Config
 	// GeoIPFile is a CSV table of address ranges and their locations; the
