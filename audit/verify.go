@@ -75,9 +75,8 @@ type Verifier struct {
 	// otherwise the first entry read is taken as the start, and held to a
 	// checkpoint where one covers it.
 	Whole bool
-	// UpTo is the highest sequence number the stream should reach: a
-	// checkpoint beyond the last entry read counts as missing entries only
-	// up to it. Zero means every checkpoint.
+	// UpTo is the highest sequence number the stream should reach; zero
+	// means the highest checkpoint's.
 	UpTo int64
 	// Lookahead is how many entries are read ahead to tell a reordered or
 	// inserted entry from an altered one; 1000 when zero.
@@ -146,17 +145,17 @@ func (v *Verifier) Verify(ctx context.Context, workspace string, entries Entries
 		}
 		expectSeq, expectPrev = seq+1, e.Chain.Hash
 	}
-	// A checkpoint beyond the last entry read vouches for entries that
+	// Entries up to UpTo, or up to the last checkpoint, must all be there:
+	// a checkpoint beyond the last entry read vouches for entries that
 	// are gone.
-	for _, cp := range cps {
-		if cp.Seq >= expectSeq && cp.Seq >= res.FirstSeq && (v.UpTo == 0 || cp.Seq <= v.UpTo) {
-			if res.Entries == 0 && !v.Whole {
-				break
-			}
-			res.Problem = &Problem{Seq: expectSeq, Kind: Missing,
-				Detail: fmt.Sprintf("the checkpoint at %d vouches for entries from %d on, and none was found", cp.Seq, expectSeq)}
-			return res, nil
-		}
+	limit := v.UpTo
+	if limit == 0 && len(cps) > 0 {
+		limit = cps[len(cps)-1].Seq
+	}
+	if (res.Entries > 0 || v.Whole) && expectSeq <= limit {
+		res.Problem = &Problem{Seq: expectSeq, Kind: Missing,
+			Detail: fmt.Sprintf("entries from %d to %d are vouched for and none of them was found", expectSeq, limit)}
+		return res, nil
 	}
 	res.OK = true
 	return res, nil

@@ -11,12 +11,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fluxera/activity/audit"
+	audithttp "github.com/fluxera/activity/audit/http"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
+	"github.com/fluxera/activity/searchapi"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 )
 
@@ -95,7 +98,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
+		Feed: searchapi.NewFeed(finder, secret),
 	})
+	auditSvc, err := m.Audit()
+	if err != nil {
+		return nil, nil, err
+	}
+	audithttp.Register(srv.API, auditSvc)
 	reporthttp.Register(srv.API,
 		report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings),
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
@@ -106,6 +115,20 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	}
 	m.HTTPAddr, m.API = ln.Addr().String(), srv
 	return srv, ln, nil
+}
+
+// Audit returns the verification of workspaces' logs: the chains and
+// checkpoints in the domain database, the entries in the search index.
+func (m *Main) Audit() (*audit.Service, error) {
+	chain, err := m.Chain()
+	if err != nil {
+		return nil, err
+	}
+	finder, err := m.finder()
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Service{Store: chain, Index: searchapi.ChainIndex{Reader: finder}}, nil
 }
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {
