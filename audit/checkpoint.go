@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"strconv"
@@ -96,4 +97,14 @@ func ParsePublicKey(text string) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("not an Ed25519 key")
 	}
 	return pub, nil
+}
+
+// MarshalJSON writes the checkpoint with its signed text beside it, so that
+// an auditor can check the signature with openssl from the answer alone.
+func (c Checkpoint) MarshalJSON() ([]byte, error) {
+	type plain Checkpoint
+	return json.Marshal(struct {
+		plain
+		SignedText string `json:"signed_text"`
+	}{plain(c), string(c.SignedText())})
 }

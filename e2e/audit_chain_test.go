@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -267,6 +268,41 @@ func TestTheChainProvesTheLogAndTheFeedReadsItInOrder(t *testing.T) {
 	got, _ := readFeed(t, owner, "", 100)
 	if int64(len(got)) != last {
 		t.Fatalf("the feed gave %d entries, want %d", len(got), last)
+	}
+
+	// Offline: the feed's entries, the keys and the checkpoints saved to
+	// files verify without the platform, and an entry changed in the file
+	// is named.
+	dir := t.TempDir()
+	save := func(name string, b []byte) string {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	lines := func(es []activity.Event) []byte {
+		var b bytes.Buffer
+		for _, e := range es {
+			line, _ := json.Marshal(e)
+			b.Write(append(line, '\n'))
+		}
+		return b.Bytes()
+	}
+	keysPath := save("keys.json", owner.call("GET", "/api/v1/audit/keys", nil, nil).body)
+	cpsPath := save("checkpoints.json", owner.call("GET", "/api/v1/audit/checkpoints", nil, nil).body)
+	offline := func(entries []activity.Event) (string, error) {
+		var out, errs bytes.Buffer
+		err := m.VerifyCommand(context.Background(), []string{"--workspace", ws, "--file", save("entries.ndjson", lines(entries)),
+			"--keys", keysPath, "--checkpoints", cpsPath}, &out, &errs)
+		return out.String() + errs.String(), err
+	}
+	if out, err := offline(got); err != nil || !strings.Contains(out, `"ok": true`) {
+		t.Fatalf("offline verify of the saved feed: %v\n%s", err, out)
+	}
+	got[2].Action = "asset.deleted"
+	if out, err := offline(got); err != app.ErrNotVerified || !strings.Contains(out, `"seq": 3`) || !strings.Contains(out, `"kind": "altered"`) {
+		t.Fatalf("offline verify of an altered file: %v\n%s", err, out)
 	}
 }
 
