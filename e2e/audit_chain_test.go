@@ -8,11 +8,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/audit"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/relay"
+	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/internal/stacktest"
 )
@@ -333,6 +337,74 @@ func TestFeedAndVerifyRefuseBadInput(t *testing.T) {
 		a.decode(t, &body)
 		if a.status != http.StatusBadRequest || body.Error.Field != tc.field {
 			t.Errorf("%s: %d %s, want 400 naming %s", tc.path, a.status, a.body, tc.field)
+		}
+	}
+}
+
+// TestRepublishedEventsKeepTheirPlaceInTheChain runs a relay whose first
+// mark fails, as when it stops between publishing a batch and marking it,
+// and checks that every copy of a republished event on the topic carries
+// the same place and hash, and that the places run 1, 2, 3 without gaps.
+func TestRepublishedEventsKeepTheirPlaceInTheChain(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleIngest)
+	db := mustDB(t, cfg)
+	email, password := MustWorkspace(t, cfg, "Twice chained")
+	c := newClient(t, m)
+	c.mustLogin(email, password)
+	var ws string
+	for i := 1; i <= 5; i++ {
+		ws = mustCreateAsset(t, c, fmt.Sprintf("Dock %d", i), fmt.Sprintf("D-%d", i)).WorkspaceID
+	}
+	chain, err := m.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ob := &markFailsOnce{Outbox: postgres.NewOutbox(db)}
+	ob.Outbox.Chain = chain
+	pub := domainkafka.NewPublisher(cfg.Publisher)
+	r := &relay.Relay{Config: cfg.Relay, Outbox: ob, Publisher: pub, Log: m.Log.WithField("component", "relay")}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("relay stopped with %v", err)
+		}
+		pub.Close()
+	})
+	stacktest.Eventually(t, "the relay marks every event published", func() bool { return pendingCount(t, db) == 0 })
+	msgs := readTopicUntil(t, cfg, "both copies of the republished batch", func(got []streamed) bool {
+		_, times := firstSeen(got, ws)
+		for _, n := range times {
+			if n < 2 {
+				return false
+			}
+		}
+		return len(times) > 0
+	})
+	places := map[string]activity.Chain{}
+	for _, s := range msgs {
+		if s.Event.WorkspaceID != ws {
+			continue
+		}
+		if s.Event.Chain == nil {
+			t.Fatalf("event %s reached the topic without its place in the chain", s.Event.ID)
+		}
+		if was, ok := places[s.Event.ID]; ok && (was.Seq != s.Event.Chain.Seq || was.Hash != s.Event.Chain.Hash) {
+			t.Fatalf("event %s was published at %d and again at %d", s.Event.ID, was.Seq, s.Event.Chain.Seq)
+		}
+		places[s.Event.ID] = *s.Event.Chain
+	}
+	seqs := make([]int64, 0, len(places))
+	for _, p := range places {
+		seqs = append(seqs, p.Seq)
+	}
+	slices.Sort(seqs)
+	for i, s := range seqs {
+		if s != int64(i+1) {
+			t.Fatalf("places %v, want 1 to %d", seqs, len(seqs))
 		}
 	}
 }
