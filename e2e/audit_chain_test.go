@@ -408,3 +408,37 @@ func TestRepublishedEventsKeepTheirPlaceInTheChain(t *testing.T) {
 		}
 	}
 }
+
+// TestTheFeedGivesMembersTheirOwnEntries checks that a member reads only
+// their own entries from the feed, as from the log, while the owner reads
+// the whole workspace's.
+func TestTheFeedGivesMembersTheirOwnEntries(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
+	owner := mustOwner(t, m, cfg, "Scoped feed")
+	mate := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Owner's laptop"}, nil), "asset")
+	mine := mustID(t, mate.call("POST", "/api/v1/assets", map[string]string{"name": "Member's laptop"}, nil), "asset")
+	var all []activity.Event
+	stacktest.Eventually(t, "the owner's feed has both assets", func() bool {
+		all, _ = readFeed(t, owner, "", 50)
+		n := 0
+		for _, e := range all {
+			if e.Action == "asset.created" {
+				n++
+			}
+		}
+		return n == 2
+	})
+	own, _ := readFeed(t, mate, "", 50)
+	found := false
+	for _, e := range own {
+		if e.Actor.ID != mate.id {
+			t.Fatalf("the member's feed holds %s by %s", e.Action, e.Actor.ID)
+		}
+		found = found || e.Resource.ID == mine
+	}
+	if !found || len(own) >= len(all) {
+		t.Fatalf("the member's feed holds %d entries (own asset %v) of the workspace's %d", len(own), found, len(all))
+	}
+}
