@@ -240,6 +240,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		},
 		Relay: relay.Config{
 			BatchSize:    e.int("FLUXERA_RELAY_BATCH_SIZE", 1000),
+			BatchBytes:   e.int("FLUXERA_RELAY_BATCH_BYTES", relay.DefaultBatchBytes),
 			PollInterval: e.duration("FLUXERA_RELAY_POLL_INTERVAL", time.Second),
 		},
 		Chain: postgres.ChainConfig{
