@@ -175,11 +175,11 @@ func (c *Chain) Head(ctx context.Context, workspace string) (int64, string, erro
 	return rows[0].Seq, rows[0].Hash, nil
 }
 
-// stamp gives each unstamped row its place in its workspace's chain, in
-// the order given, and moves the heads, in tx. It signs a checkpoint
-// whenever a chain grew by CheckpointEvery entries since the last, or
-// when the last is older than CheckpointInterval. It rewrites the rows'
-// payloads in place.
+// stamp gives each row its place in its workspace's chain, in the order
+// given, stores the links beside the rows and moves the heads, in tx. It
+// signs a checkpoint whenever a chain grew by CheckpointEvery entries
+// since the last, or when the last is older than CheckpointInterval. It
+// adds each row's link to its payload.
 func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) error {
 	var workspaces []string
 	seen := map[string]bool{}
@@ -196,7 +196,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
 	chainSeqs := make([]int64, len(rows))
-	payloads := make([]string, len(rows))
+	links := make([]string, len(rows))
 	for i := range rows {
 		h := heads[rows[i].WorkspaceID]
 		key, err := c.digestKey(h)
@@ -209,21 +209,23 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		}
 		h.Seq++
 		h.Hash = audit.Link(&e, h.Seq, h.Hash, key)
-		b, err := json.Marshal(e)
+		link, err := json.Marshal(e.Chain)
 		if err != nil {
-			return fmt.Errorf("encode outbox event %s: %w", rows[i].EventID, err)
+			return fmt.Errorf("encode the link of %s: %w", rows[i].EventID, err)
 		}
-		rows[i].Payload, rows[i].ChainSeq = b, &h.Seq
-		seqs[i], chainSeqs[i], payloads[i] = rows[i].Seq, h.Seq, string(b)
+		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
+			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
+		}
+		seqs[i], chainSeqs[i], links[i] = rows[i].Seq, h.Seq, string(link)
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
 		}
 	}
-	if _, err := tx.NewRaw(`UPDATE outbox AS o SET payload = u.payload::json, chain_seq = u.chain_seq
-		FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS u(seq, chain_seq, payload) WHERE o.seq = u.seq`,
-		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(payloads)).Exec(ctx); err != nil {
-		return fmt.Errorf("stamp outbox rows: %w", err)
+	if _, err := tx.NewRaw(`INSERT INTO outbox_chain (outbox_seq, chain_seq, chain)
+		SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[])`,
+		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(links)).Exec(ctx); err != nil {
+		return fmt.Errorf("store chain links: %w", err)
 	}
 	ws := make([]string, 0, len(heads))
 	hs := make([]int64, 0, len(heads))

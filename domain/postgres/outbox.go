@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -20,9 +23,6 @@ type outboxRow struct {
 	EventID       string          `bun:"event_id,type:uuid"`
 	WorkspaceID   string          `bun:"workspace_id,type:uuid"`
 	Payload       json.RawMessage `bun:"payload,type:json"`
-	// ChainSeq is the event's place in its workspace's chain once the
-	// relay has fixed it, nil before.
-	ChainSeq *int64 `bun:"chain_seq"`
 }
 
 // recordEvents writes events to the outbox inside tx, as the last write of
@@ -114,27 +114,35 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 // published with one place only, however often it is published, and a
 // relay that lost its session cannot stamp anything.
 func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]domain.OutboxMessage, error) {
-	var rows []outboxRow
-	err := o.db.NewSelect().Model(&rows).
-		Column("seq", "event_id", "workspace_id", "payload", "chain_seq").
-		OrderExpr("chain_seq IS NULL, chain_seq, seq").
-		Limit(n).
-		Scan(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("select pending outbox rows: %w", err)
+	var stamped []stampedRow
+	err := o.db.NewRaw(`SELECT o.seq, o.event_id, o.workspace_id, o.payload, c.chain
+		FROM outbox_chain AS c JOIN outbox AS o ON o.seq = c.outbox_seq
+		ORDER BY c.chain_seq LIMIT ?`, n).Scan(ctx, &stamped)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select stamped outbox rows: %w", err)
 	}
-	first := len(rows)
-	for i, r := range rows {
-		if r.ChainSeq == nil {
-			first = i
-			break
+	msgs := make([]domain.OutboxMessage, 0, n)
+	for _, r := range stamped {
+		payload, err := withChain(r.Payload, []byte(r.Chain))
+		if err != nil {
+			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+		}
+		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
+	}
+	var fresh []outboxRow
+	if len(msgs) < n {
+		err := o.db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox AS o
+			WHERE NOT EXISTS (SELECT 1 FROM outbox_chain AS c WHERE c.outbox_seq = o.seq)
+			ORDER BY seq LIMIT ?`, n-len(msgs)).Scan(ctx, &fresh)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("select pending outbox rows: %w", err)
 		}
 	}
 	var db bun.IDB = o.db.DB
 	if lead != nil {
 		db = *lead
 	}
-	if first == len(rows) {
+	if len(fresh) == 0 {
 		// Nothing new: a quiet moment to vouch for chains that grew.
 		if now := time.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
 			o.lastStale = now
@@ -142,16 +150,42 @@ func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]d
 				return nil, err
 			}
 		}
-		return messages(rows), nil
+		return msgs, nil
 	}
 	now := o.db.Now().UTC().Truncate(time.Millisecond)
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return o.Chain.stamp(ctx, tx, rows[first:], now)
+		return o.Chain.stamp(ctx, tx, fresh, now)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fix the chain of %d events: %w", len(rows)-first, err)
+		return nil, fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
 	}
-	return messages(rows), nil
+	return append(msgs, messages(fresh)...), nil
+}
+
+// stampedRow is an outbox row with the chain link it was given.
+type stampedRow struct {
+	Seq         int64           `bun:"seq"`
+	EventID     string          `bun:"event_id"`
+	WorkspaceID string          `bun:"workspace_id"`
+	Payload     json.RawMessage `bun:"payload"`
+	Chain       string          `bun:"chain"`
+}
+
+// withChain returns the event payload with the chain link added as its
+// last field, leaving the event's own bytes as they were written.
+func withChain(payload, chain []byte) ([]byte, error) {
+	payload = bytes.TrimRight(payload, " \t\r\n")
+	if len(payload) < 2 || payload[len(payload)-1] != '}' {
+		return nil, fmt.Errorf("the payload is not a JSON object")
+	}
+	out := make([]byte, 0, len(payload)+len(chain)+10)
+	out = append(out, payload[:len(payload)-1]...)
+	if len(bytes.TrimSpace(payload[1:len(payload)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"chain":`...)
+	out = append(out, chain...)
+	return append(out, '}'), nil
 }
 
 func messages(rows []outboxRow) []domain.OutboxMessage {
@@ -162,9 +196,18 @@ func messages(rows []outboxRow) []domain.OutboxMessage {
 	return msgs
 }
 
-// MarkPublished removes the given rows: the broker has them. Deleting a
-// row costs far less than writing a new version of it.
+// MarkPublished removes the given rows, and their chain links, in one
+// statement: the broker has them. Deleting a row costs far less than
+// writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	if o.Chain != nil && !o.Chain.cfg.Disabled {
+		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq IN (?))
+			DELETE FROM outbox WHERE seq IN (?)`, bun.In(seqs), bun.In(seqs)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("mark outbox rows published: %w", err)
+		}
+		return nil
+	}
 	_, err := o.db.NewDelete().Model((*outboxRow)(nil)).
 		Where("seq IN (?)", bun.In(seqs)).
 		Exec(ctx)

@@ -1,8 +1,16 @@
 -- The relay fixes each event's place in its workspace's hash chain before
--- it publishes it: chain_seq is set, and the payload carries the link, in
--- the same transaction that moves the workspace's chain head. A row stays
--- stamped until it is published, so a republished event keeps its place.
-ALTER TABLE outbox ADD COLUMN chain_seq bigint;
+-- it publishes it, in the transaction that moves the workspace's chain
+-- head: the link waits here beside its outbox row, and both go when the
+-- event is published, so an event published again keeps its place.
+CREATE TABLE outbox_chain (
+	outbox_seq bigint PRIMARY KEY,
+	chain_seq  bigint NOT NULL,
+	chain      text NOT NULL
+);
+
+--bun:split
+
+CREATE INDEX outbox_chain_seq_idx ON outbox_chain (chain_seq);
 
 --bun:split
 
