@@ -177,8 +177,10 @@ func TestChainSignsCheckpointsWithRotatableKeys(t *testing.T) {
 	if len(cps) != 2 || cps[0].Seq != 3 || cps[1].Seq != 6 {
 		t.Fatalf("checkpoints %+v, want at 3 and 6", cps)
 	}
-	// Quiet for longer than the interval: entry 7 gets its checkpoint.
+	// Quiet for longer than the interval, while another workspace keeps
+	// the relay busy: entry 7 gets its checkpoint.
 	now = now.Add(2 * time.Minute)
+	mustQueue(t, db, activity.NewEventID(), 2)
 	publish()
 	keys, err := chain.Keys(ctx)
 	if err != nil || len(keys) != 1 {

@@ -142,14 +142,15 @@ func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]d
 	if lead != nil {
 		db = *lead
 	}
-	if len(fresh) == 0 {
-		// Nothing new: a quiet moment to vouch for chains that grew.
-		if now := time.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
-			o.lastStale = now
-			if err := o.Chain.checkpointStale(ctx, db); err != nil {
-				return nil, err
-			}
+	// Now and then, vouch for chains that grew and then went quiet, busy
+	// as other workspaces may be.
+	if now := o.db.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
+		o.lastStale = now
+		if err := o.Chain.checkpointStale(ctx, db); err != nil {
+			return nil, err
 		}
+	}
+	if len(fresh) == 0 {
 		return msgs, nil
 	}
 	now := o.db.Now().UTC().Truncate(time.Millisecond)
