@@ -201,7 +201,7 @@ func messages(rows []outboxRow) []domain.OutboxMessage {
 // statement: the broker has them. Deleting a row costs far less than
 // writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
-	if o.Chain != nil && !o.Chain.cfg.Disabled {
+	if o.Chain != nil {
 		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq IN (?))
 			DELETE FROM outbox WHERE seq IN (?)`, bun.In(seqs), bun.In(seqs)).Exec(ctx)
 		if err != nil {
