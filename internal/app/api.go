@@ -11,9 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/fluxera/activity/dashboards"
 	"github.com/fluxera/activity/audit"
 	audithttp "github.com/fluxera/activity/audit/http"
+	"github.com/fluxera/activity/dashboards"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/disk"
 	domainhttp "github.com/fluxera/activity/domain/http"
