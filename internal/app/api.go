@@ -80,12 +80,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	settings := postgres.NewSettingsService(db)
 	licenses := postgres.NewLicenseService(db, box)
 	denials := postgres.NewAccessRecorder(db)
+	invitations := postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL)
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
 		Users:         users,
 		Tokens:        postgres.NewTokenService(db),
-		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
+		Invitations:   invitations,
 		Signup:        signup,
 		Assets:        assets,
 		Licenses:      licenses,
@@ -126,7 +127,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
-			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
+			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
