@@ -82,6 +82,22 @@ type alertsView struct {
 	Fields                                        []alert.ConditionField
 }
 
+// ruleFieldLabels are the labels of the alert form's inputs, by name.
+var ruleFieldLabels = map[string]string{
+	"name": "Name", "activity_type": "Activity type", "users": "Users", "severity": "Severity",
+	"threshold": "How many", "window_minutes": "Within minutes", "cond_field": "Condition field",
+	"cond_operator": "Comparison", "cond_value": "Amount", "cond_currency": "Currency",
+	"method": "Method", "recipients": "Recipients", "url": "URL", "note": "Note",
+}
+
+// ErrorLabel is the label of the input the refusal is about.
+func (v *alertsView) ErrorLabel() string {
+	if l, ok := ruleFieldLabels[v.ErrorField]; ok {
+		return l
+	}
+	return label(v.ErrorField)
+}
+
 // Invalid reports whether the refused field is one of names, for
 // aria-invalid.
 func (v *alertsView) Invalid(names ...string) bool {

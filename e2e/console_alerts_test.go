@@ -69,12 +69,12 @@ func TestConsoleActivityAlerts(t *testing.T) {
 	for _, tt := range []struct {
 		name, key, value, field string
 	}{
-		{"amount not a number", "cond_value", "2,000", "Cond value"},
-		{"no currency", "cond_currency", "", "Cond currency"},
-		{"unknown operator", "cond_operator", "above", "Cond operator"},
-		{"unknown field", "cond_field", "asset.price", "Cond field"},
+		{"amount not a number", "cond_value", "2,000", "Amount"},
+		{"no currency", "cond_currency", "", "Currency"},
+		{"unknown operator", "cond_operator", "above", "Comparison"},
+		{"unknown field", "cond_field", "asset.price", "Condition field"},
 		{"bad recipient", "recipients", "not-an-address", "Recipients"},
-		{"count not a number", "threshold", "three", "Threshold"},
+		{"count not a number", "threshold", "three", "How many"},
 		{"no name", "name", " ", "Name"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
