@@ -39,6 +39,18 @@ func TestAlertRuleConditionsOverHTTP(t *testing.T) {
 	if len(got.Conditions) != 1 || got.Conditions[0].Currency != "EUR" {
 		t.Errorf("read back: %+v", got.Conditions)
 	}
+	var presets struct {
+		Presets []struct {
+			Name string
+			Rule alert.AlertRule
+		}
+	}
+	owner.call("GET", "/api/v1/alert-rules/presets", nil, nil).decode(t, &presets)
+	for _, p := range presets.Presets {
+		if p.Name == "high_value_asset_assignments" && (len(p.Rule.Conditions) != 1 || p.Rule.Conditions[0].Currency != "EUR") {
+			t.Errorf("the high-value preset shows %+v", p.Rule.Conditions)
+		}
+	}
 	var preset alert.AlertRule
 	owner.call("POST", "/api/v1/alert-rules", map[string]any{"preset": "high_value_asset_assignments", "enabled": false}, nil).decode(t, &preset)
 	if len(preset.Conditions) != 1 || preset.Conditions[0].Field != "asset.value" || preset.Enabled {

@@ -71,6 +71,12 @@ func TestConsoleAlertsInTheBrowser(t *testing.T) {
 		b.axe()
 		b.do("scroll to the form", chromedp.ScrollIntoView(chromedp.CSS("#create-h")))
 		b.screenshot("activity-alerts-refused-condition", 1440, false)
+		// Corrected, it is created and listed with its condition.
+		b.do("correct the amount", chromedp.SetValue(chromedp.CSS("#cond_value"), "2000"))
+		b.submitTo("form.rule-form button[type=submit]", "/settings/activity-alerts?created=1")
+		if got := eval[string](b, `[...document.querySelectorAll('table.rules tr')].find(tr => tr.innerText.includes('High-value hand-outs'))?.innerText || ''`); !strings.Contains(got, "asset.value > 2000 EUR") {
+			t.Errorf("the alert with a condition reads %q", got)
+		}
 
 		// Someone mistypes the owner's password on the sign-in page.
 		door := mustTab(t, m)

@@ -97,6 +97,24 @@ func TestConsoleActivityAlerts(t *testing.T) {
 	if p := b.post("/settings/activity-alerts/rules", url.Values{"preset": {"role_changes"}}); p.status != http.StatusForbidden {
 		t.Errorf("a form without its token: %d", p.status)
 	}
+	// Addresses the pages cannot read: a 4xx page that says why.
+	for _, tt := range []struct {
+		path   string
+		status int
+		says   string
+	}{
+		{"/settings/activity-alerts?state=burning", http.StatusBadRequest, "state must be open, acknowledged or resolved"},
+		{"/settings/activity-alerts?cursor=not-a-cursor", http.StatusBadRequest, "cursor is not one this API gave out"},
+		{"/settings/activity-alerts/alerts/not-an-id", http.StatusNotFound, "Not found"},
+		{"/settings/activity-alerts/alerts/" + randomUUID(), http.StatusNotFound, "Not found"},
+	} {
+		if p := b.get(tt.path); p.status != tt.status || !strings.Contains(p.body, tt.says) {
+			t.Errorf("%s: %d, want %d saying %q\n%s", tt.path, p.status, tt.status, tt.says, p.body)
+		}
+	}
+	if p := b.post("/settings/activity-alerts/rules", url.Values{"csrf": {token}, "preset": {"everything"}}); p.status != http.StatusBadRequest || !strings.Contains(p.body, "is not a preset") {
+		t.Errorf("an unknown preset: %d\n%s", p.status, p.body)
+	}
 
 	// Alerts raised, with their deliveries: the email, sent with no SMTP
 	// server, is not configured.
