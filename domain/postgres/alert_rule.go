@@ -36,6 +36,9 @@ type alertRuleRow struct {
 }
 
 func newAlertRuleRow(r alert.AlertRule) alertRuleRow {
+	if r.Conditions == nil {
+		r.Conditions = []alert.Condition{} // stored as [], never null
+	}
 	return alertRuleRow{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Description: r.Description, Enabled: r.Enabled,
 		ActivityTypes: r.ActivityTypes, UserIDs: r.UserIDs, Outcome: r.Outcome, Threshold: r.Threshold,
