@@ -38,7 +38,8 @@ type ConditionField struct {
 
 // ConditionFields are the fields a rule's condition may compare, by name.
 var ConditionFields = map[string]ConditionField{
-	"asset.value": {Name: "asset.value", Money: true, Label: "Asset value", read: assetValue},
+	"asset.value":   {Name: "asset.value", Money: true, Label: "Asset value", read: assetValue},
+	"license.value": {Name: "license.value", Money: true, Label: "License value", read: licenseValue},
 }
 
 // ConditionFieldNames returns the names of ConditionFields, sorted.
@@ -148,21 +149,34 @@ func (c Condition) String() string {
 	return s
 }
 
-// Event details every event on an asset carries: the asset's value and
-// its currency at that moment, when the asset has a value.
+// Event details that carry what a thing is worth: every event on an asset
+// carries the asset's value and currency at that moment, and every seat
+// assigned or taken back the license's, when it has a value.
 const (
-	DetailAssetValue    = "asset_value"
-	DetailAssetCurrency = "asset_currency"
+	DetailAssetValue      = "asset_value"
+	DetailAssetCurrency   = "asset_currency"
+	DetailLicenseValue    = "license_value"
+	DetailLicenseCurrency = "license_currency"
 )
 
-// assetValue reads an asset's value from an event on an asset: from its
-// details, or else from the value the event changed it to.
+// assetValue reads an asset's value from an event on an asset.
 func assetValue(e activity.Event) (string, string, bool) {
-	if e.Resource.Type != "asset" {
+	return worth(e, "asset", DetailAssetValue, DetailAssetCurrency)
+}
+
+// licenseValue reads a license's value from an event on a license.
+func licenseValue(e activity.Event) (string, string, bool) {
+	return worth(e, "license", DetailLicenseValue, DetailLicenseCurrency)
+}
+
+// worth reads the value of an event's resource of type kind: from the
+// event's details, or else from the value the event changed it to.
+func worth(e activity.Event, kind, valueKey, currencyKey string) (string, string, bool) {
+	if e.Resource.Type != kind {
 		return "", "", false
 	}
-	value, _ := e.Details[DetailAssetValue].(string)
-	currency, _ := e.Details[DetailAssetCurrency].(string)
+	value, _ := e.Details[valueKey].(string)
+	currency, _ := e.Details[currencyKey].(string)
 	if value != "" {
 		return value, currency, true
 	}

@@ -68,6 +68,9 @@ func TestConditionHolds(t *testing.T) {
 		{"lte above", Condition{Field: "asset.value", Operator: OpLessEqual, Value: "100", Currency: "EUR"}, asset("100.01", "EUR"), false},
 		{"eq in other digits", Condition{Field: "asset.value", Operator: OpEqual, Value: "1299.5", Currency: "EUR"}, asset("1299.50", "EUR"), true},
 		{"unreadable value", over, asset("lots", "EUR"), false},
+		{"a license's value", Condition{Field: "license.value", Operator: OpGreaterEqual, Value: "10000", Currency: "USD"},
+			activity.Event{Resource: activity.Resource{Type: "license"}, Details: map[string]any{DetailLicenseValue: "12000.00", DetailLicenseCurrency: "USD"}}, true},
+		{"a license's value on an asset", Condition{Field: "license.value", Operator: OpGreater, Value: "1", Currency: "EUR"}, asset("9000", "EUR"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.c.Holds(tc.e); got != tc.want {

@@ -15,7 +15,8 @@ import (
 // assignments with a condition on the asset's value, refuses conditions it
 // cannot read with 400 naming the part at fault, and follows assignments
 // through the relay and the detector: only the asset worth more than the
-// amount, in the rule's currency, raises an alert.
+// amount, in the rule's currency, raises an alert, and likewise only the
+// seat of the license worth at least a rule's amount.
 func TestAlertRuleConditionsOverHTTP(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.AlertConfigTTL = 50 * time.Millisecond // the rule is seen as soon as it is saved
@@ -96,6 +97,13 @@ func TestAlertRuleConditionsOverHTTP(t *testing.T) {
 		t.Errorf("a refused update changed the conditions: %+v", got.Conditions)
 	}
 
+	var seats alert.AlertRule
+	owner.call("POST", "/api/v1/alert-rules", map[string]any{"name": "Costly seats", "activity_types": []string{"license.assigned"},
+		"conditions": []map[string]any{{"field": "license.value", "operator": "gte", "value": "10000", "currency": "USD"}}, "channels": email}, nil).decode(t, &seats)
+	if len(seats.Conditions) != 1 {
+		t.Fatalf("a rule on a license's value: %+v", seats)
+	}
+
 	// Assignments: below the amount, in another currency, without a value,
 	// and last above the amount. The workspace's events keep their order
 	// on the topic, so once the last one's alert is in, the others were
@@ -114,20 +122,34 @@ func TestAlertRuleConditionsOverHTTP(t *testing.T) {
 			t.Fatalf("assign %s: %d %s", names[i], a.status, a.body)
 		}
 	}
-	var raised []alert.Alert
-	stacktest.Eventually(t, "the alert of the high-value assignment", func() bool {
+	// Seats: of a license worth less, then of one worth more.
+	licenses := []string{"Figma " + stacktest.RandomID(), "Oracle " + stacktest.RandomID()}
+	for i, value := range []string{"9999.99", "12000"} {
+		id := mustID(t, owner.call("POST", "/api/v1/licenses", map[string]any{"name": licenses[i], "seats": 5, "value": value, "currency": "USD"}, nil), "license")
+		if a := owner.call("POST", "/api/v1/licenses/"+id+"/assign", map[string]string{"user_id": assignee.id}, nil); a.status != 200 {
+			t.Fatalf("assign a seat of %s: %d %s", licenses[i], a.status, a.body)
+		}
+	}
+	var raised, seatAlerts []alert.Alert
+	stacktest.Eventually(t, "the alerts of the high-value assignment and the costly seat", func() bool {
 		var page struct {
 			Alerts []alert.Alert `json:"alerts"`
 		}
 		owner.call("GET", "/api/v1/alerts?limit=100", nil, nil).decode(t, &page)
-		raised = raised[:0]
+		raised, seatAlerts = raised[:0], seatAlerts[:0]
 		for _, al := range page.Alerts {
-			if al.RuleID == rule.ID {
+			switch al.RuleID {
+			case rule.ID:
 				raised = append(raised, al)
+			case seats.ID:
+				seatAlerts = append(seatAlerts, al)
 			}
 		}
-		return len(raised) > 0
+		return len(raised) > 0 && len(seatAlerts) > 0
 	})
+	if len(seatAlerts) != 1 || !strings.HasSuffix(seatAlerts[0].Summary, fmt.Sprintf("did license.assigned on %q", licenses[1])) {
+		t.Errorf("alerts of the seats rule: %+v", seatAlerts)
+	}
 	if len(raised) != 1 || !strings.HasPrefix(raised[0].Summary, "Expensive hand-outs: ") || !strings.HasSuffix(raised[0].Summary, fmt.Sprintf("did asset.assigned on %q", names[4])) {
 		t.Errorf("alerts of the rule: %+v", raised)
 	}
