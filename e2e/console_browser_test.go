@@ -459,6 +459,30 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		mb.screenshot("member-refused", 1440, true)
 	})
 
+	t.Run("a report that takes a while shows its progress", func(t *testing.T) {
+		b.t = t
+		b.open("/settings/activity-log")
+		// The post is held in the page, as a long period holds the answer
+		// at the server: a listener after the console's own keeps the
+		// form from leaving, then the test sends it.
+		eval[bool](b, `(() => {
+			document.querySelectorAll('details').forEach(d => d.open = true);
+			window.__hold = e => e.preventDefault();
+			window.addEventListener('submit', window.__hold);
+			return true })()`)
+		b.click(`form[action="/settings/activity-log/report"] button[type=submit]`)
+		b.waitFor("the form says the report is on its way", `(() => { const s = document.querySelector('[data-progress-status]'); return !!s && s.textContent.startsWith('Generating the report') })()`)
+		if !eval[bool](b, `document.querySelector('form[action="/settings/activity-log/report"] button[type=submit]').disabled`) {
+			t.Error("the button can be pressed again while the report is generated")
+		}
+		eval[bool](b, `(() => { window.removeEventListener('submit', window.__hold); document.querySelector('form[action="/settings/activity-log/report"]').submit(); return true })()`)
+		b.waitFor("the report's page", `location.pathname === '/settings/activity-log/report' && document.readyState === 'complete'`)
+		b.loaded()
+		if !eval[bool](b, `[...document.querySelectorAll('a')].some(a => (a.getAttribute('href') || '').includes('/api/v1/reports/'))`) {
+			t.Errorf("the report's page offers no download:\n%s", eval[string](b, `document.querySelector('main').innerText`))
+		}
+	})
+
 	t.Run("live mode shows new entries as they happen", func(t *testing.T) {
 		b.t = t
 		b.open("/settings/activity-log?category=asset")
