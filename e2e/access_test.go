@@ -261,6 +261,8 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
 		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
 		"GET /api/v1/analytics/engagement": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/engagement"), body: none},
+		"GET /api/v1/analytics/workflows":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/workflows"), body: none},
+		"GET /api/v1/analytics/task-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/task-times"), body: none},
 
 		"POST /api/v1/reports":           {perm: domain.ExportData, status: 201, path: p("/api/v1/reports"), body: fixed(map[string]any{"type": "user", "range": "30d"})},
 		"GET /api/v1/reports":            {perm: domain.ExportData, status: 200, path: p("/api/v1/reports"), body: none},

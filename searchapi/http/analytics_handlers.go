@@ -33,6 +33,8 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 	api.Get("/analytics/peak-times", analysis(h, h.analyst.PeakTimes))
 	api.Get("/analytics/time-spent", analysis(h, h.analyst.TimeSpent, "idle"))
 	api.Get("/analytics/engagement", analysis(h, h.analyst.Engagement))
+	api.Get("/analytics/workflows", analysis(h, h.analyst.Workflows, "limit"))
+	api.Get("/analytics/task-times", analysis(h, h.analyst.TaskTimes))
 }
 
 // analysis returns a handler that reads the period and the extra query

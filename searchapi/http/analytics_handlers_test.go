@@ -53,6 +53,12 @@ func (a *recordingAnalyst) PeakTimes(_ context.Context, _ activity.Principal, f 
 func (a *recordingAnalyst) Engagement(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.Engagement, error) {
 	return record[searchapi.Engagement](a, f)
 }
+func (a *recordingAnalyst) Workflows(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.Workflows, error) {
+	return record[searchapi.Workflows](a, f)
+}
+func (a *recordingAnalyst) TaskTimes(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.TaskTimes, error) {
+	return record[searchapi.TaskTimes](a, f)
+}
 func (a *recordingAnalyst) TimeSpent(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	return record[searchapi.TimeSpent](a, f)
 }
@@ -97,6 +103,8 @@ func TestAnalyticsParameters(t *testing.T) {
 		{"time spent", "/api/v1/analytics/time-spent?range=today", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
 		{"time spent with an idle time", "/api/v1/analytics/time-spent?range=today&idle=240", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
 		{"engagement", "/api/v1/analytics/engagement?range=90d", "2025-12-30T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
+		{"workflows", "/api/v1/analytics/workflows?range=7d&limit=25", "2026-03-23T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 25, false},
+		{"task times", "/api/v1/analytics/task-times?range=today", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,6 +151,11 @@ func TestAnalyticsRefusesBadParameters(t *testing.T) {
 		{"over two years", "/api/v1/analytics/usage?from=2020-01-01&to=2026-01-01", "to"},
 		{"range and from", "/api/v1/analytics/usage?from=2026-01-01&to=2026-01-02&range=7d", "range"},
 		{"limit zero", "/api/v1/analytics/top-users?limit=0", "limit"},
+		{"workflows limit over the most", "/api/v1/analytics/workflows?limit=101", "limit"},
+		{"workflows limit not a number", "/api/v1/analytics/workflows?limit=ten", "limit"},
+		{"task times take no limit", "/api/v1/analytics/task-times?limit=5", "limit"},
+		{"task times unknown parameter", "/api/v1/analytics/task-times?task=maintenance", "task"},
+		{"workflows bad range", "/api/v1/analytics/workflows?range=2d", "range"},
 		{"limit too large", "/api/v1/analytics/top-users?limit=101", "limit"},
 		{"limit not a number", "/api/v1/analytics/top-assets?limit=ten", "limit"},
 		{"huge limit", "/api/v1/analytics/top-assets?limit=99999999999999999999", "limit"},
