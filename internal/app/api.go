@@ -98,6 +98,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
+		Alerts: postgres.NewAlertService(db),
 	})
 	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
 	reporthttp.Register(srv.API, reports,

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -183,6 +184,78 @@ func TestAnalyticsRefusesBadParameters(t *testing.T) {
 			}
 			if a.calls != 0 {
 				t.Errorf("the analyst was asked %d times", a.calls)
+			}
+		})
+	}
+}
+
+// recordingTimer answers every alert response time with nothing and
+// keeps the period it was asked for.
+type recordingTimer struct {
+	from, to time.Time
+	calls    int
+}
+
+func (r *recordingTimer) AlertResponseTimes(_ context.Context, _ activity.Principal, from, to time.Time) (alert.ResponseTimes, error) {
+	r.from, r.to, r.calls = from, to, r.calls+1
+	return alert.ResponseTimes{From: from, To: to, Severities: []alert.Responses{}}, nil
+}
+
+// TestAlertResponseParameters asks for the alert response times as an
+// owner and as a member: the period reaches the alerts' service, a member
+// is refused before anything is read, and a bad parameter is named.
+func TestAlertResponseParameters(t *testing.T) {
+	now, _ := time.Parse(time.RFC3339, "2026-03-29T15:00:00+02:00")
+	tests := []struct {
+		name, role, path string
+		status           int
+		field, from, to  string
+	}{
+		{"last thirty days", activity.RoleOwner, "/api/v1/analytics/alert-response", 200, "", "2026-02-28T00:00:00+01:00", "2026-03-30T00:00:00+02:00"},
+		{"dates", activity.RoleAdmin, "/api/v1/analytics/alert-response?from=2026-03-01&to=2026-03-31", 200, "", "2026-03-01T00:00:00+01:00", "2026-04-01T00:00:00+02:00"},
+		{"member", activity.RoleMember, "/api/v1/analytics/alert-response", 403, "", "", ""},
+		{"unknown parameter", activity.RoleOwner, "/api/v1/analytics/alert-response?severity=high", 400, "severity", "", ""},
+		{"limit where there is none", activity.RoleOwner, "/api/v1/analytics/alert-response?limit=5", 400, "limit", "", ""},
+		{"bad range", activity.RoleOwner, "/api/v1/analytics/alert-response?range=1y", 400, "range", "", ""},
+		{"to before from", activity.RoleOwner, "/api/v1/analytics/alert-response?from=2026-03-02&to=2026-03-01", 400, "to", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			timer := &recordingTimer{}
+			app := fiber.New(fiber.Config{ErrorHandler: func(c *fiber.Ctx, err error) error {
+				status := fiber.StatusInternalServerError
+				switch activity.ErrorCode(err) {
+				case activity.EINVALID:
+					status = fiber.StatusBadRequest
+				case activity.EFORBIDDEN:
+					status = fiber.StatusForbidden
+				}
+				return c.Status(status).JSON(fiber.Map{"code": activity.ErrorCode(err), "field": activity.ErrorField(err)})
+			}})
+			app.Use(func(c *fiber.Ctx) error {
+				c.SetUserContext(activity.WithPrincipal(c.UserContext(), activity.Principal{
+					WorkspaceID: "w1", UserID: "u1", Role: tt.role, TimeZone: "Europe/Berlin",
+				}))
+				return c.Next()
+			})
+			(&analyticsHandlers{analyst: &recordingAnalyst{}, alerts: timer, now: func() time.Time { return now }}).register(app.Group("/api/v1"))
+			res, err := app.Test(httptest.NewRequest("GET", tt.path, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var body struct{ Code, Field string }
+			json.NewDecoder(res.Body).Decode(&body)
+			if res.StatusCode != tt.status || body.Field != tt.field {
+				t.Fatalf("answer %d %+v, want %d naming %q", res.StatusCode, body, tt.status, tt.field)
+			}
+			if tt.status != 200 {
+				if timer.calls != 0 {
+					t.Errorf("the alerts were read %d times", timer.calls)
+				}
+				return
+			}
+			if timer.calls != 1 || timer.from.Format(time.RFC3339) != tt.from || timer.to.Format(time.RFC3339) != tt.to {
+				t.Errorf("asked %d times for %s – %s, want %s – %s", timer.calls, timer.from, timer.to, tt.from, tt.to)
 			}
 		})
 	}
