@@ -248,19 +248,21 @@ func endpoints() map[string]endpoint {
 			}
 			return "/api/v1/activity/" + f.asset
 		}, body: none}, // nothing is indexed in the role matrix: TestActivityDetail reads real entries
-		"GET /api/v1/me/activity":              {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
-		"GET /api/v1/users/:id/activity":       {perm: domain.ViewWorkspaceLog, status: 200, path: user("/activity"), body: none}, // another user's: members and viewers are refused
-		"GET /api/v1/assets/:id/history":       {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
-		"GET /api/v1/licenses/:id/history":     {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
-		"GET /api/v1/analytics/heatmap":        {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
-		"GET /api/v1/analytics/timeline":       {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
-		"GET /api/v1/analytics/top-users":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
-		"GET /api/v1/analytics/top-assets":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
-		"GET /api/v1/analytics/usage":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
-		"GET /api/v1/analytics/logins":         {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
-		"GET /api/v1/analytics/peak-times":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
-		"GET /api/v1/analytics/time-spent":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
-		"GET /api/v1/analytics/engagement":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/engagement"), body: none},
+		"GET /api/v1/me/activity":          {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/activity"), body: none},
+		"GET /api/v1/users/:id/activity":   {perm: domain.ViewWorkspaceLog, status: 200, path: user("/activity"), body: none}, // another user's: members and viewers are refused
+		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
+		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
+		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
+		"GET /api/v1/analytics/timeline":   {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
+		"GET /api/v1/analytics/top-users":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},
+		"GET /api/v1/analytics/top-assets": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-assets"), body: none},
+		"GET /api/v1/analytics/usage":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/usage"), body: none},
+		"GET /api/v1/analytics/logins":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/logins"), body: none},
+		"GET /api/v1/analytics/peak-times": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/peak-times"), body: none},
+		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
+		"GET /api/v1/analytics/engagement": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/engagement"), body: none},
+
+		// The operational-efficiency insights.
 		"GET /api/v1/analytics/workflows":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/workflows"), body: none},
 		"GET /api/v1/analytics/task-times":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/task-times"), body: none},
 		"GET /api/v1/analytics/alert-response": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/analytics/alert-response"), body: none},
