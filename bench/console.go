@@ -19,7 +19,7 @@ import (
 // consolePages are the console's pages whose scripts and stylesheets the
 // assets figure adds up: every page the console has loads the layout's,
 // and a page with charts its own besides.
-var consolePages = []string{"/settings/activity-log"}
+var consolePages = []string{"/settings/activity-log", "/settings/analytics"}
 
 // assetRef finds the scripts and stylesheets a page loads from the
 // console's own origin.

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
@@ -46,6 +47,10 @@ type Services struct {
 	Reports Reporter
 	// Denials records refusals as the API records its 403s.
 	Denials domain.AccessRecorder
+	// Analyst computes the Activity Analytics page's analyses, and Alerts
+	// its alert response times.
+	Analyst searchapi.Analyst
+	Alerts  alert.ResponseTimer
 }
 
 // Config says how the console shares the API's session.
@@ -84,7 +89,8 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 		return nil, err
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
-		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil {
+		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
+		s.Analyst == nil || s.Alerts == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -127,6 +133,8 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/settings/activity-log", c.page(c.signedIn(c.activityLog)))
 	r.Get("/settings/activity-log/export", c.page(c.signedIn(c.exportLog)))
 	r.Post("/settings/activity-log/report", c.page(c.signedIn(c.generateReport)))
+	r.Get("/settings/analytics", c.page(c.signedIn(c.analytics)))
+	r.Get("/settings/analytics/data", c.page(c.signedIn(c.analyticsData)))
 	r.Get("/me/activity", c.page(c.signedIn(c.myActivity)))
 	r.Get("/me/activity/export", c.page(c.signedIn(c.exportMine)))
 	r.Get("/activity/:id", c.page(c.signedIn(c.entry)))

@@ -110,6 +110,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
+			Analyst: finder, Alerts: postgres.NewAlertService(db),
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
