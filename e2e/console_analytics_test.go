@@ -185,6 +185,27 @@ func TestConsoleAnalyticsInTheBrowser(t *testing.T) {
 		})
 	}
 
+	t.Run("a member sees their own", func(t *testing.T) {
+		b.t = t
+		mate := mustRoleMember(t, m, owner.client, activity.RoleMember)
+		a := mate.call("GET", "/settings/analytics?type=insights&range=7d", nil, nil)
+		if a.status != http.StatusOK || !strings.Contains(string(a.body), "Your own activity") || strings.Contains(string(a.body), "Alert response times") {
+			t.Errorf("a member's insights: %d %s", a.status, a.body)
+		}
+		var data struct {
+			Charts []struct {
+				ID     string
+				Labels []string
+			}
+		}
+		mate.call("GET", "/settings/analytics/data?type=insights&range=7d", nil, nil).decode(t, &data)
+		for _, c := range data.Charts {
+			if c.ID == "workflows" && len(c.Labels) != 0 {
+				t.Errorf("a member without sessions is shown workflows %v", c.Labels)
+			}
+		}
+	})
+
 	t.Run("a bad period is named", func(t *testing.T) {
 		b.t = t
 		res := newClient(t, m)
