@@ -42,6 +42,10 @@ type chart struct {
 	Series []chartSeries `json:"series"`
 }
 
+// Long reports whether the chart's table is too long to show open under
+// it: it is then folded, one click away.
+func (c chart) Long() bool { return len(c.Labels) > 31 }
+
 // chartSeries is one series of a chart.
 type chartSeries struct {
 	Name   string    `json:"name"`
