@@ -250,6 +250,7 @@ func (c *Console) analyticsOf(ctx *fiber.Ctx) (*analyticsView, error) {
 		}
 		v.trends(t)
 	case "insights":
+		f.Limit = searchapi.DefaultTopLimit
 		w, err := a.Workflows(uctx, p, f)
 		if err != nil {
 			return nil, err
@@ -258,7 +259,12 @@ func (c *Console) analyticsOf(ctx *fiber.Ctx) (*analyticsView, error) {
 		if err != nil {
 			return nil, err
 		}
+		as, err := a.Assignments(uctx, p, f)
+		if err != nil {
+			return nil, err
+		}
 		v.insights(w, tt)
+		v.assignments(as)
 		if domain.Can(p.Role, domain.ManageAlerts) {
 			ar, err := c.svc.Alerts.AlertResponseTimes(uctx, p, period.From, period.To)
 			if err != nil {
@@ -395,6 +401,34 @@ func (v *analyticsView) insights(w searchapi.Workflows, tt searchapi.TaskTimes) 
 		counts.Note = "Work waits longest at: " + strings.Join(tt.Bottlenecks, ", ") + "."
 	}
 	v.Tables = append(v.Tables, triples, counts)
+}
+
+func (v *analyticsView) assignments(as searchapi.Assignments) {
+	days := chart{ID: "assignment-days", Key: "Day", Title: "Assignments by day of week", Kind: "bar", Unit: "assignments", Labels: weekdays, Series: []chartSeries{{Name: "Assignments"}}}
+	for _, n := range as.Days {
+		days.Series[0].Values = append(days.Series[0].Values, float64(n))
+	}
+	if as.Total == 0 {
+		days.Labels = nil
+	}
+	v.Charts = append(v.Charts, days)
+	people := table{Caption: "Assignment patterns", Head: []string{"Who", "Assigned", "Was assigned"},
+		Note: fmt.Sprintf("%d assignments (%d assets taken from a previous assignee).", as.Total, as.Reassignments)}
+	assigned := map[string]int64{}
+	for _, p := range as.Assignees {
+		assigned[p.ID] = p.Count
+	}
+	seen := map[string]bool{}
+	for _, p := range as.Assigners {
+		seen[p.ID] = true
+		people.Rows = append(people.Rows, []string{nameOf(p.Name, p.Email, p.ID), strconv.FormatInt(p.Count, 10), strconv.FormatInt(assigned[p.ID], 10)})
+	}
+	for _, p := range as.Assignees {
+		if !seen[p.ID] {
+			people.Rows = append(people.Rows, []string{nameOf(p.Name, p.Email, p.ID), "0", strconv.FormatInt(p.Count, 10)})
+		}
+	}
+	v.Tables = append(v.Tables, people)
 }
 
 func (v *analyticsView) alertResponses(bySeverity []alertResponses, whole alertResponses) {

@@ -175,6 +175,17 @@ func TestConsoleAnalyticsInTheBrowser(t *testing.T) {
 		if tt.Tasks[0].Completed != 4 || tt.Tasks[1].Completed != 1 {
 			t.Errorf("tasks %+v", tt.Tasks)
 		}
+		var as searchapi.Assignments
+		owner.call("GET", "/api/v1/analytics/assignments?range=7d", nil, nil).decode(t, &as)
+		rows = chartTable(b, "table-assignment-days")
+		for d, n := range as.Days {
+			if rows[d][1] != strconv.FormatInt(n, 10) {
+				t.Errorf("assignments on day %d: the page shows %s, the API %d", d+1, rows[d][1], n)
+			}
+		}
+		if as.Total != 24 {
+			t.Errorf("%d assignments, want 24", as.Total)
+		}
 		b.screenshot("analytics-insights", 1440, true)
 	})
 

@@ -273,4 +273,8 @@ type Analyst interface {
 	// TaskTimes measures the time from the start to the end of each of
 	// Tasks, exactly, reading up to MaxInsightEvents starts and ends.
 	TaskTimes(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TaskTimes, error)
+	// Assignments counts the assignments of assets and license seats by
+	// who made them, to whom and when, exactly, reading up to
+	// MaxInsightEvents assignments.
+	Assignments(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Assignments, error)
 }

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	activity "github.com/fluxera/activity"
 )
 
 // The operational-efficiency insights: the sequences of actions people
@@ -275,4 +277,118 @@ func NearestRank(sorted []int64, p int) int64 {
 
 func minutes(ms int64) float64 {
 	return math.Round(float64(ms)/60000*10) / 10
+}
+
+// AssignmentActions are the actions that assign an asset or a license
+// seat to someone.
+var AssignmentActions = []string{"asset.assigned", "license.assigned"}
+
+// Assignments are the patterns of the period's assignments of assets and
+// license seats: who assigns, to whom, what, and when.
+type Assignments struct {
+	Period Period `json:"period"`
+	Total  int64  `json:"total"`
+	// Reassignments are assignments of an asset taken from a previous
+	// assignee.
+	Reassignments int64 `json:"reassignments"`
+	// Resources counts the assignments per resource type (asset, license).
+	Resources map[string]int64 `json:"resources"`
+	// Assigners and Assignees are the Limit people who assigned and were
+	// assigned the most, most first; an assignment to several people
+	// counts once for each.
+	Assigners []PersonCount `json:"assigners"`
+	Assignees []PersonCount `json:"assignees"`
+	// Days (Monday first) and Hours count the assignments by day of week
+	// and hour of day in the workspace's time zone.
+	Days  [7]int64  `json:"days"`
+	Hours [24]int64 `json:"hours"`
+	// Complete is false when the period held more than MaxEvents
+	// assignments, and only the newest were read.
+	Complete  bool `json:"complete"`
+	MaxEvents int  `json:"max_events"`
+}
+
+// PersonCount is how many assignments one person made or received; the
+// name is the one of their newest.
+type PersonCount struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+	Count int64  `json:"count"`
+}
+
+// AssignmentCounter counts assignments handed to it newest first. It
+// holds one counter per person and resource type.
+type AssignmentCounter struct {
+	a         Assignments
+	assigners map[string]*PersonCount
+	assignees map[string]*PersonCount
+}
+
+// NewAssignmentCounter returns a counter over period.
+func NewAssignmentCounter(period Period) *AssignmentCounter {
+	return &AssignmentCounter{
+		a:         Assignments{Period: period, Resources: map[string]int64{}, Complete: true, MaxEvents: MaxInsightEvents},
+		assigners: map[string]*PersonCount{}, assignees: map[string]*PersonCount{},
+	}
+}
+
+// Add counts one assignment.
+func (c *AssignmentCounter) Add(e activity.Event) {
+	c.a.Total++
+	c.a.Resources[e.Resource.Type]++
+	loc := c.a.Period.Location
+	if loc == nil {
+		loc = Zone(c.a.Period.TimeZone)
+	}
+	at := e.OccurredAt.In(loc)
+	c.a.Days[(int(at.Weekday())+6)%7]++
+	c.a.Hours[at.Hour()]++
+	count(c.assigners, e.Actor.ID, e.Actor.Name, e.Actor.Email)
+	for _, r := range e.Related {
+		switch r.Role {
+		case "assignee":
+			count(c.assignees, r.ID, r.Name, "")
+		case "previous_assignee":
+			if e.Resource.Type == "asset" {
+				c.a.Reassignments++
+			}
+		}
+	}
+}
+
+// count adds one to id's count, keeping the first name it is given: the
+// newest, as assignments come newest first.
+func count(people map[string]*PersonCount, id, name, email string) {
+	if id == "" {
+		return
+	}
+	p := people[id]
+	if p == nil {
+		p = &PersonCount{ID: id, Name: name, Email: email}
+		people[id] = p
+	}
+	p.Count++
+}
+
+// Assignments returns the counts, with the limit people most active on
+// each side.
+func (c *AssignmentCounter) Assignments(limit int) Assignments {
+	a := c.a
+	a.Assigners, a.Assignees = topPeople(c.assigners, limit), topPeople(c.assignees, limit)
+	return a
+}
+
+func topPeople(people map[string]*PersonCount, limit int) []PersonCount {
+	out := make([]PersonCount, 0, len(people))
+	for _, p := range people {
+		out = append(out, *p)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out[:min(limit, len(out))]
 }

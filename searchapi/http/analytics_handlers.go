@@ -38,6 +38,7 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 	api.Get("/analytics/engagement", analysis(h, h.analyst.Engagement))
 	api.Get("/analytics/workflows", analysis(h, h.analyst.Workflows, "limit"))
 	api.Get("/analytics/task-times", analysis(h, h.analyst.TaskTimes))
+	api.Get("/analytics/assignments", analysis(h, h.analyst.Assignments, "limit"))
 	api.Get("/analytics/alert-response", h.alertResponse)
 }
 

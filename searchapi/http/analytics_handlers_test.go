@@ -60,6 +60,9 @@ func (a *recordingAnalyst) Workflows(_ context.Context, _ activity.Principal, f 
 func (a *recordingAnalyst) TaskTimes(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.TaskTimes, error) {
 	return record[searchapi.TaskTimes](a, f)
 }
+func (a *recordingAnalyst) Assignments(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.Assignments, error) {
+	return record[searchapi.Assignments](a, f)
+}
 func (a *recordingAnalyst) TimeSpent(_ context.Context, _ activity.Principal, f searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	return record[searchapi.TimeSpent](a, f)
 }
@@ -106,6 +109,7 @@ func TestAnalyticsParameters(t *testing.T) {
 		{"engagement", "/api/v1/analytics/engagement?range=90d", "2025-12-30T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
 		{"workflows", "/api/v1/analytics/workflows?range=7d&limit=25", "2026-03-23T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 25, false},
 		{"task times", "/api/v1/analytics/task-times?range=today", "2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 10, false},
+		{"assignments", "/api/v1/analytics/assignments?range=30d&limit=5", "2026-02-28T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 5, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -157,6 +161,8 @@ func TestAnalyticsRefusesBadParameters(t *testing.T) {
 		{"task times take no limit", "/api/v1/analytics/task-times?limit=5", "limit"},
 		{"task times unknown parameter", "/api/v1/analytics/task-times?task=maintenance", "task"},
 		{"workflows bad range", "/api/v1/analytics/workflows?range=2d", "range"},
+		{"assignments limit zero", "/api/v1/analytics/assignments?limit=0", "limit"},
+		{"assignments unknown parameter", "/api/v1/analytics/assignments?user=u2", "user"},
 		{"limit too large", "/api/v1/analytics/top-users?limit=101", "limit"},
 		{"limit not a number", "/api/v1/analytics/top-assets?limit=ten", "limit"},
 		{"huge limit", "/api/v1/analytics/top-assets?limit=99999999999999999999", "limit"},

@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	activity "github.com/fluxera/activity"
@@ -124,4 +125,40 @@ func (f *Finder) TaskTimes(ctx context.Context, p activity.Principal, filter sea
 	t := clock.Times(filter.Period)
 	t.Complete = complete
 	return t, nil
+}
+
+// errEnoughRead stops a scan once MaxInsightEvents were read.
+var errEnoughRead = errors.New("enough events read")
+
+// Assignments reads every assignment of the period, newest first, through
+// the scan the exports use, and counts them by who made them, to whom and
+// when.
+func (f *Finder) Assignments(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.Assignments, error) {
+	if err := filter.Validate(); err != nil {
+		return searchapi.Assignments{}, err
+	}
+	counter := searchapi.NewAssignmentCounter(filter.Period)
+	scan := searchapi.EventFilter{
+		Actions: searchapi.AssignmentActions,
+		From:    filter.Period.From.Format(time.RFC3339Nano), To: filter.Period.To.Format(time.RFC3339Nano),
+	}
+	read := 0
+	_, err := f.ScanEvents(ctx, p, scan, func(e searchapi.Entry) error {
+		if read == searchapi.MaxInsightEvents {
+			return errEnoughRead
+		}
+		read++
+		counter.Add(e.Event)
+		return nil
+	})
+	complete := true
+	switch {
+	case errors.Is(err, errEnoughRead):
+		complete = false
+	case err != nil:
+		return searchapi.Assignments{}, err
+	}
+	a := counter.Assignments(filter.Limit)
+	a.Complete = complete
+	return a, nil
 }

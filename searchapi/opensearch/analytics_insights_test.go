@@ -36,6 +36,15 @@ func scriptInsights(rnd *rand.Rand) scriptedWorkspace {
 		e.Actor = actor
 		e.Resource = activity.Resource{Type: strings.Split(action, ".")[0], ID: resource, Name: "R " + resource}
 		e.Context = activity.Context{IP: "192.0.2.1", Method: activity.MethodWeb, TimeZone: ws.zone, SessionID: session}
+		if action == "asset.assigned" || action == "license.assigned" {
+			for range 1 + rnd.IntN(2) {
+				to := rnd.IntN(4)
+				e.Related = append(e.Related, activity.Resource{Type: "user", ID: fmt.Sprintf("assignee-%d", to), Name: fmt.Sprintf("Assignee %d", to), Role: "assignee"})
+			}
+			if rnd.IntN(3) == 0 {
+				e.Related = append(e.Related, activity.Resource{Type: "user", ID: "assignee-9", Name: "Before", Role: "previous_assignee"})
+			}
+		}
 		ws.events = append(ws.events, e)
 	}
 	var people []activity.Actor
@@ -202,6 +211,7 @@ func TestInsightsEqualBruteForce(t *testing.T) {
 					t.Errorf("task %s = %+v, want %+v", got.Task, got, want)
 				}
 			}
+			checkAssignments(t, finder, p, ws)
 			for i := 1; i < len(tt.Bottlenecks); i++ {
 				a, b := taskNamed(tt, tt.Bottlenecks[i-1]), taskNamed(tt, tt.Bottlenecks[i])
 				if a.MedianMS < b.MedianMS {
@@ -256,6 +266,54 @@ func checkSequences(t *testing.T, what string, got []searchapi.Sequence, total i
 			if _, ok := listed[k]; !ok && n > last {
 				t.Errorf("%s: %s (%d) left out", what, k, n)
 			}
+		}
+	}
+}
+
+// checkAssignments compares the assignment patterns with a count over the
+// events the test wrote.
+func checkAssignments(t *testing.T, finder *Finder, p activity.Principal, ws scriptedWorkspace) {
+	t.Helper()
+	got, err := finder.Assignments(t.Context(), p, searchapi.AnalyticsFilter{Period: ws.period, Limit: searchapi.MaxTopLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := searchapi.Assignments{Resources: map[string]int64{}}
+	assigners, assignees := map[string]int64{}, map[string]int64{}
+	for _, e := range ws.events {
+		if (e.Action != "asset.assigned" && e.Action != "license.assigned") || e.OccurredAt.Before(ws.period.From) || !e.OccurredAt.Before(ws.period.To) {
+			continue
+		}
+		want.Total++
+		want.Resources[e.Resource.Type]++
+		at := e.OccurredAt.In(ws.period.Location)
+		want.Days[(int(at.Weekday())+6)%7]++
+		want.Hours[at.Hour()]++
+		assigners[e.Actor.ID]++
+		for _, r := range e.Related {
+			if r.Role == "assignee" {
+				assignees[r.ID]++
+			}
+			if r.Role == "previous_assignee" && e.Resource.Type == "asset" {
+				want.Reassignments++
+			}
+		}
+	}
+	if got.Total != want.Total || got.Reassignments != want.Reassignments || got.Days != want.Days || got.Hours != want.Hours || !got.Complete ||
+		fmt.Sprint(got.Resources) != fmt.Sprint(want.Resources) {
+		t.Errorf("assignments %+v, want %+v", got, want)
+	}
+	for _, side := range []struct {
+		name string
+		got  []searchapi.PersonCount
+		want map[string]int64
+	}{{"assigners", got.Assigners, assigners}, {"assignees", got.Assignees, assignees}} {
+		counted := map[string]int64{}
+		for _, pc := range side.got {
+			counted[pc.ID] = pc.Count
+		}
+		if !reflect.DeepEqual(counted, side.want) {
+			t.Errorf("%s %v, want %v", side.name, counted, side.want)
 		}
 	}
 }
