@@ -400,6 +400,10 @@ func (v *analyticsView) insights(w searchapi.Workflows, tt searchapi.TaskTimes) 
 	if len(tt.Bottlenecks) > 0 {
 		counts.Note = "Work waits longest at: " + strings.Join(tt.Bottlenecks, ", ") + "."
 	}
+	if r := tt.Renewals; r.Count > 0 {
+		counts.Rows = append(counts.Rows, []string{"license expiring → license.renewed", strconv.FormatInt(r.Count, 10), "—"})
+		counts.Note += fmt.Sprintf(" Licenses were renewed a median of %.1f days before they expired; %d after they had lapsed.", r.MedianDays, r.Lapsed)
+	}
 	v.Tables = append(v.Tables, triples, counts)
 }
 

@@ -54,6 +54,8 @@ func analyticsEvents(ws string, owner member) []activity.Event {
 	asset := activity.NewEventID()
 	add(people[2], "asset.maintenance_scheduled", "", asset, now.Add(-40*time.Hour))
 	add(people[2], "asset.maintenance_completed", "", asset, now.Add(-16*time.Hour))
+	add(people[0], "license.renewed", "", activity.NewEventID(), now.Add(-5*time.Hour))
+	out[len(out)-1].Changes = []activity.Change{{Field: "expires_on", Before: now.AddDate(0, 0, 10).Format(time.DateOnly), After: now.AddDate(1, 0, 10).Format(time.DateOnly)}}
 	return out
 }
 
@@ -182,6 +184,9 @@ func TestConsoleAnalyticsInTheBrowser(t *testing.T) {
 			if rows[d][1] != strconv.FormatInt(n, 10) {
 				t.Errorf("assignments on day %d: the page shows %s, the API %d", d+1, rows[d][1], n)
 			}
+		}
+		if tt.Renewals.Count != 1 || tt.Renewals.Lapsed != 0 || !eval[bool](b, `document.body.innerText.includes('renewed a median of `+strconv.FormatFloat(tt.Renewals.MedianDays, 'f', 1, 64)+` days')`) {
+			t.Errorf("renewals %+v not shown", tt.Renewals)
 		}
 		if as.Total != 24 {
 			t.Errorf("%d assignments, want 24", as.Total)

@@ -135,7 +135,8 @@ type Task struct {
 
 // Tasks are the tasks whose time to complete the platform measures, in
 // the order it lists them. The platform records no event when a license
-// starts to expire, so the renewal of licenses is not among them.
+// starts to expire, so the renewal of licenses is measured apart (see
+// Renewals).
 var Tasks = []Task{
 	{Name: "asset_assignment", Start: "asset.created", End: "asset.assigned"},
 	{Name: "maintenance", Start: "asset.maintenance_scheduled", End: "asset.maintenance_completed"},
@@ -159,10 +160,72 @@ type TaskTimes struct {
 	// Bottlenecks are the names of the tasks completed at least once,
 	// longest median wait first (then longest 90th percentile).
 	Bottlenecks []string `json:"bottlenecks"`
+	// Renewals is how far ahead of their expiry licenses were renewed:
+	// the platform records no event when a license starts to expire, so
+	// the time from "expiring" to renewed is read from each renewal's
+	// previous expiry date instead.
+	Renewals Renewals `json:"renewals"`
 	// Complete is false when the period held more than MaxEvents starts
-	// and ends, and only the first were read (in resource order).
+	// and ends, or renewals, and only the first were read.
 	Complete  bool `json:"complete"`
 	MaxEvents int  `json:"max_events"`
+}
+
+// Renewals are the license renewals of a period: Count renewals with a
+// previous expiry date, Lapsed of them after that date had passed. A
+// license expiring on a date expires at the end of that day in the
+// workspace's time zone; the lead of a renewal is that moment minus the
+// renewal's, negative for a lapsed license. MedianLeadMS is the median
+// lead by nearest rank, MinLeadMS the shortest (the latest renewal); both
+// 0 when Count is 0.
+type Renewals struct {
+	Count        int64   `json:"count"`
+	Lapsed       int64   `json:"lapsed"`
+	MedianLeadMS int64   `json:"median_lead_ms"`
+	MinLeadMS    int64   `json:"min_lead_ms"`
+	MedianDays   float64 `json:"median_days"`
+}
+
+// RenewalClock measures the renewals handed to it.
+type RenewalClock struct {
+	loc   *time.Location
+	leads []int64
+}
+
+// NewRenewalClock returns a clock that reads expiry dates in loc.
+func NewRenewalClock(loc *time.Location) *RenewalClock { return &RenewalClock{loc: loc} }
+
+// Add reads one license.renewed event; one without a previous expiry
+// date is left out.
+func (c *RenewalClock) Add(e activity.Event) {
+	for _, ch := range e.Changes {
+		if ch.Field != "expires_on" {
+			continue
+		}
+		d, err := time.ParseInLocation(time.DateOnly, ch.Before, c.loc)
+		if err != nil {
+			return
+		}
+		c.leads = append(c.leads, d.AddDate(0, 0, 1).Sub(e.OccurredAt).Milliseconds())
+		return
+	}
+}
+
+// Renewals returns the renewals measured.
+func (c *RenewalClock) Renewals() Renewals {
+	r := Renewals{Count: int64(len(c.leads))}
+	if len(c.leads) == 0 {
+		return r
+	}
+	sort.Slice(c.leads, func(i, j int) bool { return c.leads[i] < c.leads[j] })
+	for _, l := range c.leads {
+		if l < 0 {
+			r.Lapsed++
+		}
+	}
+	r.MedianLeadMS, r.MinLeadMS = NearestRank(c.leads, 50), c.leads[0]
+	r.MedianDays = math.Round(float64(r.MedianLeadMS)/86_400_000*10) / 10
+	return r
 }
 
 // TaskTime is the time to complete one task: Completed times, within the

@@ -123,6 +123,27 @@ func (f *Finder) TaskTimes(ctx context.Context, p activity.Principal, filter sea
 		return searchapi.TaskTimes{}, err
 	}
 	t := clock.Times(filter.Period)
+	renewals := searchapi.NewRenewalClock(filter.Period.Location)
+	scan := searchapi.EventFilter{
+		Actions: []string{"license.renewed"},
+		From:    filter.Period.From.Format(time.RFC3339Nano), To: filter.Period.To.Format(time.RFC3339Nano),
+	}
+	read := 0
+	_, err = f.ScanEvents(ctx, p, scan, func(e searchapi.Entry) error {
+		if read == searchapi.MaxInsightEvents {
+			return errEnoughRead
+		}
+		read++
+		renewals.Add(e.Event)
+		return nil
+	})
+	switch {
+	case errors.Is(err, errEnoughRead):
+		complete = false
+	case err != nil:
+		return searchapi.TaskTimes{}, err
+	}
+	t.Renewals = renewals.Renewals()
 	t.Complete = complete
 	return t, nil
 }

@@ -81,6 +81,16 @@ func scriptInsights(rnd *rand.Rand) scriptedWorkspace {
 			at = at.Add(time.Duration(rnd.Int64N(int64(72 * time.Hour))))
 		}
 	}
+	for range 5 + rnd.IntN(10) {
+		at := from.Add(-24*time.Hour + time.Duration(rnd.Int64N(int64(span))))
+		expiry := at.In(loc).AddDate(0, 0, rnd.IntN(60)-20).Format(time.DateOnly)
+		before := expiry
+		if rnd.IntN(6) == 0 {
+			before = "" // a license that had no expiry date
+		}
+		add(people[rnd.IntN(len(people))], "license.renewed", "", activity.NewEventID(), at)
+		ws.events[len(ws.events)-1].Changes = []activity.Change{{Field: "expires_on", Before: before, After: "2030-01-01"}}
+	}
 	return ws
 }
 
@@ -212,6 +222,9 @@ func TestInsightsEqualBruteForce(t *testing.T) {
 				}
 			}
 			checkAssignments(t, finder, p, ws)
+			if want := bruteRenewals(ws); tt.Renewals != want {
+				t.Errorf("renewals %+v, want %+v", tt.Renewals, want)
+			}
 			for i := 1; i < len(tt.Bottlenecks); i++ {
 				a, b := taskNamed(tt, tt.Bottlenecks[i-1]), taskNamed(tt, tt.Bottlenecks[i])
 				if a.MedianMS < b.MedianMS {
@@ -316,4 +329,37 @@ func checkAssignments(t *testing.T, finder *Finder, p activity.Principal, ws scr
 			t.Errorf("%s %v, want %v", side.name, counted, side.want)
 		}
 	}
+}
+
+// bruteRenewals measures every renewal of the period with a previous
+// expiry date from the end of that day.
+func bruteRenewals(ws scriptedWorkspace) searchapi.Renewals {
+	var leads []int64
+	var r searchapi.Renewals
+	for _, e := range ws.events {
+		if e.Action != "license.renewed" || e.OccurredAt.Before(ws.period.From) || !e.OccurredAt.Before(ws.period.To) || e.Changes[0].Before == "" {
+			continue
+		}
+		d, _ := time.ParseInLocation(time.DateOnly, e.Changes[0].Before, ws.period.Location)
+		lead := d.AddDate(0, 0, 1).Sub(e.OccurredAt).Milliseconds()
+		leads = append(leads, lead)
+		if lead < 0 {
+			r.Lapsed++
+		}
+	}
+	if len(leads) == 0 {
+		return r
+	}
+	sort.Slice(leads, func(i, j int) bool { return leads[i] < leads[j] })
+	r.Count, r.MinLeadMS = int64(len(leads)), leads[0]
+	r.MedianLeadMS = leads[(len(leads)+1)/2-1]
+	r.MedianDays = float64(int64(float64(r.MedianLeadMS)/8_640_000+0.5*sign(r.MedianLeadMS))) / 10
+	return r
+}
+
+func sign(n int64) float64 {
+	if n < 0 {
+		return -1
+	}
+	return 1
 }
