@@ -266,7 +266,7 @@ func (c *Console) analyticsOf(ctx *fiber.Ctx) (*analyticsView, error) {
 		v.insights(w, tt)
 		v.assignments(as)
 		if domain.Can(p.Role, domain.ManageAlerts) {
-			ar, err := c.svc.Alerts.AlertResponseTimes(uctx, p, period.From, period.To)
+			ar, err := c.svc.AlertTimes.AlertResponseTimes(uctx, p, period.From, period.To)
 			if err != nil {
 				return nil, err
 			}

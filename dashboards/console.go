@@ -47,10 +47,10 @@ type Services struct {
 	Reports Reporter
 	// Denials records refusals as the API records its 403s.
 	Denials domain.AccessRecorder
-	// Analyst computes the Activity Analytics page's analyses, and Alerts
-	// its alert response times.
-	Analyst searchapi.Analyst
-	Alerts  alert.ResponseTimer
+	// Analyst computes the Activity Analytics page's analyses, and
+	// AlertTimes its alert response times.
+	Analyst    searchapi.Analyst
+	AlertTimes alert.ResponseTimer
 }
 
 // Config says how the console shares the API's session.
@@ -90,7 +90,7 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
 		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
-		s.Analyst == nil || s.Alerts == nil {
+		s.Analyst == nil || s.AlertTimes == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()

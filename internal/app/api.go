@@ -98,7 +98,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
-		Alerts: postgres.NewAlertService(db),
+		AlertTimes: postgres.NewAlertService(db),
 	})
 	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
 	reporthttp.Register(srv.API, reports,
@@ -110,7 +110,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
-			Analyst: finder, Alerts: postgres.NewAlertService(db),
+			Analyst: finder, AlertTimes: postgres.NewAlertService(db),
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err

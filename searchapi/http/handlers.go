@@ -35,9 +35,9 @@ type Services struct {
 	Entries searchapi.EntryReader
 	// Scanner reads the entries of exports.
 	Scanner searchapi.Scanner
-	// Alerts measures how fast alerts are answered, for the analytics;
-	// the domain's alert service is one.
-	Alerts alert.ResponseTimer
+	// AlertTimes measures how fast alerts are answered, for the
+	// analytics; the domain's alert service is one.
+	AlertTimes alert.ResponseTimer
 	// Exports records every export and names the workspace in its files;
 	// the domain's settings service is one.
 	Exports ExportRecorder
@@ -50,7 +50,7 @@ type Services struct {
 // carry their principal. It panics when a service is missing, so that no
 // route is left out without a word.
 func Register(api fiber.Router, s Services) {
-	if s.Finder == nil || s.Analyst == nil || s.Entries == nil || s.Scanner == nil || s.Exports == nil || s.Alerts == nil {
+	if s.Finder == nil || s.Analyst == nil || s.Entries == nil || s.Scanner == nil || s.Exports == nil || s.AlertTimes == nil {
 		panic("searchapi/http: Register needs a finder, an analyst, an entry reader, a scanner, an export recorder and an alert response timer")
 	}
 	if s.Log == nil {
@@ -78,7 +78,7 @@ func Register(api fiber.Router, s Services) {
 	}))
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
-	(&analyticsHandlers{analyst: s.Analyst, alerts: s.Alerts, now: time.Now}).register(api)
+	(&analyticsHandlers{analyst: s.Analyst, alerts: s.AlertTimes, now: time.Now}).register(api)
 	registerDetail(api, s.Entries)
 }
 
