@@ -148,6 +148,9 @@ func searchFigures(e *env, run searchRun) []Figure {
 	for _, q := range queries {
 		figures = append(figures, q.figures(corpusNote+sides+q.notes(c.meta.Indices))...)
 	}
+	// The console's Activity Log page, beside the API's filtered search in
+	// the same run, and the console's scripts and stylesheets.
+	figures = append(figures, consoleFigures(api, filtered, from30, to30, run.requests, corpusNote)...)
 	return figures
 }
 

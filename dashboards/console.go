@@ -55,6 +55,10 @@ type Services struct {
 	AlertRules alert.AlertRuleService
 	Alerts     alert.AlertService
 	Detection  alert.DetectionService
+	// Analyst computes the Activity Analytics page's analyses, and
+	// AlertTimes its alert response times.
+	Analyst    searchapi.Analyst
+	AlertTimes alert.ResponseTimer
 }
 
 // Config says how the console shares the API's session.
@@ -94,7 +98,8 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
 		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
-		s.Settings == nil || s.AlertRules == nil || s.Alerts == nil || s.Detection == nil || s.Invitations == nil {
+		s.Settings == nil || s.AlertRules == nil || s.Alerts == nil || s.Detection == nil || s.Invitations == nil ||
+		s.Analyst == nil || s.AlertTimes == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -140,6 +145,8 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/settings/activity-log", c.page(c.signedIn(c.activityLog)))
 	r.Get("/settings/activity-log/export", c.page(c.signedIn(c.exportLog)))
 	r.Post("/settings/activity-log/report", c.page(c.signedIn(c.generateReport)))
+	r.Get("/settings/analytics", c.page(c.signedIn(c.analytics)))
+	r.Get("/settings/analytics/data", c.page(c.signedIn(c.analyticsData)))
 	r.Get("/me/activity", c.page(c.signedIn(c.myActivity)))
 	r.Get("/me/activity/export", c.page(c.signedIn(c.exportMine)))
 	r.Get("/activity/:id", c.page(c.signedIn(c.entry)))

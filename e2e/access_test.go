@@ -274,6 +274,12 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/analytics/time-spent": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/time-spent"), body: none},
 		"GET /api/v1/analytics/engagement": {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/engagement"), body: none},
 
+		// The operational-efficiency insights.
+		"GET /api/v1/analytics/workflows":      {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/workflows"), body: none},
+		"GET /api/v1/analytics/task-times":     {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/task-times"), body: none},
+		"GET /api/v1/analytics/alert-response": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/analytics/alert-response"), body: none},
+		"GET /api/v1/analytics/assignments":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/assignments"), body: none},
+
 		"POST /api/v1/reports":           {perm: domain.ExportData, status: 201, path: p("/api/v1/reports"), body: fixed(map[string]any{"type": "user", "range": "30d"})},
 		"GET /api/v1/reports":            {perm: domain.ExportData, status: 200, path: p("/api/v1/reports"), body: none},
 		"GET /api/v1/reports/:id":        {perm: domain.ExportData, status: 200, path: report(""), body: none},

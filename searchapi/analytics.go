@@ -266,4 +266,15 @@ type Analyst interface {
 	// Engagement counts active users per day, week and month, their
 	// logins and the features they used, exactly.
 	Engagement(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Engagement, error)
+	// Workflows counts the sequences of two and three actions taken one
+	// after the other within sessions and returns the f.Limit most
+	// frequent, exactly, reading up to MaxInsightEvents actions.
+	Workflows(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Workflows, error)
+	// TaskTimes measures the time from the start to the end of each of
+	// Tasks, exactly, reading up to MaxInsightEvents starts and ends.
+	TaskTimes(ctx context.Context, p activity.Principal, f AnalyticsFilter) (TaskTimes, error)
+	// Assignments counts the assignments of assets and license seats by
+	// who made them, to whom and when, exactly, reading up to
+	// MaxInsightEvents assignments.
+	Assignments(ctx context.Context, p activity.Principal, f AnalyticsFilter) (Assignments, error)
 }

@@ -111,7 +111,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
-		Feed: searchapi.NewFeed(finder, secret),
+		Feed:       searchapi.NewFeed(finder, secret),
+		AlertTimes: postgres.NewAlertService(db),
 	})
 	auditSvc, err := m.Audit()
 	if err != nil {
@@ -130,6 +131,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
+			Analyst:   finder, AlertTimes: postgres.NewAlertService(db),
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
@@ -19,6 +20,8 @@ var periodParams = []string{"from", "to", "range"}
 // analyticsHandlers serve GET /analytics/…, each answering one analysis.
 type analyticsHandlers struct {
 	analyst searchapi.Analyst
+	// alerts measures how fast alerts are answered.
+	alerts alert.ResponseTimer
 	// now is the clock that named ranges such as today are read from.
 	now func() time.Time
 }
@@ -33,6 +36,32 @@ func (h *analyticsHandlers) register(api fiber.Router) {
 	api.Get("/analytics/peak-times", analysis(h, h.analyst.PeakTimes))
 	api.Get("/analytics/time-spent", analysis(h, h.analyst.TimeSpent, "idle"))
 	api.Get("/analytics/engagement", analysis(h, h.analyst.Engagement))
+	api.Get("/analytics/workflows", analysis(h, h.analyst.Workflows, "limit"))
+	api.Get("/analytics/task-times", analysis(h, h.analyst.TaskTimes))
+	api.Get("/analytics/assignments", analysis(h, h.analyst.Assignments, "limit"))
+	api.Get("/analytics/alert-response", h.alertResponse)
+}
+
+// alertResponse answers how fast the alerts raised in the period were
+// acknowledged and resolved; only those who manage alerts may ask.
+func (h *analyticsHandlers) alertResponse(c *fiber.Ctx) error {
+	p, _ := activity.PrincipalFrom(c.UserContext())
+	if err := domain.Require(p, domain.ManageAlerts); err != nil {
+		return err
+	}
+	known := map[string]httpapi.QueryParam{}
+	for _, k := range periodParams {
+		known[k] = httpapi.QueryParam{}
+	}
+	filter, err := h.filter(c, p, known)
+	if err != nil {
+		return err
+	}
+	res, err := h.alerts.AlertResponseTimes(c.UserContext(), p, filter.Period.From, filter.Period.To)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"period": filter.Period, "all": res.Whole, "severities": res.Severities})
 }
 
 // analysis returns a handler that reads the period and the extra query

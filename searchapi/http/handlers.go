@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
@@ -34,6 +35,9 @@ type Services struct {
 	Entries searchapi.EntryReader
 	// Scanner reads the entries of exports.
 	Scanner searchapi.Scanner
+	// AlertTimes measures how fast alerts are answered, for the
+	// analytics; the domain's alert service is one.
+	AlertTimes alert.ResponseTimer
 	// Exports records every export and names the workspace in its files;
 	// the domain's settings service is one.
 	Exports ExportRecorder
@@ -49,8 +53,8 @@ type Services struct {
 // carry their principal. It panics when a service is missing, so that no
 // route is left out without a word.
 func Register(api fiber.Router, s Services) {
-	if s.Finder == nil || s.Analyst == nil || s.Entries == nil || s.Scanner == nil || s.Exports == nil {
-		panic("searchapi/http: Register needs a finder, an analyst, an entry reader, a scanner and an export recorder")
+	if s.Finder == nil || s.Analyst == nil || s.Entries == nil || s.Scanner == nil || s.Exports == nil || s.AlertTimes == nil {
+		panic("searchapi/http: Register needs a finder, an analyst, an entry reader, a scanner, an export recorder and an alert response timer")
 	}
 	if s.Log == nil {
 		s.Log = logrus.StandardLogger().WithField("component", "export")
@@ -80,7 +84,7 @@ func Register(api fiber.Router, s Services) {
 	}))
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
-	(&analyticsHandlers{analyst: s.Analyst, now: time.Now}).register(api)
+	(&analyticsHandlers{analyst: s.Analyst, alerts: s.AlertTimes, now: time.Now}).register(api)
 	registerDetail(api, s.Entries)
 }
 

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	domainhttp "github.com/fluxera/activity/domain/http"
+)
+
+// consolePages are the console's pages whose scripts and stylesheets the
+// assets figure adds up: every page the console has loads the layout's,
+// and a page with charts its own besides.
+var consolePages = []string{"/settings/activity-log", "/settings/analytics"}
+
+// assetRef finds the scripts and stylesheets a page loads from the
+// console's own origin.
+var assetRef = regexp.MustCompile(`<(?:script[^>]*\ssrc|link[^>]*\shref)="(/static/[^"]+\.(?:js|css))"`)
+
+// moreCursor finds the cursor of a listing page's "Show older entries"
+// link, which holds a point in time open in OpenSearch.
+var moreCursor = regexp.MustCompile(`[?&](?:amp;)?cursor=([^"&]+)`)
+
+// consoleFigures measures the console beside the search API, on the same
+// API process and corpus, in the same run as the search figures: the
+// Activity Log page with the filtered search's filter, timed until its last
+// byte is read, alternating request by request with the API's own
+// filtered search (search.filtered_p99_ms of this pairing); and the total
+// size of the scripts and stylesheets the console's pages load, gzipped.
+func consoleFigures(api *searchAPI, filtered *searchQuery, from, to string, n int, corpusNote string) []Figure {
+	page := "/settings/activity-log?q=macbook&category=asset&date=custom&from=" + url.QueryEscape(from) + "&to=" + url.QueryEscape(to)
+	var console, search []time.Duration
+	pits := 0
+	for i := range searchWarmup + n {
+		order := []int{0, 1}
+		if i%2 == 1 {
+			order = []int{1, 0}
+		}
+		for _, side := range order {
+			if side == 0 {
+				d, closed := consolePage(api, filtered.osURL, page)
+				pits += closed
+				if i >= searchWarmup {
+					console = append(console, d)
+				}
+			} else {
+				d, _ := filtered.callPlatform(i, 0)
+				if i >= searchWarmup {
+					search = append(search, d)
+				}
+			}
+		}
+	}
+	raw, gz, files := consoleAssets(api)
+	c99, s99 := percentile(console, 99), percentile(search, 99)
+	notes := corpusNote + fmt.Sprintf("GET %s on bin/fluxera api's console (same process, same session cookie as the API), the Activity Log page with the filtered search's filter (a word, the asset category, the corpus's last 30 days as a custom date range), "+
+		"timed from the request until the last byte of the HTML is read; beside it, GET %s, the API's filtered search, alternating request by request with the page (the side going first alternating too), %d timed requests each after %d unmeasured ones. "+
+		"The page's first page holds a point in time for its 'Show older entries' link; the bench closes each once its request is timed (%d in all). Goal: p99 within 1.2× of the API's. p50: page %.1f ms, API %.1f ms",
+		page, filtered.path(0, 0), n, searchWarmup, pits, ms(percentile(console, 50)), ms(percentile(search, 50)))
+	assetNotes := fmt.Sprintf("Every script and stylesheet the console's pages (%s) load from /static, fetched from the running console and gzipped with Go's compress/gzip at the default level, one file at a time: %s; %.1f kB before gzip. Goal: under 250 kB.",
+		strings.Join(consolePages, ", "), strings.Join(files, ", "), float64(raw)/1000)
+	return []Figure{
+		{Name: "console.activity_page_p99_ms", Value: ms(c99), Unit: "ms",
+			Baseline: &Baseline{Name: "search.filtered_p99_ms", Value: ms(s99)}, Ratio: round2(ms(c99) / ms(s99)), Notes: notes},
+		{Name: "console.assets_kb_gzip", Value: round(float64(gz) / 1000), Unit: "kB", Notes: assetNotes},
+	}
+}
+
+// consolePage reads one console page whole, signed in as the bench's
+// owner, and returns how long it took and how many points in time it
+// closed afterwards (the one its next page's cursor holds, if any).
+func consolePage(api *searchAPI, osURL, path string) (time.Duration, int) {
+	req := mustRequest(http.MethodGet, api.base+path, nil)
+	req.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+	start := time.Now()
+	res, err := api.client.Do(req)
+	if err != nil {
+		fatalf("console %s: %v", path, err)
+	}
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	took := time.Since(start)
+	if err != nil || res.StatusCode != http.StatusOK {
+		fatalf("console %s: status %d: %v", path, res.StatusCode, err)
+	}
+	m := moreCursor.FindSubmatch(body)
+	if m == nil {
+		return took, 0
+	}
+	cursor, err := url.QueryUnescape(string(m[1]))
+	if err != nil {
+		return took, 0
+	}
+	pit := cursorPIT(cursor)
+	if pit == "" {
+		return took, 0
+	}
+	b, _ := json.Marshal(map[string]any{"pit_id": []string{pit}})
+	del := mustRequest(http.MethodDelete, osURL+"/_search/point_in_time", bytes.NewReader(b))
+	del.Header.Set("Content-Type", "application/json")
+	mustDo(del)
+	return took, 1
+}
+
+// consoleAssets fetches every script and stylesheet the console's pages
+// load, each once, and returns their sizes before and after gzip and
+// their paths.
+func consoleAssets(api *searchAPI) (raw, gz int, files []string) {
+	seen := map[string]bool{}
+	for _, page := range consolePages {
+		req := mustRequest(http.MethodGet, api.base+page, nil)
+		req.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+		res, err := api.client.Do(req)
+		if err != nil {
+			fatalf("console %s: %v", page, err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			fatalf("console %s: status %d", page, res.StatusCode)
+		}
+		for _, m := range assetRef.FindAllSubmatch(body, -1) {
+			seen[string(m[1])] = true
+		}
+	}
+	for f := range seen {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		res, err := api.client.Get(api.base + f)
+		if err != nil {
+			fatalf("console asset %s: %v", f, err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			fatalf("console asset %s: status %d", f, res.StatusCode)
+		}
+		raw += len(b)
+		gz += gzipSize(b)
+	}
+	if len(files) == 0 {
+		fatalf("console: no script or stylesheet found on %v", consolePages)
+	}
+	return raw, gz, files
+}
+
+// gzipSize returns the size of b gzipped at the default level.
+func gzipSize(b []byte) int {
+	var out bytes.Buffer
+	w := gzip.NewWriter(&out)
+	w.Write(b)
+	w.Close()
+	return out.Len()
+}
