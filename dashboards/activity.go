@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 	"github.com/fluxera/activity/searchapi/query"
@@ -61,7 +62,11 @@ func (f filterForm) apply(filter *searchapi.EventFilter, c *Console, v view) err
 		}
 		filter.Users = []string{f.User}
 	}
-	if f.Category != "" {
+	switch f.Category {
+	case "":
+	case exportsType:
+		filter.Actions = append([]string(nil), alert.ExportActions...)
+	default:
 		filter.Categories = []string{f.Category}
 	}
 	if f.Resource != "" {
@@ -85,11 +90,16 @@ func (f filterForm) apply(filter *searchapi.EventFilter, c *Console, v view) err
 // option is one choice of a filter's dropdown.
 type option struct{ Value, Label string }
 
+// exportsType is the action type of data exports: files and reports taken
+// out of the platform, which the guide's "Who exported data yesterday?"
+// filters on. They are system actions; the type names them on their own.
+const exportsType = "exports"
+
 // categories are the guide's action types.
 var categories = []option{
 	{activity.CategoryAsset, "Asset actions"}, {activity.CategoryLicense, "License actions"},
 	{activity.CategoryUser, "User management"}, {activity.CategorySystem, "System changes"},
-	{activity.CategoryAuth, "Login events"},
+	{activity.CategoryAuth, "Login events"}, {exportsType, "Data exports"},
 }
 
 // dates are the guide's date presets.
@@ -343,7 +353,7 @@ func (c *Console) export(ctx *fiber.Ctx, route string) error {
 			q.Set(kv[0], kv[1])
 		}
 	}
-	for k, vals := range map[string][]string{"user": filter.Users, "category": filter.Categories, "resource": filter.Resources} {
+	for k, vals := range map[string][]string{"user": filter.Users, "category": filter.Categories, "action": filter.Actions, "resource": filter.Resources} {
 		if len(vals) > 0 {
 			q.Set(k, strings.Join(vals, ","))
 		}

@@ -50,7 +50,7 @@ func (c *Console) generateReport(ctx *fiber.Ctx) error {
 	}
 	q := searchapi.ReportQuery{
 		Type: ctx.FormValue("type"), Range: filter.Range, From: filter.From, To: filter.To,
-		Users: filter.Users, ActivityTypes: filter.Categories,
+		Users: filter.Users, ActivityTypes: append(filter.Categories, filter.Actions...),
 	}
 	r, err := c.svc.Reports.Generate(ctx.UserContext(), p, q)
 	if err != nil {

@@ -256,11 +256,32 @@ func TestConsoleInTheBrowser(t *testing.T) {
 	if a := newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": locked.email, "password": locked.password}, nil); a.status == http.StatusOK {
 		t.Fatal("a deactivated member signed in")
 	}
+	seats := mustID(t, owner.call("POST", "/api/v1/licenses", map[string]any{"name": "Figma Organization", "seats": 3}, nil), "license")
+	if a := owner.call("POST", "/api/v1/licenses/"+seats+"/assign", map[string]string{"user_id": member.id}, nil); a.status != http.StatusOK {
+		t.Fatalf("assign a seat: %d %s", a.status, a.body)
+	}
+	// Two exports: the member's yesterday at noon in the workspace's time
+	// zone, the owner's today.
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	y := time.Now().In(berlin).AddDate(0, 0, -1)
+	exported := func(id, email, name, role string, at time.Time) activity.Event {
+		e := activity.NewEvent(owner.workspace, "system.data_exported", at)
+		e.Actor = activity.Actor{ID: id, Email: email, Name: name, Role: role, Type: activity.ActorUser}
+		e.Resource = activity.Resource{Type: "export", Name: "assets.csv"}
+		e.Context.Method = activity.MethodWeb
+		return e
+	}
+	mustWriteEvents(t, cfg, []activity.Event{
+		exported(member.id, member.email, "Member Person", activity.RoleMember, time.Date(y.Year(), y.Month(), y.Day(), 12, 0, 0, 0, berlin)),
+		exported(owner.id, owner.email, "Console Log Owner", activity.RoleOwner, time.Now().Add(-time.Second)),
+	})
 	stacktest.Eventually(t, "the journeys' activity is indexed", func() bool {
-		var history, failures searchapi.EventPage
+		var history, failures, license, exports searchapi.EventPage
 		owner.call("GET", "/api/v1/assets/"+laptop+"/history", nil, nil).decode(t, &history)
 		owner.call("GET", "/api/v1/activity?action=auth.login_failed,user.deactivated", nil, nil).decode(t, &failures)
-		return history.Total == 2 && failures.Total == 2
+		owner.call("GET", "/api/v1/licenses/"+seats+"/history", nil, nil).decode(t, &license)
+		owner.call("GET", "/api/v1/activity?action=system.data_exported", nil, nil).decode(t, &exports)
+		return history.Total == 2 && failures.Total == 2 && license.Total == 2 && exports.Total >= 2
 	})
 	if err := os.MkdirAll(filepath.Join("..", "docs", "screenshots"), 0o755); err != nil {
 		t.Fatal(err)
@@ -322,6 +343,44 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		b.axe()
 		b.open("/licenses")
 		b.axe()
+	})
+
+	t.Run("when was this license assigned", func(t *testing.T) {
+		b.t = t
+		b.open("/licenses")
+		b.submit(`a[href="/licenses/`+seats+`/history"]`, "/licenses/"+seats+"/history")
+		if got := b.shownActions(); !slices.Equal(got, []string{"license.assigned", "license.created"}) {
+			t.Fatalf("license history %v", got)
+		}
+		when := eval[string](b, `document.querySelector('li.entry time').getAttribute('title')`)
+		b.click("li.entry a.summary")
+		b.waitFor("the assignment opens in place", `!!document.querySelector('.slot .detail')`)
+		detail := eval[string](b, `document.querySelector('.slot .detail').innerText`)
+		if !strings.Contains(detail, "Member Person") || !strings.Contains(detail, "license.assigned") {
+			t.Errorf("the assignment's details do not name whom it went to:\n%s", detail)
+		}
+		if !strings.HasSuffix(when, "(UTC)") {
+			t.Errorf("the assignment's time has no UTC instant: %q", when)
+		}
+		b.axe()
+		b.screenshot("license-history", 1440, true)
+	})
+
+	t.Run("who exported data yesterday", func(t *testing.T) {
+		b.t = t
+		b.open("/settings/activity-log")
+		b.do("filter", chromedp.SetValue(chromedp.CSS("#category"), "exports"), chromedp.SetValue(chromedp.CSS("#date"), "yesterday"))
+		b.click("form.filters button[type=submit]")
+		b.waitFor("the filtered log loads", `location.search.includes('category=exports') && document.readyState === 'complete'`)
+		b.loaded()
+		if got := b.shownActions(); !slices.Equal(got, []string{"system.data_exported"}) {
+			t.Fatalf("yesterday's exports: %v", got)
+		}
+		if row := eval[string](b, `document.querySelector('li.entry').innerText`); !strings.Contains(row, "Member Person") {
+			t.Errorf("the export's row does not say who: %q", row)
+		}
+		b.axe()
+		b.screenshot("exports-yesterday", 1440, false)
 	})
 
 	t.Run("why can't this user log in", func(t *testing.T) {
