@@ -79,6 +79,25 @@ type Event struct {
 	Context     Context        `json:"context"`
 	Note        string         `json:"note,omitempty"`
 	Details     map[string]any `json:"details,omitempty"`
+	// Chain is the event's place in its workspace's hash chain, set by the
+	// relay when it publishes the event; events published before the chain
+	// existed have none.
+	Chain *Chain `json:"chain,omitempty"`
+}
+
+// Chain is an event's link in its workspace's hash chain: the sequence
+// number the relay gave it in publication order (1, 2, 3, ... per
+// workspace, without gaps), the hash of the previous entry, and its own
+// hash over the canonical form of the event (see package audit). The
+// personal fields enter that form as keyed digests, kept here, so that an
+// anonymized entry still proves its place.
+type Chain struct {
+	Seq      int64  `json:"seq"`
+	PrevHash string `json:"prev_hash"`
+	Hash     string `json:"hash"`
+	// Digests are the keyed digests of the personal fields, by field path
+	// (actor.email, note, changes.0.before, ...).
+	Digests map[string]string `json:"digests,omitempty"`
 }
 
 // Actor is whoever performed the action.

@@ -8,7 +8,7 @@ import (
 // IndexVersion is the layout version of the search documents and their
 // mapping. A new version goes to new indices, named with it, under the same
 // alias; older indices stay readable as they are.
-const IndexVersion = 2
+const IndexVersion = 3
 
 // IndexAlias is the read alias over every monthly activity index of a prefix.
 func IndexAlias(prefix string) string { return prefix + "-activity" }
@@ -18,7 +18,8 @@ func IndexPattern(prefix string) string { return prefix + "-activity-*" }
 
 // IndexName is the monthly index an event belongs to, chosen by the event's
 // own time so that a replay always lands in the same index: for example
-// fluxera-activity-v2-2026.11 (the first layout had no version in its names).
+// fluxera-activity-v3-2026.11 (the first layout had no version in its names;
+// version 3 added each entry's chain link).
 func IndexName(prefix string, occurredAt time.Time) string {
 	return prefix + "-activity-v" + strconv.Itoa(IndexVersion) + "-" + occurredAt.UTC().Format("2006.01")
 }

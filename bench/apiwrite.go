@@ -39,9 +39,7 @@ const writeClients = 8
 // alternating rounds, so that drift on a noisy machine hits both.
 func apiWrites(e *env, n int) []Figure {
 	token := sessionToken(e)
-	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		MaxIdleConns: 2 * writeClients, MaxIdleConnsPerHost: 2 * writeClients, IdleConnTimeout: time.Minute,
-	}}
+	client := newWriteClient()
 	defer client.CloseIdleConnections()
 
 	db, err := postgres.Open(e.dbcfg)
@@ -115,12 +113,18 @@ func startAPIOnly(e *env) (string, string) {
 	cfg := e.dbcfg
 	cfg.Schema += "_api"
 	_, base := startAPI(e, cfg, slices.Concat(weakArgon2Env, []string{"FLUXERA_LOG_LEVEL=warn"})...)
+	return base, newWorkspaceSession(e, cfg, base, "api")
+}
+
+// newWorkspaceSession creates a workspace in cfg's schema, signs its
+// owner in at the API at base and returns the session token.
+func newWorkspaceSession(e *env, cfg postgres.Config, base, label string) string {
 	db, err := postgres.Open(cfg)
 	if err != nil {
 		fatalf("%v", err)
 	}
 	defer db.Close()
-	email, password := "bench-api-"+e.id+"@example.com", "bench-password"
+	email, password := "bench-"+label+"-"+e.id+"@example.com", "bench-password"
 	hasher := argon2.Hasher{Params: weakArgon2}
 	if _, _, err := postgres.NewWorkspaceService(db, hasher).CreateWorkspace(context.Background(), domain.WorkspaceSetup{Name: "Bench API", OwnerEmail: email, OwnerName: "Bench Owner", OwnerPassword: password}); err != nil {
 		fatalf("%v", err)
@@ -128,16 +132,23 @@ func startAPIOnly(e *env) (string, string) {
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	res, err := http.Post(base+"/api/v1/auth/login", "application/json", bytes.NewReader(body))
 	if err != nil || res.StatusCode != http.StatusOK {
-		fatalf("login to the API-only process failed: %v", err)
+		fatalf("login to the API process at %s failed: %v", base, err)
 	}
 	res.Body.Close()
 	for _, c := range res.Cookies() {
 		if c.Name == domainhttp.SessionCookie {
-			return base, c.Value
+			return c.Value
 		}
 	}
-	fatalf("no session cookie from the API-only process")
-	return "", ""
+	fatalf("no session cookie from the API process at %s", base)
+	return ""
+}
+
+// newWriteClient is the keep-alive client of the write figures.
+func newWriteClient() *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: 2 * writeClients, MaxIdleConnsPerHost: 2 * writeClients, IdleConnTimeout: time.Minute,
+	}}
 }
 
 // writeSide is one target of the write figures and what was measured on it.

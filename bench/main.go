@@ -103,7 +103,7 @@ const weakHashingNote = "Passwords are hashed with argon2id m=1024 KiB, t=1 (FLU
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, login, relay, indexer, detect, search, report, analytics, export); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, chain, login, relay, indexer, detect, search, report, analytics, export, verify); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -125,6 +125,9 @@ func main() {
 	detectIngest := flag.Int("detect-ingest-events", 200000, "events indexed alone and with the detector beside (0 skips that figure)")
 	exportEntries := flag.Int("export-entries", 1000000, "entries each export of the export figures holds at least, read from the kept search corpus (0 skips the export figures)")
 	exportRounds := flag.Int("export-rounds", 3, "exports of each kind, and direct scans, of the export figures")
+	chainWritesN := flag.Int("chain-writes", 3000, "assets created by each side of the chain write figure, with the chain and without")
+	verifyEvents := flag.Int("verify-events", 1000000, "entries of the chain the verify figure checks (0 skips it)")
+	verifyRounds := flag.Int("verify-rounds", 3, "verifications, and plain reads, of the verify figure")
 	flag.Parse()
 	log.SetFlags(0)
 	var runsSearch bool // whether the search section runs
@@ -133,6 +136,7 @@ func main() {
 		{"throughput", true, true, func(e *env) []Figure { return throughput(e, *creates) }},
 		{"freshness", true, true, func(e *env) []Figure { return freshness(e, *fresh) }},
 		{"api", true, true, func(e *env) []Figure { return apiWrites(e, *writes) }},
+		{"chain", false, true, func(e *env) []Figure { return chainWrites(e, *chainWritesN) }},
 		{"login", false, false, func(e *env) []Figure {
 			return loginFlood(e, floodRun{logins: *floodLogins, accounts: *floodAccounts, accepts: *floodAccepts})
 		}},
@@ -157,6 +161,7 @@ func main() {
 			// section when it runs too.
 			return exportFigures(e, exportRun{entries: *exportEntries, corpus: *searchEvents, rebuild: *searchRebuild && !runsSearch, rounds: *exportRounds})
 		}},
+		{"verify", false, false, func(e *env) []Figure { return verifyFigures(e, *verifyEvents, *verifyRounds) }},
 	}
 	selected, err := pickSections(sections, *only)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -21,6 +22,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/keybox"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
@@ -40,6 +42,7 @@ func relayDrain(e *env, n int) []Figure {
 	ctx := context.Background()
 	relayCfg := relay.Config{
 		BatchSize:    envInt("FLUXERA_RELAY_BATCH_SIZE", 0),
+		BatchBytes:   envInt("FLUXERA_RELAY_BATCH_BYTES", 0),
 		PollInterval: envDuration("FLUXERA_RELAY_POLL_INTERVAL", 0),
 	}
 	if err := relayCfg.Validate(); err != nil {
@@ -98,7 +101,7 @@ func relayDrain(e *env, n int) []Figure {
 
 	relayRate, directRate := float64(n)/drained.Seconds(), float64(n)/direct.Seconds()
 	notes := fmt.Sprintf("%d valid asset.created events (mean payload %d bytes, %d workspaces) copied into the outbox of a schema of their own in %.1f s while no relay ran; "+
-		"the figure runs relay.Relay with postgres.NewOutbox and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) (each batch read, published, then deleted from the outbox) from start until the outbox is empty (%.1f s, %d failed publishes, %d messages on the topic); "+
+		"the figure runs relay.Relay with postgres.NewOutbox, fixing each event's place in its workspace's hash chain as the platform does by default, and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) (each batch read, published, then deleted from the outbox) from start until the outbox is empty (%.1f s, %d failed publishes, %d messages on the topic); "+
 		"the baseline hands the same messages to domainkafka.NewPublisher alone, with no outbox around it (the same code the relay publishes through: keyed by workspace id, the same headers, murmur2 balancer, RequireAll, batch size 1000, batch bytes 16 MiB), %d messages per Publish call, one call at a time (%.1f s). "+
 		"Both topics fresh, %d partitions, replication %d",
 		n, bytesTotal/max(1, n), backlogWorkspaces, fill.Seconds(),
@@ -212,7 +215,25 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 	pub := domainkafka.NewPublisher(pubCfg)
 	defer pub.Close()
 	m := relay.NewMetrics(prometheus.NewRegistry())
-	r := &relay.Relay{Config: cfg, Outbox: postgres.NewOutbox(db), Publisher: pub, Metrics: m, Log: logger.WithField("component", "relay")}
+	// The relay fixes the hash chain as the platform's does by default
+	// (FLUXERA_CHAIN_ENABLED, FLUXERA_CHECKPOINT_*), under a key of its own.
+	secret := make([]byte, keybox.KeySize)
+	rand.Read(secret)
+	box, err := keybox.New(secret)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	chain, err := postgres.NewChain(db, box, postgres.ChainConfig{
+		Disabled:           !envBool("FLUXERA_CHAIN_ENABLED", true),
+		CheckpointEvery:    envInt("FLUXERA_CHECKPOINT_EVERY", 0),
+		CheckpointInterval: envDuration("FLUXERA_CHECKPOINT_INTERVAL", 0),
+	})
+	if err != nil {
+		fatalf("%v", err)
+	}
+	outbox := postgres.NewOutbox(db)
+	outbox.Chain = chain
+	r := &relay.Relay{Config: cfg, Outbox: outbox, Publisher: pub, Metrics: m, Log: logger.WithField("component", "relay")}
 	// The relay counts a batch once it is marked published; polling that
 	// count every millisecond times the drain to within a millisecond.
 	done := make(chan time.Time, 1)
@@ -379,4 +400,16 @@ func envDuration(name string, def time.Duration) time.Duration {
 		fatalf("%s=%q is not a duration", name, v)
 	}
 	return d
+}
+
+func envBool(name string, def bool) bool {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		fatalf("%s=%q is not true or false", name, v)
+	}
+	return b
 }

@@ -126,6 +126,9 @@ type listView struct {
 	// Reports are the report types the Generate Report form offers; none
 	// on pages without it.
 	Reports []option
+	// LiveURL is the live activity stream that follows the listing's
+	// filters; LiveNote says why live mode is not offered when it could be.
+	LiveURL, LiveNote string
 }
 
 // FacetURL is the listing's URL with the filter key set to value, the
@@ -225,10 +228,46 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	if partial(ctx) && filter.Cursor != "" {
 		return c.renderFragment(ctx.Status(status), l.page, "rows", v)
 	}
+	if l.filters && err == nil && filter.Cursor == "" {
+		v.LiveURL, v.LiveNote = liveURL(v.Form, filter)
+	}
 	if l.filters {
 		c.fillChoices(ctx, v)
 	}
 	return c.render(ctx.Status(status), l.page, v)
+}
+
+// liveURL is the live activity stream that shows new entries passing the
+// listing's filters, or a note saying why there is none: the stream takes
+// the log's filters of who, what and which resource, and not a search or a
+// period, which have no meaning for entries yet to come.
+func liveURL(form filterForm, f searchapi.EventFilter) (string, string) {
+	if form.Q != "" || form.Date != "" {
+		return "", "Live mode follows the user, action type and resource filters: clear the search and the date to go live."
+	}
+	q := url.Values{}
+	for _, u := range f.Users {
+		q.Add("user", u)
+	}
+	if f.Actor != "" {
+		q.Add("user", f.Actor)
+	}
+	for _, kv := range []struct {
+		key  string
+		vals []string
+	}{{"category", f.Categories}, {"action", f.Actions}, {"resource", f.Resources}, {"ip", f.IPs}} {
+		for _, v := range kv.vals {
+			q.Add(kv.key, v)
+		}
+	}
+	if f.Outcome != "" {
+		q.Set("outcome", f.Outcome)
+	}
+	u := "/api/v1/activity/stream"
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	return u, ""
 }
 
 // maxChoices bounds the assets and licenses the resource filter offers by

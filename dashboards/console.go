@@ -46,6 +46,8 @@ type Services struct {
 	Reports Reporter
 	// Denials records refusals as the API records its 403s.
 	Denials domain.AccessRecorder
+	// Invitations answers the invitations whose links people open.
+	Invitations domain.InvitationService
 }
 
 // Config says how the console shares the API's session.
@@ -84,7 +86,7 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 		return nil, err
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
-		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil {
+		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil || s.Invitations == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -123,6 +125,9 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/login", c.page(c.loginPage))
 	r.Post("/login", c.page(c.signIn))
 	r.Post("/logout", c.page(c.signOut))
+	r.Get("/invitations/accept", c.page(c.invitationPage))
+	r.Post("/invitations/accept", c.page(c.acceptInvitation))
+	r.Post("/invitations/decline", c.page(c.declineInvitation))
 	r.Get("/", c.page(c.signedIn(c.home)))
 	r.Get("/settings/activity-log", c.page(c.signedIn(c.activityLog)))
 	r.Get("/settings/activity-log/export", c.page(c.signedIn(c.exportLog)))

@@ -228,6 +228,10 @@ func endpoints() map[string]endpoint {
 		"PATCH /api/v1/settings": {perm: domain.ManageSettings, status: 200, path: p("/api/v1/settings"), body: func(fixture) any { return map[string]string{"name": "Matrix " + stacktest.RandomID()} }},
 
 		"GET /api/v1/activity/export":             {perm: domain.ExportData, status: 200, path: p("/api/v1/activity/export"), body: none},
+		"GET /api/v1/activity/feed":               {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/activity/feed"), body: none},
+		"GET /api/v1/audit/keys":                  {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/keys"), body: none},
+		"GET /api/v1/audit/checkpoints":           {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/checkpoints"), body: none},
+		"GET /api/v1/audit/verify":                {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/verify"), body: none},
 		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
 		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, also: domain.ViewWorkspaceLog, status: 200, path: user("/activity/export?format=ndjson"), body: none}, // another user's: members are refused
 		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},

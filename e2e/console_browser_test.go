@@ -458,4 +458,31 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		mb.axe()
 		mb.screenshot("member-refused", 1440, true)
 	})
+
+	t.Run("live mode shows new entries as they happen", func(t *testing.T) {
+		b.t = t
+		b.open("/settings/activity-log?category=asset")
+		before := len(b.shownIDs())
+		b.click("#live-toggle")
+		b.waitFor("the stream opens", `document.getElementById('live-status').textContent.startsWith('Live')`)
+		name := hostileName + " live"
+		mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": name, "location": "Oslo"}, nil), "asset")
+		owner.call("POST", "/api/v1/auth/login", map[string]string{"email": owner.email, "password": "not the password"}, nil)
+		b.waitFor("the new asset's entry appears at the top", `(() => { const a = document.querySelector('#entries li.entry.new a.summary'); return !!a && a.textContent.includes(`+strconv.Quote(name)+`) })()`)
+		// The filter holds: the failed login made meanwhile is not shown.
+		if got := b.shownActions(); len(got) != before+1 || got[0] != "asset.created" {
+			t.Errorf("live listing %v (had %d entries)", got, before)
+		}
+		if n := eval[int](b, `document.querySelectorAll('main img').length`); n != 0 {
+			t.Errorf("a live entry's name became %d images", n)
+		}
+		if href := eval[string](b, `document.querySelector('#entries li.entry.new a.summary').getAttribute('href')`); !strings.Contains(href, "/activity/") {
+			t.Errorf("the live entry links to %q", href)
+		}
+		b.clean()
+		b.axe()
+		b.screenshot("live-mode", 1440, false)
+		b.click("#live-toggle")
+		b.waitFor("live mode pauses", `document.getElementById('live-toggle').getAttribute('aria-pressed') === 'false'`)
+	})
 }

@@ -13,6 +13,8 @@
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //	fluxera workspace create   create a workspace and its owner
+//	fluxera verify    check a workspace's log against its hash chain
+//	fluxera audit rotate-key   sign checkpoints with a new key from now on
 //
 // Configuration comes from FLUXERA_* environment variables.
 package main
@@ -48,6 +50,11 @@ commands:
             create a workspace and its owner, whose password is read
             from standard input (one line); with --invite, print a
             one-time invitation link for the owner instead
+  verify --workspace ID [--from TIME --to TIME]
+            check the workspace's log against its hash chain and signed
+            checkpoints; name the first broken sequence number
+  audit rotate-key
+            make a new checkpoint signing key and retire the current one
 `
 
 func main() {
@@ -102,6 +109,10 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.SeedCommand(ctx, args)
 	case "workspace":
 		return m.WorkspaceCommand(ctx, args, os.Stdin, os.Stdout, os.Stderr)
+	case "verify":
+		return m.VerifyCommand(ctx, args, os.Stdout, os.Stderr)
+	case "audit":
+		return m.AuditCommand(ctx, args, os.Stdout, os.Stderr)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -1,8 +1,11 @@
 package postgres
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -52,6 +55,11 @@ func (db *DB) recordEvents(ctx context.Context, tx bun.Tx, events ...activity.Ev
 // Outbox is the relay's view of the outbox table.
 type Outbox struct {
 	db *DB
+	// Chain, when set, gives each event its place in its workspace's hash
+	// chain before the relay publishes it.
+	Chain *Chain
+	// lastStale is when quiet chains were last looked at for a checkpoint.
+	lastStale time.Time
 
 	mu       sync.Mutex
 	lead     *bun.Conn // holds the session lock while this process leads
@@ -82,6 +90,9 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 			return nil, fmt.Errorf("%w: %v", domain.ErrLeadLost, err)
 		}
 	}
+	if o.Chain != nil && !o.Chain.cfg.Disabled {
+		return o.pendingChained(ctx, lead, n)
+	}
 	var rows []outboxRow
 	err := o.db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
@@ -91,16 +102,113 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 	if err != nil {
 		return nil, fmt.Errorf("select pending outbox rows: %w", err)
 	}
+	return messages(rows), nil
+}
+
+// pendingChained returns up to n events as Pending does, each with its
+// place in its workspace's chain. Events already given a place (by a
+// publish that failed, or by a relay that stopped before it marked them)
+// come first, in chain order, with the place they were given; the others
+// are given theirs now, in the order read, in one transaction on the
+// lead's own session that also moves the chain heads. So an event is
+// published with one place only, however often it is published, and a
+// relay that lost its session cannot stamp anything.
+func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]domain.OutboxMessage, error) {
+	var stamped []stampedRow
+	err := o.db.NewRaw(`SELECT o.seq, o.event_id, o.workspace_id, o.payload, c.chain
+		FROM outbox_chain AS c JOIN outbox AS o ON o.seq = c.outbox_seq
+		ORDER BY c.chain_seq LIMIT ?`, n).Scan(ctx, &stamped)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("select stamped outbox rows: %w", err)
+	}
+	msgs := make([]domain.OutboxMessage, 0, n)
+	for _, r := range stamped {
+		payload, err := withChain(r.Payload, []byte(r.Chain))
+		if err != nil {
+			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+		}
+		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
+	}
+	var fresh []outboxRow
+	if len(msgs) < n {
+		err := o.db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox AS o
+			WHERE NOT EXISTS (SELECT 1 FROM outbox_chain AS c WHERE c.outbox_seq = o.seq)
+			ORDER BY seq LIMIT ?`, n-len(msgs)).Scan(ctx, &fresh)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("select pending outbox rows: %w", err)
+		}
+	}
+	var db bun.IDB = o.db.DB
+	if lead != nil {
+		db = *lead
+	}
+	// Now and then, vouch for chains that grew and then went quiet, busy
+	// as other workspaces may be.
+	if now := o.db.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
+		o.lastStale = now
+		if err := o.Chain.checkpointStale(ctx, db); err != nil {
+			return nil, err
+		}
+	}
+	if len(fresh) == 0 {
+		return msgs, nil
+	}
+	now := o.db.Now().UTC().Truncate(time.Millisecond)
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return o.Chain.stamp(ctx, tx, fresh, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
+	}
+	return append(msgs, messages(fresh)...), nil
+}
+
+// stampedRow is an outbox row with the chain link it was given.
+type stampedRow struct {
+	Seq         int64           `bun:"seq"`
+	EventID     string          `bun:"event_id"`
+	WorkspaceID string          `bun:"workspace_id"`
+	Payload     json.RawMessage `bun:"payload"`
+	Chain       string          `bun:"chain"`
+}
+
+// withChain returns the event payload with the chain link added as its
+// last field, leaving the event's own bytes as they were written.
+func withChain(payload, chain []byte) ([]byte, error) {
+	payload = bytes.TrimRight(payload, " \t\r\n")
+	if len(payload) < 2 || payload[len(payload)-1] != '}' {
+		return nil, fmt.Errorf("the payload is not a JSON object")
+	}
+	out := make([]byte, 0, len(payload)+len(chain)+10)
+	out = append(out, payload[:len(payload)-1]...)
+	if len(bytes.TrimSpace(payload[1:len(payload)-1])) > 0 {
+		out = append(out, ',')
+	}
+	out = append(out, `"chain":`...)
+	out = append(out, chain...)
+	return append(out, '}'), nil
+}
+
+func messages(rows []outboxRow) []domain.OutboxMessage {
 	msgs := make([]domain.OutboxMessage, len(rows))
 	for i, r := range rows {
 		msgs[i] = domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload}
 	}
-	return msgs, nil
+	return msgs
 }
 
-// MarkPublished removes the given rows: the broker has them. Deleting a
-// row costs far less than writing a new version of it.
+// MarkPublished removes the given rows, and their chain links, in one
+// statement: the broker has them. Deleting a row costs far less than
+// writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	if o.Chain != nil {
+		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq IN (?))
+			DELETE FROM outbox WHERE seq IN (?)`, bun.In(seqs), bun.In(seqs)).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("mark outbox rows published: %w", err)
+		}
+		return nil
+	}
 	_, err := o.db.NewDelete().Model((*outboxRow)(nil)).
 		Where("seq IN (?)", bun.In(seqs)).
 		Exec(ctx)

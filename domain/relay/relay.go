@@ -37,7 +37,11 @@ type Publisher interface {
 
 // Config tunes the outbox relay.
 type Config struct {
-	BatchSize    int           // messages per publish
+	BatchSize int // messages per publish
+	// BatchBytes bounds the payloads of one publish, so that a batch of
+	// large events stays under the broker's largest message batch; the
+	// rest wait for the next publish, in order.
+	BatchBytes   int
 	PollInterval time.Duration // fallback when no notification arrives
 	MaxBackoff   time.Duration // ceiling of the retry delay while the broker is down
 	// Linger is how long the relay lets events gather after a wake-up
@@ -46,10 +50,18 @@ type Config struct {
 	Linger time.Duration
 }
 
+// DefaultBatchBytes is the default bound on one publish's payloads: half
+// of Kafka's default largest message batch (message.max.bytes, 1 MiB), so
+// that keys and headers fit too.
+const DefaultBatchBytes = 512 << 10
+
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
 	if c.BatchSize == 0 {
 		c.BatchSize = 1000
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = DefaultBatchBytes
 	}
 	if c.PollInterval == 0 {
 		c.PollInterval = time.Second
@@ -60,7 +72,7 @@ func (c *Config) Validate() error {
 	if c.Linger == 0 {
 		c.Linger = 10 * time.Millisecond
 	}
-	if c.BatchSize < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond || c.Linger < 0 {
+	if c.BatchSize < 1 || c.BatchBytes < 1 || c.PollInterval < time.Millisecond || c.MaxBackoff < time.Millisecond || c.Linger < 0 {
 		return fmt.Errorf("relay: batch size and intervals must be positive")
 	}
 	// One publish must fit one producer batch per partition, or a failed
@@ -128,7 +140,7 @@ func (r *Relay) Run(ctx context.Context) error {
 func (r *Relay) lead(ctx context.Context) error {
 	tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: r.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
 	for ctx.Err() == nil {
-		n, err := r.publishBatch(ctx)
+		more, err := r.publishBatch(ctx)
 		if errors.Is(err, domain.ErrLeadLost) {
 			return err
 		}
@@ -145,7 +157,7 @@ func (r *Relay) lead(ctx context.Context) error {
 			continue
 		}
 		tries.Succeeded()
-		if n < r.Config.BatchSize {
+		if !more {
 			if err := r.Outbox.Wait(ctx, r.Config.PollInterval); err != nil && !errors.Is(err, context.Canceled) {
 				r.Log.WithError(err).Warn("Waiting for outbox notifications failed.")
 				retry.Sleep(ctx, r.Config.PollInterval)
@@ -156,18 +168,41 @@ func (r *Relay) lead(ctx context.Context) error {
 	return nil
 }
 
-// publishBatch publishes one batch and returns its size.
-func (r *Relay) publishBatch(ctx context.Context) (int, error) {
+// publishBatch publishes one batch read from the outbox, in parts within
+// BatchBytes, each marked once the broker has it, and says whether more
+// may be waiting.
+func (r *Relay) publishBatch(ctx context.Context) (bool, error) {
 	msgs, err := r.Outbox.Pending(ctx, r.Config.BatchSize)
 	if err != nil {
-		return 0, fmt.Errorf("read outbox: %w", err)
+		return false, fmt.Errorf("read outbox: %w", err)
 	}
-	if len(msgs) == 0 {
-		return 0, nil
+	more := len(msgs) == r.Config.BatchSize
+	for len(msgs) > 0 {
+		part := msgs[:r.partLen(msgs)]
+		if err := r.publish(ctx, part); err != nil {
+			return false, err
+		}
+		msgs = msgs[len(part):]
 	}
+	return more, nil
+}
+
+// partLen is how many of msgs, one at least, fit in BatchBytes.
+func (r *Relay) partLen(msgs []domain.OutboxMessage) int {
+	size := len(msgs[0].Payload)
+	for i := 1; i < len(msgs); i++ {
+		if size += len(msgs[i].Payload); size > r.Config.BatchBytes {
+			return i
+		}
+	}
+	return len(msgs)
+}
+
+// publish sends msgs to the stream and marks them published.
+func (r *Relay) publish(ctx context.Context, msgs []domain.OutboxMessage) error {
 	start := time.Now()
 	if err := r.Publisher.Publish(ctx, msgs); err != nil {
-		return 0, fmt.Errorf("publish %d events: %w", len(msgs), err)
+		return fmt.Errorf("publish %d events: %w", len(msgs), err)
 	}
 	seqs := make([]int64, len(msgs))
 	for i, m := range msgs {
@@ -178,11 +213,11 @@ func (r *Relay) publishBatch(ctx context.Context) (int, error) {
 	markCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := r.Outbox.MarkPublished(markCtx, seqs); err != nil {
-		return 0, fmt.Errorf("mark %d events published: %w", len(msgs), err)
+		return fmt.Errorf("mark %d events published: %w", len(msgs), err)
 	}
 	if r.Metrics != nil {
 		r.Metrics.Published.Add(float64(len(msgs)))
 		r.Metrics.PublishSeconds.Observe(time.Since(start).Seconds())
 	}
-	return len(msgs), nil
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -406,5 +407,37 @@ func TestRelayRefusesBatchesThatCannotKeepOrder(t *testing.T) {
 	c := relay.Config{BatchSize: 5000}
 	if err := c.Validate(); err == nil {
 		t.Error("a batch of 5000 was accepted")
+	}
+}
+
+// TestRelayKeepsEachPublishWithinItsBytes checks that a batch whose
+// payloads exceed BatchBytes is published in parts, each within the bound
+// (or of one message), in order and each message once.
+func TestRelayKeepsEachPublishWithinItsBytes(t *testing.T) {
+	ob, st := newMemOutbox(), &memStream{}
+	want := append(ob.add("ws-a", 5), ob.add("ws-b", 4)...)
+	ob.mu.Lock()
+	for i := range ob.msgs {
+		ob.msgs[i].Payload = []byte(fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 90))) // 100 bytes
+	}
+	ob.msgs[6].Payload = []byte(fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 490))) // alone above the bound
+	ob.mu.Unlock()
+	cfg := fastConfig(100)
+	cfg.BatchBytes = 250
+	start(t, &relay.Relay{Config: cfg, Outbox: ob, Publisher: st})
+	stacktest.Eventually(t, "every event is published", func() bool { return ob.pending() == 0 })
+
+	got, batches := st.snapshot()
+	order, seen := firstOccurrence(got)
+	if !slices.Equal(order, want) || len(got) != len(want) {
+		t.Fatalf("published %v\nwant each once in order %v", order, want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Errorf("%s published %d times", id, n)
+		}
+	}
+	if !slices.Equal(batches, []int{2, 2, 2, 1, 2}) {
+		t.Errorf("batches %v, want [2 2 2 1 2]", batches)
 	}
 }

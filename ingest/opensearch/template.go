@@ -69,6 +69,12 @@ func mappings() map[string]any {
 			"summary":     map[string]any{"type": "text"},
 			"hour_of_day": map[string]any{"type": "byte"},
 			"day_of_week": map[string]any{"type": "byte"},
+			// The chain link: its sequence number sorts and filters the
+			// feed and the verifier; the digests are kept, not searched.
+			"chain": object(map[string]any{
+				"seq": map[string]any{"type": "long"}, "prev_hash": keyword, "hash": keyword,
+				"digests": map[string]any{"type": "object", "enabled": false},
+			}),
 			"client": object(map[string]any{
 				"browser": keyword, "browser_version": keyword, "os": keyword, "device": keyword,
 			}),

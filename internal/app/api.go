@@ -11,6 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/fluxera/activity/audit"
+	audithttp "github.com/fluxera/activity/audit/http"
 	"github.com/fluxera/activity/dashboards"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/disk"
@@ -19,6 +21,7 @@ import (
 	integrationhttp "github.com/fluxera/activity/integration/http"
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
+	"github.com/fluxera/activity/searchapi"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 )
 
@@ -77,12 +80,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	settings := postgres.NewSettingsService(db)
 	licenses := postgres.NewLicenseService(db, box)
 	denials := postgres.NewAccessRecorder(db)
+	invitations := postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL)
 	srv := domainhttp.NewServer(m.Config.HTTP, domainhttp.Services{
 		Auth:          auth,
 		Authenticator: auth,
 		Users:         users,
 		Tokens:        postgres.NewTokenService(db),
-		Invitations:   postgres.NewInvitationService(db, hasher, m.Config.InvitationTTL),
+		Invitations:   invitations,
 		Signup:        signup,
 		Assets:        assets,
 		Licenses:      licenses,
@@ -107,7 +111,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
+		Feed: searchapi.NewFeed(finder, secret),
 	})
+	auditSvc, err := m.Audit()
+	if err != nil {
+		return nil, nil, err
+	}
+	audithttp.Register(srv.API, auditSvc)
 	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
 	reporthttp.Register(srv.API, reports,
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
@@ -117,7 +127,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
-			Finder: finder, Entries: finder, Reports: reports, Denials: denials,
+			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
@@ -130,6 +140,20 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	}
 	m.HTTPAddr, m.API = ln.Addr().String(), srv
 	return srv, ln, nil
+}
+
+// Audit returns the verification of workspaces' logs: the chains and
+// checkpoints in the domain database, the entries in the search index.
+func (m *Main) Audit() (*audit.Service, error) {
+	chain, err := m.Chain()
+	if err != nil {
+		return nil, err
+	}
+	finder, err := m.finder()
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Service{Store: chain, Index: searchapi.ChainIndex{Reader: finder}}, nil
 }
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {

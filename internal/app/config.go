@@ -55,9 +55,12 @@ type Config struct {
 	Postgres      postgres.Config
 	Publisher     domainkafka.Config
 	Relay         relay.Config
-	Consumer      ingestkafka.Config
-	Ingest        ingest.Config
-	OpenSearch    ingestos.Config
+	// Chain tunes each workspace's hash chain, which the relay fixes, and
+	// its signed checkpoints.
+	Chain      postgres.ChainConfig
+	Consumer   ingestkafka.Config
+	Ingest     ingest.Config
+	OpenSearch ingestos.Config
 	// Search bounds the points in time the search routes hold open.
 	Search searchos.Config
 	// GeoIPFile is a CSV table of address ranges and their locations; the
@@ -252,7 +255,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		},
 		Relay: relay.Config{
 			BatchSize:    e.int("FLUXERA_RELAY_BATCH_SIZE", 1000),
+			BatchBytes:   e.int("FLUXERA_RELAY_BATCH_BYTES", relay.DefaultBatchBytes),
 			PollInterval: e.duration("FLUXERA_RELAY_POLL_INTERVAL", time.Second),
+		},
+		Chain: postgres.ChainConfig{
+			Disabled:           !e.bool("FLUXERA_CHAIN_ENABLED", true),
+			CheckpointEvery:    e.int("FLUXERA_CHECKPOINT_EVERY", postgres.DefaultCheckpointEvery),
+			CheckpointInterval: e.duration("FLUXERA_CHECKPOINT_INTERVAL", postgres.DefaultCheckpointInterval),
 		},
 		Consumer: ingestkafka.Config{
 			Brokers:         brokers,
@@ -388,7 +397,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Chain, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

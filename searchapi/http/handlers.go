@@ -40,6 +40,9 @@ type Services struct {
 	// Log is where an export that fails once its download has begun is
 	// logged; without it, the standard logger.
 	Log logrus.FieldLogger
+	// Feed serves GET /activity/feed; without it, the route is not
+	// mounted.
+	Feed *searchapi.Feed
 }
 
 // Register mounts the search routes on api, a router whose requests already
@@ -56,6 +59,9 @@ func Register(api fiber.Router, s Services) {
 	// The exports come before /activity/:id, which would take "export"
 	// for an id.
 	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, log: s.Log, now: time.Now}).register(api)
+	if s.Feed != nil {
+		registerFeed(api, s.Feed)
+	}
 	api.Get("/activity", h.list(nil))
 	api.Get("/me/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		f.Actor = p.UserID

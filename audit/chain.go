@@ -1,0 +1,225 @@
+// Package audit makes each workspace's activity log tamper-evident: it
+// forms the hash chain the relay fixes in publication order, signs
+// checkpoints of the chain, and verifies a stream of entries, from any
+// source, against the chain and the checkpoints.
+//
+// It imports only the standard library and the event contract.
+package audit
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	activity "github.com/fluxera/activity"
+)
+
+// DigestKeySize is the length of a workspace's digest key in bytes.
+const DigestKeySize = 32
+
+// CanonicalVersion is the version of the canonical form hashed into the
+// chain; it is the first field of the form.
+const CanonicalVersion = 1
+
+// GenesisHash is the previous hash of a workspace's first entry.
+var GenesisHash = strings.Repeat("0", 64)
+
+// DigestSize is the length of a digest in bytes: HMAC-SHA-256 cut to 128
+// bits, which keeps a value from being forged or guessed without the key
+// while keeping each entry small.
+const DigestSize = 16
+
+// Digest returns the keyed digest of a personal value: HMAC-SHA-256 under
+// the workspace's digest key, its first DigestSize bytes in lower-case hex.
+// The empty value has the empty digest.
+func Digest(key []byte, value string) string {
+	if value == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil)[:DigestSize])
+}
+
+// personalFields calls fn with the path and value of every field of e that
+// may hold personal data: the actor's name and email, the IP address, and
+// the free text that may mention a person (resource and related names,
+// changed values, the note and the details).
+func personalFields(e *activity.Event, fn func(path, value string)) {
+	fn("actor.email", e.Actor.Email)
+	fn("actor.name", e.Actor.Name)
+	fn("resource.name", e.Resource.Name)
+	for i, r := range e.Related {
+		fn("related."+strconv.Itoa(i)+".name", r.Name)
+	}
+	for i, c := range e.Changes {
+		fn("changes."+strconv.Itoa(i)+".before", c.Before)
+		fn("changes."+strconv.Itoa(i)+".after", c.After)
+	}
+	fn("context.ip", e.Context.IP)
+	fn("note", e.Note)
+	if len(e.Details) > 0 {
+		// encoding/json writes map keys sorted, so the details' text is
+		// the same after any number of round trips.
+		b, _ := json.Marshal(e.Details)
+		fn("details", string(b))
+	}
+}
+
+// Digests returns the keyed digests of e's personal fields that are not
+// empty, by field path.
+func Digests(key []byte, e *activity.Event) map[string]string {
+	out := map[string]string{}
+	m := hmac.New(sha256.New, key)
+	var sum [sha256.Size]byte
+	personalFields(e, func(path, value string) {
+		if value != "" {
+			m.Reset()
+			m.Write([]byte(value))
+			out[path] = hex.EncodeToString(m.Sum(sum[:0])[:DigestSize])
+		}
+	})
+	return out
+}
+
+// CheckDigests returns the path of the first personal field of e whose
+// value does not match its digest under key, or "" when all match. A
+// field whose value is empty is not checked. Only the platform, which
+// holds the key, can make this check; the chain itself rests on the
+// digests alone, so replacing a value by a pseudonym keeps it whole.
+func CheckDigests(key []byte, e *activity.Event) string {
+	if e.Chain == nil {
+		return ""
+	}
+	bad := ""
+	personalFields(e, func(path, value string) {
+		if bad != "" || value == "" {
+			return
+		}
+		if !hmac.Equal([]byte(Digest(key, value)), []byte(e.Chain.Digests[path])) {
+			bad = path
+		}
+	})
+	return bad
+}
+
+// canonical is the form an entry is hashed in. Its fields are written in
+// this order; personal fields appear only as their digests.
+type canonical struct {
+	V           int                 `json:"v"`
+	WorkspaceID string              `json:"workspace_id"`
+	Seq         int64               `json:"seq"`
+	ID          string              `json:"id"`
+	Schema      int                 `json:"schema"`
+	OccurredAt  string              `json:"occurred_at"`
+	Action      string              `json:"action"`
+	Category    string              `json:"category"`
+	Outcome     string              `json:"outcome"`
+	Actor       canonicalActor      `json:"actor"`
+	Resource    canonicalResource   `json:"resource"`
+	Related     []canonicalResource `json:"related"`
+	Changes     []canonicalChange   `json:"changes"`
+	Context     canonicalContext    `json:"context"`
+	Note        string              `json:"note"`
+	Details     string              `json:"details"`
+}
+
+type canonicalActor struct {
+	ID    string `json:"id"`
+	Type  string `json:"type"`
+	Role  string `json:"role"`
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+type canonicalResource struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	Role string `json:"role"`
+	Name string `json:"name"`
+}
+
+type canonicalChange struct {
+	Field    string `json:"field"`
+	Redacted bool   `json:"redacted"`
+	Before   string `json:"before"`
+	After    string `json:"after"`
+}
+
+type canonicalContext struct {
+	IP        string `json:"ip"`
+	UserAgent string `json:"user_agent"`
+	SessionID string `json:"session_id"`
+	RequestID string `json:"request_id"`
+	Method    string `json:"method"`
+	TimeZone  string `json:"time_zone"`
+}
+
+// Canonical returns the canonical form of e at sequence number seq with
+// the given digests of its personal fields: compact JSON with the fields in
+// a fixed order, the time in UTC milliseconds, no HTML escaping. The
+// location, which the indexer derives from the IP address, is left out.
+func Canonical(e *activity.Event, seq int64, digests map[string]string) []byte {
+	c := canonical{
+		V: CanonicalVersion, WorkspaceID: e.WorkspaceID, Seq: seq, ID: e.ID, Schema: e.Schema,
+		OccurredAt: e.OccurredAt.UTC().Format("2006-01-02T15:04:05.000Z"),
+		Action:     e.Action, Category: e.Category, Outcome: e.Outcome,
+		Actor: canonicalActor{ID: e.Actor.ID, Type: e.Actor.Type, Role: e.Actor.Role,
+			Email: digests["actor.email"], Name: digests["actor.name"]},
+		Resource: canonicalResource{Type: e.Resource.Type, ID: e.Resource.ID, Role: e.Resource.Role, Name: digests["resource.name"]},
+		Related:  []canonicalResource{},
+		Changes:  []canonicalChange{},
+		Context: canonicalContext{IP: digests["context.ip"], UserAgent: e.Context.UserAgent, SessionID: e.Context.SessionID,
+			RequestID: e.Context.RequestID, Method: e.Context.Method, TimeZone: e.Context.TimeZone},
+		Note:    digests["note"],
+		Details: digests["details"],
+	}
+	for i, r := range e.Related {
+		c.Related = append(c.Related, canonicalResource{Type: r.Type, ID: r.ID, Role: r.Role, Name: digests["related."+strconv.Itoa(i)+".name"]})
+	}
+	for i, ch := range e.Changes {
+		n := strconv.Itoa(i)
+		c.Changes = append(c.Changes, canonicalChange{Field: ch.Field, Redacted: ch.Redacted,
+			Before: digests["changes."+n+".before"], After: digests["changes."+n+".after"]})
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(c) // only strings, numbers and booleans: it cannot fail
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// EntryHash returns the hash of an entry: SHA-256 over the previous hash
+// (as its 64 hex characters), a line feed, and the canonical form, in
+// lower-case hex.
+func EntryHash(prevHash string, canonicalForm []byte) string {
+	h := sha256.New()
+	h.Write([]byte(prevHash))
+	h.Write([]byte{'\n'})
+	h.Write(canonicalForm)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// Link gives e its place in the chain after the entry whose hash is
+// prevHash: sequence number seq, the digests of its personal fields under
+// the workspace's key, and its hash. It returns e's hash.
+func Link(e *activity.Event, seq int64, prevHash string, key []byte) string {
+	digests := Digests(key, e)
+	hash := EntryHash(prevHash, Canonical(e, seq, digests))
+	e.Chain = &activity.Chain{Seq: seq, PrevHash: prevHash, Hash: hash, Digests: digests}
+	return hash
+}
+
+// Recompute returns the hash e's content gives at its stated place in the
+// chain: over its stated previous hash, sequence number and digests. It
+// returns "" for an event without a chain link.
+func Recompute(e *activity.Event) string {
+	if e.Chain == nil {
+		return ""
+	}
+	return EntryHash(e.Chain.PrevHash, Canonical(e, e.Chain.Seq, e.Chain.Digests))
+}

@@ -1,0 +1,229 @@
+package postgres_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
+)
+
+// mustQueue writes n events of workspace into the outbox, as a domain
+// action does.
+func mustQueue(t *testing.T, db *postgres.DB, workspace string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		e := activity.NewEvent(workspace, "asset.updated", time.Now())
+		e.Actor = activity.Actor{ID: "u1", Type: activity.ActorUser, Name: "Ada Lovelace", Email: "ada@example.com"}
+		e.Resource = activity.Resource{Type: "asset", ID: "a1", Name: "Laptop"}
+		e.Context.IP = "203.0.113.7"
+		b, _ := json.Marshal(e)
+		if _, err := db.ExecContext(context.Background(), "INSERT INTO outbox (event_id, workspace_id, payload) VALUES (?, ?, ?)", e.ID, workspace, string(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func mustChain(t *testing.T, db *postgres.DB, cfg postgres.ChainConfig) *postgres.Chain {
+	t.Helper()
+	c, err := postgres.NewChain(db, postgrestest.MustKeyBox(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func decode(t *testing.T, msgs []domain.OutboxMessage) []activity.Event {
+	t.Helper()
+	out := make([]activity.Event, len(msgs))
+	for i, m := range msgs {
+		e, err := activity.DecodeEvent(m.Payload)
+		if err != nil || e.Chain == nil {
+			t.Fatalf("message %d: %v, chain %v", i, err, e.Chain)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// TestOutboxFixesAGapFreeChainPerWorkspaceThatRepublishingKeeps checks that
+// the relay's view of the outbox numbers each workspace's events 1, 2, 3,
+// ... with linked hashes, and that a batch published again — by the same
+// relay after a failed mark, or by the next lead after a crash — carries
+// the same places, while later events continue the chain.
+func TestOutboxFixesAGapFreeChainPerWorkspaceThatRepublishingKeeps(t *testing.T) {
+	dbs := postgrestest.MustDBs(t, 2)
+	ctx := context.Background()
+	box := postgrestest.MustKeyBox(t)
+	chainA, _ := postgres.NewChain(dbs[0], box, postgres.ChainConfig{})
+	chainB, _ := postgres.NewChain(dbs[1], box, postgres.ChainConfig{})
+	first, second := postgres.NewOutbox(dbs[0]), postgres.NewOutbox(dbs[1])
+	first.Chain, second.Chain = chainA, chainB
+	wsA, wsB := activity.NewEventID(), activity.NewEventID()
+	mustQueue(t, dbs[0], wsA, 3)
+	mustQueue(t, dbs[0], wsB, 2)
+	mustQueue(t, dbs[0], wsA, 2)
+
+	msgs, err := first.Pending(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := decode(t, msgs)
+	next := map[string]int64{wsA: 1, wsB: 1}
+	prev := map[string]string{wsA: audit.GenesisHash, wsB: audit.GenesisHash}
+	for _, e := range events {
+		ws := e.WorkspaceID
+		if e.Chain.Seq != next[ws] || e.Chain.PrevHash != prev[ws] || audit.Recompute(&e) != e.Chain.Hash {
+			t.Fatalf("workspace %s: got place %d after %s, want %d after %s", ws, e.Chain.Seq, e.Chain.PrevHash, next[ws], prev[ws])
+		}
+		if e.Chain.Digests["actor.email"] == "" || e.Chain.Digests["context.ip"] == "" {
+			t.Fatalf("personal fields without digests: %v", e.Chain.Digests)
+		}
+		next[ws]++
+		prev[ws] = e.Chain.Hash
+	}
+	if next[wsA] != 6 || next[wsB] != 3 {
+		t.Fatalf("chains reached %v", next)
+	}
+
+	// Not marked: the same relay and another one read the same places.
+	for name, o := range map[string]*postgres.Outbox{"same relay": first, "next lead": second} {
+		again, err := o.Pending(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(again) != len(msgs) {
+			t.Fatalf("%s: %d messages, want %d", name, len(again), len(msgs))
+		}
+		byID := map[string]*activity.Chain{}
+		for _, e := range events {
+			byID[e.ID] = e.Chain
+		}
+		last := map[string]int64{}
+		for _, e := range decode(t, again) {
+			was := byID[e.ID]
+			if was == nil || e.Chain.Seq != was.Seq || e.Chain.Hash != was.Hash {
+				t.Fatalf("%s: %s at %d, first published at %v", name, e.ID, e.Chain.Seq, was)
+			}
+			if e.Chain.Seq != last[e.WorkspaceID]+1 {
+				t.Fatalf("%s: %s at %d comes after %d", name, e.ID, e.Chain.Seq, last[e.WorkspaceID])
+			}
+			last[e.WorkspaceID] = e.Chain.Seq
+		}
+	}
+
+	// Part marked; new events continue the chain after the stamped ones.
+	if err := first.MarkPublished(ctx, []int64{msgs[0].Seq, msgs[1].Seq}); err != nil {
+		t.Fatal(err)
+	}
+	mustQueue(t, dbs[0], wsA, 2)
+	rest, err := second.Pending(ctx, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := decode(t, rest)
+	if len(got) != 7 {
+		t.Fatalf("%d pending, want 7", len(got))
+	}
+	// Stamped events come in chain order per workspace, new ones last.
+	tail := got[len(got)-2:]
+	if tail[0].Chain.Seq != 6 || tail[1].Chain.Seq != 7 || tail[0].Chain.PrevHash != prev[wsA] {
+		t.Fatalf("new events at %d and %d after %s, want 6 and 7 after %s", tail[0].Chain.Seq, tail[1].Chain.Seq, tail[0].Chain.PrevHash, prev[wsA])
+	}
+	seq, hash, err := chainA.Head(ctx, wsA)
+	if err != nil || seq != 7 || hash != tail[1].Chain.Hash {
+		t.Fatalf("head %d %s %v, want 7 %s", seq, hash, err, tail[1].Chain.Hash)
+	}
+}
+
+// TestChainSignsCheckpointsWithRotatableKeys checks that a checkpoint is
+// signed every N entries and after a quiet interval, that each verifies
+// under its published key, and that a rotated key stays published while
+// the new one signs.
+func TestChainSignsCheckpointsWithRotatableKeys(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	now := time.Date(2026, 12, 21, 9, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { return now }
+	chain := mustChain(t, db, postgres.ChainConfig{CheckpointEvery: 3, CheckpointInterval: time.Minute})
+	o := postgres.NewOutbox(db)
+	o.Chain = chain
+	ws := activity.NewEventID()
+	publish := func() {
+		t.Helper()
+		msgs, err := o.Pending(ctx, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seqs := make([]int64, len(msgs))
+		for i, m := range msgs {
+			seqs[i] = m.Seq
+		}
+		if err := o.MarkPublished(ctx, seqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustQueue(t, db, ws, 7)
+	publish()
+	cps, err := chain.Checkpoints(ctx, ws, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cps) != 2 || cps[0].Seq != 3 || cps[1].Seq != 6 {
+		t.Fatalf("checkpoints %+v, want at 3 and 6", cps)
+	}
+	// Quiet for longer than the interval, while another workspace keeps
+	// the relay busy: entry 7 gets its checkpoint.
+	now = now.Add(2 * time.Minute)
+	mustQueue(t, db, activity.NewEventID(), 2)
+	publish()
+	keys, err := chain.Keys(ctx)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys %v %v", keys, err)
+	}
+	rotated, err := chain.RotateKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Second)
+	mustQueue(t, db, ws, 3)
+	publish()
+	cps, err = chain.Checkpoints(ctx, ws, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cps) != 4 || cps[2].Seq != 7 || cps[3].Seq != 10 {
+		t.Fatalf("checkpoints %+v, want at 3, 6, 7 and 10", cps)
+	}
+	keys, err = chain.Keys(ctx)
+	if err != nil || len(keys) != 2 || keys[0].ID != rotated.ID || keys[0].RetiredAt != nil || keys[1].RetiredAt == nil {
+		t.Fatalf("keys after rotation: %+v %v", keys, err)
+	}
+	byID := map[string]audit.PublicKey{}
+	for _, k := range keys {
+		pub, err := audit.ParsePublicKey(k.PEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.Key = pub
+		byID[k.ID] = k
+	}
+	for _, cp := range cps {
+		if !cp.VerifySignature(byID[cp.KeyID].Key) {
+			t.Fatalf("checkpoint at %d does not verify under key %s", cp.Seq, cp.KeyID)
+		}
+	}
+	if cps[2].KeyID == rotated.ID || cps[3].KeyID != rotated.ID {
+		t.Fatalf("checkpoint 7 signed by %s and 10 by %s; the rotated key is %s", cps[2].KeyID, cps[3].KeyID, rotated.ID)
+	}
+	// The checkpoints hold the hashes the chain gave.
+	seq, hash, _ := chain.Head(ctx, ws)
+	if seq != 10 || hash != cps[3].Hash {
+		t.Fatalf("head %d %s, last checkpoint %d %s", seq, hash, cps[3].Seq, cps[3].Hash)
+	}
+}
