@@ -33,6 +33,9 @@ type AlertRule struct {
 	GroupBy  string    `json:"group_by"`
 	Severity string    `json:"severity"`
 	Channels []Channel `json:"channels"`
+	// Conditions narrow the rule to events whose fields compare as they
+	// say ("asset.value gt 2000 EUR"); an event matches when all hold.
+	Conditions []Condition `json:"conditions"`
 	// Preset names the ready-made rule this one was created from.
 	Preset    string    `json:"preset,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
@@ -95,6 +98,17 @@ func (r *AlertRule) Validate() error {
 	case "", activity.OutcomeSuccess, activity.OutcomeFailure:
 	default:
 		return activity.Errorf(activity.EINVALID, "outcome", "outcome must be success, failure or empty")
+	}
+	if len(r.Conditions) > MaxRuleConditions {
+		return activity.Errorf(activity.EINVALID, "conditions", "at most %d conditions", MaxRuleConditions)
+	}
+	for i := range r.Conditions {
+		if err := r.Conditions[i].Validate(indexed("conditions", i)); err != nil {
+			return err
+		}
+	}
+	if r.Conditions == nil {
+		r.Conditions = []Condition{}
 	}
 	if r.Threshold == 0 {
 		r.Threshold = 1
@@ -173,6 +187,11 @@ func (r *AlertRule) Matches(e activity.Event) bool {
 			return false
 		}
 	}
+	for _, c := range r.Conditions {
+		if !c.Holds(e) {
+			return false
+		}
+	}
 	for _, t := range r.ActivityTypes {
 		if MatchActivityType(t, e.Action) {
 			return true
@@ -197,6 +216,7 @@ var AlertPresets = []AlertPreset{
 	{Name: "deactivations", Group: "security", Rule: AlertRule{Name: "User deactivations", Description: "A member was deactivated.", ActivityTypes: []string{"user.deactivated"}, Severity: "medium"}},
 	{Name: "settings_changes", Group: "security", Rule: AlertRule{Name: "Settings changes", Description: "The workspace's settings were changed.", ActivityTypes: []string{"system.settings_changed"}, Severity: "medium"}},
 	{Name: "asset_assignments", Group: "operational", Rule: AlertRule{Name: "Asset assignments", Description: "An asset was assigned; narrow it to the users who hand out high-value equipment.", ActivityTypes: []string{"asset.assigned"}, Severity: "low"}},
+	{Name: "high_value_asset_assignments", Group: "operational", Rule: AlertRule{Name: "High-value asset assignments", Description: "An asset worth more than 2,000 EUR was assigned; change the amount and currency to your own.", ActivityTypes: []string{"asset.assigned"}, Conditions: []Condition{{Field: "asset.value", Operator: OpGreater, Value: "2000", Currency: "EUR"}}, Severity: "medium"}},
 	{Name: "license_deletions", Group: "operational", Rule: AlertRule{Name: "License deletions", Description: "A license was deleted.", ActivityTypes: []string{"license.deleted"}, Severity: "medium"}},
 	{Name: "bulk_operations", Group: "operational", Rule: AlertRule{Name: "Bulk operations", Description: "Fifty or more changes to assets or licenses by one person within five minutes.", ActivityTypes: []string{"asset.*", "license.*"}, Threshold: 50, WindowMinutes: 5, GroupBy: GroupByActor, Severity: "medium"}},
 	{Name: "data_exports", Group: "operational", Rule: AlertRule{Name: "Data exports", Description: "Data was exported or a report generated.", ActivityTypes: ExportActions, Severity: "medium"}},
@@ -210,6 +230,7 @@ func FindAlertPreset(name string) (AlertPreset, bool) {
 	for _, p := range AlertPresets {
 		if p.Name == name {
 			p.Rule.ActivityTypes = append([]string(nil), p.Rule.ActivityTypes...)
+			p.Rule.Conditions = append([]Condition(nil), p.Rule.Conditions...)
 			return p, true
 		}
 	}

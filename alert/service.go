@@ -78,18 +78,19 @@ func CheckTargets(ctx context.Context, checker TargetChecker, field string, chan
 
 // AlertRuleUpdate changes an alert rule; nil fields stay as they are.
 type AlertRuleUpdate struct {
-	Name          *string    `json:"name"`
-	Description   *string    `json:"description"`
-	Enabled       *bool      `json:"enabled"`
-	ActivityTypes *[]string  `json:"activity_types"`
-	UserIDs       *[]string  `json:"user_ids"`
-	Outcome       *string    `json:"outcome"`
-	Threshold     *int       `json:"threshold"`
-	WindowMinutes *int       `json:"window_minutes"`
-	GroupBy       *string    `json:"group_by"`
-	Severity      *string    `json:"severity"`
-	Channels      *[]Channel `json:"channels"`
-	Note          string     `json:"note"`
+	Name          *string      `json:"name"`
+	Description   *string      `json:"description"`
+	Enabled       *bool        `json:"enabled"`
+	ActivityTypes *[]string    `json:"activity_types"`
+	UserIDs       *[]string    `json:"user_ids"`
+	Outcome       *string      `json:"outcome"`
+	Threshold     *int         `json:"threshold"`
+	WindowMinutes *int         `json:"window_minutes"`
+	GroupBy       *string      `json:"group_by"`
+	Severity      *string      `json:"severity"`
+	Channels      *[]Channel   `json:"channels"`
+	Conditions    *[]Condition `json:"conditions"`
+	Note          string       `json:"note"`
 }
 
 // Apply returns r with the update applied, not yet validated. Lists are
@@ -136,6 +137,9 @@ func (u AlertRuleUpdate) Apply(r AlertRule) AlertRule {
 			r.Channels[i] = c
 		}
 	}
+	if u.Conditions != nil {
+		r.Conditions = append([]Condition{}, *u.Conditions...)
+	}
 	return r
 }
 
@@ -143,19 +147,20 @@ func (u AlertRuleUpdate) Apply(r AlertRule) AlertRule {
 // (see AlertPresets) and the fields that differ from it. Nil
 // fields are not given.
 type AlertRuleCreate struct {
-	Preset        string     `json:"preset"`
-	Name          *string    `json:"name"`
-	Description   *string    `json:"description"`
-	Enabled       *bool      `json:"enabled"`
-	ActivityTypes *[]string  `json:"activity_types"`
-	UserIDs       *[]string  `json:"user_ids"`
-	Outcome       *string    `json:"outcome"`
-	Threshold     *int       `json:"threshold"`
-	WindowMinutes *int       `json:"window_minutes"`
-	GroupBy       *string    `json:"group_by"`
-	Severity      *string    `json:"severity"`
-	Channels      *[]Channel `json:"channels"`
-	Note          string     `json:"note"`
+	Preset        string       `json:"preset"`
+	Name          *string      `json:"name"`
+	Description   *string      `json:"description"`
+	Enabled       *bool        `json:"enabled"`
+	ActivityTypes *[]string    `json:"activity_types"`
+	UserIDs       *[]string    `json:"user_ids"`
+	Outcome       *string      `json:"outcome"`
+	Threshold     *int         `json:"threshold"`
+	WindowMinutes *int         `json:"window_minutes"`
+	GroupBy       *string      `json:"group_by"`
+	Severity      *string      `json:"severity"`
+	Channels      *[]Channel   `json:"channels"`
+	Conditions    *[]Condition `json:"conditions"`
+	Note          string       `json:"note"`
 }
 
 // fields returns the given fields as an update of the preset's rule.
@@ -163,7 +168,7 @@ func (in AlertRuleCreate) fields() AlertRuleUpdate {
 	return AlertRuleUpdate{
 		Name: in.Name, Description: in.Description, Enabled: in.Enabled, ActivityTypes: in.ActivityTypes,
 		UserIDs: in.UserIDs, Outcome: in.Outcome, Threshold: in.Threshold, WindowMinutes: in.WindowMinutes,
-		GroupBy: in.GroupBy, Severity: in.Severity, Channels: in.Channels, Note: in.Note,
+		GroupBy: in.GroupBy, Severity: in.Severity, Channels: in.Channels, Conditions: in.Conditions, Note: in.Note,
 	}
 }
 
@@ -210,6 +215,7 @@ type AlertRuleAudit struct {
 	GroupBy       string `json:"group_by"`
 	Severity      string `json:"severity"`
 	Channels      string `json:"channels"`
+	Conditions    string `json:"conditions"`
 	Preset        string `json:"preset"`
 }
 
@@ -219,8 +225,19 @@ func AuditAlertRule(r AlertRule) AlertRuleAudit {
 		Name: r.Name, Description: r.Description, Enabled: r.Enabled,
 		ActivityTypes: strings.Join(r.ActivityTypes, ", "), UserIDs: strings.Join(r.UserIDs, ", "),
 		Outcome: r.Outcome, Threshold: r.Threshold, WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy,
-		Severity: r.Severity, Channels: DescribeChannels(r.Channels), Preset: r.Preset,
+		Severity: r.Severity, Channels: DescribeChannels(r.Channels), Conditions: DescribeConditions(r.Conditions),
+		Preset: r.Preset,
 	}
+}
+
+// DescribeConditions renders conditions for an event and the console:
+// "asset.value > 2000 EUR and ...".
+func DescribeConditions(cs []Condition) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, " and ")
 }
 
 // DescribeChannels renders channels for an event: "email to a@example.com

@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
@@ -48,6 +49,12 @@ type Services struct {
 	Denials domain.AccessRecorder
 	// Invitations answers the invitations whose links people open.
 	Invitations domain.InvitationService
+	// Settings, AlertRules, Alerts and Detection are Settings › Workspace
+	// and Settings › Activity Alerts.
+	Settings   domain.SettingsService
+	AlertRules alert.AlertRuleService
+	Alerts     alert.AlertService
+	Detection  alert.DetectionService
 }
 
 // Config says how the console shares the API's session.
@@ -86,7 +93,8 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 		return nil, err
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
-		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil || s.Invitations == nil {
+		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
+		s.Settings == nil || s.AlertRules == nil || s.Alerts == nil || s.Detection == nil || s.Invitations == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -144,6 +152,15 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/licenses", c.page(c.signedIn(c.licenses)))
 	r.Get("/licenses/:id", c.page(c.signedIn(c.licenseTab)))
 	r.Get("/licenses/:id/history", c.page(c.signedIn(c.licenseHistory)))
+	r.Get(alertsPath, c.page(c.signedIn(c.activityAlerts)))
+	r.Post(alertsPath+"/rules", c.page(c.signedIn(c.createRule)))
+	r.Get(alertsPath+"/alerts/:id", c.page(c.signedIn(c.raisedAlert)))
+	r.Post(alertsPath+"/alerts/:id/acknowledge", c.page(c.signedIn(c.acknowledgeAlert)))
+	r.Post(alertsPath+"/alerts/:id/resolve", c.page(c.signedIn(c.resolveAlert)))
+	r.Get(detectionPath, c.page(c.signedIn(c.detection)))
+	r.Post(detectionPath, c.page(c.signedIn(c.saveDetection)))
+	r.Get(workspacePath, c.page(c.signedIn(c.workspaceSettings)))
+	r.Post(workspacePath, c.page(c.signedIn(c.saveWorkspaceSettings)))
 }
 
 // static serves the embedded stylesheet and scripts.

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
@@ -59,6 +60,8 @@ var canNames = map[string]domain.Permission{
 	"workspace": domain.ViewWorkspaceLog,
 	"export":    domain.ExportData,
 	"members":   domain.ManageMembers,
+	"alerts":    domain.ManageAlerts,
+	"settings":  domain.ManageSettings,
 }
 
 // errorView is a page that says why a request failed.
@@ -71,9 +74,18 @@ type errorView struct {
 
 // funcs are the functions templates call.
 var funcs = template.FuncMap{
-	"resourceURL": resourceURL,
-	"label":       label,
-	"outcome":     func(s string) bool { return s == activity.OutcomeFailure },
+	"resourceURL":        resourceURL,
+	"label":              label,
+	"outcome":            func(s string) bool { return s == activity.OutcomeFailure },
+	"deliveryState":      deliveryState,
+	"deliveryTarget":     deliveryTarget,
+	"describeConditions": alert.DescribeConditions,
+	"describeChannels":   alert.DescribeChannels,
+	"severityOptions":    func() []option { return severities },
+	"inc":                func(i int) int { return i + 1 },
+	"alertActions": func(csrf string, a alert.Alert, next string) alertActions {
+		return alertActions{CSRF: csrf, Alert: a, Next: next}
+	},
 	"userResource": func(a activity.Actor) activity.Resource {
 		if a.Type != activity.ActorUser {
 			return activity.Resource{}

@@ -66,6 +66,8 @@ type presetRule struct {
 	WindowMinutes int      `json:"window_minutes,omitempty"`
 	GroupBy       string   `json:"group_by"`
 	Severity      string   `json:"severity"`
+	// Conditions are the preset's conditions on the event, if any.
+	Conditions []alert.Condition `json:"conditions"`
 }
 
 func (s *Server) listAlertPresets(c *fiber.Ctx) error {
@@ -84,8 +86,11 @@ func (s *Server) listAlertPresets(c *fiber.Ctx) error {
 		}
 		out[i] = presetBody{Name: p.Name, Group: p.Group, Rule: presetRule{
 			Name: r.Name, Description: r.Description, ActivityTypes: r.ActivityTypes, Threshold: r.Threshold,
-			WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy, Severity: r.Severity,
+			WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy, Severity: r.Severity, Conditions: r.Conditions,
 		}}
+		if out[i].Rule.Conditions == nil {
+			out[i].Rule.Conditions = []alert.Condition{}
+		}
 	}
 	return c.JSON(fiber.Map{"presets": out})
 }

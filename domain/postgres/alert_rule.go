@@ -16,30 +16,34 @@ import (
 
 type alertRuleRow struct {
 	bun.BaseModel `bun:"table:alert_rules"`
-	ID            string          `bun:"id,pk,type:uuid"`
-	WorkspaceID   string          `bun:"workspace_id,type:uuid"`
-	Name          string          `bun:"name"`
-	Description   string          `bun:"description"`
-	Enabled       bool            `bun:"enabled"`
-	ActivityTypes []string        `bun:"activity_types,array"`
-	UserIDs       []string        `bun:"user_ids,array,type:uuid[]"`
-	Outcome       string          `bun:"outcome"`
-	Threshold     int             `bun:"threshold"`
-	WindowMinutes int             `bun:"window_minutes"`
-	GroupBy       string          `bun:"group_by"`
-	Severity      string          `bun:"severity"`
-	Channels      []alert.Channel `bun:"channels,type:jsonb"`
-	Preset        string          `bun:"preset"`
-	CreatedAt     time.Time       `bun:"created_at"`
-	UpdatedAt     time.Time       `bun:"updated_at"`
+	ID            string            `bun:"id,pk,type:uuid"`
+	WorkspaceID   string            `bun:"workspace_id,type:uuid"`
+	Name          string            `bun:"name"`
+	Description   string            `bun:"description"`
+	Enabled       bool              `bun:"enabled"`
+	ActivityTypes []string          `bun:"activity_types,array"`
+	UserIDs       []string          `bun:"user_ids,array,type:uuid[]"`
+	Outcome       string            `bun:"outcome"`
+	Threshold     int               `bun:"threshold"`
+	WindowMinutes int               `bun:"window_minutes"`
+	GroupBy       string            `bun:"group_by"`
+	Severity      string            `bun:"severity"`
+	Channels      []alert.Channel   `bun:"channels,type:jsonb"`
+	Conditions    []alert.Condition `bun:"conditions,type:jsonb"`
+	Preset        string            `bun:"preset"`
+	CreatedAt     time.Time         `bun:"created_at"`
+	UpdatedAt     time.Time         `bun:"updated_at"`
 }
 
 func newAlertRuleRow(r alert.AlertRule) alertRuleRow {
+	if r.Conditions == nil {
+		r.Conditions = []alert.Condition{} // stored as [], never null
+	}
 	return alertRuleRow{
 		ID: r.ID, WorkspaceID: r.WorkspaceID, Name: r.Name, Description: r.Description, Enabled: r.Enabled,
 		ActivityTypes: r.ActivityTypes, UserIDs: r.UserIDs, Outcome: r.Outcome, Threshold: r.Threshold,
 		WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy, Severity: r.Severity, Channels: r.Channels,
-		Preset: r.Preset, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Conditions: r.Conditions, Preset: r.Preset, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -50,7 +54,7 @@ func (r alertRuleRow) rule() alert.AlertRule {
 		ActivityTypes: append([]string{}, r.ActivityTypes...), UserIDs: append([]string{}, r.UserIDs...),
 		Outcome: r.Outcome, Threshold: r.Threshold, WindowMinutes: r.WindowMinutes, GroupBy: r.GroupBy,
 		Severity: r.Severity, Channels: make([]alert.Channel, len(r.Channels)),
-		Preset: r.Preset, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+		Conditions: append([]alert.Condition{}, r.Conditions...), Preset: r.Preset, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 	for i, c := range r.Channels {
 		c.To = append([]string(nil), c.To...)

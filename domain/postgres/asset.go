@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 )
 
@@ -158,6 +159,12 @@ func (s *AssetService) assetEvent(ctx context.Context, tx bun.Tx, p activity.Pri
 		return nil, err
 	}
 	e := newEvent(ctx, ws, p, action, now, row.resource())
+	if row.Value != "" {
+		// The asset's worth at that moment, so that an alert rule can
+		// watch high-value assets (alert.Condition on asset.value).
+		detail(&e, alert.DetailAssetValue, row.Value)
+		detail(&e, alert.DetailAssetCurrency, row.Currency)
+	}
 	return &e, nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/keybox"
 )
@@ -352,6 +353,12 @@ func (s *LicenseService) changeSeat(ctx context.Context, p activity.Principal, i
 			action = "license.unassigned"
 		}
 		e := newEvent(ctx, ws, p, action, now, row.resource())
+		if row.Value != "" {
+			// The license's worth, so that an alert rule can watch
+			// seats of costly licenses (alert.Condition on license.value).
+			detail(&e, alert.DetailLicenseValue, row.Value)
+			detail(&e, alert.DetailLicenseCurrency, row.Currency)
+		}
 		e.Changes = domain.Changes(before, after)
 		assignee := u.resource()
 		assignee.Role = "assignee"

@@ -128,6 +128,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
+			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
+			Detection: postgres.NewDetectionService(db, box, targets),
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
