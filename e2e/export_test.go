@@ -183,6 +183,14 @@ func TestExport(t *testing.T) {
 			case 1:
 				caller, path = mem, "/api/v1/me/activity"
 			}
+			if caller.id == mem.id && strings.HasPrefix(path, "/api/v1/users/") && !strings.HasPrefix(path, "/api/v1/users/"+mem.id+"/") {
+				// Another user's activity, and so its export, is refused
+				// to a member (see TestAnotherUsersActivityIsRefusedToMembers).
+				if a := caller.call("GET", exportPath(path, "csv"), nil, nil); a.status != http.StatusForbidden {
+					t.Fatalf("%d: %s as a member: %d, want 403", i, exportPath(path, "csv"), a.status)
+				}
+				continue
+			}
 			want := listAll(t, caller.client, path, 1+r.IntN(200))
 			if want.status != http.StatusOK {
 				t.Fatalf("%d: %s as %s: %d %+v", i, path, caller.role, want.status, want.err)

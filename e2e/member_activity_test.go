@@ -31,21 +31,25 @@ func TestAnotherUsersActivityIsRefusedToMembers(t *testing.T) {
 			if a := who.call("GET", "/api/v1/users/"+who.id+"/activity", nil, nil); a.status != http.StatusOK {
 				t.Errorf("own activity: %d %s", a.status, a.body)
 			}
-			before := ob.last()
-			a := who.call("GET", "/api/v1/users/"+other.id+"/activity", nil, nil)
-			if a.status != tc.forOthers {
-				t.Fatalf("another user's activity: %d, want %d: %s", a.status, tc.forOthers, a.body)
-			}
-			if tc.forOthers != http.StatusForbidden {
-				return
-			}
-			var e errorAnswer
-			a.decode(t, &e)
-			if e.Error.Code != activity.EFORBIDDEN || e.Error.Message == "" {
-				t.Errorf("403 body = %s", a.body)
-			}
-			if events, _ := ob.since(before); len(events) != 1 || events[0].Action != "auth.access_denied" || events[0].Actor.ID != who.id {
-				t.Errorf("the refusal wrote %d events, want one auth.access_denied by the caller", len(events))
+			// The export of another user's activity is refused alike:
+			// an empty file would hide the refusal too.
+			for _, path := range []string{"/api/v1/users/" + other.id + "/activity", "/api/v1/users/" + other.id + "/activity/export?format=csv"} {
+				before := ob.last()
+				a := who.call("GET", path, nil, nil)
+				if a.status != tc.forOthers {
+					t.Fatalf("%s: %d, want %d: %.300s", path, a.status, tc.forOthers, a.body)
+				}
+				if tc.forOthers != http.StatusForbidden {
+					continue
+				}
+				var e errorAnswer
+				a.decode(t, &e)
+				if e.Error.Code != activity.EFORBIDDEN || e.Error.Message == "" {
+					t.Errorf("%s: 403 body = %s", path, a.body)
+				}
+				if events, _ := ob.since(before); len(events) != 1 || events[0].Action != "auth.access_denied" || events[0].Actor.ID != who.id {
+					t.Errorf("%s: the refusal wrote %d events, want one auth.access_denied by the caller", path, len(events))
+				}
 			}
 		})
 	}

@@ -185,7 +185,9 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 
 // refuseUnknownMethods answers a request with a method fiber does not know
 // with 405 and a JSON error, as every other refusal; fiber itself would
-// answer it in plain text before any handler.
+// answer it in plain text before any handler. The Allow header lists the
+// methods the path has routes for, as RFC 9110 asks of a 405 (empty for a
+// path that has none).
 func (s *Server) refuseUnknownMethods() {
 	srv := s.App.Server()
 	next := srv.Handler
@@ -193,12 +195,62 @@ func (s *Server) refuseUnknownMethods() {
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
 		if !slices.Contains(fiber.DefaultMethods, string(ctx.Method())) {
 			ctx.SetStatusCode(fiber.StatusMethodNotAllowed)
+			ctx.Response.Header.Set(fiber.HeaderAllow, strings.Join(allowedMethods(s.App.GetRoutes(true), string(ctx.Path())), ", "))
 			ctx.SetContentType(fiber.MIMEApplicationJSON)
 			ctx.SetBody(body)
 			return
 		}
 		next(ctx)
 	}
+}
+
+// allowedMethods returns the methods of the routes whose path matches
+// path, in the order fiber lists its methods.
+func allowedMethods(routes []fiber.Route, path string) []string {
+	found := map[string]bool{}
+	for _, r := range routes {
+		if routeMatches(r.Path, path) {
+			found[r.Method] = true
+		}
+	}
+	out := []string{}
+	for _, m := range fiber.DefaultMethods {
+		if found[m] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// routeMatches reports whether path is one that the fiber route pattern
+// matches: a :parameter stands for one segment (or none when it ends with
+// ?), and * or + for the rest of the path.
+func routeMatches(pattern, path string) bool {
+	pat := strings.Split(strings.Trim(pattern, "/"), "/")
+	seg := strings.Split(strings.Trim(path, "/"), "/")
+	if len(seg) == 1 && seg[0] == "" {
+		seg = nil
+	}
+	if len(pat) == 1 && pat[0] == "" {
+		pat = nil
+	}
+	for i, p := range pat {
+		switch {
+		case p == "*":
+			return true
+		case p == "+":
+			return i < len(seg)
+		case i >= len(seg):
+			return i == len(pat)-1 && strings.HasPrefix(p, ":") && strings.HasSuffix(p, "?")
+		case strings.HasPrefix(p, ":"):
+			if seg[i] == "" {
+				return false
+			}
+		case !strings.EqualFold(p, seg[i]):
+			return false
+		}
+	}
+	return len(seg) == len(pat)
 }
 
 // NotFound answers every route no one registered. Register it last.

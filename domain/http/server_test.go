@@ -51,9 +51,13 @@ func TestRequestsRefusedWhileReadingAreAnswered(t *testing.T) {
 		name, request string
 		status        int
 		code          string
+		// allow is the Allow header a 405 must carry.
+		allow string
 	}{
-		{"garbage", "GARBAGE\r\n\r\n", 400, "invalid"},
-		{"an unknown method", "GARBAGE /<script> HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed"},
+		{"garbage", "GARBAGE\r\n\r\n", 400, "invalid", ""},
+		{"an unknown method", "GARBAGE /<script> HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed", ""},
+		{"an unknown method on a route", "PURGE /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed", "GET, HEAD"},
+		{"an unknown method on a route with an id", "PURGE /api/v1/assets/0193e2a0-0000-7000-8000-000000000000 HTTP/1.1\r\nHost: x\r\n\r\n", 405, "method_not_allowed", "GET, HEAD, DELETE, PATCH"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			conn, err := net.DialTimeout("tcp", ln.Addr().String(), 10*time.Second)
@@ -70,6 +74,9 @@ func TestRequestsRefusedWhileReadingAreAnswered(t *testing.T) {
 				t.Fatalf("no answer: %v", err)
 			}
 			check(t, res, tt.status, tt.code)
+			if allow, ok := res.Header["Allow"]; tt.status == http.StatusMethodNotAllowed && (!ok || len(allow) != 1 || allow[0] != tt.allow) {
+				t.Errorf("Allow = %q (sent: %v), want %q", allow, ok, tt.allow)
+			}
 		})
 	}
 	// What a client still sends when the refusal goes out.
@@ -129,5 +136,32 @@ func TestRequestIDAndUserAgentAreKeptPrintable(t *testing.T) {
 		if got := printable(tt.in, 512); got != tt.want {
 			t.Errorf("printable(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestRouteMatches(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, path string
+		want          bool
+	}{
+		{"/healthz", "/healthz", true},
+		{"/healthz", "/HEALTHZ/", true},
+		{"/healthz", "/healthz/x", false},
+		{"/", "/", true},
+		{"/", "/x", false},
+		{"/api/v1/assets/:id", "/api/v1/assets/42", true},
+		{"/api/v1/assets/:id", "/api/v1/assets", false},
+		{"/api/v1/assets/:id", "/api/v1/assets/42/history", false},
+		{"/api/v1/assets/:id?", "/api/v1/assets", true},
+		{"/static/*", "/static/css/app.css", true},
+		{"/static/*", "/static", true},
+		{"/static/+", "/static", false},
+		{"/static/+", "/static/app.js", true},
+	} {
+		t.Run(tt.pattern+" "+tt.path, func(t *testing.T) {
+			if got := routeMatches(tt.pattern, tt.path); got != tt.want {
+				t.Errorf("routeMatches(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io"
 	"mime"
+	"reflect"
+	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -34,7 +37,7 @@ func DecodeJSON(c *fiber.Ctx, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
+		return nameField(decodeError(err), err, body, v)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return activity.Errorf(activity.EINVALID, "", "the body must hold exactly one JSON object")
@@ -70,6 +73,64 @@ func decodeError(err error) error {
 		return activity.Errorf(activity.EINVALID, field, "unknown field %q", field)
 	}
 	return activity.Errorf(activity.EINVALID, "", "malformed JSON: %v", err)
+}
+
+// nameField names the field at fault in refusal when the decoder could not:
+// a value a type's own UnmarshalJSON refused (a date that is not one), or a
+// time that is not RFC 3339, comes back from encoding/json without the field
+// it was in. The top-level fields of v are decoded one at a time from body
+// to find the first that fails.
+func nameField(refusal, err error, body []byte, v any) error {
+	var userErr *activity.Error
+	if !errors.As(refusal, &userErr) || userErr.Field != "" {
+		return refusal
+	}
+	var timeErr *time.ParseError
+	if !errors.As(err, &userErr) && !errors.As(err, &timeErr) {
+		return refusal
+	}
+	field := failingField(body, v)
+	if field == "" {
+		return refusal
+	}
+	if timeErr != nil {
+		return activity.Errorf(activity.EINVALID, field, "%s must be an RFC 3339 time such as 2026-12-01T00:00:00Z", field)
+	}
+	return activity.Errorf(userErr.Code, field, "%s: %s", field, userErr.Message)
+}
+
+// failingField returns the JSON name of the first field of the struct v
+// points to whose value in body does not decode, or "".
+func failingField(body []byte, v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return ""
+	}
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil {
+		return ""
+	}
+	for _, f := range reflect.VisibleFields(t.Elem()) {
+		if !f.IsExported() || f.Anonymous && f.Type.Kind() == reflect.Struct {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		for key, raw := range obj {
+			if !strings.EqualFold(key, name) {
+				continue
+			}
+			if json.Unmarshal(raw, reflect.New(f.Type).Interface()) != nil {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 func jsonType(kind string) string {

@@ -132,11 +132,19 @@ func ownActivity(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) e
 	return nil
 }
 
-// userActivity confines an export to the actions of the route's user.
+// userActivity confines an export to the actions of the route's user. It
+// returns EFORBIDDEN, as the listing does, when the caller may not see
+// that user's activity.
 func userActivity(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	if err := mayReadUser(p, id); err != nil {
+		return err
+	}
 	f.Actor = id
-	return err
+	return nil
 }
 
 // pinned is the validated filter with its period given as the times
