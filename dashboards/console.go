@@ -16,6 +16,7 @@ import (
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/integration"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
 )
@@ -49,6 +50,8 @@ type Services struct {
 	Denials domain.AccessRecorder
 	// Invitations answers the invitations whose links people open.
 	Invitations domain.InvitationService
+	// Webhooks keeps Settings › Integrations' activity webhooks.
+	Webhooks integration.WebhookService
 	// Settings, AlertRules, Alerts and Detection are Settings › Workspace
 	// and Settings › Activity Alerts.
 	Settings   domain.SettingsService
@@ -99,7 +102,7 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
 		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
 		s.Settings == nil || s.AlertRules == nil || s.Alerts == nil || s.Detection == nil || s.Invitations == nil ||
-		s.Analyst == nil || s.AlertTimes == nil {
+		s.Analyst == nil || s.AlertTimes == nil || s.Webhooks == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -150,6 +153,9 @@ func (c *Console) Register(r fiber.Router) {
 	r.Get("/me/activity", c.page(c.signedIn(c.myActivity)))
 	r.Get("/me/activity/export", c.page(c.signedIn(c.exportMine)))
 	r.Get("/activity/:id", c.page(c.signedIn(c.entry)))
+	r.Get(integrationsPath, c.page(c.signedIn(c.integrations)))
+	r.Post(integrationsPath+"/webhooks", c.page(c.signedIn(c.createWebhook)))
+	r.Post(integrationsPath+"/webhooks/:id/:change", c.page(c.signedIn(c.changeWebhook)))
 	r.Get("/users", c.page(c.signedIn(c.users)))
 	r.Get("/users/:id", c.page(c.signedIn(c.userTab)))
 	r.Get("/users/:id/activity", c.page(c.signedIn(c.userActivity)))

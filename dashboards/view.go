@@ -57,11 +57,12 @@ func (v view) Can(name string) bool {
 
 // canNames are the permissions templates ask about.
 var canNames = map[string]domain.Permission{
-	"workspace": domain.ViewWorkspaceLog,
-	"export":    domain.ExportData,
-	"members":   domain.ManageMembers,
-	"alerts":    domain.ManageAlerts,
-	"settings":  domain.ManageSettings,
+	"workspace":    domain.ViewWorkspaceLog,
+	"export":       domain.ExportData,
+	"members":      domain.ManageMembers,
+	"alerts":       domain.ManageAlerts,
+	"settings":     domain.ManageSettings,
+	"integrations": domain.ManageIntegration,
 }
 
 // errorView is a page that says why a request failed.
@@ -76,6 +77,7 @@ type errorView struct {
 var funcs = template.FuncMap{
 	"resourceURL":        resourceURL,
 	"label":              label,
+	"hasPrefix":          strings.HasPrefix,
 	"outcome":            func(s string) bool { return s == activity.OutcomeFailure },
 	"deliveryState":      deliveryState,
 	"deliveryTarget":     deliveryTarget,

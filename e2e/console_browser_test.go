@@ -542,6 +542,16 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("integrations", func(t *testing.T) {
+		b.t = t
+		b.open("/settings/integrations")
+		if got := eval[string](b, `document.querySelector('h1').textContent`); got != "Integrations" {
+			t.Fatalf("the integrations page is headed %q", got)
+		}
+		b.axe()
+		b.screenshot("integrations", 1440, true)
+	})
+
 	t.Run("live mode shows new entries as they happen", func(t *testing.T) {
 		b.t = t
 		b.open("/settings/activity-log?category=asset")

@@ -105,7 +105,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		return nil, nil, err
 	}
 	streams.Register(srv.API)
-	integrationhttp.RegisterWebhooks(srv.API, postgres.NewWebhookService(db, box, targets))
+	webhooks := postgres.NewWebhookService(db, box, targets)
+	integrationhttp.RegisterWebhooks(srv.API, webhooks)
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	searchhttp.Register(srv.API, searchhttp.Services{
@@ -131,7 +132,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
-			Analyst:   finder, AlertTimes: postgres.NewAlertService(db),
+			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
