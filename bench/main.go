@@ -128,7 +128,14 @@ func main() {
 	chainWritesN := flag.Int("chain-writes", 3000, "assets created by each side of the chain write figure, with the chain and without")
 	verifyEvents := flag.Int("verify-events", 1000000, "entries of the chain the verify figure checks (0 skips it)")
 	verifyRounds := flag.Int("verify-rounds", 3, "verifications, and plain reads, of the verify figure")
+	summary := flag.Bool("summary", false, "only print the table of the figures in -out, with their goals, and write it beside -out as markdown")
 	flag.Parse()
+	if *summary {
+		if err := writeSummary(readResults(*out), *out, os.Stdout); err != nil {
+			fatalf("%v", err)
+		}
+		return
+	}
 	log.SetFlags(0)
 	var runsSearch bool // whether the search section runs
 
@@ -213,7 +220,9 @@ func main() {
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		fatalf("%v", err)
 	}
-	fmt.Printf("%s\n", b)
+	if err := writeSummary(res, *out, os.Stdout); err != nil {
+		fatalf("%v", err)
+	}
 }
 
 // startPlatform starts bin/fluxera serve in the run's own schema, topics,
