@@ -96,11 +96,13 @@ func detectorThroughput(e *env, n int) []Figure {
 	plainConsume(e, topic, plainGroup, n)
 	plain := time.Since(plainStart)
 
+	redisCPU0 := redisCPUSeconds()
 	d := startRole(e, "detect", topic, group, cfg.Partitions, detectEnv(e, topic, "bench-"+e.id+"-tp:")...)
 	atExit(d.stop)
 	done, first, firstCount := d.waitCommitted(ctx, int64(n), 100*time.Millisecond, 30*time.Minute)
 	m := d.metrics()
 	cpu := cpuSeconds(d.cmd.Process.Pid)
+	redisCPU := redisCPUSeconds() - redisCPU0
 	d.stop()
 	took := done.Sub(d.started)
 	rate, plainRate := float64(n)/took.Seconds(), float64(n)/plain.Seconds()
@@ -113,7 +115,8 @@ func detectorThroughput(e *env, n int) []Figure {
 			"The baseline is a kafka-go consumer group in the bench process reading the same topic from the start, decoding every event with activity.DecodeEvent and committing each fetch, with no detection (%.1f s)",
 			n, detectWorkspaces, size/n, cfg.Partitions, produced.Seconds(),
 			took.Seconds(), steady, m["fluxera_detect_alerts_total"], cpu, plain.Seconds()),
-	}}
+	}, cpuFigure("detect.cpu_s_per_million", "redis.cpu_s_per_million", cpu, redisCPU, n,
+		"The component is bin/fluxera detect over its throughput run; the engine is the Redis server that holds its windows (INFO cpu) over the same span.")}
 }
 
 // detectWorkspaces are the workspaces of the detector's stream: working

@@ -128,11 +128,13 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	head = nil
 
 	settle(e.osURL)
+	osCPU0 := openSearchCPUSeconds(e.osURL)
 	ix = startIngest(e, topic, group, pubCfg.Partitions,
 		"FLUXERA_INDEX_PREFIX="+ixPrefix, "FLUXERA_KAFKA_DLQ_TOPIC="+dlq, "FLUXERA_KAFKA_ALERT_TOPIC="+alerts)
 	done, first, firstCount := ix.waitCommitted(ctx, int64(run.events), 100*time.Millisecond, 20*time.Minute)
 	indexed := done.Sub(ix.started)
 	indexerCPU := cpuSeconds(ix.cmd.Process.Pid)
+	osCPU := openSearchCPUSeconds(e.osURL) - osCPU0
 	rssAfterThroughput := statusKB(ix.cmd.Process.Pid, "VmHWM")
 	m := ix.metrics()
 
@@ -162,6 +164,9 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 			osCfg.Shards, osCfg.Replicas, osCfg.RefreshInterval,
 			loaderSharePercent, directHead.Seconds(), loaderSharePercent, directTail.Seconds(), directCPU, directCPU/float64(2*share)*1e6, loader.resent.Load()),
 	}}
+
+	figures = append(figures, cpuFigure("ingest.cpu_s_per_million", "opensearch.cpu_s_per_million", indexerCPU, osCPU, run.events,
+		"The component is bin/fluxera ingest from its start until its commits covered every event of the throughput run; the engine is OpenSearch (its node stats' process CPU time) over the same span, merges included. Goal: at most 12 s per million in the indexer."))
 
 	// 2. Lag drain after a burst, while the indexer is caught up and idle.
 	total := int64(run.events)
