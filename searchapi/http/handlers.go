@@ -84,6 +84,7 @@ func Register(api fiber.Router, s Services) {
 	}))
 	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
 	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
+	registerAsOf(api, s.Scanner)
 	(&analyticsHandlers{analyst: s.Analyst, alerts: s.AlertTimes, now: time.Now}).register(api)
 	registerDetail(api, s.Entries)
 }
