@@ -106,13 +106,18 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	}
 	streams.Register(srv.API)
 	integrationhttp.RegisterWebhooks(srv.API, postgres.NewWebhookService(db, box, targets))
+	chain, err := m.Chain()
+	if err != nil {
+		return nil, nil, err
+	}
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
-		Feed:       searchapi.NewFeed(finder, secret),
-		AlertTimes: postgres.NewAlertService(db),
+		Feed:        searchapi.NewFeed(finder, secret),
+		AlertTimes:  postgres.NewAlertService(db),
+		Checkpoints: chain,
 	})
 	auditSvc, err := m.Audit()
 	if err != nil {

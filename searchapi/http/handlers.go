@@ -47,6 +47,9 @@ type Services struct {
 	// Feed serves GET /activity/feed; without it, the route is not
 	// mounted.
 	Feed *searchapi.Feed
+	// Checkpoints finds the signed checkpoint that covers an export;
+	// without it, exports state none.
+	Checkpoints CheckpointFinder
 }
 
 // Register mounts the search routes on api, a router whose requests already
@@ -62,7 +65,7 @@ func Register(api fiber.Router, s Services) {
 	h := &handlers{finder: s.Finder}
 	// The exports come before /activity/:id, which would take "export"
 	// for an id.
-	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, log: s.Log, now: time.Now}).register(api)
+	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, checkpoints: s.Checkpoints, log: s.Log, now: time.Now}).register(api)
 	if s.Feed != nil {
 		registerFeed(api, s.Feed)
 	}
