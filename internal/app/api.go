@@ -110,6 +110,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	logViews := postgres.NewLogViewService(db, m.Config.LogViewDebounce)
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	searchhttp.Register(srv.API, searchhttp.Services{
@@ -118,6 +119,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Feed:        searchapi.NewFeed(finder, secret),
 		AlertTimes:  postgres.NewAlertService(db),
 		Checkpoints: chain,
+		LogViews:    logViews,
 	})
 	auditSvc, err := m.Audit()
 	if err != nil {
@@ -137,6 +139,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db),
+			LogViews: logViews,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
