@@ -33,6 +33,7 @@ var phrases = map[string]string{
 	"user.api_token_rotated":        "{actor} rotated API token {name}",
 	"system.settings_changed":       "{actor} changed the settings of {resource}",
 	"system.data_exported":          "{actor} exported {name}",
+	"system.log_viewed":             "{actor} searched the activity log",
 	"system.report_generated":       "{actor} generated the report {name}",
 	"system.integration_configured": "{actor} configured the integration {name}",
 	"system.detection_changed":      "{actor} changed the security detection settings of {resource}",

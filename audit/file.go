@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -17,23 +18,90 @@ import (
 // returns those of workspace that have a place in the chain, in chain
 // order. It returns an error naming the line that is not an event.
 func ReadEntries(r io.Reader, workspace string) (SliceEntries, error) {
-	var out SliceEntries
+	x, err := readNDJSON(r)
+	if err != nil {
+		return nil, err
+	}
+	return x.Chained(workspace), nil
+}
+
+// Export is what an export file holds: its entries, and the checkpoint
+// that covered them when it was made, if it states one.
+type Export struct {
+	Entries    []activity.Event
+	Checkpoint *Checkpoint
+}
+
+// ReadExport reads a JSON export (one object with entries and
+// checkpoint) or an NDJSON one (an event a line, and a last line of type
+// checkpoint when it states one); NDJSON without that line, such as the
+// feed's entries saved one a line, is read too. It returns an error naming
+// the line that is neither an event nor the checkpoint.
+func ReadExport(r io.Reader) (Export, error) {
+	br := bufio.NewReader(r)
+	// A JSON export begins with {"entries": — an NDJSON line, with an
+	// event's first field, schema.
+	head, _ := br.Peek(64)
+	if bytes.HasPrefix(bytes.TrimLeft(head, "\ufeff \t\r\n"), []byte(`{"entries"`)) {
+		var doc struct {
+			Entries    []activity.Event `json:"entries"`
+			Checkpoint *Checkpoint      `json:"checkpoint"`
+		}
+		dec := json.NewDecoder(br)
+		if err := dec.Decode(&doc); err != nil {
+			return Export{}, fmt.Errorf("the JSON export cannot be read: %w", err)
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return Export{}, fmt.Errorf("the JSON export has more after its end")
+		}
+		return Export{Entries: doc.Entries, Checkpoint: doc.Checkpoint}, nil
+	}
+	return readNDJSON(br)
+}
+
+func readNDJSON(r io.Reader) (Export, error) {
+	var x Export
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for line := 1; sc.Scan(); line++ {
-		if len(sc.Bytes()) == 0 {
+		b := sc.Bytes()
+		if len(bytes.TrimSpace(b)) == 0 {
+			continue
+		}
+		if x.Checkpoint != nil {
+			return Export{}, fmt.Errorf("line %d follows the checkpoint, which ends an export", line)
+		}
+		var probe struct {
+			Type string `json:"type"`
+		}
+		if json.Unmarshal(b, &probe) == nil && probe.Type == TrailerType {
+			var t ExportTrailer
+			if err := json.Unmarshal(b, &t); err != nil {
+				return Export{}, fmt.Errorf("line %d is not a checkpoint: %w", line, err)
+			}
+			x.Checkpoint = &t.Checkpoint
 			continue
 		}
 		var e activity.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("line %d is not an event: %w", line, err)
+		if err := json.Unmarshal(b, &e); err != nil {
+			return Export{}, fmt.Errorf("line %d is not an event: %w", line, err)
 		}
+		x.Entries = append(x.Entries, e)
+	}
+	if err := sc.Err(); err != nil {
+		return Export{}, err
+	}
+	return x, nil
+}
+
+// Chained returns the entries of workspace that have a place in the
+// chain, in chain order.
+func (x Export) Chained(workspace string) SliceEntries {
+	var out SliceEntries
+	for _, e := range x.Entries {
 		if e.Chain != nil && e.WorkspaceID == workspace {
 			out = append(out, e)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Chain.Seq != out[j].Chain.Seq {
@@ -41,7 +109,7 @@ func ReadEntries(r io.Reader, workspace string) (SliceEntries, error) {
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, nil
+	return out
 }
 
 // ReadKeys reads the answer of GET /api/v1/audit/keys.
@@ -106,4 +174,16 @@ func VerifyFile(workspace string, entries SliceEntries, keys map[string]PublicKe
 		}
 	}
 	return v.Verify(context.Background(), workspace, &entries)
+}
+
+// TrailerType is the type of the last line of an NDJSON export that
+// states the checkpoint covering the export.
+const TrailerType = "checkpoint"
+
+// ExportTrailer is the last line of an NDJSON export that states the
+// signed checkpoint covering it: the workspace's latest at or below the
+// highest sequence number among its entries when it was exported.
+type ExportTrailer struct {
+	Type       string     `json:"type"`
+	Checkpoint Checkpoint `json:"checkpoint"`
 }

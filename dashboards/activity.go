@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -191,6 +192,9 @@ type listing struct {
 	narrow                                 func(*searchapi.EventFilter)
 	subject                                *subject
 	notice                                 string
+	// recorded names the page when its reading is recorded as a view of
+	// the log (the workspace's Activity Log).
+	recorded string
 }
 
 // list shows one page of a listing, or, for htmx asking for the next page,
@@ -220,6 +224,9 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	var page searchapi.EventPage
 	if err == nil {
 		page, err = c.svc.Finder.FindEvents(ctx.UserContext(), p, filter)
+	}
+	if err == nil && l.recorded != "" && c.svc.LogViews != nil {
+		err = c.recordView(ctx, p, l.recorded, filter, v.Form.values())
 	}
 	switch {
 	case err == nil:
@@ -309,6 +316,7 @@ func (c *Console) activityLog(ctx *fiber.Ctx) error {
 	return c.list(ctx, listing{
 		page: "log", title: "Activity Log", section: "log", path: "/settings/activity-log",
 		exportPath: "/settings/activity-log/export", filters: true, reports: true,
+		recorded: "console /settings/activity-log",
 	})
 }
 
@@ -384,4 +392,19 @@ func (c *Console) entry(ctx *fiber.Ctx) error {
 		return c.renderFragment(ctx, "entry", "detail", v)
 	}
 	return c.render(ctx, "entry", v)
+}
+
+// recordView records p's reading of the Activity Log page where with
+// filter, read from the form values, once per session and filter within
+// the debounce period (as the API records GET /api/v1/activity).
+func (c *Console) recordView(ctx *fiber.Ctx, p activity.Principal, where string, filter searchapi.EventFilter, values url.Values) error {
+	if err := filter.Validate(time.Now(), searchapi.Zone(p.TimeZone)); err != nil {
+		return err
+	}
+	params := map[string]string{}
+	for k := range values {
+		params[k] = values.Get(k)
+	}
+	_, err := c.svc.LogViews.RecordLogView(ctx.UserContext(), p, domain.LogView{Where: where, Parameters: params, Fingerprint: filter.Fingerprint()})
+	return err
 }

@@ -62,6 +62,9 @@ type Services struct {
 	// AlertTimes its alert response times.
 	Analyst    searchapi.Analyst
 	AlertTimes alert.ResponseTimer
+	// LogViews records the Activity Log page's searches as the API
+	// records GET /api/v1/activity; without it, none is recorded.
+	LogViews domain.LogViewRecorder
 }
 
 // Config says how the console shares the API's session.

@@ -40,7 +40,9 @@ def canonical(e):
     }
     return json.dumps(form, separators=(",", ":"), ensure_ascii=False).encode()
 
-entries = sorted((json.loads(l) for l in open(sys.argv[1]) if l.strip()), key=lambda e: e["chain"]["seq"])
+# An NDJSON export ends with the checkpoint that covers it, which is no entry.
+lines = (json.loads(l) for l in open(sys.argv[1]) if l.strip())
+entries = sorted((e for e in lines if e.get("type") != "checkpoint"), key=lambda e: e["chain"]["seq"])
 prev = entries[0]["chain"]["prev_hash"]
 for e in entries:
     c = e["chain"]

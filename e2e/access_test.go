@@ -267,6 +267,12 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/users/:id/activity":   {perm: domain.ViewWorkspaceLog, status: 200, path: user("/activity"), body: none}, // another user's: members and viewers are refused
 		"GET /api/v1/assets/:id/history":   {perm: domain.ViewOwnActivity, status: 200, path: asset("/history"), body: none},
 		"GET /api/v1/licenses/:id/history": {perm: domain.ViewOwnActivity, status: 200, path: license("/history"), body: none},
+		// Nothing is indexed in the role matrix, so no entry shows the
+		// resource existed: TestAsOfRebuildsAnAssetBetweenItsChanges reads
+		// real entries.
+		"GET /api/v1/assets/:id/as-of":     {perm: domain.ViewWorkspaceLog, status: 404, path: asset("/as-of?time=2026-12-01T09:00:00Z"), body: none},
+		"GET /api/v1/licenses/:id/as-of":   {perm: domain.ViewWorkspaceLog, status: 404, path: license("/as-of?time=2026-12-01T09:00:00Z"), body: none},
+		"GET /api/v1/users/:id/as-of":      {perm: domain.ViewWorkspaceLog, status: 404, path: user("/as-of?time=2026-12-01T09:00:00Z"), body: none},
 		"GET /api/v1/analytics/heatmap":    {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/heatmap"), body: none},
 		"GET /api/v1/analytics/timeline":   {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/timeline"), body: none},
 		"GET /api/v1/analytics/top-users":  {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/analytics/top-users"), body: none},

@@ -48,7 +48,9 @@ func exportedIDs(t *testing.T, format string, body []byte) []string {
 		if !bytes.HasPrefix(body, []byte("\ufeff")) {
 			t.Fatalf("the CSV export has no byte order mark: %.40q", body)
 		}
-		rows, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff")))).ReadAll()
+		r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\ufeff"))))
+		r.Comment = '#' // the checkpoint that covers the export
+		rows, err := r.ReadAll()
 		if err != nil || len(rows) == 0 || !slices.Equal(rows[0], export.Columns) {
 			t.Fatalf("the CSV export is not CSV with the export's header (%v): %.200q", err, body)
 		}
@@ -57,16 +59,18 @@ func exportedIDs(t *testing.T, format string, body []byte) []string {
 			ids = append(ids, row[column])
 		}
 	case "json":
-		var events []activity.Event
-		if err := json.Unmarshal(body, &events); err != nil {
-			t.Fatalf("the JSON export is not an array of events: %v", err)
+		var doc struct {
+			Entries []activity.Event `json:"entries"`
 		}
-		for _, e := range events {
+		if err := json.Unmarshal(body, &doc); err != nil {
+			t.Fatalf("the JSON export is not an object with an array of events: %v", err)
+		}
+		for _, e := range doc.Entries {
 			ids = append(ids, e.ID)
 		}
 	case "ndjson":
 		for _, line := range strings.Split(strings.TrimSuffix(string(body), "\n"), "\n") {
-			if line == "" {
+			if line == "" || strings.HasPrefix(line, `{"type":"checkpoint",`) {
 				continue
 			}
 			var e activity.Event

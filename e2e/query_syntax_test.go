@@ -112,11 +112,17 @@ func TestQuerySyntax(t *testing.T) {
 		var page searchapi.EventPage
 		a.decode(t, &page)
 		got := []string{}
+		views := 0
 		for _, e := range page.Entries {
+			if e.Action == "system.log_viewed" {
+				// The test's own searches, recorded as they are read.
+				views++
+				continue
+			}
 			got = append(got, label(e))
 		}
 		sort.Strings(got)
-		if int64(len(got)) != page.Total {
+		if int64(len(got)+views) != page.Total {
 			t.Errorf("q=%s: total %d, %d entries", q, page.Total, len(got))
 		}
 		return a, got

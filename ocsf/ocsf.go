@@ -237,6 +237,7 @@ var actions = map[string]mapping{
 
 	"system.data_exported":    {ClassEntityManagement, 2, "Read", true},
 	"system.report_generated": {ClassEntityManagement, 2, "Read", true},
+	"system.log_viewed":       {ClassEntityManagement, 2, "Read", true},
 	"license.key_viewed":      {ClassEntityManagement, 2, "Read", false},
 }
 

@@ -19,7 +19,7 @@ var Actions = []string{
 	"invitation.accepted", "invitation.declined", "invitation.revoked",
 	"auth.login", "auth.logout", "auth.login_failed", "auth.access_denied", "auth.signup", "auth.signup_failed",
 	"system.settings_changed", "system.data_exported", "system.report_generated", "system.integration_configured",
-	"system.detection_changed", "system.signing_secret_rotated",
+	"system.detection_changed", "system.signing_secret_rotated", "system.log_viewed",
 	"alert_rule.created", "alert_rule.updated", "alert_rule.deleted",
 	"alert.acknowledged", "alert.resolved",
 	"report_definition.created", "report_definition.updated", "report_definition.deleted",

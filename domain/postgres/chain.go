@@ -389,6 +389,21 @@ func (c *Chain) Checkpoints(ctx context.Context, workspace string, after int64, 
 	return out, nil
 }
 
+// CheckpointCovering returns the workspace's latest checkpoint with a
+// sequence number at or below upTo, nil when there is none.
+func (c *Chain) CheckpointCovering(ctx context.Context, workspace string, upTo int64) (*audit.Checkpoint, error) {
+	var rows []checkpointRow
+	if err := c.db.NewRaw(`SELECT workspace_id, seq, hash, created_at, key_id, signature FROM chain_checkpoints
+		WHERE workspace_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1`, workspace, upTo).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find the checkpoint covering %d: %w", upTo, err)
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	r := rows[0]
+	return &audit.Checkpoint{WorkspaceID: r.WorkspaceID, Seq: r.Seq, Hash: r.Hash, CreatedAt: r.CreatedAt.UTC(), KeyID: r.KeyID, Signature: r.Signature}, nil
+}
+
 // checkpointStale signs a checkpoint for every chain that grew since its
 // last one more than CheckpointInterval ago, so that a quiet workspace's
 // last entries are vouched for too.

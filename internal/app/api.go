@@ -107,13 +107,20 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	streams.Register(srv.API)
 	webhooks := postgres.NewWebhookService(db, box, targets)
 	integrationhttp.RegisterWebhooks(srv.API, webhooks)
+	chain, err := m.Chain()
+	if err != nil {
+		return nil, nil, err
+	}
+	logViews := postgres.NewLogViewService(db, m.Config.LogViewDebounce)
 	// Metrics are served on the ops address only (see serveOps), never to
 	// the API's public.
 	searchhttp.Register(srv.API, searchhttp.Services{
 		Finder: finder, Analyst: finder, Entries: finder, Scanner: finder,
 		Exports: settings, Log: m.Log.WithField("component", "export"),
-		Feed:       searchapi.NewFeed(finder, secret),
-		AlertTimes: postgres.NewAlertService(db),
+		Feed:        searchapi.NewFeed(finder, secret),
+		AlertTimes:  postgres.NewAlertService(db),
+		Checkpoints: chain,
+		LogViews:    logViews,
 	})
 	auditSvc, err := m.Audit()
 	if err != nil {
@@ -133,6 +140,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,
+			LogViews: logViews,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err

@@ -102,6 +102,10 @@ type Config struct {
 	Archive    string
 	ArchiveDir string
 	S3         s3.Config
+
+	// LogViewDebounce is how long a session's search of the activity log
+	// with one filter is recorded (system.log_viewed) only once.
+	LogViewDebounce time.Duration
 }
 
 // Archive stores FLUXERA_ARCHIVE chooses from.
@@ -362,6 +366,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxPerWorkspace: e.int("FLUXERA_STREAM_MAX_PER_WORKSPACE", stream.DefaultMaxPerWorkspace),
 			Heartbeat:       e.duration("FLUXERA_STREAM_HEARTBEAT", stream.DefaultHeartbeat),
 		},
+		LogViewDebounce: e.duration("FLUXERA_LOG_VIEW_DEBOUNCE", postgres.DefaultLogViewDebounce),
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -371,6 +376,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.AlertConfigTTL < 0 || c.AlertConfigTTL > time.Hour {
 		return c, fmt.Errorf("configuration: FLUXERA_DETECT_CONFIG_TTL must be between 0 and 1h")
+	}
+	if c.LogViewDebounce < time.Second || c.LogViewDebounce > 24*time.Hour {
+		return c, fmt.Errorf("configuration: FLUXERA_LOG_VIEW_DEBOUNCE must be between 1s and 24h")
 	}
 	if c.InvitationTTL < time.Minute {
 		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")

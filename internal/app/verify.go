@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 // verifyUsage is the usage of fluxera verify.
 const verifyUsage = `usage: fluxera verify --workspace ID [--from TIME] [--to TIME]
        fluxera verify --workspace ID --file ENTRIES --keys KEYS --checkpoints CHECKPOINTS
+       fluxera verify --file EXPORT --keys KEYS [--checkpoints CHECKPOINTS] [--workspace ID]
 
 Checks the workspace's searchable log against its hash chain and signed
 checkpoints, and prints what it found as JSON: ok, how many entries were
@@ -28,7 +30,9 @@ With --file it needs neither the database nor the index: it checks the
 entries saved in ENTRIES (NDJSON, one event a line, as the feed gives them
 or an NDJSON export holds them) against the answers of GET
 /api/v1/audit/keys and GET /api/v1/audit/checkpoints saved in KEYS and
-CHECKPOINTS.
+CHECKPOINTS. An activity export in JSON or NDJSON states the checkpoint
+that covered it when it was made: with such a file, --checkpoints may be
+left out and the workspace is the checkpoint's.
 
 flags:
 `
@@ -55,7 +59,7 @@ func (m *Main) VerifyCommand(ctx context.Context, args []string, stdout, stderr 
 	if err := fs.Parse(args); err != nil {
 		return &UsageError{Message: "verify: " + err.Error()}
 	}
-	if !activity.ValidUUID(*workspace) || fs.NArg() > 0 {
+	if (*workspace != "" || *file == "") && !activity.ValidUUID(*workspace) || fs.NArg() > 0 {
 		fs.Usage()
 		return &UsageError{Message: "verify: --workspace must be a workspace id"}
 	}
@@ -76,12 +80,16 @@ func (m *Main) VerifyCommand(ctx context.Context, args []string, stdout, stderr 
 	}
 	var res audit.Result
 	if *file != "" {
-		if *keysFile == "" || *cpsFile == "" || !from.IsZero() || !to.IsZero() {
+		if *keysFile == "" || !from.IsZero() || !to.IsZero() {
 			fs.Usage()
-			return &UsageError{Message: "verify: --file needs --keys and --checkpoints, and takes no --from or --to"}
+			return &UsageError{Message: "verify: --file needs --keys, and takes no --from or --to"}
 		}
 		var err error
 		if res, err = verifyFile(*workspace, *file, *keysFile, *cpsFile); err != nil {
+			var usage *UsageError
+			if errors.As(err, &usage) {
+				fs.Usage()
+			}
 			return err
 		}
 	} else {
@@ -104,8 +112,11 @@ func (m *Main) VerifyCommand(ctx context.Context, args []string, stdout, stderr 
 	return nil
 }
 
-// verifyFile verifies the entries saved in a file against saved keys and
-// checkpoints.
+// verifyFile verifies the entries saved in a file — the feed's entries
+// saved one a line, or a JSON or NDJSON export — against saved keys and
+// checkpoints, and the checkpoint the file states. workspace may be empty
+// when the file states a checkpoint, whose workspace it is; checkpointsPath
+// may be empty then too.
 func verifyFile(workspace, entriesPath, keysPath, checkpointsPath string) (audit.Result, error) {
 	open := func(path string) (*os.File, error) {
 		f, err := os.Open(path)
@@ -119,10 +130,21 @@ func verifyFile(workspace, entriesPath, keysPath, checkpointsPath string) (audit
 		return audit.Result{}, err
 	}
 	defer f.Close()
-	entries, err := audit.ReadEntries(f, workspace)
+	x, err := audit.ReadExport(f)
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("verify: %s: %w", entriesPath, err)
 	}
+	switch {
+	case x.Checkpoint == nil && workspace == "":
+		return audit.Result{}, &UsageError{Message: fmt.Sprintf("verify: %s states no checkpoint: name the workspace with --workspace", entriesPath)}
+	case x.Checkpoint == nil && checkpointsPath == "":
+		return audit.Result{}, &UsageError{Message: fmt.Sprintf("verify: %s states no checkpoint: give the saved checkpoints with --checkpoints", entriesPath)}
+	case x.Checkpoint != nil && workspace == "":
+		workspace = x.Checkpoint.WorkspaceID
+	case x.Checkpoint != nil && x.Checkpoint.WorkspaceID != workspace:
+		return audit.Result{}, fmt.Errorf("verify: %s states a checkpoint of workspace %s, not %s", entriesPath, x.Checkpoint.WorkspaceID, workspace)
+	}
+	entries := x.Chained(workspace)
 	kf, err := open(keysPath)
 	if err != nil {
 		return audit.Result{}, err
@@ -132,14 +154,21 @@ func verifyFile(workspace, entriesPath, keysPath, checkpointsPath string) (audit
 	if err != nil {
 		return audit.Result{}, fmt.Errorf("verify: %s: %w", keysPath, err)
 	}
-	cf, err := open(checkpointsPath)
-	if err != nil {
-		return audit.Result{}, err
+	var cps []audit.Checkpoint
+	if x.Checkpoint != nil {
+		cps = append(cps, *x.Checkpoint)
 	}
-	defer cf.Close()
-	cps, err := audit.ReadCheckpoints(cf)
-	if err != nil {
-		return audit.Result{}, fmt.Errorf("verify: %s: %w", checkpointsPath, err)
+	if checkpointsPath != "" {
+		cf, err := open(checkpointsPath)
+		if err != nil {
+			return audit.Result{}, err
+		}
+		defer cf.Close()
+		saved, err := audit.ReadCheckpoints(cf)
+		if err != nil {
+			return audit.Result{}, fmt.Errorf("verify: %s: %w", checkpointsPath, err)
+		}
+		cps = append(cps, saved...)
 	}
 	return audit.VerifyFile(workspace, entries, keys, cps)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -78,6 +79,11 @@ type File struct {
 	At time.Time
 	// Filter is the validated filter that selected its entries.
 	Filter searchapi.EventFilter
+	// Checkpoint returns the workspace's latest signed checkpoint at or
+	// below the sequence number upTo, nil when there is none. A file
+	// states the checkpoint that covers its last entry (see Writer); without
+	// Checkpoint, it states none.
+	Checkpoint func(upTo int64) (*audit.Checkpoint, error)
 }
 
 // Location is the time zone the file gives local times in: the

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/ocsf/ocsftest"
@@ -210,10 +211,10 @@ func TestCSV(t *testing.T) {
 	}
 }
 
-// TestJSONAndNDJSON checks that the JSON export is one array of the events
-// that the NDJSON export writes one a line, in the public layout, numbers
-// of details as they were read, and that an empty export is an empty
-// array and an empty file.
+// TestJSONAndNDJSON checks that the JSON export is one object whose
+// entries are the events that the NDJSON export writes one a line, in the
+// public layout, numbers of details as they were read, and that an empty
+// export is an empty array and an empty file.
 func TestJSONAndNDJSON(t *testing.T) {
 	es := entries()
 	nd := write(t, file(t, NDJSON, searchapi.EventFilter{}), es)
@@ -221,11 +222,15 @@ func TestJSONAndNDJSON(t *testing.T) {
 	if len(lines) != len(es) {
 		t.Fatalf("%d lines, want %d", len(lines), len(es))
 	}
-	var array []json.RawMessage
+	var doc struct {
+		Entries    []json.RawMessage `json:"entries"`
+		Checkpoint json.RawMessage   `json:"checkpoint"`
+	}
 	js := write(t, file(t, JSON, searchapi.EventFilter{}), es)
-	if err := json.Unmarshal(js, &array); err != nil || len(array) != len(es) {
+	if err := json.Unmarshal(js, &doc); err != nil || len(doc.Entries) != len(es) || string(doc.Checkpoint) != "null" {
 		t.Fatalf("JSON export %s: %v", js, err)
 	}
+	array := doc.Entries
 	for i, e := range es {
 		if string(array[i]) != lines[i] {
 			t.Errorf("entry %d: JSON %s, NDJSON %s", i, array[i], lines[i])
@@ -241,7 +246,7 @@ func TestJSONAndNDJSON(t *testing.T) {
 	if !strings.Contains(lines[0], `"details":{"rows":1000000,"tag":"<b>&"}`) {
 		t.Errorf("details written as %s", lines[0])
 	}
-	if got := write(t, file(t, JSON, searchapi.EventFilter{}), nil); string(got) != "[]\n" {
+	if got := write(t, file(t, JSON, searchapi.EventFilter{}), nil); string(got) != "{\"entries\": [],\n\"checkpoint\": null}\n" {
 		t.Errorf("empty JSON export %q", got)
 	}
 	if got := write(t, file(t, NDJSON, searchapi.EventFilter{}), nil); len(got) != 0 {
@@ -294,7 +299,8 @@ func TestPDF(t *testing.T) {
 		"Period The last 30 days, 9 February 2026 to 10 March 2026 (Europe/Berlin)", "Filters Categories: asset, auth",
 		"Entries 3", "SHA-256 " + hex.EncodeToString(sum[:]),
 		"Дмитрий Иванов updated asset MacBook Pro", "Αθηνά Παππά logged in", "status: Available → Assigned",
-		"2026-03-09 09:15:30", "Page 1 of 2", "Page 2 of 2",
+		"2026-03-09 09:15:30", "Page 1 of 3", "Page 2 of 3",
+		"Integrity Workspace id 0190aaaa-0000-7000-8000-000000000001 No signed checkpoint covered these entries", "Page 3 of 3",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the PDF's text lacks %q:\n%s", want, text)
@@ -314,5 +320,87 @@ func TestPDF(t *testing.T) {
 	var e *activity.Error
 	if !errors.As(err, &e) || e.Code != activity.EINVALID || e.Field != "format" || !strings.Contains(e.Message, "narrow the period") {
 		t.Errorf("entry %d: %v, want EINVALID on format", MaxPDFEntries+1, err)
+	}
+}
+
+// TestExportsStateTheCheckpointThatCoversThem writes chained entries in
+// each format and checks that each file states the latest checkpoint at
+// or below its highest sequence number, where its format puts it, and that
+// a file of unchained entries asks for none.
+func TestExportsStateTheCheckpointThatCoversThem(t *testing.T) {
+	es := entries()
+	for i := range es {
+		es[i].Chain = &activity.Chain{Seq: int64(12 - i), Hash: strings.Repeat("a", 64), PrevHash: strings.Repeat("b", 64)}
+	}
+	cp := audit.Checkpoint{WorkspaceID: es[0].WorkspaceID, Seq: 11, Hash: strings.Repeat("c", 64),
+		CreatedAt: time.Date(2026, 3, 10, 14, 0, 0, 0, time.UTC), KeyID: "0123456789abcdef", Signature: "c2lnbmF0dXJl"}
+	withCheckpoint := func(x File) (File, *int64) {
+		var asked int64
+		x.Checkpoint = func(upTo int64) (*audit.Checkpoint, error) {
+			asked = upTo
+			return &cp, nil
+		}
+		return x, &asked
+	}
+	signed := string(cp.SignedText())
+	tests := []struct {
+		format Format
+		check  func(t *testing.T, b []byte)
+	}{
+		{NDJSON, func(t *testing.T, b []byte) {
+			lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			var last audit.ExportTrailer
+			var raw map[string]any
+			if len(lines) != len(es)+1 || json.Unmarshal([]byte(lines[len(es)]), &last) != nil || json.Unmarshal([]byte(lines[len(es)]), &raw) != nil {
+				t.Fatalf("NDJSON export:\n%s", b)
+			}
+			if last.Type != "checkpoint" || last.Checkpoint != cp || raw["checkpoint"].(map[string]any)["signed_text"] != signed {
+				t.Errorf("last line %s", lines[len(es)])
+			}
+		}},
+		{JSON, func(t *testing.T, b []byte) {
+			var doc struct {
+				Entries    []activity.Event
+				Checkpoint *audit.Checkpoint
+			}
+			if err := json.Unmarshal(b, &doc); err != nil || len(doc.Entries) != len(es) || doc.Checkpoint == nil || *doc.Checkpoint != cp {
+				t.Errorf("JSON export %s: %v", b, err)
+			}
+		}},
+		{CSV, func(t *testing.T, b []byte) {
+			want := "\r\n#checkpoint workspace_id=" + cp.WorkspaceID + " seq=11 hash=" + cp.Hash +
+				" created_at=2026-03-10T14:00:00.000Z key_id=0123456789abcdef signature=c2lnbmF0dXJl\r\n"
+			if !strings.HasSuffix(string(b), want) {
+				t.Errorf("CSV export ends %q", b[max(0, len(b)-300):])
+			}
+			r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\ufeff"))))
+			r.Comment = '#'
+			if rows, err := r.ReadAll(); err != nil || len(rows) != len(es)+1 {
+				t.Errorf("a CSV reader that skips comments reads %d rows: %v", len(rows), err)
+			}
+		}},
+		{PDF, func(t *testing.T, b []byte) {
+			text := stacktest.PDFText(t, b)
+			for _, want := range []string{"Integrity", "Checkpoint sequence number 11", "Hash " + cp.Hash, "Key id 0123456789abcdef",
+				"Signature c2lnbmF0dXJl", "Signed at 2026-03-10T14:00:00.000Z", "fluxera verify --file activity.ndjson --keys keys.json"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format), func(t *testing.T) {
+			x, asked := withCheckpoint(file(t, tt.format, searchapi.EventFilter{}))
+			tt.check(t, write(t, x, es))
+			if *asked != 12 {
+				t.Errorf("asked for the checkpoint at or below %d, want 12, the highest sequence number", *asked)
+			}
+			*asked = 0
+			write(t, x, entries())
+			if *asked != 0 {
+				t.Errorf("unchained entries asked for a checkpoint")
+			}
+		})
 	}
 }

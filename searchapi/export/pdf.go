@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/internal/pdf"
 	"github.com/fluxera/activity/searchapi"
 )
@@ -35,6 +36,7 @@ type pdfWriter struct {
 	entries []searchapi.Entry
 	sum     hash.Hash
 	line    eventLine
+	cover   covering
 }
 
 func newPDFWriter(w io.Writer, x File) *pdfWriter {
@@ -51,11 +53,17 @@ func (p *pdfWriter) Entry(e searchapi.Entry) error {
 	}
 	p.sum.Write(b)
 	p.entries = append(p.entries, e)
+	p.cover.saw(e.Event)
 	return nil
 }
 
 func (p *pdfWriter) Close() error {
+	cp, err := p.cover.checkpoint(p.x)
+	if err != nil {
+		return err
+	}
 	doc := p.render()
+	p.integrity(doc, cp)
 	if err := doc.Error(); err != nil {
 		return fmt.Errorf("render the PDF export: %w", err)
 	}
@@ -109,7 +117,8 @@ func (p *pdfWriter) render() *pdf.Doc {
 	doc.SetTextColor(90, 90, 90)
 	doc.MultiCell(0, 5, "The entries are listed newest first, with times in "+loc.String()+" and in UTC. "+
 		"The SHA-256 is that of the entries as the NDJSON export of the same filters writes them: each entry's event as one line of JSON, newest first. "+
-		"An NDJSON export of these filters with this checksum holds exactly these entries.", "", "L", false)
+		"An NDJSON export of these filters whose entry lines (all but a last checkpoint line) have this checksum holds exactly these entries. "+
+		"The last page, Integrity, names the signed checkpoint that covers them.", "", "L", false)
 	doc.SetTextColor(0, 0, 0)
 	if len(p.entries) == 0 {
 		doc.Ln(4)
@@ -123,6 +132,40 @@ func (p *pdfWriter) render() *pdf.Doc {
 		p.row(doc, e)
 	}
 	return doc
+}
+
+// integrity writes the last page: the signed checkpoint that covers the
+// entries, cp, or that none does, and how to verify the entries offline.
+func (p *pdfWriter) integrity(doc *pdf.Doc, cp *audit.Checkpoint) {
+	doc.AddPage()
+	doc.SetFont(pdf.Font, "B", 16)
+	doc.MultiCell(0, 9, "Integrity", "", "L", false)
+	doc.Ln(2)
+	field := func(label, value string) {
+		doc.SetFont(pdf.Font, "B", 10)
+		doc.CellFormat(45, 6, label, "", 0, "L", false, 0, "")
+		doc.SetFont(pdf.Font, "", 10)
+		doc.MultiCell(0, 6, value, "", "L", false)
+	}
+	field("Workspace id", p.x.WorkspaceID)
+	text := "No signed checkpoint covered these entries when they were exported: none of them has a place in the workspace's hash chain, " +
+		"or the chain had not been signed up to them yet. An export made once the next checkpoint is signed carries one."
+	if cp != nil {
+		field("Checkpoint", fmt.Sprintf("sequence number %d", cp.Seq))
+		field("Hash", cp.Hash)
+		field("Signed at", cp.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"))
+		field("Key id", cp.KeyID)
+		field("Signature", cp.Signature)
+		text = "The platform signed (Ed25519) that the workspace's hash chain had this hash at this sequence number. " +
+			"To verify these entries offline, export the same filters as NDJSON (it ends with this checkpoint), save the published keys " +
+			"(GET /api/v1/audit/keys) as keys.json, and run: fluxera verify --file activity.ndjson --keys keys.json. " +
+			"It checks the checkpoint's signature, that every entry gives its hash and follows the one before, and that the chain reaches this hash; " +
+			"otherwise it names the first broken sequence number. An export of every entry from the workspace's first is checked whole; " +
+			"see Compliance in the platform's documentation."
+	}
+	doc.Ln(3)
+	doc.SetFont(pdf.Font, "", 9)
+	doc.MultiCell(0, 5, text, "", "L", false)
 }
 
 // tableHeader writes the titles of the table's columns.

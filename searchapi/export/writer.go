@@ -9,6 +9,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/internal/csvsafe"
 	"github.com/fluxera/activity/ocsf"
 	"github.com/fluxera/activity/searchapi"
@@ -17,6 +18,14 @@ import (
 // Writer writes the entries of one export in its format. Nothing is
 // written before the first entry or Close, so that an export that fails
 // before its first entry has written nothing.
+//
+// The CSV, JSON, NDJSON and PDF files end by stating the signed checkpoint
+// that covers them: the workspace's latest at or below the highest
+// sequence number among their entries (File.Checkpoint). A JSON file has it
+// as its field checkpoint (null when there is none); an NDJSON file as a
+// last line {"type":"checkpoint","checkpoint":{…}}, and a CSV file as a
+// last line that begins with #checkpoint, both only when there is one; a
+// PDF on its last page, Integrity.
 type Writer interface {
 	// Entry writes one entry. It returns the error of the writer beneath,
 	// and for a PDF EINVALID on field format past MaxPDFEntries.
@@ -30,15 +39,49 @@ type Writer interface {
 func NewWriter(w io.Writer, x File) Writer {
 	switch x.Format {
 	case JSON:
-		return &jsonWriter{w: w}
+		return &jsonWriter{w: w, x: x}
 	case NDJSON:
-		return &ndjsonWriter{w: w}
+		return &ndjsonWriter{w: w, x: x}
 	case PDF:
 		return newPDFWriter(w, x)
 	case OCSF:
 		return &ocsfWriter{w: w}
 	}
-	return &csvWriter{w: w, loc: x.Location()}
+	return &csvWriter{w: w, x: x, loc: x.Location()}
+}
+
+// covering keeps the highest sequence number of a file's entries, to find
+// the checkpoint that covers them.
+type covering struct {
+	top int64
+}
+
+func (c *covering) saw(e activity.Event) {
+	if e.Chain != nil && e.Chain.Seq > c.top {
+		c.top = e.Chain.Seq
+	}
+}
+
+// checkpoint returns the checkpoint that covers the entries seen, nil when
+// none of them is chained, x finds no checkpoint, or there is none.
+func (c *covering) checkpoint(x File) (*audit.Checkpoint, error) {
+	if c.top == 0 || x.Checkpoint == nil {
+		return nil, nil
+	}
+	cp, err := x.Checkpoint(c.top)
+	if err != nil {
+		return nil, fmt.Errorf("find the checkpoint covering the export: %w", err)
+	}
+	return cp, nil
+}
+
+// CSVCheckpointLine is the last line of a CSV export that states cp:
+// "#checkpoint" and the checkpoint's fields as name=value, separated by
+// spaces, none of which holds a comma or a quote. Readers of the CSV skip
+// it as a comment (lines that begin with #).
+func CSVCheckpointLine(cp audit.Checkpoint) string {
+	return fmt.Sprintf("#checkpoint workspace_id=%s seq=%d hash=%s created_at=%s key_id=%s signature=%s\r\n",
+		cp.WorkspaceID, cp.Seq, cp.Hash, cp.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"), cp.KeyID, cp.Signature)
 }
 
 // Columns are the columns of a CSV export, in order.
@@ -54,6 +97,8 @@ var Columns = []string{
 // are neutralised.
 type csvWriter struct {
 	w     io.Writer
+	x     File
+	cover covering
 	c     *csv.Writer
 	loc   *time.Location
 	row   []string
@@ -77,6 +122,7 @@ func (x *csvWriter) Entry(e searchapi.Entry) error {
 			return err
 		}
 	}
+	x.cover.saw(e.Event)
 	details := ""
 	if len(e.Details) > 0 {
 		b, err := marshal(e.Details)
@@ -103,17 +149,28 @@ func (x *csvWriter) Close() error {
 		}
 	}
 	x.c.Flush()
-	return x.c.Error()
+	if err := x.c.Error(); err != nil {
+		return err
+	}
+	cp, err := x.cover.checkpoint(x.x)
+	if err != nil || cp == nil {
+		return err
+	}
+	_, err = io.WriteString(x.w, CSVCheckpointLine(*cp))
+	return err
 }
 
 // ndjsonWriter writes one event per line in the activity event's public
 // layout, the layout of the activity topic.
 type ndjsonWriter struct {
-	w    io.Writer
-	line eventLine
+	w     io.Writer
+	x     File
+	cover covering
+	line  eventLine
 }
 
 func (x *ndjsonWriter) Entry(e searchapi.Entry) error {
+	x.cover.saw(e.Event)
 	b, err := x.line.of(e.Event)
 	if err != nil {
 		return err
@@ -122,7 +179,18 @@ func (x *ndjsonWriter) Entry(e searchapi.Entry) error {
 	return err
 }
 
-func (x *ndjsonWriter) Close() error { return nil }
+func (x *ndjsonWriter) Close() error {
+	cp, err := x.cover.checkpoint(x.x)
+	if err != nil || cp == nil {
+		return err
+	}
+	b, err := marshal(audit.ExportTrailer{Type: audit.TrailerType, Checkpoint: *cp})
+	if err != nil {
+		return err
+	}
+	_, err = x.w.Write(append(b, '\n'))
+	return err
+}
 
 // ocsfWriter writes one OCSF event per line, as the OCSF topic carries it.
 type ocsfWriter struct {
@@ -140,22 +208,25 @@ func (x *ocsfWriter) Entry(e searchapi.Entry) error {
 
 func (x *ocsfWriter) Close() error { return nil }
 
-// jsonWriter writes one JSON array of events in their public layout, one
-// event a line.
+// jsonWriter writes one JSON object: entries, the array of events in
+// their public layout, one event a line, and checkpoint.
 type jsonWriter struct {
 	w     io.Writer
+	x     File
+	cover covering
 	line  eventLine
 	begun bool
 }
 
 func (x *jsonWriter) Entry(e searchapi.Entry) error {
+	x.cover.saw(e.Event)
 	b, err := x.line.of(e.Event)
 	if err != nil {
 		return err
 	}
 	sep := ",\n"
 	if !x.begun {
-		sep, x.begun = "[\n", true
+		sep, x.begun = "{\"entries\": [\n", true
 	}
 	if _, err := io.WriteString(x.w, sep); err != nil {
 		return err
@@ -165,11 +236,19 @@ func (x *jsonWriter) Entry(e searchapi.Entry) error {
 }
 
 func (x *jsonWriter) Close() error {
-	end := "\n]\n"
-	if !x.begun {
-		end = "[]\n"
+	cp, err := x.cover.checkpoint(x.x)
+	if err != nil {
+		return err
 	}
-	_, err := io.WriteString(x.w, end)
+	b, err := marshal(cp)
+	if err != nil {
+		return err
+	}
+	end := "\n],\n\"checkpoint\": " + string(b) + "}\n"
+	if !x.begun {
+		end = "{\"entries\": [],\n\"checkpoint\": " + string(b) + "}\n"
+	}
+	_, err = io.WriteString(x.w, end)
 	return err
 }
 

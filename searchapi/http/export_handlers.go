@@ -13,6 +13,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/searchapi"
@@ -27,6 +28,14 @@ type ExportRecorder interface {
 	GetSettings(ctx context.Context, p activity.Principal) (domain.Settings, error)
 	// Record records a system action by p.
 	Record(ctx context.Context, p activity.Principal, a domain.SystemAction) error
+}
+
+// CheckpointFinder finds the signed checkpoint that covers an export; the
+// chain's PostgreSQL store is one.
+type CheckpointFinder interface {
+	// CheckpointCovering returns the workspace's latest checkpoint with a
+	// sequence number at or below upTo, nil when there is none.
+	CheckpointCovering(ctx context.Context, workspace string, upTo int64) (*audit.Checkpoint, error)
 }
 
 // recordTimeout bounds recording an export once it has ended, whatever
@@ -50,9 +59,10 @@ var exportParams = func() map[string]httpapi.QueryParam {
 // exportHandlers serve the exports of the activity log and of the
 // histories.
 type exportHandlers struct {
-	scanner  searchapi.Scanner
-	recorder ExportRecorder
-	log      logrus.FieldLogger
+	scanner     searchapi.Scanner
+	recorder    ExportRecorder
+	checkpoints CheckpointFinder
+	log         logrus.FieldLogger
 	// now is the clock that named ranges such as today are read from.
 	now func() time.Time
 }
@@ -249,7 +259,15 @@ func (r *exportRun) stream(c *fiber.Ctx) error {
 // many it wrote. Each write gives the client httpapi.StreamStall more to take in
 // what it was sent.
 func (r *exportRun) write(ctx context.Context, out *firstWrite) (int, error) {
-	fw := export.NewWriter(out, r.file)
+	x := r.file
+	if r.h.checkpoints != nil {
+		// The checkpoint that covers the entries is found once they are
+		// written, on the export's own context.
+		x.Checkpoint = func(upTo int64) (*audit.Checkpoint, error) {
+			return r.h.checkpoints.CheckpointCovering(ctx, r.p.WorkspaceID, upTo)
+		}
+	}
+	fw := export.NewWriter(out, x)
 	n := 0
 	_, err := r.h.scanner.ScanEvents(ctx, r.p, r.scan, func(e searchapi.Entry) error {
 		if err := fw.Entry(e); err != nil {

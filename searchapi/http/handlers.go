@@ -47,6 +47,12 @@ type Services struct {
 	// Feed serves GET /activity/feed; without it, the route is not
 	// mounted.
 	Feed *searchapi.Feed
+	// Checkpoints finds the signed checkpoint that covers an export;
+	// without it, exports state none.
+	Checkpoints CheckpointFinder
+	// LogViews records the searches of the activity log (GET /activity),
+	// debounced per session and filter; without it, none is recorded.
+	LogViews domain.LogViewRecorder
 }
 
 // Register mounts the search routes on api, a router whose requests already
@@ -59,19 +65,19 @@ func Register(api fiber.Router, s Services) {
 	if s.Log == nil {
 		s.Log = logrus.StandardLogger().WithField("component", "export")
 	}
-	h := &handlers{finder: s.Finder}
+	h := &handlers{finder: s.Finder, views: s.LogViews}
 	// The exports come before /activity/:id, which would take "export"
 	// for an id.
-	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, log: s.Log, now: time.Now}).register(api)
+	(&exportHandlers{scanner: s.Scanner, recorder: s.Exports, checkpoints: s.Checkpoints, log: s.Log, now: time.Now}).register(api)
 	if s.Feed != nil {
 		registerFeed(api, s.Feed)
 	}
-	api.Get("/activity", h.list(nil))
-	api.Get("/me/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
+	api.Get("/activity", h.list(nil, "GET /api/v1/activity"))
+	api.Get("/me/activity", h.listOf(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		f.Actor = p.UserID
 		return nil
 	}))
-	api.Get("/users/:id/activity", h.list(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
+	api.Get("/users/:id/activity", h.listOf(func(c *fiber.Ctx, p activity.Principal, f *searchapi.EventFilter) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
@@ -82,14 +88,16 @@ func Register(api fiber.Router, s Services) {
 		f.Actor = id
 		return nil
 	}))
-	api.Get("/assets/:id/history", h.list(history(activity.CategoryAsset)))
-	api.Get("/licenses/:id/history", h.list(history(activity.CategoryLicense)))
+	api.Get("/assets/:id/history", h.listOf(history(activity.CategoryAsset)))
+	api.Get("/licenses/:id/history", h.listOf(history(activity.CategoryLicense)))
+	registerAsOf(api, s.Scanner)
 	(&analyticsHandlers{analyst: s.Analyst, alerts: s.AlertTimes, now: time.Now}).register(api)
 	registerDetail(api, s.Entries)
 }
 
 type handlers struct {
 	finder searchapi.Finder
+	views  domain.LogViewRecorder
 }
 
 // narrowing confines a listing to what its route is about.
@@ -125,15 +133,22 @@ func pathID(c *fiber.Ctx) (string, error) {
 	return strings.ToLower(id), nil
 }
 
+// listOf returns the handler of one narrowed activity listing, whose
+// reading is not recorded.
+func (h *handlers) listOf(narrow narrowing) fiber.Handler { return h.list(narrow, "") }
+
 // list returns the handler of one activity listing: the query parameters
-// read into a filter, narrowed by the route, and one page of entries.
-func (h *handlers) list(narrow narrowing) fiber.Handler {
+// read into a filter, narrowed by the route, and one page of entries. When
+// where names it, the reading is recorded as a view of the log, once per
+// session and filter within the debounce period.
+func (h *handlers) list(narrow narrowing, where string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		p, _ := activity.PrincipalFrom(c.UserContext())
 		if err := domain.Require(p, domain.ViewOwnActivity); err != nil {
 			return err
 		}
-		filter, err := readFilter(c)
+		given := map[string]string{}
+		filter, err := readQueryFilter(c, listParams, nil, given)
 		if err != nil {
 			return err
 		}
@@ -146,19 +161,19 @@ func (h *handlers) list(narrow narrowing) fiber.Handler {
 		if err != nil {
 			return err
 		}
+		if where != "" && h.views != nil {
+			if err := recordView(c, h.views, p, where, filter, given); err != nil {
+				return err
+			}
+		}
 		return c.JSON(page)
 	}
 }
 
-// readFilter reads the query parameters into a filter. It returns
-// EINVALID naming the parameter that is unknown, repeated, empty or not
-// of its type; Validate checks the values themselves.
-func readFilter(c *fiber.Ctx) (searchapi.EventFilter, error) {
-	return readQueryFilter(c, listParams, nil, nil)
-}
-
-// readQueryFilter reads the query parameters params allows into a filter,
-// as readFilter does, and hands those that are no filter to other. When
+// readQueryFilter reads the query parameters params allows into a filter
+// and hands those that are no filter to other. It returns EINVALID naming
+// the parameter that is unknown, repeated, empty or not of its type;
+// Validate checks the values themselves. When
 // given is not nil, every parameter is kept in it, the values of a
 // repeated one joined by commas.
 func readQueryFilter(c *fiber.Ctx, params map[string]httpapi.QueryParam, other func(key, val string) error, given map[string]string) (searchapi.EventFilter, error) {
@@ -218,4 +233,25 @@ func readQueryFilter(c *fiber.Ctx, params map[string]httpapi.QueryParam, other f
 		return nil
 	})
 	return f, err
+}
+
+// recordView records p's reading of the log through where with filter,
+// given as the parameters given: the filters, without the page size, the
+// cursor or the facets, so that the pages of one search are one view.
+func recordView(c *fiber.Ctx, views domain.LogViewRecorder, p activity.Principal, where string, filter searchapi.EventFilter, given map[string]string) error {
+	// FindEvents has read the filter already; its fingerprint needs it
+	// read (the search parsed, the period resolved).
+	if err := filter.Validate(time.Now(), searchapi.Zone(p.TimeZone)); err != nil {
+		return err
+	}
+	params := map[string]string{}
+	for k, v := range given {
+		switch k {
+		case "limit", "cursor", "facets":
+		default:
+			params[k] = v
+		}
+	}
+	_, err := views.RecordLogView(c.UserContext(), p, domain.LogView{Where: where, Parameters: params, Fingerprint: filter.Fingerprint()})
+	return err
 }
