@@ -88,7 +88,7 @@ func (a Archive) List(ctx context.Context, workspaceID, kind string) ([]domain.A
 	if err != nil {
 		return nil, err
 	}
-	kinds := []string{domain.ArchiveExport, domain.ArchiveReport, domain.ArchiveBackup}
+	kinds := []string{domain.ArchiveExport, domain.ArchiveReport, domain.ArchiveBackup, domain.ArchiveRetained, domain.ArchiveManifest}
 	if kind != "" {
 		kinds = []string{kind}
 	}

@@ -1,0 +1,295 @@
+// Package retention enforces each workspace's retention: entries past
+// the workspace's active retention are written to the archive store, one
+// gzipped NDJSON file per workspace and month with a manifest, read back
+// and verified, and only then removed from the searchable log; legal
+// holds keep entries searchable; monthly indices left empty are dropped.
+package retention
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/searchapi"
+)
+
+// Workspace is one workspace as the retention job sees it.
+type Workspace struct {
+	ID string
+	// ActiveDays is how long entries stay in the searchable log; zero
+	// keeps them there indefinitely.
+	ActiveDays int
+	// Holds are the workspace's legal holds in force.
+	Holds []searchapi.Hold
+}
+
+// Workspaces lists the workspaces whose retention the job enforces.
+type Workspaces interface {
+	RetentionWorkspaces(ctx context.Context) ([]Workspace, error)
+}
+
+// Manifest describes one archived month of a workspace's log: the file
+// that holds it, its hash and size, how many entries it holds and the
+// first and last sequence numbers of the workspace's hash chain among
+// them (zero when the entries carry no chain link).
+type Manifest struct {
+	WorkspaceID string    `json:"workspace_id"`
+	Month       string    `json:"month"` // 2026-03
+	From        time.Time `json:"from"`
+	To          time.Time `json:"to"`
+	ArchiveName string    `json:"archive_name"`
+	SHA256      string    `json:"sha256"`
+	Bytes       int64     `json:"bytes"`
+	Entries     int64     `json:"entries"`
+	FirstSeq    int64     `json:"first_seq"`
+	LastSeq     int64     `json:"last_seq"`
+	ArchivedAt  time.Time `json:"archived_at"`
+}
+
+// Result counts what a run did.
+type Result struct {
+	Workspaces     int      `json:"workspaces"`
+	MonthsArchived int      `json:"months_archived"`
+	Archived       int64    `json:"entries_archived"`
+	Deleted        int64    `json:"entries_deleted"`
+	Held           int64    `json:"entries_held"`
+	IndicesDropped []string `json:"indices_dropped"`
+}
+
+// Job moves entries past active retention from the searchable log into
+// the archive store.
+type Job struct {
+	Workspaces Workspaces
+	Scanner    searchapi.Scanner
+	Index      searchapi.Purger
+	Archive    domain.ArchiveStore
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	Log logrus.FieldLogger
+}
+
+// Run enforces every workspace's active retention once. A workspace that
+// fails is logged and left for the next run; the others go on. Nothing is
+// deleted from the index before its month's archive file has been written,
+// read back and found to hold the same bytes and entries.
+func (j *Job) Run(ctx context.Context) (Result, error) {
+	now := time.Now
+	if j.Now != nil {
+		now = j.Now
+	}
+	at := now().UTC()
+	workspaces, err := j.Workspaces.RetentionWorkspaces(ctx)
+	if err != nil {
+		return Result{}, fmt.Errorf("retention workspaces: %w", err)
+	}
+	var res Result
+	var failed error
+	oldest := time.Time{}
+	for _, ws := range workspaces {
+		if ws.ActiveDays <= 0 {
+			continue
+		}
+		res.Workspaces++
+		cutoff := at.AddDate(0, 0, -ws.ActiveDays)
+		if oldest.IsZero() || cutoff.Before(oldest) {
+			oldest = cutoff
+		}
+		if err := j.workspace(ctx, ws, cutoff, at, &res); err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			j.Log.WithField("workspace_id", ws.ID).WithError(err).Error("Retention failed for the workspace; it is tried again at the next run.")
+			failed = errors.Join(failed, err)
+		}
+	}
+	if !oldest.IsZero() {
+		dropped, err := j.Index.DropEmptyIndices(ctx, oldest)
+		res.IndicesDropped = dropped
+		failed = errors.Join(failed, err)
+	}
+	return res, failed
+}
+
+// workspace archives and removes every whole UTC month of the workspace
+// that ended by cutoff.
+func (j *Job) workspace(ctx context.Context, ws Workspace, cutoff, at time.Time, res *Result) error {
+	months, err := j.Index.Months(ctx, ws.ID, cutoff)
+	if err != nil {
+		return err
+	}
+	for _, from := range months {
+		to := from.AddDate(0, 1, 0)
+		if to.After(cutoff) {
+			continue // the month is not wholly past retention yet
+		}
+		unheld, err := j.Index.CountPeriod(ctx, ws.ID, from, to, ws.Holds)
+		if err != nil {
+			return err
+		}
+		if unheld == 0 {
+			continue // only held entries are left: archived at an earlier run
+		}
+		m, err := j.archive(ctx, ws.ID, from, to, at)
+		if err != nil {
+			return fmt.Errorf("archive %s: %w", from.Format("2006-01"), err)
+		}
+		deleted, held, err := j.Index.DeletePeriod(ctx, ws.ID, from, to, ws.Holds)
+		if err != nil {
+			return fmt.Errorf("remove archived %s: %w", from.Format("2006-01"), err)
+		}
+		res.MonthsArchived++
+		res.Archived += m.Entries
+		res.Deleted += deleted
+		res.Held += held
+		j.Log.WithField("workspace_id", ws.ID).WithField("month", m.Month).WithField("entries", m.Entries).
+			WithField("deleted", deleted).WithField("held", held).WithField("archive_name", m.ArchiveName).
+			Info("Month archived and removed from the searchable log.")
+	}
+	return nil
+}
+
+// archive writes the month's entries to the archive store, reads the file
+// back to verify it, then stores its manifest.
+func (j *Job) archive(ctx context.Context, workspaceID string, from, to, at time.Time) (Manifest, error) {
+	m := Manifest{WorkspaceID: workspaceID, Month: from.Format("2006-01"), From: from, To: to, ArchivedAt: at}
+	p := activity.Principal{WorkspaceID: workspaceID, Role: activity.RoleOwner, Type: activity.ActorSystem, Name: "Fluxera", TimeZone: "UTC"}
+	filter := searchapi.EventFilter{From: from.Format(time.RFC3339), To: to.Add(-time.Millisecond).Format(time.RFC3339Nano)}
+	pr, pw := io.Pipe()
+	scanned := make(chan error, 1)
+	go func() {
+		gz := gzip.NewWriter(pw)
+		enc := json.NewEncoder(gz)
+		_, err := j.Scanner.ScanEvents(ctx, p, filter, func(e searchapi.Entry) error {
+			if t := e.OccurredAt; t.Before(from) || !t.Before(to) {
+				return nil
+			}
+			if e.Chain != nil {
+				if m.FirstSeq == 0 || e.Chain.Seq < m.FirstSeq {
+					m.FirstSeq = e.Chain.Seq
+				}
+				if e.Chain.Seq > m.LastSeq {
+					m.LastSeq = e.Chain.Seq
+				}
+			}
+			m.Entries++
+			return enc.Encode(e.Event)
+		})
+		if err == nil {
+			err = gz.Close()
+		}
+		scanned <- err
+		pw.CloseWithError(err)
+	}()
+	obj, err := j.Archive.Put(ctx, workspaceID, domain.ArchiveRetained, "ndjson.gz", pr)
+	pr.CloseWithError(err)
+	if serr := <-scanned; err == nil {
+		err = serr
+	}
+	if err != nil {
+		return m, fmt.Errorf("store archive file: %w", err)
+	}
+	m.ArchiveName, m.SHA256, m.Bytes = obj.Name, obj.SHA256, obj.Size
+	if err := Verify(ctx, j.Archive, m); err != nil {
+		return m, err
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return m, err
+	}
+	if _, err := j.Archive.Put(ctx, workspaceID, domain.ArchiveManifest, "json", bytes.NewReader(raw)); err != nil {
+		return m, fmt.Errorf("store manifest: %w", err)
+	}
+	return m, nil
+}
+
+// Verify reads the archive file of m back and checks that it has m's
+// hash and size and holds m's number of entries of m's workspace and
+// month. It returns an error saying what differs.
+func Verify(ctx context.Context, archive domain.ArchiveStore, m Manifest) error {
+	rc, _, err := archive.Open(ctx, m.WorkspaceID, m.ArchiveName)
+	if err != nil {
+		return fmt.Errorf("read archive file back: %w", err)
+	}
+	defer rc.Close()
+	h := sha256.New()
+	counted := &countingReader{r: io.TeeReader(rc, h)}
+	gz, err := gzip.NewReader(counted)
+	if err != nil {
+		return fmt.Errorf("archive file %s: %w", m.ArchiveName, err)
+	}
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	var n int64
+	for sc.Scan() {
+		var e activity.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return fmt.Errorf("archive file %s, entry %d: %w", m.ArchiveName, n+1, err)
+		}
+		if e.WorkspaceID != m.WorkspaceID || e.OccurredAt.Before(m.From) || !e.OccurredAt.Before(m.To) {
+			return fmt.Errorf("archive file %s, entry %d (%s) is not of workspace %s in %s", m.ArchiveName, n+1, e.ID, m.WorkspaceID, m.Month)
+		}
+		n++
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("archive file %s: %w", m.ArchiveName, err)
+	}
+	if _, err := io.Copy(io.Discard, counted); err != nil {
+		return fmt.Errorf("archive file %s: %w", m.ArchiveName, err)
+	}
+	switch sum := hex.EncodeToString(h.Sum(nil)); {
+	case sum != m.SHA256:
+		return fmt.Errorf("archive file %s has SHA-256 %s, the manifest says %s", m.ArchiveName, sum, m.SHA256)
+	case counted.n != m.Bytes:
+		return fmt.Errorf("archive file %s holds %d bytes, the manifest says %d", m.ArchiveName, counted.n, m.Bytes)
+	case n != m.Entries:
+		return fmt.Errorf("archive file %s holds %d entries, the manifest says %d", m.ArchiveName, n, m.Entries)
+	}
+	return nil
+}
+
+// Manifests returns the manifests of the workspace's archived months,
+// newest archived first.
+func Manifests(ctx context.Context, archive domain.ArchiveStore, workspaceID string) ([]Manifest, error) {
+	objs, err := archive.List(ctx, workspaceID, domain.ArchiveManifest)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Manifest, 0, len(objs))
+	for _, o := range objs {
+		rc, _, err := archive.Open(ctx, workspaceID, o.Name)
+		if err != nil {
+			return nil, err
+		}
+		var m Manifest
+		err = json.NewDecoder(rc).Decode(&m)
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("manifest %s: %w", o.Name, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,223 @@
+package retention_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain/disk"
+	"github.com/fluxera/activity/ingest"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/searchapi"
+	"github.com/fluxera/activity/searchapi/opensearch"
+	"github.com/fluxera/activity/searchapi/retention"
+	"github.com/sirupsen/logrus"
+)
+
+// workspaces is the retention settings the test gives the job.
+type workspaces []retention.Workspace
+
+func (w workspaces) RetentionWorkspaces(context.Context) ([]retention.Workspace, error) {
+	return w, nil
+}
+
+// events returns n asset updates of workspace ws by actor from start, an
+// hour apart, with chain sequence numbers from seq.
+func events(ws, actor string, start time.Time, n int, seq int64) []activity.Event {
+	out := make([]activity.Event, n)
+	for i := range out {
+		e := activity.NewEvent(ws, "asset.updated", start.Add(time.Duration(i)*time.Hour))
+		e.Actor = activity.Actor{ID: actor, Name: "Ann Lee", Type: activity.ActorUser}
+		e.Resource = activity.Resource{Type: "asset", ID: activity.NewEventID(), Name: fmt.Sprintf("Laptop %d", i)}
+		e.Chain = &activity.Chain{Seq: seq + int64(i), PrevHash: strings.Repeat("0", 64), Hash: strings.Repeat("1", 64)}
+		out[i] = e
+	}
+	return out
+}
+
+// mustIndex stores events under an index prefix of the test's own on the
+// real OpenSearch and returns a finder over it that reads the clock now.
+func mustIndex(t *testing.T, now func() time.Time, evs []activity.Event) (*opensearch.Finder, string) {
+	t.Helper()
+	url := stacktest.OpenSearchURL()
+	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
+	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-retention-" + stacktest.RandomID(), Shards: 1}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := ingestos.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, path := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
+			req, _ := http.NewRequest(http.MethodDelete, url+path, nil)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}
+	})
+	ctx := t.Context()
+	if err := ingestos.EnsureTemplate(ctx, client, cfg); err != nil {
+		t.Fatal(err)
+	}
+	docs := make([]ingest.Document, len(evs))
+	for i, e := range evs {
+		b, err := json.Marshal(ingest.NewDocument(e, time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs[i] = ingest.Document{Index: activity.IndexName(cfg.IndexPrefix, e.OccurredAt), ID: e.ID, Body: b}
+	}
+	res, err := ingestos.NewSink(client).Bulk(ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range res.Items {
+		if r != ingest.Indexed {
+			t.Fatalf("event %d not indexed: %s", i, res.Reasons[i])
+		}
+	}
+	if err := ingestos.Refresh(ctx, client, cfg.IndexPrefix); err != nil {
+		t.Fatal(err)
+	}
+	return opensearch.NewFinder(client, cfg.IndexPrefix, opensearch.WithClock(now)), cfg.IndexPrefix
+}
+
+// ids returns the ids of the entries of ws the index holds.
+func ids(t *testing.T, f *opensearch.Finder, ws string) []string {
+	t.Helper()
+	var out []string
+	p := activity.Principal{WorkspaceID: ws, Role: activity.RoleOwner, TimeZone: "UTC"}
+	if _, err := f.ScanEvents(t.Context(), p, searchapi.EventFilter{From: "2000-01-01T00:00:00Z"}, func(e searchapi.Entry) error {
+		out = append(out, e.ID)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func idsOf(evs ...[]activity.Event) []string {
+	var out []string
+	for _, es := range evs {
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestEntriesAgeFromTheSearchableLogIntoTheArchive runs the retention job
+// on the real OpenSearch and a disk archive with a clock the test moves:
+// before the retention period nothing moves; past it, each whole month of
+// the workspace is written to the archive, verified, and removed from the
+// index, except a held user's entries; another workspace and a workspace
+// kept indefinitely are untouched; the emptied monthly index is dropped;
+// a second run changes nothing; and an archive file altered afterwards no
+// longer verifies against its manifest.
+func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
+	wsA, wsB, held := activity.NewEventID(), activity.NewEventID(), activity.NewEventID()
+	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
+	feb := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
+	jun := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	aJan := events(wsA, activity.NewEventID(), jan, 8, 1)
+	aHeld := events(wsA, held, jan.Add(20*time.Hour), 2, 9)
+	aFeb := events(wsA, activity.NewEventID(), feb, 5, 11)
+	aJun := events(wsA, activity.NewEventID(), jun, 3, 16)
+	bJan := events(wsB, activity.NewEventID(), jan, 4, 1)
+	now := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	finder, prefix := mustIndex(t, clock, slices.Concat(aJan, aHeld, aFeb, aJun, bJan))
+	dir := t.TempDir()
+	archive := disk.Archive{Dir: dir}
+	job := &retention.Job{
+		Workspaces: workspaces{
+			{ID: wsA, ActiveDays: 90, Holds: []searchapi.Hold{{ID: "h1", UserID: held}}},
+			{ID: wsB}, // kept indefinitely
+		},
+		Scanner: finder, Index: finder, Archive: archive, Now: clock,
+		Log: logrus.NewEntry(logrus.New()).WithField("component", "retention"),
+	}
+	ctx := t.Context()
+
+	res, err := job.Run(ctx)
+	if err != nil {
+		t.Fatalf("run before retention: %v", err)
+	}
+	if res.MonthsArchived != 0 || len(ids(t, finder, wsA)) != 18 {
+		t.Fatalf("before the retention period: %+v, %d entries left; want nothing moved", res, len(ids(t, finder, wsA)))
+	}
+
+	now = time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC) // January and February are past 90 days
+	res, err = job.Run(ctx)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	febIndex := activity.IndexName(prefix, feb)
+	if res.MonthsArchived != 2 || res.Archived != 15 || res.Deleted != 13 || res.Held != 2 || !slices.Equal(res.IndicesDropped, []string{febIndex}) {
+		t.Errorf("result = %+v; want 2 months, 15 archived, 13 deleted, 2 held, %s dropped", res, febIndex)
+	}
+	if got, want := ids(t, finder, wsA), idsOf(aHeld, aJun); !slices.Equal(got, want) {
+		t.Errorf("workspace A holds %d entries; want the 2 held and the 3 of June", len(got))
+	}
+	if got, want := ids(t, finder, wsB), idsOf(bJan); !slices.Equal(got, want) {
+		t.Errorf("workspace B holds %d entries; want its 4 untouched", len(got))
+	}
+	manifests, err := retention.Manifests(ctx, archive, wsA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byMonth := map[string]retention.Manifest{}
+	for _, m := range manifests {
+		byMonth[m.Month] = m
+		if err := retention.Verify(ctx, archive, m); err != nil {
+			t.Errorf("manifest of %s: %v", m.Month, err)
+		}
+	}
+	for month, want := range map[string][3]int64{"2026-01": {10, 1, 10}, "2026-02": {5, 11, 15}} {
+		m := byMonth[month]
+		if got := [3]int64{m.Entries, m.FirstSeq, m.LastSeq}; got != want {
+			t.Errorf("manifest of %s: entries, first and last seq = %v; want %v", month, got, want)
+		}
+	}
+	if len(manifests) != 2 {
+		t.Errorf("%d manifests; want 2", len(manifests))
+	}
+	if others, _ := retention.Manifests(ctx, archive, wsB); len(others) != 0 {
+		t.Errorf("workspace B has %d archived months; want none", len(others))
+	}
+
+	res, err = job.Run(ctx)
+	if err != nil || res.MonthsArchived != 0 || res.Deleted != 0 {
+		t.Errorf("second run = %+v, %v; want nothing more to do", res, err)
+	}
+	if again, _ := retention.Manifests(ctx, archive, wsA); len(again) != 2 {
+		t.Errorf("after a second run %d manifests; want still 2", len(again))
+	}
+
+	jan26 := byMonth["2026-01"]
+	path := filepath.Join(dir, wsA, filepath.FromSlash(jan26.ArchiveName))
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("archive file on disk: %v", err)
+	}
+	raw[len(raw)/2] ^= 0xff
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := retention.Verify(ctx, archive, jan26); err == nil {
+		t.Error("an altered archive file verifies; want it refused")
+	}
+}
