@@ -51,7 +51,7 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, p activity.Princip
 		}
 		ws.Name, ws.TimeZone, ws.WorkingHoursStart, ws.WorkingHoursEnd = after.Name, after.TimeZone, after.WorkingHoursStart, after.WorkingHoursEnd
 		ws.WorkingDays, ws.LogRetentionDays, ws.DeletedUserLogDays, ws.UpdatedAt = after.WorkingDays.String(), after.LogRetentionDays, after.DeletedUserLogDays, &now
-		ws.MonthlyBackup = after.MonthlyBackup
+		ws.MonthlyBackup, ws.ActiveLogDays = after.MonthlyBackup, after.ActiveLogDays
 		if _, err := tx.NewUpdate().Model(&ws).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update settings: %w", err)
 		}

@@ -18,27 +18,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
-
-// Workspace is one workspace as the retention job sees it.
-type Workspace struct {
-	ID string
-	// ActiveDays is how long entries stay in the searchable log; zero
-	// keeps them there indefinitely.
-	ActiveDays int
-	// Holds are the workspace's legal holds in force.
-	Holds []searchapi.Hold
-}
-
-// Workspaces lists the workspaces whose retention the job enforces.
-type Workspaces interface {
-	RetentionWorkspaces(ctx context.Context) ([]Workspace, error)
-}
 
 // Manifest describes one archived month of a workspace's log: the file
 // that holds it, its hash and size, how many entries it holds and the
@@ -60,6 +46,8 @@ type Manifest struct {
 
 // Result counts what a run did.
 type Result struct {
+	// Skipped is a run left to another process, which held the lease.
+	Skipped        bool     `json:"skipped"`
 	Workspaces     int      `json:"workspaces"`
 	MonthsArchived int      `json:"months_archived"`
 	Archived       int64    `json:"entries_archived"`
@@ -71,30 +59,115 @@ type Result struct {
 // Job moves entries past active retention from the searchable log into
 // the archive store.
 type Job struct {
-	Workspaces Workspaces
-	Scanner    searchapi.Scanner
-	Index      searchapi.Purger
-	Archive    domain.ArchiveStore
+	Store   domain.RetentionStore
+	Scanner searchapi.Scanner
+	Index   searchapi.Purger
+	Archive domain.ArchiveStore
+	// Lease is how long a run holds the job's lease, so that one process
+	// runs it at a time; an hour when zero. A run stops starting new
+	// months once its lease has run out.
+	Lease time.Duration
 	// Now is the clock; time.Now when nil.
-	Now func() time.Time
-	Log logrus.FieldLogger
+	Now     func() time.Time
+	Log     logrus.FieldLogger
+	Metrics *Metrics
 }
 
-// Run enforces every workspace's active retention once. A workspace that
-// fails is logged and left for the next run; the others go on. Nothing is
-// deleted from the index before its month's archive file has been written,
-// read back and found to hold the same bytes and entries.
-func (j *Job) Run(ctx context.Context) (Result, error) {
+// Metrics are the retention job's Prometheus metrics.
+type Metrics struct {
+	Runs     *prometheus.CounterVec
+	Entries  *prometheus.CounterVec
+	Months   prometheus.Counter
+	Dropped  prometheus.Counter
+	LastSeen prometheus.Gauge
+}
+
+// NewMetrics registers the retention job's metrics on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fluxera_retention_runs_total",
+			Help: "Runs of the retention job, by result (done, failed, skipped: another process held the lease).",
+		}, []string{"result"}),
+		Entries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "fluxera_retention_entries_total",
+			Help: "Entries the retention job handled, by what it did (archived, deleted, held).",
+		}, []string{"outcome"}),
+		Months: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fluxera_retention_months_archived_total",
+			Help: "Workspace months written to the archive, verified and removed from the searchable log.",
+		}),
+		Dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fluxera_retention_indices_dropped_total",
+			Help: "Monthly activity indices dropped once empty.",
+		}),
+		LastSeen: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "fluxera_retention_last_run_timestamp_seconds",
+			Help: "When the retention job last finished a run, as Unix time.",
+		}),
+	}
+	reg.MustRegister(m.Runs, m.Entries, m.Months, m.Dropped, m.LastSeen)
+	return m
+}
+
+func (m *Metrics) observe(res Result, err error, at time.Time) {
+	if m == nil {
+		return
+	}
+	switch {
+	case res.Skipped:
+		m.Runs.WithLabelValues("skipped").Inc()
+		return
+	case err != nil:
+		m.Runs.WithLabelValues("failed").Inc()
+	default:
+		m.Runs.WithLabelValues("done").Inc()
+	}
+	m.Entries.WithLabelValues("archived").Add(float64(res.Archived))
+	m.Entries.WithLabelValues("deleted").Add(float64(res.Deleted))
+	m.Entries.WithLabelValues("held").Add(float64(res.Held))
+	m.Months.Add(float64(res.MonthsArchived))
+	m.Dropped.Add(float64(len(res.IndicesDropped)))
+	m.LastSeen.Set(float64(at.Unix()))
+}
+
+// Run enforces every workspace's active retention once, unless another
+// process holds the job's lease (then Result.Skipped is set). A workspace
+// that fails is logged and left for the next run; the others go on.
+// Nothing is deleted from the index before its month's archive file has
+// been written, read back and found to hold the same bytes and entries.
+// Each workspace where the run archived or deleted anything gets
+// system.retention_applied with the counts.
+func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	now := time.Now
 	if j.Now != nil {
 		now = j.Now
 	}
 	at := now().UTC()
-	workspaces, err := j.Workspaces.RetentionWorkspaces(ctx)
-	if err != nil {
-		return Result{}, fmt.Errorf("retention workspaces: %w", err)
+	defer func() { j.Metrics.observe(res, err, at) }()
+	lease := j.Lease
+	if lease == 0 {
+		lease = time.Hour
 	}
-	var res Result
+	leaseID, err := j.Store.ClaimRetention(ctx, at, lease)
+	if err != nil {
+		return res, err
+	}
+	if leaseID == "" {
+		return Result{Skipped: true}, nil
+	}
+	defer func() {
+		if rerr := j.Store.ReleaseRetention(context.WithoutCancel(ctx), leaseID); rerr != nil {
+			j.Log.WithError(rerr).Warn("Releasing the retention lease failed; it lapses on its own.")
+		}
+	}()
+	runCtx, cancel := context.WithTimeout(ctx, lease)
+	defer cancel()
+	ctx = runCtx
+	workspaces, err := j.Store.RetentionWorkspaces(ctx)
+	if err != nil {
+		return res, fmt.Errorf("retention workspaces: %w", err)
+	}
 	var failed error
 	oldest := time.Time{}
 	for _, ws := range workspaces {
@@ -106,7 +179,18 @@ func (j *Job) Run(ctx context.Context) (Result, error) {
 		if oldest.IsZero() || cutoff.Before(oldest) {
 			oldest = cutoff
 		}
-		if err := j.workspace(ctx, ws, cutoff, at, &res); err != nil {
+		run := domain.RetentionRun{WorkspaceID: ws.ID}
+		err := j.workspace(ctx, ws, cutoff, at, &run)
+		res.MonthsArchived += run.MonthsArchived
+		res.Archived += run.Archived
+		res.Deleted += run.Deleted
+		res.Held += run.Held
+		if run.MonthsArchived > 0 {
+			if rerr := j.Store.RecordRetention(context.WithoutCancel(ctx), run, at); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("record retention: %w", rerr))
+			}
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				return res, ctx.Err()
 			}
@@ -124,7 +208,17 @@ func (j *Job) Run(ctx context.Context) (Result, error) {
 
 // workspace archives and removes every whole UTC month of the workspace
 // that ended by cutoff.
-func (j *Job) workspace(ctx context.Context, ws Workspace, cutoff, at time.Time, res *Result) error {
+func (j *Job) workspace(ctx context.Context, ws domain.RetentionWorkspace, cutoff, at time.Time, res *domain.RetentionRun) error {
+	holds := make([]searchapi.Hold, len(ws.Holds))
+	for i, h := range ws.Holds {
+		holds[i] = searchapi.Hold{ID: h.ID, UserID: h.UserID}
+		if h.From != nil {
+			holds[i].From = *h.From
+		}
+		if h.To != nil {
+			holds[i].To = *h.To
+		}
+	}
 	months, err := j.Index.Months(ctx, ws.ID, cutoff)
 	if err != nil {
 		return err
@@ -134,7 +228,7 @@ func (j *Job) workspace(ctx context.Context, ws Workspace, cutoff, at time.Time,
 		if to.After(cutoff) {
 			continue // the month is not wholly past retention yet
 		}
-		unheld, err := j.Index.CountPeriod(ctx, ws.ID, from, to, ws.Holds)
+		unheld, err := j.Index.CountPeriod(ctx, ws.ID, from, to, holds)
 		if err != nil {
 			return err
 		}
@@ -145,7 +239,7 @@ func (j *Job) workspace(ctx context.Context, ws Workspace, cutoff, at time.Time,
 		if err != nil {
 			return fmt.Errorf("archive %s: %w", from.Format("2006-01"), err)
 		}
-		deleted, held, err := j.Index.DeletePeriod(ctx, ws.ID, from, to, ws.Holds)
+		deleted, held, err := j.Index.DeletePeriod(ctx, ws.ID, from, to, holds)
 		if err != nil {
 			return fmt.Errorf("remove archived %s: %w", from.Format("2006-01"), err)
 		}

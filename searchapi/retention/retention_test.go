@@ -1,7 +1,6 @@
 package retention_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +12,11 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/internal/stacktest"
@@ -23,11 +26,25 @@ import (
 	"github.com/sirupsen/logrus"
 )
 
-// workspaces is the retention settings the test gives the job.
-type workspaces []retention.Workspace
-
-func (w workspaces) RetentionWorkspaces(context.Context) ([]retention.Workspace, error) {
-	return w, nil
+// actions returns the actions recorded in the outbox of workspace ws,
+// oldest first, with their details.
+func actions(t *testing.T, db *postgres.DB, ws string) ([]string, []map[string]any) {
+	t.Helper()
+	var payloads []string
+	if err := db.NewSelect().TableExpr("outbox").ColumnExpr("payload::text").Where("workspace_id = ?", ws).OrderExpr("seq").Scan(t.Context(), &payloads); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var details []map[string]any
+	for _, raw := range payloads {
+		var e activity.Event
+		if err := json.Unmarshal([]byte(raw), &e); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, e.Action)
+		details = append(details, e.Details)
+	}
+	return names, details
 }
 
 // events returns n asset updates of workspace ws by actor from start, an
@@ -128,7 +145,20 @@ func idsOf(evs ...[]activity.Event) []string {
 // a second run changes nothing; and an archive file altered afterwards no
 // longer verifies against its manifest.
 func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
-	wsA, wsB, held := activity.NewEventID(), activity.NewEventID(), activity.NewEventID()
+	db := postgrestest.MustDB(t)
+	hasher := argon2.Hasher{Params: postgrestest.Argon2}
+	emailA, _ := postgrestest.MustWorkspace(t, db, hasher, "Kept a quarter")
+	emailB, _ := postgrestest.MustWorkspace(t, db, hasher, "Kept indefinitely")
+	ownerA, ownerB := postgrestest.MustPrincipal(t, db, emailA), postgrestest.MustPrincipal(t, db, emailB)
+	wsA, wsB, held := ownerA.WorkspaceID, ownerB.WorkspaceID, ownerA.UserID
+	ctx := t.Context()
+	active := 90
+	if _, err := postgres.NewSettingsService(db).UpdateSettings(ctx, ownerA, domain.SettingsUpdate{ActiveLogDays: &active}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := postgres.NewHoldService(db).CreateHold(ctx, ownerA, domain.NewHold{UserID: held, Reason: "dispute over the owner's changes"}); err != nil {
+		t.Fatal(err)
+	}
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	feb := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
 	jun := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -143,14 +173,10 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	dir := t.TempDir()
 	archive := disk.Archive{Dir: dir}
 	job := &retention.Job{
-		Workspaces: workspaces{
-			{ID: wsA, ActiveDays: 90, Holds: []searchapi.Hold{{ID: "h1", UserID: held}}},
-			{ID: wsB}, // kept indefinitely
-		},
+		Store:   postgres.NewRetentionStore(db),
 		Scanner: finder, Index: finder, Archive: archive, Now: clock,
 		Log: logrus.NewEntry(logrus.New()).WithField("component", "retention"),
 	}
-	ctx := t.Context()
 
 	res, err := job.Run(ctx)
 	if err != nil {
@@ -197,6 +223,16 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	}
 	if others, _ := retention.Manifests(ctx, archive, wsB); len(others) != 0 {
 		t.Errorf("workspace B has %d archived months; want none", len(others))
+	}
+
+	names, details := actions(t, db, wsA)
+	if want := []string{"user.created", "system.settings_changed", domain.ActionHoldCreated, domain.ActionRetentionApplied}; !slices.Equal(names, want) {
+		t.Errorf("workspace A recorded %v; want %v", names, want)
+	} else if d := details[3]; d["entries_archived"] != 15.0 || d["entries_deleted"] != 13.0 || d["entries_held"] != 2.0 || d["months_archived"] != 2.0 {
+		t.Errorf("system.retention_applied details = %v", d)
+	}
+	if names, _ := actions(t, db, wsB); slices.Contains(names, domain.ActionRetentionApplied) {
+		t.Errorf("workspace B recorded %v; want no retention run", names)
 	}
 
 	res, err = job.Run(ctx)
