@@ -229,6 +229,12 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/audit/keys":                  {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/keys"), body: none},
 		"GET /api/v1/audit/checkpoints":           {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/checkpoints"), body: none},
 		"GET /api/v1/audit/verify":                {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/verify"), body: none},
+		"GET /api/v1/audit/holds":                 {perm: domain.ManageRetention, status: 200, path: p("/api/v1/audit/holds"), body: none},
+		"POST /api/v1/audit/holds": {perm: domain.ManageRetention, status: 201, path: p("/api/v1/audit/holds"), body: fixed(map[string]any{
+			"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z", "reason": "litigation over January",
+		})},
+		// No hold of that id: TestLegalHoldsArePlacedAndReleasedByOwnersAndRecorded releases real ones.
+		"POST /api/v1/audit/holds/:id/release": {perm: domain.ManageRetention, status: 404, path: p("/api/v1/audit/holds/0193f3a0-0000-7000-8000-000000000000/release"), body: none},
 		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
 		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
 		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},

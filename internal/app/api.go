@@ -96,6 +96,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       denials,
 		Archive:       archive,
+		Holds:         postgres.NewHoldService(db),
 		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
 	// The live stream comes before the search routes, whose
