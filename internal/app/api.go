@@ -23,6 +23,7 @@ import (
 	reporthttp "github.com/fluxera/activity/report/http"
 	"github.com/fluxera/activity/searchapi"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
+	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // apiServer wires the domain API and the search routes onto one server and
@@ -148,7 +149,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 }
 
 // Audit returns the verification of workspaces' logs: the chains and
-// checkpoints in the domain database, the entries in the search index.
+// checkpoints in the domain database, the entries in the search index and
+// those the retention job moved to the archive.
 func (m *Main) Audit() (*audit.Service, error) {
 	chain, err := m.Chain()
 	if err != nil {
@@ -158,7 +160,12 @@ func (m *Main) Audit() (*audit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &audit.Service{Store: chain, Index: searchapi.ChainIndex{Reader: finder}}, nil
+	archive, err := m.Archive()
+	if err != nil {
+		return nil, err
+	}
+	index := retention.WithArchive{Archive: archive, Index: searchapi.ChainIndex{Reader: finder}}
+	return &audit.Service{Store: chain, Index: index}, nil
 }
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/disk"
@@ -48,14 +49,13 @@ func actions(t *testing.T, db *postgres.DB, ws string) ([]string, []map[string]a
 }
 
 // events returns n asset updates of workspace ws by actor from start, an
-// hour apart, with chain sequence numbers from seq.
-func events(ws, actor string, start time.Time, n int, seq int64) []activity.Event {
+// hour apart.
+func events(ws, actor string, start time.Time, n int) []activity.Event {
 	out := make([]activity.Event, n)
 	for i := range out {
 		e := activity.NewEvent(ws, "asset.updated", start.Add(time.Duration(i)*time.Hour))
 		e.Actor = activity.Actor{ID: actor, Name: "Ann Lee", Type: activity.ActorUser}
 		e.Resource = activity.Resource{Type: "asset", ID: activity.NewEventID(), Name: fmt.Sprintf("Laptop %d", i)}
-		e.Chain = &activity.Chain{Seq: seq + int64(i), PrevHash: strings.Repeat("0", 64), Hash: strings.Repeat("1", 64)}
 		out[i] = e
 	}
 	return out
@@ -125,6 +125,18 @@ func ids(t *testing.T, f *opensearch.Finder, ws string) []string {
 	return out
 }
 
+// link chains the events of one workspace in the order given, from the
+// first entry on, as the relay does.
+func link(key []byte, evs ...[]activity.Event) {
+	prev, seq := audit.GenesisHash, int64(0)
+	for _, es := range evs {
+		for i := range es {
+			seq++
+			prev = audit.Link(&es[i], seq, prev, key)
+		}
+	}
+}
+
 func idsOf(evs ...[]activity.Event) []string {
 	var out []string
 	for _, es := range evs {
@@ -162,11 +174,14 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	jan := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 	feb := time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)
 	jun := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	aJan := events(wsA, activity.NewEventID(), jan, 8, 1)
-	aHeld := events(wsA, held, jan.Add(20*time.Hour), 2, 9)
-	aFeb := events(wsA, activity.NewEventID(), feb, 5, 11)
-	aJun := events(wsA, activity.NewEventID(), jun, 3, 16)
-	bJan := events(wsB, activity.NewEventID(), jan, 4, 1)
+	aJan := events(wsA, activity.NewEventID(), jan, 8)
+	aHeld := events(wsA, held, jan.Add(20*time.Hour), 2)
+	aFeb := events(wsA, activity.NewEventID(), feb, 5)
+	aJun := events(wsA, activity.NewEventID(), jun, 3)
+	bJan := events(wsB, activity.NewEventID(), jan, 4)
+	keyA, keyB := []byte(strings.Repeat("a", audit.DigestKeySize)), []byte(strings.Repeat("b", audit.DigestKeySize))
+	link(keyA, aJan, aHeld, aFeb, aJun)
+	link(keyB, bJan)
 	now := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	finder, prefix := mustIndex(t, clock, slices.Concat(aJan, aHeld, aFeb, aJun, bJan))
@@ -241,6 +256,20 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	}
 	if again, _ := retention.Manifests(ctx, archive, wsA); len(again) != 2 {
 		t.Errorf("after a second run %d manifests; want still 2", len(again))
+	}
+
+	// The archive and the index together hold workspace A's whole chain;
+	// the index alone lacks the months archived.
+	chain := searchapi.ChainIndex{Reader: finder}
+	verifier := audit.Verifier{DigestKey: keyA, Whole: true}
+	if got, err := verifier.Verify(ctx, wsA, retention.WithArchive{Archive: archive, Index: chain}.Entries(wsA, 0, 0)); err != nil || !got.OK || got.Entries != 18 || got.LastSeq != 18 {
+		t.Errorf("verify over the archive and the index = %+v, %v; want the 18 entries whole", got, err)
+	}
+	if got, err := verifier.Verify(ctx, wsA, chain.Entries(wsA, 0, 0)); err != nil || got.OK || got.Problem == nil || got.Problem.Seq != 1 || got.Problem.Kind != audit.Missing {
+		t.Errorf("verify over the index alone = %+v, %v; want entry 1 missing", got, err)
+	}
+	if first, last, ok, err := (retention.WithArchive{Archive: archive, Index: chain}).Span(ctx, wsA, feb, jun); err != nil || !ok || first != 11 || last != 15 {
+		t.Errorf("span of February to May = %d, %d, %v, %v; want 11 to 15 from the archive", first, last, ok, err)
 	}
 
 	jan26 := byMonth["2026-01"]
