@@ -254,12 +254,31 @@ func (j *Job) workspace(ctx context.Context, ws domain.RetentionWorkspace, cutof
 	return nil
 }
 
+// Scan is the scan the job reads a period of a workspace with: the
+// platform reading the whole workspace, as an owner would, entries from
+// from (inclusive) to to (exclusive).
+func Scan(workspaceID string, from, to time.Time) (activity.Principal, searchapi.EventFilter) {
+	p := activity.Principal{WorkspaceID: workspaceID, Role: activity.RoleOwner, Type: activity.ActorSystem, Name: "Fluxera", TimeZone: "UTC"}
+	return p, searchapi.EventFilter{From: from.UTC().Format(time.RFC3339Nano), To: to.UTC().Add(-time.Millisecond).Format(time.RFC3339Nano)}
+}
+
+// ArchivePeriod writes the workspace's entries from from (inclusive) to to
+// (exclusive) to the archive store, reads the file back to verify it,
+// and stores its manifest, without removing anything from the index: the
+// first step of the job for each month, which the benchmark measures.
+func (j *Job) ArchivePeriod(ctx context.Context, workspaceID string, from, to time.Time) (Manifest, error) {
+	now := time.Now
+	if j.Now != nil {
+		now = j.Now
+	}
+	return j.archive(ctx, workspaceID, from, to, now().UTC())
+}
+
 // archive writes the month's entries to the archive store, reads the file
 // back to verify it, then stores its manifest.
 func (j *Job) archive(ctx context.Context, workspaceID string, from, to, at time.Time) (Manifest, error) {
 	m := Manifest{WorkspaceID: workspaceID, Month: from.Format("2006-01"), From: from, To: to, ArchivedAt: at}
-	p := activity.Principal{WorkspaceID: workspaceID, Role: activity.RoleOwner, Type: activity.ActorSystem, Name: "Fluxera", TimeZone: "UTC"}
-	filter := searchapi.EventFilter{From: from.Format(time.RFC3339), To: to.Add(-time.Millisecond).Format(time.RFC3339Nano)}
+	p, filter := Scan(workspaceID, from, to)
 	pr, pw := io.Pipe()
 	scanned := make(chan error, 1)
 	go func() {
