@@ -51,6 +51,10 @@ type ArchiveStore interface {
 	// List returns the workspace's files of kind, newest first; an empty
 	// kind lists every kind.
 	List(ctx context.Context, workspaceID, kind string) ([]ArchiveObject, error)
+	// Delete removes the workspace's file named name; a name of another
+	// workspace, or none, is ENOTFOUND. Only the retention job deletes,
+	// once a file is past the workspace's archive period.
+	Delete(ctx context.Context, workspaceID, name string) error
 }
 
 var archiveName = regexp.MustCompile(`^(export|report|backup|retained|manifest)/[0-9a-f]{64}\.[a-z0-9]+(\.[a-z0-9]+)?$`)
