@@ -75,11 +75,13 @@ type HoldService interface {
 	ReleaseHold(ctx context.Context, p activity.Principal, id string) (LegalHold, error)
 }
 
-// RetentionWorkspace is a workspace whose entries leave the searchable
-// log after ActiveDays, with its holds in force.
+// RetentionWorkspace is a workspace as the retention job sees it: its
+// entries leave the searchable log after ActiveDays (never when zero),
+// and the archive after KeepDays; its holds in force keep them.
 type RetentionWorkspace struct {
 	ID         string
 	ActiveDays int
+	KeepDays   int
 	Holds      []LegalHold
 }
 
@@ -90,14 +92,17 @@ type RetentionRun struct {
 	Archived       int64
 	Deleted        int64
 	Held           int64
+	// MonthsExpired are archived months deleted from the archive, past
+	// the workspace's log_retention_days.
+	MonthsExpired int
 }
 
 // RetentionStore tells the retention job which workspaces to act on,
 // leases its runs so that one process runs it at a time, and records
 // what it did.
 type RetentionStore interface {
-	// RetentionWorkspaces returns the workspaces with an active retention
-	// period, with their holds in force.
+	// RetentionWorkspaces returns every workspace with its retention
+	// periods and its holds in force.
 	RetentionWorkspaces(ctx context.Context) ([]RetentionWorkspace, error)
 	// ClaimRetention leases the retention job until now plus lease unless
 	// another process holds it, and returns the lease's id; an empty id

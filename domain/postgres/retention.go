@@ -165,11 +165,11 @@ func NewRetentionStore(db *DB) *RetentionStore { return &RetentionStore{db: db} 
 // retentionLease names the retention job's row in job_leases.
 const retentionLease = "retention"
 
-// RetentionWorkspaces returns the workspaces with an active retention
-// period and their holds not released.
+// RetentionWorkspaces returns every workspace with its retention periods
+// and its holds not released.
 func (s *RetentionStore) RetentionWorkspaces(ctx context.Context) ([]domain.RetentionWorkspace, error) {
 	var rows []workspaceRow
-	if err := s.db.NewSelect().Model(&rows).Where("active_log_days > 0").OrderExpr("id").Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&rows).OrderExpr("id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("select retention workspaces: %w", err)
 	}
 	if len(rows) == 0 {
@@ -189,7 +189,7 @@ func (s *RetentionStore) RetentionWorkspaces(ctx context.Context) ([]domain.Rete
 	}
 	out := make([]domain.RetentionWorkspace, len(rows))
 	for i, r := range rows {
-		out[i] = domain.RetentionWorkspace{ID: r.ID, ActiveDays: r.ActiveLogDays, Holds: byWorkspace[r.ID]}
+		out[i] = domain.RetentionWorkspace{ID: r.ID, ActiveDays: r.ActiveLogDays, KeepDays: r.LogRetentionDays, Holds: byWorkspace[r.ID]}
 	}
 	return out, nil
 }
@@ -232,6 +232,7 @@ func (s *RetentionStore) RecordRetention(ctx context.Context, run domain.Retenti
 		e.Details = map[string]any{
 			"active_log_days": ws.ActiveLogDays, "months_archived": run.MonthsArchived,
 			"entries_archived": run.Archived, "entries_deleted": run.Deleted, "entries_held": run.Held,
+			"log_retention_days": ws.LogRetentionDays, "archived_months_deleted": run.MonthsExpired,
 		}
 		return s.db.recordEvents(ctx, tx, e)
 	})

@@ -53,6 +53,7 @@ type Result struct {
 	Archived       int64    `json:"entries_archived"`
 	Deleted        int64    `json:"entries_deleted"`
 	Held           int64    `json:"entries_held"`
+	MonthsExpired  int      `json:"archived_months_deleted"`
 	IndicesDropped []string `json:"indices_dropped"`
 }
 
@@ -78,6 +79,7 @@ type Metrics struct {
 	Runs     *prometheus.CounterVec
 	Entries  *prometheus.CounterVec
 	Months   prometheus.Counter
+	Expired  prometheus.Counter
 	Dropped  prometheus.Counter
 	LastSeen prometheus.Gauge
 }
@@ -97,6 +99,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "fluxera_retention_months_archived_total",
 			Help: "Workspace months written to the archive, verified and removed from the searchable log.",
 		}),
+		Expired: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "fluxera_retention_archived_months_deleted_total",
+			Help: "Archived workspace months deleted from the archive, past the workspace's log retention.",
+		}),
 		Dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fluxera_retention_indices_dropped_total",
 			Help: "Monthly activity indices dropped once empty.",
@@ -106,7 +112,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "When the retention job last finished a run, as Unix time.",
 		}),
 	}
-	reg.MustRegister(m.Runs, m.Entries, m.Months, m.Dropped, m.LastSeen)
+	reg.MustRegister(m.Runs, m.Entries, m.Months, m.Expired, m.Dropped, m.LastSeen)
 	return m
 }
 
@@ -127,6 +133,7 @@ func (m *Metrics) observe(res Result, err error, at time.Time) {
 	m.Entries.WithLabelValues("deleted").Add(float64(res.Deleted))
 	m.Entries.WithLabelValues("held").Add(float64(res.Held))
 	m.Months.Add(float64(res.MonthsArchived))
+	m.Expired.Add(float64(res.MonthsExpired))
 	m.Dropped.Add(float64(len(res.IndicesDropped)))
 	m.LastSeen.Set(float64(at.Unix()))
 }
@@ -171,21 +178,25 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	var failed error
 	oldest := time.Time{}
 	for _, ws := range workspaces {
-		if ws.ActiveDays <= 0 {
-			continue
-		}
 		res.Workspaces++
-		cutoff := at.AddDate(0, 0, -ws.ActiveDays)
-		if oldest.IsZero() || cutoff.Before(oldest) {
-			oldest = cutoff
-		}
 		run := domain.RetentionRun{WorkspaceID: ws.ID}
-		err := j.workspace(ctx, ws, cutoff, at, &run)
+		var err error
+		if ws.ActiveDays > 0 {
+			cutoff := at.AddDate(0, 0, -ws.ActiveDays)
+			if oldest.IsZero() || cutoff.Before(oldest) {
+				oldest = cutoff
+			}
+			err = j.workspace(ctx, ws, cutoff, at, &run)
+		}
+		if err == nil && ws.KeepDays > 0 {
+			err = j.expire(ctx, ws, at.AddDate(0, 0, -ws.KeepDays), &run)
+		}
 		res.MonthsArchived += run.MonthsArchived
 		res.Archived += run.Archived
 		res.Deleted += run.Deleted
 		res.Held += run.Held
-		if run.MonthsArchived > 0 {
+		res.MonthsExpired += run.MonthsExpired
+		if run.MonthsArchived > 0 || run.MonthsExpired > 0 {
 			if rerr := j.Store.RecordRetention(context.WithoutCancel(ctx), run, at); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("record retention: %w", rerr))
 			}
@@ -260,6 +271,47 @@ func (j *Job) workspace(ctx context.Context, ws domain.RetentionWorkspace, cutof
 func Scan(workspaceID string, from, to time.Time) (activity.Principal, searchapi.EventFilter) {
 	p := activity.Principal{WorkspaceID: workspaceID, Role: activity.RoleOwner, Type: activity.ActorSystem, Name: "Fluxera", TimeZone: "UTC"}
 	return p, searchapi.EventFilter{From: from.UTC().Format(time.RFC3339Nano), To: to.UTC().Add(-time.Millisecond).Format(time.RFC3339Nano)}
+}
+
+// expire deletes the workspace's archived months that ended by cutoff and
+// that no hold in force touches: the manifest first, so that a month is
+// never listed without its file, then the file.
+func (j *Job) expire(ctx context.Context, ws domain.RetentionWorkspace, cutoff time.Time, run *domain.RetentionRun) error {
+	objs, err := j.Archive.List(ctx, ws.ID, domain.ArchiveManifest)
+	if err != nil {
+		return fmt.Errorf("list manifests: %w", err)
+	}
+	for _, o := range objs {
+		m, err := readManifest(ctx, j.Archive, ws.ID, o.Name)
+		if err != nil {
+			return err
+		}
+		if m.To.After(cutoff) || held(ws.Holds, m.From, m.To) {
+			continue
+		}
+		if err := j.Archive.Delete(ctx, ws.ID, o.Name); err != nil {
+			return fmt.Errorf("delete manifest of %s: %w", m.Month, err)
+		}
+		if err := j.Archive.Delete(ctx, ws.ID, m.ArchiveName); err != nil && activity.ErrorCode(err) != activity.ENOTFOUND {
+			return fmt.Errorf("delete archived %s: %w", m.Month, err)
+		}
+		run.MonthsExpired++
+		j.Log.WithField("workspace_id", ws.ID).WithField("month", m.Month).WithField("archive_name", m.ArchiveName).
+			Info("Archived month deleted, past the workspace's log retention.")
+	}
+	return nil
+}
+
+// held reports whether a hold in force touches the period from to to:
+// one on a period that overlaps it, or one on a user's entries, which
+// may be anywhere.
+func held(holds []domain.LegalHold, from, to time.Time) bool {
+	for _, h := range holds {
+		if (h.From == nil || h.From.Before(to)) && (h.To == nil || h.To.After(from)) {
+			return true
+		}
+	}
+	return false
 }
 
 // ArchivePeriod writes the workspace's entries from from (inclusive) to to
@@ -381,19 +433,27 @@ func Manifests(ctx context.Context, archive domain.ArchiveStore, workspaceID str
 	}
 	out := make([]Manifest, 0, len(objs))
 	for _, o := range objs {
-		rc, _, err := archive.Open(ctx, workspaceID, o.Name)
+		m, err := readManifest(ctx, archive, workspaceID, o.Name)
 		if err != nil {
 			return nil, err
-		}
-		var m Manifest
-		err = json.NewDecoder(rc).Decode(&m)
-		rc.Close()
-		if err != nil {
-			return nil, fmt.Errorf("manifest %s: %w", o.Name, err)
 		}
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// readManifest reads the workspace's manifest named name.
+func readManifest(ctx context.Context, archive domain.ArchiveStore, workspaceID, name string) (Manifest, error) {
+	rc, _, err := archive.Open(ctx, workspaceID, name)
+	if err != nil {
+		return Manifest{}, err
+	}
+	defer rc.Close()
+	var m Manifest
+	if err := json.NewDecoder(rc).Decode(&m); err != nil {
+		return Manifest{}, fmt.Errorf("manifest %s: %w", name, err)
+	}
+	return m, nil
 }
 
 type countingReader struct {

@@ -285,4 +285,45 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	if err := retention.Verify(ctx, archive, jan26); err == nil {
 		t.Error("an altered archive file verifies; want it refused")
 	}
+
+	// With the log kept 120 days, January is past it by mid-June, but the
+	// hold on the owner's entries keeps every archived month until it is
+	// released; then January goes from the archive (and the held entries,
+	// archived again, from the index), February stays, and what is left
+	// verifies from its first entry on.
+	kept := 120
+	if _, err := postgres.NewSettingsService(db).UpdateSettings(ctx, ownerA, domain.SettingsUpdate{LogRetentionDays: &kept}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := job.Run(ctx); err != nil || res.MonthsExpired != 0 {
+		t.Errorf("run under the hold = %+v, %v; want no archived month deleted", res, err)
+	}
+	holds, err := postgres.NewHoldService(db).ListHolds(ctx, ownerA)
+	if err != nil || len(holds) != 1 {
+		t.Fatalf("holds = %+v, %v", holds, err)
+	}
+	if _, err := postgres.NewHoldService(db).ReleaseHold(ctx, ownerA, holds[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = job.Run(ctx)
+	if err != nil || res.MonthsArchived != 1 || res.Deleted != 2 || res.MonthsExpired != 2 {
+		t.Errorf("run once released = %+v, %v; want January's 2 held entries archived and removed, and January's 2 archived files deleted", res, err)
+	}
+	left, err := retention.Manifests(ctx, archive, wsA)
+	if err != nil || len(left) != 1 || left[0].Month != "2026-02" {
+		t.Errorf("archived months left = %+v, %v; want February alone", left, err)
+	}
+	if _, _, err := archive.Open(ctx, wsA, jan26.ArchiveName); activity.ErrorCode(err) != activity.ENOTFOUND {
+		t.Errorf("January's file once expired: %v; want not found", err)
+	}
+	if got, want := ids(t, finder, wsA), idsOf(aJun); !slices.Equal(got, want) {
+		t.Errorf("workspace A holds %d entries; want June's 3", len(got))
+	}
+	rest := audit.Verifier{DigestKey: keyA}
+	if got, err := rest.Verify(ctx, wsA, retention.WithArchive{Archive: archive, Index: chain}.Entries(wsA, 10, 0)); err != nil || !got.OK || got.Entries != 8 || got.FirstSeq != 11 {
+		t.Errorf("verify from February on = %+v, %v; want entries 11 to 18 whole", got, err)
+	}
+	if others, _ := retention.Manifests(ctx, archive, wsB); len(others) != 0 || !slices.Equal(ids(t, finder, wsB), idsOf(bJan)) {
+		t.Error("workspace B was touched")
+	}
 }
