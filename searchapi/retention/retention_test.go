@@ -18,6 +18,7 @@ import (
 	"github.com/fluxera/activity/domain/disk"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
+	"github.com/fluxera/activity/domain/s3"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/internal/stacktest"
@@ -149,14 +150,46 @@ func idsOf(evs ...[]activity.Event) []string {
 }
 
 // TestEntriesAgeFromTheSearchableLogIntoTheArchive runs the retention job
-// on the real OpenSearch and a disk archive with a clock the test moves:
-// before the retention period nothing moves; past it, each whole month of
-// the workspace is written to the archive, verified, and removed from the
-// index, except a held user's entries; another workspace and a workspace
-// kept indefinitely are untouched; the emptied monthly index is dropped;
-// a second run changes nothing; and an archive file altered afterwards no
-// longer verifies against its manifest.
+// on the real OpenSearch and PostgreSQL, with a disk archive and with one
+// in S3 storage (SeaweedFS), and a clock the test moves (see ageEntries).
 func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
+	t.Run("on disk", func(t *testing.T) {
+		dir := t.TempDir()
+		ageEntries(t, disk.Archive{Dir: dir}, func(t *testing.T, ws, name string) {
+			path := filepath.Join(dir, ws, filepath.FromSlash(name))
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("archive file on disk: %v", err)
+			}
+			raw[len(raw)/2] ^= 0xff
+			if err := os.WriteFile(path, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		})
+	})
+	t.Run("in S3 storage", func(t *testing.T) {
+		st, bucket := stacktest.MustS3Bucket(t, "retention")
+		a, err := s3.NewArchive(s3.Config{
+			Endpoint: st.Endpoint, Bucket: bucket, AccessKey: st.AccessKey, SecretKey: st.SecretKey,
+			Region: st.Region, Secure: st.Secure, TempDir: t.TempDir(),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ageEntries(t, a, nil)
+	})
+}
+
+// ageEntries runs the retention job with archive: before the retention
+// period nothing moves; past it, each whole month of the workspace is
+// written to the archive, verified, and removed from the index, except a
+// held user's entries; another workspace and a workspace kept indefinitely
+// are untouched; the emptied monthly index is dropped; a second run
+// changes nothing; the archive and the index together verify as the whole
+// chain; a manifest that lies, or a file alter alters, no longer verifies;
+// and once the hold is released, months past the log's retention leave
+// the archive. alter, when not nil, changes a stored file in place.
+func ageEntries(t *testing.T, archive domain.ArchiveStore, alter func(t *testing.T, ws, name string)) {
 	db := postgrestest.MustDB(t)
 	hasher := argon2.Hasher{Params: postgrestest.Argon2}
 	emailA, _ := postgrestest.MustWorkspace(t, db, hasher, "Kept a quarter")
@@ -185,8 +218,6 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	now := time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	finder, prefix := mustIndex(t, clock, slices.Concat(aJan, aHeld, aFeb, aJun, bJan))
-	dir := t.TempDir()
-	archive := disk.Archive{Dir: dir}
 	job := &retention.Job{
 		Store:   postgres.NewRetentionStore(db),
 		Scanner: finder, Index: finder, Archive: archive, Now: clock,
@@ -273,17 +304,23 @@ func TestEntriesAgeFromTheSearchableLogIntoTheArchive(t *testing.T) {
 	}
 
 	jan26 := byMonth["2026-01"]
-	path := filepath.Join(dir, wsA, filepath.FromSlash(jan26.ArchiveName))
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("archive file on disk: %v", err)
+	for name, lie := range map[string]func(m *retention.Manifest){
+		"one entry more":  func(m *retention.Manifest) { m.Entries++ },
+		"another hash":    func(m *retention.Manifest) { m.SHA256 = strings.Repeat("0", 64) },
+		"a byte more":     func(m *retention.Manifest) { m.Bytes++ },
+		"another month":   func(m *retention.Manifest) { m.From, m.To = feb, feb.AddDate(0, 1, 0) },
+		"another's month": func(m *retention.Manifest) { m.WorkspaceID = wsB },
+	} {
+		m := jan26
+		if lie(&m); retention.Verify(ctx, archive, m) == nil {
+			t.Errorf("a manifest with %s verifies; want it refused", name)
+		}
 	}
-	raw[len(raw)/2] ^= 0xff
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := retention.Verify(ctx, archive, jan26); err == nil {
-		t.Error("an altered archive file verifies; want it refused")
+	if alter != nil {
+		alter(t, wsA, jan26.ArchiveName)
+		if err := retention.Verify(ctx, archive, jan26); err == nil {
+			t.Error("an altered archive file verifies; want it refused")
+		}
 	}
 
 	// With the log kept 120 days, January is past it by mid-June, but the
