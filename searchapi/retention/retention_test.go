@@ -1,8 +1,11 @@
 package retention_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -362,5 +365,52 @@ func ageEntries(t *testing.T, archive domain.ArchiveStore, alter func(t *testing
 	}
 	if others, _ := retention.Manifests(ctx, archive, wsB); len(others) != 0 || !slices.Equal(ids(t, finder, wsB), idsOf(bJan)) {
 		t.Error("workspace B was touched")
+	}
+}
+
+// truncating is a disk archive whose files of kind retained read back cut
+// short, as a store that lost the end of a write would give them.
+type truncating struct{ disk.Archive }
+
+func (a truncating) Open(ctx context.Context, ws, name string) (io.ReadCloser, domain.ArchiveObject, error) {
+	rc, obj, err := a.Archive.Open(ctx, ws, name)
+	if err != nil || !strings.HasPrefix(name, domain.ArchiveRetained+"/") {
+		return rc, obj, err
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, obj, err
+	}
+	return io.NopCloser(bytes.NewReader(raw[:len(raw)/2])), obj, nil
+}
+
+// TestNothingLeavesTheIndexUnlessItsArchiveCopyReadsBack runs the job with
+// an archive whose files read back cut short: the run fails for the
+// workspace, and every entry stays searchable.
+func TestNothingLeavesTheIndexUnlessItsArchiveCopyReadsBack(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, "Unreadable archive")
+	owner := postgrestest.MustPrincipal(t, db, email)
+	ctx := t.Context()
+	active := 30
+	if _, err := postgres.NewSettingsService(db).UpdateSettings(ctx, owner, domain.SettingsUpdate{ActiveLogDays: &active}); err != nil {
+		t.Fatal(err)
+	}
+	evs := events(owner.WorkspaceID, owner.UserID, time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC), 50)
+	link([]byte(strings.Repeat("c", audit.DigestKeySize)), evs)
+	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	finder, _ := mustIndex(t, clock, evs)
+	job := &retention.Job{
+		Store: postgres.NewRetentionStore(db), Scanner: finder, Index: finder, Archive: truncating{disk.Archive{Dir: t.TempDir()}}, Now: clock,
+		Log: logrus.NewEntry(logrus.New()).WithField("component", "retention"),
+	}
+	res, err := job.Run(ctx)
+	if err == nil || res.Deleted != 0 {
+		t.Errorf("run = %+v, %v; want it to fail and delete nothing", res, err)
+	}
+	if got := ids(t, finder, owner.WorkspaceID); !slices.Equal(got, idsOf(evs)) {
+		t.Errorf("%d entries left; want all %d", len(got), len(evs))
 	}
 }
