@@ -16,7 +16,31 @@ const (
 	// lifted by an owner.
 	ActionHoldCreated  = "system.legal_hold_created"
 	ActionHoldReleased = "system.legal_hold_released"
+	// ActionActivityDeleted is an owner's deletion of entries past the
+	// workspace's retention; it is itself kept, never deleted.
+	ActionActivityDeleted = "system.activity_deleted"
 )
+
+// KeptActions are the classes of entries that can never be deleted, by
+// action, each with the reason given to whoever asks to delete them.
+var KeptActions = map[string]string{
+	"auth.login":             "successful logins are kept",
+	"auth.login_failed":      "failed logins are kept",
+	"auth.access_denied":     "refused requests are kept",
+	"license.key_viewed":     "license key views are kept",
+	ActionDataExported:       "exports are kept",
+	ActionReportGenerated:    "exports are kept",
+	"user.role_changed":      "permission and role changes are kept",
+	"user.activated":         "permission and role changes are kept",
+	"user.deactivated":       "permission and role changes are kept",
+	"user.api_token_created": "permission and role changes are kept",
+	"user.api_token_revoked": "permission and role changes are kept",
+	"user.api_token_rotated": "permission and role changes are kept",
+	ActionActivityDeleted:    "deletions of logs are kept",
+	ActionRetentionApplied:   "deletions of logs are kept",
+	ActionHoldCreated:        "legal holds are kept",
+	ActionHoldReleased:       "legal holds are kept",
+}
 
 // LegalHold keeps a workspace's entries of a period, of a user, or of a
 // user in a period, in the searchable log: never archived away or deleted

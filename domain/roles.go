@@ -26,7 +26,7 @@ const (
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 	ViewArchive       Permission = "list and download archived exports, reports and backups"
 	ScheduleReports   Permission = "define custom reports, their schedules and recipients"
-	ManageRetention   Permission = "place and release legal holds on the activity log"
+	ManageRetention   Permission = "place and release legal holds, delete activity past retention"
 )
 
 // Permissions lists every permission in table order.

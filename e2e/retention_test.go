@@ -2,15 +2,17 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/fluxera/activity/internal/app"
 )
 
 // TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI sets a workspace's
-// active retention and places, lists and releases legal holds through the
-// API as an owner: bad values are refused with 400 naming the field, a
-// hold released twice answers 409, and every answer is the one the
-// OpenAPI document describes.
+// active retention, deletes a past month, and places, lists and releases
+// legal holds through the API as an owner: bad values, and deletions not
+// wholly past retention, are refused with 400 naming the field, a hold
+// released twice answers 409, and every answer is the one the OpenAPI
+// document describes.
 func TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI(t *testing.T) {
 	cfg := MustStack(t)
 	m := MustStart(t, cfg, app.RoleAPI)
@@ -30,6 +32,10 @@ func TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI(t *testing.T) {
 		}
 	}
 
+	old := "/api/v1/activity?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z"
+	refused(c.call("DELETE", old, nil, nil), 400, "to") // kept searchable indefinitely
+	refused(c.call("DELETE", "/api/v1/activity?to=2025-02-01T00:00:00Z", nil, nil), 400, "from")
+	refused(c.call("DELETE", "/api/v1/activity?from=yesterday&to=2025-02-01T00:00:00Z", nil, nil), 400, "from")
 	refused(c.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 7}, nil), 400, "active_log_days")
 	refused(c.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 9000}, nil), 400, "active_log_days")
 	var st struct {
@@ -44,6 +50,17 @@ func TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI(t *testing.T) {
 		t.Fatalf("set active_log_days: %d %s", a.status, a.body)
 	} else if a.decode(t, &st); st.Active != 365 {
 		t.Fatalf("active_log_days = %d; want 365", st.Active)
+	}
+
+	refused(c.call("DELETE", "/api/v1/activity?from=2025-01-01T00:00:00Z&to="+time.Now().UTC().Format(time.RFC3339), nil, nil), 400, "to")
+	var deleted struct {
+		Deleted int64
+		Kept    []any
+	}
+	if a := c.call("DELETE", old, nil, nil); a.status != 200 {
+		t.Fatalf("delete a past month: %d %s", a.status, a.body)
+	} else if a.decode(t, &deleted); deleted.Deleted != 0 || deleted.Kept == nil {
+		t.Errorf("delete a month with nothing in it = %s", a.body)
 	}
 
 	refused(c.call("POST", "/api/v1/audit/holds", map[string]any{"reason": "audit"}, nil), 400, "from")

@@ -67,6 +67,7 @@ var systemActions = map[string]domain.Permission{
 	domain.ActionReportGenerated:       domain.ExportData,
 	domain.ActionDataExported:          domain.ExportData,
 	domain.ActionIntegrationConfigured: domain.ManageIntegration,
+	domain.ActionActivityDeleted:       domain.ManageRetention,
 }
 
 // Record records a reporting, export or integration action by p in its own

@@ -24,6 +24,7 @@ import (
 	"github.com/fluxera/activity/searchapi"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
 	"github.com/fluxera/activity/searchapi/retention"
+	retentionhttp "github.com/fluxera/activity/searchapi/retention/http"
 )
 
 // apiServer wires the domain API and the search routes onto one server and
@@ -116,6 +117,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Feed:       searchapi.NewFeed(finder, secret),
 		AlertTimes: postgres.NewAlertService(db),
 	})
+	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive})
 	auditSvc, err := m.Audit()
 	if err != nil {
 		return nil, nil, err

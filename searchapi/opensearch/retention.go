@@ -105,6 +105,105 @@ func (f *Finder) CountPeriod(ctx context.Context, workspaceID string, from, to t
 	return count.Count, nil
 }
 
+// matchQuery is the query of the workspace's entries of the period that
+// match m, less those of the kept actions and, unless holds is nil, less
+// those under holds.
+func matchQuery(workspaceID string, from, to time.Time, m searchapi.Match, kept []string, holds []searchapi.Hold) map[string]any {
+	q := periodQuery(workspaceID, from, to, holds)
+	b := q["bool"].(map[string]any)
+	filter := b["filter"].([]any)
+	if m.UserID != "" {
+		filter = append(filter, term("actor.id", m.UserID))
+	}
+	if m.Action != "" {
+		filter = append(filter, term("action", m.Action))
+	}
+	if m.Category != "" {
+		filter = append(filter, term("category", m.Category))
+	}
+	b["filter"] = filter
+	if len(kept) > 0 {
+		mustNot, _ := b["must_not"].([]any)
+		b["must_not"] = append(mustNot, map[string]any{"terms": map[string]any{"action": kept}})
+	}
+	return q
+}
+
+// CountMatching counts what a deletion would keep, by kept action and for
+// holds, and what it would delete.
+func (f *Finder) CountMatching(ctx context.Context, workspaceID string, from, to time.Time, m searchapi.Match, kept []string, holds []searchapi.Hold) (map[string]int64, int64, int64, error) {
+	all := matchQuery(workspaceID, from, to, m, nil, nil)
+	all["bool"].(map[string]any)["filter"] = append(all["bool"].(map[string]any)["filter"].([]any), map[string]any{"terms": map[string]any{"action": kept}})
+	var res struct {
+		Aggregations struct {
+			Actions struct {
+				Buckets []struct {
+					Key      string `json:"key"`
+					DocCount int64  `json:"doc_count"`
+				} `json:"buckets"`
+			} `json:"actions"`
+		} `json:"aggregations"`
+	}
+	body := map[string]any{"size": 0, "track_total_hits": false, "query": all,
+		"aggs": map[string]any{"actions": map[string]any{"terms": map[string]any{"field": "action", "size": len(kept) + 1}}}}
+	if _, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &res); err != nil {
+		return nil, 0, 0, fmt.Errorf("count kept entries: %w", err)
+	}
+	byAction := map[string]int64{}
+	for _, b := range res.Aggregations.Actions.Buckets {
+		byAction[b.Key] = b.DocCount
+	}
+	count := func(q map[string]any) (int64, error) {
+		var c struct {
+			Count int64 `json:"count"`
+		}
+		_, err := f.post(ctx, "/"+f.alias+"/_count?ignore_unavailable=true&allow_no_indices=true", map[string]any{"query": q}, &c)
+		return c.Count, err
+	}
+	deletable, err := count(matchQuery(workspaceID, from, to, m, kept, holds))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("count entries to delete: %w", err)
+	}
+	unkept, err := count(matchQuery(workspaceID, from, to, m, kept, nil))
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("count entries to delete: %w", err)
+	}
+	return byAction, unkept - deletable, deletable, nil
+}
+
+// DeleteMatching deletes the entries CountMatching counts as deletable.
+func (f *Finder) DeleteMatching(ctx context.Context, workspaceID string, from, to time.Time, m searchapi.Match, kept []string, holds []searchapi.Hold) (int64, error) {
+	if workspaceID == "" || !from.Before(to) {
+		return 0, fmt.Errorf("delete entries: no workspace or an empty period")
+	}
+	return f.deleteQuery(ctx, workspaceID, matchQuery(workspaceID, from, to, m, kept, holds))
+}
+
+// Present returns which of ids the index holds as the workspace's entries.
+func (f *Finder) Present(ctx context.Context, workspaceID string, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for len(ids) > 0 {
+		page := ids[:min(len(ids), deletePageSize)]
+		ids = ids[len(page):]
+		var res struct {
+			Hits struct {
+				Hits []struct {
+					ID string `json:"_id"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		body := map[string]any{"size": len(page), "_source": false, "track_total_hits": false,
+			"query": map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), map[string]any{"ids": map[string]any{"values": page}}}}}}
+		if _, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &res); err != nil {
+			return nil, fmt.Errorf("find entries: %w", err)
+		}
+		for _, h := range res.Hits.Hits {
+			out[h.ID] = true
+		}
+	}
+	return out, nil
+}
+
 // deletePageSize is how many entries DeletePeriod removes with one bulk
 // request.
 const deletePageSize = 1000
@@ -120,7 +219,19 @@ func (f *Finder) DeletePeriod(ctx context.Context, workspaceID string, from, to 
 	if workspaceID == "" || !from.Before(to) {
 		return 0, 0, fmt.Errorf("delete period: no workspace or an empty period")
 	}
-	query := periodQuery(workspaceID, from, to, holds)
+	deleted, err = f.deleteQuery(ctx, workspaceID, periodQuery(workspaceID, from, to, holds))
+	if err != nil {
+		return deleted, 0, err
+	}
+	left, err := f.CountPeriod(ctx, workspaceID, from, to, nil)
+	if err != nil {
+		return deleted, 0, fmt.Errorf("count held entries: %w", err)
+	}
+	return deleted, left, nil
+}
+
+// deleteQuery deletes the entries query matches, a page at a time.
+func (f *Finder) deleteQuery(ctx context.Context, workspaceID string, query map[string]any) (deleted int64, err error) {
 	for {
 		var page struct {
 			Hits struct {
@@ -132,7 +243,7 @@ func (f *Finder) DeletePeriod(ctx context.Context, workspaceID string, from, to 
 		}
 		body := map[string]any{"query": query, "size": deletePageSize, "_source": false, "track_total_hits": false}
 		if _, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &page); err != nil {
-			return deleted, 0, fmt.Errorf("find entries to delete of workspace %s: %w", workspaceID, err)
+			return deleted, fmt.Errorf("find entries to delete of workspace %s: %w", workspaceID, err)
 		}
 		hits := page.Hits.Hits
 		if len(hits) == 0 {
@@ -152,7 +263,7 @@ func (f *Finder) DeletePeriod(ctx context.Context, workspaceID string, from, to 
 			} `json:"items"`
 		}
 		if _, err := f.post(ctx, "/_bulk?refresh=true", bulk.Bytes(), &res); err != nil {
-			return deleted, 0, fmt.Errorf("delete entries of workspace %s: %w", workspaceID, err)
+			return deleted, fmt.Errorf("delete entries of workspace %s: %w", workspaceID, err)
 		}
 		for _, item := range res.Items {
 			for _, r := range item {
@@ -160,17 +271,13 @@ func (f *Finder) DeletePeriod(ctx context.Context, workspaceID string, from, to 
 					continue // gone already
 				}
 				if r.Status != http.StatusOK {
-					return deleted, 0, fmt.Errorf("delete entries of workspace %s: status %d: %.300s", workspaceID, r.Status, r.Error)
+					return deleted, fmt.Errorf("delete entries of workspace %s: status %d: %.300s", workspaceID, r.Status, r.Error)
 				}
 				deleted++
 			}
 		}
 	}
-	left, err := f.CountPeriod(ctx, workspaceID, from, to, nil)
-	if err != nil {
-		return deleted, 0, fmt.Errorf("count held entries: %w", err)
-	}
-	return deleted, left, nil
+	return deleted, nil
 }
 
 // DropEmptyIndices deletes the monthly indices under the finder's prefix

@@ -42,6 +42,9 @@ type Manifest struct {
 	FirstSeq    int64     `json:"first_seq"`
 	LastSeq     int64     `json:"last_seq"`
 	ArchivedAt  time.Time `json:"archived_at"`
+	// DeletedEntries is how many entries of the month owners deleted
+	// since it was archived (see Deleter).
+	DeletedEntries int64 `json:"deleted_entries,omitempty"`
 }
 
 // Result counts what a run did.
