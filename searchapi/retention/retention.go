@@ -223,16 +223,7 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 // workspace archives and removes every whole UTC month of the workspace
 // that ended by cutoff.
 func (j *Job) workspace(ctx context.Context, ws domain.RetentionWorkspace, cutoff, at time.Time, res *domain.RetentionRun) error {
-	holds := make([]searchapi.Hold, len(ws.Holds))
-	for i, h := range ws.Holds {
-		holds[i] = searchapi.Hold{ID: h.ID, UserID: h.UserID}
-		if h.From != nil {
-			holds[i].From = *h.From
-		}
-		if h.To != nil {
-			holds[i].To = *h.To
-		}
-	}
+	holds := searchHolds(ws.Holds)
 	months, err := j.Index.Months(ctx, ws.ID, cutoff)
 	if err != nil {
 		return err
