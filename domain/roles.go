@@ -26,13 +26,14 @@ const (
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 	ViewArchive       Permission = "list and download archived exports, reports and backups"
 	ScheduleReports   Permission = "define custom reports, their schedules and recipients"
+	ManageRetention   Permission = "place and release legal holds, delete activity past retention"
 )
 
 // Permissions lists every permission in table order.
 var Permissions = []Permission{
 	ViewInventory, ViewOwnActivity, EditOwnProfile, ManageAssets, ManageLicenses, ViewLicenseKeys,
 	ExportData, DeleteAssets, DeleteLicenses, ManageMembers, ManageSettings, ManageIntegration,
-	ManageAlerts, ScheduleReports, ViewWorkspaceLog, ViewArchive, ManageOwners,
+	ManageAlerts, ScheduleReports, ViewWorkspaceLog, ViewArchive, ManageRetention, ManageOwners,
 }
 
 // Roles lists the roles strongest first.
@@ -57,6 +58,7 @@ var grants = map[Permission][]string{
 	ScheduleReports:   {activity.RoleOwner, activity.RoleAdmin},
 	ViewWorkspaceLog:  {activity.RoleOwner, activity.RoleAdmin},
 	ViewArchive:       {activity.RoleOwner},
+	ManageRetention:   {activity.RoleOwner},
 	ManageOwners:      {activity.RoleOwner},
 }
 

@@ -52,6 +52,7 @@ var scopeOf = map[Permission]Scope{
 	ManageIntegration: ScopeIntegrationsManage,
 	EditOwnProfile:    ScopeAdmin,
 	ManageSettings:    ScopeAdmin,
+	ManageRetention:   ScopeAdmin,
 }
 
 // ScopeOf returns the scope that allows perm to a token; a permission the

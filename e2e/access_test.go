@@ -237,6 +237,15 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
 		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
 
+		"GET /api/v1/audit/holds": {perm: domain.ManageRetention, status: 200, path: p("/api/v1/audit/holds"), body: none},
+		"POST /api/v1/audit/holds": {perm: domain.ManageRetention, status: 201, path: p("/api/v1/audit/holds"), body: fixed(map[string]any{
+			"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z", "reason": "litigation over January",
+		})},
+		// No period: TestOwnersDeleteOnlyEntriesPastRetentionThatNoRuleKeeps deletes for real.
+		"DELETE /api/v1/activity": {perm: domain.ManageRetention, status: 400, path: p("/api/v1/activity"), body: none},
+		// No hold of that id: TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI releases a real one.
+		"POST /api/v1/audit/holds/:id/release": {perm: domain.ManageRetention, status: 404, path: p("/api/v1/audit/holds/0193f3a0-0000-7000-8000-000000000000/release"), body: none},
+
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{
 			"name": "Deletions", "activity_types": []string{"license.deleted"}, "channels": []map[string]any{{"type": "email", "to": []string{"security@example.com"}}},

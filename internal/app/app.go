@@ -49,6 +49,9 @@ const (
 	RoleOCSF = "ocsf"
 	// RoleDeliver sends activity webhooks from the activity topic.
 	RoleDeliver = "deliver"
+	// RoleRetention moves entries past each workspace's active retention
+	// into the archive and removes them from the index.
+	RoleRetention = "retention"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -188,7 +191,7 @@ func (m *Main) Migrate(ctx context.Context) error {
 func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule || r == RoleDeliver
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule || r == RoleDeliver || r == RoleRetention
 		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF || r == RoleDeliver
 		needTemplate = needTemplate || r == RoleIngest
 	}
@@ -335,6 +338,12 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start("backup", func(ctx context.Context) error { return runBackups(ctx, b, backupCheckInterval) })
+		case RoleRetention:
+			j, err := m.Retention()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { return runRetention(ctx, j, m.Config.Retention.Interval) })
 		case RoleDeliver:
 			d, closeFn, err := m.deliverer()
 			if err != nil {

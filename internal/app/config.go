@@ -28,6 +28,7 @@ import (
 	"github.com/fluxera/activity/ocsf/feed"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
+	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -95,6 +96,9 @@ type Config struct {
 	// what Targets allows; Stream bounds the live activity streams.
 	Deliver deliver.Config
 	Stream  stream.Config
+	// Retention tunes the retention role, which moves entries past each
+	// workspace's active retention into the archive.
+	Retention retention.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -367,6 +371,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Heartbeat:       e.duration("FLUXERA_STREAM_HEARTBEAT", stream.DefaultHeartbeat),
 		},
 		LogViewDebounce: e.duration("FLUXERA_LOG_VIEW_DEBOUNCE", postgres.DefaultLogViewDebounce),
+		Retention: retention.Config{
+			Interval: e.duration("FLUXERA_RETENTION_INTERVAL", retention.DefaultInterval),
+			Lease:    e.duration("FLUXERA_RETENTION_LEASE", retention.DefaultLease),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -405,7 +413,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Chain, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Chain, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF, &c.Retention} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}
