@@ -1,0 +1,90 @@
+package privacy
+
+import (
+	"context"
+	"fmt"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+)
+
+// People is the domain database's side of an anonymization.
+type People interface {
+	// Subject returns the member's current name and emails (the pending
+	// one too). It returns ENOTFOUND when the workspace has no such member.
+	Subject(ctx context.Context, workspace, userID string) (Subject, error)
+	// AnonymizeReports replaces r's values in the workspace's stored
+	// reports and returns how many reports changed.
+	AnonymizeReports(ctx context.Context, workspace string, r Replacement) (int64, error)
+	// RecordAnonymized records user.anonymized by p with res, which holds
+	// no personal data of the subject.
+	RecordAnonymized(ctx context.Context, p activity.Principal, res Result) error
+}
+
+// Index is the search index's side of an anonymization.
+type Index interface {
+	// Recorded returns the names, emails and IP addresses the workspace's
+	// entries record for the user, as actor or as the resource.
+	Recorded(ctx context.Context, workspace, userID string) (Subject, error)
+	// Anonymize replaces r's values in every entry of the workspace,
+	// keeping each entry's structure and chain link, and returns how many
+	// entries changed.
+	Anonymize(ctx context.Context, workspace string, r Replacement) (int64, error)
+}
+
+// Service anonymizes people on request and, through Replace, after their
+// deletion.
+type Service struct {
+	People People
+	Index  Index
+	// Secret is the platform's secret key, from which each workspace's
+	// pseudonym key is derived.
+	Secret []byte
+}
+
+// Pseudonym returns the user's stable pseudonym in the workspace.
+func (s *Service) Pseudonym(workspace, userID string) Pseudonym {
+	return PseudonymOf(WorkspaceKey(s.Secret, workspace), userID)
+}
+
+// Anonymize replaces the member's name, email, IP addresses and free-text
+// mentions with their pseudonym across the workspace's entries and stored
+// reports at once, and records user.anonymized with the counts and without
+// the member's data. Owners only: others get EFORBIDDEN; an unknown member
+// is ENOTFOUND. The member's account is left as it is.
+func (s *Service) Anonymize(ctx context.Context, p activity.Principal, userID string) (Result, error) {
+	if err := domain.Require(p, domain.ManagePersonalData); err != nil {
+		return Result{}, err
+	}
+	subject, err := s.People.Subject(ctx, p.WorkspaceID, userID)
+	if err != nil {
+		return Result{}, err
+	}
+	res, err := s.Replace(ctx, p.WorkspaceID, subject)
+	if err != nil {
+		return res, err
+	}
+	if err := s.People.RecordAnonymized(ctx, p, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// Replace replaces the subject's values, with those the index records for
+// them, by their pseudonym in the workspace's entries and reports.
+func (s *Service) Replace(ctx context.Context, workspace string, subject Subject) (Result, error) {
+	recorded, err := s.Index.Recorded(ctx, workspace, subject.UserID)
+	if err != nil {
+		return Result{}, fmt.Errorf("find the values recorded for user %s: %w", subject.UserID, err)
+	}
+	subject.Add(recorded)
+	r := Replacement{Subject: subject, Pseudonym: s.Pseudonym(workspace, subject.UserID)}
+	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name}
+	if res.EntriesUpdated, err = s.Index.Anonymize(ctx, workspace, r); err != nil {
+		return res, fmt.Errorf("anonymize the entries of user %s: %w", subject.UserID, err)
+	}
+	if res.ReportsUpdated, err = s.People.AnonymizeReports(ctx, workspace, r); err != nil {
+		return res, fmt.Errorf("anonymize the reports of user %s: %w", subject.UserID, err)
+	}
+	return res, nil
+}
