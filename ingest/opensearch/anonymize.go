@@ -64,7 +64,7 @@ func (a *Anonymizer) Recorded(ctx context.Context, workspace, userID string) (pr
 	var out struct {
 		Aggregations struct {
 			Actor    struct{ Names, Emails, IPs buckets } `json:"actor"`
-			Resource struct{ Names buckets }            `json:"resource"`
+			Resource struct{ Names buckets }              `json:"resource"`
 		} `json:"aggregations"`
 	}
 	if err := a.do(ctx, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
