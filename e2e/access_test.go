@@ -187,6 +187,7 @@ func endpoints() map[string]endpoint {
 		"PUT /api/v1/users/:id/role":        {perm: domain.ManageMembers, status: 200, path: user("/role"), body: fixed(map[string]string{"role": "viewer"})},
 		"POST /api/v1/users/:id/activate":   {perm: domain.ManageMembers, status: 200, path: user("/activate"), body: none},
 		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: fixed(map[string]any{"keep_api_tokens": false})},
+		"POST /api/v1/users/:id/anonymize":  {perm: domain.ManagePersonalData, status: 200, path: user("/anonymize"), body: none},
 		"GET /api/v1/invitations":           {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
 		"POST /api/v1/invitations": {perm: domain.ManageMembers, status: 201, path: p("/api/v1/invitations"), body: func(fixture) any {
 			return map[string]string{"email": "x-" + stacktest.RandomID() + "@example.com", "role": "member"}

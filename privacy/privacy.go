@@ -141,7 +141,13 @@ func (r Result) String() string {
 // location derived from a replaced address, lists the fields it changed in
 // e's chain link, and returns their paths. An entry without r's values is
 // left as it was.
+//
+// An IP address is the person's only where they acted: in the entries of
+// others, which may share it (one office, one proxy), it stays.
 func (r Replacement) Apply(e *activity.Event) []string {
+	if e.Actor.ID != r.Subject.UserID {
+		r = r.WithoutAddresses()
+	}
 	var changed []string
 	set := func(path string, v *string) {
 		if n := r.Text(*v); n != *v {
@@ -167,7 +173,7 @@ func (r Replacement) Apply(e *activity.Event) []string {
 	if len(e.Details) > 0 {
 		touched := false
 		for k, v := range e.Details {
-			e.Details[k] = r.value(v, &touched)
+			e.Details[k] = r.Value(v, &touched)
 		}
 		if touched {
 			changed = append(changed, "details")
@@ -183,8 +189,16 @@ func (r Replacement) Apply(e *activity.Event) []string {
 	return changed
 }
 
-// value replaces r's values in the strings of a decoded JSON value.
-func (r Replacement) value(v any, touched *bool) any {
+// WithoutAddresses returns r without the subject's IP addresses, for
+// texts that are not the subject's own actions.
+func (r Replacement) WithoutAddresses() Replacement {
+	r.Subject.IPs = nil
+	return r
+}
+
+// Value replaces r's values in the strings of a decoded JSON value, in
+// place where it can, sets *touched when it changed one, and returns it.
+func (r Replacement) Value(v any, touched *bool) any {
 	switch v := v.(type) {
 	case string:
 		n := r.Text(v)
@@ -192,12 +206,12 @@ func (r Replacement) value(v any, touched *bool) any {
 		return n
 	case map[string]any:
 		for k, x := range v {
-			v[k] = r.value(x, touched)
+			v[k] = r.Value(x, touched)
 		}
 		return v
 	case []any:
 		for i, x := range v {
-			v[i] = r.value(x, touched)
+			v[i] = r.Value(x, touched)
 		}
 		return v
 	}

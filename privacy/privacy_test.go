@@ -73,4 +73,10 @@ func TestReplacementApplyListsTheFieldsInTheChain(t *testing.T) {
 	if again := r.Apply(&e); len(again) != 0 || len(e.Chain.Anonymized) != len(want) {
 		t.Errorf("second pass changed %v", again)
 	}
+	// Someone else's entry from the same address keeps it.
+	r.Subject.UserID = "ada"
+	other := activity.Event{Actor: activity.Actor{ID: "bob", Name: "Bob"}, Context: activity.Context{IP: "203.0.113.7"}, Note: "met Ada Lovelace at 203.0.113.7"}
+	if got := r.Apply(&other); !slices.Equal(got, []string{"note"}) || other.Context.IP != "203.0.113.7" || other.Note != "met Former user 1 at 203.0.113.7" {
+		t.Errorf("Bob's entry: changed %v, %+v", got, other)
+	}
 }

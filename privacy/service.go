@@ -3,9 +3,11 @@ package privacy
 import (
 	"context"
 	"fmt"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/retry"
 )
 
 // People is the domain database's side of an anonymization.
@@ -19,6 +21,9 @@ type People interface {
 	// RecordAnonymized records user.anonymized by p with res, which holds
 	// no personal data of the subject.
 	RecordAnonymized(ctx context.Context, p activity.Principal, res Result) error
+	// Published returns how many of the workspace's events still wait in
+	// the outbox and the sequence number of the last one published.
+	Published(ctx context.Context, workspace string) (pending, lastSeq int64, err error)
 }
 
 // Index is the search index's side of an anonymization.
@@ -30,6 +35,9 @@ type Index interface {
 	// keeping each entry's structure and chain link, and returns how many
 	// entries changed.
 	Anonymize(ctx context.Context, workspace string, r Replacement) (int64, error)
+	// LastSeq returns the highest sequence number indexed for the
+	// workspace, 0 for none.
+	LastSeq(ctx context.Context, workspace string) (int64, error)
 }
 
 // Service anonymizes people on request and, through Replace, after their
@@ -40,6 +48,47 @@ type Service struct {
 	// Secret is the platform's secret key, from which each workspace's
 	// pseudonym key is derived.
 	Secret []byte
+	// CatchUp bounds the wait for the workspace's recorded events to be
+	// indexed before an anonymization on request (DefaultCatchUp when 0).
+	CatchUp time.Duration
+}
+
+// DefaultCatchUp is how long an anonymization on request waits for the
+// workspace's recorded events to reach the index.
+const DefaultCatchUp = 30 * time.Second
+
+// catchUpPoll is how often the wait looks again.
+const catchUpPoll = 200 * time.Millisecond
+
+// errBehind answers an anonymization asked for while the workspace's
+// latest events are still on their way to the index.
+var errBehind = activity.Errorf(activity.EUNAVAILABLE, "", "the workspace's latest activity is still being indexed; try again in a minute")
+
+// caughtUp waits until every event of the workspace recorded so far is
+// indexed, so that none reaches the index with the person's values after
+// they were replaced.
+func (s *Service) caughtUp(ctx context.Context, workspace string) error {
+	wait := s.CatchUp
+	if wait == 0 {
+		wait = DefaultCatchUp
+	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	for {
+		pending, last, err := s.People.Published(ctx, workspace)
+		if err == nil && pending == 0 {
+			var indexed int64
+			if indexed, err = s.Index.LastSeq(ctx, workspace); err == nil && indexed >= last {
+				return nil
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			return err
+		}
+		if !retry.Sleep(ctx, catchUpPoll) {
+			return errBehind
+		}
+	}
 }
 
 // Pseudonym returns the user's stable pseudonym in the workspace.
@@ -51,13 +100,18 @@ func (s *Service) Pseudonym(workspace, userID string) Pseudonym {
 // mentions with their pseudonym across the workspace's entries and stored
 // reports at once, and records user.anonymized with the counts and without
 // the member's data. Owners only: others get EFORBIDDEN; an unknown member
-// is ENOTFOUND. The member's account is left as it is.
+// is ENOTFOUND. It first waits for the workspace's recorded events to be
+// indexed, and answers EUNAVAILABLE when they are not within CatchUp. The
+// member's account is left as it is.
 func (s *Service) Anonymize(ctx context.Context, p activity.Principal, userID string) (Result, error) {
 	if err := domain.Require(p, domain.ManagePersonalData); err != nil {
 		return Result{}, err
 	}
 	subject, err := s.People.Subject(ctx, p.WorkspaceID, userID)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := s.caughtUp(ctx, p.WorkspaceID); err != nil {
 		return Result{}, err
 	}
 	res, err := s.Replace(ctx, p.WorkspaceID, subject)

@@ -90,6 +90,30 @@ func (a *Anonymizer) Recorded(ctx context.Context, workspace, userID string) (pr
 	return s, nil
 }
 
+// LastSeq returns the highest chain sequence number indexed for the
+// workspace, 0 for none.
+func (a *Anonymizer) LastSeq(ctx context.Context, workspace string) (int64, error) {
+	var out struct {
+		Aggregations struct {
+			Last struct {
+				Value *float64 `json:"value"`
+			} `json:"last"`
+		} `json:"aggregations"`
+	}
+	body := map[string]any{
+		"size":  0,
+		"query": map[string]any{"term": map[string]any{"workspace_id": workspace}},
+		"aggs":  map[string]any{"last": map[string]any{"max": map[string]any{"field": "chain.seq"}}},
+	}
+	if err := a.do(ctx, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
+		return 0, err
+	}
+	if out.Aggregations.Last.Value == nil {
+		return 0, nil
+	}
+	return int64(*out.Aggregations.Last.Value), nil
+}
+
 // maxRounds bounds the passes over a workspace's entries when the indexer
 // writes some of them at the same time.
 const maxRounds = 5
@@ -200,7 +224,11 @@ func anonymizeSource(src json.RawMessage, r privacy.Replacement) ([]byte, bool, 
 	if err := dec.Decode(&doc); err != nil {
 		return nil, false, err
 	}
+	own := doc.Actor.ID == r.Subject.UserID
 	changed := r.Apply(&doc.Event)
+	if !own {
+		r = r.WithoutAddresses()
+	}
 	summary := r.Text(doc.Summary)
 	if len(changed) == 0 && summary == doc.Summary {
 		return nil, false, nil

@@ -1,0 +1,138 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/internal/stacktest"
+	"github.com/fluxera/activity/privacy"
+)
+
+// TestAnonymizeOnRequest runs the API, the relay and the indexer: a member
+// with a name and email of her own works, is given another role, and
+// appears in a stored report; members and admins may not anonymize her,
+// an unknown member is not found and a body with a field is refused; the
+// owner anonymizes her, and afterwards no search, export or report
+// returns her name or email, her own entries carry her pseudonymous
+// address, the request is recorded without her data, and the workspace's
+// log still verifies.
+func TestAnonymizeOnRequest(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
+	owner := mustOwner(t, m, cfg, "Privacy "+stacktest.RandomID())
+	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
+	ada := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	name := "Ada Lovelace " + stacktest.RandomID()
+	if a := ada.call("PATCH", "/api/v1/me", map[string]string{"name": name}, nil); a.status != http.StatusOK {
+		t.Fatalf("rename: %d %s", a.status, a.body)
+	}
+	mustID(t, ada.call("POST", "/api/v1/assets", map[string]string{"name": "Laptop of " + name}, nil), "asset")
+	if a := owner.call("PUT", "/api/v1/users/"+ada.id+"/role", map[string]string{"role": activity.RoleViewer, "note": "asked by " + name}, nil); a.status != http.StatusOK {
+		t.Fatalf("role: %d %s", a.status, a.body)
+	}
+	stacktest.Eventually(t, "her entries searchable", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=100&action=user.role_changed", nil, nil)
+		return a.status == http.StatusOK && bytes.Contains(a.body, []byte(name))
+	})
+	report := mustID(t, owner.call("POST", "/api/v1/reports", map[string]string{"type": "user", "range": "7d"}, nil), "report")
+	if a := owner.call("GET", "/api/v1/reports/"+report, nil, nil); !bytes.Contains(a.body, []byte(name)) {
+		t.Fatalf("the report does not name her before: %d %s", a.status, a.body)
+	}
+
+	for _, tt := range []struct {
+		name   string
+		caller member
+		id     string
+		body   any
+		status int
+		field  string
+	}{
+		{"a member", ada, ada.id, nil, http.StatusForbidden, ""},
+		{"an admin", admin, ada.id, nil, http.StatusForbidden, ""},
+		{"an unknown member", owner, "0190f5a4-0000-7000-8000-00000000dead", nil, http.StatusNotFound, ""},
+		{"a body with a field", owner, ada.id, map[string]any{"keep": true}, http.StatusBadRequest, "keep"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.caller.call("POST", "/api/v1/users/"+tt.id+"/anonymize", tt.body, nil)
+			if a.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", a.status, tt.status, a.body)
+			}
+			if tt.field != "" && !bytes.Contains(a.body, []byte(`"field":"`+tt.field+`"`)) {
+				t.Errorf("the error does not name %s: %s", tt.field, a.body)
+			}
+		})
+	}
+
+	a := owner.call("POST", "/api/v1/users/"+ada.id+"/anonymize", nil, nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("anonymize: %d %s", a.status, a.body)
+	}
+	var res privacy.Result
+	a.decode(t, &res)
+	if res.UserID != ada.id || !strings.HasPrefix(res.Pseudonym, "Former user ") || res.EntriesUpdated < 3 || res.ReportsUpdated != 1 {
+		t.Fatalf("anonymized: %+v", res)
+	}
+
+	personal := []string{name, ada.email}
+	mustNotName := func(what string, body []byte) {
+		t.Helper()
+		for _, p := range personal {
+			if bytes.Contains(body, []byte(p)) {
+				t.Errorf("%s still returns %q", what, p)
+			}
+		}
+	}
+	// The anonymization itself is recorded, by pseudonym.
+	stacktest.Eventually(t, "user.anonymized searchable", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=10&action=user.anonymized", nil, nil)
+		return a.status == http.StatusOK && bytes.Contains(a.body, []byte(res.Pseudonym))
+	})
+	for _, path := range []string{
+		"/api/v1/activity?limit=100",
+		"/api/v1/activity?limit=100&q=" + strings.ReplaceAll(name, " ", "+"),
+		"/api/v1/users/" + ada.id + "/activity?limit=100",
+		"/api/v1/activity/export?format=json",
+		"/api/v1/activity/export?format=csv",
+		"/api/v1/reports/" + report,
+		"/api/v1/analytics/top-users",
+	} {
+		a := owner.call("GET", path, nil, nil)
+		if a.status != http.StatusOK {
+			t.Errorf("%s: %d %s", path, a.status, a.body)
+			continue
+		}
+		mustNotName(path, a.body)
+	}
+	// Her own entries carry her pseudonymous address; nobody else's
+	// entries lost theirs.
+	var page struct{ Entries []activity.Event }
+	owner.call("GET", "/api/v1/activity?limit=100", nil, nil).decode(t, &page)
+	for _, e := range page.Entries {
+		switch {
+		case e.Actor.ID == ada.id && e.Context.IP != "" && !strings.HasPrefix(e.Context.IP, "2001:db8:"):
+			t.Errorf("her %s keeps address %s", e.Action, e.Context.IP)
+		case e.Actor.ID != ada.id && strings.HasPrefix(e.Context.IP, "2001:db8:"):
+			t.Errorf("%s by %s was given her pseudonymous address", e.Action, e.Actor.Name)
+		}
+	}
+	mustVerify(t, m, owner.workspace)
+}
+
+// mustVerify checks the workspace's log against its chain and checkpoints
+// with the digest key, as fluxera verify does.
+func mustVerify(t *testing.T, m *app.Main, workspace string) {
+	t.Helper()
+	svc, err := m.Audit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Verify(t.Context(), workspace, time.Time{}, time.Time{})
+	if err != nil || !r.OK || r.Entries == 0 {
+		t.Fatalf("the log does not verify: %+v %+v %v", r, r.Problem, err)
+	}
+}
