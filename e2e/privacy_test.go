@@ -136,3 +136,117 @@ func mustVerify(t *testing.T, m *app.Main, workspace string) {
 		t.Fatalf("the log does not verify: %+v %+v %v", r, r.Problem, err)
 	}
 }
+
+// TestDeleteUser runs the API, the relay and the indexer: an admin deletes
+// a member, whose account and sessions go while her entries stay
+// attributed to her; members may not delete, admins may not delete an
+// owner, nobody deletes themselves, and bad input is refused. The erasure
+// job, on a clock moved past the workspace's 90 days, anonymizes her
+// entries, and not a day before; the log still verifies.
+func TestDeleteUser(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
+	owner := mustOwner(t, m, cfg, "Deletion "+stacktest.RandomID())
+	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
+	other := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	ada := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	name := "Ada Byron " + stacktest.RandomID()
+	if a := ada.call("PATCH", "/api/v1/me", map[string]string{"name": name}, nil); a.status != http.StatusOK {
+		t.Fatalf("rename: %d %s", a.status, a.body)
+	}
+	mustID(t, ada.call("POST", "/api/v1/assets", map[string]string{"name": "Tablet"}, nil), "asset")
+
+	for _, tt := range []struct {
+		name   string
+		caller member
+		id     string
+		body   any
+		status int
+		field  string
+	}{
+		{"a member", other, ada.id, nil, http.StatusForbidden, ""},
+		{"an admin deleting an owner", admin, owner.id, nil, http.StatusForbidden, ""},
+		{"oneself", owner, owner.id, nil, http.StatusForbidden, ""},
+		{"an unknown member", admin, "0190f5a4-0000-7000-8000-00000000dead", nil, http.StatusNotFound, ""},
+		{"a body with a field", admin, ada.id, map[string]any{"force": true}, http.StatusBadRequest, "force"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.caller.call("DELETE", "/api/v1/users/"+tt.id, tt.body, nil)
+			if a.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", a.status, tt.status, a.body)
+			}
+			if tt.field != "" && !bytes.Contains(a.body, []byte(`"field":"`+tt.field+`"`)) {
+				t.Errorf("the error does not name %s: %s", tt.field, a.body)
+			}
+		})
+	}
+
+	a := admin.call("DELETE", "/api/v1/users/"+ada.id, nil, nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("delete: %d %s", a.status, a.body)
+	}
+	var del struct {
+		UserID         string    `json:"user_id"`
+		DeletedAt      time.Time `json:"deleted_at"`
+		AnonymizeAfter time.Time `json:"anonymize_after"`
+		SessionsEnded  int64     `json:"sessions_ended"`
+	}
+	a.decode(t, &del)
+	if del.UserID != ada.id || !del.AnonymizeAfter.Equal(del.DeletedAt.AddDate(0, 0, 90)) || del.SessionsEnded < 1 {
+		t.Fatalf("deletion: %+v", del)
+	}
+	// Her account is gone: her session no longer works, she is not listed
+	// and not found, and she cannot be deleted twice.
+	if a := ada.call("GET", "/api/v1/me", nil, nil); a.status != http.StatusUnauthorized {
+		t.Errorf("her session after deletion: %d %s", a.status, a.body)
+	}
+	if a := owner.call("GET", "/api/v1/users", nil, nil); bytes.Contains(a.body, []byte(ada.id)) || bytes.Contains(a.body, []byte(name)) {
+		t.Errorf("she is still listed: %s", a.body)
+	}
+	for _, call := range [][2]string{{"GET", "/api/v1/users/" + ada.id}, {"DELETE", "/api/v1/users/" + ada.id}} {
+		if a := owner.call(call[0], call[1], nil, nil); a.status != http.StatusNotFound {
+			t.Errorf("%s after deletion: %d %s", call[1], a.status, a.body)
+		}
+	}
+	if a := newClient(t, m).call("POST", "/api/v1/auth/login", map[string]string{"email": ada.email, "password": ada.password}, nil); a.status != http.StatusUnauthorized {
+		t.Errorf("her login after deletion: %d %s", a.status, a.body)
+	}
+	// Her entries stay attributed to her until the 90 days have passed.
+	stacktest.Eventually(t, "user.deleted searchable with her name", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=10&action=user.deleted", nil, nil)
+		return a.status == http.StatusOK && bytes.Contains(a.body, []byte(name))
+	})
+	eraser, err := m.Eraser(func() time.Time { return del.AnonymizeAfter.Add(-24 * time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := eraser.RunDue(t.Context()); err != nil || n != 0 {
+		t.Fatalf("a day before: %d erased, %v", n, err)
+	}
+	if a := owner.call("GET", "/api/v1/users/"+ada.id+"/activity?limit=100", nil, nil); !bytes.Contains(a.body, []byte(name)) || !bytes.Contains(a.body, []byte(ada.email)) {
+		t.Fatalf("her entries are no longer attributed to her before the 90 days: %s", a.body)
+	}
+	eraser.Now = func() time.Time { return del.AnonymizeAfter.Add(time.Minute) }
+	if n, err := eraser.RunDue(t.Context()); err != nil || n != 1 {
+		t.Fatalf("after 90 days: %d erased, %v", n, err)
+	}
+	if n, err := eraser.RunDue(t.Context()); err != nil || n != 0 {
+		t.Fatalf("again: %d erased, %v", n, err)
+	}
+	stacktest.Eventually(t, "user.anonymized by the system", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=10&action=user.anonymized", nil, nil)
+		return a.status == http.StatusOK && bytes.Contains(a.body, []byte(`"Former user `))
+	})
+	for _, path := range []string{"/api/v1/activity?limit=100", "/api/v1/users/" + ada.id + "/activity?limit=100", "/api/v1/activity/export?format=ndjson"} {
+		a := owner.call("GET", path, nil, nil)
+		if a.status != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, a.status, a.body)
+		}
+		for _, p := range []string{name, ada.email} {
+			if bytes.Contains(a.body, []byte(p)) {
+				t.Errorf("%s still returns %q", path, p)
+			}
+		}
+	}
+	mustVerify(t, m, owner.workspace)
+}

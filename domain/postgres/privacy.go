@@ -113,3 +113,51 @@ func (s *PrivacyStore) Published(ctx context.Context, workspace string) (pending
 	}
 	return pending, lastSeq, nil
 }
+
+// ClaimDue leases the erasure due longest at now, skipping those another
+// process holds, until now+lease.
+func (s *PrivacyStore) ClaimDue(ctx context.Context, now time.Time, lease time.Duration) (privacy.Erasure, bool, error) {
+	var rows []struct {
+		UserID      string    `bun:"user_id"`
+		WorkspaceID string    `bun:"workspace_id"`
+		LeaseUntil  time.Time `bun:"lease_until"`
+	}
+	err := s.db.NewRaw(`UPDATE user_erasures SET lease_until = ? WHERE user_id = (
+			SELECT user_id FROM user_erasures
+			WHERE anonymized_at IS NULL AND due_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY due_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING user_id, workspace_id, lease_until`, now.Add(lease), now, now).Scan(ctx, &rows)
+	if err != nil {
+		return privacy.Erasure{}, false, fmt.Errorf("claim erasure: %w", err)
+	}
+	if len(rows) == 0 {
+		return privacy.Erasure{}, false, nil
+	}
+	r := rows[0]
+	return privacy.Erasure{UserID: r.UserID, WorkspaceID: r.WorkspaceID, Lease: r.LeaseUntil}, true, nil
+}
+
+// Finish marks the erasure done with its counts and records
+// user.anonymized by the system, naming the user by id and pseudonym.
+func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res privacy.Result, now time.Time) error {
+	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, _ time.Time) error {
+		r, err := tx.NewRaw(`UPDATE user_erasures SET anonymized_at = ?, lease_until = NULL, entries_updated = ?, reports_updated = ?
+			WHERE user_id = ? AND anonymized_at IS NULL AND lease_until = ?`, now, res.EntriesUpdated, res.ReportsUpdated, er.UserID, er.Lease).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("finish erasure: %w", err)
+		}
+		if n, _ := r.RowsAffected(); n != 1 {
+			return fmt.Errorf("finish erasure of user %s: this process no longer holds its lease", er.UserID)
+		}
+		ws, err := s.db.workspace(ctx, tx, er.WorkspaceID)
+		if err != nil {
+			return err
+		}
+		e := activity.NewEvent(ws.ID, "user.anonymized", now)
+		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
+		e.Resource = activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym}
+		e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
+		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "after_deletion": true}
+		return s.db.recordEvents(ctx, tx, e)
+	})
+}

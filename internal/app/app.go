@@ -347,6 +347,11 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start("backup", func(ctx context.Context) error { return runBackups(ctx, b, backupCheckInterval) })
+			er, err := m.eraser()
+			if err != nil {
+				return err
+			}
+			start("erase", er.Run)
 		case RoleDeliver:
 			d, closeFn, err := m.deliverer()
 			if err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/fluxera/activity/integration/stream"
 	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/ocsf/feed"
+	"github.com/fluxera/activity/privacy"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -81,8 +82,11 @@ type Config struct {
 	// creates the topics (the activity topic's is Publisher.Retention).
 	DeadLetterRetention time.Duration
 	AlertRetention      time.Duration
-	RedisPrefix         string
-	Detect              detect.Config
+	// AnonymizeWait bounds how long an anonymization on request waits for
+	// the workspace's recorded events to be indexed.
+	AnonymizeWait time.Duration
+	RedisPrefix   string
+	Detect        detect.Config
 	// AlertConfigTTL is how long the detector trusts a workspace's
 	// settings and rules before reading them again.
 	AlertConfigTTL time.Duration
@@ -322,6 +326,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DetectDeadLetterTopic: e.str("FLUXERA_DETECT_DLQ_TOPIC", detect.DeadLetterTopic),
 		DeadLetterRetention:   e.duration("FLUXERA_KAFKA_DLQ_RETENTION", DefaultDeadLetterRetention),
 		AlertRetention:        e.duration("FLUXERA_KAFKA_ALERT_RETENTION", DefaultAlertRetention),
+		AnonymizeWait:         e.duration("FLUXERA_ANONYMIZE_WAIT", privacy.DefaultCatchUp),
 		Detect: detect.Config{
 			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
@@ -394,6 +399,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.AlertRetention < time.Hour {
 		return c, fmt.Errorf("configuration: FLUXERA_KAFKA_ALERT_RETENTION must be at least an hour")
+	}
+	if c.AnonymizeWait <= 0 || c.AnonymizeWait > 10*time.Minute {
+		return c, fmt.Errorf("configuration: FLUXERA_ANONYMIZE_WAIT must be more than 0 and at most 10m")
 	}
 	if c.InvitationTTL < time.Minute {
 		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")
