@@ -234,6 +234,8 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/audit/checkpoints":           {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/checkpoints"), body: none},
 		"GET /api/v1/audit/verify":                {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/verify"), body: none},
 		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
+		"GET /api/v1/me/data-export":              {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/data-export"), body: none},
+		"GET /api/v1/users/:id/data-export":       {perm: domain.ManagePersonalData, status: 200, path: user("/data-export"), body: none},
 		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, status: 200, path: user("/activity/export?format=ndjson"), body: none},
 		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
 		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},

@@ -250,3 +250,115 @@ func TestDeleteUser(t *testing.T) {
 	}
 	mustVerify(t, m, owner.workspace)
 }
+
+// TestSubjectAccessExport runs the API, the relay and the indexer: a
+// member exports everything recorded about her — her account, sessions,
+// tokens, what she did and what others did to her, but nothing of others'
+// own work — and an owner runs the same for her on request; others may
+// not, an unknown member is not found, an unknown parameter is refused,
+// and each export is recorded.
+func TestSubjectAccessExport(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
+	owner := mustOwner(t, m, cfg, "Access "+stacktest.RandomID())
+	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
+	ada := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	tok := mustToken(t, ada.client, "activity:read")
+	mustID(t, ada.call("POST", "/api/v1/assets", map[string]string{"name": "Ada's laptop"}, nil), "asset")
+	mustID(t, owner.call("POST", "/api/v1/assets", map[string]string{"name": "Owner's own desk"}, nil), "asset")
+	if a := owner.call("PUT", "/api/v1/users/"+ada.id+"/role", map[string]string{"role": activity.RoleViewer}, nil); a.status != http.StatusOK {
+		t.Fatalf("role: %d %s", a.status, a.body)
+	}
+	stacktest.Eventually(t, "the role change indexed", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=10&action=user.role_changed", nil, nil)
+		return a.status == http.StatusOK && bytes.Contains(a.body, []byte(ada.id))
+	})
+
+	type export struct {
+		UserID       string `json:"user_id"`
+		PersonalData struct {
+			Account struct {
+				ID, Email, Role string
+			} `json:"account"`
+			Sessions  []struct{ IP string }           `json:"sessions"`
+			APITokens []struct{ Name, Prefix string } `json:"api_tokens"`
+		} `json:"personal_data"`
+		Entries      []activity.Event `json:"entries"`
+		EntriesCount int              `json:"entries_count"`
+		Complete     bool             `json:"complete"`
+	}
+	check := func(t *testing.T, a answer) {
+		t.Helper()
+		if a.status != http.StatusOK {
+			t.Fatalf("export: %d %s", a.status, a.body)
+		}
+		if !strings.HasPrefix(a.header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("Content-Disposition %q", a.header.Get("Content-Disposition"))
+		}
+		var x export
+		a.decode(t, &x)
+		acct := x.PersonalData.Account
+		if x.UserID != ada.id || acct.ID != ada.id || acct.Email != ada.email || acct.Role != activity.RoleViewer || !x.Complete {
+			t.Fatalf("export head: %+v", x)
+		}
+		if len(x.PersonalData.Sessions) == 0 || x.PersonalData.Sessions[0].IP == "" || len(x.PersonalData.APITokens) != 1 {
+			t.Errorf("sessions and tokens: %+v", x.PersonalData)
+		}
+		if bytes.Contains(a.body, []byte(tok.Token)) {
+			t.Errorf("the export holds the token's secret")
+		}
+		actions := map[string]bool{}
+		for _, e := range x.Entries {
+			if e.Actor.ID != ada.id && e.Resource.ID != ada.id && !slicesContainsID(e.Related, ada.id) {
+				t.Errorf("%s by %s is not about her", e.Action, e.Actor.Name)
+			}
+			actions[e.Action] = true
+		}
+		if !actions["asset.created"] || !actions["user.role_changed"] || x.EntriesCount != len(x.Entries) {
+			t.Errorf("entries: %v, count %d of %d", actions, x.EntriesCount, len(x.Entries))
+		}
+		if bytes.Contains(a.body, []byte("Owner's own desk")) {
+			t.Errorf("the export holds the owner's own work")
+		}
+	}
+	t.Run("her own", func(t *testing.T) { check(t, ada.call("GET", "/api/v1/me/data-export", nil, nil)) })
+	t.Run("with her token", func(t *testing.T) {
+		check(t, newClient(t, m).call("GET", "/api/v1/me/data-export", nil, bearer(tok.Token)))
+	})
+	t.Run("by the owner", func(t *testing.T) { check(t, owner.call("GET", "/api/v1/users/"+ada.id+"/data-export", nil, nil)) })
+	for _, tt := range []struct {
+		name   string
+		caller member
+		path   string
+		status int
+		field  string
+	}{
+		{"an admin", admin, "/api/v1/users/" + ada.id + "/data-export", http.StatusForbidden, ""},
+		{"a member for the owner", ada, "/api/v1/users/" + owner.id + "/data-export", http.StatusForbidden, ""},
+		{"an unknown member", owner, "/api/v1/users/0190f5a4-0000-7000-8000-00000000dead/data-export", http.StatusNotFound, ""},
+		{"an unknown parameter", ada, "/api/v1/me/data-export?format=csv", http.StatusBadRequest, "format"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := tt.caller.call("GET", tt.path, nil, nil)
+			if a.status != tt.status {
+				t.Fatalf("status %d, want %d: %s", a.status, tt.status, a.body)
+			}
+			if tt.field != "" && !bytes.Contains(a.body, []byte(`"field":"`+tt.field+`"`)) {
+				t.Errorf("the error does not name %s: %s", tt.field, a.body)
+			}
+		})
+	}
+	stacktest.Eventually(t, "the exports recorded", func() bool {
+		a := owner.call("GET", "/api/v1/activity?limit=20&action=system.data_exported", nil, nil)
+		return a.status == http.StatusOK && bytes.Count(a.body, []byte(`"personal_data"`)) >= 3
+	})
+}
+
+func slicesContainsID(rs []activity.Resource, id string) bool {
+	for _, r := range rs {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/privacy"
 )
 
@@ -158,6 +159,62 @@ func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res priva
 		e.Resource = activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym}
 		e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
 		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "after_deletion": true}
+		return s.db.recordEvents(ctx, tx, e)
+	})
+}
+
+// PersonalData returns the member's account, with their workspace's name,
+// their sessions and their API tokens, newest first; secrets and hashes
+// stay out. It returns ENOTFOUND for a user who is not a member.
+func (s *PrivacyStore) PersonalData(ctx context.Context, workspace, userID string) (privacy.PersonalData, error) {
+	u, err := s.db.member(ctx, s.db, workspace, userID, "")
+	if err != nil {
+		return privacy.PersonalData{}, err
+	}
+	ws, err := s.db.workspace(ctx, s.db, workspace)
+	if err != nil {
+		return privacy.PersonalData{}, err
+	}
+	out := privacy.PersonalData{
+		Account: privacy.Account{ID: u.ID, WorkspaceID: u.WorkspaceID, Workspace: ws.Name, Name: u.Name, Email: u.Email,
+			Role: u.Role, Active: u.Active, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()},
+		Sessions:  []privacy.Session{},
+		APITokens: []privacy.APIToken{},
+	}
+	if u.PendingEmail != nil {
+		out.Account.PendingEmail = *u.PendingEmail
+	}
+	var sessions []sessionRow
+	if err := s.db.NewSelect().Model(&sessions).Where("user_id = ?", u.ID).OrderExpr("created_at DESC").Scan(ctx); err != nil {
+		return out, fmt.Errorf("select sessions: %w", err)
+	}
+	for _, r := range sessions {
+		out.Sessions = append(out.Sessions, privacy.Session{ID: r.ID, IP: r.IP, UserAgent: r.UserAgent, CreatedAt: r.CreatedAt.UTC(), ExpiresAt: r.ExpiresAt.UTC(), EndedAt: utc(r.EndedAt)})
+	}
+	var tokens []apiTokenRow
+	if err := s.db.NewSelect().Model(&tokens).Where("user_id = ?", u.ID).OrderExpr("created_at DESC").Scan(ctx); err != nil {
+		return out, fmt.Errorf("select api tokens: %w", err)
+	}
+	for _, r := range tokens {
+		out.APITokens = append(out.APITokens, privacy.APIToken{ID: r.ID, Name: r.Name, Prefix: r.Prefix, Scopes: r.Scopes,
+			CreatedAt: r.CreatedAt.UTC(), LastUsedAt: utc(r.LastUsedAt), ExpiresAt: utc(r.ExpiresAt), RevokedAt: utc(r.RevokedAt)})
+	}
+	return out, nil
+}
+
+// RecordExport records a subject access export by p as
+// system.data_exported. Everyone may export what is recorded about
+// themselves, so p's role is not held to the permission to export data.
+func (s *PrivacyStore) RecordExport(ctx context.Context, p activity.Principal, a domain.SystemAction) error {
+	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
+		ws, err := s.db.callerWorkspace(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		e := newEvent(ctx, ws, p, domain.ActionDataExported, now, a.Resource)
+		for k, v := range a.Details {
+			detail(&e, k, v)
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
