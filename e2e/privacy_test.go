@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -361,4 +363,113 @@ func slicesContainsID(rs []activity.Resource, id string) bool {
 		}
 	}
 	return false
+}
+
+// TestAnonymizedExportsAndAnalytics runs the API, the relay and the
+// indexer: with anonymize=true an export and the analytics name nobody —
+// no name, email, user id or address — while keeping every entry and
+// count, each person keeps one pseudonym within one answer and gets
+// another in the next; a bad anonymize is refused naming it.
+func TestAnonymizedExportsAndAnalytics(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI, app.RoleRelay, app.RoleIngest)
+	owner := mustOwner(t, m, cfg, "Pseudonyms "+stacktest.RandomID())
+	ada := mustRoleMember(t, m, owner.client, activity.RoleMember)
+	name := "Ada King " + stacktest.RandomID()
+	if a := ada.call("PATCH", "/api/v1/me", map[string]string{"name": name}, nil); a.status != http.StatusOK {
+		t.Fatalf("rename: %d %s", a.status, a.body)
+	}
+	for i := 0; i < 2; i++ {
+		mustID(t, ada.call("POST", "/api/v1/assets", map[string]string{"name": fmt.Sprintf("Scanner %d", i)}, nil), "asset")
+	}
+	if a := owner.call("PUT", "/api/v1/users/"+ada.id+"/role", map[string]string{"role": activity.RoleViewer, "note": "asked by " + name}, nil); a.status != http.StatusOK {
+		t.Fatalf("role: %d %s", a.status, a.body)
+	}
+	var plain answer
+	stacktest.Eventually(t, "the role change exported", func() bool {
+		plain = owner.call("GET", "/api/v1/activity/export?format=ndjson", nil, nil)
+		return plain.status == http.StatusOK && bytes.Contains(plain.body, []byte("user.role_changed"))
+	})
+	personal := []string{name, ada.email, ada.id, owner.email, owner.id, "127.0.0.1"}
+	lines := func(b []byte) []activity.Event {
+		var out []activity.Event
+		for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+			var e activity.Event
+			if err := json.Unmarshal(l, &e); err != nil {
+				t.Fatalf("line %s: %v", l, err)
+			}
+			out = append(out, e)
+		}
+		return out
+	}
+	want := lines(plain.body)
+	var first string
+	for run := 0; run < 2; run++ {
+		a := owner.call("GET", "/api/v1/activity/export?format=ndjson&anonymize=true", nil, nil)
+		if a.status != http.StatusOK {
+			t.Fatalf("anonymized export: %d %s", a.status, a.body)
+		}
+		for _, p := range personal {
+			if bytes.Contains(a.body, []byte(p)) {
+				t.Errorf("the anonymized export holds %q", p)
+			}
+		}
+		got := lines(a.body)
+		if len(got) < len(want) {
+			t.Fatalf("%d entries anonymized, %d plain", len(got), len(want))
+		}
+		// Ada is one pseudonym throughout: as the actor of her assets and
+		// as the resource and the note of the role change.
+		var hers []string
+		for _, e := range got {
+			switch e.Action {
+			case "asset.created":
+				hers = append(hers, e.Actor.ID+"|"+e.Actor.Name)
+			case "user.role_changed":
+				hers = append(hers, e.Resource.ID+"|"+e.Resource.Name)
+				if e.Note != "asked by "+e.Resource.Name {
+					t.Errorf("the note %q does not name her pseudonym %q", e.Note, e.Resource.Name)
+				}
+			}
+		}
+		if len(hers) != 3 || hers[0] != hers[1] || hers[1] != hers[2] || !strings.HasPrefix(hers[0], "user-") {
+			t.Errorf("her pseudonyms within one export: %v", hers)
+		}
+		if run == 0 {
+			first = hers[0]
+		} else if hers[0] == first {
+			t.Errorf("two exports gave her the same pseudonym %q", first)
+		}
+	}
+
+	var top struct {
+		Total int64 `json:"total"`
+		Users []struct {
+			ID, Name, Email string
+			Count           int64
+		} `json:"users"`
+	}
+	a := owner.call("GET", "/api/v1/analytics/top-users?range=7d&anonymize=true", nil, nil)
+	if a.status != http.StatusOK {
+		t.Fatalf("anonymized top users: %d %s", a.status, a.body)
+	}
+	for _, p := range personal {
+		if bytes.Contains(a.body, []byte(p)) {
+			t.Errorf("anonymized top users hold %q: %s", p, a.body)
+		}
+	}
+	a.decode(t, &top)
+	var plainTop struct {
+		Total int64 `json:"total"`
+	}
+	owner.call("GET", "/api/v1/analytics/top-users?range=7d", nil, nil).decode(t, &plainTop)
+	if top.Total != plainTop.Total || len(top.Users) < 2 || !strings.HasPrefix(top.Users[0].Name, "Former user ") {
+		t.Errorf("anonymized top users: %+v, plain total %d", top, plainTop.Total)
+	}
+	for _, path := range []string{"/api/v1/activity/export?anonymize=maybe", "/api/v1/analytics/top-users?anonymize=1"} {
+		a := owner.call("GET", path, nil, nil)
+		if a.status != http.StatusBadRequest || !bytes.Contains(a.body, []byte(`"field":"anonymize"`)) {
+			t.Errorf("%s: %d %s", path, a.status, a.body)
+		}
+	}
 }
