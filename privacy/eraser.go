@@ -61,7 +61,7 @@ func (e *Eraser) RunDue(ctx context.Context) (int, error) {
 			return n, err
 		}
 		e.Log.WithFields(logrus.Fields{"workspace_id": er.WorkspaceID, "user_id": er.UserID,
-			"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated}).Info("A deleted user's entries were anonymized.")
+			"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated}).Info("A deleted user's entries were anonymized.")
 		n++
 	}
 }

@@ -128,11 +128,12 @@ type Result struct {
 	Pseudonym      string `json:"pseudonym"`
 	EntriesUpdated int64  `json:"entries_updated"`
 	ReportsUpdated int64  `json:"reports_updated"`
+	AlertsUpdated  int64  `json:"alerts_updated"`
 }
 
 // String renders the result for logs.
 func (r Result) String() string {
-	return fmt.Sprintf("user %s: %d entries and %d reports anonymized", r.UserID, r.EntriesUpdated, r.ReportsUpdated)
+	return fmt.Sprintf("user %s: %d entries, %d reports and %d alerts anonymized", r.UserID, r.EntriesUpdated, r.ReportsUpdated, r.AlertsUpdated)
 }
 
 // Apply replaces r's values in e's personal fields (those the chain holds

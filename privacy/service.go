@@ -18,6 +18,9 @@ type People interface {
 	// AnonymizeReports replaces r's values in the workspace's stored
 	// reports and returns how many reports changed.
 	AnonymizeReports(ctx context.Context, workspace string, r Replacement) (int64, error)
+	// AnonymizeAlerts replaces r's values in the workspace's alerts and
+	// returns how many alerts changed.
+	AnonymizeAlerts(ctx context.Context, workspace string, r Replacement) (int64, error)
 	// RecordAnonymized records user.anonymized by p with res, which holds
 	// no personal data of the subject.
 	RecordAnonymized(ctx context.Context, p activity.Principal, res Result) error
@@ -97,8 +100,8 @@ func (s *Service) Pseudonym(workspace, userID string) Pseudonym {
 }
 
 // Anonymize replaces the member's name, email, IP addresses and free-text
-// mentions with their pseudonym across the workspace's entries and stored
-// reports at once, and records user.anonymized with the counts and without
+// mentions with their pseudonym across the workspace's entries, stored
+// reports and alerts at once, and records user.anonymized with the counts and without
 // the member's data. Owners only: others get EFORBIDDEN; an unknown member
 // is ENOTFOUND. It first waits for the workspace's recorded events to be
 // indexed, and answers EUNAVAILABLE when they are not within CatchUp. The
@@ -125,7 +128,7 @@ func (s *Service) Anonymize(ctx context.Context, p activity.Principal, userID st
 }
 
 // Replace replaces the subject's values, with those the index records for
-// them, by their pseudonym in the workspace's entries and reports.
+// them, by their pseudonym in the workspace's entries, reports and alerts.
 func (s *Service) Replace(ctx context.Context, workspace string, subject Subject) (Result, error) {
 	recorded, err := s.Index.Recorded(ctx, workspace, subject.UserID)
 	if err != nil {
@@ -139,6 +142,9 @@ func (s *Service) Replace(ctx context.Context, workspace string, subject Subject
 	}
 	if res.ReportsUpdated, err = s.People.AnonymizeReports(ctx, workspace, r); err != nil {
 		return res, fmt.Errorf("anonymize the reports of user %s: %w", subject.UserID, err)
+	}
+	if res.AlertsUpdated, err = s.People.AnonymizeAlerts(ctx, workspace, r); err != nil {
+		return res, fmt.Errorf("anonymize the alerts of user %s: %w", subject.UserID, err)
 	}
 	return res, nil
 }

@@ -98,6 +98,7 @@ func (s *PrivacyStore) RecordAnonymized(ctx context.Context, p activity.Principa
 		e := newEvent(ctx, ws, p, "user.anonymized", now, activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym})
 		detail(&e, "entries_updated", res.EntriesUpdated)
 		detail(&e, "reports_updated", res.ReportsUpdated)
+		detail(&e, "alerts_updated", res.AlertsUpdated)
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
@@ -158,7 +159,7 @@ func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res priva
 		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
 		e.Resource = activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym}
 		e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
-		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "after_deletion": true}
+		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated, "after_deletion": true}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
@@ -217,4 +218,84 @@ func (s *PrivacyStore) RecordExport(ctx context.Context, p activity.Principal, a
 		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
+}
+
+// AnonymizeAlerts replaces r's values in the workspace's alerts — their
+// summary, subject, details and who acknowledged or resolved them — and
+// returns how many alerts changed, in one transaction. As in reports, the
+// subject's IP addresses are left: an alert's addresses are everyone's
+// who failed from them.
+func (s *PrivacyStore) AnonymizeAlerts(ctx context.Context, workspace string, r privacy.Replacement) (int64, error) {
+	r = r.WithoutAddresses()
+	var n int64
+	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, _ time.Time) error {
+		var rows []struct {
+			ID             string  `bun:"id"`
+			Summary        string  `bun:"summary"`
+			Subject        string  `bun:"subject"`
+			Details        *string `bun:"details"`
+			AcknowledgedBy *string `bun:"acknowledged_by"`
+			ResolvedBy     *string `bun:"resolved_by"`
+		}
+		err := tx.NewRaw(`SELECT id, summary, subject::text AS subject, details::text AS details,
+			acknowledged_by::text AS acknowledged_by, resolved_by::text AS resolved_by
+			FROM alerts WHERE workspace_id = ? FOR UPDATE`, workspace).Scan(ctx, &rows)
+		if err != nil {
+			return fmt.Errorf("select alerts: %w", err)
+		}
+		for _, row := range rows {
+			touched := false
+			summary := r.Text(row.Summary)
+			touched = summary != row.Summary
+			subject, err := anonymizeJSON(r, &row.Subject, &touched)
+			if err != nil {
+				return fmt.Errorf("alert %s: %w", row.ID, err)
+			}
+			details, err := anonymizeJSON(r, row.Details, &touched)
+			if err != nil {
+				return fmt.Errorf("alert %s: %w", row.ID, err)
+			}
+			acked, err := anonymizeJSON(r, row.AcknowledgedBy, &touched)
+			if err != nil {
+				return fmt.Errorf("alert %s: %w", row.ID, err)
+			}
+			resolved, err := anonymizeJSON(r, row.ResolvedBy, &touched)
+			if err != nil {
+				return fmt.Errorf("alert %s: %w", row.ID, err)
+			}
+			if !touched {
+				continue
+			}
+			_, err = tx.NewRaw(`UPDATE alerts SET summary = ?, subject = ?::jsonb, details = ?::jsonb,
+				acknowledged_by = ?::jsonb, resolved_by = ?::jsonb WHERE id = ?`, summary, subject, details, acked, resolved, row.ID).Exec(ctx)
+			if err != nil {
+				return fmt.Errorf("update alert %s: %w", row.ID, err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// anonymizeJSON replaces r's values in the JSON text src, which may be
+// absent, and returns the text to store (nil for absent); numbers keep
+// their text.
+func anonymizeJSON(r privacy.Replacement, src *string, touched *bool) (*string, error) {
+	if src == nil {
+		return nil, nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader([]byte(*src)))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	v = r.Value(v, touched)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	out := string(b)
+	return &out, nil
 }
