@@ -64,8 +64,10 @@ const DefaultCatchUp = 30 * time.Second
 const catchUpPoll = 200 * time.Millisecond
 
 // errBehind answers an anonymization asked for while the workspace's
-// latest events are still on their way to the index.
-var errBehind = activity.Errorf(activity.EUNAVAILABLE, "", "the workspace's latest activity is still being indexed; try again in a minute")
+// latest events are still on their way to the index: the request cannot
+// be completed in the log's present state, and may be sent again once
+// the pipeline has caught up.
+var errBehind = activity.Errorf(activity.ECONFLICT, "", "the workspace's latest activity is still being indexed; try again in a minute")
 
 // caughtUp waits until every event of the workspace recorded so far is
 // indexed, so that none reaches the index with the person's values after
@@ -104,7 +106,7 @@ func (s *Service) Pseudonym(workspace, userID string) Pseudonym {
 // reports and alerts at once, and records user.anonymized with the counts and without
 // the member's data. Owners only: others get EFORBIDDEN; an unknown member
 // is ENOTFOUND. It first waits for the workspace's recorded events to be
-// indexed, and answers EUNAVAILABLE when they are not within CatchUp. The
+// indexed, and answers ECONFLICT when they are not within CatchUp. The
 // member's account is left as it is.
 func (s *Service) Anonymize(ctx context.Context, p activity.Principal, userID string) (Result, error) {
 	if err := domain.Require(p, domain.ManagePersonalData); err != nil {

@@ -23,8 +23,11 @@ type handlers struct {
 
 // anonymize replaces the member's personal data in the log and the
 // reports with their pseudonym and answers what changed. The body, if
-// any, must be an empty object.
+// any, must be an empty object, and it takes no query parameters.
 func (h *handlers) anonymize(c *fiber.Ctx) error {
+	if err := httpapi.ReadQuery(c, "parameter", nil, func(string, string) error { return nil }); err != nil {
+		return err
+	}
 	var in struct{}
 	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
 		return err
