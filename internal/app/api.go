@@ -19,6 +19,8 @@ import (
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
 	integrationhttp "github.com/fluxera/activity/integration/http"
+	"github.com/fluxera/activity/privacy"
+	privacyhttp "github.com/fluxera/activity/privacy/http"
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
 	"github.com/fluxera/activity/searchapi"
@@ -131,6 +133,12 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		return nil, nil, err
 	}
 	audithttp.Register(srv.API, auditSvc)
+	privacySvc, err := m.Privacy()
+	if err != nil {
+		return nil, nil, err
+	}
+	privacyhttp.Register(srv.API, privacySvc)
+	privacyhttp.RegisterAccess(srv.API, &privacy.Access{Holders: postgres.NewPrivacyStore(db), Entries: finder}, postgres.NewPrivacyStore(db), m.Log.WithField("component", "export"))
 	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
 	reporthttp.Register(srv.API, reports,
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
