@@ -98,6 +98,11 @@ type Chain struct {
 	// Digests are the keyed digests of the personal fields, by field path
 	// (actor.email, note, changes.0.before, ...).
 	Digests map[string]string `json:"digests,omitempty"`
+	// Anonymized lists the paths of the personal fields whose values were
+	// replaced by pseudonyms after publication. Their digests still hold
+	// the entry's place in the chain; their values are no longer held to
+	// them.
+	Anonymized []string `json:"anonymized,omitempty"`
 }
 
 // Actor is whoever performed the action.

@@ -26,6 +26,8 @@ var phrases = map[string]string{
 	"invitation.revoked":            "{actor} withdrew the invitation of {name}",
 	"user.activated":                "{actor} activated {resource}",
 	"user.deactivated":              "{actor} deactivated {resource}",
+	"user.anonymized":               "{actor} anonymized {resource}",
+	"user.deleted":                  "{actor} deleted {resource}",
 	"user.profile_updated":          "{actor} updated the profile of {resource}",
 	"user.password_changed":         "{actor} changed the password of {resource}",
 	"user.api_token_created":        "{actor} created API token {name}",

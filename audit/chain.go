@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -88,16 +89,18 @@ func Digests(key []byte, e *activity.Event) map[string]string {
 
 // CheckDigests returns the path of the first personal field of e whose
 // value does not match its digest under key, or "" when all match. A
-// field whose value is empty is not checked. Only the platform, which
-// holds the key, can make this check; the chain itself rests on the
-// digests alone, so replacing a value by a pseudonym keeps it whole.
+// field whose value is empty is not checked, nor one the entry lists as
+// anonymized: its pseudonym cannot match the digest of the value it
+// replaced. Only the platform, which holds the key, can make this check;
+// the chain itself rests on the digests alone, so replacing a value by a
+// pseudonym keeps it whole.
 func CheckDigests(key []byte, e *activity.Event) string {
 	if e.Chain == nil {
 		return ""
 	}
 	bad := ""
 	personalFields(e, func(path, value string) {
-		if bad != "" || value == "" {
+		if bad != "" || value == "" || slices.Contains(e.Chain.Anonymized, path) {
 			return
 		}
 		if !hmac.Equal([]byte(Digest(key, value)), []byte(e.Chain.Digests[path])) {

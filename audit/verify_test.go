@@ -65,6 +65,18 @@ func TestVerifyNamesTheFirstBrokenSequenceNumber(t *testing.T) {
 			es[4].Action = "asset.deleted"
 			return es
 		}, 5, audit.Altered},
+		{"anonymized, with the fields listed", func(es []activity.Event) []activity.Event {
+			for i := range es {
+				es[i].Actor.Name, es[i].Actor.Email, es[i].Context.IP = "Former user 7f3a", "former-user-7f3a@anonymized.invalid", "2001:db8::7f3a"
+				es[i].Chain.Anonymized = []string{"actor.name", "actor.email", "context.ip"}
+			}
+			return es
+		}, 0, ""},
+		{"anonymized without saying so", func(es []activity.Event) []activity.Event {
+			es[3].Actor.Name = "Former user 7f3a"
+			es[3].Chain.Anonymized = []string{"actor.email"}
+			return es
+		}, 4, audit.Altered},
 		{"name edited", func(es []activity.Event) []activity.Event {
 			es[2].Actor.Name = "Someone Else"
 			return es

@@ -103,7 +103,7 @@ const weakHashingNote = "Passwords are hashed with argon2id m=1024 KiB, t=1 (FLU
 func main() {
 	out := flag.String("out", "bench/results.json", "where to write the figures")
 	bin := flag.String("bin", "bin/fluxera", "the fluxera binary")
-	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, chain, login, relay, indexer, detect, search, report, analytics, export, verify); the figures of the others are kept from -out")
+	only := flag.String("only", "", "comma-separated sections to run (throughput, freshness, api, chain, login, relay, indexer, detect, search, report, analytics, export, verify, retention); the figures of the others are kept from -out")
 	creates := flag.Int("creates", 3000, "assets created for the throughput figure")
 	fresh := flag.Int("freshness", 200, "assets created one by one for the freshness figures")
 	writes := flag.Int("writes", 3000, "assets created by each side of the API write figures")
@@ -129,6 +129,7 @@ func main() {
 	verifyEvents := flag.Int("verify-events", 1000000, "entries of the chain the verify figure checks (0 skips it)")
 	verifyRounds := flag.Int("verify-rounds", 3, "verifications, and plain reads, of the verify figure")
 	summary := flag.Bool("summary", false, "only print the table of the figures in -out, with their goals, and write it beside -out as markdown")
+	retentionRounds := flag.Int("retention-rounds", 3, "archivings of a month, and direct scans, of the retention figure (0 skips it)")
 	flag.Parse()
 	if *summary {
 		if err := writeSummary(readResults(*out), *out, os.Stdout); err != nil {
@@ -169,6 +170,12 @@ func main() {
 			return exportFigures(e, exportRun{entries: *exportEntries, corpus: *searchEvents, rebuild: *searchRebuild && !runsSearch, rounds: *exportRounds})
 		}},
 		{"verify", false, false, func(e *env) []Figure { return verifyFigures(e, *verifyEvents, *verifyRounds) }},
+		{"retention", false, false, func(e *env) []Figure {
+			if *retentionRounds <= 0 {
+				return nil
+			}
+			return retentionFigures(e, retentionRun{corpus: *searchEvents, rebuild: *searchRebuild && !runsSearch, rounds: *retentionRounds})
+		}},
 	}
 	selected, err := pickSections(sections, *only)
 	if err != nil {

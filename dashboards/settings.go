@@ -148,7 +148,7 @@ func readSettingsForm(ctx *fiber.Ctx, current domain.Settings) (in domain.Settin
 		field string
 		to    *int
 		in    **int
-	}{{"log_retention_days", &typed.LogRetentionDays, &in.LogRetentionDays}, {"deleted_user_log_days", &typed.DeletedUserLogDays, &in.DeletedUserLogDays}} {
+	}{{"active_log_days", &typed.ActiveLogDays, &in.ActiveLogDays}, {"log_retention_days", &typed.LogRetentionDays, &in.LogRetentionDays}, {"deleted_user_log_days", &typed.DeletedUserLogDays, &in.DeletedUserLogDays}} {
 		s := strings.TrimSpace(ctx.FormValue(n.field))
 		raw[n.field] = s
 		i, err := strconv.Atoi(s)

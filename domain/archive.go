@@ -14,13 +14,20 @@ const (
 	ArchiveExport = "export" // an activity export kept for later download
 	ArchiveReport = "report" // a generated report
 	ArchiveBackup = "backup" // a monthly backup of a workspace's log
+	// ArchiveRetained is a month of a workspace's log moved out of the
+	// searchable index by the retention job.
+	ArchiveRetained = "retained"
+	// ArchiveManifest describes one ArchiveRetained file: its month,
+	// counts, chain sequence numbers and hash.
+	ArchiveManifest = "manifest"
 )
 
 // ArchiveObject is one file in the archive store. Files are written once
 // and named by their content: the same bytes stored twice are one file.
 type ArchiveObject struct {
 	WorkspaceID string `json:"workspace_id"`
-	// Kind is ArchiveExport, ArchiveReport or ArchiveBackup.
+	// Kind is ArchiveExport, ArchiveReport, ArchiveBackup, ArchiveRetained
+	// or ArchiveManifest.
 	Kind string `json:"kind"`
 	// Name is "<kind>/<sha256 hex>.<extension>", unique in the workspace.
 	Name        string    `json:"name"`
@@ -44,9 +51,13 @@ type ArchiveStore interface {
 	// List returns the workspace's files of kind, newest first; an empty
 	// kind lists every kind.
 	List(ctx context.Context, workspaceID, kind string) ([]ArchiveObject, error)
+	// Delete removes the workspace's file named name; a name of another
+	// workspace, or none, is ENOTFOUND. Only the retention job deletes,
+	// once a file is past the workspace's archive period.
+	Delete(ctx context.Context, workspaceID, name string) error
 }
 
-var archiveName = regexp.MustCompile(`^(export|report|backup)/[0-9a-f]{64}\.[a-z0-9]+(\.[a-z0-9]+)?$`)
+var archiveName = regexp.MustCompile(`^(export|report|backup|retained|manifest)/[0-9a-f]{64}\.[a-z0-9]+(\.[a-z0-9]+)?$`)
 
 // ValidArchiveName reports whether name has the form the archive store
 // names files with, so that no caller-chosen path reaches a store.

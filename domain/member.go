@@ -110,6 +110,22 @@ type UserService interface {
 	// the caller's other sessions and, unless asked to keep them, revokes
 	// their API tokens.
 	ChangePassword(ctx context.Context, p activity.Principal, in PasswordChange) error
+	// DeleteUser deletes a member's account and personal data, ends their
+	// sessions, revokes their API tokens, schedules the anonymization of
+	// their entries after the workspace's deleted_user_log_days and
+	// records user.deleted. It returns EFORBIDDEN for a caller who may not
+	// (an admin deleting an owner, anyone deleting themselves), ECONFLICT
+	// for the last active owner, ENOTFOUND for an unknown member.
+	DeleteUser(ctx context.Context, p activity.Principal, id string) (UserDeletion, error)
+}
+
+// UserDeletion says what deleting a member did.
+type UserDeletion struct {
+	UserID           string    `json:"user_id"`
+	DeletedAt        time.Time `json:"deleted_at"`
+	AnonymizeAfter   time.Time `json:"anonymize_after"`
+	SessionsEnded    int64     `json:"sessions_ended"`
+	APITokensRevoked int       `json:"api_tokens_revoked"`
 }
 
 // APIToken is a credential for programs. Its secret is shown once, when

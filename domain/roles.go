@@ -26,13 +26,16 @@ const (
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 	ViewArchive       Permission = "list and download archived exports, reports and backups"
 	ScheduleReports   Permission = "define custom reports, their schedules and recipients"
+	ManageRetention   Permission = "place and release legal holds, delete activity past retention"
+	// ManagePersonalData answers a person's GDPR requests on their behalf.
+	ManagePersonalData Permission = "export or anonymize any member's personal data"
 )
 
 // Permissions lists every permission in table order.
 var Permissions = []Permission{
 	ViewInventory, ViewOwnActivity, EditOwnProfile, ManageAssets, ManageLicenses, ViewLicenseKeys,
 	ExportData, DeleteAssets, DeleteLicenses, ManageMembers, ManageSettings, ManageIntegration,
-	ManageAlerts, ScheduleReports, ViewWorkspaceLog, ViewArchive, ManageOwners,
+	ManageAlerts, ScheduleReports, ViewWorkspaceLog, ViewArchive, ManageRetention, ManageOwners, ManagePersonalData,
 }
 
 // Roles lists the roles strongest first.
@@ -41,23 +44,25 @@ var Roles = []string{activity.RoleOwner, activity.RoleAdmin, activity.RoleMember
 // grants says which roles hold each permission. It is the one source of
 // what a role may do; the README's table is checked against it.
 var grants = map[Permission][]string{
-	ViewInventory:     {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
-	ViewOwnActivity:   {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
-	EditOwnProfile:    {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
-	ManageAssets:      {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
-	ManageLicenses:    {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
-	ViewLicenseKeys:   {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
-	ExportData:        {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
-	DeleteAssets:      {activity.RoleOwner, activity.RoleAdmin},
-	DeleteLicenses:    {activity.RoleOwner, activity.RoleAdmin},
-	ManageMembers:     {activity.RoleOwner, activity.RoleAdmin},
-	ManageSettings:    {activity.RoleOwner, activity.RoleAdmin},
-	ManageIntegration: {activity.RoleOwner, activity.RoleAdmin},
-	ManageAlerts:      {activity.RoleOwner, activity.RoleAdmin},
-	ScheduleReports:   {activity.RoleOwner, activity.RoleAdmin},
-	ViewWorkspaceLog:  {activity.RoleOwner, activity.RoleAdmin},
-	ViewArchive:       {activity.RoleOwner},
-	ManageOwners:      {activity.RoleOwner},
+	ViewInventory:      {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
+	ViewOwnActivity:    {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
+	EditOwnProfile:     {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember, activity.RoleViewer},
+	ManageAssets:       {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
+	ManageLicenses:     {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
+	ViewLicenseKeys:    {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
+	ExportData:         {activity.RoleOwner, activity.RoleAdmin, activity.RoleMember},
+	DeleteAssets:       {activity.RoleOwner, activity.RoleAdmin},
+	DeleteLicenses:     {activity.RoleOwner, activity.RoleAdmin},
+	ManageMembers:      {activity.RoleOwner, activity.RoleAdmin},
+	ManageSettings:     {activity.RoleOwner, activity.RoleAdmin},
+	ManageIntegration:  {activity.RoleOwner, activity.RoleAdmin},
+	ManageAlerts:       {activity.RoleOwner, activity.RoleAdmin},
+	ScheduleReports:    {activity.RoleOwner, activity.RoleAdmin},
+	ViewWorkspaceLog:   {activity.RoleOwner, activity.RoleAdmin},
+	ViewArchive:        {activity.RoleOwner},
+	ManageRetention:    {activity.RoleOwner},
+	ManageOwners:       {activity.RoleOwner},
+	ManagePersonalData: {activity.RoleOwner},
 }
 
 // Can reports whether role holds perm.

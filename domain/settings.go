@@ -21,13 +21,19 @@ var weekdayOrder = map[string]int{"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri":
 // the detector what counts as unusual access time; the retention periods
 // how long activity is kept.
 type Settings struct {
-	Name               string   `json:"name"`
-	TimeZone           string   `json:"time_zone"`
-	WorkingHoursStart  string   `json:"working_hours_start"`
-	WorkingHoursEnd    string   `json:"working_hours_end"`
-	WorkingDays        Weekdays `json:"working_days"`
-	LogRetentionDays   int      `json:"log_retention_days"`
-	DeletedUserLogDays int      `json:"deleted_user_log_days"`
+	Name              string   `json:"name"`
+	TimeZone          string   `json:"time_zone"`
+	WorkingHoursStart string   `json:"working_hours_start"`
+	WorkingHoursEnd   string   `json:"working_hours_end"`
+	WorkingDays       Weekdays `json:"working_days"`
+	// LogRetentionDays is how long the log is kept at all, in the
+	// searchable log and then in the archive: 7 years by default.
+	LogRetentionDays int `json:"log_retention_days"`
+	// ActiveLogDays is how long entries stay in the searchable log before
+	// the retention job moves them to the archive; 0, the default, keeps
+	// them searchable for as long as the log is kept.
+	ActiveLogDays      int `json:"active_log_days"`
+	DeletedUserLogDays int `json:"deleted_user_log_days"`
 	// MonthlyBackup turns on the automatic backup of each past month's
 	// log, as gzipped NDJSON, into the archive store.
 	MonthlyBackup bool `json:"monthly_backup"`
@@ -41,6 +47,7 @@ type SettingsUpdate struct {
 	WorkingHoursEnd    *string  `json:"working_hours_end"`
 	WorkingDays        []string `json:"working_days"`
 	LogRetentionDays   *int     `json:"log_retention_days"`
+	ActiveLogDays      *int     `json:"active_log_days"`
 	DeletedUserLogDays *int     `json:"deleted_user_log_days"`
 	MonthlyBackup      *bool    `json:"monthly_backup"`
 	Note               string   `json:"note"`
@@ -65,6 +72,9 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 	}
 	if u.LogRetentionDays != nil {
 		s.LogRetentionDays = *u.LogRetentionDays
+	}
+	if u.ActiveLogDays != nil {
+		s.ActiveLogDays = *u.ActiveLogDays
 	}
 	if u.DeletedUserLogDays != nil {
 		s.DeletedUserLogDays = *u.DeletedUserLogDays
@@ -110,6 +120,10 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 		return s, activity.Errorf(activity.EINVALID, "working_hours_end", "working_hours_end must be later than working_hours_start")
 	case s.LogRetentionDays < 30 || s.LogRetentionDays > 36500:
 		return s, activity.Errorf(activity.EINVALID, "log_retention_days", "log_retention_days must be between 30 and 36500")
+	case s.ActiveLogDays != 0 && (s.ActiveLogDays < 30 || s.ActiveLogDays > 36500):
+		return s, activity.Errorf(activity.EINVALID, "active_log_days", "active_log_days must be 0 (searchable for as long as the log is kept) or between 30 and 36500")
+	case s.ActiveLogDays > s.LogRetentionDays:
+		return s, activity.Errorf(activity.EINVALID, "active_log_days", "active_log_days must not be longer than log_retention_days")
 	case s.DeletedUserLogDays < 1 || s.DeletedUserLogDays > 36500:
 		return s, activity.Errorf(activity.EINVALID, "deleted_user_log_days", "deleted_user_log_days must be between 1 and 36500")
 	}

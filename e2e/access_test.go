@@ -190,7 +190,11 @@ func endpoints() map[string]endpoint {
 		"PUT /api/v1/users/:id/role":        {perm: domain.ManageMembers, status: 200, path: user("/role"), body: fixed(map[string]string{"role": "viewer"})},
 		"POST /api/v1/users/:id/activate":   {perm: domain.ManageMembers, status: 200, path: user("/activate"), body: none},
 		"POST /api/v1/users/:id/deactivate": {perm: domain.ManageMembers, status: 200, path: user("/deactivate"), body: fixed(map[string]any{"keep_api_tokens": false})},
-		"GET /api/v1/invitations":           {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
+		// The matrix runs no relay: the workspace's events never reach
+		// the index, which an anonymization waits for (FLUXERA_ANONYMIZE_WAIT).
+		"POST /api/v1/users/:id/anonymize": {perm: domain.ManagePersonalData, status: 409, path: user("/anonymize"), body: none},
+		"DELETE /api/v1/users/:id":         {perm: domain.ManageMembers, status: 200, path: user(""), body: none},
+		"GET /api/v1/invitations":          {perm: domain.ManageMembers, status: 200, path: p("/api/v1/invitations"), body: none},
 		"POST /api/v1/invitations": {perm: domain.ManageMembers, status: 201, path: p("/api/v1/invitations"), body: func(fixture) any {
 			return map[string]string{"email": "x-" + stacktest.RandomID() + "@example.com", "role": "member"}
 		}},
@@ -234,8 +238,19 @@ func endpoints() map[string]endpoint {
 		"GET /api/v1/audit/verify":                {perm: domain.ViewWorkspaceLog, status: 200, path: p("/api/v1/audit/verify"), body: none},
 		"GET /api/v1/me/activity/export":          {perm: domain.ExportData, status: 200, path: p("/api/v1/me/activity/export?format=json"), body: none},
 		"GET /api/v1/users/:id/activity/export":   {perm: domain.ExportData, also: domain.ViewWorkspaceLog, status: 200, path: user("/activity/export?format=ndjson"), body: none}, // another user's: members are refused
+		"GET /api/v1/me/data-export":              {perm: domain.ViewOwnActivity, status: 200, path: p("/api/v1/me/data-export"), body: none},
+		"GET /api/v1/users/:id/data-export":       {perm: domain.ManagePersonalData, status: 200, path: user("/data-export"), body: none},
 		"GET /api/v1/assets/:id/history/export":   {perm: domain.ExportData, status: 200, path: asset("/history/export?format=pdf"), body: none},
 		"GET /api/v1/licenses/:id/history/export": {perm: domain.ExportData, status: 200, path: license("/history/export"), body: none},
+
+		"GET /api/v1/audit/holds": {perm: domain.ManageRetention, status: 200, path: p("/api/v1/audit/holds"), body: none},
+		"POST /api/v1/audit/holds": {perm: domain.ManageRetention, status: 201, path: p("/api/v1/audit/holds"), body: fixed(map[string]any{
+			"from": "2026-01-01T00:00:00Z", "to": "2026-02-01T00:00:00Z", "reason": "litigation over January",
+		})},
+		// No period: TestOwnersDeleteOnlyEntriesPastRetentionThatNoRuleKeeps deletes for real.
+		"DELETE /api/v1/activity": {perm: domain.ManageRetention, status: 400, path: p("/api/v1/activity"), body: none},
+		// No hold of that id: TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI releases a real one.
+		"POST /api/v1/audit/holds/:id/release": {perm: domain.ManageRetention, status: 404, path: p("/api/v1/audit/holds/0193f3a0-0000-7000-8000-000000000000/release"), body: none},
 
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{
@@ -373,6 +388,7 @@ func (e endpoint) callWith(t *testing.T, c *client, f fixture, password string, 
 // checks that the role is let through exactly when the role table says so.
 func TestRoleEndpointMatrix(t *testing.T) {
 	cfg := MustStack(t)
+	cfg.AnonymizeWait = 10 * time.Millisecond
 	m := MustStart(t, cfg, app.RoleAPI)
 	ob := mustOutbox(t, cfg)
 	owner := mustOwner(t, m, cfg, "Matrix")
@@ -608,6 +624,8 @@ func TestNoInputCausesAServerError(t *testing.T) {
 	cfg.Auth.MaxFailuresPerAccount, cfg.Auth.MaxFailuresPerIP = 1_000_000, 1_000_000
 	// Sign-ups are open, so that their checks see the hostile bodies.
 	cfg.SignupEnabled, cfg.Signup.MaxPerAddress = true, 1_000_000
+	// No relay runs: an anonymization would wait for the index in vain.
+	cfg.AnonymizeWait = 10 * time.Millisecond
 	m := MustStart(t, cfg, app.RoleAPI)
 	owner := mustOwner(t, m, cfg, "Hostile")
 	target := mustRoleMember(t, m, owner.client, activity.RoleMember)
@@ -644,6 +662,9 @@ func TestNoInputCausesAServerError(t *testing.T) {
 					var in domain.PasswordChange
 					json.Unmarshal(h.req.body, &in)
 					owner.password = in.NewPassword
+				}
+				if route == "DELETE /api/v1/users/:id" {
+					target = mustRoleMember(t, m, owner.client, activity.RoleMember) // the member is gone for good
 				}
 				if ep.method == "DELETE" || strings.HasSuffix(route, "/deactivate") {
 					owner.call("POST", "/api/v1/users/"+target.id+"/activate", nil, nil)

@@ -245,7 +245,7 @@ func TestConsoleWorkspaceSettings(t *testing.T) {
 	form := url.Values{
 		"csrf": {token}, "name": {"Console settings"}, "time_zone": {"America/New_York"},
 		"working_hours_start": {"08:30"}, "working_hours_end": {"17:30"}, "working_days": {"mon", "tue", "wed", "thu"},
-		"log_retention_days": {"400"}, "deleted_user_log_days": {"90"}, "note": {"the team moved"},
+		"active_log_days": {"200"}, "log_retention_days": {"400"}, "deleted_user_log_days": {"90"}, "note": {"the team moved"},
 	}
 	before := ob.last()
 	if p := b.post("/settings/workspace", form); p.status != http.StatusSeeOther || p.header.Get("Location") != "/settings/workspace?saved=1" {
@@ -255,6 +255,7 @@ func TestConsoleWorkspaceSettings(t *testing.T) {
 	wantChange(t, e, "time_zone", "Europe/Berlin", "America/New_York")
 	wantChange(t, e, "working_hours_start", "09:00", "08:30")
 	wantChange(t, e, "log_retention_days", "2555", "400")
+	wantChange(t, e, "active_log_days", "0", "200")
 	if e.Note != "the team moved" {
 		t.Errorf("note %q", e.Note)
 	}
@@ -272,6 +273,7 @@ func TestConsoleWorkspaceSettings(t *testing.T) {
 		{"end before start", "working_hours_end", "07:00", "Working hours end"},
 		{"retention too short", "log_retention_days", "7", "Log retention days"},
 		{"retention not a number", "log_retention_days", "a year", "Log retention days"},
+		{"searchable longer than kept", "active_log_days", "500", "Active log days"},
 		{"not a day", "working_days", "someday", "Working days"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

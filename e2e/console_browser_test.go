@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -506,6 +507,35 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		}
 		mb.axe()
 		mb.screenshot("my-activity", 1440, true)
+		// Subject access from My activity: one JSON file about them.
+		done := chromedp.BrowserEvents(mb.ctx, cdpbrowser.DownloadProgress)
+		mb.click(`a[href="/api/v1/me/data-export"]`)
+		var file string
+		for ev, err := range done {
+			if err != nil {
+				t.Fatalf("download: %v", err)
+			}
+			if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+				file = ev.FilePath
+				break
+			}
+			if ev.State == cdpbrowser.DownloadProgressStateCanceled {
+				t.Fatal("the download was canceled")
+			}
+		}
+		raw, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mine struct {
+			UserID       string `json:"user_id"`
+			PersonalData struct {
+				Account struct{ Email string }
+			} `json:"personal_data"`
+		}
+		if err := json.Unmarshal(raw, &mine); err != nil || mine.UserID != member.id || mine.PersonalData.Account.Email != member.email {
+			t.Errorf("the member's data export (%v): user %q, email %q", err, mine.UserID, mine.PersonalData.Account.Email)
+		}
 		mb.open("/assets/" + laptop + "/history")
 		if got := mb.shownActions(); !slices.Equal(got, []string{"asset.updated"}) {
 			t.Errorf("a member's asset history: %v", got)

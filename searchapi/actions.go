@@ -15,7 +15,7 @@ var Actions = []string{
 	"license.renewed", "license.expiration_updated", "license.key_viewed",
 	"user.created", "user.invited", "user.role_changed", "user.activated", "user.deactivated",
 	"user.profile_updated", "user.password_changed", "user.api_token_created", "user.api_token_revoked",
-	"user.api_token_rotated",
+	"user.api_token_rotated", "user.anonymized", "user.deleted",
 	"invitation.accepted", "invitation.declined", "invitation.revoked",
 	"auth.login", "auth.logout", "auth.login_failed", "auth.access_denied", "auth.signup", "auth.signup_failed",
 	"system.settings_changed", "system.data_exported", "system.report_generated", "system.integration_configured",

@@ -10,6 +10,7 @@
 //	fluxera schedule  the report scheduler (generates due custom reports and sends them)
 //	fluxera ocsf      the OCSF feed (maps the activity topic to OCSF on its own topic)
 //	fluxera deliver   the deliverer of activity webhooks (from the activity topic)
+//	fluxera retention the retention job (entries past active retention to the archive)
 //	fluxera migrate   apply database migrations and install the index template
 //	fluxera seed      create the demo workspace and its history
 //	fluxera workspace create   create a workspace and its owner
@@ -43,6 +44,7 @@ commands:
   schedule  run the scheduler that generates and sends custom reports
   ocsf      run the OCSF feed: the activity topic mapped to OCSF events
   deliver   run the deliverer that sends activity webhooks
+  retention run the retention job that archives entries past active retention
   migrate   apply database migrations and install the index template
   seed      create the demo workspace and its history; --events N also
             writes N events of past working days into the activity topic
@@ -86,7 +88,7 @@ func run(ctx context.Context, command string, args []string) error {
 	defer m.Close()
 	switch command {
 	case "serve":
-		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF, app.RoleDeliver)
+		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF, app.RoleDeliver, app.RoleRetention)
 	case "api":
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
@@ -103,6 +105,8 @@ func run(ctx context.Context, command string, args []string) error {
 		return m.Run(ctx, app.RoleOCSF)
 	case "deliver":
 		return m.Run(ctx, app.RoleDeliver)
+	case "retention":
+		return m.Run(ctx, app.RoleRetention)
 	case "migrate":
 		return m.Migrate(ctx)
 	case "seed":

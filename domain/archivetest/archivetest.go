@@ -26,6 +26,42 @@ func Run(t *testing.T, newStore func(t *testing.T) domain.ArchiveStore) {
 	t.Run("refuses unknown kinds and ended contexts", func(t *testing.T) { refusesUnknownKindsAndEndedContexts(t, newStore(t)) })
 	t.Run("a put cut short leaves nothing", func(t *testing.T) { putCutShortLeavesNothing(t, newStore(t)) })
 	t.Run("concurrent puts of the same content make one file", func(t *testing.T) { concurrentPutsMakeOneFile(t, newStore(t)) })
+	t.Run("deletes a workspace's file and no other", func(t *testing.T) { deletesOneWorkspacesFile(t, newStore(t)) })
+}
+
+// deletesOneWorkspacesFile stores the same retained month in two
+// workspaces and deletes it from one: the other keeps its copy, and a
+// second delete, or a delete of a name of no file, is not found.
+func deletesOneWorkspacesFile(t *testing.T, a domain.ArchiveStore) {
+	ctx := t.Context()
+	wsA, wsB := activity.NewEventID(), activity.NewEventID()
+	content := "{\"id\":\"1\"}\n"
+	objA, err := a.Put(ctx, wsA, domain.ArchiveRetained, "ndjson.gz", strings.NewReader(content))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Put(ctx, wsB, domain.ArchiveRetained, "ndjson.gz", strings.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Delete(ctx, wsA, objA.Name); err != nil {
+		t.Fatalf("delete: %v", err)
+	}
+	if _, _, err := a.Open(ctx, wsA, objA.Name); activity.ErrorCode(err) != activity.ENOTFOUND {
+		t.Errorf("open once deleted = %v; want not found", err)
+	}
+	if list, err := a.List(ctx, wsA, ""); err != nil || len(list) != 0 {
+		t.Errorf("list once deleted = %v, %v; want nothing", list, err)
+	}
+	if rc, _, err := a.Open(ctx, wsB, objA.Name); err != nil {
+		t.Errorf("the other workspace's copy: %v", err)
+	} else {
+		rc.Close()
+	}
+	for _, name := range []string{objA.Name, "retained/" + strings.Repeat("e", 64) + ".ndjson.gz", "../" + objA.Name} {
+		if err := a.Delete(ctx, wsA, name); activity.ErrorCode(err) != activity.ENOTFOUND {
+			t.Errorf("delete %q = %v; want not found", name, err)
+		}
+	}
 }
 
 func keepsFilesByContent(t *testing.T, a domain.ArchiveStore) {

@@ -69,6 +69,21 @@ func (a Archive) Put(ctx context.Context, workspaceID, kind, ext string, r io.Re
 	return obj, nil
 }
 
+// Delete removes the workspace's file named name.
+func (a Archive) Delete(ctx context.Context, workspaceID, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, _, err := a.stat(workspaceID, name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("delete archive file: %w", err)
+	}
+	return nil
+}
+
 // Open opens the workspace's file named name.
 func (a Archive) Open(ctx context.Context, workspaceID, name string) (io.ReadCloser, domain.ArchiveObject, error) {
 	path, obj, err := a.stat(workspaceID, name)
@@ -88,7 +103,7 @@ func (a Archive) List(ctx context.Context, workspaceID, kind string) ([]domain.A
 	if err != nil {
 		return nil, err
 	}
-	kinds := []string{domain.ArchiveExport, domain.ArchiveReport, domain.ArchiveBackup}
+	kinds := []string{domain.ArchiveExport, domain.ArchiveReport, domain.ArchiveBackup, domain.ArchiveRetained, domain.ArchiveManifest}
 	if kind != "" {
 		kinds = []string{kind}
 	}

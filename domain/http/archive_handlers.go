@@ -21,7 +21,8 @@ func (s *Server) routeArchive(api fiber.Router) {
 }
 
 // archiveKinds are the kinds a listing may ask for.
-var archiveKinds = map[string]bool{domain.ArchiveExport: true, domain.ArchiveReport: true, domain.ArchiveBackup: true}
+var archiveKinds = map[string]bool{domain.ArchiveExport: true, domain.ArchiveReport: true, domain.ArchiveBackup: true,
+	domain.ArchiveRetained: true, domain.ArchiveManifest: true}
 
 // listArchive answers the workspace's archived files, newest first, of the
 // kind asked for or of every kind.
@@ -29,7 +30,7 @@ func (s *Server) listArchive(c *fiber.Ctx) error {
 	var kind string
 	err := httpapi.ReadQuery(c, "query parameter", map[string]httpapi.QueryParam{"kind": {}}, func(_, v string) error {
 		if !archiveKinds[v] {
-			return activity.Errorf(activity.EINVALID, "kind", "kind must be export, report or backup")
+			return activity.Errorf(activity.EINVALID, "kind", "kind must be export, report, backup, retained or manifest")
 		}
 		kind = v
 		return nil

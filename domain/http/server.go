@@ -110,6 +110,8 @@ type Services struct {
 	// Archive keeps the workspaces' generated exports, reports and
 	// backups, which their owners list and download.
 	Archive domain.ArchiveStore
+	// Holds keeps the workspaces' legal holds.
+	Holds domain.HoldService
 	// Denials records requests refused with 403; without it they are
 	// answered all the same.
 	Denials domain.AccessRecorder
@@ -180,6 +182,7 @@ func NewServer(cfg Config, services Services, log logrus.FieldLogger) *Server {
 	s.routeSettings(s.API)
 	s.routeAlerts(s.API)
 	s.routeArchive(s.API)
+	s.routeHolds(s.API)
 	return s
 }
 

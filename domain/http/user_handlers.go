@@ -14,6 +14,7 @@ func (s *Server) routeUsers(api fiber.Router) {
 	api.Put("/users/:id/role", s.changeRole)
 	api.Post("/users/:id/activate", s.setActive(true))
 	api.Post("/users/:id/deactivate", s.setActive(false))
+	api.Delete("/users/:id", s.deleteUser)
 	api.Get("/invitations", s.listInvitations)
 	api.Post("/invitations", s.invite)
 	api.Delete("/invitations/:id", s.revokeInvitation)
@@ -33,6 +34,19 @@ func (s *Server) findUser(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(u)
+}
+
+// deleteUser deletes a member; the body, if any, must be an empty object.
+func (s *Server) deleteUser(c *fiber.Ctx) error {
+	var in struct{}
+	if err := httpapi.DecodeOptionalJSON(c, &in); err != nil {
+		return err
+	}
+	d, err := s.services.Users.DeleteUser(c.UserContext(), principal(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
 }
 
 func (s *Server) changeRole(c *fiber.Ctx) error {

@@ -37,13 +37,14 @@ func detail(e *activity.Event, key string, value any) {
 
 // member loads a user of the workspace inside tx, for use as an assignee
 // or the target of a change. A user of another workspace is reported as
-// not found, so that ids of other workspaces reveal nothing.
+// not found, so that ids of other workspaces reveal nothing, and so is a
+// deleted user.
 func (db *DB) member(ctx context.Context, tx bun.IDB, workspaceID, userID, field string) (userRow, error) {
 	var u userRow
 	if !validID(userID) {
 		return u, activity.Errorf(activity.ENOTFOUND, field, "user %q not found", userID)
 	}
-	err := tx.NewSelect().Model(&u).Where("id = ? AND workspace_id = ?", userID, workspaceID).Scan(ctx)
+	err := tx.NewSelect().Model(&u).Where("id = ? AND workspace_id = ? AND deleted_at IS NULL", userID, workspaceID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, activity.Errorf(activity.ENOTFOUND, field, "user %q not found", userID)
 	}

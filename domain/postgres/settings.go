@@ -51,7 +51,7 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, p activity.Princip
 		}
 		ws.Name, ws.TimeZone, ws.WorkingHoursStart, ws.WorkingHoursEnd = after.Name, after.TimeZone, after.WorkingHoursStart, after.WorkingHoursEnd
 		ws.WorkingDays, ws.LogRetentionDays, ws.DeletedUserLogDays, ws.UpdatedAt = after.WorkingDays.String(), after.LogRetentionDays, after.DeletedUserLogDays, &now
-		ws.MonthlyBackup = after.MonthlyBackup
+		ws.MonthlyBackup, ws.ActiveLogDays = after.MonthlyBackup, after.ActiveLogDays
 		if _, err := tx.NewUpdate().Model(&ws).WherePK().Exec(ctx); err != nil {
 			return fmt.Errorf("update settings: %w", err)
 		}
@@ -67,6 +67,7 @@ var systemActions = map[string]domain.Permission{
 	domain.ActionReportGenerated:       domain.ExportData,
 	domain.ActionDataExported:          domain.ExportData,
 	domain.ActionIntegrationConfigured: domain.ManageIntegration,
+	domain.ActionActivityDeleted:       domain.ManageRetention,
 }
 
 // Record records a reporting, export or integration action by p in its own

@@ -31,13 +31,14 @@ func NewUserService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*User
 	return &UserService{db: db, hasher: hasher, throttle: passwordThrottle{db: db, cfg: cfg}}, nil
 }
 
-// ListUsers returns the members of the caller's workspace by name.
+// ListUsers returns the members of the caller's workspace by name;
+// deleted members are not listed.
 func (s *UserService) ListUsers(ctx context.Context, p activity.Principal) ([]domain.User, error) {
 	if err := domain.Require(p, domain.ViewInventory); err != nil {
 		return nil, err
 	}
 	var rows []userRow
-	if err := s.db.NewSelect().Model(&rows).Where("workspace_id = ?", p.WorkspaceID).OrderExpr("lower(name), id").Scan(ctx); err != nil {
+	if err := s.db.NewSelect().Model(&rows).Where("workspace_id = ? AND deleted_at IS NULL", p.WorkspaceID).OrderExpr("lower(name), id").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("select users: %w", err)
 	}
 	users := make([]domain.User, len(rows))

@@ -25,6 +25,7 @@ type workspaceRow struct {
 	WorkingHoursEnd    string     `bun:"working_hours_end"`
 	WorkingDays        string     `bun:"working_days"`
 	LogRetentionDays   int        `bun:"log_retention_days"`
+	ActiveLogDays      int        `bun:"active_log_days"`
 	DeletedUserLogDays int        `bun:"deleted_user_log_days"`
 	MonthlyBackup      bool       `bun:"monthly_backup"`
 	CreatedAt          time.Time  `bun:"created_at"`
@@ -37,7 +38,7 @@ func (r workspaceRow) settings() domain.Settings {
 		days = strings.Split(r.WorkingDays, ",")
 	}
 	return domain.Settings{Name: r.Name, TimeZone: r.TimeZone, WorkingHoursStart: r.WorkingHoursStart, WorkingHoursEnd: r.WorkingHoursEnd,
-		WorkingDays: days, LogRetentionDays: r.LogRetentionDays, DeletedUserLogDays: r.DeletedUserLogDays, MonthlyBackup: r.MonthlyBackup}
+		WorkingDays: days, LogRetentionDays: r.LogRetentionDays, ActiveLogDays: r.ActiveLogDays, DeletedUserLogDays: r.DeletedUserLogDays, MonthlyBackup: r.MonthlyBackup}
 }
 
 func (r workspaceRow) workspace() domain.Workspace {

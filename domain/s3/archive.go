@@ -131,6 +131,27 @@ func (a *Archive) Open(ctx context.Context, workspaceID, name string) (io.ReadCl
 	return &idleReader{r: o, cancel: cancel, timeout: a.cfg.ReadTimeout}, archiveObject(workspaceID, name, info), nil
 }
 
+// Delete removes the workspace's object named name.
+func (a *Archive) Delete(ctx context.Context, workspaceID, name string) error {
+	if !domain.ValidArchiveName(name) {
+		return notFound(name)
+	}
+	if _, err := workspacePrefix(workspaceID); err != nil {
+		return err
+	}
+	key := objectKey(workspaceID, name)
+	if _, err := a.cl.StatObject(ctx, a.cfg.Bucket, key, minio.StatObjectOptions{}); err != nil {
+		if missing(err) {
+			return notFound(name)
+		}
+		return a.fail("delete archive file", err)
+	}
+	if err := a.cl.RemoveObject(ctx, a.cfg.Bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return a.fail("delete archive file", err)
+	}
+	return nil
+}
+
 // idleReader reads an object being downloaded, and ends its request when
 // one read brings nothing for timeout: a stalled store fails the download
 // rather than holding it, however long the download as a whole takes.

@@ -74,6 +74,8 @@ func mappings() map[string]any {
 			"chain": object(map[string]any{
 				"seq": map[string]any{"type": "long"}, "prev_hash": keyword, "hash": keyword,
 				"digests": map[string]any{"type": "object", "enabled": false},
+				// The paths of personal fields replaced by pseudonyms.
+				"anonymized": keyword,
 			}),
 			"client": object(map[string]any{
 				"browser": keyword, "browser_version": keyword, "os": keyword, "device": keyword,

@@ -19,10 +19,14 @@ import (
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
 	integrationhttp "github.com/fluxera/activity/integration/http"
+	"github.com/fluxera/activity/privacy"
+	privacyhttp "github.com/fluxera/activity/privacy/http"
 	"github.com/fluxera/activity/report"
 	reporthttp "github.com/fluxera/activity/report/http"
 	"github.com/fluxera/activity/searchapi"
 	searchhttp "github.com/fluxera/activity/searchapi/http"
+	"github.com/fluxera/activity/searchapi/retention"
+	retentionhttp "github.com/fluxera/activity/searchapi/retention/http"
 )
 
 // apiServer wires the domain API and the search routes onto one server and
@@ -96,6 +100,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Detection:     postgres.NewDetectionService(db, box, targets),
 		Denials:       denials,
 		Archive:       archive,
+		Holds:         postgres.NewHoldService(db),
 		Ready:         []domainhttp.ReadyCheck{{Name: "database", Check: db.Ping}},
 	}, m.Log.WithField("component", "api"))
 	// The live stream comes before the search routes, whose
@@ -122,11 +127,18 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Checkpoints: chain,
 		LogViews:    logViews,
 	})
+	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive})
 	auditSvc, err := m.Audit()
 	if err != nil {
 		return nil, nil, err
 	}
 	audithttp.Register(srv.API, auditSvc)
+	privacySvc, err := m.Privacy()
+	if err != nil {
+		return nil, nil, err
+	}
+	privacyhttp.Register(srv.API, privacySvc)
+	privacyhttp.RegisterAccess(srv.API, &privacy.Access{Holders: postgres.NewPrivacyStore(db), Entries: finder}, postgres.NewPrivacyStore(db), m.Log.WithField("component", "export"))
 	reports := report.NewService(finder, postgres.NewAlertService(db), postgres.NewReportStore(db), settings)
 	reporthttp.Register(srv.API, reports,
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
@@ -156,7 +168,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 }
 
 // Audit returns the verification of workspaces' logs: the chains and
-// checkpoints in the domain database, the entries in the search index.
+// checkpoints in the domain database, the entries in the search index and
+// those the retention job moved to the archive.
 func (m *Main) Audit() (*audit.Service, error) {
 	chain, err := m.Chain()
 	if err != nil {
@@ -166,7 +179,12 @@ func (m *Main) Audit() (*audit.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &audit.Service{Store: chain, Index: searchapi.ChainIndex{Reader: finder}}, nil
+	archive, err := m.Archive()
+	if err != nil {
+		return nil, err
+	}
+	index := retention.WithArchive{Archive: archive, Index: searchapi.ChainIndex{Reader: finder}}
+	return &audit.Service{Store: chain, Index: index}, nil
 }
 
 func serveFiber(ctx context.Context, srv *domainhttp.Server, ln net.Listener) error {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -49,6 +50,9 @@ const (
 	RoleOCSF = "ocsf"
 	// RoleDeliver sends activity webhooks from the activity topic.
 	RoleDeliver = "deliver"
+	// RoleRetention moves entries past each workspace's active retention
+	// into the archive and removes them from the index.
+	RoleRetention = "retention"
 )
 
 // Main wires the platform's components together. Tests use it to run the
@@ -188,7 +192,7 @@ func (m *Main) Migrate(ctx context.Context) error {
 func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 	var needDB, needTopics, needTemplate bool
 	for _, r := range roles {
-		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule || r == RoleDeliver
+		needDB = needDB || r == RoleAPI || r == RoleRelay || r == RoleDetect || r == RoleNotify || r == RoleSchedule || r == RoleDeliver || r == RoleRetention
 		needTopics = needTopics || r == RoleRelay || r == RoleIngest || r == RoleDetect || r == RoleNotify || r == RoleOCSF || r == RoleDeliver
 		needTemplate = needTemplate || r == RoleIngest
 	}
@@ -229,14 +233,25 @@ func (m *Main) Prepare(ctx context.Context, roles ...string) error {
 }
 
 // ensureTopics creates the activity topic, the indexer's and the
-// detector's dead-letter topics, the alert topic and the OCSF topic (with
-// its retention) unless they exist.
+// detector's dead-letter topics, the alert topic and the OCSF topic unless
+// they exist, each with its retention set explicitly: the raw events carry
+// personal data, and how long Kafka keeps them is part of the GDPR
+// statement (docs/compliance.md). A topic that exists keeps its own.
 func (m *Main) ensureTopics(ctx context.Context) error {
 	p := m.Config.Publisher
 	client := &kafka.Client{Addr: kafka.TCP(p.Brokers...), Timeout: 10 * time.Second}
 	var topics []kafka.TopicConfig
-	for _, t := range []string{p.Topic, m.Config.Consumer.DeadLetterTopic, m.Config.DetectDeadLetterTopic, m.Config.AlertTopic} {
-		topics = append(topics, kafka.TopicConfig{Topic: t, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor})
+	for _, t := range []struct {
+		name      string
+		retention time.Duration
+	}{
+		{p.Topic, p.Retention},
+		{m.Config.Consumer.DeadLetterTopic, m.Config.DeadLetterRetention},
+		{m.Config.DetectDeadLetterTopic, m.Config.DeadLetterRetention},
+		{m.Config.AlertTopic, m.Config.AlertRetention},
+	} {
+		topics = append(topics, kafka.TopicConfig{Topic: t.name, NumPartitions: p.Partitions, ReplicationFactor: p.ReplicationFactor,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "retention.ms", ConfigValue: strconv.FormatInt(t.retention.Milliseconds(), 10)}}})
 	}
 	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: topics})
 	if err != nil {
@@ -335,6 +350,17 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				return err
 			}
 			start("backup", func(ctx context.Context) error { return runBackups(ctx, b, backupCheckInterval) })
+			er, err := m.eraser()
+			if err != nil {
+				return err
+			}
+			start("erase", er.Run)
+		case RoleRetention:
+			j, err := m.Retention()
+			if err != nil {
+				return err
+			}
+			start(r, func(ctx context.Context) error { return runRetention(ctx, j, m.Config.Retention.Interval) })
 		case RoleDeliver:
 			d, closeFn, err := m.deliverer()
 			if err != nil {

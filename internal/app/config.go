@@ -26,8 +26,10 @@ import (
 	"github.com/fluxera/activity/integration/stream"
 	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/ocsf/feed"
+	"github.com/fluxera/activity/privacy"
 	"github.com/fluxera/activity/report/schedule"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
+	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // Config is the whole platform's configuration, one block per component.
@@ -75,8 +77,17 @@ type Config struct {
 	DetectGroup           string
 	AlertTopic            string
 	DetectDeadLetterTopic string
-	RedisPrefix           string
-	Detect                detect.Config
+	// DeadLetterRetention is how long the indexer's and the detector's
+	// dead-letter topics keep what they set aside, and AlertRetention how
+	// long the alert topic keeps alerts; both are set when the platform
+	// creates the topics (the activity topic's is Publisher.Retention).
+	DeadLetterRetention time.Duration
+	AlertRetention      time.Duration
+	// AnonymizeWait bounds how long an anonymization on request waits for
+	// the workspace's recorded events to be indexed.
+	AnonymizeWait time.Duration
+	RedisPrefix   string
+	Detect        detect.Config
 	// AlertConfigTTL is how long the detector trusts a workspace's
 	// settings and rules before reading them again.
 	AlertConfigTTL time.Duration
@@ -95,6 +106,9 @@ type Config struct {
 	// what Targets allows; Stream bounds the live activity streams.
 	Deliver deliver.Config
 	Stream  stream.Config
+	// Retention tunes the retention role, which moves entries past each
+	// workspace's active retention into the archive.
+	Retention retention.Config
 
 	// Archive says where generated exports, reports and backups are kept:
 	// with ArchiveDir in the folder ArchiveDir, with ArchiveS3 in the
@@ -112,6 +126,14 @@ type Config struct {
 const (
 	ArchiveDir = "dir" // a folder, FLUXERA_ARCHIVE_DIR
 	ArchiveS3  = "s3"  // a bucket on S3-compatible storage, FLUXERA_S3_*
+)
+
+// Retention of the topics beside the activity topic, unless configured
+// otherwise: dead letters stay two weeks for an operator to look at and
+// replay, alerts a week like the activity topic.
+const (
+	DefaultDeadLetterRetention = 14 * 24 * time.Hour
+	DefaultAlertRetention      = 7 * 24 * time.Hour
 )
 
 // env reads one variable with its default; errs collects parse failures.
@@ -256,6 +278,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Topic:             topic,
 			Partitions:        e.int("FLUXERA_KAFKA_PARTITIONS", 3),
 			ReplicationFactor: e.int("FLUXERA_KAFKA_REPLICATION", 1),
+			Retention:         e.duration("FLUXERA_KAFKA_RETENTION", domainkafka.DefaultRetention),
 		},
 		Relay: relay.Config{
 			BatchSize:    e.int("FLUXERA_RELAY_BATCH_SIZE", 1000),
@@ -309,6 +332,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		DetectGroup:           e.str("FLUXERA_DETECT_GROUP", "fluxera-detector"),
 		AlertTopic:            e.str("FLUXERA_KAFKA_ALERT_TOPIC", alert.AlertTopic),
 		DetectDeadLetterTopic: e.str("FLUXERA_DETECT_DLQ_TOPIC", detect.DeadLetterTopic),
+		DeadLetterRetention:   e.duration("FLUXERA_KAFKA_DLQ_RETENTION", DefaultDeadLetterRetention),
+		AlertRetention:        e.duration("FLUXERA_KAFKA_ALERT_RETENTION", DefaultAlertRetention),
+		AnonymizeWait:         e.duration("FLUXERA_ANONYMIZE_WAIT", privacy.DefaultCatchUp),
 		Detect: detect.Config{
 			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
@@ -367,6 +393,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Heartbeat:       e.duration("FLUXERA_STREAM_HEARTBEAT", stream.DefaultHeartbeat),
 		},
 		LogViewDebounce: e.duration("FLUXERA_LOG_VIEW_DEBOUNCE", postgres.DefaultLogViewDebounce),
+		Retention: retention.Config{
+			Interval: e.duration("FLUXERA_RETENTION_INTERVAL", retention.DefaultInterval),
+			Lease:    e.duration("FLUXERA_RETENTION_LEASE", retention.DefaultLease),
+		},
 	}
 	if len(e.errs) > 0 {
 		return c, fmt.Errorf("configuration: %s", strings.Join(e.errs, "; "))
@@ -379,6 +409,15 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.LogViewDebounce < time.Second || c.LogViewDebounce > 24*time.Hour {
 		return c, fmt.Errorf("configuration: FLUXERA_LOG_VIEW_DEBOUNCE must be between 1s and 24h")
+	}
+	if c.DeadLetterRetention < time.Hour {
+		return c, fmt.Errorf("configuration: FLUXERA_KAFKA_DLQ_RETENTION must be at least an hour")
+	}
+	if c.AlertRetention < time.Hour {
+		return c, fmt.Errorf("configuration: FLUXERA_KAFKA_ALERT_RETENTION must be at least an hour")
+	}
+	if c.AnonymizeWait <= 0 || c.AnonymizeWait > 10*time.Minute {
+		return c, fmt.Errorf("configuration: FLUXERA_ANONYMIZE_WAIT must be more than 0 and at most 10m")
 	}
 	if c.InvitationTTL < time.Minute {
 		return c, fmt.Errorf("configuration: FLUXERA_INVITATION_TTL must be at least a minute")
@@ -405,7 +444,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	// A request may carry one image and its multipart envelope.
 	c.HTTP.BodyLimit = max(1<<20, c.ImageMaxBytes+64<<10)
-	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Chain, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF} {
+	for _, v := range []interface{ Validate() error }{&c.Auth, &c.Signup, &c.Argon2, &c.HTTP, &c.Postgres, &c.Publisher, &c.Relay, &c.Chain, &c.Consumer, &c.Ingest, &c.OpenSearch, &c.Search, &c.Redis, &c.Detect, &c.SMTP, &c.Notify, &c.Schedule, &c.Deliver, &c.Stream, &c.OCSF, &c.Retention} {
 		if err := v.Validate(); err != nil {
 			return c, fmt.Errorf("configuration: %w", err)
 		}

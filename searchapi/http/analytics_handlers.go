@@ -1,7 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"strconv"
 	"time"
 
@@ -11,11 +13,12 @@ import (
 	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
+	"github.com/fluxera/activity/privacy"
 	"github.com/fluxera/activity/searchapi"
 )
 
 // periodParams are the query parameters of every analytics route.
-var periodParams = []string{"from", "to", "range"}
+var periodParams = []string{"from", "to", "range", "anonymize"}
 
 // analyticsHandlers serve GET /analytics/…, each answering one analysis.
 type analyticsHandlers struct {
@@ -84,6 +87,9 @@ func analysis[R any](h *analyticsHandlers, run func(context.Context, activity.Pr
 		if err != nil {
 			return err
 		}
+		if c.Query("anonymize") == "true" {
+			return pseudonymized(c, res)
+		}
 		return c.JSON(res)
 	}
 }
@@ -113,6 +119,10 @@ func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map
 				return activity.Errorf(activity.EINVALID, "idle", "idle must be a whole number of minutes between %d and %d", int(searchapi.MinIdle/time.Minute), int(searchapi.MaxIdle/time.Minute))
 			}
 			f.Idle = time.Duration(n) * time.Minute
+		case "anonymize":
+			if _, err := strconv.ParseBool(val); err != nil || (val != "true" && val != "false") {
+				return activity.Errorf(activity.EINVALID, "anonymize", "anonymize must be true or false")
+			}
 		case "split":
 			if val != "category" {
 				return activity.Errorf(activity.EINVALID, "split", "split must be category")
@@ -130,4 +140,20 @@ func (h *analyticsHandlers) filter(c *fiber.Ctx, p activity.Principal, known map
 	}
 	f.Period = period
 	return f, f.Validate()
+}
+
+// pseudonymized answers an analysis with its people replaced by
+// pseudonyms stable within this answer alone.
+func pseudonymized(c *fiber.Ctx, res any) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	return c.JSON(privacy.NewPseudonymizer().JSON(v))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"mime"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/httpapi"
+	"github.com/fluxera/activity/privacy"
 	"github.com/fluxera/activity/searchapi"
 	"github.com/fluxera/activity/searchapi/export"
 )
@@ -45,7 +47,7 @@ const recordTimeout = 10 * time.Second
 // exportParams are the query parameters of an export: the activity log's
 // filters, search and period, and format; no page size, cursor or facets.
 var exportParams = func() map[string]httpapi.QueryParam {
-	params := map[string]httpapi.QueryParam{"format": {}}
+	params := map[string]httpapi.QueryParam{"format": {}, "anonymize": {}}
 	for k, v := range listParams {
 		switch k {
 		case "limit", "cursor", "facets":
@@ -85,10 +87,18 @@ func (h *exportHandlers) export(narrow narrowing) fiber.Handler {
 			return err
 		}
 		var format string
+		var anonymize bool
 		params := map[string]string{}
 		filter, err := readQueryFilter(c, exportParams, func(key, val string) error {
-			if key == "format" {
+			switch key {
+			case "format":
 				format = val
+			case "anonymize":
+				b, err := strconv.ParseBool(val)
+				if err != nil {
+					return activity.Errorf(activity.EINVALID, "anonymize", "anonymize must be true or false")
+				}
+				anonymize = b
 			}
 			return nil
 		}, params)
@@ -132,6 +142,10 @@ func (h *exportHandlers) export(narrow narrowing) fiber.Handler {
 			return nil
 		}
 		run := &exportRun{h: h, p: p, file: x, scan: scan, params: params, route: c.Route().Path, window: httpapi.NewWriteWindow(c, httpapi.StreamStall)}
+		if anonymize {
+			// Pseudonyms stable within this export alone.
+			run.pseudonyms = privacy.NewPseudonymizer()
+		}
 		return run.stream(c)
 	}
 }
@@ -182,6 +196,9 @@ type exportRun struct {
 	route  string
 	// window keeps the response going past the server's write deadline.
 	window httpapi.WriteWindow
+	// pseudonyms, when anonymize=true was asked for, replace the people
+	// in every entry before it is written.
+	pseudonyms *privacy.Pseudonymizer
 }
 
 // stream answers the export as it is written: the entries are read from
@@ -270,6 +287,9 @@ func (r *exportRun) write(ctx context.Context, out *firstWrite) (int, error) {
 	fw := export.NewWriter(out, x)
 	n := 0
 	_, err := r.h.scanner.ScanEvents(ctx, r.p, r.scan, func(e searchapi.Entry) error {
+		if r.pseudonyms != nil {
+			r.pseudonyms.Entry(&e.Event, &e.Summary)
+		}
 		if err := fw.Entry(e); err != nil {
 			return err
 		}

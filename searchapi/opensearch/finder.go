@@ -399,6 +399,11 @@ func (f *Finder) post(ctx context.Context, path string, body any, out any) (int,
 // postRaw sends body to path and returns the status OpenSearch answered
 // with, if any, and its answer, as post does, undecoded.
 func (f *Finder) postRaw(ctx context.Context, path string, body any) (int, []byte, error) {
+	return f.sendRaw(ctx, http.MethodPost, path, body)
+}
+
+// sendRaw sends body to path with method, as postRaw does.
+func (f *Finder) sendRaw(ctx context.Context, method, path string, body any) (int, []byte, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -411,7 +416,7 @@ func (f *Finder) postRaw(ctx context.Context, path string, body any) (int, []byt
 		}
 		rd = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, path, rd)
 	if err != nil {
 		return 0, nil, err
 	}

@@ -24,7 +24,16 @@ type Config struct {
 	ReplicationFactor int
 	// BatchTimeout bounds how long a partial batch waits before it is sent.
 	BatchTimeout time.Duration
+	// Retention is how long the activity topic keeps raw events, set as
+	// its retention.ms when the platform creates it; the events carry
+	// personal data, so the broker's default must not decide it.
+	Retention time.Duration
 }
+
+// DefaultRetention is how long the activity topic keeps raw events unless
+// configured otherwise: long enough for an indexer, a detector or a
+// webhook deliverer to catch up after a week's outage.
+const DefaultRetention = 7 * 24 * time.Hour
 
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
@@ -42,6 +51,12 @@ func (c *Config) Validate() error {
 	}
 	if c.BatchTimeout == 0 {
 		c.BatchTimeout = 2 * time.Millisecond
+	}
+	if c.Retention == 0 {
+		c.Retention = DefaultRetention
+	}
+	if c.Retention < time.Hour {
+		return fmt.Errorf("kafka: the activity topic's retention must be at least an hour")
 	}
 	return nil
 }

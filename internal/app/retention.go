@@ -1,0 +1,50 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/retry"
+	"github.com/fluxera/activity/searchapi/retention"
+)
+
+// Retention wires the retention job: the search index read through the
+// search API's scanner and purged by its finder, the archive store, and
+// the lease, holds and records in PostgreSQL.
+func (m *Main) Retention() (*retention.Job, error) {
+	db, err := m.Database()
+	if err != nil {
+		return nil, err
+	}
+	finder, err := m.finder()
+	if err != nil {
+		return nil, err
+	}
+	archive, err := m.Archive()
+	if err != nil {
+		return nil, err
+	}
+	return &retention.Job{
+		Store:   postgres.NewRetentionStore(db),
+		Scanner: finder,
+		Index:   finder,
+		Archive: archive,
+		Lease:   m.Config.Retention.Lease,
+		Log:     m.Log.WithField("component", "retention"),
+		Metrics: retention.NewMetrics(m.Registry),
+	}, nil
+}
+
+// runRetention runs the retention job at start and then every interval,
+// until ctx ends.
+func runRetention(ctx context.Context, j *retention.Job, interval time.Duration) error {
+	for {
+		if _, err := j.Run(ctx); err != nil && ctx.Err() == nil {
+			j.Log.WithError(err).Warn("The retention run did not finish; trying again at the next run.")
+		}
+		if !retry.Sleep(ctx, interval) {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package retention
+
+import (
+	"fmt"
+	"time"
+)
+
+// Defaults of the retention role.
+const (
+	DefaultInterval = time.Hour
+	DefaultLease    = time.Hour
+)
+
+// Config tunes the retention role.
+type Config struct {
+	// Interval is how often the job looks for entries past their active
+	// retention.
+	Interval time.Duration
+	// Lease is how long one run holds the job, so that one process runs
+	// it at a time; a run longer than that stops and leaves the rest to
+	// the next.
+	Lease time.Duration
+}
+
+// Validate fills in the defaults and checks the bounds.
+func (c *Config) Validate() error {
+	if c.Interval == 0 {
+		c.Interval = DefaultInterval
+	}
+	if c.Lease == 0 {
+		c.Lease = DefaultLease
+	}
+	switch {
+	case c.Interval < time.Second || c.Interval > 7*24*time.Hour:
+		return fmt.Errorf("FLUXERA_RETENTION_INTERVAL must be between 1s and 168h")
+	case c.Lease < time.Minute || c.Lease > 24*time.Hour:
+		return fmt.Errorf("FLUXERA_RETENTION_LEASE must be between 1m and 24h")
+	}
+	return nil
+}
