@@ -280,7 +280,7 @@ func TestAssetRulesAndImages(t *testing.T) {
 		{"duplicate tag on edit", "PATCH", path, map[string]string{"asset_tag": "T-2"}, 409, "asset_tag"},
 		{"status in an edit", "PATCH", path, map[string]string{"status": "lost"}, 400, "status"},
 		{"bad value", "PATCH", path, map[string]string{"value": "12,50"}, 400, "value"},
-		{"bad purchase date", "PATCH", path, map[string]string{"purchase_date": "2026-02-30"}, 400, ""},
+		{"bad purchase date", "PATCH", path, map[string]string{"purchase_date": "2026-02-30"}, 400, "purchase_date"},
 		{"created as assigned", "POST", "/api/v1/assets", map[string]string{"name": "X", "status": "assigned"}, 400, "status"},
 		{"status set to assigned", "PUT", path + "/status", map[string]string{"status": "assigned"}, 400, "status"},
 		{"unknown status", "PUT", path + "/status", map[string]string{"status": "broken"}, 400, "status"},

@@ -176,7 +176,7 @@ func TestBadInputIsRefusedAndWritesNothing(t *testing.T) {
 		{"bad status", owner, "POST", "/api/v1/assets", "application/json", `{"name":"x","status":"stolen"}`, 400, "invalid", "status"},
 		{"bad value", owner, "POST", "/api/v1/assets", "application/json", `{"name":"x","value":"12,50","currency":"EUR"}`, 400, "invalid", "value"},
 		{"value without currency", owner, "POST", "/api/v1/assets", "application/json", `{"name":"x","value":"12.50"}`, 400, "invalid", "currency"},
-		{"bad date", owner, "POST", "/api/v1/assets", "application/json", `{"name":"x","purchase_date":"01/03/2026"}`, 400, "invalid", ""},
+		{"bad date", owner, "POST", "/api/v1/assets", "application/json", `{"name":"x","purchase_date":"01/03/2026"}`, 400, "invalid", "purchase_date"},
 		{"duplicate tag", owner, "POST", "/api/v1/assets", "application/json", `{"name":"Again","asset_tag":"T-1"}`, 409, "conflict", "asset_tag"},
 		{"unknown search filter", owner, "GET", "/api/v1/activity?colour=red", "", "", 400, "invalid", "colour"},
 		{"page too large", owner, "GET", "/api/v1/activity?limit=100000", "", "", 400, "invalid", "limit"},

@@ -238,6 +238,7 @@ var actions = map[string]mapping{
 	"system.data_exported":    {ClassEntityManagement, 2, "Read", true},
 	"system.report_generated": {ClassEntityManagement, 2, "Read", true},
 	"system.log_viewed":       {ClassEntityManagement, 2, "Read", true},
+	"system.activity_deleted": {ClassEntityManagement, 4, "Delete", true},
 	"license.key_viewed":      {ClassEntityManagement, 2, "Read", false},
 }
 

@@ -20,6 +20,7 @@ var Actions = []string{
 	"auth.login", "auth.logout", "auth.login_failed", "auth.access_denied", "auth.signup", "auth.signup_failed",
 	"system.settings_changed", "system.data_exported", "system.report_generated", "system.integration_configured",
 	"system.detection_changed", "system.signing_secret_rotated", "system.log_viewed",
+	"system.retention_applied", "system.legal_hold_created", "system.legal_hold_released", "system.activity_deleted",
 	"alert_rule.created", "alert_rule.updated", "alert_rule.deleted",
 	"alert.acknowledged", "alert.resolved",
 	"report_definition.created", "report_definition.updated", "report_definition.deleted",
