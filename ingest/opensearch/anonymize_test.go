@@ -14,8 +14,8 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/audit"
-	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/privacy"
 )
@@ -48,9 +48,6 @@ func TestAnonymizeReplacesAPersonAndKeepsTheChain(t *testing.T) {
 		}
 	})
 	ctx := t.Context()
-	if err := ingestos.EnsureTemplate(ctx, client, cfg); err != nil {
-		t.Fatal(err)
-	}
 
 	const ws = "0190f5a4-0000-7000-8000-0000000000a1"
 	ada := activity.Actor{ID: "0190f5a4-0000-7000-8000-0000000000a2", Type: activity.ActorUser, Role: activity.RoleMember, Name: "Ada Lovelace", Email: "ada@example.com"}
@@ -86,21 +83,10 @@ func TestAnonymizeReplacesAPersonAndKeepsTheChain(t *testing.T) {
 	key := make([]byte, audit.DigestKeySize)
 	rand.Read(key)
 	prev := audit.GenesisHash
-	docs := make([]ingest.Document, len(events))
 	for i := range events {
 		prev = audit.Link(&events[i], int64(i+1), prev, key)
-		b, err := json.Marshal(ingest.NewDocument(events[i], time.Now()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs[i] = ingest.Document{Index: activity.IndexName(cfg.IndexPrefix, events[i].OccurredAt), ID: events[i].ID, Body: b}
 	}
-	if res, err := ingestos.NewSink(client).Bulk(ctx, docs); err != nil || slices.ContainsFunc(res.Items, func(r ingest.ItemResult) bool { return r != ingest.Indexed }) {
-		t.Fatalf("index: %v %+v", err, res)
-	}
-	if err := ingestos.Refresh(ctx, client, cfg.IndexPrefix); err != nil {
-		t.Fatal(err)
-	}
+	ostest.MustIndex(t, client, cfg, events)
 
 	an := ingestos.NewAnonymizer(client, cfg.IndexPrefix)
 	subject, err := an.Recorded(ctx, ws, ada.ID)

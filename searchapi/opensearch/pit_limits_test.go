@@ -13,8 +13,8 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/httpapi"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
@@ -48,30 +48,7 @@ func mustActivityIndex(t *testing.T, events []activity.Event) *activityIndex {
 	}
 	ix := &activityIndex{client: client, url: url, prefix: cfg.IndexPrefix, pits: map[string]bool{}}
 	t.Cleanup(func() { ix.remove(cfg) })
-	ctx := t.Context()
-	if err := ingestos.EnsureTemplate(ctx, client, cfg); err != nil {
-		t.Fatal(err)
-	}
-	docs := make([]ingest.Document, len(events))
-	for i, e := range events {
-		b, err := json.Marshal(ingest.NewDocument(e, time.Now()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs[i] = ingest.Document{Index: activity.IndexName(cfg.IndexPrefix, e.OccurredAt), ID: e.ID, Body: b}
-	}
-	res, err := ingestos.NewSink(client).Bulk(ctx, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range res.Items {
-		if r != ingest.Indexed {
-			t.Fatalf("event %d not indexed: %s", i, res.Reasons[i])
-		}
-	}
-	if err := ingestos.Refresh(ctx, client, cfg.IndexPrefix); err != nil {
-		t.Fatal(err)
-	}
+	ostest.MustIndex(t, client, cfg, events)
 	return ix
 }
 

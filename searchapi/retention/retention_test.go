@@ -22,8 +22,8 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/domain/s3"
-	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 	"github.com/fluxera/activity/searchapi/opensearch"
@@ -87,30 +87,7 @@ func mustIndex(t *testing.T, now func() time.Time, evs []activity.Event) (*opens
 			}
 		}
 	})
-	ctx := t.Context()
-	if err := ingestos.EnsureTemplate(ctx, client, cfg); err != nil {
-		t.Fatal(err)
-	}
-	docs := make([]ingest.Document, len(evs))
-	for i, e := range evs {
-		b, err := json.Marshal(ingest.NewDocument(e, time.Now()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		docs[i] = ingest.Document{Index: activity.IndexName(cfg.IndexPrefix, e.OccurredAt), ID: e.ID, Body: b}
-	}
-	res, err := ingestos.NewSink(client).Bulk(ctx, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range res.Items {
-		if r != ingest.Indexed {
-			t.Fatalf("event %d not indexed: %s", i, res.Reasons[i])
-		}
-	}
-	if err := ingestos.Refresh(ctx, client, cfg.IndexPrefix); err != nil {
-		t.Fatal(err)
-	}
+	ostest.MustIndex(t, client, cfg, evs)
 	return opensearch.NewFinder(client, cfg.IndexPrefix, opensearch.WithClock(now)), cfg.IndexPrefix
 }
 
