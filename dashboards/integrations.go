@@ -1,6 +1,7 @@
 package dashboards
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -46,12 +47,9 @@ func (f webhookForm) Has(c string) bool {
 	return false
 }
 
-// webhookCategories are the categories a webhook filters on.
-var webhookCategories = []option{
-	{activity.CategoryAsset, "Asset actions"}, {activity.CategoryLicense, "License actions"},
-	{activity.CategoryUser, "User management"}, {activity.CategorySystem, "System changes"},
-	{activity.CategoryAuth, "Login events"},
-}
+// webhookCategories are the categories a webhook filters on: the log's
+// action types but data exports, which are system actions, not a category.
+var webhookCategories = slices.DeleteFunc(slices.Clone(categories), func(o option) bool { return o.Value == exportsType })
 
 func (c *Console) integrationsView(ctx *fiber.Ctx) *integrationsView {
 	v := &integrationsView{view: c.baseView(ctx, "Integrations"), Categories: webhookCategories, Outcomes: outcomes}

@@ -182,6 +182,36 @@ func (b *tab) screenshot(name string, width int64, whole bool) {
 	}
 }
 
+// download clicks sel and returns the path of the file the browser
+// downloads, once it is complete.
+func (b *tab) download(sel string) string {
+	b.t.Helper()
+	done := chromedp.BrowserEvents(b.ctx, cdpbrowser.DownloadProgress)
+	b.click(sel)
+	for ev, err := range done {
+		if err != nil {
+			b.t.Fatalf("download: %v", err)
+		}
+		switch ev.State {
+		case cdpbrowser.DownloadProgressStateCompleted:
+			if ev.FilePath != "" {
+				return ev.FilePath
+			}
+			// Older browsers leave the path out: the tab's folder holds
+			// the one file.
+			entries, _ := os.ReadDir(b.dir)
+			if len(entries) == 1 {
+				return filepath.Join(b.dir, entries[0].Name())
+			}
+			b.t.Fatalf("the download completed, but %d files are in %s", len(entries), b.dir)
+		case cdpbrowser.DownloadProgressStateCanceled:
+			b.t.Fatal("the download was canceled")
+		}
+	}
+	b.t.Fatal("the browser stopped before the download completed")
+	return ""
+}
+
 // axe runs axe-core on the page and fails the test on serious or critical
 // violations of WCAG 2.1 A and AA.
 func (b *tab) axe() {
@@ -444,28 +474,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		}
 		b.click(".tools details summary")
 		b.do("choose CSV", chromedp.SetValue(chromedp.CSS("#format"), "csv"))
-		done := chromedp.BrowserEvents(b.ctx, cdpbrowser.DownloadProgress)
-		b.click("form.export button[type=submit]")
-		var file string
-		for ev, err := range done {
-			if err != nil {
-				t.Fatalf("download: %v", err)
-			}
-			if ev.State == cdpbrowser.DownloadProgressStateCompleted {
-				file = ev.FilePath
-				break
-			}
-			if ev.State == cdpbrowser.DownloadProgressStateCanceled {
-				t.Fatal("the download was canceled")
-			}
-		}
-		if file == "" {
-			entries, _ := os.ReadDir(b.dir)
-			if len(entries) == 1 {
-				file = filepath.Join(b.dir, entries[0].Name())
-			}
-		}
-		raw, err := os.ReadFile(file)
+		raw, err := os.ReadFile(b.download("form.export button[type=submit]"))
 		if err != nil {
 			t.Fatalf("read the download: %v", err)
 		}
@@ -508,22 +517,7 @@ func TestConsoleInTheBrowser(t *testing.T) {
 		mb.axe()
 		mb.screenshot("my-activity", 1440, true)
 		// Subject access from My activity: one JSON file about them.
-		done := chromedp.BrowserEvents(mb.ctx, cdpbrowser.DownloadProgress)
-		mb.click(`a[href="/api/v1/me/data-export"]`)
-		var file string
-		for ev, err := range done {
-			if err != nil {
-				t.Fatalf("download: %v", err)
-			}
-			if ev.State == cdpbrowser.DownloadProgressStateCompleted {
-				file = ev.FilePath
-				break
-			}
-			if ev.State == cdpbrowser.DownloadProgressStateCanceled {
-				t.Fatal("the download was canceled")
-			}
-		}
-		raw, err := os.ReadFile(file)
+		raw, err := os.ReadFile(mb.download(`a[href="/api/v1/me/data-export"]`))
 		if err != nil {
 			t.Fatal(err)
 		}
