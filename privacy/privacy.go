@@ -82,6 +82,28 @@ func (s *Subject) Add(other Subject) {
 	add(&s.IPs, other.IPs)
 }
 
+// RecordedIn returns the values e records for the user: their name,
+// email and IP address where they are the actor, their name where they
+// are the resource or a related resource.
+func RecordedIn(e activity.Event, userID string) Subject {
+	var s Subject
+	if userID == "" {
+		return s
+	}
+	if e.Actor.ID == userID {
+		s.Add(Subject{Names: []string{e.Actor.Name}, Emails: []string{e.Actor.Email}, IPs: []string{e.Context.IP}})
+	}
+	if e.Resource.Type == "user" && e.Resource.ID == userID {
+		s.Add(Subject{Names: []string{e.Resource.Name}})
+	}
+	for _, r := range e.Related {
+		if r.Type == "user" && r.ID == userID {
+			s.Add(Subject{Names: []string{r.Name}})
+		}
+	}
+	return s
+}
+
 // MinMention is the shortest value replaced where it is mentioned inside
 // free text; shorter ones are replaced only where they are a field's whole
 // value, so that a two-letter name does not turn other words into

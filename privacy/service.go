@@ -51,6 +51,8 @@ type Archive interface {
 	// deletes the workspace's other archive files in which mentions finds
 	// the person.
 	Rewrite(ctx context.Context, workspace string, edit func(*activity.Event) bool, mentions func([]byte) bool) (domain.ArchiveRewrite, error)
+	// Each hands fn every entry of the workspace's archived months.
+	Each(ctx context.Context, workspace string, fn func(activity.Event)) error
 }
 
 // Service anonymizes people on request and, through Replace, after their
@@ -151,6 +153,15 @@ func (s *Service) Replace(ctx context.Context, workspace string, subject Subject
 		return Result{}, fmt.Errorf("find the values recorded for user %s: %w", subject.UserID, err)
 	}
 	subject.Add(recorded)
+	if s.Archive != nil {
+		// Entries archived away from the index record values too.
+		err := s.Archive.Each(ctx, workspace, func(e activity.Event) {
+			subject.Add(RecordedIn(e, subject.UserID))
+		})
+		if err != nil {
+			return Result{}, fmt.Errorf("find the values archived for user %s: %w", subject.UserID, err)
+		}
+	}
 	r := Replacement{Subject: subject, Pseudonym: s.Pseudonym(workspace, subject.UserID)}
 	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name}
 	if res.EntriesUpdated, err = s.Index.Anonymize(ctx, workspace, r); err != nil {

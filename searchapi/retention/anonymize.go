@@ -91,6 +91,25 @@ func (a ArchiveRewriter) Rewrite(ctx context.Context, workspace string, edit fun
 	return res, nil
 }
 
+// Each hands fn every entry of the workspace's archived months, each
+// month checked against its manifest as it is read, streamed, in the
+// order of the files.
+func (a ArchiveRewriter) Each(ctx context.Context, workspace string, fn func(activity.Event)) error {
+	manifests, err := Manifests(ctx, a.Archive, workspace)
+	if err != nil {
+		return err
+	}
+	for _, m := range manifests {
+		if err := scanMonth(ctx, a.Archive, m, func(e activity.Event) error {
+			fn(e)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // rewriteMonth replaces the month m, stored under the manifest named
 // manifestName, with its entries as edit leaves them, and returns how many
 // entries edit changed; a month in which none changes is left as it is.
