@@ -100,8 +100,9 @@ func TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI(t *testing.T) {
 
 // TestRetentionDefaultsAndLimitsAreThePlatforms runs the API with an
 // operator's retention defaults and limits: a new workspace gets the
-// defaults, and a change outside the limits answers 400 naming the field
-// and the bound, with nothing changed.
+// defaults, the console's settings page states the limits, and a change
+// outside them answers 400 naming the field and the bound, with nothing
+// changed.
 func TestRetentionDefaultsAndLimitsAreThePlatforms(t *testing.T) {
 	cfg := MustStack(t)
 	cfg.Postgres.Retention = domain.RetentionLimits{
@@ -145,6 +146,13 @@ func TestRetentionDefaultsAndLimitsAreThePlatforms(t *testing.T) {
 				t.Errorf("error %s; want one on %s saying %q", a.body, tt.field, tt.says)
 			}
 		})
+	}
+	// The console's settings page states the limits.
+	page := c.call("GET", "/settings/workspace", nil, nil)
+	for _, says := range []string{"otherwise 90 to 730 days", "365 to 3653 days", "7 to 180 days"} {
+		if page.status != 200 || !strings.Contains(string(page.body), says) {
+			t.Errorf("the settings page (%d) does not say %q", page.status, says)
+		}
 	}
 	if a := c.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 0, "log_retention_days": 3653, "deleted_user_log_days": 180}, nil); a.status != 200 {
 		t.Fatalf("settings within the limits: %d %s", a.status, a.body)
