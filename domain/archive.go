@@ -113,6 +113,9 @@ type ArchiveRewrite struct {
 	// files, backups, and archived months left behind by an interrupted
 	// rewrite) were deleted because they mentioned the person.
 	FilesRemoved int64
+	// Removed names the files removed, for the record: names are hashes
+	// of content, and say nothing of the person.
+	Removed []string
 }
 
 // BackupWorkspace is a workspace whose monthly backups are on.

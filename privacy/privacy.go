@@ -159,6 +159,8 @@ type Result struct {
 	ArchivedMonthsRewritten int64 `json:"archived_months_rewritten"`
 	ArchivedEntriesUpdated  int64 `json:"archived_entries_updated"`
 	ArchiveFilesRemoved     int64 `json:"archive_files_removed"`
+	// RemovedArchiveFiles names them ("backup/<sha256>.ndjson.gz", ...).
+	RemovedArchiveFiles []string `json:"removed_archive_files"`
 }
 
 // String renders the result for logs.

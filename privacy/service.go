@@ -163,13 +163,14 @@ func (s *Service) Replace(ctx context.Context, workspace string, subject Subject
 		}
 	}
 	r := Replacement{Subject: subject, Pseudonym: s.Pseudonym(workspace, subject.UserID)}
-	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name}
+	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name, RemovedArchiveFiles: []string{}}
 	if res.EntriesUpdated, err = s.Index.Anonymize(ctx, workspace, r); err != nil {
 		return res, fmt.Errorf("anonymize the entries of user %s: %w", subject.UserID, err)
 	}
 	if s.Archive != nil {
 		ar, err := s.Archive.Rewrite(ctx, workspace, func(e *activity.Event) bool { return len(r.Apply(e)) > 0 }, r.Mentioned)
 		res.ArchivedMonthsRewritten, res.ArchivedEntriesUpdated, res.ArchiveFilesRemoved = ar.Months, ar.Entries, ar.FilesRemoved
+		res.RemovedArchiveFiles = append([]string{}, ar.Removed...)
 		if err != nil {
 			return res, fmt.Errorf("anonymize the archive of user %s: %w", subject.UserID, err)
 		}

@@ -102,6 +102,9 @@ func (s *PrivacyStore) RecordAnonymized(ctx context.Context, p activity.Principa
 		detail(&e, "archived_months_rewritten", res.ArchivedMonthsRewritten)
 		detail(&e, "archived_entries_updated", res.ArchivedEntriesUpdated)
 		detail(&e, "archive_files_removed", res.ArchiveFilesRemoved)
+		if len(res.RemovedArchiveFiles) > 0 {
+			detail(&e, "removed_archive_files", res.RemovedArchiveFiles)
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
@@ -165,6 +168,9 @@ func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res priva
 		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated,
 			"archived_months_rewritten": res.ArchivedMonthsRewritten, "archived_entries_updated": res.ArchivedEntriesUpdated,
 			"archive_files_removed": res.ArchiveFilesRemoved, "after_deletion": true}
+		if len(res.RemovedArchiveFiles) > 0 {
+			e.Details["removed_archive_files"] = res.RemovedArchiveFiles
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }

@@ -86,6 +86,7 @@ func (a ArchiveRewriter) Rewrite(ctx context.Context, workspace string, edit fun
 				return res, fmt.Errorf("delete %s: %w", f.Name, err)
 			}
 			res.FilesRemoved++
+			res.Removed = append(res.Removed, f.Name)
 		}
 	}
 	return res, nil
