@@ -77,6 +77,10 @@ type Config struct {
 	// CookieSecure marks the console's own CSRF cookie Secure and gives it
 	// the __Host- prefix, as the session cookie has.
 	CookieSecure bool
+	// Retention are the platform's limits of the retention settings, which
+	// the workspace settings page states; domain.DefaultRetentionLimits
+	// when zero.
+	Retention domain.RetentionLimits
 }
 
 // Validate checks that the session is shared.
@@ -101,6 +105,9 @@ type Console struct {
 func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Retention == (domain.RetentionLimits{}) {
+		cfg.Retention = domain.DefaultRetentionLimits()
 	}
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
 		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||

@@ -40,6 +40,8 @@ type workspaceView struct {
 	Zones             []string
 	// Typed holds numbers as they were typed, when the form is refused.
 	Typed map[string]string
+	// Limits are the platform's limits of the retention settings.
+	Limits domain.RetentionLimits
 }
 
 // Number is the field's number as typed, or n.
@@ -87,7 +89,7 @@ func (c *Console) workspaceSettings(ctx *fiber.Ctx) error {
 }
 
 func (c *Console) workspaceView(ctx *fiber.Ctx, s domain.Settings) *workspaceView {
-	v := &workspaceView{view: c.baseView(ctx, "Workspace settings"), Settings: s, Days: weekdayOptions, Zones: timeZones}
+	v := &workspaceView{view: c.baseView(ctx, "Workspace settings"), Settings: s, Days: weekdayOptions, Zones: timeZones, Limits: c.cfg.Retention}
 	v.Section = "workspace"
 	return v
 }

@@ -103,6 +103,21 @@ func ArchiveContentType(ext string) string {
 	return "application/octet-stream"
 }
 
+// ArchiveRewrite is what a rewrite of a workspace's archive changed.
+type ArchiveRewrite struct {
+	// Months is how many archived months were written anew.
+	Months int64
+	// Entries is how many archived entries were changed in them.
+	Entries int64
+	// FilesRemoved is how many other archive files (exports, report
+	// files, backups, and archived months left behind by an interrupted
+	// rewrite) were deleted because they mentioned the person.
+	FilesRemoved int64
+	// Removed names the files removed, for the record: names are hashes
+	// of content, and say nothing of the person.
+	Removed []string
+}
+
 // BackupWorkspace is a workspace whose monthly backups are on.
 type BackupWorkspace struct {
 	ID, Name, TimeZone string

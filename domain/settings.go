@@ -55,9 +55,16 @@ type SettingsUpdate struct {
 
 var clockPattern = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 
-// Apply returns s with the update applied and validated. It returns
-// EINVALID naming the first bad field.
+// Apply returns s with the update applied and validated within the
+// DefaultRetentionLimits. It returns EINVALID naming the first bad field.
 func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
+	return u.ApplyWithin(s, DefaultRetentionLimits())
+}
+
+// ApplyWithin returns s with the update applied and validated, its
+// retention settings within limits. It returns EINVALID naming the first
+// bad field and, for a retention setting, the bound it crosses.
+func (u SettingsUpdate) ApplyWithin(s Settings, limits RetentionLimits) (Settings, error) {
 	if u.Name != nil {
 		s.Name = strings.TrimSpace(*u.Name)
 	}
@@ -118,14 +125,9 @@ func (u SettingsUpdate) Apply(s Settings) (Settings, error) {
 		return s, activity.Errorf(activity.EINVALID, "working_hours_end", "working_hours_end must be a time such as 18:00")
 	case s.WorkingHoursEnd <= s.WorkingHoursStart:
 		return s, activity.Errorf(activity.EINVALID, "working_hours_end", "working_hours_end must be later than working_hours_start")
-	case s.LogRetentionDays < 30 || s.LogRetentionDays > 36500:
-		return s, activity.Errorf(activity.EINVALID, "log_retention_days", "log_retention_days must be between 30 and 36500")
-	case s.ActiveLogDays != 0 && (s.ActiveLogDays < 30 || s.ActiveLogDays > 36500):
-		return s, activity.Errorf(activity.EINVALID, "active_log_days", "active_log_days must be 0 (searchable for as long as the log is kept) or between 30 and 36500")
-	case s.ActiveLogDays > s.LogRetentionDays:
-		return s, activity.Errorf(activity.EINVALID, "active_log_days", "active_log_days must not be longer than log_retention_days")
-	case s.DeletedUserLogDays < 1 || s.DeletedUserLogDays > 36500:
-		return s, activity.Errorf(activity.EINVALID, "deleted_user_log_days", "deleted_user_log_days must be between 1 and 36500")
+	}
+	if err := limits.check(s, u); err != nil {
+		return s, err
 	}
 	if s.TimeZone == "" || s.TimeZone == "Local" {
 		return s, activity.Errorf(activity.EINVALID, "time_zone", "time_zone must be an IANA zone such as Europe/Berlin")

@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/internal/app"
 )
 
@@ -93,4 +96,69 @@ func TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI(t *testing.T) {
 		t.Errorf("released hold = %s; want released_at", a.body)
 	}
 	refused(c.call("POST", "/api/v1/audit/holds/"+hold.ID+"/release", nil, nil), 409, "")
+}
+
+// TestRetentionDefaultsAndLimitsAreThePlatforms runs the API with an
+// operator's retention defaults and limits: a new workspace gets the
+// defaults, the console's settings page states the limits, and a change
+// outside them answers 400 naming the field and the bound, with nothing
+// changed.
+func TestRetentionDefaultsAndLimitsAreThePlatforms(t *testing.T) {
+	cfg := MustStack(t)
+	cfg.Postgres.Retention = domain.RetentionLimits{
+		ActiveLog:      domain.RetentionBounds{Default: 365, Min: 90, Max: 730},
+		Log:            domain.RetentionBounds{Default: 2557, Min: 365, Max: 3653},
+		DeletedUserLog: domain.RetentionBounds{Default: 30, Min: 7, Max: 180},
+	}
+	m := MustStart(t, cfg, app.RoleAPI)
+	c := mustOwner(t, m, cfg, "Retention limits").client
+	type settings struct {
+		Active  int `json:"active_log_days"`
+		Kept    int `json:"log_retention_days"`
+		Deleted int `json:"deleted_user_log_days"`
+	}
+	var st settings
+	c.call("GET", "/api/v1/settings", nil, nil).decode(t, &st)
+	if st != (settings{Active: 365, Kept: 2557, Deleted: 30}) {
+		t.Fatalf("new workspace: %+v; want the platform's defaults 365, 2557 and 30", st)
+	}
+	for _, tt := range []struct {
+		field string
+		days  int
+		says  string
+	}{
+		{"active_log_days", 60, "at least 90 days"},
+		{"active_log_days", 800, "at most 730 days"},
+		{"log_retention_days", 4000, "at most 3653 days"},
+		{"log_retention_days", 300, "at least 365 days"},
+		{"deleted_user_log_days", 181, "at most 180 days"},
+		{"deleted_user_log_days", 1, "at least 7 days"},
+	} {
+		t.Run(tt.field+" "+strconv.Itoa(tt.days), func(t *testing.T) {
+			a := c.call("PATCH", "/api/v1/settings", map[string]any{tt.field: tt.days}, nil)
+			var f struct {
+				Error struct{ Code, Field, Message string }
+			}
+			if a.status != 400 {
+				t.Fatalf("status %d (%s); want 400", a.status, a.body)
+			}
+			if a.decode(t, &f); f.Error.Field != tt.field || !strings.Contains(f.Error.Message, tt.says) {
+				t.Errorf("error %s; want one on %s saying %q", a.body, tt.field, tt.says)
+			}
+		})
+	}
+	// The console's settings page states the limits.
+	page := c.call("GET", "/settings/workspace", nil, nil)
+	for _, says := range []string{"otherwise 90 to 730 days", "365 to 3653 days", "7 to 180 days"} {
+		if page.status != 200 || !strings.Contains(string(page.body), says) {
+			t.Errorf("the settings page (%d) does not say %q", page.status, says)
+		}
+	}
+	if a := c.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 0, "log_retention_days": 3653, "deleted_user_log_days": 180}, nil); a.status != 200 {
+		t.Fatalf("settings within the limits: %d %s", a.status, a.body)
+	}
+	c.call("GET", "/api/v1/settings", nil, nil).decode(t, &st)
+	if st != (settings{Active: 0, Kept: 3653, Deleted: 180}) {
+		t.Errorf("settings = %+v; want 0, 3653 and 180", st)
+	}
 }

@@ -1,14 +1,15 @@
 // Package privacy does what the platform owes a person under the GDPR
 // beside keeping the log: it gives them a stable pseudonym in their
 // workspace and replaces their name, email, IP addresses and free-text
-// mentions with it across the search index and the report store, keeping
-// each entry's structure and its place in the hash chain.
+// mentions with it across the search index, the archive and the report
+// store, keeping each entry's structure and its place in the hash chain.
 //
 // It defines the stores it needs; the search index's and PostgreSQL's
 // adapters implement them, and the wiring puts them together.
 package privacy
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -81,6 +82,28 @@ func (s *Subject) Add(other Subject) {
 	add(&s.IPs, other.IPs)
 }
 
+// RecordedIn returns the values e records for the user: their name,
+// email and IP address where they are the actor, their name where they
+// are the resource or a related resource.
+func RecordedIn(e activity.Event, userID string) Subject {
+	var s Subject
+	if userID == "" {
+		return s
+	}
+	if e.Actor.ID == userID {
+		s.Add(Subject{Names: []string{e.Actor.Name}, Emails: []string{e.Actor.Email}, IPs: []string{e.Context.IP}})
+	}
+	if e.Resource.Type == "user" && e.Resource.ID == userID {
+		s.Add(Subject{Names: []string{e.Resource.Name}})
+	}
+	for _, r := range e.Related {
+		if r.Type == "user" && r.ID == userID {
+			s.Add(Subject{Names: []string{r.Name}})
+		}
+	}
+	return s
+}
+
 // MinMention is the shortest value replaced where it is mentioned inside
 // free text; shorter ones are replaced only where they are a field's whole
 // value, so that a two-letter name does not turn other words into
@@ -129,11 +152,35 @@ type Result struct {
 	EntriesUpdated int64  `json:"entries_updated"`
 	ReportsUpdated int64  `json:"reports_updated"`
 	AlertsUpdated  int64  `json:"alerts_updated"`
+	// ArchivedMonthsRewritten and ArchivedEntriesUpdated count the
+	// archived months written anew and the entries changed in them;
+	// ArchiveFilesRemoved the other archive files (exports, report files,
+	// backups) deleted because they mentioned the person.
+	ArchivedMonthsRewritten int64 `json:"archived_months_rewritten"`
+	ArchivedEntriesUpdated  int64 `json:"archived_entries_updated"`
+	ArchiveFilesRemoved     int64 `json:"archive_files_removed"`
+	// RemovedArchiveFiles names them ("backup/<sha256>.ndjson.gz", ...).
+	RemovedArchiveFiles []string `json:"removed_archive_files"`
 }
 
 // String renders the result for logs.
 func (r Result) String() string {
-	return fmt.Sprintf("user %s: %d entries, %d reports and %d alerts anonymized", r.UserID, r.EntriesUpdated, r.ReportsUpdated, r.AlertsUpdated)
+	return fmt.Sprintf("user %s: %d entries, %d reports and %d alerts anonymized; %d archived entries in %d months rewritten, %d archive files removed",
+		r.UserID, r.EntriesUpdated, r.ReportsUpdated, r.AlertsUpdated, r.ArchivedEntriesUpdated, r.ArchivedMonthsRewritten, r.ArchiveFilesRemoved)
+}
+
+// Mentioned reports whether b holds one of the subject's names or emails
+// of MinMention characters or more, or one of their IP addresses: the
+// test for an archive file that cannot be rewritten entry by entry.
+func (r Replacement) Mentioned(b []byte) bool {
+	for _, set := range [][]string{r.Subject.Emails, r.Subject.Names, r.Subject.IPs} {
+		for _, v := range set {
+			if len(v) >= MinMention && bytes.Contains(b, []byte(v)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Apply replaces r's values in e's personal fields (those the chain holds

@@ -43,11 +43,25 @@ type Index interface {
 	LastSeq(ctx context.Context, workspace string) (int64, error)
 }
 
+// Archive is the archive store's side of an anonymization.
+type Archive interface {
+	// Rewrite applies edit, which reports whether it changed an entry, to
+	// every entry of the workspace's archived months and replaces each
+	// month in which one changed, keeping its counts and chain; then it
+	// deletes the workspace's other archive files in which mentions finds
+	// the person.
+	Rewrite(ctx context.Context, workspace string, edit func(*activity.Event) bool, mentions func([]byte) bool) (domain.ArchiveRewrite, error)
+	// Each hands fn every entry of the workspace's archived months.
+	Each(ctx context.Context, workspace string, fn func(activity.Event)) error
+}
+
 // Service anonymizes people on request and, through Replace, after their
 // deletion.
 type Service struct {
 	People People
 	Index  Index
+	// Archive rewrites the archive store; none is touched when nil.
+	Archive Archive
 	// Secret is the platform's secret key, from which each workspace's
 	// pseudonym key is derived.
 	Secret []byte
@@ -102,8 +116,8 @@ func (s *Service) Pseudonym(workspace, userID string) Pseudonym {
 }
 
 // Anonymize replaces the member's name, email, IP addresses and free-text
-// mentions with their pseudonym across the workspace's entries, stored
-// reports and alerts at once, and records user.anonymized with the counts and without
+// mentions with their pseudonym across the workspace's entries, archive,
+// stored reports and alerts at once, and records user.anonymized with the counts and without
 // the member's data. Owners only: others get EFORBIDDEN; an unknown member
 // is ENOTFOUND. It first waits for the workspace's recorded events to be
 // indexed, and answers ECONFLICT when they are not within CatchUp. The
@@ -130,17 +144,36 @@ func (s *Service) Anonymize(ctx context.Context, p activity.Principal, userID st
 }
 
 // Replace replaces the subject's values, with those the index records for
-// them, by their pseudonym in the workspace's entries, reports and alerts.
+// them, by their pseudonym in the workspace's entries, archived months,
+// reports and alerts, and deletes the archive files (backups, exports,
+// report files) that mention them.
 func (s *Service) Replace(ctx context.Context, workspace string, subject Subject) (Result, error) {
 	recorded, err := s.Index.Recorded(ctx, workspace, subject.UserID)
 	if err != nil {
 		return Result{}, fmt.Errorf("find the values recorded for user %s: %w", subject.UserID, err)
 	}
 	subject.Add(recorded)
+	if s.Archive != nil {
+		// Entries archived away from the index record values too.
+		err := s.Archive.Each(ctx, workspace, func(e activity.Event) {
+			subject.Add(RecordedIn(e, subject.UserID))
+		})
+		if err != nil {
+			return Result{}, fmt.Errorf("find the values archived for user %s: %w", subject.UserID, err)
+		}
+	}
 	r := Replacement{Subject: subject, Pseudonym: s.Pseudonym(workspace, subject.UserID)}
-	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name}
+	res := Result{UserID: subject.UserID, Pseudonym: r.Pseudonym.Name, RemovedArchiveFiles: []string{}}
 	if res.EntriesUpdated, err = s.Index.Anonymize(ctx, workspace, r); err != nil {
 		return res, fmt.Errorf("anonymize the entries of user %s: %w", subject.UserID, err)
+	}
+	if s.Archive != nil {
+		ar, err := s.Archive.Rewrite(ctx, workspace, func(e *activity.Event) bool { return len(r.Apply(e)) > 0 }, r.Mentioned)
+		res.ArchivedMonthsRewritten, res.ArchivedEntriesUpdated, res.ArchiveFilesRemoved = ar.Months, ar.Entries, ar.FilesRemoved
+		res.RemovedArchiveFiles = append([]string{}, ar.Removed...)
+		if err != nil {
+			return res, fmt.Errorf("anonymize the archive of user %s: %w", subject.UserID, err)
+		}
 	}
 	if res.ReportsUpdated, err = s.People.AnonymizeReports(ctx, workspace, r); err != nil {
 		return res, fmt.Errorf("anonymize the reports of user %s: %w", subject.UserID, err)

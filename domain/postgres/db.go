@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/fluxera/activity/domain"
 	"regexp"
 	"time"
 
@@ -35,6 +36,10 @@ type Config struct {
 	// gives up waiting for an answer a little later.
 	ConnectTimeout   time.Duration
 	StatementTimeout time.Duration
+	// Retention are the platform's defaults for new workspaces' retention
+	// settings and the limits any change of them must keep;
+	// domain.DefaultRetentionLimits when zero.
+	Retention domain.RetentionLimits
 }
 
 // Defaults of the Config's timeouts.
@@ -78,7 +83,7 @@ func (c *Config) Validate() error {
 	if c.ConnectTimeout < 0 || c.StatementTimeout < time.Millisecond {
 		return fmt.Errorf("postgres: the connect timeout must be positive and the statement timeout at least 1ms")
 	}
-	return nil
+	return c.Retention.Validate()
 }
 
 // DB is the domain database.

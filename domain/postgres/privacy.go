@@ -99,6 +99,12 @@ func (s *PrivacyStore) RecordAnonymized(ctx context.Context, p activity.Principa
 		detail(&e, "entries_updated", res.EntriesUpdated)
 		detail(&e, "reports_updated", res.ReportsUpdated)
 		detail(&e, "alerts_updated", res.AlertsUpdated)
+		detail(&e, "archived_months_rewritten", res.ArchivedMonthsRewritten)
+		detail(&e, "archived_entries_updated", res.ArchivedEntriesUpdated)
+		detail(&e, "archive_files_removed", res.ArchiveFilesRemoved)
+		if len(res.RemovedArchiveFiles) > 0 {
+			detail(&e, "removed_archive_files", res.RemovedArchiveFiles)
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }
@@ -159,7 +165,12 @@ func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res priva
 		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
 		e.Resource = activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym}
 		e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
-		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated, "after_deletion": true}
+		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated,
+			"archived_months_rewritten": res.ArchivedMonthsRewritten, "archived_entries_updated": res.ArchivedEntriesUpdated,
+			"archive_files_removed": res.ArchiveFilesRemoved, "after_deletion": true}
+		if len(res.RemovedArchiveFiles) > 0 {
+			e.Details["removed_archive_files"] = res.RemovedArchiveFiles
+		}
 		return s.db.recordEvents(ctx, tx, e)
 	})
 }

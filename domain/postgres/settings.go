@@ -42,7 +42,7 @@ func (s *SettingsService) UpdateSettings(ctx context.Context, p activity.Princip
 		}
 		before := ws.settings()
 		var err error
-		if after, err = in.Apply(before); err != nil {
+		if after, err = in.ApplyWithin(before, s.db.cfg.Retention); err != nil {
 			return err
 		}
 		changes := domain.Changes(before, after)

@@ -93,7 +93,7 @@ func (s *WorkspaceService) CreateWorkspaceInvitingOwner(ctx context.Context, in 
 		if taken {
 			return activity.Errorf(activity.ECONFLICT, "email", "a user with this email already exists")
 		}
-		ws = newWorkspaceRow(in, now)
+		ws = newWorkspaceRow(in, now, s.db.cfg.Retention)
 		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}
@@ -117,10 +117,12 @@ func (s *WorkspaceService) CreateWorkspaceInvitingOwner(ctx context.Context, in 
 	return ws.workspace(), domain.NewInvitation{Invitation: inv.invitation(inv.CreatedAt), Token: token}, nil
 }
 
-// newWorkspaceRow is a new workspace of in with the default settings.
-func newWorkspaceRow(in domain.WorkspaceSetup, now time.Time) workspaceRow {
+// newWorkspaceRow is a new workspace of in with the default settings, its
+// retention the platform's defaults.
+func newWorkspaceRow(in domain.WorkspaceSetup, now time.Time, limits domain.RetentionLimits) workspaceRow {
 	return workspaceRow{ID: uuid.NewString(), Name: in.Name, TimeZone: in.TimeZone, CreatedAt: now,
-		WorkingHoursStart: "09:00", WorkingHoursEnd: "18:00", WorkingDays: "mon,tue,wed,thu,fri", LogRetentionDays: 2555, DeletedUserLogDays: 90}
+		WorkingHoursStart: "09:00", WorkingHoursEnd: "18:00", WorkingDays: "mon,tue,wed,thu,fri",
+		ActiveLogDays: limits.ActiveLog.Default, LogRetentionDays: limits.Log.Default, DeletedUserLogDays: limits.DeletedUserLog.Default}
 }
 
 // maxPasswordLength is the longest password a new owner may have, the
@@ -183,7 +185,7 @@ func (s *WorkspaceService) create(ctx context.Context, in domain.WorkspaceSetup,
 	var ws workspaceRow
 	var owner userRow
 	err = s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
-		ws = newWorkspaceRow(in, now)
+		ws = newWorkspaceRow(in, now, s.db.cfg.Retention)
 		if _, err := tx.NewInsert().Model(&ws).Exec(ctx); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}

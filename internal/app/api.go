@@ -145,7 +145,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	// The console shares the server, its session cookie and the services
 	// above; it takes the paths outside /api/v1.
 	console, err := dashboards.New(
-		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
+		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure,
+			Retention: m.Config.Postgres.Retention},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
 			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,

@@ -12,6 +12,7 @@ import (
 	"github.com/fluxera/activity/alert/detect"
 	detectredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/alert/notify"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
@@ -272,6 +273,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			Schema:           e.str("FLUXERA_DATABASE_SCHEMA", "public"),
 			ConnectTimeout:   e.duration("FLUXERA_DATABASE_CONNECT_TIMEOUT", postgres.DefaultConnectTimeout),
 			StatementTimeout: e.duration("FLUXERA_DATABASE_STATEMENT_TIMEOUT", postgres.DefaultStatementTimeout),
+			Retention:        retentionLimits(e),
 		},
 		Publisher: domainkafka.Config{
 			Brokers:           brokers,
@@ -450,4 +452,27 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// retentionLimits reads the platform's defaults and limits of the three
+// retention settings of workspaces.
+func retentionLimits(e *env) domain.RetentionLimits {
+	def := domain.DefaultRetentionLimits()
+	return domain.RetentionLimits{
+		ActiveLog: domain.RetentionBounds{
+			Default: e.int("FLUXERA_RETENTION_DEFAULT_ACTIVE_LOG_DAYS", def.ActiveLog.Default),
+			Min:     e.int("FLUXERA_RETENTION_MIN_ACTIVE_LOG_DAYS", def.ActiveLog.Min),
+			Max:     e.int("FLUXERA_RETENTION_MAX_ACTIVE_LOG_DAYS", def.ActiveLog.Max),
+		},
+		Log: domain.RetentionBounds{
+			Default: e.int("FLUXERA_RETENTION_DEFAULT_LOG_DAYS", def.Log.Default),
+			Min:     e.int("FLUXERA_RETENTION_MIN_LOG_DAYS", def.Log.Min),
+			Max:     e.int("FLUXERA_RETENTION_MAX_LOG_DAYS", def.Log.Max),
+		},
+		DeletedUserLog: domain.RetentionBounds{
+			Default: e.int("FLUXERA_RETENTION_DEFAULT_DELETED_USER_LOG_DAYS", def.DeletedUserLog.Default),
+			Min:     e.int("FLUXERA_RETENTION_MIN_DELETED_USER_LOG_DAYS", def.DeletedUserLog.Min),
+			Max:     e.int("FLUXERA_RETENTION_MAX_DELETED_USER_LOG_DAYS", def.DeletedUserLog.Max),
+		},
+	}
 }

@@ -6,11 +6,13 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/privacy"
+	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // Privacy returns the anonymization of people: the domain database for
 // who they are, their reports and the record, the search index's write
-// path for their entries, and pseudonyms keyed from the secret key.
+// path for their entries, the archive store for their archived entries
+// and files, and pseudonyms keyed from the secret key.
 func (m *Main) Privacy() (*privacy.Service, error) {
 	db, err := m.Database()
 	if err != nil {
@@ -24,9 +26,14 @@ func (m *Main) Privacy() (*privacy.Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	archive, err := m.Archive()
+	if err != nil {
+		return nil, err
+	}
 	return &privacy.Service{
 		People:  postgres.NewPrivacyStore(db),
 		Index:   ingestos.NewAnonymizer(osc, m.Config.OpenSearch.IndexPrefix),
+		Archive: retention.ArchiveRewriter{Archive: archive},
 		Secret:  secret,
 		CatchUp: m.Config.AnonymizeWait,
 	}, nil
