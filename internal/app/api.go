@@ -128,6 +128,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		LogViews:    logViews,
 	})
 	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive})
+	restorer := &retention.Restorer{Restores: postgres.NewRestoreStore(db), Archive: archive, MaxDays: m.Config.Retention.RestoreMaxDays}
+	retentionhttp.RegisterRestores(srv.API, restorer)
 	auditSvc, err := m.Audit()
 	if err != nil {
 		return nil, nil, err

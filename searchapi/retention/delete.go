@@ -121,7 +121,7 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 			continue
 		}
 		plan := monthPlan{manifest: m}
-		err := readArchived(ctx, d.Archive, m, func(e activity.Event) {
+		err := readArchived(ctx, d.Archive, m, func(e activity.Event) error {
 			switch {
 			case e.OccurredAt.Before(req.From) || !e.OccurredAt.Before(req.To) || !req.Match.Matches(e.Actor.ID, e.Action, e.Category):
 				plan.keep = append(plan.keep, e)
@@ -134,6 +134,7 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 			default:
 				plan.deleted++
 			}
+			return nil
 		})
 		if err != nil {
 			return DeleteResult{}, err

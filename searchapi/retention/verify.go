@@ -150,11 +150,12 @@ func ArchivedEntries(ctx context.Context, archive domain.ArchiveStore, workspace
 		if err := Verify(ctx, archive, m); err != nil {
 			return nil, err
 		}
-		if err := readArchived(ctx, archive, m, func(e activity.Event) {
+		if err := readArchived(ctx, archive, m, func(e activity.Event) error {
 			if e.Chain != nil && !seen[e.ID] {
 				seen[e.ID] = true
 				out = append(out, e)
 			}
+			return nil
 		}); err != nil {
 			return nil, err
 		}
@@ -163,8 +164,9 @@ func ArchivedEntries(ctx context.Context, archive domain.ArchiveStore, workspace
 	return out, nil
 }
 
-// readArchived hands fn each entry of m's file.
-func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, fn func(activity.Event)) error {
+// readArchived hands fn each entry of m's file, and stops at the first
+// error fn returns.
+func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, fn func(activity.Event) error) error {
 	rc, _, err := archive.Open(ctx, m.WorkspaceID, m.ArchiveName)
 	if err != nil {
 		return err
@@ -181,7 +183,9 @@ func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, 
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return fmt.Errorf("archive file %s: %w", m.ArchiveName, err)
 		}
-		fn(e)
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
 	return sc.Err()
 }
