@@ -43,9 +43,9 @@ func (m *Main) Retention() (*retention.Job, error) {
 		Archive:  archive,
 		Restores: postgres.NewRestoreStore(db),
 		Reindex:  &ingestos.Restorer{Client: osc, Prefix: m.Config.OpenSearch.IndexPrefix, Enricher: enrich.Enricher{Locator: locator}},
-		Lease:   m.Config.Retention.Lease,
-		Log:     m.Log.WithField("component", "retention"),
-		Metrics: retention.NewMetrics(m.Registry),
+		Lease:    m.Config.Retention.Lease,
+		Log:      m.Log.WithField("component", "retention"),
+		Metrics:  retention.NewMetrics(m.Registry),
 	}, nil
 }
 
