@@ -58,7 +58,7 @@ var restoredQuery = map[string]any{"exists": map[string]any{"field": "restored.i
 // periodQuery is the query of the workspace's entries from from to to,
 // less those under holds and those restored from the archive.
 func periodQuery(workspaceID string, from, to time.Time, holds []searchapi.Hold) map[string]any {
-	mustNot := []any{restoredQuery}
+	mustNot := []any{restoredQuery} // first: DeleteMatching takes it out
 	for _, h := range holds {
 		mustNot = append(mustNot, holdQuery(h))
 	}
@@ -173,15 +173,22 @@ func (f *Finder) CountMatching(ctx context.Context, workspaceID string, from, to
 	return byAction, unkept - deletable, deletable, nil
 }
 
-// DeleteMatching deletes the entries CountMatching counts as deletable.
+// DeleteMatching deletes the entries CountMatching counts as deletable,
+// and the restored copies of the archived ones among them.
 func (f *Finder) DeleteMatching(ctx context.Context, workspaceID string, from, to time.Time, m searchapi.Match, kept []string, holds []searchapi.Hold) (int64, error) {
 	if workspaceID == "" || !from.Before(to) {
 		return 0, fmt.Errorf("delete entries: no workspace or an empty period")
 	}
-	return f.deleteQuery(ctx, workspaceID, matchQuery(workspaceID, from, to, m, kept, holds))
+	// The copies of the entries that a restore put back in the searchable
+	// log go with them: the archive no longer holds what they copy.
+	q := matchQuery(workspaceID, from, to, m, kept, holds)
+	b := q["bool"].(map[string]any)
+	b["must_not"] = b["must_not"].([]any)[1:] // restoredQuery, first
+	return f.deleteQuery(ctx, workspaceID, q)
 }
 
-// Present returns which of ids the index holds as the workspace's entries.
+// Present returns which of ids the index holds as the workspace's entries,
+// copies restored from the archive aside.
 func (f *Finder) Present(ctx context.Context, workspaceID string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for len(ids) > 0 {
@@ -195,7 +202,8 @@ func (f *Finder) Present(ctx context.Context, workspaceID string, ids []string) 
 			} `json:"hits"`
 		}
 		body := map[string]any{"size": len(page), "_source": false, "track_total_hits": false,
-			"query": map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), map[string]any{"ids": map[string]any{"values": page}}}}}}
+			"query": map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), map[string]any{"ids": map[string]any{"values": page}}},
+				"must_not": []any{restoredQuery}}}}
 		if _, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &res); err != nil {
 			return nil, fmt.Errorf("find entries: %w", err)
 		}

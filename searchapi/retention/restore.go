@@ -55,7 +55,8 @@ func (r *Restorer) MaxRestoreDays() int {
 // the period touches and stores a pending restore, which the retention
 // job's next run indexes back. It returns EFORBIDDEN for anyone but an
 // owner, EINVALID naming the field for a bad period or number of days,
-// and EINVALID naming from for a period with no archived month.
+// EINVALID naming from for a period with no archived month, and
+// ECONFLICT for a period that overlaps a restore pending or in force.
 func (r *Restorer) Create(ctx context.Context, p activity.Principal, req RestoreRequest) (domain.ArchiveRestore, error) {
 	if err := domain.Require(p, domain.ManageRetention); err != nil {
 		return domain.ArchiveRestore{}, err
@@ -83,6 +84,19 @@ func (r *Restorer) Create(ctx context.Context, p activity.Principal, req Restore
 			in.From.Format(time.RFC3339), in.To.Format(time.RFC3339))
 	}
 	slices.Sort(in.Months)
+	// One copy of an entry at a time: a period already restored, or
+	// about to be, is not restored twice.
+	current, err := r.Restores.ListRestores(ctx, p)
+	if err != nil {
+		return domain.ArchiveRestore{}, err
+	}
+	for _, c := range current {
+		if (c.Status == domain.RestorePending || c.Status == domain.RestoreRestored) && c.From.Before(in.To) && c.To.After(in.From) {
+			return domain.ArchiveRestore{}, activity.Errorf(activity.ECONFLICT, "from",
+				"the period overlaps restore %s (%s to %s), %s until %s: end it first, or restore a period beside it",
+				c.ID, c.From.Format(time.RFC3339), c.To.Format(time.RFC3339), c.Status, c.ExpiresAt.Format(time.RFC3339))
+		}
+	}
 	return r.Restores.CreateRestore(ctx, p, in)
 }
 

@@ -133,10 +133,13 @@ func TestAnArchivedPeriodIsRestoredForAWhileThenExpires(t *testing.T) {
 	if r.Status != domain.RestorePending || r.Days != domain.DefaultRestoreDays || !slices.Equal(r.Months, []string{"2026-01", "2026-02"}) || !r.ExpiresAt.Equal(now.AddDate(0, 0, 7)) {
 		t.Fatalf("restore = %+v; want pending, 7 days, January and February, expiring a week from now", r)
 	}
+	if _, err := restorer.Create(ctx, owner, retention.RestoreRequest{From: jan, To: jan.AddDate(0, 0, 1)}); activity.ErrorCode(err) != activity.ECONFLICT {
+		t.Errorf("restore a period already pending: %v; want a conflict", err)
+	}
 	if _, err := restorer.End(ctx, other, r.ID); activity.ErrorCode(err) != activity.ENOTFOUND {
 		t.Errorf("another workspace's owner ends the restore: %v; want not found", err)
 	}
-	ended, err := restorer.Create(ctx, owner, retention.RestoreRequest{From: feb, To: feb.AddDate(0, 0, 1), Days: 2})
+	ended, err := restorer.Create(ctx, owner, retention.RestoreRequest{From: to, To: feb.AddDate(0, 0, 1), Days: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
