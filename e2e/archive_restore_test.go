@@ -10,6 +10,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/internal/app"
+	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // restoreAnswer is a restore as the API answers it.
@@ -23,24 +24,14 @@ type restoreAnswer struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// TestOwnersRestoreAnArchivedPeriodThroughTheAPI runs the API, stores 20
-// entries of a workspace from about 100 days ago and 5 of a minute ago
-// straight in the test's indices, and runs the retention job of the same
-// wiring with a clock the test moves: the old month goes to the archive;
-// the owner restores it through the API, and after the job's next run the
-// same GET /api/v1/activity and the entry's detail find the 20 entries
-// again, marked as restored until the restore's expiry; once the clock has
-// passed it, the next run removes them from the log while the archive
-// still lists the month. Admins are refused with 403, bad input with 400
-// naming the field, another workspace's restore is 404, and an owner ends
-// a restore early with DELETE.
-func TestOwnersRestoreAnArchivedPeriodThroughTheAPI(t *testing.T) {
-	cfg := MustStack(t)
-	m := MustStart(t, cfg, app.RoleAPI)
-	owner := mustOwner(t, m, cfg, "Restores")
-	other := mustOwner(t, m, cfg, "Other restores")
-	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
-
+// mustArchivedMonth stores 20 entries of the owner's workspace from about
+// 100 days ago and 5 of a minute ago straight in the test's indices, sets
+// the workspace's active_log_days to 30, and runs the retention job of
+// m's wiring once, so that the old month is archived and gone from the
+// log. It returns the job, its clock's time (now), and when the old
+// entries occurred.
+func mustArchivedMonth(t *testing.T, cfg app.Config, m *app.Main, owner member) (*retention.Job, *time.Time, time.Time) {
+	t.Helper()
 	ctx := context.Background()
 	osc, err := ingestos.NewClient(cfg.OpenSearch)
 	if err != nil {
@@ -73,6 +64,34 @@ func TestOwnersRestoreAnArchivedPeriodThroughTheAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	job.Now = func() time.Time { return now }
+	if res, err := job.Run(ctx); err != nil || res.MonthsArchived != 1 {
+		t.Fatalf("retention run = %+v, %v; want the old month archived", res, err)
+	}
+	return job, &now, old
+}
+
+// TestOwnersRestoreAnArchivedPeriodThroughTheAPI runs the API, stores 20
+// entries of a workspace from about 100 days ago and 5 of a minute ago
+// straight in the test's indices, and runs the retention job of the same
+// wiring with a clock the test moves: the old month goes to the archive;
+// the owner restores it through the API, and after the job's next run the
+// same GET /api/v1/activity and the entry's detail find the 20 entries
+// again, marked as restored until the restore's expiry; once the clock has
+// passed it, the next run removes them from the log while the archive
+// still lists the month. Admins are refused with 403, bad input with 400
+// naming the field, another workspace's restore is 404, and an owner ends
+// a restore early with DELETE.
+func TestOwnersRestoreAnArchivedPeriodThroughTheAPI(t *testing.T) {
+	cfg := MustStack(t)
+	m := MustStart(t, cfg, app.RoleAPI)
+	owner := mustOwner(t, m, cfg, "Restores")
+	other := mustOwner(t, m, cfg, "Other restores")
+	admin := mustRoleMember(t, m, owner.client, activity.RoleAdmin)
+
+	ctx := context.Background()
+	job, clock, old := mustArchivedMonth(t, cfg, m, owner)
+	now := *clock
+	job.Now = func() time.Time { return now }
 	run := func(what string) {
 		t.Helper()
 		if _, err := job.Run(ctx); err != nil {
@@ -99,7 +118,6 @@ func TestOwnersRestoreAnArchivedPeriodThroughTheAPI(t *testing.T) {
 		}
 		return page
 	}
-	run("archive")
 	if page := logged(); page.Total != 5 {
 		t.Fatalf("after archiving the log lists %d entries; want the 5 recent ones", page.Total)
 	}

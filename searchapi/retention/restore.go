@@ -242,3 +242,32 @@ func (j *Job) restore(ctx context.Context, r domain.ArchiveRestore) (int64, erro
 	}
 	return total, nil
 }
+
+// ParsePeriodBound reads one bound of a period: a time in RFC 3339, or a
+// date (YYYY-MM-DD) in UTC, which as the end of a period (end) is the
+// start of the next day, so that the period takes in the whole day. It
+// returns EINVALID for anything else.
+func ParsePeriodBound(s string, end bool) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), nil
+	}
+	d, err := domain.ParseDate(s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}
+
+// Months returns the manifests of the workspace's archived months, newest
+// archived first. It returns EFORBIDDEN for anyone who may not see the
+// archive.
+func (r *Restorer) Months(ctx context.Context, p activity.Principal) ([]Manifest, error) {
+	if err := domain.Require(p, domain.ViewArchive); err != nil {
+		return nil, err
+	}
+	return Manifests(ctx, r.Archive, p.WorkspaceID)
+}

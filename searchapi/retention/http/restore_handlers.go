@@ -77,7 +77,7 @@ func restoreRequest(from, to *string, days *int) (retention.RestoreRequest, erro
 		if f.text == nil || *f.text == "" {
 			return req, activity.Errorf(activity.EINVALID, f.name, "%s is required: a time such as 2026-01-01T00:00:00Z or a date such as 2026-01-01", f.name)
 		}
-		t, err := ParsePeriodBound(*f.text, f.name == "to")
+		t, err := retention.ParsePeriodBound(*f.text, f.name == "to")
 		if err != nil {
 			return req, activity.Errorf(activity.EINVALID, f.name, "%s must be a time such as 2026-01-01T00:00:00Z or a date such as 2026-01-01", f.name)
 		}
@@ -90,22 +90,4 @@ func restoreRequest(from, to *string, days *int) (retention.RestoreRequest, erro
 		req.Days = *days
 	}
 	return req, nil
-}
-
-// ParsePeriodBound reads one bound of a period: a time in RFC 3339, or a
-// date (YYYY-MM-DD) in UTC, which as the end of a period (end) is the
-// start of the next day, so that the period takes in the whole day.
-func ParsePeriodBound(s string, end bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t.UTC(), nil
-	}
-	d, err := domain.ParseDate(s)
-	if err != nil {
-		return time.Time{}, err
-	}
-	t := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
-	if end {
-		t = t.AddDate(0, 0, 1)
-	}
-	return t, nil
 }
