@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"testing"
@@ -75,8 +76,8 @@ func mustArchivedMonth(t *testing.T, cfg app.Config, m *app.Main, owner member) 
 // straight in the test's indices, and runs the retention job of the same
 // wiring with a clock the test moves: the old month goes to the archive;
 // the owner restores it through the API, and after the job's next run the
-// same GET /api/v1/activity and the entry's detail find the 20 entries
-// again, marked as restored until the restore's expiry; once the clock has
+// same GET /api/v1/activity, the entry's detail, the member's activity and
+// the log's export find the 20 entries again, marked as restored until the restore's expiry; once the clock has
 // passed it, the next run removes them from the log while the archive
 // still lists the month. Admins are refused with 403, bad input with 400
 // naming the field, another workspace's restore is 404, and an owner ends
@@ -194,6 +195,14 @@ func TestOwnersRestoreAnArchivedPeriodThroughTheAPI(t *testing.T) {
 		t.Errorf("detail of a restored entry: %d %s", a.status, a.body)
 	} else if a.decode(t, &detail); detail.Restored == nil || detail.Restored.ID != r.ID {
 		t.Errorf("detail of a restored entry = %s; want it marked", a.body)
+	}
+	// The member's activity and the log's export find them too.
+	var mine logPage
+	if owner.call("GET", "/api/v1/users/"+owner.id+"/activity?limit=100&action=asset.updated", nil, nil).decode(t, &mine); mine.Total != 25 {
+		t.Errorf("the owner's activity lists %d entries; want 25", mine.Total)
+	}
+	if a := owner.call("GET", "/api/v1/activity/export?format=ndjson&action=asset.updated", nil, nil); a.status != 200 || bytes.Count(a.body, []byte("\n")) != 25 {
+		t.Errorf("the log's export: %d, %d lines; want 25", a.status, bytes.Count(a.body, []byte("\n")))
 	}
 	var list struct{ Restores []restoreAnswer }
 	owner.call("GET", "/api/v1/archive/restores", nil, nil).decode(t, &list)
