@@ -1,6 +1,8 @@
 package retention_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -223,5 +225,78 @@ func TestAnArchivedPeriodIsRestoredForAWhileThenExpires(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(job.Metrics.Restores.WithLabelValues("expired")); got != 1 {
 		t.Errorf("fluxera_retention_restores_total{outcome=\"expired\"} = %v; want 1", got)
+	}
+}
+
+// TestARestoreOfAnAlteredMonthFailsAndRestoresNothing archives two months,
+// alters the file of one of them on disk, and restores both: the job
+// verifies every month against its manifest before it indexes anything,
+// so the restore fails with the reason, nothing of it is searchable, and
+// the failure is recorded.
+func TestARestoreOfAnAlteredMonthFailsAndRestoresNothing(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, "Altered archive")
+	owner := postgrestest.MustPrincipal(t, db, email)
+	ws := owner.WorkspaceID
+	ctx := t.Context()
+	now := time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	db.Now = clock
+	active := 90
+	if _, err := postgres.NewSettingsService(db).UpdateSettings(ctx, owner, domain.SettingsUpdate{ActiveLogDays: &active}); err != nil {
+		t.Fatal(err)
+	}
+	jan, feb := events(ws, owner.UserID, time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC), 4), events(ws, owner.UserID, time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC), 4)
+	link([]byte(strings.Repeat("x", audit.DigestKeySize)), jan, feb)
+	finder, prefix := mustIndex(t, clock, slices.Concat(jan, feb))
+	dir := t.TempDir()
+	archive := disk.Archive{Dir: dir}
+	restores := postgres.NewRestoreStore(db)
+	job := &retention.Job{
+		Store: postgres.NewRetentionStore(db), Scanner: finder, Index: finder, Archive: archive, Now: clock,
+		Restores: restores, Reindex: mustRestoreIndexer(t, prefix),
+		Log: logrus.NewEntry(logrus.New()).WithField("component", "retention"),
+	}
+	if res, err := job.Run(ctx); err != nil || res.MonthsArchived != 2 {
+		t.Fatalf("archive run = %+v, %v; want both months archived", res, err)
+	}
+	manifests, err := retention.Manifests(ctx, archive, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range manifests {
+		if m.Month == "2026-02" {
+			path := filepath.Join(dir, ws, filepath.FromSlash(m.ArchiveName))
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[len(raw)/2] ^= 0xff
+			if err := os.WriteFile(path, raw, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	r, err := (&retention.Restorer{Restores: restores, Archive: archive}).Create(ctx, owner, retention.RestoreRequest{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	if res, err := job.Run(ctx); err != nil || res.Restores != 0 || res.Restored != 0 {
+		t.Errorf("restore run = %+v, %v; want nothing restored", res, err)
+	}
+	if got := ids(t, finder, ws); len(got) != 0 {
+		t.Errorf("%d entries searchable; want none of a failed restore", len(got))
+	}
+	list, err := restores.ListRestores(ctx, owner)
+	if err != nil || len(list) != 1 || list[0].ID != r.ID || list[0].Status != domain.RestoreFailed || !strings.Contains(list[0].Error, "2026-02 does not match its manifest") {
+		t.Fatalf("restores = %+v, %v; want the restore failed on February's manifest", list, err)
+	}
+	names, details := actions(t, db, ws)
+	if n := len(names); names[n-1] != domain.ActionArchiveRestored || details[n-1]["error"] == nil {
+		t.Errorf("recorded %v, last with %v; want system.archive_restored with the error", names, details[n-1])
+	}
+	if res, err := job.Run(ctx); err != nil || res.Restores != 0 {
+		t.Errorf("a run after the failure = %+v, %v; want the failed restore left alone", res, err)
 	}
 }
