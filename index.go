@@ -23,3 +23,12 @@ func IndexPattern(prefix string) string { return prefix + "-activity-*" }
 func IndexName(prefix string, occurredAt time.Time) string {
 	return prefix + "-activity-v" + strconv.Itoa(IndexVersion) + "-" + occurredAt.UTC().Format("2006.01")
 }
+
+// Restored marks an entry indexed back into the searchable log from the
+// archive by an owner's restore: which restore put it there and until when
+// it stays searchable. The archive keeps the entry itself; the mark is
+// never part of the event, its chain link or its archive copy.
+type Restored struct {
+	ID        string    `json:"id"`
+	ExpiresAt time.Time `json:"expires_at"`
+}

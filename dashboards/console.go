@@ -65,6 +65,9 @@ type Services struct {
 	// LogViews records the Activity Log page's searches as the API
 	// records GET /api/v1/activity; without it, none is recorded.
 	LogViews domain.LogViewRecorder
+	// Restores are Settings › Archive; without them, the console has no
+	// such page.
+	Restores ArchiveRestores
 }
 
 // Config says how the console shares the API's session.
@@ -184,6 +187,11 @@ func (c *Console) Register(r fiber.Router) {
 	r.Post(detectionPath, c.page(c.signedIn(c.saveDetection)))
 	r.Get(workspacePath, c.page(c.signedIn(c.workspaceSettings)))
 	r.Post(workspacePath, c.page(c.signedIn(c.saveWorkspaceSettings)))
+	if c.svc.Restores != nil {
+		r.Get(archivePath, c.page(c.signedIn(c.archive)))
+		r.Post(archivePath+"/restores", c.page(c.signedIn(c.createRestore)))
+		r.Post(archivePath+"/restores/:id/end", c.page(c.signedIn(c.endRestore)))
+	}
 }
 
 // static serves the embedded stylesheet and scripts.

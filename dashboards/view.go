@@ -63,6 +63,7 @@ var canNames = map[string]domain.Permission{
 	"alerts":       domain.ManageAlerts,
 	"settings":     domain.ManageSettings,
 	"integrations": domain.ManageIntegration,
+	"retention":    domain.ManageRetention,
 }
 
 // errorView is a page that says why a request failed.

@@ -26,7 +26,7 @@ const (
 	ManageAlerts      Permission = "manage alert rules, detection settings and alerts"
 	ViewArchive       Permission = "list and download archived exports, reports and backups"
 	ScheduleReports   Permission = "define custom reports, their schedules and recipients"
-	ManageRetention   Permission = "place and release legal holds, delete activity past retention"
+	ManageRetention   Permission = "place and release legal holds, restore archived periods, delete activity past retention"
 	// ManagePersonalData answers a person's GDPR requests on their behalf.
 	ManagePersonalData Permission = "export or anonymize any member's personal data"
 )

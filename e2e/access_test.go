@@ -251,6 +251,12 @@ func endpoints() map[string]endpoint {
 		"DELETE /api/v1/activity": {perm: domain.ManageRetention, status: 400, path: p("/api/v1/activity"), body: none},
 		// No hold of that id: TestOwnersSetRetentionAndPlaceLegalHoldsThroughTheAPI releases a real one.
 		"POST /api/v1/audit/holds/:id/release": {perm: domain.ManageRetention, status: 404, path: p("/api/v1/audit/holds/0193f3a0-0000-7000-8000-000000000000/release"), body: none},
+		"GET /api/v1/archive/restores":         {perm: domain.ManageRetention, status: 200, path: p("/api/v1/archive/restores"), body: none},
+		// Nothing archived: TestOwnersRestoreAnArchivedPeriodThroughTheAPI restores for real.
+		"POST /api/v1/archive/restores": {perm: domain.ManageRetention, status: 400, path: p("/api/v1/archive/restores"), body: fixed(map[string]any{
+			"from": "2026-01-01", "to": "2026-01-31",
+		})},
+		"DELETE /api/v1/archive/restores/:id": {perm: domain.ManageRetention, status: 404, path: p("/api/v1/archive/restores/0193f3a0-0000-7000-8000-000000000000"), body: none},
 
 		"GET /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 200, path: p("/api/v1/alert-rules"), body: none},
 		"POST /api/v1/alert-rules": {perm: domain.ManageAlerts, status: 201, path: p("/api/v1/alert-rules"), body: fixed(map[string]any{

@@ -20,6 +20,9 @@ type SearchDocument struct {
 	IndexedAt time.Time `json:"indexed_at"`
 	// Client is the software that made the request, read from its user agent.
 	Client Client `json:"client"`
+	// Restored is set on an entry indexed back from the archive for a
+	// while (see activity.Restored); nil on an entry the indexer stored.
+	Restored *activity.Restored `json:"restored,omitempty"`
 }
 
 // Client is what a user agent says about the software behind a request.

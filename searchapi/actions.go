@@ -21,6 +21,7 @@ var Actions = []string{
 	"system.settings_changed", "system.data_exported", "system.report_generated", "system.integration_configured",
 	"system.detection_changed", "system.signing_secret_rotated", "system.log_viewed",
 	"system.retention_applied", "system.legal_hold_created", "system.legal_hold_released", "system.activity_deleted",
+	"system.archive_restore_requested", "system.archive_restored", "system.archive_restore_ended", "system.archive_restore_expired",
 	"alert_rule.created", "alert_rule.updated", "alert_rule.deleted",
 	"alert.acknowledged", "alert.resolved",
 	"report_definition.created", "report_definition.updated", "report_definition.deleted",

@@ -21,7 +21,9 @@ type Hold struct {
 type Purger interface {
 	// Months returns the first instant (UTC) of every calendar month, in
 	// UTC, in which the workspace has entries older than before, oldest
-	// first.
+	// first. Here and in CountPeriod and DeletePeriod, entries restored
+	// from the archive for a while are not counted: they are archived
+	// already, and leave when their restore expires.
 	Months(ctx context.Context, workspaceID string, before time.Time) ([]time.Time, error)
 	// CountPeriod returns how many of the workspace's entries from from
 	// (inclusive) to to (exclusive) no hold keeps.
@@ -42,6 +44,9 @@ type Purger interface {
 	// Present returns which of ids the index holds as the workspace's
 	// entries.
 	Present(ctx context.Context, workspaceID string, ids []string) (map[string]bool, error)
+	// DeleteRestored deletes the workspace's entries marked as restored by
+	// the restore restoreID, and nothing else, and returns how many.
+	DeleteRestored(ctx context.Context, workspaceID, restoreID string) (int64, error)
 	// DropEmptyIndices deletes the monthly indices of months that ended by
 	// before and hold no entry, and returns their names.
 	DropEmptyIndices(ctx context.Context, before time.Time) ([]string, error)

@@ -74,6 +74,9 @@ type EventFilter struct {
 type Entry struct {
 	activity.Event
 	Summary string `json:"summary"`
+	// Restored is set on an entry an owner restored from the archive for
+	// a while: searchable until Restored.ExpiresAt.
+	Restored *activity.Restored `json:"restored,omitempty"`
 }
 
 // EventPage is one page of entries, newest first, and how many match.

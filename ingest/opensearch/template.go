@@ -30,6 +30,13 @@ func object(props map[string]any) map[string]any {
 	return map[string]any{"properties": props}
 }
 
+// restoredField maps the mark of an entry restored from the archive: the
+// restore's id, which its expiry deletes by, and when it expires.
+var restoredField = object(map[string]any{
+	"id":         keyword,
+	"expires_at": map[string]any{"type": "date", "format": "strict_date_optional_time||epoch_millis"},
+})
+
 // mappings are chosen field by field: identifiers and enumerations are
 // keywords, names are text with a keyword, addresses are ip, times are UTC
 // dates, free-form details are stored but searched as one flat object.
@@ -80,6 +87,7 @@ func mappings() map[string]any {
 			"client": object(map[string]any{
 				"browser": keyword, "browser_version": keyword, "os": keyword, "device": keyword,
 			}),
+			"restored": restoredField,
 		},
 	}
 }

@@ -128,6 +128,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		LogViews:    logViews,
 	})
 	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive})
+	restorer := &retention.Restorer{Restores: postgres.NewRestoreStore(db), Archive: archive, MaxDays: m.Config.Retention.RestoreMaxDays}
+	retentionhttp.RegisterRestores(srv.API, restorer)
 	auditSvc, err := m.Audit()
 	if err != nil {
 		return nil, nil, err
@@ -153,7 +155,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,
-			LogViews: logViews,
+			LogViews: logViews, Restores: restorer,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err

@@ -398,6 +398,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		Retention: retention.Config{
 			Interval: e.duration("FLUXERA_RETENTION_INTERVAL", retention.DefaultInterval),
 			Lease:    e.duration("FLUXERA_RETENTION_LEASE", retention.DefaultLease),
+			// How long an owner's restore of an archived period may stay
+			// searchable, in days.
+			RestoreMaxDays: e.int("FLUXERA_RESTORE_MAX_DAYS", retention.DefaultRestoreMaxDays),
 		},
 	}
 	if len(e.errs) > 0 {

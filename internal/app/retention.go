@@ -5,13 +5,16 @@ import (
 	"time"
 
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/ingest/enrich"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/internal/retry"
 	"github.com/fluxera/activity/searchapi/retention"
 )
 
 // Retention wires the retention job: the search index read through the
-// search API's scanner and purged by its finder, the archive store, and
-// the lease, holds and records in PostgreSQL.
+// search API's scanner and purged by its finder, owners' restores indexed
+// back through the indexer's write path, the archive store, and the
+// lease, holds, restores and records in PostgreSQL.
 func (m *Main) Retention() (*retention.Job, error) {
 	db, err := m.Database()
 	if err != nil {
@@ -25,14 +28,24 @@ func (m *Main) Retention() (*retention.Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	osc, err := m.search()
+	if err != nil {
+		return nil, err
+	}
+	locator, err := m.locator()
+	if err != nil {
+		return nil, err
+	}
 	return &retention.Job{
-		Store:   postgres.NewRetentionStore(db),
-		Scanner: finder,
-		Index:   finder,
-		Archive: archive,
-		Lease:   m.Config.Retention.Lease,
-		Log:     m.Log.WithField("component", "retention"),
-		Metrics: retention.NewMetrics(m.Registry),
+		Store:    postgres.NewRetentionStore(db),
+		Scanner:  finder,
+		Index:    finder,
+		Archive:  archive,
+		Restores: postgres.NewRestoreStore(db),
+		Reindex:  &ingestos.Restorer{Client: osc, Prefix: m.Config.OpenSearch.IndexPrefix, Enricher: enrich.Enricher{Locator: locator}},
+		Lease:    m.Config.Retention.Lease,
+		Log:      m.Log.WithField("component", "retention"),
+		Metrics:  retention.NewMetrics(m.Registry),
 	}, nil
 }
 

@@ -26,7 +26,7 @@ func (f *Finder) Months(ctx context.Context, workspaceID string, before time.Tim
 		"query": map[string]any{"bool": map[string]any{"filter": []any{
 			term("workspace_id", workspaceID),
 			map[string]any{"range": map[string]any{"occurred_at": map[string]any{"lt": before.UTC().Format(time.RFC3339Nano)}}},
-		}}},
+		}, "must_not": []any{restoredQuery}}},
 		"aggs": map[string]any{"months": map[string]any{"date_histogram": map[string]any{
 			"field": "occurred_at", "calendar_interval": "month", "time_zone": "UTC", "min_doc_count": 1,
 		}}},
@@ -51,10 +51,14 @@ func (f *Finder) Months(ctx context.Context, workspaceID string, before time.Tim
 	return out, nil
 }
 
+// restoredQuery matches the entries restored from the archive for a
+// while, which retention leaves alone: they are archived already.
+var restoredQuery = map[string]any{"exists": map[string]any{"field": "restored.id"}}
+
 // periodQuery is the query of the workspace's entries from from to to,
-// less those under holds.
+// less those under holds and those restored from the archive.
 func periodQuery(workspaceID string, from, to time.Time, holds []searchapi.Hold) map[string]any {
-	var mustNot []any
+	mustNot := []any{restoredQuery} // first: DeleteMatching takes it out
 	for _, h := range holds {
 		mustNot = append(mustNot, holdQuery(h))
 	}
@@ -64,9 +68,7 @@ func periodQuery(workspaceID string, from, to time.Time, holds []searchapi.Hold)
 			"gte": from.UTC().Format(time.RFC3339Nano), "lt": to.UTC().Format(time.RFC3339Nano),
 		}}},
 	}}
-	if len(mustNot) > 0 {
-		q["must_not"] = mustNot
-	}
+	q["must_not"] = mustNot
 	return map[string]any{"bool": q}
 }
 
@@ -171,15 +173,22 @@ func (f *Finder) CountMatching(ctx context.Context, workspaceID string, from, to
 	return byAction, unkept - deletable, deletable, nil
 }
 
-// DeleteMatching deletes the entries CountMatching counts as deletable.
+// DeleteMatching deletes the entries CountMatching counts as deletable,
+// and the restored copies of the archived ones among them.
 func (f *Finder) DeleteMatching(ctx context.Context, workspaceID string, from, to time.Time, m searchapi.Match, kept []string, holds []searchapi.Hold) (int64, error) {
 	if workspaceID == "" || !from.Before(to) {
 		return 0, fmt.Errorf("delete entries: no workspace or an empty period")
 	}
-	return f.deleteQuery(ctx, workspaceID, matchQuery(workspaceID, from, to, m, kept, holds))
+	// The copies of the entries that a restore put back in the searchable
+	// log go with them: the archive no longer holds what they copy.
+	q := matchQuery(workspaceID, from, to, m, kept, holds)
+	b := q["bool"].(map[string]any)
+	b["must_not"] = b["must_not"].([]any)[1:] // restoredQuery, first
+	return f.deleteQuery(ctx, workspaceID, q)
 }
 
-// Present returns which of ids the index holds as the workspace's entries.
+// Present returns which of ids the index holds as the workspace's entries,
+// copies restored from the archive aside.
 func (f *Finder) Present(ctx context.Context, workspaceID string, ids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for len(ids) > 0 {
@@ -193,7 +202,8 @@ func (f *Finder) Present(ctx context.Context, workspaceID string, ids []string) 
 			} `json:"hits"`
 		}
 		body := map[string]any{"size": len(page), "_source": false, "track_total_hits": false,
-			"query": map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), map[string]any{"ids": map[string]any{"values": page}}}}}}
+			"query": map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), map[string]any{"ids": map[string]any{"values": page}}},
+				"must_not": []any{restoredQuery}}}}
 		if _, err := f.post(ctx, "/"+f.alias+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &res); err != nil {
 			return nil, fmt.Errorf("find entries: %w", err)
 		}
@@ -278,6 +288,16 @@ func (f *Finder) deleteQuery(ctx context.Context, workspaceID string, query map[
 		}
 	}
 	return deleted, nil
+}
+
+// DeleteRestored deletes the workspace's entries marked with the restore
+// restoreID, a page at a time.
+func (f *Finder) DeleteRestored(ctx context.Context, workspaceID, restoreID string) (int64, error) {
+	if workspaceID == "" || restoreID == "" {
+		return 0, fmt.Errorf("delete restored entries: no workspace or no restore")
+	}
+	q := map[string]any{"bool": map[string]any{"filter": []any{term("workspace_id", workspaceID), term("restored.id", restoreID)}}}
+	return f.deleteQuery(ctx, workspaceID, q)
 }
 
 // DropEmptyIndices deletes the monthly indices under the finder's prefix

@@ -119,10 +119,11 @@ func (a ArchiveRewriter) rewriteMonth(ctx context.Context, manifestName string, 
 		return 0, err
 	}
 	var changed int64
-	if err := readArchived(ctx, a.Archive, m, func(e activity.Event) {
+	if err := readArchived(ctx, a.Archive, m, func(e activity.Event) error {
 		if edit(&e) {
 			changed++
 		}
+		return nil
 	}); err != nil {
 		return 0, err
 	}
@@ -135,11 +136,12 @@ func (a ArchiveRewriter) rewriteMonth(ctx context.Context, manifestName string, 
 		gz := gzip.NewWriter(pw)
 		enc := json.NewEncoder(gz)
 		var encErr error
-		err := readArchived(ctx, a.Archive, m, func(e activity.Event) {
+		err := readArchived(ctx, a.Archive, m, func(e activity.Event) error {
 			edit(&e)
 			if encErr == nil {
 				encErr = enc.Encode(e)
 			}
+			return nil
 		})
 		if err == nil {
 			err = encErr

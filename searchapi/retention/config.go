@@ -3,12 +3,17 @@ package retention
 import (
 	"fmt"
 	"time"
+
+	"github.com/fluxera/activity/domain"
 )
 
 // Defaults of the retention role.
 const (
 	DefaultInterval = time.Hour
 	DefaultLease    = time.Hour
+	// DefaultRestoreMaxDays is how long a restore of an archived period
+	// may stay searchable at most, unless configured.
+	DefaultRestoreMaxDays = domain.DefaultMaxRestoreDays
 )
 
 // Config tunes the retention role.
@@ -20,6 +25,9 @@ type Config struct {
 	// it at a time; a run longer than that stops and leaves the rest to
 	// the next.
 	Lease time.Duration
+	// RestoreMaxDays bounds how long an owner's restore of an archived
+	// period stays searchable, in days.
+	RestoreMaxDays int
 }
 
 // Validate fills in the defaults and checks the bounds.
@@ -30,11 +38,16 @@ func (c *Config) Validate() error {
 	if c.Lease == 0 {
 		c.Lease = DefaultLease
 	}
+	if c.RestoreMaxDays == 0 {
+		c.RestoreMaxDays = DefaultRestoreMaxDays
+	}
 	switch {
 	case c.Interval < time.Second || c.Interval > 7*24*time.Hour:
 		return fmt.Errorf("FLUXERA_RETENTION_INTERVAL must be between 1s and 168h")
 	case c.Lease < time.Minute || c.Lease > 24*time.Hour:
 		return fmt.Errorf("FLUXERA_RETENTION_LEASE must be between 1m and 24h")
+	case c.RestoreMaxDays < 1 || c.RestoreMaxDays > 365:
+		return fmt.Errorf("FLUXERA_RESTORE_MAX_DAYS must be between 1 and 365")
 	}
 	return nil
 }

@@ -121,7 +121,7 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 			continue
 		}
 		plan := monthPlan{manifest: m}
-		err := readArchived(ctx, d.Archive, m, func(e activity.Event) {
+		err := readArchived(ctx, d.Archive, m, func(e activity.Event) error {
 			switch {
 			case e.OccurredAt.Before(req.From) || !e.OccurredAt.Before(req.To) || !req.Match.Matches(e.Actor.ID, e.Action, e.Category):
 				plan.keep = append(plan.keep, e)
@@ -134,6 +134,7 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 			default:
 				plan.deleted++
 			}
+			return nil
 		})
 		if err != nil {
 			return DeleteResult{}, err
@@ -184,7 +185,9 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 		Resource: activity.Resource{Type: "activity", ID: p.WorkspaceID, Name: "activity log"}, Details: details}); err != nil {
 		return DeleteResult{}, err
 	}
-	if fromIndex > 0 {
+	// Entries deleted from the archive may have copies a restore put back
+	// in the searchable log: DeleteMatching takes those too.
+	if fromIndex > 0 || fromArchive > 0 {
 		if _, err := d.Index.DeleteMatching(ctx, p.WorkspaceID, req.From, req.To, req.Match, kept, searchHolds(holds)); err != nil {
 			return DeleteResult{}, err
 		}

@@ -24,8 +24,8 @@ import (
 // the deletion recorded, and a second deletion finds nothing more; an
 // archived month is rewritten with what it keeps and still verifies.
 func TestOwnersDeleteOnlyEntriesPastRetentionThatNoRuleKeeps(t *testing.T) {
-	for _, archived := range []bool{false, true} {
-		name := map[bool]string{false: "in the index", true: "in the archive"}[archived]
+	for _, name := range []string{"in the index", "in the archive", "in the archive and restored"} {
+		archived, restored := name != "in the index", name == "in the archive and restored"
 		t.Run(name, func(t *testing.T) {
 			db := postgrestest.MustDB(t)
 			hasher := argon2.Hasher{Params: postgrestest.Argon2}
@@ -63,13 +63,28 @@ func TestOwnersDeleteOnlyEntriesPastRetentionThatNoRuleKeeps(t *testing.T) {
 			link([]byte("0123456789abcdef0123456789abcdef"), updates, logins, views, earlier, held, recent)
 			now := time.Date(2026, 6, 15, 0, 0, 0, 0, time.UTC)
 			clock := func() time.Time { return now }
-			finder, _ := mustIndex(t, clock, slices.Concat(updates, logins, views, earlier, held, recent))
+			finder, prefix := mustIndex(t, clock, slices.Concat(updates, logins, views, earlier, held, recent))
 			archive := disk.Archive{Dir: t.TempDir()}
+			restores := postgres.NewRestoreStore(db)
+			job := &retention.Job{Store: postgres.NewRetentionStore(db), Scanner: finder, Index: finder, Archive: archive, Now: clock,
+				Restores: restores, Reindex: mustRestoreIndexer(t, prefix),
+				Log: logrus.NewEntry(logrus.New()).WithField("component", "retention")}
 			if archived {
-				job := &retention.Job{Store: postgres.NewRetentionStore(db), Scanner: finder, Index: finder, Archive: archive, Now: clock,
-					Log: logrus.NewEntry(logrus.New()).WithField("component", "retention")}
 				if res, err := job.Run(ctx); err != nil || res.MonthsArchived != 1 || res.Deleted != 10 {
 					t.Fatalf("retention run = %+v, %v; want January archived, its 10 unheld entries gone from the index", res, err)
+				}
+			}
+			var restore domain.ArchiveRestore
+			if restored {
+				// January searchable again: the held entries, never removed,
+				// stay as they are, the 10 others come back as copies.
+				var err error
+				restore, err = (&retention.Restorer{Restores: restores, Archive: archive}).Create(ctx, owner, retention.RestoreRequest{From: jan, To: jan.AddDate(0, 0, 5)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res, err := job.Run(ctx); err != nil || res.Restored != 10 {
+					t.Fatalf("restore run = %+v, %v; want January's 10 archived entries back", res, err)
 				}
 			}
 			d := &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive, Now: clock}
@@ -124,6 +139,12 @@ func TestOwnersDeleteOnlyEntriesPastRetentionThatNoRuleKeeps(t *testing.T) {
 				t.Errorf("second deletion = %+v, %v; want nothing more", again, err)
 			}
 
+			if restored {
+				// The restored copies of the deleted entries went with them.
+				if got, want := restoredIDs(t, finder, ws, restore.ID), idsOf(logins, views, earlier); !slices.Equal(got, want) {
+					t.Errorf("%d restored copies left; want the %d of kept entries", len(got), len(want))
+				}
+			}
 			left := ids(t, finder, ws)
 			if archived {
 				manifests, err := retention.Manifests(ctx, archive, ws)

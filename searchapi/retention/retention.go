@@ -55,6 +55,13 @@ type Result struct {
 	Held           int64    `json:"entries_held"`
 	MonthsExpired  int      `json:"archived_months_deleted"`
 	IndicesDropped []string `json:"indices_dropped"`
+	// Restores are the owners' restores the run indexed back, Restored
+	// their entries; RestoresExpired the restores it removed again once
+	// their time had passed, RestoredRemoved their entries.
+	Restores        int   `json:"restores"`
+	Restored        int64 `json:"entries_restored"`
+	RestoresExpired int   `json:"restores_expired"`
+	RestoredRemoved int64 `json:"restored_entries_removed"`
 }
 
 // Job moves entries past active retention from the searchable log into
@@ -64,6 +71,11 @@ type Job struct {
 	Scanner searchapi.Scanner
 	Index   searchapi.Purger
 	Archive domain.ArchiveStore
+	// Restores are the owners' restores of archived periods, which each
+	// run indexes back through Reindex and removes again once expired;
+	// none when nil.
+	Restores domain.RestoreStore
+	Reindex  RestoreIndexer
 	// Lease is how long a run holds the job's lease, so that one process
 	// runs it at a time; an hour when zero. A run stops starting new
 	// months once its lease has run out.
@@ -82,6 +94,7 @@ type Metrics struct {
 	Expired  prometheus.Counter
 	Dropped  prometheus.Counter
 	LastSeen prometheus.Gauge
+	Restores *prometheus.CounterVec
 }
 
 // NewMetrics registers the retention job's metrics on reg.
@@ -93,7 +106,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"result"}),
 		Entries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fluxera_retention_entries_total",
-			Help: "Entries the retention job handled, by what it did (archived, deleted, held).",
+			Help: "Entries the retention job handled, by what it did (archived, deleted, held; restored from the archive, and restore_removed once their restore expired).",
 		}, []string{"outcome"}),
 		Months: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fluxera_retention_months_archived_total",
@@ -112,7 +125,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "When the retention job last finished a run, as Unix time.",
 		}),
 	}
-	reg.MustRegister(m.Runs, m.Entries, m.Months, m.Expired, m.Dropped, m.LastSeen)
+	m.Restores = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "fluxera_retention_restores_total",
+		Help: "Owners' restores of archived periods the retention job handled, by what it did (restored, expired).",
+	}, []string{"outcome"})
+	reg.MustRegister(m.Runs, m.Entries, m.Months, m.Expired, m.Dropped, m.LastSeen, m.Restores)
 	return m
 }
 
@@ -132,6 +149,10 @@ func (m *Metrics) observe(res Result, err error, at time.Time) {
 	m.Entries.WithLabelValues("archived").Add(float64(res.Archived))
 	m.Entries.WithLabelValues("deleted").Add(float64(res.Deleted))
 	m.Entries.WithLabelValues("held").Add(float64(res.Held))
+	m.Entries.WithLabelValues("restored").Add(float64(res.Restored))
+	m.Entries.WithLabelValues("restore_removed").Add(float64(res.RestoredRemoved))
+	m.Restores.WithLabelValues("restored").Add(float64(res.Restores))
+	m.Restores.WithLabelValues("expired").Add(float64(res.RestoresExpired))
 	m.Months.Add(float64(res.MonthsArchived))
 	m.Expired.Add(float64(res.MonthsExpired))
 	m.Dropped.Add(float64(len(res.IndicesDropped)))
@@ -175,7 +196,15 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 	if err != nil {
 		return res, fmt.Errorf("retention workspaces: %w", err)
 	}
-	var failed error
+	// Restores first: an expired restore leaves before the months are
+	// looked at, and an owner's pending restore waits no longer than a run.
+	failed := j.restores(ctx, at, &res)
+	if failed != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		j.Log.WithError(failed).Error("Restores of archived periods failed; they are tried again at the next run.")
+	}
 	oldest := time.Time{}
 	for _, ws := range workspaces {
 		res.Workspaces++
@@ -328,8 +357,8 @@ func (j *Job) archive(ctx context.Context, workspaceID string, from, to, at time
 		gz := gzip.NewWriter(pw)
 		enc := json.NewEncoder(gz)
 		_, err := j.Scanner.ScanEvents(ctx, p, filter, func(e searchapi.Entry) error {
-			if t := e.OccurredAt; t.Before(from) || !t.Before(to) {
-				return nil
+			if t := e.OccurredAt; t.Before(from) || !t.Before(to) || e.Restored != nil {
+				return nil // restored entries are in the archive already
 			}
 			if e.Chain != nil {
 				if m.FirstSeq == 0 || e.Chain.Seq < m.FirstSeq {

@@ -434,8 +434,9 @@ func ArchivedEntries(ctx context.Context, archive domain.ArchiveStore, workspace
 	return out, nil
 }
 
-// readArchived hands fn each entry of m's file, as the file is read.
-func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, fn func(activity.Event)) error {
+// readArchived hands fn each entry of m's file, and stops at the first
+// error fn returns.
+func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, fn func(activity.Event) error) error {
 	rc, _, err := archive.Open(ctx, m.WorkspaceID, m.ArchiveName)
 	if err != nil {
 		return err
@@ -452,7 +453,9 @@ func readArchived(ctx context.Context, archive domain.ArchiveStore, m Manifest, 
 		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
 			return fmt.Errorf("archive file %s: %w", m.ArchiveName, err)
 		}
-		fn(e)
+		if err := fn(e); err != nil {
+			return err
+		}
 	}
 	return sc.Err()
 }
