@@ -360,7 +360,7 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			if err != nil {
 				return err
 			}
-			start(r, func(ctx context.Context) error { return runRetention(ctx, j, m.Config.Retention.Interval) })
+			start(r, func(ctx context.Context) error { return runRetention(ctx, j, m.Config.Retention.Interval, m.Config.Retention.RestoreInterval) })
 		case RoleDeliver:
 			d, closeFn, err := m.deliverer()
 			if err != nil {

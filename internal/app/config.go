@@ -396,8 +396,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		},
 		LogViewDebounce: e.duration("FLUXERA_LOG_VIEW_DEBOUNCE", postgres.DefaultLogViewDebounce),
 		Retention: retention.Config{
-			Interval: e.duration("FLUXERA_RETENTION_INTERVAL", retention.DefaultInterval),
-			Lease:    e.duration("FLUXERA_RETENTION_LEASE", retention.DefaultLease),
+			Interval:        e.duration("FLUXERA_RETENTION_INTERVAL", retention.DefaultInterval),
+			Lease:           e.duration("FLUXERA_RETENTION_LEASE", retention.DefaultLease),
+			RestoreInterval: e.duration("FLUXERA_RESTORE_INTERVAL", retention.DefaultRestoreInterval),
 			// How long an owner's restore of an archived period may stay
 			// searchable, in days.
 			RestoreMaxDays: e.int("FLUXERA_RESTORE_MAX_DAYS", retention.DefaultRestoreMaxDays),

@@ -50,13 +50,21 @@ func (m *Main) Retention() (*retention.Job, error) {
 }
 
 // runRetention runs the retention job at start and then every interval,
-// until ctx ends.
-func runRetention(ctx context.Context, j *retention.Job, interval time.Duration) error {
+// until ctx ends; between runs, every restoreEvery, it handles the
+// restores owners asked for or ended, so that those wait seconds, not a
+// whole interval.
+func runRetention(ctx context.Context, j *retention.Job, interval, restoreEvery time.Duration) error {
+	next := time.Now()
 	for {
-		if _, err := j.Run(ctx); err != nil && ctx.Err() == nil {
-			j.Log.WithError(err).Warn("The retention run did not finish; trying again at the next run.")
+		if !time.Now().Before(next) {
+			if _, err := j.Run(ctx); err != nil && ctx.Err() == nil {
+				j.Log.WithError(err).Warn("The retention run did not finish; trying again at the next run.")
+			}
+			next = time.Now().Add(interval)
+		} else if _, err := j.RunRestores(ctx); err != nil && ctx.Err() == nil {
+			j.Log.WithError(err).Warn("Handling the restores of archived periods failed; trying again shortly.")
 		}
-		if !retry.Sleep(ctx, interval) {
+		if !retry.Sleep(ctx, min(restoreEvery, time.Until(next))) {
 			return nil
 		}
 	}

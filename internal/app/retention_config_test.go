@@ -22,12 +22,16 @@ func TestRetentionSettingsAreReadAndBounded(t *testing.T) {
 		{"interval too long", map[string]string{"FLUXERA_RETENTION_INTERVAL": "200h"}, 0, 0, "FLUXERA_RETENTION_INTERVAL"},
 		{"negative interval", map[string]string{"FLUXERA_RETENTION_INTERVAL": "-1s"}, 0, 0, "FLUXERA_RETENTION_INTERVAL"},
 		{"lease too short", map[string]string{"FLUXERA_RETENTION_LEASE": "10s"}, 0, 0, "FLUXERA_RETENTION_LEASE"},
+		{"restores looked at too rarely", map[string]string{"FLUXERA_RESTORE_INTERVAL": "2h"}, 0, 0, "FLUXERA_RESTORE_INTERVAL"},
+		{"restores looked at too often", map[string]string{"FLUXERA_RESTORE_INTERVAL": "100ms"}, 0, 0, "FLUXERA_RESTORE_INTERVAL"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			c, err := LoadConfig(func(name string) string { return tt.env[name] })
 			switch {
 			case tt.fault == "" && err != nil:
 				t.Fatalf("refused: %v", err)
+			case tt.fault == "" && c.Retention.RestoreInterval != 15*time.Second:
+				t.Errorf("restore interval %s; want 15s", c.Retention.RestoreInterval)
 			case tt.fault == "" && (c.Retention.Interval != tt.interval || c.Retention.Lease != tt.lease):
 				t.Errorf("interval %s, lease %s; want %s, %s", c.Retention.Interval, c.Retention.Lease, tt.interval, tt.lease)
 			case tt.fault != "" && (err == nil || !strings.Contains(err.Error(), tt.fault)):

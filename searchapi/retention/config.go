@@ -11,6 +11,9 @@ import (
 const (
 	DefaultInterval = time.Hour
 	DefaultLease    = time.Hour
+	// DefaultRestoreInterval is how often the role looks for restores
+	// asked for, ended or past their time, between its runs.
+	DefaultRestoreInterval = 15 * time.Second
 	// DefaultRestoreMaxDays is how long a restore of an archived period
 	// may stay searchable at most, unless configured.
 	DefaultRestoreMaxDays = domain.DefaultMaxRestoreDays
@@ -28,6 +31,10 @@ type Config struct {
 	// RestoreMaxDays bounds how long an owner's restore of an archived
 	// period stays searchable, in days.
 	RestoreMaxDays int
+	// RestoreInterval is how often, between runs, the role indexes the
+	// restores owners asked for and removes those ended or expired, so
+	// that a restore does not wait for the next run.
+	RestoreInterval time.Duration
 }
 
 // Validate fills in the defaults and checks the bounds.
@@ -38,6 +45,9 @@ func (c *Config) Validate() error {
 	if c.Lease == 0 {
 		c.Lease = DefaultLease
 	}
+	if c.RestoreInterval == 0 {
+		c.RestoreInterval = DefaultRestoreInterval
+	}
 	if c.RestoreMaxDays == 0 {
 		c.RestoreMaxDays = DefaultRestoreMaxDays
 	}
@@ -46,6 +56,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("FLUXERA_RETENTION_INTERVAL must be between 1s and 168h")
 	case c.Lease < time.Minute || c.Lease > 24*time.Hour:
 		return fmt.Errorf("FLUXERA_RETENTION_LEASE must be between 1m and 24h")
+	case c.RestoreInterval < time.Second || c.RestoreInterval > time.Hour:
+		return fmt.Errorf("FLUXERA_RESTORE_INTERVAL must be between 1s and 1h")
 	case c.RestoreMaxDays < 1 || c.RestoreMaxDays > 365:
 		return fmt.Errorf("FLUXERA_RESTORE_MAX_DAYS must be between 1 and 365")
 	}

@@ -111,6 +111,40 @@ func (r *Restorer) End(ctx context.Context, p activity.Principal, id string) (do
 	return r.Restores.EndRestore(ctx, p, id)
 }
 
+// RunRestores handles the restores alone, between runs, under the job's
+// lease: the restores past their time or ended by an owner leave the
+// searchable log, and the pending ones are indexed. It does nothing when
+// another process holds the lease (a run under way handles them itself).
+func (j *Job) RunRestores(ctx context.Context) (Result, error) {
+	if j.Restores == nil {
+		return Result{}, nil
+	}
+	now := time.Now
+	if j.Now != nil {
+		now = j.Now
+	}
+	at := now().UTC()
+	lease := j.Lease
+	if lease == 0 {
+		lease = time.Hour
+	}
+	leaseID, err := j.Store.ClaimRetention(ctx, at, lease)
+	if err != nil || leaseID == "" {
+		return Result{Skipped: leaseID == ""}, err
+	}
+	defer func() {
+		if rerr := j.Store.ReleaseRetention(context.WithoutCancel(ctx), leaseID); rerr != nil {
+			j.Log.WithError(rerr).Warn("Releasing the retention lease failed; it lapses on its own.")
+		}
+	}()
+	runCtx, cancel := context.WithTimeout(ctx, lease)
+	defer cancel()
+	var res Result
+	err = j.restores(runCtx, at, &res)
+	j.Metrics.observeRestores(res)
+	return res, err
+}
+
 // restores expires the restores whose time has passed, removing their
 // entries from the searchable log, then indexes back the pending ones. A
 // restore that fails is recorded as failed, with nothing of it left

@@ -133,6 +133,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
+// observeRestores counts what a handling of the restores alone did.
+func (m *Metrics) observeRestores(res Result) {
+	if m == nil {
+		return
+	}
+	m.Entries.WithLabelValues("restored").Add(float64(res.Restored))
+	m.Entries.WithLabelValues("restore_removed").Add(float64(res.RestoredRemoved))
+	m.Restores.WithLabelValues("restored").Add(float64(res.Restores))
+	m.Restores.WithLabelValues("expired").Add(float64(res.RestoresExpired))
+}
+
 func (m *Metrics) observe(res Result, err error, at time.Time) {
 	if m == nil {
 		return
