@@ -127,7 +127,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		Checkpoints: chain,
 		LogViews:    logViews,
 	})
-	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive})
+	retentionhttp.Register(srv.API, &retention.Deleter{Settings: settings, Holds: postgres.NewHoldService(db), Index: finder, Archive: archive, Locks: postgres.NewArchiveLocks(db)})
 	restorer := &retention.Restorer{Restores: postgres.NewRestoreStore(db), Archive: archive, MaxDays: m.Config.Retention.RestoreMaxDays}
 	retentionhttp.RegisterRestores(srv.API, restorer)
 	auditSvc, err := m.Audit()

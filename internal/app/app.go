@@ -360,7 +360,9 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			if err != nil {
 				return err
 			}
-			start(r, func(ctx context.Context) error { return runRetention(ctx, j, m.Config.Retention.Interval, m.Config.Retention.RestoreInterval) })
+			start(r, func(ctx context.Context) error {
+				return runRetention(ctx, j, m.Config.Retention.Interval, m.Config.Retention.RestoreInterval)
+			})
 		case RoleDeliver:
 			d, closeFn, err := m.deliverer()
 			if err != nil {

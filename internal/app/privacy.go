@@ -33,7 +33,7 @@ func (m *Main) Privacy() (*privacy.Service, error) {
 	return &privacy.Service{
 		People:  postgres.NewPrivacyStore(db),
 		Index:   ingestos.NewAnonymizer(osc, m.Config.OpenSearch.IndexPrefix),
-		Archive: retention.ArchiveRewriter{Archive: archive},
+		Archive: retention.ArchiveRewriter{Archive: archive, Locks: postgres.NewArchiveLocks(db)},
 		Secret:  secret,
 		CatchUp: m.Config.AnonymizeWait,
 	}, nil

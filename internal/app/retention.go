@@ -42,6 +42,7 @@ func (m *Main) Retention() (*retention.Job, error) {
 		Index:    finder,
 		Archive:  archive,
 		Restores: postgres.NewRestoreStore(db),
+		Locks:    postgres.NewArchiveLocks(db),
 		Reindex:  &ingestos.Restorer{Client: osc, Prefix: m.Config.OpenSearch.IndexPrefix, Enricher: enrich.Enricher{Locator: locator}},
 		Lease:    m.Config.Retention.Lease,
 		Log:      m.Log.WithField("component", "retention"),

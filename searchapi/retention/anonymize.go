@@ -20,6 +20,9 @@ import (
 // numbers and gets a new file, hash and manifest.
 type ArchiveRewriter struct {
 	Archive domain.ArchiveStore
+	// Locks serialise the rewrites with the retention job and owners'
+	// deletions in other processes; none when nil.
+	Locks Locker
 }
 
 // Rewrite applies edit to every entry of the workspace's archived months,
@@ -35,6 +38,11 @@ type ArchiveRewriter struct {
 // it finishes the work: a month already rewritten is left as it is.
 func (a ArchiveRewriter) Rewrite(ctx context.Context, workspace string, edit func(*activity.Event) bool, mentions func([]byte) bool) (domain.ArchiveRewrite, error) {
 	var res domain.ArchiveRewrite
+	unlock, err := lockArchive(ctx, a.Locks, workspace)
+	if err != nil {
+		return res, err
+	}
+	defer unlock()
 	objs, err := a.Archive.List(ctx, workspace, domain.ArchiveManifest)
 	if err != nil {
 		return res, fmt.Errorf("list manifests: %w", err)

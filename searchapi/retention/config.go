@@ -1,6 +1,7 @@
 package retention
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -18,6 +19,27 @@ const (
 	// may stay searchable at most, unless configured.
 	DefaultRestoreMaxDays = domain.DefaultMaxRestoreDays
 )
+
+// Locker serialises, across processes, the work that rewrites one
+// workspace's archive, so that two writers never replace the same month
+// from two different readings of it.
+type Locker interface {
+	// LockArchive waits until it holds workspace's lock, or ctx ends, and
+	// returns the function that releases it.
+	LockArchive(ctx context.Context, workspace string) (func(), error)
+}
+
+// lockArchive takes workspace's lock from l, or nothing when l is nil.
+func lockArchive(ctx context.Context, l Locker, workspace string) (func(), error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	unlock, err := l.LockArchive(ctx, workspace)
+	if err != nil {
+		return nil, fmt.Errorf("wait for the archive of workspace %s: %w", workspace, err)
+	}
+	return unlock, nil
+}
 
 // Config tunes the retention role.
 type Config struct {

@@ -49,6 +49,9 @@ type Deleter struct {
 	Holds    domain.HoldService
 	Index    searchapi.Purger
 	Archive  domain.ArchiveStore
+	// Locks serialise the deletion's rewrites of archived months with the
+	// retention job and anonymizations in other processes; none when nil.
+	Locks Locker
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
@@ -86,6 +89,11 @@ func (d *Deleter) Delete(ctx context.Context, p activity.Principal, req DeleteRe
 	if req.To.After(cutoff) {
 		return DeleteResult{}, activity.Errorf(activity.EINVALID, "to", "entries after %s are within the workspace's retention of %d days and cannot be deleted", cutoff.Format(time.RFC3339), st.ActiveLogDays)
 	}
+	unlock, err := lockArchive(ctx, d.Locks, p.WorkspaceID)
+	if err != nil {
+		return DeleteResult{}, err
+	}
+	defer unlock()
 	all, err := d.Holds.ListHolds(ctx, p)
 	if err != nil {
 		return DeleteResult{}, err

@@ -221,6 +221,11 @@ func (j *Job) restores(ctx context.Context, at time.Time, res *Result) error {
 // indexes the entries of r's period back, marked as restored, and returns
 // how many it indexed.
 func (j *Job) restore(ctx context.Context, r domain.ArchiveRestore) (int64, error) {
+	unlock, err := lockArchive(ctx, j.Locks, r.WorkspaceID)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	manifests, err := Manifests(ctx, j.Archive, r.WorkspaceID)
 	if err != nil {
 		return 0, fmt.Errorf("list archived months: %w", err)

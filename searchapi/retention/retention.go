@@ -76,6 +76,9 @@ type Job struct {
 	// none when nil.
 	Restores domain.RestoreStore
 	Reindex  RestoreIndexer
+	// Locks serialise the rewrites of a workspace's archive with owners'
+	// deletions and anonymizations in other processes; none when nil.
+	Locks Locker
 	// Lease is how long a run holds the job's lease, so that one process
 	// runs it at a time; an hour when zero. A run stops starting new
 	// months once its lease has run out.
@@ -260,6 +263,11 @@ func (j *Job) Run(ctx context.Context) (res Result, err error) {
 // workspace archives and removes every whole UTC month of the workspace
 // that ended by cutoff.
 func (j *Job) workspace(ctx context.Context, ws domain.RetentionWorkspace, cutoff, at time.Time, res *domain.RetentionRun) error {
+	unlock, err := lockArchive(ctx, j.Locks, ws.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	holds := searchHolds(ws.Holds)
 	months, err := j.Index.Months(ctx, ws.ID, cutoff)
 	if err != nil {
@@ -308,6 +316,11 @@ func Scan(workspaceID string, from, to time.Time) (activity.Principal, searchapi
 // that no hold in force touches: the manifest first, so that a month is
 // never listed without its file, then the file.
 func (j *Job) expire(ctx context.Context, ws domain.RetentionWorkspace, cutoff time.Time, run *domain.RetentionRun) error {
+	unlock, err := lockArchive(ctx, j.Locks, ws.ID)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	objs, err := j.Archive.List(ctx, ws.ID, domain.ArchiveManifest)
 	if err != nil {
 		return fmt.Errorf("list manifests: %w", err)
