@@ -85,6 +85,22 @@ func (s *RestoreStore) CreateRestore(ctx context.Context, p activity.Principal, 
 		if err != nil {
 			return err
 		}
+		// One restore in force per moment: requests of one workspace take
+		// their turn, so two at once cannot both find no overlap.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || '.archive_restores.' || ?, 0))", ws.ID); err != nil {
+			return fmt.Errorf("lock the workspace's restores: %w", err)
+		}
+		var open []restoreRow
+		if err := tx.NewSelect().Model(&open).Where("workspace_id = ? AND status IN (?, ?) AND from_at < ? AND to_at > ?",
+			ws.ID, domain.RestorePending, domain.RestoreRestored, in.To.UTC(), in.From.UTC()).Limit(1).Scan(ctx); err != nil {
+			return fmt.Errorf("select overlapping restores: %w", err)
+		}
+		if len(open) > 0 {
+			c := open[0]
+			return activity.Errorf(activity.ECONFLICT, "from",
+				"the period overlaps restore %s (%s to %s), %s until %s: end it first, or restore a period beside it",
+				c.ID, c.FromAt.Format(time.RFC3339), c.ToAt.Format(time.RFC3339), c.Status, c.ExpiresAt.Format(time.RFC3339))
+		}
 		row = restoreRow{ID: activity.NewEventID(), WorkspaceID: ws.ID, FromAt: in.From.UTC(), ToAt: in.To.UTC(), Months: in.Months,
 			Days: in.Days, Status: domain.RestorePending, ExpiresAt: now.AddDate(0, 0, in.Days), CreatedBy: optional(p.UserID), CreatedAt: now}
 		if _, err := tx.NewInsert().Model(&row).Exec(ctx); err != nil {
@@ -136,7 +152,7 @@ func (s *RestoreStore) EndRestore(ctx context.Context, p activity.Principal, id 
 			row.Status = domain.RestoreExpired
 		case domain.RestoreRestored:
 			if !row.ExpiresAt.After(now) {
-				return activity.Errorf(activity.ECONFLICT, "", "the restore expired on %s; its entries leave the log at the retention job's next run", row.ExpiresAt.UTC().Format(time.RFC3339))
+				return activity.Errorf(activity.ECONFLICT, "", "the restore expired on %s; its entries leave the log within moments, when the retention role next looks at restores", row.ExpiresAt.UTC().Format(time.RFC3339))
 			}
 		default:
 			return activity.Errorf(activity.ECONFLICT, "", "the restore is %s already", row.Status)
