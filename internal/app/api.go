@@ -152,7 +152,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,
-			LogViews: logViews,
+			LogViews: logViews, Choices: postgres.NewChoiceService(db),
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
