@@ -131,11 +131,11 @@ type listView struct {
 	Total             int64
 	More              string
 	Facets            *searchapi.Facets
-	// Users, Assets and Licenses are what the user and resource filters
-	// offer by name.
-	Users, Assets, Licenses []domain.Choice
-	Categories, Dates       []option
-	Formats                 []option
+	// UserOptions and ResourceOptions are the options of the user and
+	// resource filters: what they offer by name.
+	UserOptions, ResourceOptions template.HTML
+	Categories, Dates            []option
+	Formats                      []option
 	// Reports are the report types the Generate Report form offers; none
 	// on pages without it.
 	Reports []option
@@ -155,32 +155,32 @@ func (v *listView) FacetURL(key, value string) string {
 	return v.Path + "?" + q.Encode()
 }
 
-// UserOptions are the user filter's choices, the one filtered on
-// selected: each member by name and email.
-func (v *listView) UserOptions() template.HTML {
+// userOptions are the user filter's choices, the one filtered on
+// (selected) marked: each member by name and email.
+func userOptions(users []domain.Choice, selected string) template.HTML {
 	var b strings.Builder
-	for _, u := range v.Users {
-		writeOption(&b, u.ID, u.Name+" ("+u.Email+")", u.ID == v.Form.User)
+	for _, u := range users {
+		writeOption(&b, u.ID, u.Name+" ("+u.Email+")", u.ID == selected)
 	}
 	return template.HTML(b.String())
 }
 
-// ResourceOptions are the resource filter's choices by name, the one
-// filtered on selected: the assets, the licenses and the members, each in
-// a group of its own.
-func (v *listView) ResourceOptions() template.HTML {
+// resourceOptions are the resource filter's choices by name, the one
+// filtered on (selected) marked: the assets, the licenses and the
+// members, each in a group of its own.
+func resourceOptions(c domain.FilterChoices, selected string) template.HTML {
 	var b strings.Builder
 	for _, g := range []struct {
 		label, kind string
 		choices     []domain.Choice
-	}{{"Assets", "asset", v.Assets}, {"Licenses", "license", v.Licenses}, {"Users", "user", v.Users}} {
+	}{{"Assets", "asset", c.Assets}, {"Licenses", "license", c.Licenses}, {"Users", "user", c.Users}} {
 		if len(g.choices) == 0 {
 			continue
 		}
 		b.WriteString(`<optgroup label="` + g.label + `">`)
 		for _, c := range g.choices {
 			value := g.kind + ":" + c.ID
-			writeOption(&b, value, c.Name, value == v.Form.Resource)
+			writeOption(&b, value, c.Name, value == selected)
 		}
 		b.WriteString("</optgroup>")
 	}
@@ -271,7 +271,7 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	rows := partial(ctx) && filter.Cursor != ""
 	var choices *choiceRead
 	if l.filters && !rows {
-		choices = c.readChoices(uctx, p)
+		choices = c.readChoices(uctx, p, v.Form)
 		if filter.Facets {
 			filter.FacetNames = choices
 		}
@@ -319,7 +319,7 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		}
 		if choices != nil {
 			<-choices.ready
-			v.Users, v.Assets, v.Licenses = choices.got.Users, choices.got.Assets, choices.got.Licenses
+			v.UserOptions, v.ResourceOptions = choices.userOptions, choices.resourceOptions
 		}
 		err = c.render(ctx.Status(status), l.page, v)
 	}
@@ -371,18 +371,20 @@ func liveURL(form filterForm, f searchapi.EventFilter) (string, string) {
 const maxChoices = 200
 
 // choiceRead is the read of the users, assets and licenses a listing's
-// filters offer, under way beside the search. It names the user facet's
-// users from the members it read, once it has them.
+// filters offer, and the writing of their options, under way beside the
+// search. It names the user facet's users from the members it read, once
+// it has them.
 type choiceRead struct {
 	ready chan struct{}
-	// got is what was read; empty when the read failed, the filters then
-	// offering no names.
-	got   domain.FilterChoices
-	users map[string]domain.Choice
+	// userOptions and resourceOptions are the filters' options; empty
+	// when the read failed, the filters then offering no names.
+	userOptions, resourceOptions template.HTML
+	users                        map[string]domain.Choice
 }
 
-// readChoices starts reading the choices of p's filters.
-func (c *Console) readChoices(ctx context.Context, p activity.Principal) *choiceRead {
+// readChoices starts reading the choices of p's filters and writing their
+// options, those of form marked selected.
+func (c *Console) readChoices(ctx context.Context, p activity.Principal, form filterForm) *choiceRead {
 	r := &choiceRead{ready: make(chan struct{})}
 	go func() {
 		defer close(r.ready)
@@ -393,7 +395,7 @@ func (c *Console) readChoices(ctx context.Context, p activity.Principal) *choice
 			}
 			return
 		}
-		r.got = got
+		r.userOptions, r.resourceOptions = userOptions(got.Users, form.User), resourceOptions(got, form.Resource)
 		r.users = make(map[string]domain.Choice, len(got.Users))
 		for _, u := range got.Users {
 			r.users[u.ID] = u
