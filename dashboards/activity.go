@@ -159,6 +159,7 @@ func (v *listView) FacetURL(key, value string) string {
 // (selected) marked: each member by name and email.
 func userOptions(users []domain.Choice, selected string) template.HTML {
 	var b strings.Builder
+	b.Grow(len(users) * optionBytes)
 	for _, u := range users {
 		writeOption(&b, u.ID, u.Name+" ("+u.Email+")", u.ID == selected)
 	}
@@ -170,6 +171,7 @@ func userOptions(users []domain.Choice, selected string) template.HTML {
 // members, each in a group of its own.
 func resourceOptions(c domain.FilterChoices, selected string) template.HTML {
 	var b strings.Builder
+	b.Grow((len(c.Assets) + len(c.Licenses) + len(c.Users)) * optionBytes)
 	for _, g := range []struct {
 		label, kind string
 		choices     []domain.Choice
@@ -186,6 +188,10 @@ func resourceOptions(c domain.FilterChoices, selected string) template.HTML {
 	}
 	return template.HTML(b.String())
 }
+
+// optionBytes is about what an option of a dropdown takes, to size its
+// buffer at once.
+const optionBytes = 96
 
 // writeOption writes one option of a dropdown, its value and label
 // escaped. A page's dropdowns hold one option for every member and up to
