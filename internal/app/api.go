@@ -148,11 +148,12 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
-			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
+			Choices: postgres.NewChoiceService(db),
+			Finder:  finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,
-			LogViews: logViews, Choices: postgres.NewChoiceService(db),
+			LogViews: logViews,
 		}, m.Log.WithField("component", "console"))
 	if err != nil {
 		return nil, nil, err
