@@ -1,7 +1,9 @@
 package dashboards
 
 import (
+	"context"
 	"errors"
+	"html/template"
 	"net/url"
 	"strings"
 	"time"
@@ -129,11 +131,11 @@ type listView struct {
 	Total             int64
 	More              string
 	Facets            *searchapi.Facets
-	Users             []domain.User
-	Assets            []domain.Asset
-	Licenses          []domain.License
-	Categories, Dates []option
-	Formats           []option
+	// UserOptions and ResourceOptions are the options of the user and
+	// resource filters: what they offer by name.
+	UserOptions, ResourceOptions template.HTML
+	Categories, Dates            []option
+	Formats                      []option
 	// Reports are the report types the Generate Report form offers; none
 	// on pages without it.
 	Reports []option
@@ -151,6 +153,60 @@ func (v *listView) FacetURL(key, value string) string {
 	}
 	q.Set(key, value)
 	return v.Path + "?" + q.Encode()
+}
+
+// userOptions are the user filter's choices, the one filtered on
+// (selected) marked: each member by name and email.
+func userOptions(users []domain.Choice, selected string) template.HTML {
+	var b strings.Builder
+	b.Grow(len(users) * optionBytes)
+	for _, u := range users {
+		writeOption(&b, u.ID, u.Name+" ("+u.Email+")", u.ID == selected)
+	}
+	return template.HTML(b.String())
+}
+
+// resourceOptions are the resource filter's choices by name, the one
+// filtered on (selected) marked: the assets, the licenses and the
+// members, each in a group of its own.
+func resourceOptions(c domain.FilterChoices, selected string) template.HTML {
+	var b strings.Builder
+	b.Grow((len(c.Assets) + len(c.Licenses) + len(c.Users)) * optionBytes)
+	for _, g := range []struct {
+		label, kind string
+		choices     []domain.Choice
+	}{{"Assets", "asset", c.Assets}, {"Licenses", "license", c.Licenses}, {"Users", "user", c.Users}} {
+		if len(g.choices) == 0 {
+			continue
+		}
+		b.WriteString(`<optgroup label="` + g.label + `">`)
+		for _, c := range g.choices {
+			value := g.kind + ":" + c.ID
+			writeOption(&b, value, c.Name, value == selected)
+		}
+		b.WriteString("</optgroup>")
+	}
+	return template.HTML(b.String())
+}
+
+// optionBytes is about what an option of a dropdown takes, to size its
+// buffer at once.
+const optionBytes = 96
+
+// writeOption writes one option of a dropdown, its value and label
+// escaped. A page's dropdowns hold one option for every member and up to
+// maxChoices assets and licenses: written here, they cost the page a
+// fraction of what the template's actions for each would.
+func writeOption(b *strings.Builder, value, label string, selected bool) {
+	b.WriteString(`<option value="`)
+	b.WriteString(template.HTMLEscapeString(value))
+	b.WriteByte('"')
+	if selected {
+		b.WriteString(" selected")
+	}
+	b.WriteByte('>')
+	b.WriteString(template.HTMLEscapeString(label))
+	b.WriteString("</option>")
 }
 
 // subject is what a history is about, as its page heads it.
@@ -199,6 +255,12 @@ type listing struct {
 
 // list shows one page of a listing, or, for htmx asking for the next page,
 // only its rows.
+//
+// The work of a page is done side by side: the search (with its facets in
+// the same OpenSearch request) beside the one read of the filters'
+// choices, whose members also name the user facet; the recording of a
+// view of the log beside the rendering, the page sent only once the view
+// is recorded.
 func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	v := &listView{
 		view: c.baseView(ctx, l.title), Heading: l.title, Subject: l.subject, Path: l.path,
@@ -210,7 +272,16 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		v.Reports = reportTypes
 	}
 	p := v.Principal
+	uctx := ctx.UserContext()
 	filter := searchapi.EventFilter{Cursor: ctx.Query("cursor"), Facets: l.filters && ctx.Query("cursor") == ""}
+	rows := partial(ctx) && filter.Cursor != ""
+	var choices *choiceRead
+	if l.filters && !rows {
+		choices = c.readChoices(uctx, p, v.Form)
+		if filter.Facets {
+			filter.FacetNames = choices
+		}
+	}
 	status := fiber.StatusOK
 	err := v.Form.apply(&filter, c, v.view)
 	if err == nil && v.Form.Q != "" {
@@ -223,10 +294,11 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	}
 	var page searchapi.EventPage
 	if err == nil {
-		page, err = c.svc.Finder.FindEvents(ctx.UserContext(), p, filter)
+		page, err = c.svc.Finder.FindEvents(uctx, p, filter)
 	}
+	var recorded <-chan error
 	if err == nil && l.recorded != "" && c.svc.LogViews != nil {
-		err = c.recordView(ctx, p, l.recorded, filter, v.Form.values())
+		recorded, err = c.recordView(uctx, p, l.recorded, filter, v.Form.values())
 	}
 	switch {
 	case err == nil:
@@ -234,6 +306,9 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		status = fiber.StatusBadRequest
 		v.Error, v.ErrorField = activity.ErrorMessage(err), activity.ErrorField(err)
 	default:
+		if choices != nil {
+			<-choices.ready
+		}
 		return err
 	}
 	v.Entries, v.Total, v.Facets = page.Entries, page.Total, page.Facets
@@ -242,16 +317,26 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		q.Set("cursor", page.NextCursor)
 		v.More = l.path + "?" + q.Encode()
 	}
-	if partial(ctx) && filter.Cursor != "" {
-		return c.renderFragment(ctx.Status(status), l.page, "rows", v)
+	if rows {
+		err = c.renderFragment(ctx.Status(status), l.page, "rows", v)
+	} else {
+		if l.filters && err == nil && filter.Cursor == "" {
+			v.LiveURL, v.LiveNote = liveURL(v.Form, filter)
+		}
+		if choices != nil {
+			<-choices.ready
+			v.UserOptions, v.ResourceOptions = choices.userOptions, choices.resourceOptions
+		}
+		err = c.render(ctx.Status(status), l.page, v)
 	}
-	if l.filters && err == nil && filter.Cursor == "" {
-		v.LiveURL, v.LiveNote = liveURL(v.Form, filter)
+	if recorded != nil {
+		if rerr := <-recorded; rerr != nil {
+			// The page is not sent unless its reading is recorded.
+			ctx.Response().ResetBody()
+			return rerr
+		}
 	}
-	if l.filters {
-		c.fillChoices(ctx, v)
-	}
-	return c.render(ctx.Status(status), l.page, v)
+	return err
 }
 
 // liveURL is the live activity stream that shows new entries passing the
@@ -291,18 +376,45 @@ func liveURL(form filterForm, f searchapi.EventFilter) (string, string) {
 // name.
 const maxChoices = 200
 
-// fillChoices lists the users, assets and licenses the filters offer.
-func (c *Console) fillChoices(ctx *fiber.Ctx, v *listView) {
-	p := v.Principal
-	if users, err := c.svc.Users.ListUsers(ctx.UserContext(), p); err == nil {
-		v.Users = users
-	}
-	if assets, err := c.svc.Assets.ListAssets(ctx.UserContext(), p); err == nil {
-		v.Assets = assets[:min(len(assets), maxChoices)]
-	}
-	if licenses, err := c.svc.Licenses.ListLicenses(ctx.UserContext(), p); err == nil {
-		v.Licenses = licenses[:min(len(licenses), maxChoices)]
-	}
+// choiceRead is the read of the users, assets and licenses a listing's
+// filters offer, and the writing of their options, under way beside the
+// search. It names the user facet's users from the members it read, once
+// it has them.
+type choiceRead struct {
+	ready chan struct{}
+	// userOptions and resourceOptions are the filters' options; empty
+	// when the read failed, the filters then offering no names.
+	userOptions, resourceOptions template.HTML
+	users                        map[string]domain.Choice
+}
+
+// readChoices starts reading the choices of p's filters and writing their
+// options, those of form marked selected.
+func (c *Console) readChoices(ctx context.Context, p activity.Principal, form filterForm) *choiceRead {
+	r := &choiceRead{ready: make(chan struct{})}
+	go func() {
+		defer close(r.ready)
+		got, err := c.svc.Choices.ListChoices(ctx, p, maxChoices)
+		if err != nil {
+			if activity.ErrorCode(err) == activity.EINTERNAL {
+				c.log.WithError(err).Warn("The filters' choices could not be read.")
+			}
+			return
+		}
+		r.userOptions, r.resourceOptions = userOptions(got.Users, form.User), resourceOptions(got, form.Resource)
+		r.users = make(map[string]domain.Choice, len(got.Users))
+		for _, u := range got.Users {
+			r.users[u.ID] = u
+		}
+	}()
+	return r
+}
+
+// UserName names a member as the filters offer them, once they are read.
+func (r *choiceRead) UserName(id string) (string, string, bool) {
+	<-r.ready
+	u, ok := r.users[id]
+	return u.Name, u.Email, ok
 }
 
 // activityLog is Settings › Activity Log, the workspace's feed, for the
@@ -394,17 +506,23 @@ func (c *Console) entry(ctx *fiber.Ctx) error {
 	return c.render(ctx, "entry", v)
 }
 
-// recordView records p's reading of the Activity Log page where with
-// filter, read from the form values, once per session and filter within
-// the debounce period (as the API records GET /api/v1/activity).
-func (c *Console) recordView(ctx *fiber.Ctx, p activity.Principal, where string, filter searchapi.EventFilter, values url.Values) error {
+// recordView starts recording p's reading of the Activity Log page where
+// with filter, read from the form values, once per session and filter
+// within the debounce period (as the API records GET /api/v1/activity),
+// and returns where the recording's outcome will be sent. It returns the
+// filter's EINVALID at once, recording nothing.
+func (c *Console) recordView(ctx context.Context, p activity.Principal, where string, filter searchapi.EventFilter, values url.Values) (<-chan error, error) {
 	if err := filter.Validate(time.Now(), searchapi.Zone(p.TimeZone)); err != nil {
-		return err
+		return nil, err
 	}
 	params := map[string]string{}
 	for k := range values {
 		params[k] = values.Get(k)
 	}
-	_, err := c.svc.LogViews.RecordLogView(ctx.UserContext(), p, domain.LogView{Where: where, Parameters: params, Fingerprint: filter.Fingerprint()})
-	return err
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.svc.LogViews.RecordLogView(ctx, p, domain.LogView{Where: where, Parameters: params, Fingerprint: filter.Fingerprint()})
+		done <- err
+	}()
+	return done, nil
 }

@@ -62,6 +62,8 @@ type Services struct {
 	// AlertTimes its alert response times.
 	Analyst    searchapi.Analyst
 	AlertTimes alert.ResponseTimer
+	// Choices lists what the listings' filters offer by name.
+	Choices domain.ChoiceLister
 	// LogViews records the Activity Log page's searches as the API
 	// records GET /api/v1/activity; without it, none is recorded.
 	LogViews domain.LogViewRecorder
@@ -115,7 +117,7 @@ func New(cfg Config, s Services, log logrus.FieldLogger) (*Console, error) {
 	if s.Auth == nil || s.Authenticator == nil || s.Users == nil || s.Assets == nil || s.Licenses == nil ||
 		s.Finder == nil || s.Entries == nil || s.Reports == nil || s.Denials == nil ||
 		s.Settings == nil || s.AlertRules == nil || s.Alerts == nil || s.Detection == nil || s.Invitations == nil ||
-		s.Analyst == nil || s.AlertTimes == nil || s.Webhooks == nil {
+		s.Analyst == nil || s.AlertTimes == nil || s.Webhooks == nil || s.Choices == nil {
 		return nil, errors.New("dashboards: every service is required")
 	}
 	pages, err := parsePages()
@@ -293,30 +295,30 @@ func pageResource(p activity.Principal, ctx *fiber.Ctx) activity.Resource {
 // render writes the page name with data, or, for an htmx request that
 // asks for part of a page, the fragment of that name when it has one.
 func (c *Console) render(ctx *fiber.Ctx, name string, data any) error {
-	t, ok := c.pages[name]
-	if !ok {
-		return fmt.Errorf("no page %q", name)
-	}
-	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	ctx.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return ctx.SendString(b.String())
+	return c.execute(ctx, name, "layout", data)
 }
 
 // renderFragment writes one named fragment of a page, for htmx.
 func (c *Console) renderFragment(ctx *fiber.Ctx, page, fragment string, data any) error {
+	return c.execute(ctx, page, fragment, data)
+}
+
+// execute writes the template named tmpl of page with data straight into
+// the response's buffered body; a template that fails leaves the body
+// empty, for the error page.
+func (c *Console) execute(ctx *fiber.Ctx, page, tmpl string, data any) error {
 	t, ok := c.pages[page]
 	if !ok {
 		return fmt.Errorf("no page %q", page)
 	}
-	var b strings.Builder
-	if err := t.ExecuteTemplate(&b, fragment, data); err != nil {
-		return fmt.Errorf("render %s of %s: %w", fragment, page, err)
+	res := ctx.Response()
+	res.ResetBody()
+	if err := t.ExecuteTemplate(res.BodyWriter(), tmpl, data); err != nil {
+		res.ResetBody()
+		return fmt.Errorf("render %s of %s: %w", tmpl, page, err)
 	}
 	ctx.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return ctx.SendString(b.String())
+	return nil
 }
 
 // partial reports whether the request comes from htmx asking for a part of

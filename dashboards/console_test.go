@@ -1,10 +1,12 @@
 package dashboards
 
 import (
+	"html/template"
 	"testing"
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -107,5 +109,29 @@ func TestPagesParse(t *testing.T) {
 		if pages[name] == nil {
 			t.Errorf("no page %s", name)
 		}
+	}
+}
+
+func TestFilterOptions(t *testing.T) {
+	choices := domain.FilterChoices{
+		Users:  []domain.Choice{{ID: "u-1", Name: `Ann "<b>"`, Email: "ann@example.com"}, {ID: "u-2", Name: "Bob & Co", Email: "bob@example.com"}},
+		Assets: []domain.Choice{{ID: "a-1", Name: `<img src=x onerror=alert(1)>`}},
+	}
+	for _, tc := range []struct {
+		name string
+		got  template.HTML
+		want string
+	}{
+		{"users", userOptions(choices.Users, "u-2"), `<option value="u-1">Ann &#34;&lt;b&gt;&#34; (ann@example.com)</option>` +
+			`<option value="u-2" selected>Bob &amp; Co (bob@example.com)</option>`},
+		{"resources", resourceOptions(choices, "asset:a-1"), `<optgroup label="Assets"><option value="asset:a-1" selected>&lt;img src=x onerror=alert(1)&gt;</option></optgroup>` +
+			`<optgroup label="Users"><option value="user:u-1">Ann &#34;&lt;b&gt;&#34;</option><option value="user:u-2">Bob &amp; Co</option></optgroup>`},
+		{"nothing to offer", resourceOptions(domain.FilterChoices{}, ""), ``},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if string(tc.got) != tc.want {
+				t.Errorf("got  %s\nwant %s", tc.got, tc.want)
+			}
+		})
 	}
 }

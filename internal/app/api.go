@@ -151,7 +151,8 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 			Retention: m.Config.Postgres.Retention},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
-			Finder: finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
+			Choices: postgres.NewChoiceService(db),
+			Finder:  finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),
 			Analyst:   finder, AlertTimes: postgres.NewAlertService(db), Webhooks: webhooks,

@@ -169,6 +169,11 @@ func (f *Finder) FindEvents(ctx context.Context, p activity.Principal, filter se
 	}
 	if filter.Facets {
 		page.Facets = res.Aggregations.facets()
+		if filter.FacetNames != nil {
+			if err := f.nameFacetUsers(ctx, p, filter, page.Facets); err != nil {
+				return searchapi.EventPage{}, err
+			}
+		}
 	}
 	if !more {
 		if pit != "" {
@@ -277,7 +282,7 @@ func pageBody(p activity.Principal, filter searchapi.EventFilter) map[string]any
 		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}},
 	}
 	if filter.Facets {
-		body["aggs"] = facetAggs()
+		body["aggs"] = facetAggs(filter.FacetNames == nil)
 	}
 	return body
 }

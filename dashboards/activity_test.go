@@ -1,0 +1,224 @@
+package dashboards
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/opensearch-project/opensearch-go/v4"
+	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
+	"github.com/sirupsen/logrus"
+	"github.com/uptrace/bun"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ingest/opensearch/ostest"
+	"github.com/fluxera/activity/internal/stacktest"
+	searchos "github.com/fluxera/activity/searchapi/opensearch"
+)
+
+// statements counts the SQL statements a database runs, as a bun hook.
+type statements struct {
+	mu  sync.Mutex
+	ran []string
+}
+
+func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	s.mu.Lock()
+	s.ran = append(s.ran, e.Query)
+	s.mu.Unlock()
+}
+
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.ran
+	s.ran = nil
+	return r
+}
+
+// searches keeps the body of every search carried to OpenSearch, as a
+// transport.
+type searches struct {
+	mu     sync.Mutex
+	bodies []string
+}
+
+func (s *searches) RoundTrip(r *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(r.URL.Path, "/_search") && r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(b))
+		s.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (s *searches) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.bodies
+	s.bodies = nil
+	return b
+}
+
+// TestActivityLogPageWork checks the work one load of Settings › Activity
+// Log does on the real PostgreSQL and OpenSearch, by counting it rather
+// than timing it: one search, its facets in the same request and its
+// users named from the members the filters offer (no sub-aggregation for
+// each user's latest entry); one SQL statement for everything the filters
+// offer; and the statements that record the view of the log on the
+// first load, none on the second, within the debounce period. The page still shows the entries, the facets with the
+// members' names and the filters' choices.
+func TestActivityLogPageWork(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	// Hooked before anything is written: the relay's wake-up reads the
+	// hooks from a goroutine of its own.
+	ran := &statements{}
+	db.AddQueryHook(ran)
+	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, "Page work")
+	p := postgrestest.MustPrincipal(t, db, email)
+	p.TimeZone = "Europe/Berlin"
+	ctx := context.Background()
+	assets := postgres.NewAssetService(db)
+	licenses := postgres.NewLicenseService(db, postgrestest.MustKeyBox(t))
+	users, err := postgres.NewUserService(db, argon2.Hasher{Params: postgrestest.Argon2}, postgres.AuthConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	url := stacktest.OpenSearchURL()
+	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
+	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-console-" + stacktest.RandomID(), Shards: 1}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := ingestos.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, path := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
+			req, _ := http.NewRequest(http.MethodDelete, url+path, nil)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}
+	})
+	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	var events []activity.Event
+	for i := range 5 {
+		e := activity.NewEvent(p.WorkspaceID, "asset.updated", day.Add(time.Duration(i)*time.Minute))
+		e.Actor = activity.Actor{ID: p.UserID, Name: "Name in the entry", Email: "entry@example.com", Type: activity.ActorUser}
+		e.Resource = activity.Resource{Type: "asset", ID: activity.NewEventID(), Name: fmt.Sprintf("Macbook %d", i)}
+		events = append(events, e)
+	}
+	ostest.MustIndex(t, client, cfg, events)
+	for _, name := range []string{"Macbook Air", "Desk phone"} {
+		if _, err := assets.CreateAsset(ctx, p, domain.AssetCreate{Name: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	sent := &searches{}
+	counted, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{url}, Transport: sent}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := searchos.NewFinder(counted, cfg.IndexPrefix)
+	pages, err := parsePages()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Console{
+		cfg: Config{CookieName: "session", Cookie: func(string, time.Time) *fiber.Cookie { return &fiber.Cookie{} }},
+		svc: Services{
+			Users: users, Assets: assets, Licenses: licenses, Finder: finder, Entries: finder,
+			Choices: postgres.NewChoiceService(db), LogViews: postgres.NewLogViewService(db, time.Hour),
+		},
+		log: logrus.New(), pages: pages, now: time.Now,
+	}
+	app := fiber.New()
+	app.Get("/settings/activity-log", func(ctx *fiber.Ctx) error {
+		ctx.SetUserContext(activity.WithPrincipal(ctx.UserContext(), p))
+		return c.page(c.activityLog)(ctx)
+	})
+	load := func() string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodGet, "/settings/activity-log?q=macbook&category=asset&date=custom&from=2026-03-01&to=2026-03-31", nil)
+		res, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d: %s", res.StatusCode, b)
+		}
+		return string(b)
+	}
+
+	ran.take()
+	sent.take()
+	for _, tt := range []struct {
+		name string
+		// record is the statements of the view's recording, in one
+		// transaction: forgetting old views, noting this one and the
+		// log_viewed event's outbox row. The same view again within the
+		// debounce period is known to be recorded: no statement.
+		record []string
+	}{
+		{"first load", []string{"BEGIN", "DELETE", "INSERT", "INSERT", "COMMIT"}},
+		{"second load", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := load()
+			for _, want := range []string{"Macbook 4", `<option value="` + p.UserID + `"`, "Macbook Air", "Desk phone", p.Name} {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page does not show %q", want)
+				}
+			}
+			_, facets, _ := strings.Cut(body, `aria-label="Facets"`)
+			facets, _, _ = strings.Cut(facets, "</section>")
+			if !strings.Contains(facets, p.Name) || strings.Contains(facets, "Name in the entry") {
+				t.Errorf("the user facet does not name the user as a member: %s", facets)
+			}
+			if s := sent.take(); len(s) != 1 || strings.Contains(s[0], "top_hits") {
+				t.Errorf("%d searches (want 1, without a sub-aggregation per user): %q", len(s), s)
+			}
+			var verbs []string
+			for _, q := range ran.take() {
+				if strings.Contains(q, "pg_notify") {
+					continue // the relay's wake-up, sent after the commit off the request's path
+				}
+				verbs = append(verbs, strings.ToUpper(strings.Fields(strings.TrimLeft(q, "( \n\t"))[0]))
+			}
+			want := append([]string{"SELECT"}, tt.record...)
+			// The choices are read beside the recording: their order varies.
+			slices.Sort(verbs)
+			slices.Sort(want)
+			if !slices.Equal(verbs, want) {
+				t.Errorf("SQL statements %q, want %q (one for the filters' choices, the rest recording the view)", verbs, want)
+			}
+		})
+	}
+}
