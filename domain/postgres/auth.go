@@ -146,6 +146,9 @@ func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*Auth
 	s := &AuthService{db: db, hasher: hasher, cfg: cfg, throttle: passwordThrottle{db: db, cfg: cfg}, dummyHash: dummy}
 	if cfg.CacheTTL > 0 {
 		s.cache = newAuthCache(cfg.CacheTTL, cfg.CacheSize)
+		db.callers.Lock()
+		db.callers.caches = append(db.callers.caches, s.cache)
+		db.callers.Unlock()
 	}
 	if len(cfg.SecretKey) > 0 {
 		m := hmac.New(sha256.New, cfg.SecretKey)
@@ -310,11 +313,7 @@ func (s *AuthService) Logout(ctx context.Context, token string) error {
 	if err != nil || p.SessionID == "" {
 		return nil
 	}
-	// This process forgets the session at once; the others when the
-	// trigger's notification reaches them.
-	if s.cache != nil {
-		defer s.cache.drop("session:" + p.SessionID)
-	}
+	defer s.db.forgetCallers("session:" + p.SessionID)
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		res, err := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).
 			Where("id = ? AND ended_at IS NULL", p.SessionID).Exec(ctx)

@@ -163,6 +163,20 @@ func (c *authCache) isLive() bool {
 	return c.live
 }
 
+// forgetCallers drops from this process's caches the callers that what,
+// "<kind>:<id>" as the triggers announce it, names. The services that
+// change a session, token, user or workspace call it once their change
+// committed, so that the process that made the change never answers from
+// before it, whenever the notification reaches its listener.
+func (db *DB) forgetCallers(what string) {
+	db.callers.Lock()
+	caches := db.callers.caches
+	db.callers.Unlock()
+	for _, c := range caches {
+		c.drop(what)
+	}
+}
+
 // CacheInUse reports whether resolved callers are being cached: the cache
 // is on (AuthConfig.CacheTTL) and its listener is connected.
 func (s *AuthService) CacheInUse() bool {

@@ -279,3 +279,135 @@ func TestAuthCacheHonoursExpiry(t *testing.T) {
 		t.Fatalf("at the session's expiry: %v; want EUNAUTHORIZED", err)
 	}
 }
+
+// TestAuthCacheChangesThroughTheProcessAreSeenAtOnce makes each change
+// through the services of the process that cached the caller, with every
+// announcing trigger disabled: the process drops what it cached on its
+// own, so its next request already sees the change.
+func TestAuthCacheChangesThroughTheProcessAreSeenAtOnce(t *testing.T) {
+	dbs, auths := authProcesses(t, 1, time.Hour)
+	db, auth := dbs[0], auths[0]
+	for _, table := range []string{"sessions", "api_tokens", "users", "workspaces"} {
+		mustExec(t, db, "ALTER TABLE "+table+" DISABLE TRIGGER USER")
+	}
+	hasher := argon2.Hasher{Params: postgrestest.Argon2}
+	users, err := postgres.NewUserService(db, hasher, postgres.AuthConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens := postgres.NewTokenService(db)
+	settings := postgres.NewSettingsService(db)
+	// member adds a member to the owner's workspace, with the owner's
+	// password, and logs them in.
+	member := func(t *testing.T, owner domain.LoginResult, creds domain.Credentials) domain.LoginResult {
+		email := "member-" + stacktest.RandomID() + "@example.com"
+		mustExec(t, db, `INSERT INTO users SELECT (jsonb_populate_record(u, jsonb_build_object('id', gen_random_uuid(), 'email', ?::text, 'role', 'member'))).* FROM users u WHERE u.id = ?`,
+			email, owner.User.ID)
+		login, err := auth.Login(t.Context(), domain.Credentials{Email: email, Password: creds.Password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return login
+	}
+	tests := []struct {
+		name    string
+		change  func(t *testing.T, owner activity.Principal, login domain.LoginResult, creds domain.Credentials) string
+		refused bool
+		seen    func(activity.Principal) bool
+	}{
+		{name: "logout", refused: true, change: func(t *testing.T, _ activity.Principal, login domain.LoginResult, _ domain.Credentials) string {
+			if err := auth.Logout(t.Context(), login.Token); err != nil {
+				t.Fatal(err)
+			}
+			return login.Token
+		}},
+		{name: "token revoked", refused: true, change: func(t *testing.T, owner activity.Principal, _ domain.LoginResult, _ domain.Credentials) string {
+			tok, err := tokens.CreateToken(t.Context(), owner, domain.APITokenCreate{Name: "revoked", Scopes: []string{"admin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := auth.Authenticate(t.Context(), tok.Token); err != nil {
+				t.Fatal(err)
+			}
+			if err := tokens.RevokeToken(t.Context(), owner, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			return tok.Token
+		}},
+		{name: "token rotated", refused: true, change: func(t *testing.T, owner activity.Principal, _ domain.LoginResult, _ domain.Credentials) string {
+			tok, err := tokens.CreateToken(t.Context(), owner, domain.APITokenCreate{Name: "rotated", Scopes: []string{"admin"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := auth.Authenticate(t.Context(), tok.Token); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tokens.RotateToken(t.Context(), owner, tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			return tok.Token
+		}},
+		{name: "password changed", refused: true, change: func(t *testing.T, _ activity.Principal, login domain.LoginResult, creds domain.Credentials) string {
+			other, err := auth.Login(t.Context(), creds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := auth.Authenticate(t.Context(), other.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := domain.PasswordChange{CurrentPassword: creds.Password, NewPassword: "a new password " + stacktest.RandomID()}
+			if err := users.ChangePassword(t.Context(), p, in); err != nil {
+				t.Fatal(err)
+			}
+			return login.Token
+		}},
+		{name: "member deactivated", refused: true, change: func(t *testing.T, owner activity.Principal, login domain.LoginResult, creds domain.Credentials) string {
+			m := member(t, login, creds)
+			if _, err := auth.Authenticate(t.Context(), m.Token); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := users.SetActive(t.Context(), owner, m.User.ID, domain.MemberStatus{Active: false}); err != nil {
+				t.Fatal(err)
+			}
+			return m.Token
+		}},
+		{name: "role changed", seen: func(p activity.Principal) bool { return p.Role == activity.RoleViewer }, change: func(t *testing.T, owner activity.Principal, login domain.LoginResult, creds domain.Credentials) string {
+			m := member(t, login, creds)
+			if _, err := auth.Authenticate(t.Context(), m.Token); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := users.ChangeRole(t.Context(), owner, m.User.ID, domain.RoleChange{Role: activity.RoleViewer}); err != nil {
+				t.Fatal(err)
+			}
+			return m.Token
+		}},
+		{name: "time zone changed", seen: func(p activity.Principal) bool { return p.TimeZone == "Asia/Tokyo" }, change: func(t *testing.T, owner activity.Principal, login domain.LoginResult, _ domain.Credentials) string {
+			zone := "Asia/Tokyo"
+			if _, err := settings.UpdateSettings(t.Context(), owner, domain.SettingsUpdate{TimeZone: &zone}); err != nil {
+				t.Fatal(err)
+			}
+			return login.Token
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			login, creds := mustSessionCredentials(t, db, auth)
+			owner, err := auth.Authenticate(t.Context(), login.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			token := tt.change(t, owner, login, creds)
+			p, err := auth.Authenticate(t.Context(), token)
+			if tt.refused {
+				if activity.ErrorCode(err) != activity.EUNAUTHORIZED {
+					t.Fatalf("after the change: %+v, %v; want EUNAUTHORIZED", p, err)
+				}
+				return
+			}
+			if err != nil || !tt.seen(p) {
+				t.Fatalf("after the change: %+v, %v; want the change seen", p, err)
+			}
+		})
+	}
+}
