@@ -23,6 +23,17 @@ import (
 // token resolves to; the schema's name follows it.
 const authChannelPrefix = "fluxera_auth_"
 
+// authChannel is the channel of schema's changes: the prefix and the
+// schema's name, cut to the 63 bytes of a PostgreSQL name as the triggers
+// cut it.
+func authChannel(schema string) string {
+	c := authChannelPrefix + schema
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
 // DefaultAuthCacheSize bounds the callers an API process keeps resolved.
 const DefaultAuthCacheSize = 10000
 
@@ -220,7 +231,7 @@ func (s *AuthService) ListenForChanges(ctx context.Context, lost func(error)) {
 // listenOnce listens on one connection until it fails or ctx ends, and
 // reports whether it got as far as listening.
 func (s *AuthService) listenOnce(ctx context.Context) (bool, error) {
-	channel := authChannelPrefix + s.db.cfg.Schema
+	channel := authChannel(s.db.cfg.Schema)
 	ln := pgdriver.NewListener(s.db.DB)
 	defer ln.Close()
 	stop := context.AfterFunc(ctx, func() { ln.Close() })

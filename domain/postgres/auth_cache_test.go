@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -410,4 +411,58 @@ func TestAuthCacheChangesThroughTheProcessAreSeenAtOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthCacheOnALongSchemaName announces and hears changes on a schema
+// whose name fills a PostgreSQL name: the channel is cut to 63 bytes on
+// both sides, and a change still commits.
+func TestAuthCacheOnALongSchemaName(t *testing.T) {
+	schema := "test_" + stacktest.RandomID()
+	schema += strings.Repeat("x", 63-len(schema))
+	cfg := postgres.Config{URL: stacktest.PostgresURL(), Schema: schema}
+	stacktest.MustReach(t, "PostgreSQL", stacktest.HostPort(cfg.URL))
+	dbs := make([]*postgres.DB, 2)
+	for i := range dbs {
+		db, err := postgres.Open(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbs[i] = db
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		dbs[0].DropSchema(ctx)
+		for _, db := range dbs {
+			db.Close()
+		}
+	})
+	if err := dbs[0].Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	auths := make([]*postgres.AuthService, len(dbs))
+	for i, db := range dbs {
+		auth, err := postgres.NewAuthService(db, argon2.Hasher{Params: postgrestest.Argon2}, postgres.AuthConfig{CacheTTL: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		auths[i] = auth
+		wg.Add(1)
+		go func() { defer wg.Done(); auth.ListenForChanges(ctx, nil) }()
+		stacktest.Eventually(t, "the session cache listens", auth.CacheInUse)
+	}
+	login := mustSession(t, dbs[0], auths[0])
+	if _, err := auths[1].Authenticate(t.Context(), login.Token); err != nil {
+		t.Fatal(err)
+	}
+	if err := auths[0].Logout(t.Context(), login.Token); err != nil {
+		t.Fatalf("logout on a long schema name: %v", err)
+	}
+	stacktest.Eventually(t, "the other process refuses the ended session", func() bool {
+		_, err := auths[1].Authenticate(t.Context(), login.Token)
+		return activity.ErrorCode(err) == activity.EUNAUTHORIZED
+	})
 }

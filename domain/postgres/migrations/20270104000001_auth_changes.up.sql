@@ -7,7 +7,8 @@
 -- caller resolves to (an API token's last use, say) stay silent.
 CREATE FUNCTION notify_auth_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM pg_notify('fluxera_auth_' || TG_TABLE_SCHEMA, TG_ARGV[0] || ':' || OLD.id::text);
+	-- A channel is a name: at most 63 bytes, as the listener cuts it too.
+	PERFORM pg_notify(left('fluxera_auth_' || TG_TABLE_SCHEMA, 63), TG_ARGV[0] || ':' || OLD.id::text);
 	RETURN NULL;
 END
 $$;
