@@ -76,6 +76,14 @@ type AuthConfig struct {
 	MaxFailuresPerAccount int
 	MaxFailuresPerIP      int
 	ThrottleWindow        time.Duration
+	// CacheTTL is how long an API process may answer for a session or API
+	// token from memory instead of the database; 0 turns the cache off.
+	// Logout, revocation and every change to the caller drop the entry at
+	// once in every process (see ListenForChanges), and no entry outlives
+	// its session's or token's expiry. CacheSize bounds the entries, the
+	// least recently used going first (DefaultAuthCacheSize when 0).
+	CacheTTL  time.Duration
+	CacheSize int
 	// SecretKey is the platform's secret key. A key derived from it hashes
 	// what a failed login typed as its email when that is not an email (a
 	// password typed into the wrong box, say), so that only the hash is
@@ -97,6 +105,12 @@ func (c *AuthConfig) Validate() error {
 	if c.ThrottleWindow == 0 {
 		c.ThrottleWindow = 15 * time.Minute
 	}
+	if c.CacheSize == 0 {
+		c.CacheSize = DefaultAuthCacheSize
+	}
+	if c.CacheTTL < 0 || c.CacheSize < 1 {
+		return fmt.Errorf("auth: the cache TTL must not be negative and the cache size must be positive")
+	}
 	if c.SessionTTL < time.Minute || c.MaxFailuresPerAccount < 1 || c.MaxFailuresPerIP < 1 || c.ThrottleWindow < time.Second {
 		return fmt.Errorf("auth: session TTL, failure limits and throttle window must be positive")
 	}
@@ -116,6 +130,8 @@ type AuthService struct {
 	// dummyHash is verified against when the email is unknown, so that the
 	// answer takes as long as for a known one.
 	dummyHash string
+	// cache keeps resolved callers; nil when CacheTTL is 0.
+	cache *authCache
 }
 
 // NewAuthService returns the session service of db.
@@ -128,6 +144,12 @@ func NewAuthService(db *DB, hasher domain.PasswordHasher, cfg AuthConfig) (*Auth
 		return nil, fmt.Errorf("prepare dummy hash: %w", err)
 	}
 	s := &AuthService{db: db, hasher: hasher, cfg: cfg, throttle: passwordThrottle{db: db, cfg: cfg}, dummyHash: dummy}
+	if cfg.CacheTTL > 0 {
+		s.cache = newAuthCache(cfg.CacheTTL, cfg.CacheSize)
+		db.callers.Lock()
+		db.callers.caches = append(db.callers.caches, s.cache)
+		db.callers.Unlock()
+	}
 	if len(cfg.SecretKey) > 0 {
 		m := hmac.New(sha256.New, cfg.SecretKey)
 		m.Write([]byte("fluxera login identifier v1"))
@@ -291,6 +313,7 @@ func (s *AuthService) Logout(ctx context.Context, token string) error {
 	if err != nil || p.SessionID == "" {
 		return nil
 	}
+	defer s.db.forgetCallers("session:" + p.SessionID)
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		res, err := tx.NewUpdate().Model((*sessionRow)(nil)).Set("ended_at = ?", now).
 			Where("id = ? AND ended_at IS NULL", p.SessionID).Exec(ctx)
@@ -318,50 +341,73 @@ const APITokenPrefix = "flx_"
 
 // Authenticate resolves a session or API token to its caller. It returns
 // EUNAUTHORIZED for an unknown, expired, ended or revoked token and for a
-// deactivated user.
+// deactivated user. With a cache (AuthConfig.CacheTTL) it answers from
+// memory while ListenForChanges keeps the cache in step with the database.
 func (s *AuthService) Authenticate(ctx context.Context, token string) (activity.Principal, error) {
 	if token == "" {
 		return activity.Principal{}, activity.Errorf(activity.EUNAUTHORIZED, "", "login required")
 	}
-	if strings.HasPrefix(token, APITokenPrefix) {
-		return s.authenticateToken(ctx, token)
+	if s.cache != nil {
+		return s.authenticateCached(ctx, token)
 	}
-	sum := sha256.Sum256([]byte(token))
+	r, err := s.lookup(ctx, token, sha256.Sum256([]byte(token)), s.db.Now().UTC())
+	if err != nil {
+		return activity.Principal{}, err
+	}
+	return r.principal, nil
+}
+
+// resolved is what a token resolves to, with the session's or token's
+// expiry (zero when it has none) and the token's last use.
+type resolved struct {
+	principal activity.Principal
+	expiresAt time.Time
+	lastUsed  time.Time
+}
+
+// lookup resolves the token whose hash is sum in the database at now.
+func (s *AuthService) lookup(ctx context.Context, token string, sum [sha256.Size]byte, now time.Time) (resolved, error) {
+	if strings.HasPrefix(token, APITokenPrefix) {
+		return s.lookupToken(ctx, sum, now)
+	}
 	var row struct {
-		SessionID   string `bun:"session_id"`
-		UserID      string `bun:"user_id"`
-		WorkspaceID string `bun:"workspace_id"`
-		Email       string `bun:"email"`
-		Name        string `bun:"name"`
-		Role        string `bun:"role"`
-		TimeZone    string `bun:"time_zone"`
+		SessionID   string    `bun:"session_id"`
+		ExpiresAt   time.Time `bun:"expires_at"`
+		UserID      string    `bun:"user_id"`
+		WorkspaceID string    `bun:"workspace_id"`
+		Email       string    `bun:"email"`
+		Name        string    `bun:"name"`
+		Role        string    `bun:"role"`
+		TimeZone    string    `bun:"time_zone"`
 	}
 	err := s.db.NewSelect().
 		TableExpr("sessions AS s").
 		Join("JOIN users AS u ON u.id = s.user_id").
 		Join("JOIN workspaces AS w ON w.id = u.workspace_id").
-		ColumnExpr("s.id AS session_id, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
+		ColumnExpr("s.id AS session_id, s.expires_at, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
 		Where("s.token_hash = ?", sum[:]).
-		Where("s.ended_at IS NULL AND s.expires_at > ? AND u.active", s.db.Now().UTC()).
+		Where("s.ended_at IS NULL AND s.expires_at > ? AND u.active", now).
 		Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return activity.Principal{}, activity.Errorf(activity.EUNAUTHORIZED, "", "session expired or unknown; log in again")
+		return resolved{}, activity.Errorf(activity.EUNAUTHORIZED, "", "session expired or unknown; log in again")
 	}
 	if err != nil {
-		return activity.Principal{}, fmt.Errorf("select session: %w", err)
+		return resolved{}, fmt.Errorf("select session: %w", err)
 	}
-	return activity.Principal{
-		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
-		Role: row.Role, Type: activity.ActorUser, SessionID: row.SessionID, TimeZone: row.TimeZone,
+	return resolved{
+		principal: activity.Principal{
+			WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
+			Role: row.Role, Type: activity.ActorUser, SessionID: row.SessionID, TimeZone: row.TimeZone,
+		},
+		expiresAt: row.ExpiresAt,
 	}, nil
 }
 
-func (s *AuthService) authenticateToken(ctx context.Context, token string) (activity.Principal, error) {
-	sum := sha256.Sum256([]byte(token))
-	now := s.db.Now().UTC()
+func (s *AuthService) lookupToken(ctx context.Context, sum [sha256.Size]byte, now time.Time) (resolved, error) {
 	var row struct {
 		TokenID     string     `bun:"token_id"`
 		LastUsedAt  *time.Time `bun:"last_used_at"`
+		ExpiresAt   *time.Time `bun:"expires_at"`
 		UserID      string     `bun:"user_id"`
 		WorkspaceID string     `bun:"workspace_id"`
 		Email       string     `bun:"email"`
@@ -374,26 +420,42 @@ func (s *AuthService) authenticateToken(ctx context.Context, token string) (acti
 		TableExpr("api_tokens AS t").
 		Join("JOIN users AS u ON u.id = t.user_id").
 		Join("JOIN workspaces AS w ON w.id = u.workspace_id").
-		ColumnExpr("t.id AS token_id, t.last_used_at, t.scopes, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
+		ColumnExpr("t.id AS token_id, t.last_used_at, t.expires_at, t.scopes, u.id AS user_id, u.workspace_id, u.email, u.name, u.role, w.time_zone").
 		Where("t.token_hash = ?", sum[:]).
 		Where("t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.active", now).
 		Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
-		return activity.Principal{}, activity.Errorf(activity.EUNAUTHORIZED, "", "API token is unknown, expired or revoked")
+		return resolved{}, activity.Errorf(activity.EUNAUTHORIZED, "", "API token is unknown, expired or revoked")
 	}
 	if err != nil {
-		return activity.Principal{}, fmt.Errorf("select api token: %w", err)
+		return resolved{}, fmt.Errorf("select api token: %w", err)
 	}
-	// Last use is kept to the minute, which spares a write per request.
-	if row.LastUsedAt == nil || now.Sub(*row.LastUsedAt) > time.Minute {
-		if _, err := s.db.NewUpdate().TableExpr("api_tokens").Set("last_used_at = ?", now).Where("id = ?", row.TokenID).Exec(ctx); err != nil {
-			return activity.Principal{}, fmt.Errorf("note api token use: %w", err)
-		}
-	}
-	return activity.Principal{
+	r := resolved{principal: activity.Principal{
 		WorkspaceID: row.WorkspaceID, UserID: row.UserID, Email: row.Email, Name: row.Name,
 		Role: row.Role, Type: activity.ActorAPIToken, TokenID: row.TokenID, Scopes: row.Scopes, TimeZone: row.TimeZone,
-	}, nil
+	}}
+	if row.ExpiresAt != nil {
+		r.expiresAt = *row.ExpiresAt
+	}
+	// Last use is kept to the minute, which spares a write per request.
+	if row.LastUsedAt != nil {
+		r.lastUsed = *row.LastUsedAt
+	}
+	if now.Sub(r.lastUsed) > time.Minute {
+		if err := s.noteTokenUse(ctx, row.TokenID, now); err != nil {
+			return resolved{}, err
+		}
+		r.lastUsed = now
+	}
+	return r, nil
+}
+
+// noteTokenUse records the API token's last use at now.
+func (s *AuthService) noteTokenUse(ctx context.Context, tokenID string, now time.Time) error {
+	if _, err := s.db.NewUpdate().TableExpr("api_tokens").Set("last_used_at = ?", now).Where("id = ?", tokenID).Exec(ctx); err != nil {
+		return fmt.Errorf("note api token use: %w", err)
+	}
+	return nil
 }
 
 // newToken returns a 256-bit random token, led by prefix, and the hash

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/fluxera/activity/domain"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -96,6 +97,13 @@ type DB struct {
 	outboxWaker *waker
 	// alertWaker wakes the notifier's queue after alerts are stored.
 	alertWaker *waker
+
+	// callers are the caches of resolved callers of this process's
+	// session services (see forgetCallers).
+	callers struct {
+		sync.Mutex
+		caches []*authCache
+	}
 }
 
 // Open connects to the database; it does not migrate. Every connection

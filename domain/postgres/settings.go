@@ -31,6 +31,7 @@ func (s *SettingsService) GetSettings(ctx context.Context, p activity.Principal)
 // the before and after of every changed setting. An update that changes
 // nothing records nothing.
 func (s *SettingsService) UpdateSettings(ctx context.Context, p activity.Principal, in domain.SettingsUpdate) (domain.Settings, error) {
+	defer s.db.forgetCallers("workspace:" + p.WorkspaceID)
 	if err := domain.Require(p, domain.ManageSettings); err != nil {
 		return domain.Settings{}, err
 	}

@@ -143,6 +143,7 @@ func (s *TokenService) ListTokens(ctx context.Context, p activity.Principal) ([]
 // revoke their own tokens; those who manage members revoke anyone's in
 // their workspace. Any other token is ENOTFOUND; a revoked one ECONFLICT.
 func (s *TokenService) RevokeToken(ctx context.Context, p activity.Principal, id string) error {
+	defer s.db.forgetCallers("token:" + id)
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
 		return err
 	}
@@ -188,6 +189,7 @@ func (s *TokenService) RevokeToken(ctx context.Context, p activity.Principal, id
 // even for those who manage members, since the new secret would be theirs;
 // a revoked or expired token is ECONFLICT.
 func (s *TokenService) RotateToken(ctx context.Context, p activity.Principal, id string) (domain.NewAPIToken, error) {
+	defer s.db.forgetCallers("token:" + id)
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
 		return domain.NewAPIToken{}, err
 	}

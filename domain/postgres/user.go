@@ -123,6 +123,7 @@ func (s *UserService) manageable(ctx context.Context, tx bun.Tx, p activity.Prin
 // ECONFLICT, also when two owners demote each other at once. An unchanged
 // role records nothing.
 func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id string, in domain.RoleChange) (domain.User, error) {
+	defer s.db.forgetCallers("user:" + id)
 	in.Role = strings.TrimSpace(in.Role)
 	if !domain.ValidRole(in.Role) {
 		return domain.User{}, activity.Errorf(activity.EINVALID, "role", "role must be one of owner, admin, member, viewer")
@@ -161,6 +162,7 @@ func (s *UserService) ChangeRole(ctx context.Context, p activity.Principal, id s
 // revokes their API tokens, unless asked to keep them: then they stop
 // working while the member is inactive.
 func (s *UserService) SetActive(ctx context.Context, p activity.Principal, id string, in domain.MemberStatus) (domain.User, error) {
+	defer s.db.forgetCallers("user:" + id)
 	active := in.Active
 	var after userRow
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
@@ -212,6 +214,7 @@ var errEmailTaken = activity.Errorf(activity.ECONFLICT, "email", "an account wit
 // nothing. An email another member of the caller's workspace has is
 // ECONFLICT at once.
 func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, in domain.ProfileUpdate) (domain.Profile, error) {
+	defer s.db.forgetCallers("user:" + p.UserID)
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
 		return domain.Profile{}, err
 	}
@@ -284,6 +287,7 @@ func (s *UserService) UpdateProfile(ctx context.Context, p activity.Principal, i
 // and ECONFLICT, writing nothing, when the email has an account by now, in
 // whichever workspace.
 func (s *UserService) ConfirmEmail(ctx context.Context, p activity.Principal, in domain.EmailConfirmation) (domain.User, error) {
+	defer s.db.forgetCallers("user:" + p.UserID)
 	if err := domain.Require(p, domain.EditOwnProfile); err != nil {
 		return domain.User{}, err
 	}
@@ -380,6 +384,7 @@ func (s *UserService) ChangePassword(ctx context.Context, p activity.Principal, 
 // the member's failed checks, ends the caller's other sessions and, unless
 // keepTokens, revokes their API tokens, and records user.password_changed.
 func (s *UserService) setPassword(ctx context.Context, p activity.Principal, u userRow, hash string, keepTokens bool, attempt, member string) error {
+	defer s.db.forgetCallers("user:" + u.ID)
 	return s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		res, err := tx.NewUpdate().Model((*userRow)(nil)).Set("password_hash = ?, updated_at = ?", hash, now).
 			Where("id = ? AND password_hash = ?", u.ID, u.PasswordHash).Exec(ctx)

@@ -25,6 +25,7 @@ const DeletedName = "Deleted user"
 // member changes hold: nobody deletes themselves, only owners delete
 // owners, and the last active owner cannot be deleted.
 func (s *UserService) DeleteUser(ctx context.Context, p activity.Principal, id string) (domain.UserDeletion, error) {
+	defer s.db.forgetCallers("user:" + id)
 	var out domain.UserDeletion
 	err := s.db.inTx(ctx, func(ctx context.Context, tx bun.Tx, now time.Time) error {
 		u, err := s.manageable(ctx, tx, p, id, func(u userRow) userRow { u.Active = false; return u })

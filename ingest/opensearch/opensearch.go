@@ -94,8 +94,11 @@ func NewClient(cfg Config) (*opensearchapi.Client, error) {
 		TLSHandshakeTimeout:   cfg.DialTimeout,
 		ResponseHeaderTimeout: cfg.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
+		// The API's searches share the client: connections of as many
+		// searches at once as a busy API runs are kept, not closed and
+		// opened again.
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
 	}
 	return opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
 		Addresses:     cfg.URLs,

@@ -57,6 +57,7 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	m.auth = auth
 	users, err := postgres.NewUserService(db, hasher, m.Config.Auth)
 	if err != nil {
 		return nil, nil, err

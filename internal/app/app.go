@@ -93,6 +93,9 @@ type Main struct {
 	geo *maxmind.Locator
 	// streams are the API's live activity streams, once built.
 	streams *stream.Service
+	// auth resolves the API's callers; its cache listens for changes
+	// while the API role runs.
+	auth *postgres.AuthService
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -300,6 +303,14 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 			if err != nil {
 				return err
 			}
+			auth := m.auth
+			start("auth-cache", func(ctx context.Context) error {
+				log := m.Log.WithField("component", "auth")
+				auth.ListenForChanges(ctx, func(err error) {
+					log.WithError(err).Warn("The session cache lost its listener; sessions are looked up in the database until it listens again.")
+				})
+				return nil
+			})
 			start(r, func(ctx context.Context) error {
 				// Live streams end first, so that the server's shutdown
 				// does not wait on them.

@@ -230,6 +230,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			MaxFailuresPerAccount: e.int("FLUXERA_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
 			MaxFailuresPerIP:      e.int("FLUXERA_LOGIN_MAX_FAILURES_PER_IP", 20),
 			ThrottleWindow:        e.duration("FLUXERA_LOGIN_THROTTLE_WINDOW", 15*time.Minute),
+			CacheTTL:              e.duration("FLUXERA_AUTH_CACHE_TTL", 30*time.Second),
+			CacheSize:             e.int("FLUXERA_AUTH_CACHE_SIZE", postgres.DefaultAuthCacheSize),
 		},
 		InvitationTTL: e.duration("FLUXERA_INVITATION_TTL", 7*24*time.Hour),
 		SignupEnabled: e.bool("FLUXERA_SIGNUP_ENABLED", false),

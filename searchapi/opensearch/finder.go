@@ -369,6 +369,7 @@ func (f *Finder) closePIT(ctx context.Context, pit string) {
 		return
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Encoding", "identity") // as sendRaw
 	if res, err := f.client.Client.Perform(req); err == nil {
 		res.Body.Close()
 	}
@@ -426,6 +427,10 @@ func (f *Finder) sendRaw(ctx context.Context, method, path string, body any) (in
 		return 0, nil, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	// The answer is read whole and decoded at once: gzip would cost
+	// OpenSearch the compression and the API the inflating, for bytes
+	// that cross a local network.
+	req.Header.Set("Accept-Encoding", "identity")
 	res, err := f.client.Client.Perform(req)
 	if err != nil {
 		return 0, nil, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))

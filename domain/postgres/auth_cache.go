@@ -1,0 +1,298 @@
+package postgres
+
+import (
+	"container/list"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun/driver/pgdriver"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/internal/retry"
+)
+
+// authChannelPrefix leads the LISTEN/NOTIFY channel on which the
+// migration's triggers announce every change to what a session or API
+// token resolves to; the schema's name follows it.
+const authChannelPrefix = "fluxera_auth_"
+
+// authChannel is the channel of schema's changes: the prefix and the
+// schema's name, cut to the 63 bytes of a PostgreSQL name as the triggers
+// cut it.
+func authChannel(schema string) string {
+	c := authChannelPrefix + schema
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
+// DefaultAuthCacheSize bounds the callers an API process keeps resolved.
+const DefaultAuthCacheSize = 10000
+
+// authIdle is how long the listener waits for a notification before it
+// checks, with a notification of its own, that its connection still
+// carries them.
+const authIdle = 10 * time.Second
+
+// authCache keeps the callers that session and API tokens resolved to for
+// a short time, so that a request does not wait on PostgreSQL for them. It
+// serves only while its listener is connected: every change announced on
+// the channel drops the entries it concerns, and the whole cache is
+// dropped whenever the listener connects, since changes may have been
+// missed while it was not. An entry is never served past the session's or
+// token's own expiry.
+type authCache struct {
+	ttl  time.Duration
+	size int
+
+	mu      sync.Mutex
+	entries map[[sha256.Size]byte]*list.Element
+	order   *list.List // of *authEntry, most recently used first
+	// live is whether the listener is connected and listening.
+	live bool
+	// gen changes with every drop, so that a look-up that began before a
+	// change is not stored after it.
+	gen uint64
+}
+
+type authEntry struct {
+	key       [sha256.Size]byte
+	principal activity.Principal
+	// until is when the entry goes stale: its TTL, or the session's or
+	// token's expiry when that comes first.
+	until time.Time
+	// lastUsed is the API token's last use as stored, kept to the minute.
+	lastUsed time.Time
+}
+
+func newAuthCache(ttl time.Duration, size int) *authCache {
+	return &authCache{ttl: ttl, size: size, entries: make(map[[sha256.Size]byte]*list.Element), order: list.New()}
+}
+
+// get returns the live entry of key, if any, and the generation a look-up
+// that misses must present to put.
+func (c *authCache) get(key [sha256.Size]byte, now time.Time) (authEntry, bool, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live {
+		return authEntry{}, false, c.gen
+	}
+	el, ok := c.entries[key]
+	if !ok {
+		return authEntry{}, false, c.gen
+	}
+	e := el.Value.(*authEntry)
+	if !now.Before(e.until) {
+		c.order.Remove(el)
+		delete(c.entries, key)
+		return authEntry{}, false, c.gen
+	}
+	c.order.MoveToFront(el)
+	return *e, true, c.gen
+}
+
+// put stores e unless the cache dropped anything since gen, evicting the
+// least recently used entry when full.
+func (c *authCache) put(e authEntry, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.live || gen != c.gen {
+		return
+	}
+	if el, ok := c.entries[e.key]; ok {
+		el.Value = &e
+		c.order.MoveToFront(el)
+		return
+	}
+	for c.order.Len() >= c.size {
+		oldest := c.order.Back()
+		c.order.Remove(oldest)
+		delete(c.entries, oldest.Value.(*authEntry).key)
+	}
+	c.entries[e.key] = c.order.PushFront(&e)
+}
+
+// used notes the API token's use at now in its entry.
+func (c *authCache) used(key [sha256.Size]byte, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		el.Value.(*authEntry).lastUsed = now
+	}
+}
+
+// drop removes the entries a notification's payload, "<kind>:<id>", names;
+// a payload it does not know drops nothing.
+func (c *authCache) drop(payload string) {
+	kind, id, ok := strings.Cut(payload, ":")
+	if !ok || id == "" {
+		return
+	}
+	match := map[string]func(activity.Principal) bool{
+		"session":   func(p activity.Principal) bool { return p.SessionID == id },
+		"token":     func(p activity.Principal) bool { return p.TokenID == id },
+		"user":      func(p activity.Principal) bool { return p.UserID == id },
+		"workspace": func(p activity.Principal) bool { return p.WorkspaceID == id },
+	}[kind]
+	if match == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	for el := c.order.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*authEntry); match(e.principal) {
+			c.order.Remove(el)
+			delete(c.entries, e.key)
+		}
+		el = next
+	}
+}
+
+// reset drops every entry and says whether the cache may serve.
+func (c *authCache) reset(live bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.live = live
+	clear(c.entries)
+	c.order.Init()
+}
+
+func (c *authCache) isLive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live
+}
+
+// forgetCallers drops from this process's caches the callers that what,
+// "<kind>:<id>" as the triggers announce it, names. The services that
+// change a session, token, user or workspace call it once their change
+// committed, so that the process that made the change never answers from
+// before it, whenever the notification reaches its listener.
+func (db *DB) forgetCallers(what string) {
+	db.callers.Lock()
+	caches := db.callers.caches
+	db.callers.Unlock()
+	for _, c := range caches {
+		c.drop(what)
+	}
+}
+
+// CacheInUse reports whether resolved callers are being cached: the cache
+// is on (AuthConfig.CacheTTL) and its listener is connected.
+func (s *AuthService) CacheInUse() bool {
+	return s.cache != nil && s.cache.isLive()
+}
+
+// ListenForChanges keeps the cache of resolved callers in step with the
+// database until ctx ends: it listens for the changes the triggers
+// announce and drops what they concern. When its connection is lost it
+// stops serving from the cache, calls lost with the reason, and connects
+// again, dropping every entry once listening. Without a cache it returns
+// at once.
+func (s *AuthService) ListenForChanges(ctx context.Context, lost func(error)) {
+	if s.cache == nil {
+		return
+	}
+	backoff := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: retry.DefaultJitter}
+	for failures := 0; ; {
+		listened, err := s.listenOnce(ctx)
+		s.cache.reset(false)
+		if ctx.Err() != nil {
+			return
+		}
+		if listened {
+			failures = 0
+		}
+		failures++
+		if lost != nil {
+			lost(err)
+		}
+		t := time.NewTimer(backoff.Delay(failures))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// listenOnce listens on one connection until it fails or ctx ends, and
+// reports whether it got as far as listening.
+func (s *AuthService) listenOnce(ctx context.Context) (bool, error) {
+	channel := authChannel(s.db.cfg.Schema)
+	ln := pgdriver.NewListener(s.db.DB)
+	defer ln.Close()
+	stop := context.AfterFunc(ctx, func() { ln.Close() })
+	defer stop()
+	if err := ln.Listen(ctx, channel); err != nil {
+		return false, fmt.Errorf("listen for auth changes: %w", err)
+	}
+	// Whatever changed before now was missed or is already committed:
+	// start from nothing.
+	s.cache.reset(true)
+	pinged := false
+	for {
+		_, payload, err := ln.ReceiveTimeout(ctx, authIdle)
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() && !pinged {
+			// A silent connection may be a dead one: a notification of its
+			// own must come back before the next wait ends.
+			pinged = true
+			pingCtx, cancel := context.WithTimeout(ctx, authIdle)
+			_, err = s.db.ExecContext(pingCtx, "SELECT pg_notify(?, 'ping')", channel)
+			cancel()
+			if err != nil {
+				return true, fmt.Errorf("check auth listener: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return true, fmt.Errorf("receive auth change: %w", err)
+		}
+		pinged = false
+		s.cache.drop(payload)
+	}
+}
+
+// authenticateCached answers from the cache when it can, and otherwise
+// looks token up and caches the answer.
+func (s *AuthService) authenticateCached(ctx context.Context, token string) (activity.Principal, error) {
+	key := sha256.Sum256([]byte(token))
+	now := s.db.Now().UTC()
+	e, ok, gen := s.cache.get(key, now)
+	if ok {
+		if e.principal.TokenID != "" && now.Sub(e.lastUsed) > time.Minute {
+			if err := s.noteTokenUse(ctx, e.principal.TokenID, now); err != nil {
+				return activity.Principal{}, err
+			}
+			s.cache.used(key, now)
+		}
+		p := e.principal
+		p.Scopes = slices.Clone(p.Scopes)
+		return p, nil
+	}
+	r, err := s.lookup(ctx, token, key, now)
+	if err != nil {
+		return activity.Principal{}, err
+	}
+	until := now.Add(s.cfg.CacheTTL)
+	if !r.expiresAt.IsZero() && r.expiresAt.Before(until) {
+		until = r.expiresAt
+	}
+	s.cache.put(authEntry{key: key, principal: r.principal, until: until, lastUsed: r.lastUsed}, gen)
+	p := r.principal
+	p.Scopes = slices.Clone(p.Scopes)
+	return p, nil
+}
