@@ -193,39 +193,44 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	if err != nil {
 		return err
 	}
+	linkers := make(map[string]*audit.Linker, len(heads))
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
 	chainSeqs := make([]int64, len(rows))
-	links := make([]string, len(rows))
+	// The links go to PostgreSQL as one text, a line each: a link is
+	// compact JSON, so it holds no line feed.
+	var links []byte
+	var link []byte
 	for i := range rows {
 		h := heads[rows[i].WorkspaceID]
-		key, err := c.digestKey(h)
-		if err != nil {
-			return err
+		l := linkers[h.WorkspaceID]
+		if l == nil {
+			key, err := c.digestKey(h)
+			if err != nil {
+				return err
+			}
+			l = audit.NewLinker(key)
+			linkers[h.WorkspaceID] = l
 		}
 		var e activity.Event
 		if err := json.Unmarshal(rows[i].Payload, &e); err != nil {
 			return fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
 		}
 		h.Seq++
-		h.Hash = audit.Link(&e, h.Seq, h.Hash, key)
-		link, err := json.Marshal(e.Chain)
-		if err != nil {
-			return fmt.Errorf("encode the link of %s: %w", rows[i].EventID, err)
-		}
+		h.Hash = l.Link(&e, h.Seq, h.Hash)
+		link = audit.AppendLink(link[:0], e.Chain)
 		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
 			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
 		}
-		seqs[i], chainSeqs[i], links[i] = rows[i].Seq, h.Seq, string(link)
+		if i > 0 {
+			links = append(links, '\n')
+		}
+		links = append(links, link...)
+		seqs[i], chainSeqs[i] = rows[i].Seq, h.Seq
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
 		}
-	}
-	if _, err := tx.NewRaw(`INSERT INTO outbox_chain (outbox_seq, chain_seq, chain)
-		SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[])`,
-		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(links)).Exec(ctx); err != nil {
-		return fmt.Errorf("store chain links: %w", err)
 	}
 	ws := make([]string, 0, len(heads))
 	hs := make([]int64, 0, len(heads))
@@ -237,10 +242,15 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		}
 		ws, hs, hashes = append(ws, h.WorkspaceID), append(hs, h.Seq), append(hashes, h.Hash)
 	}
-	if _, err := tx.NewRaw(`UPDATE chain_heads AS h SET seq = u.seq, hash = u.hash, updated_at = ?
+	if _, err := tx.NewRaw(`WITH links AS (
+			INSERT INTO outbox_chain (outbox_seq, chain_seq, chain)
+			SELECT * FROM unnest(?::bigint[], ?::bigint[], string_to_array(?, E'\n'))
+		)
+		UPDATE chain_heads AS h SET seq = u.seq, hash = u.hash, updated_at = ?
 		FROM unnest(?::uuid[], ?::bigint[], ?::text[]) AS u(workspace_id, seq, hash) WHERE h.workspace_id = u.workspace_id`,
+		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), string(links),
 		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(hashes)).Exec(ctx); err != nil {
-		return fmt.Errorf("move chain heads: %w", err)
+		return fmt.Errorf("store chain links and move chain heads: %w", err)
 	}
 	return c.sign(ctx, tx, cps, now)
 }

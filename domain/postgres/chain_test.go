@@ -3,8 +3,13 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/audit"
@@ -225,5 +230,144 @@ func TestChainSignsCheckpointsWithRotatableKeys(t *testing.T) {
 	seq, hash, _ := chain.Head(ctx, ws)
 	if seq != 10 || hash != cps[3].Hash {
 		t.Fatalf("head %d %s, last checkpoint %d %s", seq, hash, cps[3].Seq, cps[3].Hash)
+	}
+}
+
+// statements counts the statements a database session sends, by their
+// first word.
+type statements struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sql = append(s.sql, e.Query)
+}
+
+// take returns the beginnings of the statements sent since the last
+// take, BEGIN and COMMIT left out.
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, q := range s.sql {
+		if q != "BEGIN" && q != "COMMIT" {
+			out = append(out, q[:min(len(q), 100)])
+		}
+	}
+	s.sql = nil
+	return out
+}
+
+// TestOutboxHandsOutABatchInFewStatements checks the relay's round trips
+// per batch: one statement reads the stamped and the fresh rows together
+// on the lead's session (which also proves the session), one locks the
+// chain heads, one stores the links and moves the heads; marking a batch
+// published is one statement, however large the batch.
+func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	release, err := o.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	count := &statements{}
+	db.AddQueryHook(count)
+	wsA, wsB := activity.NewEventID(), activity.NewEventID()
+	mustQueue(t, db, wsA, 1)
+	mustQueue(t, db, wsB, 1)
+	// The first batch starts both chains and looks for quiet ones.
+	first, err := o.Pending(ctx, 10)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("%d pending, %v", len(first), err)
+	}
+	if err := o.MarkPublished(ctx, []int64{first[0].Seq, first[1].Seq}); err != nil {
+		t.Fatal(err)
+	}
+	mustQueue(t, db, wsA, 3)
+	mustQueue(t, db, wsB, 600)
+	count.take()
+
+	tests := []struct {
+		name string
+		run  func() error
+		want int
+	}{
+		{"a fresh batch", func() error { _, err := o.Pending(ctx, 1000); return err }, 3},
+		{"the same batch again, stamped", func() error { _, err := o.Pending(ctx, 1000); return err }, 1},
+		{"marking 603 events published", func() error {
+			msgs, err := o.Pending(ctx, 1000)
+			if err != nil || len(msgs) != 603 {
+				return fmt.Errorf("%d pending, %v", len(msgs), err)
+			}
+			count.take()
+			seqs := make([]int64, len(msgs))
+			for i, m := range msgs {
+				seqs[i] = m.Seq
+			}
+			return o.MarkPublished(ctx, seqs)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.run(); err != nil {
+				t.Fatal(err)
+			}
+			if got := count.take(); len(got) != tt.want {
+				t.Fatalf("%d statements, want %d:\n%s", len(got), tt.want, strings.Join(got, "\n"))
+			}
+		})
+	}
+	if msgs, err := o.Pending(ctx, 1000); err != nil || len(msgs) != 0 {
+		t.Fatalf("%d still pending after marking, %v", len(msgs), err)
+	}
+}
+
+// TestOutboxHandsOutStampedEventsBeforeFreshOnes checks the one read that
+// serves both kinds: while more events wait stamped than a batch holds,
+// the batch holds stamped events only, in chain order, and no fresh event
+// is given a place before them.
+func TestOutboxHandsOutStampedEventsBeforeFreshOnes(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	ws := activity.NewEventID()
+	mustQueue(t, db, ws, 3)
+	if _, err := o.Pending(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	mustQueue(t, db, ws, 2)
+	tests := []struct {
+		n    int
+		want []int64
+	}{
+		{1, []int64{1}},
+		{2, []int64{1, 2}},
+		{3, []int64{1, 2, 3}},
+		{4, []int64{1, 2, 3, 4}},
+		{10, []int64{1, 2, 3, 4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			msgs, err := o.Pending(ctx, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, e := range decode(t, msgs) {
+				got = append(got, e.Chain.Seq)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("places %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	activity "github.com/fluxera/activity"
@@ -81,28 +82,41 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // published in that order. Transactions that touch nothing in common may
 // commit out of sequence order; their events are published as they become
 // visible, which can put a later sequence number first.
+//
+// While this process leads, the rows are read on the lead's own session,
+// so that the read also proves the session, and the lock, are still there.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	lead := o.lead
 	o.mu.Unlock()
+	var db bun.IDB = o.db.DB
 	if lead != nil {
-		if err := lead.PingContext(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %v", domain.ErrLeadLost, err)
-		}
+		db = *lead
 	}
 	if o.Chain != nil && !o.Chain.cfg.Disabled {
-		return o.pendingChained(ctx, lead, n)
+		return o.pendingChained(ctx, db, n)
 	}
 	var rows []outboxRow
-	err := o.db.NewSelect().Model(&rows).
+	err := db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
 		OrderExpr("seq").
 		Limit(n).
 		Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("select pending outbox rows: %w", err)
+		return nil, o.readFailed(ctx, lead, fmt.Errorf("select pending outbox rows: %w", err))
 	}
 	return messages(rows), nil
+}
+
+// readFailed returns err, or domain.ErrLeadLost when the lead's session
+// no longer answers.
+func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) error {
+	if lead != nil {
+		if perr := lead.PingContext(ctx); perr != nil {
+			return fmt.Errorf("%w: %v (%v)", domain.ErrLeadLost, perr, err)
+		}
+	}
+	return err
 }
 
 // pendingChained returns up to n events as Pending does, each with its
@@ -113,34 +127,40 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 // lead's own session that also moves the chain heads. So an event is
 // published with one place only, however often it is published, and a
 // relay that lost its session cannot stamp anything.
-func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]domain.OutboxMessage, error) {
-	var stamped []stampedRow
-	err := o.db.NewRaw(`SELECT o.seq, o.event_id, o.workspace_id, o.payload, c.chain
-		FROM outbox_chain AS c JOIN outbox AS o ON o.seq = c.outbox_seq
-		ORDER BY c.chain_seq LIMIT ?`, n).Scan(ctx, &stamped)
+//
+// Both kinds are read in one statement: the stamped rows by their chain
+// order, then the rows after them by sequence number.
+func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
+	var rows []pendingRow
+	err := db.NewRaw(`WITH stamped AS (
+			SELECT outbox_seq, chain_seq, chain FROM outbox_chain ORDER BY chain_seq LIMIT ?0
+		)
+		SELECT * FROM (
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, s.chain_seq, s.chain
+				FROM stamped AS s JOIN outbox AS o ON o.seq = s.outbox_seq)
+			UNION ALL
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL FROM outbox AS o
+				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
+		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("select stamped outbox rows: %w", err)
+		var lead *bun.Conn
+		if c, ok := db.(bun.Conn); ok {
+			lead = &c
+		}
+		return nil, o.readFailed(ctx, lead, fmt.Errorf("select pending outbox rows: %w", err))
 	}
-	msgs := make([]domain.OutboxMessage, 0, n)
-	for _, r := range stamped {
-		payload, err := withChain(r.Payload, []byte(r.Chain))
+	msgs := make([]domain.OutboxMessage, 0, len(rows))
+	var fresh []outboxRow
+	for _, r := range rows {
+		if r.Chain == nil {
+			fresh = append(fresh, outboxRow{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload})
+			continue
+		}
+		payload, err := withChain(r.Payload, []byte(*r.Chain))
 		if err != nil {
 			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
 		}
 		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
-	}
-	var fresh []outboxRow
-	if len(msgs) < n {
-		err := o.db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox AS o
-			WHERE NOT EXISTS (SELECT 1 FROM outbox_chain AS c WHERE c.outbox_seq = o.seq)
-			ORDER BY seq LIMIT ?`, n-len(msgs)).Scan(ctx, &fresh)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("select pending outbox rows: %w", err)
-		}
-	}
-	var db bun.IDB = o.db.DB
-	if lead != nil {
-		db = *lead
 	}
 	// Now and then, vouch for chains that grew and then went quiet, busy
 	// as other workspaces may be.
@@ -163,13 +183,14 @@ func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]d
 	return append(msgs, messages(fresh)...), nil
 }
 
-// stampedRow is an outbox row with the chain link it was given.
-type stampedRow struct {
+// pendingRow is an outbox row with the chain link it was given, if any.
+type pendingRow struct {
 	Seq         int64           `bun:"seq"`
 	EventID     string          `bun:"event_id"`
 	WorkspaceID string          `bun:"workspace_id"`
 	Payload     json.RawMessage `bun:"payload"`
-	Chain       string          `bun:"chain"`
+	ChainSeq    *int64          `bun:"chain_seq"`
+	Chain       *string         `bun:"chain"`
 }
 
 // withChain returns the event payload with the chain link added as its
@@ -202,16 +223,14 @@ func messages(rows []outboxRow) []domain.OutboxMessage {
 // writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
 	if o.Chain != nil {
-		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq IN (?))
-			DELETE FROM outbox WHERE seq IN (?)`, bun.In(seqs), bun.In(seqs)).Exec(ctx)
+		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq = ANY(?0::bigint[]))
+			DELETE FROM outbox WHERE seq = ANY(?0::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("mark outbox rows published: %w", err)
 		}
 		return nil
 	}
-	_, err := o.db.NewDelete().Model((*outboxRow)(nil)).
-		Where("seq IN (?)", bun.In(seqs)).
-		Exec(ctx)
+	_, err := o.db.NewRaw(`DELETE FROM outbox WHERE seq = ANY(?::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark outbox rows published: %w", err)
 	}
