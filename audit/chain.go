@@ -213,31 +213,50 @@ func Link(e *activity.Event, seq int64, prevHash string, key []byte) string {
 }
 
 // Linker links the entries of one workspace's chain under its digest key,
-// as Link does, keeping its keyed hash, its hash and its buffer from one
-// entry to the next instead of making them again for each. A Linker is
-// for one goroutine at a time.
+// as Link does, keeping its keyed hash and its buffer from one entry to
+// the next instead of making them again for each. A Linker is for one
+// goroutine at a time.
 type Linker struct {
 	mac  hash.Hash
-	sha  hash.Hash
 	sum  [sha256.Size]byte
 	form bytes.Buffer
 }
 
 // NewLinker returns a Linker for the workspace whose digest key is key.
 func NewLinker(key []byte) *Linker {
-	return &Linker{mac: hmac.New(sha256.New, key), sha: sha256.New()}
+	return &Linker{mac: hmac.New(sha256.New, key)}
 }
 
 // Link gives e its place in the chain after the entry whose hash is
 // prevHash, exactly as the package's Link does, and returns e's hash.
 func (l *Linker) Link(e *activity.Event, seq int64, prevHash string) string {
+	return l.Prepare(e, seq).Link(prevHash)
+}
+
+// Prepared is an event made ready for its place in a chain: the digests of
+// its personal fields and its canonical form at its sequence number.
+// Preparing is the costly part of linking, and does not need the previous
+// entry's hash, so the events of a batch can be prepared in any order, on
+// several goroutines; linking them is then one hash each, in chain order.
+type Prepared struct {
+	event   *activity.Event
+	seq     int64
+	digests map[string]string
+	form    []byte
+}
+
+// Prepare makes e ready to be linked at sequence number seq.
+func (l *Linker) Prepare(e *activity.Event, seq int64) Prepared {
 	digests := l.digests(e)
-	l.sha.Reset()
-	l.sha.Write([]byte(prevHash))
-	l.sha.Write([]byte{'\n'})
-	l.sha.Write(appendCanonical(&l.form, e, seq, digests))
-	hash := hex.EncodeToString(l.sha.Sum(l.sum[:0]))
-	e.Chain = &activity.Chain{Seq: seq, PrevHash: prevHash, Hash: hash, Digests: digests}
+	form := bytes.Clone(appendCanonical(&l.form, e, seq, digests))
+	return Prepared{event: e, seq: seq, digests: digests, form: form}
+}
+
+// Link gives the prepared event its place after the entry whose hash is
+// prevHash, as Link does, and returns its hash.
+func (p Prepared) Link(prevHash string) string {
+	hash := EntryHash(prevHash, p.form)
+	p.event.Chain = &activity.Chain{Seq: p.seq, PrevHash: prevHash, Hash: hash, Digests: p.digests}
 	return hash
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,5 +72,27 @@ func TestAppendLinkWritesWhatJSONMarshalWrites(t *testing.T) {
 				t.Fatalf("got  %s\nwant x%s", got, want)
 			}
 		})
+	}
+}
+
+func TestPreparedEntriesLinkAsLinkDoesInWhateverOrderPrepared(t *testing.T) {
+	key := make([]byte, audit.DigestKeySize)
+	rand.Read(key)
+	byLink := linkerEvents()
+	byPrepared := slices.Clone(byLink)
+	l := audit.NewLinker(key)
+	prepared := make([]audit.Prepared, len(byPrepared))
+	for i := len(byPrepared) - 1; i >= 0; i-- {
+		prepared[i] = l.Prepare(&byPrepared[i], int64(i+1))
+	}
+	prevLink, prevPrepared := audit.GenesisHash, audit.GenesisHash
+	for i := range byLink {
+		prevLink = audit.Link(&byLink[i], int64(i+1), prevLink, key)
+		prevPrepared = prepared[i].Link(prevPrepared)
+		a, _ := json.Marshal(byLink[i].Chain)
+		b, _ := json.Marshal(byPrepared[i].Chain)
+		if prevLink != prevPrepared || !bytes.Equal(a, b) {
+			t.Fatalf("entry %d: Link gave %s, prepared in reverse %s", i+1, a, b)
+		}
 	}
 }

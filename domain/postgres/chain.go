@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -193,32 +194,41 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	if err != nil {
 		return err
 	}
-	linkers := make(map[string]*audit.Linker, len(heads))
+	// Each event's place is known before any hash is: the next sequence
+	// number of its workspace. So the costly part of linking (decoding,
+	// the digests, the canonical form) runs on every core, and only the
+	// hashes are chained one after the other.
+	chainSeqs := make([]int64, len(rows))
+	keys := make(map[string][]byte, len(heads))
+	next := make(map[string]int64, len(heads))
+	for i := range rows {
+		h := heads[rows[i].WorkspaceID]
+		if _, ok := keys[h.WorkspaceID]; !ok {
+			key, err := c.digestKey(h)
+			if err != nil {
+				return err
+			}
+			keys[h.WorkspaceID], next[h.WorkspaceID] = key, h.Seq
+		}
+		next[h.WorkspaceID]++
+		chainSeqs[i] = next[h.WorkspaceID]
+	}
+	events := make([]activity.Event, len(rows))
+	prepared, err := prepare(rows, events, chainSeqs, keys)
+	if err != nil {
+		return err
+	}
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
-	chainSeqs := make([]int64, len(rows))
 	// The links go to PostgreSQL as one text, a line each: a link is
 	// compact JSON, so it holds no line feed.
 	var links []byte
 	var link []byte
 	for i := range rows {
 		h := heads[rows[i].WorkspaceID]
-		l := linkers[h.WorkspaceID]
-		if l == nil {
-			key, err := c.digestKey(h)
-			if err != nil {
-				return err
-			}
-			l = audit.NewLinker(key)
-			linkers[h.WorkspaceID] = l
-		}
-		var e activity.Event
-		if err := json.Unmarshal(rows[i].Payload, &e); err != nil {
-			return fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
-		}
-		h.Seq++
-		h.Hash = l.Link(&e, h.Seq, h.Hash)
-		link = audit.AppendLink(link[:0], e.Chain)
+		h.Seq = chainSeqs[i]
+		h.Hash = prepared[i].Link(h.Hash)
+		link = audit.AppendLink(link[:0], events[i].Chain)
 		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
 			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
 		}
@@ -226,7 +236,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 			links = append(links, '\n')
 		}
 		links = append(links, link...)
-		seqs[i], chainSeqs[i] = rows[i].Seq, h.Seq
+		seqs[i] = rows[i].Seq
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
@@ -253,6 +263,42 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		return fmt.Errorf("store chain links and move chain heads: %w", err)
 	}
 	return c.sign(ctx, tx, cps, now)
+}
+
+// prepareShare is the fewest events a goroutine of prepare is given.
+const prepareShare = 64
+
+// prepare decodes the rows' events into events and prepares each at its
+// place under its workspace's key, in shares on as many goroutines as
+// there are cores.
+func prepare(rows []outboxRow, events []activity.Event, places []int64, keys map[string][]byte) ([]audit.Prepared, error) {
+	out := make([]audit.Prepared, len(rows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/prepareShare))
+	share := (len(rows) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			linkers := map[string]*audit.Linker{}
+			for i := w * share; i < min(len(rows), (w+1)*share); i++ {
+				ws := rows[i].WorkspaceID
+				l := linkers[ws]
+				if l == nil {
+					l = audit.NewLinker(keys[ws])
+					linkers[ws] = l
+				}
+				if err := json.Unmarshal(rows[i].Payload, &events[i]); err != nil {
+					errs[w] = fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
+					return
+				}
+				out[i] = l.Prepare(&events[i], places[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // sign signs the checkpoints with the current key and stores them with
