@@ -153,6 +153,13 @@ func (c *Chain) digestKey(h *chainHead) ([]byte, error) {
 // DigestKey returns the workspace's digest key, or nil when its chain has
 // not started.
 func (c *Chain) DigestKey(ctx context.Context, workspace string) ([]byte, error) {
+	// A workspace's digest key never changes once its chain started.
+	c.mu.Lock()
+	k, ok := c.digests[workspace]
+	c.mu.Unlock()
+	if ok {
+		return k, nil
+	}
 	var rows []chainHead
 	if err := c.db.NewRaw("SELECT workspace_id, digest_key, digest_key_box FROM chain_heads WHERE workspace_id = ?", workspace).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read digest key: %w", err)
@@ -177,8 +184,8 @@ func (c *Chain) Head(ctx context.Context, workspace string) (int64, string, erro
 }
 
 // stamp gives each row its place in its workspace's chain, in the order
-// given, stores the links beside the rows and moves the heads, in tx. It
-// signs a checkpoint whenever a chain grew by CheckpointEvery entries
+// given, stores the places (sequence number, previous hash, hash) beside
+// the rows and moves the heads, in tx. It signs a checkpoint whenever a chain grew by CheckpointEvery entries
 // since the last, or when the last is older than CheckpointInterval. It
 // adds each row's link to its payload.
 func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) error {
@@ -220,23 +227,19 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	}
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
-	// The links go to PostgreSQL as one text, a line each: a link is
-	// compact JSON, so it holds no line feed.
-	var links []byte
+	prevs := make([]string, len(rows))
+	hashes := make([]string, len(rows))
 	var link []byte
 	for i := range rows {
 		h := heads[rows[i].WorkspaceID]
+		prevs[i] = h.Hash
 		h.Seq = chainSeqs[i]
 		h.Hash = prepared[i].Link(h.Hash)
 		link = audit.AppendLink(link[:0], events[i].Chain)
 		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
 			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
 		}
-		if i > 0 {
-			links = append(links, '\n')
-		}
-		links = append(links, link...)
-		seqs[i] = rows[i].Seq
+		seqs[i], hashes[i] = rows[i].Seq, h.Hash
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
@@ -244,23 +247,23 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	}
 	ws := make([]string, 0, len(heads))
 	hs := make([]int64, 0, len(heads))
-	hashes := make([]string, 0, len(heads))
+	headHashes := make([]string, 0, len(heads))
 	for _, h := range heads {
 		if h.Seq > h.CheckpointSeq && now.Sub(h.CheckpointAt) >= c.cfg.CheckpointInterval {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
 		}
-		ws, hs, hashes = append(ws, h.WorkspaceID), append(hs, h.Seq), append(hashes, h.Hash)
+		ws, hs, headHashes = append(ws, h.WorkspaceID), append(hs, h.Seq), append(headHashes, h.Hash)
 	}
 	if _, err := tx.NewRaw(`WITH links AS (
-			INSERT INTO outbox_chain (outbox_seq, chain_seq, chain)
-			SELECT * FROM unnest(?::bigint[], ?::bigint[], string_to_array(?, E'\n'))
+			INSERT INTO outbox_chain (outbox_seq, chain_seq, prev_hash, hash)
+			SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])
 		)
 		UPDATE chain_heads AS h SET seq = u.seq, hash = u.hash, updated_at = ?
 		FROM unnest(?::uuid[], ?::bigint[], ?::text[]) AS u(workspace_id, seq, hash) WHERE h.workspace_id = u.workspace_id`,
-		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), string(links),
-		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(hashes)).Exec(ctx); err != nil {
-		return fmt.Errorf("store chain links and move chain heads: %w", err)
+		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(prevs), pgdialect.Array(hashes),
+		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(headHashes)).Exec(ctx); err != nil {
+		return fmt.Errorf("store chain places and move chain heads: %w", err)
 	}
 	return c.sign(ctx, tx, cps, now)
 }

@@ -371,3 +371,59 @@ func TestOutboxHandsOutStampedEventsBeforeFreshOnes(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxRepublishesStampedEventsFromTheirPlaces checks that an event
+// published again gets its link made again from its stored place, that a
+// place whose hash the event no longer gives is refused rather than
+// published, and that a row stamped before places were stored alone keeps
+// the whole link it was given.
+func TestOutboxRepublishesStampedEventsFromTheirPlaces(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  string // run on outbox_chain after the first read
+		wantErr string
+		// wantHash is the hash published again; "" for the first one,
+		// with the very bytes first published.
+		wantHash string
+	}{
+		{"from its place", "", "", ""},
+		{"a place whose hash the event does not give", "UPDATE outbox_chain SET hash = repeat('f', 64)", "no longer gives the hash", ""},
+		{"a whole link stored before", `UPDATE outbox_chain SET chain = '{"seq":1,"prev_hash":"p","hash":"stored"}', prev_hash = NULL, hash = NULL`, "", "stored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := postgrestest.MustDB(t)
+			ctx := context.Background()
+			o := postgres.NewOutbox(db)
+			o.Chain = mustChain(t, db, postgres.ChainConfig{})
+			mustQueue(t, db, activity.NewEventID(), 1)
+			msgs, err := o.Pending(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := decode(t, msgs)[0]
+			if tt.change != "" {
+				if _, err := db.ExecContext(ctx, tt.change); err != nil {
+					t.Fatal(err)
+				}
+			}
+			again, err := o.Pending(ctx, 10)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %d messages and %v, want an error saying %q", len(again), err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := decode(t, again)[0]
+			if tt.wantHash == "" && string(again[0].Payload) != string(msgs[0].Payload) {
+				t.Fatalf("published again as %s, first as %s", again[0].Payload, msgs[0].Payload)
+			}
+			if tt.wantHash != "" && got.Chain.Hash != tt.wantHash {
+				t.Fatalf("published again with hash %s, want %s (first %s)", got.Chain.Hash, tt.wantHash, first.Chain.Hash)
+			}
+		})
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 )
 
@@ -133,13 +134,13 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
 	var rows []pendingRow
 	err := db.NewRaw(`WITH stamped AS (
-			SELECT outbox_seq, chain_seq, chain FROM outbox_chain ORDER BY chain_seq LIMIT ?0
+			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
 		)
 		SELECT * FROM (
-			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, s.chain_seq, s.chain
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, s.chain_seq, s.chain, s.prev_hash, s.hash
 				FROM stamped AS s JOIN outbox AS o ON o.seq = s.outbox_seq)
 			UNION ALL
-			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL FROM outbox AS o
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL, NULL, NULL FROM outbox AS o
 				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
 		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -151,12 +152,22 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 	}
 	msgs := make([]domain.OutboxMessage, 0, len(rows))
 	var fresh []outboxRow
+	linkers := map[string]*audit.Linker{}
 	for _, r := range rows {
-		if r.Chain == nil {
+		if r.ChainSeq == nil {
 			fresh = append(fresh, outboxRow{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload})
 			continue
 		}
-		payload, err := withChain(r.Payload, []byte(*r.Chain))
+		link := []byte(nil)
+		if r.Chain != nil {
+			link = []byte(*r.Chain)
+		} else {
+			var err error
+			if link, err = o.relink(ctx, linkers, r); err != nil {
+				return nil, err
+			}
+		}
+		payload, err := withChain(r.Payload, link)
 		if err != nil {
 			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
 		}
@@ -183,7 +194,9 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 	return append(msgs, messages(fresh)...), nil
 }
 
-// pendingRow is an outbox row with the chain link it was given, if any.
+// pendingRow is an outbox row with the place in the chain it was given,
+// if any: the whole link for rows stamped before the places were kept
+// alone, or the place's sequence number and hashes.
 type pendingRow struct {
 	Seq         int64           `bun:"seq"`
 	EventID     string          `bun:"event_id"`
@@ -191,6 +204,36 @@ type pendingRow struct {
 	Payload     json.RawMessage `bun:"payload"`
 	ChainSeq    *int64          `bun:"chain_seq"`
 	Chain       *string         `bun:"chain"`
+	PrevHash    *string         `bun:"prev_hash"`
+	Hash        *string         `bun:"hash"`
+}
+
+// relink makes again the chain link of an event stamped earlier, at the
+// place it was given, and checks that it gives the hash it was given.
+func (o *Outbox) relink(ctx context.Context, linkers map[string]*audit.Linker, r pendingRow) ([]byte, error) {
+	if r.PrevHash == nil || r.Hash == nil {
+		return nil, fmt.Errorf("outbox event %s has a place in the chain without its hashes", r.EventID)
+	}
+	l := linkers[r.WorkspaceID]
+	if l == nil {
+		key, err := o.Chain.DigestKey(ctx, r.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+		if key == nil {
+			return nil, fmt.Errorf("outbox event %s has a place in a chain that has not started", r.EventID)
+		}
+		l = audit.NewLinker(key)
+		linkers[r.WorkspaceID] = l
+	}
+	var e activity.Event
+	if err := json.Unmarshal(r.Payload, &e); err != nil {
+		return nil, fmt.Errorf("decode outbox event %s: %w", r.EventID, err)
+	}
+	if hash := l.Prepare(&e, *r.ChainSeq).Link(*r.PrevHash); hash != *r.Hash {
+		return nil, fmt.Errorf("outbox event %s no longer gives the hash it was linked with at %d", r.EventID, *r.ChainSeq)
+	}
+	return audit.AppendLink(nil, e.Chain), nil
 }
 
 // withChain returns the event payload with the chain link added as its
