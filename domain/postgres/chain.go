@@ -185,10 +185,11 @@ func (c *Chain) Head(ctx context.Context, workspace string) (int64, string, erro
 
 // stamp gives each row its place in its workspace's chain, in the order
 // given, stores the places (sequence number, previous hash, hash) beside
-// the rows and moves the heads, in tx. It signs a checkpoint whenever a chain grew by CheckpointEvery entries
-// since the last, or when the last is older than CheckpointInterval. It
-// adds each row's link to its payload.
-func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) error {
+// the rows and moves the heads, in tx. It signs a checkpoint whenever a
+// chain grew by CheckpointEvery entries since the last, or when the last
+// is older than CheckpointInterval. It adds each row's link to its
+// payload, and returns each row's hash.
+func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) ([]string, error) {
 	var workspaces []string
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -199,7 +200,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	}
 	heads, err := c.heads(ctx, tx, workspaces, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Each event's place is known before any hash is: the next sequence
 	// number of its workspace. So the costly part of linking (decoding,
@@ -213,7 +214,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		if _, ok := keys[h.WorkspaceID]; !ok {
 			key, err := c.digestKey(h)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			keys[h.WorkspaceID], next[h.WorkspaceID] = key, h.Seq
 		}
@@ -223,7 +224,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	events := make([]activity.Event, len(rows))
 	prepared, err := prepare(rows, events, chainSeqs, keys)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
@@ -237,7 +238,7 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		h.Hash = prepared[i].Link(h.Hash)
 		link = audit.AppendLink(link[:0], events[i].Chain)
 		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
-			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
+			return nil, fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
 		}
 		seqs[i], hashes[i] = rows[i].Seq, h.Hash
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
@@ -263,9 +264,12 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 		FROM unnest(?::uuid[], ?::bigint[], ?::text[]) AS u(workspace_id, seq, hash) WHERE h.workspace_id = u.workspace_id`,
 		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(prevs), pgdialect.Array(hashes),
 		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(headHashes)).Exec(ctx); err != nil {
-		return fmt.Errorf("store chain places and move chain heads: %w", err)
+		return nil, fmt.Errorf("store chain places and move chain heads: %w", err)
 	}
-	return c.sign(ctx, tx, cps, now)
+	if err := c.sign(ctx, tx, cps, now); err != nil {
+		return nil, err
+	}
+	return hashes, nil
 }
 
 // prepareShare is the fewest events a goroutine of prepare is given.

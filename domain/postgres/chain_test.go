@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // mustQueue writes n events of workspace into the outbox, as a domain
@@ -407,7 +409,10 @@ func TestOutboxRepublishesStampedEventsFromTheirPlaces(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			again, err := o.Pending(ctx, 10)
+			// As the next lead reads them, which has not kept the payloads.
+			next := postgres.NewOutbox(db)
+			next.Chain = o.Chain
+			again, err := next.Pending(ctx, 10)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %d messages and %v, want an error saying %q", len(again), err, tt.wantErr)
@@ -423,6 +428,68 @@ func TestOutboxRepublishesStampedEventsFromTheirPlaces(t *testing.T) {
 			}
 			if tt.wantHash != "" && got.Chain.Hash != tt.wantHash {
 				t.Fatalf("published again with hash %s, want %s (first %s)", got.Chain.Hash, tt.wantHash, first.Chain.Hash)
+			}
+		})
+	}
+}
+
+// TestOutboxStampsTheNextBatchWhileTheLastIsPublished checks that, while
+// it leads, the outbox stamps the next full batch ahead: the next read
+// finds it stamped, in one statement, with its places after the last
+// batch's; and that a batch not marked published still comes first.
+func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
+	for _, markFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("first batch marked %t", markFirst), func(t *testing.T) {
+			db := postgrestest.MustDB(t)
+			ctx := context.Background()
+			o := postgres.NewOutbox(db)
+			o.Chain = mustChain(t, db, postgres.ChainConfig{})
+			ws := activity.NewEventID()
+			mustQueue(t, db, ws, 20) // two batches, so nothing is left to stamp after
+			release, err := o.Lead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			first, err := o.Pending(ctx, 10)
+			if err != nil || len(first) != 10 {
+				t.Fatalf("%d pending, %v", len(first), err)
+			}
+			stacktest.Eventually(t, "the next batch is stamped ahead", func() bool {
+				var n int
+				return db.NewRaw("SELECT count(*) FROM outbox_chain").Scan(ctx, &n) == nil && n == 20
+			})
+			count := &statements{}
+			if markFirst {
+				seqs := make([]int64, len(first))
+				for i, m := range first {
+					seqs[i] = m.Seq
+				}
+				if err := o.MarkPublished(ctx, seqs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.AddQueryHook(count)
+			count.take()
+			second, err := o.Pending(ctx, 10)
+			if err != nil || len(second) != 10 {
+				t.Fatalf("%d pending, %v", len(second), err)
+			}
+			// Another look ahead may have begun by now, finding nothing
+			// to stamp.
+			got := count.take()
+			if reads := slices.IndexFunc(got, func(q string) bool { return strings.Contains(q, "WITH stamped") }); reads < 0 ||
+				slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "FOR UPDATE") || strings.Contains(q, "INSERT") }) {
+				t.Errorf("the next batch was not read alone, stamped already (%d statements):\n%s", len(got), strings.Join(got, "\n"))
+			}
+			want := int64(11)
+			if !markFirst {
+				want = 1
+			}
+			for i, e := range decode(t, second) {
+				if e.Chain.Seq != want+int64(i) || audit.Recompute(&e) != e.Chain.Hash {
+					t.Fatalf("entry %d at place %d, want %d", i, e.Chain.Seq, want+int64(i))
+				}
 			}
 		})
 	}

@@ -67,6 +67,24 @@ type Outbox struct {
 	lead     *bun.Conn // holds the session lock while this process leads
 	wake     chan struct{}
 	listener *pgdriver.Listener
+	// stamped holds the payloads, link included, of the events this lead
+	// stamped and has not seen marked published, so that handing them out
+	// again costs no decoding.
+	stamped map[int64]stampedPayload
+	// ahead is closed when the stamping of the next batch, run while the
+	// relay publishes the last one, is over; nil when none runs.
+	ahead chan struct{}
+}
+
+// maxKeptStamped bounds how many stamped payloads the outbox keeps: a
+// few of the relay's largest batches.
+const maxKeptStamped = 4000
+
+// stampedPayload is an event's payload with its chain link, and the hash
+// that link holds.
+type stampedPayload struct {
+	hash    string
+	payload []byte
 }
 
 // NewOutbox returns the outbox of db.
@@ -132,6 +150,7 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 // Both kinds are read in one statement: the stamped rows by their chain
 // order, then the rows after them by sequence number.
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
+	o.waitAhead()
 	var rows []pendingRow
 	err := db.NewRaw(`WITH stamped AS (
 			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
@@ -158,18 +177,9 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 			fresh = append(fresh, outboxRow{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload})
 			continue
 		}
-		link := []byte(nil)
-		if r.Chain != nil {
-			link = []byte(*r.Chain)
-		} else {
-			var err error
-			if link, err = o.relink(ctx, linkers, r); err != nil {
-				return nil, err
-			}
-		}
-		payload, err := withChain(r.Payload, link)
+		payload, err := o.stampedPayload(ctx, linkers, r)
 		if err != nil {
-			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+			return nil, err
 		}
 		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
 	}
@@ -181,17 +191,102 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 			return nil, err
 		}
 	}
-	if len(fresh) == 0 {
-		return msgs, nil
+	if len(fresh) > 0 {
+		if err := o.stamp(ctx, db, fresh); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, messages(fresh)...)
 	}
+	if _, leading := db.(bun.Conn); leading && len(msgs) == n {
+		o.stampAhead(ctx, db, n)
+	}
+	return msgs, nil
+}
+
+// stamp gives the fresh rows their places in one transaction and keeps
+// their payloads, link included, until they are marked published.
+func (o *Outbox) stamp(ctx context.Context, db bun.IDB, fresh []outboxRow) error {
 	now := o.db.Now().UTC().Truncate(time.Millisecond)
-	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return o.Chain.stamp(ctx, tx, fresh, now)
+	var hashes []string
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		hashes, err = o.Chain.stamp(ctx, tx, fresh, now)
+		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
+		return fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
 	}
-	return append(msgs, messages(fresh)...), nil
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stamped == nil || len(o.stamped) > maxKeptStamped {
+		o.stamped = make(map[int64]stampedPayload, 2*len(fresh)) // forget what failed marks left
+	}
+	for i, r := range fresh {
+		o.stamped[r.Seq] = stampedPayload{hash: hashes[i], payload: r.Payload}
+	}
+	return nil
+}
+
+// stampAhead gives the next n fresh rows their places while the relay
+// publishes the batch just handed out, on the lead's session, which
+// nothing else uses meanwhile: the next Pending waits for it, and finds
+// them stamped. Stamping is done in chain order whatever happens to the
+// batch before: if it must be published again, it comes first, as the
+// chain has it. A failure here is left to the next Pending, which does
+// the same work and reports it.
+func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
+	done := make(chan struct{})
+	o.mu.Lock()
+	o.ahead = done
+	o.mu.Unlock()
+	go func() {
+		defer close(done)
+		var fresh []outboxRow
+		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
+			WHERE seq NOT IN (SELECT outbox_seq FROM outbox_chain) ORDER BY seq LIMIT ?`, n).Scan(ctx, &fresh)
+		if err == nil && len(fresh) > 0 {
+			_ = o.stamp(ctx, db, fresh)
+		}
+	}()
+}
+
+// waitAhead returns when no stamping ahead runs.
+func (o *Outbox) waitAhead() {
+	o.mu.Lock()
+	ahead := o.ahead
+	o.ahead = nil
+	o.mu.Unlock()
+	if ahead != nil {
+		<-ahead
+	}
+}
+
+// stampedPayload returns the payload, link included, of an event stamped
+// earlier: as this lead kept it, or with the whole link stored before
+// places were kept alone, or with its link made again from its place.
+func (o *Outbox) stampedPayload(ctx context.Context, linkers map[string]*audit.Linker, r pendingRow) ([]byte, error) {
+	if r.Chain != nil {
+		payload, err := withChain(r.Payload, []byte(*r.Chain))
+		if err != nil {
+			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+		}
+		return payload, nil
+	}
+	o.mu.Lock()
+	kept, ok := o.stamped[r.Seq]
+	o.mu.Unlock()
+	if ok && r.Hash != nil && kept.hash == *r.Hash {
+		return kept.payload, nil
+	}
+	link, err := o.relink(ctx, linkers, r)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := withChain(r.Payload, link)
+	if err != nil {
+		return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+	}
+	return payload, nil
 }
 
 // pendingRow is an outbox row with the place in the chain it was given,
@@ -265,6 +360,11 @@ func messages(rows []outboxRow) []domain.OutboxMessage {
 // statement: the broker has them. Deleting a row costs far less than
 // writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	o.mu.Lock()
+	for _, seq := range seqs {
+		delete(o.stamped, seq)
+	}
+	o.mu.Unlock()
 	if o.Chain != nil {
 		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq = ANY(?0::bigint[]))
 			DELETE FROM outbox WHERE seq = ANY(?0::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
@@ -338,11 +438,12 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	// bounds the delay.
 	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
 	o.mu.Lock()
-	o.lead, o.wake, o.listener = &conn, wake, listener
+	o.lead, o.wake, o.listener, o.stamped = &conn, wake, listener, nil
 	o.mu.Unlock()
 	return func() {
+		o.waitAhead() // it runs on the lead's session
 		o.mu.Lock()
-		o.lead, o.wake, o.listener = nil, nil, nil
+		o.lead, o.wake, o.listener, o.stamped = nil, nil, nil, nil
 		o.mu.Unlock()
 		listener.Close()
 		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
