@@ -494,3 +494,35 @@ func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxStampsNoFurtherWhileABatchIsHandedOutAgain checks that while
+// the broker refuses every publish, so that the same batch is handed out
+// again and again, the outbox stamps one batch ahead and no more.
+func TestOutboxStampsNoFurtherWhileABatchIsHandedOutAgain(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	mustQueue(t, db, activity.NewEventID(), 35)
+	release, err := o.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for try := range 4 {
+		msgs, err := o.Pending(ctx, 10)
+		if err != nil || len(msgs) != 10 {
+			t.Fatalf("try %d: %d pending, %v", try+1, len(msgs), err)
+		}
+		if e := decode(t, msgs); e[0].Chain.Seq != 1 || e[9].Chain.Seq != 10 {
+			t.Fatalf("try %d: places %d to %d, want 1 to 10", try+1, e[0].Chain.Seq, e[9].Chain.Seq)
+		}
+	}
+	release() // waits for any stamping ahead
+	var stamped int
+	if err := db.NewRaw("SELECT count(*) FROM outbox_chain").Scan(ctx, &stamped); err != nil {
+		t.Fatal(err)
+	}
+	if stamped != 20 {
+		t.Fatalf("%d events stamped, want the batch and one ahead, 20", stamped)
+	}
+}

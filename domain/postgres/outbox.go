@@ -152,6 +152,8 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
 	o.waitAhead()
 	var rows []pendingRow
+	// One row more than the batch says what follows it: stamped rows
+	// already, fresh ones to stamp ahead, or nothing.
 	err := db.NewRaw(`WITH stamped AS (
 			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
 		)
@@ -161,7 +163,7 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 			UNION ALL
 			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL, NULL, NULL FROM outbox AS o
 				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
-		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n).Scan(ctx, &rows)
+		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n+1).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		var lead *bun.Conn
 		if c, ok := db.(bun.Conn); ok {
@@ -169,6 +171,8 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 		}
 		return nil, o.readFailed(ctx, lead, fmt.Errorf("select pending outbox rows: %w", err))
 	}
+	freshAfter := len(rows) > n && rows[n].ChainSeq == nil
+	rows = rows[:min(n, len(rows))]
 	msgs := make([]domain.OutboxMessage, 0, len(rows))
 	var fresh []outboxRow
 	linkers := map[string]*audit.Linker{}
@@ -197,7 +201,7 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 		}
 		msgs = append(msgs, messages(fresh)...)
 	}
-	if _, leading := db.(bun.Conn); leading && len(msgs) == n {
+	if _, leading := db.(bun.Conn); leading && freshAfter {
 		o.stampAhead(ctx, db, n)
 	}
 	return msgs, nil
@@ -232,8 +236,9 @@ func (o *Outbox) stamp(ctx context.Context, db bun.IDB, fresh []outboxRow) error
 // nothing else uses meanwhile: the next Pending waits for it, and finds
 // them stamped. Stamping is done in chain order whatever happens to the
 // batch before: if it must be published again, it comes first, as the
-// chain has it. A failure here is left to the next Pending, which does
-// the same work and reports it.
+// chain has it; and while it is handed out again, stamped rows follow it,
+// so nothing more is stamped ahead. A failure here is left to the next
+// Pending, which does the same work and reports it.
 func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
 	done := make(chan struct{})
 	o.mu.Lock()
