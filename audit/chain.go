@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"hash"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,17 +75,7 @@ func personalFields(e *activity.Event, fn func(path, value string)) {
 // Digests returns the keyed digests of e's personal fields that are not
 // empty, by field path.
 func Digests(key []byte, e *activity.Event) map[string]string {
-	out := map[string]string{}
-	m := hmac.New(sha256.New, key)
-	var sum [sha256.Size]byte
-	personalFields(e, func(path, value string) {
-		if value != "" {
-			m.Reset()
-			m.Write([]byte(value))
-			out[path] = hex.EncodeToString(m.Sum(sum[:0])[:DigestSize])
-		}
-	})
-	return out
+	return NewLinker(key).digests(e)
 }
 
 // CheckDigests returns the path of the first personal field of e whose
@@ -167,6 +158,13 @@ type canonicalContext struct {
 // a fixed order, the time in UTC milliseconds, no HTML escaping. The
 // location, which the indexer derives from the IP address, is left out.
 func Canonical(e *activity.Event, seq int64, digests map[string]string) []byte {
+	var buf bytes.Buffer
+	return bytes.Clone(appendCanonical(&buf, e, seq, digests))
+}
+
+// appendCanonical writes the canonical form into buf, which it empties
+// first, and returns buf's bytes.
+func appendCanonical(buf *bytes.Buffer, e *activity.Event, seq int64, digests map[string]string) []byte {
 	c := canonical{
 		V: CanonicalVersion, WorkspaceID: e.WorkspaceID, Seq: seq, ID: e.ID, Schema: e.Schema,
 		OccurredAt: e.OccurredAt.UTC().Format("2006-01-02T15:04:05.000Z"),
@@ -189,8 +187,8 @@ func Canonical(e *activity.Event, seq int64, digests map[string]string) []byte {
 		c.Changes = append(c.Changes, canonicalChange{Field: ch.Field, Redacted: ch.Redacted,
 			Before: digests["changes."+n+".before"], After: digests["changes."+n+".after"]})
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(c) // only strings, numbers and booleans: it cannot fail
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
@@ -211,10 +209,124 @@ func EntryHash(prevHash string, canonicalForm []byte) string {
 // prevHash: sequence number seq, the digests of its personal fields under
 // the workspace's key, and its hash. It returns e's hash.
 func Link(e *activity.Event, seq int64, prevHash string, key []byte) string {
-	digests := Digests(key, e)
-	hash := EntryHash(prevHash, Canonical(e, seq, digests))
-	e.Chain = &activity.Chain{Seq: seq, PrevHash: prevHash, Hash: hash, Digests: digests}
+	return NewLinker(key).Link(e, seq, prevHash)
+}
+
+// Linker links the entries of one workspace's chain under its digest key,
+// as Link does, keeping its keyed hash and its buffer from one entry to
+// the next instead of making them again for each. A Linker is for one
+// goroutine at a time.
+type Linker struct {
+	mac  hash.Hash
+	sum  [sha256.Size]byte
+	form bytes.Buffer
+}
+
+// NewLinker returns a Linker for the workspace whose digest key is key.
+func NewLinker(key []byte) *Linker {
+	return &Linker{mac: hmac.New(sha256.New, key)}
+}
+
+// Link gives e its place in the chain after the entry whose hash is
+// prevHash, exactly as the package's Link does, and returns e's hash.
+func (l *Linker) Link(e *activity.Event, seq int64, prevHash string) string {
+	return l.Prepare(e, seq).Link(prevHash)
+}
+
+// Prepared is an event made ready for its place in a chain: the digests of
+// its personal fields and its canonical form at its sequence number.
+// Preparing is the costly part of linking, and does not need the previous
+// entry's hash, so the events of a batch can be prepared in any order, on
+// several goroutines; linking them is then one hash each, in chain order.
+type Prepared struct {
+	event   *activity.Event
+	seq     int64
+	digests map[string]string
+	form    []byte
+}
+
+// Prepare makes e ready to be linked at sequence number seq.
+func (l *Linker) Prepare(e *activity.Event, seq int64) Prepared {
+	digests := l.digests(e)
+	form := bytes.Clone(appendCanonical(&l.form, e, seq, digests))
+	return Prepared{event: e, seq: seq, digests: digests, form: form}
+}
+
+// Link gives the prepared event its place after the entry whose hash is
+// prevHash, as Link does, and returns its hash.
+func (p Prepared) Link(prevHash string) string {
+	hash := EntryHash(prevHash, p.form)
+	p.event.Chain = &activity.Chain{Seq: p.seq, PrevHash: prevHash, Hash: hash, Digests: p.digests}
 	return hash
+}
+
+// digests returns the keyed digests of e's personal fields that are not
+// empty, by field path.
+func (l *Linker) digests(e *activity.Event) map[string]string {
+	out := make(map[string]string, 8)
+	personalFields(e, func(path, value string) {
+		if value != "" {
+			l.mac.Reset()
+			l.mac.Write([]byte(value))
+			out[path] = hex.EncodeToString(l.mac.Sum(l.sum[:0])[:DigestSize])
+		}
+	})
+	return out
+}
+
+// AppendLink appends c to dst as the bytes json.Marshal gives for it (the
+// digests in the order of their sorted paths), without reflection.
+func AppendLink(dst []byte, c *activity.Chain) []byte {
+	dst = append(dst, `{"seq":`...)
+	dst = strconv.AppendInt(dst, c.Seq, 10)
+	dst = append(dst, `,"prev_hash":`...)
+	dst = appendJSONString(dst, c.PrevHash)
+	dst = append(dst, `,"hash":`...)
+	dst = appendJSONString(dst, c.Hash)
+	if len(c.Digests) > 0 {
+		paths := make([]string, 0, len(c.Digests))
+		for p := range c.Digests {
+			paths = append(paths, p)
+		}
+		slices.Sort(paths)
+		dst = append(dst, `,"digests":{`...)
+		for i, p := range paths {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, p)
+			dst = append(dst, ':')
+			dst = appendJSONString(dst, c.Digests[p])
+		}
+		dst = append(dst, '}')
+	}
+	if len(c.Anonymized) > 0 {
+		dst = append(dst, `,"anonymized":[`...)
+		for i, p := range c.Anonymized {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, p)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+// appendJSONString appends s as a JSON string. Hex, digits and field
+// paths are written as they are; anything else goes through
+// encoding/json, so the bytes are what json.Marshal gives.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // Recompute returns the hash e's content gives at its stated place in the

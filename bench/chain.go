@@ -37,6 +37,8 @@ func chainWrites(e *env, n int) []Figure {
 	word := "Chain" + e.id
 	sides := map[bool]*writeSide{}
 	dbs := map[bool]*postgres.DB{}
+	procs := map[bool]apiRelayPIDs{}
+	cpu := map[bool]*apiRelayCPU{true: {}, false: {}}
 	for _, chain := range []bool{true, false} {
 		suffix := "_nochain"
 		if chain {
@@ -44,7 +46,8 @@ func chainWrites(e *env, n int) []Figure {
 		}
 		cfg := e.dbcfg
 		cfg.Schema += suffix
-		base, token := startAPIWithRelay(e, cfg, "bench.chain."+e.id+suffix, chain)
+		base, token, pids := startAPIWithRelay(e, cfg, "bench.chain."+e.id+suffix, chain)
+		procs[chain] = pids
 		sides[chain] = &writeSide{url: base + "/api/v1/assets", token: token, tag: suffix + e.id, word: word, client: client}
 		db, err := postgres.Open(cfg)
 		if err != nil {
@@ -65,10 +68,12 @@ func chainWrites(e *env, n int) []Figure {
 			order = []bool{false, true}
 		}
 		for _, chain := range order {
+			before := readAPIRelayCPU(procs[chain])
 			sides[chain].run(per, true)
 			// The relay finishes before the other side's round, so that
 			// its work lands in its own side's figure only.
 			waitOutboxEmpty(dbs[chain])
+			cpu[chain].add(readAPIRelayCPU(procs[chain]), before)
 		}
 	}
 	with, without := sides[true], sides[false]
@@ -77,18 +82,48 @@ func chainWrites(e *env, n int) []Figure {
 		"Each side is bin/fluxera api and bin/fluxera relay on a schema and topic of its own; the figure's relay fixes each event's place in the workspace's hash chain (FLUXERA_CHAIN_ENABLED=true) and signs checkpoints, the baseline's publishes without it (FLUXERA_CHAIN_ENABLED=false). "+
 		"The bench waits for each side's outbox to empty before the other side's round. p99: with the chain %.1f ms, without %.1f ms",
 		len(with.latencies), writeClients, rounds, ms(percentile(with.latencies, 99)), ms(percentile(without.latencies, 99)))
+	events := len(with.latencies)
+	c, o := cpu[true], cpu[false]
+	cpuNotes := fmt.Sprintf("Over the measured rounds of the chain write figure's side with the chain (%d POST /api/v1/assets, each with its asset.created event), each process's CPU read before its side's round and after its relay emptied the outbox. "+
+		"The side without the chain, over its %d writes: API %.1f s, relay %.1f s, PostgreSQL %.1f s, Kafka %.1f s.",
+		events, len(without.latencies), o.api, o.relay, o.postgres, o.kafka)
 	return []Figure{{
 		Name: "api_role.write_per_s_with_chain", Value: round(wRate), Unit: "writes/s",
 		Baseline: &Baseline{Name: "api_role.write_per_s_without_chain", Value: round(oRate)}, Ratio: round2(wRate / oRate), Notes: notes,
-	}}
+	},
+		cpuFigure("api_role.cpu_s_per_million", "postgresql.cpu_s_per_million", c.api, c.postgres, events,
+			"The component is bin/fluxera api serving the writes; the engine is the PostgreSQL server (its processes and ended sessions, /proc) over the same span, which also serves the relay beside it. "+cpuNotes),
+		cpuFigure("relay.cpu_s_per_million", "kafka.cpu_s_per_million", c.relay, c.kafka, events,
+			"The component is bin/fluxera relay fixing the events' places in the chain and publishing them; the engine is the Kafka broker (/proc) over the same span. "+cpuNotes),
+	}
+}
+
+// apiRelayPIDs are the processes of one side of the chain write figure.
+type apiRelayPIDs struct{ api, relay int }
+
+// apiRelayCPU is CPU time, in seconds, of one side's processes and of the
+// engines they use.
+type apiRelayCPU struct{ api, relay, postgres, kafka float64 }
+
+func readAPIRelayCPU(p apiRelayPIDs) apiRelayCPU {
+	return apiRelayCPU{api: cpuSeconds(p.api), relay: cpuSeconds(p.relay), postgres: postgresCPUSeconds(), kafka: kafkaCPUSeconds()}
+}
+
+// add adds what was spent between before and after.
+func (c *apiRelayCPU) add(after, before apiRelayCPU) {
+	c.api += after.api - before.api
+	c.relay += after.relay - before.relay
+	c.postgres += after.postgres - before.postgres
+	c.kafka += after.kafka - before.kafka
 }
 
 // startAPIWithRelay starts bin/fluxera api and bin/fluxera relay on cfg's
 // schema, the relay publishing to topic with the chain on or off, creates
-// a workspace and returns the API's address and a session token.
-func startAPIWithRelay(e *env, cfg postgres.Config, topic string, chain bool) (string, string) {
+// a workspace and returns the API's address, a session token and the two
+// processes.
+func startAPIWithRelay(e *env, cfg postgres.Config, topic string, chain bool) (string, string, apiRelayPIDs) {
 	env := slices.Concat(weakArgon2Env, []string{"FLUXERA_LOG_LEVEL=warn", "FLUXERA_KAFKA_TOPIC=" + topic, fmt.Sprintf("FLUXERA_CHAIN_ENABLED=%t", chain)})
-	_, base := startAPI(e, cfg, env...)
+	api, base := startAPI(e, cfg, env...)
 	relay := exec.Command(e.bin, "relay")
 	relay.Env = append(append(os.Environ(), env...), "FLUXERA_DATABASE_SCHEMA="+cfg.Schema, "FLUXERA_OPS_ADDR="+freeAddr())
 	relay.Stderr = os.Stderr
@@ -103,7 +138,7 @@ func startAPIWithRelay(e *env, cfg postgres.Config, topic string, chain bool) (s
 		defer cancel()
 		deleteTopics(ctx, &kafka.Client{Addr: kafka.TCP(e.brokers...), Timeout: 10 * time.Second}, topic)
 	})
-	return base, newWorkspaceSession(e, cfg, base, "chain"+cfg.Schema)
+	return base, newWorkspaceSession(e, cfg, base, "chain"+cfg.Schema), apiRelayPIDs{api: api.Process.Pid, relay: relay.Process.Pid}
 }
 
 // waitOutboxEmpty waits until the relay published every event of db's

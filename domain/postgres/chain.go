@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -152,6 +153,13 @@ func (c *Chain) digestKey(h *chainHead) ([]byte, error) {
 // DigestKey returns the workspace's digest key, or nil when its chain has
 // not started.
 func (c *Chain) DigestKey(ctx context.Context, workspace string) ([]byte, error) {
+	// A workspace's digest key never changes once its chain started.
+	c.mu.Lock()
+	k, ok := c.digests[workspace]
+	c.mu.Unlock()
+	if ok {
+		return k, nil
+	}
 	var rows []chainHead
 	if err := c.db.NewRaw("SELECT workspace_id, digest_key, digest_key_box FROM chain_heads WHERE workspace_id = ?", workspace).Scan(ctx, &rows); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read digest key: %w", err)
@@ -176,11 +184,12 @@ func (c *Chain) Head(ctx context.Context, workspace string) (int64, string, erro
 }
 
 // stamp gives each row its place in its workspace's chain, in the order
-// given, stores the links beside the rows and moves the heads, in tx. It
-// signs a checkpoint whenever a chain grew by CheckpointEvery entries
-// since the last, or when the last is older than CheckpointInterval. It
-// adds each row's link to its payload.
-func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) error {
+// given, stores the places (sequence number, previous hash, hash) beside
+// the rows and moves the heads, in tx. It signs a checkpoint whenever a
+// chain grew by CheckpointEvery entries since the last, or when the last
+// is older than CheckpointInterval. It adds each row's link to its
+// payload, and returns each row's hash.
+func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time.Time) ([]string, error) {
 	var workspaces []string
 	seen := map[string]bool{}
 	for _, r := range rows {
@@ -191,58 +200,112 @@ func (c *Chain) stamp(ctx context.Context, tx bun.Tx, rows []outboxRow, now time
 	}
 	heads, err := c.heads(ctx, tx, workspaces, now)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	// Each event's place is known before any hash is: the next sequence
+	// number of its workspace. So the costly part of linking (decoding,
+	// the digests, the canonical form) runs on every core, and only the
+	// hashes are chained one after the other.
+	chainSeqs := make([]int64, len(rows))
+	keys := make(map[string][]byte, len(heads))
+	next := make(map[string]int64, len(heads))
+	for i := range rows {
+		h := heads[rows[i].WorkspaceID]
+		if _, ok := keys[h.WorkspaceID]; !ok {
+			key, err := c.digestKey(h)
+			if err != nil {
+				return nil, err
+			}
+			keys[h.WorkspaceID], next[h.WorkspaceID] = key, h.Seq
+		}
+		next[h.WorkspaceID]++
+		chainSeqs[i] = next[h.WorkspaceID]
+	}
+	events := make([]activity.Event, len(rows))
+	prepared, err := prepare(rows, events, chainSeqs, keys)
+	if err != nil {
+		return nil, err
 	}
 	var cps []audit.Checkpoint
 	seqs := make([]int64, len(rows))
-	chainSeqs := make([]int64, len(rows))
-	links := make([]string, len(rows))
+	prevs := make([]string, len(rows))
+	hashes := make([]string, len(rows))
+	var link []byte
 	for i := range rows {
 		h := heads[rows[i].WorkspaceID]
-		key, err := c.digestKey(h)
-		if err != nil {
-			return err
-		}
-		var e activity.Event
-		if err := json.Unmarshal(rows[i].Payload, &e); err != nil {
-			return fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
-		}
-		h.Seq++
-		h.Hash = audit.Link(&e, h.Seq, h.Hash, key)
-		link, err := json.Marshal(e.Chain)
-		if err != nil {
-			return fmt.Errorf("encode the link of %s: %w", rows[i].EventID, err)
-		}
+		prevs[i] = h.Hash
+		h.Seq = chainSeqs[i]
+		h.Hash = prepared[i].Link(h.Hash)
+		link = audit.AppendLink(link[:0], events[i].Chain)
 		if rows[i].Payload, err = withChain(rows[i].Payload, link); err != nil {
-			return fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
+			return nil, fmt.Errorf("outbox event %s: %w", rows[i].EventID, err)
 		}
-		seqs[i], chainSeqs[i], links[i] = rows[i].Seq, h.Seq, string(link)
+		seqs[i], hashes[i] = rows[i].Seq, h.Hash
 		if h.Seq-h.CheckpointSeq >= int64(c.cfg.CheckpointEvery) {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
 		}
 	}
-	if _, err := tx.NewRaw(`INSERT INTO outbox_chain (outbox_seq, chain_seq, chain)
-		SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[])`,
-		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(links)).Exec(ctx); err != nil {
-		return fmt.Errorf("store chain links: %w", err)
-	}
 	ws := make([]string, 0, len(heads))
 	hs := make([]int64, 0, len(heads))
-	hashes := make([]string, 0, len(heads))
+	headHashes := make([]string, 0, len(heads))
 	for _, h := range heads {
 		if h.Seq > h.CheckpointSeq && now.Sub(h.CheckpointAt) >= c.cfg.CheckpointInterval {
 			cps = append(cps, audit.Checkpoint{WorkspaceID: h.WorkspaceID, Seq: h.Seq, Hash: h.Hash, CreatedAt: now})
 			h.CheckpointSeq, h.CheckpointAt = h.Seq, now
 		}
-		ws, hs, hashes = append(ws, h.WorkspaceID), append(hs, h.Seq), append(hashes, h.Hash)
+		ws, hs, headHashes = append(ws, h.WorkspaceID), append(hs, h.Seq), append(headHashes, h.Hash)
 	}
-	if _, err := tx.NewRaw(`UPDATE chain_heads AS h SET seq = u.seq, hash = u.hash, updated_at = ?
+	if _, err := tx.NewRaw(`WITH links AS (
+			INSERT INTO outbox_chain (outbox_seq, chain_seq, prev_hash, hash)
+			SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[])
+		)
+		UPDATE chain_heads AS h SET seq = u.seq, hash = u.hash, updated_at = ?
 		FROM unnest(?::uuid[], ?::bigint[], ?::text[]) AS u(workspace_id, seq, hash) WHERE h.workspace_id = u.workspace_id`,
-		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(hashes)).Exec(ctx); err != nil {
-		return fmt.Errorf("move chain heads: %w", err)
+		pgdialect.Array(seqs), pgdialect.Array(chainSeqs), pgdialect.Array(prevs), pgdialect.Array(hashes),
+		now, pgdialect.Array(ws), pgdialect.Array(hs), pgdialect.Array(headHashes)).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("store chain places and move chain heads: %w", err)
 	}
-	return c.sign(ctx, tx, cps, now)
+	if err := c.sign(ctx, tx, cps, now); err != nil {
+		return nil, err
+	}
+	return hashes, nil
+}
+
+// prepareShare is the fewest events a goroutine of prepare is given.
+const prepareShare = 64
+
+// prepare decodes the rows' events into events and prepares each at its
+// place under its workspace's key, in shares on as many goroutines as
+// there are cores.
+func prepare(rows []outboxRow, events []activity.Event, places []int64, keys map[string][]byte) ([]audit.Prepared, error) {
+	out := make([]audit.Prepared, len(rows))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(rows)/prepareShare))
+	share := (len(rows) + workers - 1) / workers
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			linkers := map[string]*audit.Linker{}
+			for i := w * share; i < min(len(rows), (w+1)*share); i++ {
+				ws := rows[i].WorkspaceID
+				l := linkers[ws]
+				if l == nil {
+					l = audit.NewLinker(keys[ws])
+					linkers[ws] = l
+				}
+				if err := json.Unmarshal(rows[i].Payload, &events[i]); err != nil {
+					errs[w] = fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
+					return
+				}
+				out[i] = l.Prepare(&events[i], places[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // sign signs the checkpoints with the current key and stores them with

@@ -3,14 +3,21 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
+	"github.com/fluxera/activity/internal/stacktest"
 )
 
 // mustQueue writes n events of workspace into the outbox, as a domain
@@ -225,5 +232,297 @@ func TestChainSignsCheckpointsWithRotatableKeys(t *testing.T) {
 	seq, hash, _ := chain.Head(ctx, ws)
 	if seq != 10 || hash != cps[3].Hash {
 		t.Fatalf("head %d %s, last checkpoint %d %s", seq, hash, cps[3].Seq, cps[3].Hash)
+	}
+}
+
+// statements counts the statements a database session sends, by their
+// first word.
+type statements struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sql = append(s.sql, e.Query)
+}
+
+// take returns the beginnings of the statements sent since the last
+// take, BEGIN and COMMIT left out.
+func (s *statements) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, q := range s.sql {
+		if q != "BEGIN" && q != "COMMIT" {
+			out = append(out, q[:min(len(q), 100)])
+		}
+	}
+	s.sql = nil
+	return out
+}
+
+// TestOutboxHandsOutABatchInFewStatements checks the relay's round trips
+// per batch: one statement reads the stamped and the fresh rows together
+// on the lead's session (which also proves the session), one locks the
+// chain heads, one stores the links and moves the heads; marking a batch
+// published is one statement, however large the batch.
+func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	release, err := o.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	count := &statements{}
+	db.AddQueryHook(count)
+	wsA, wsB := activity.NewEventID(), activity.NewEventID()
+	mustQueue(t, db, wsA, 1)
+	mustQueue(t, db, wsB, 1)
+	// The first batch starts both chains and looks for quiet ones.
+	first, err := o.Pending(ctx, 10)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("%d pending, %v", len(first), err)
+	}
+	if err := o.MarkPublished(ctx, []int64{first[0].Seq, first[1].Seq}); err != nil {
+		t.Fatal(err)
+	}
+	mustQueue(t, db, wsA, 3)
+	mustQueue(t, db, wsB, 600)
+	count.take()
+
+	tests := []struct {
+		name string
+		run  func() error
+		want int
+	}{
+		{"a fresh batch", func() error { _, err := o.Pending(ctx, 1000); return err }, 3},
+		{"the same batch again, stamped", func() error { _, err := o.Pending(ctx, 1000); return err }, 1},
+		{"marking 603 events published", func() error {
+			msgs, err := o.Pending(ctx, 1000)
+			if err != nil || len(msgs) != 603 {
+				return fmt.Errorf("%d pending, %v", len(msgs), err)
+			}
+			count.take()
+			seqs := make([]int64, len(msgs))
+			for i, m := range msgs {
+				seqs[i] = m.Seq
+			}
+			return o.MarkPublished(ctx, seqs)
+		}, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.run(); err != nil {
+				t.Fatal(err)
+			}
+			if got := count.take(); len(got) != tt.want {
+				t.Fatalf("%d statements, want %d:\n%s", len(got), tt.want, strings.Join(got, "\n"))
+			}
+		})
+	}
+	if msgs, err := o.Pending(ctx, 1000); err != nil || len(msgs) != 0 {
+		t.Fatalf("%d still pending after marking, %v", len(msgs), err)
+	}
+}
+
+// TestOutboxHandsOutStampedEventsBeforeFreshOnes checks the one read that
+// serves both kinds: while more events wait stamped than a batch holds,
+// the batch holds stamped events only, in chain order, and no fresh event
+// is given a place before them.
+func TestOutboxHandsOutStampedEventsBeforeFreshOnes(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	ws := activity.NewEventID()
+	mustQueue(t, db, ws, 3)
+	if _, err := o.Pending(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	mustQueue(t, db, ws, 2)
+	tests := []struct {
+		n    int
+		want []int64
+	}{
+		{1, []int64{1}},
+		{2, []int64{1, 2}},
+		{3, []int64{1, 2, 3}},
+		{4, []int64{1, 2, 3, 4}},
+		{10, []int64{1, 2, 3, 4, 5}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.n), func(t *testing.T) {
+			msgs, err := o.Pending(ctx, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, e := range decode(t, msgs) {
+				got = append(got, e.Chain.Seq)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Fatalf("places %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestOutboxRepublishesStampedEventsFromTheirPlaces checks that an event
+// published again gets its link made again from its stored place, that a
+// place whose hash the event no longer gives is refused rather than
+// published, and that a row stamped before places were stored alone keeps
+// the whole link it was given.
+func TestOutboxRepublishesStampedEventsFromTheirPlaces(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  string // run on outbox_chain after the first read
+		wantErr string
+		// wantHash is the hash published again; "" for the first one,
+		// with the very bytes first published.
+		wantHash string
+	}{
+		{"from its place", "", "", ""},
+		{"a place whose hash the event does not give", "UPDATE outbox_chain SET hash = repeat('f', 64)", "no longer gives the hash", ""},
+		{"a whole link stored before", `UPDATE outbox_chain SET chain = '{"seq":1,"prev_hash":"p","hash":"stored"}', prev_hash = NULL, hash = NULL`, "", "stored"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := postgrestest.MustDB(t)
+			ctx := context.Background()
+			o := postgres.NewOutbox(db)
+			o.Chain = mustChain(t, db, postgres.ChainConfig{})
+			mustQueue(t, db, activity.NewEventID(), 1)
+			msgs, err := o.Pending(ctx, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := decode(t, msgs)[0]
+			if tt.change != "" {
+				if _, err := db.ExecContext(ctx, tt.change); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// As the next lead reads them, which has not kept the payloads.
+			next := postgres.NewOutbox(db)
+			next.Chain = o.Chain
+			again, err := next.Pending(ctx, 10)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %d messages and %v, want an error saying %q", len(again), err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := decode(t, again)[0]
+			if tt.wantHash == "" && string(again[0].Payload) != string(msgs[0].Payload) {
+				t.Fatalf("published again as %s, first as %s", again[0].Payload, msgs[0].Payload)
+			}
+			if tt.wantHash != "" && got.Chain.Hash != tt.wantHash {
+				t.Fatalf("published again with hash %s, want %s (first %s)", got.Chain.Hash, tt.wantHash, first.Chain.Hash)
+			}
+		})
+	}
+}
+
+// TestOutboxStampsTheNextBatchWhileTheLastIsPublished checks that, while
+// it leads, the outbox stamps the next full batch ahead: the next read
+// finds it stamped, in one statement, with its places after the last
+// batch's; and that a batch not marked published still comes first.
+func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
+	for _, markFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("first batch marked %t", markFirst), func(t *testing.T) {
+			db := postgrestest.MustDB(t)
+			ctx := context.Background()
+			o := postgres.NewOutbox(db)
+			o.Chain = mustChain(t, db, postgres.ChainConfig{})
+			ws := activity.NewEventID()
+			mustQueue(t, db, ws, 20) // two batches, so nothing is left to stamp after
+			release, err := o.Lead(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer release()
+			first, err := o.Pending(ctx, 10)
+			if err != nil || len(first) != 10 {
+				t.Fatalf("%d pending, %v", len(first), err)
+			}
+			stacktest.Eventually(t, "the next batch is stamped ahead", func() bool {
+				var n int
+				return db.NewRaw("SELECT count(*) FROM outbox_chain").Scan(ctx, &n) == nil && n == 20
+			})
+			count := &statements{}
+			if markFirst {
+				seqs := make([]int64, len(first))
+				for i, m := range first {
+					seqs[i] = m.Seq
+				}
+				if err := o.MarkPublished(ctx, seqs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db.AddQueryHook(count)
+			count.take()
+			second, err := o.Pending(ctx, 10)
+			if err != nil || len(second) != 10 {
+				t.Fatalf("%d pending, %v", len(second), err)
+			}
+			// Another look ahead may have begun by now, finding nothing
+			// to stamp.
+			got := count.take()
+			if reads := slices.IndexFunc(got, func(q string) bool { return strings.Contains(q, "WITH stamped") }); reads < 0 ||
+				slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "FOR UPDATE") || strings.Contains(q, "INSERT") }) {
+				t.Errorf("the next batch was not read alone, stamped already (%d statements):\n%s", len(got), strings.Join(got, "\n"))
+			}
+			want := int64(11)
+			if !markFirst {
+				want = 1
+			}
+			for i, e := range decode(t, second) {
+				if e.Chain.Seq != want+int64(i) || audit.Recompute(&e) != e.Chain.Hash {
+					t.Fatalf("entry %d at place %d, want %d", i, e.Chain.Seq, want+int64(i))
+				}
+			}
+		})
+	}
+}
+
+// TestOutboxStampsNoFurtherWhileABatchIsHandedOutAgain checks that while
+// the broker refuses every publish, so that the same batch is handed out
+// again and again, the outbox stamps one batch ahead and no more.
+func TestOutboxStampsNoFurtherWhileABatchIsHandedOutAgain(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	mustQueue(t, db, activity.NewEventID(), 35)
+	release, err := o.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for try := range 4 {
+		msgs, err := o.Pending(ctx, 10)
+		if err != nil || len(msgs) != 10 {
+			t.Fatalf("try %d: %d pending, %v", try+1, len(msgs), err)
+		}
+		if e := decode(t, msgs); e[0].Chain.Seq != 1 || e[9].Chain.Seq != 10 {
+			t.Fatalf("try %d: places %d to %d, want 1 to 10", try+1, e[0].Chain.Seq, e[9].Chain.Seq)
+		}
+	}
+	release() // waits for any stamping ahead
+	var stamped int
+	if err := db.NewRaw("SELECT count(*) FROM outbox_chain").Scan(ctx, &stamped); err != nil {
+		t.Fatal(err)
+	}
+	if stamped != 20 {
+		t.Fatalf("%d events stamped, want the batch and one ahead, 20", stamped)
 	}
 }

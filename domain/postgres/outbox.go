@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/driver/pgdriver"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/audit"
 	"github.com/fluxera/activity/domain"
 )
 
@@ -65,6 +67,24 @@ type Outbox struct {
 	lead     *bun.Conn // holds the session lock while this process leads
 	wake     chan struct{}
 	listener *pgdriver.Listener
+	// stamped holds the payloads, link included, of the events this lead
+	// stamped and has not seen marked published, so that handing them out
+	// again costs no decoding.
+	stamped map[int64]stampedPayload
+	// ahead is closed when the stamping of the next batch, run while the
+	// relay publishes the last one, is over; nil when none runs.
+	ahead chan struct{}
+}
+
+// maxKeptStamped bounds how many stamped payloads the outbox keeps: a
+// few of the relay's largest batches.
+const maxKeptStamped = 4000
+
+// stampedPayload is an event's payload with its chain link, and the hash
+// that link holds.
+type stampedPayload struct {
+	hash    string
+	payload []byte
 }
 
 // NewOutbox returns the outbox of db.
@@ -81,28 +101,41 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // published in that order. Transactions that touch nothing in common may
 // commit out of sequence order; their events are published as they become
 // visible, which can put a later sequence number first.
+//
+// While this process leads, the rows are read on the lead's own session,
+// so that the read also proves the session, and the lock, are still there.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	lead := o.lead
 	o.mu.Unlock()
+	var db bun.IDB = o.db.DB
 	if lead != nil {
-		if err := lead.PingContext(ctx); err != nil {
-			return nil, fmt.Errorf("%w: %v", domain.ErrLeadLost, err)
-		}
+		db = *lead
 	}
 	if o.Chain != nil && !o.Chain.cfg.Disabled {
-		return o.pendingChained(ctx, lead, n)
+		return o.pendingChained(ctx, db, n)
 	}
 	var rows []outboxRow
-	err := o.db.NewSelect().Model(&rows).
+	err := db.NewSelect().Model(&rows).
 		Column("seq", "event_id", "workspace_id", "payload").
 		OrderExpr("seq").
 		Limit(n).
 		Scan(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("select pending outbox rows: %w", err)
+		return nil, o.readFailed(ctx, lead, fmt.Errorf("select pending outbox rows: %w", err))
 	}
 	return messages(rows), nil
+}
+
+// readFailed returns err, or domain.ErrLeadLost when the lead's session
+// no longer answers.
+func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) error {
+	if lead != nil {
+		if perr := lead.PingContext(ctx); perr != nil {
+			return fmt.Errorf("%w: %v (%v)", domain.ErrLeadLost, perr, err)
+		}
+	}
+	return err
 }
 
 // pendingChained returns up to n events as Pending does, each with its
@@ -113,34 +146,46 @@ func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, er
 // lead's own session that also moves the chain heads. So an event is
 // published with one place only, however often it is published, and a
 // relay that lost its session cannot stamp anything.
-func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]domain.OutboxMessage, error) {
-	var stamped []stampedRow
-	err := o.db.NewRaw(`SELECT o.seq, o.event_id, o.workspace_id, o.payload, c.chain
-		FROM outbox_chain AS c JOIN outbox AS o ON o.seq = c.outbox_seq
-		ORDER BY c.chain_seq LIMIT ?`, n).Scan(ctx, &stamped)
+//
+// Both kinds are read in one statement: the stamped rows by their chain
+// order, then the rows after them by sequence number.
+func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
+	o.waitAhead()
+	var rows []pendingRow
+	// One row more than the batch says what follows it: stamped rows
+	// already, fresh ones to stamp ahead, or nothing.
+	err := db.NewRaw(`WITH stamped AS (
+			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
+		)
+		SELECT * FROM (
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, s.chain_seq, s.chain, s.prev_hash, s.hash
+				FROM stamped AS s JOIN outbox AS o ON o.seq = s.outbox_seq)
+			UNION ALL
+			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL, NULL, NULL FROM outbox AS o
+				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
+		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n+1).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("select stamped outbox rows: %w", err)
+		var lead *bun.Conn
+		if c, ok := db.(bun.Conn); ok {
+			lead = &c
+		}
+		return nil, o.readFailed(ctx, lead, fmt.Errorf("select pending outbox rows: %w", err))
 	}
-	msgs := make([]domain.OutboxMessage, 0, n)
-	for _, r := range stamped {
-		payload, err := withChain(r.Payload, []byte(r.Chain))
+	freshAfter := len(rows) > n && rows[n].ChainSeq == nil
+	rows = rows[:min(n, len(rows))]
+	msgs := make([]domain.OutboxMessage, 0, len(rows))
+	var fresh []outboxRow
+	linkers := map[string]*audit.Linker{}
+	for _, r := range rows {
+		if r.ChainSeq == nil {
+			fresh = append(fresh, outboxRow{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: r.Payload})
+			continue
+		}
+		payload, err := o.stampedPayload(ctx, linkers, r)
 		if err != nil {
-			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+			return nil, err
 		}
 		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
-	}
-	var fresh []outboxRow
-	if len(msgs) < n {
-		err := o.db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox AS o
-			WHERE NOT EXISTS (SELECT 1 FROM outbox_chain AS c WHERE c.outbox_seq = o.seq)
-			ORDER BY seq LIMIT ?`, n-len(msgs)).Scan(ctx, &fresh)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return nil, fmt.Errorf("select pending outbox rows: %w", err)
-		}
-	}
-	var db bun.IDB = o.db.DB
-	if lead != nil {
-		db = *lead
 	}
 	// Now and then, vouch for chains that grew and then went quiet, busy
 	// as other workspaces may be.
@@ -150,26 +195,145 @@ func (o *Outbox) pendingChained(ctx context.Context, lead *bun.Conn, n int) ([]d
 			return nil, err
 		}
 	}
-	if len(fresh) == 0 {
-		return msgs, nil
+	if len(fresh) > 0 {
+		if err := o.stamp(ctx, db, fresh); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, messages(fresh)...)
 	}
-	now := o.db.Now().UTC().Truncate(time.Millisecond)
-	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return o.Chain.stamp(ctx, tx, fresh, now)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
+	if _, leading := db.(bun.Conn); leading && freshAfter {
+		o.stampAhead(ctx, db, n)
 	}
-	return append(msgs, messages(fresh)...), nil
+	return msgs, nil
 }
 
-// stampedRow is an outbox row with the chain link it was given.
-type stampedRow struct {
+// stamp gives the fresh rows their places in one transaction and keeps
+// their payloads, link included, until they are marked published.
+func (o *Outbox) stamp(ctx context.Context, db bun.IDB, fresh []outboxRow) error {
+	now := o.db.Now().UTC().Truncate(time.Millisecond)
+	var hashes []string
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		hashes, err = o.Chain.stamp(ctx, tx, fresh, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("fix the chain of %d events: %w", len(fresh), err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.stamped == nil || len(o.stamped) > maxKeptStamped {
+		o.stamped = make(map[int64]stampedPayload, 2*len(fresh)) // forget what failed marks left
+	}
+	for i, r := range fresh {
+		o.stamped[r.Seq] = stampedPayload{hash: hashes[i], payload: r.Payload}
+	}
+	return nil
+}
+
+// stampAhead gives the next n fresh rows their places while the relay
+// publishes the batch just handed out, on the lead's session, which
+// nothing else uses meanwhile: the next Pending waits for it, and finds
+// them stamped. Stamping is done in chain order whatever happens to the
+// batch before: if it must be published again, it comes first, as the
+// chain has it; and while it is handed out again, stamped rows follow it,
+// so nothing more is stamped ahead. A failure here is left to the next
+// Pending, which does the same work and reports it.
+func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
+	done := make(chan struct{})
+	o.mu.Lock()
+	o.ahead = done
+	o.mu.Unlock()
+	go func() {
+		defer close(done)
+		var fresh []outboxRow
+		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
+			WHERE seq NOT IN (SELECT outbox_seq FROM outbox_chain) ORDER BY seq LIMIT ?`, n).Scan(ctx, &fresh)
+		if err == nil && len(fresh) > 0 {
+			_ = o.stamp(ctx, db, fresh)
+		}
+	}()
+}
+
+// waitAhead returns when no stamping ahead runs.
+func (o *Outbox) waitAhead() {
+	o.mu.Lock()
+	ahead := o.ahead
+	o.ahead = nil
+	o.mu.Unlock()
+	if ahead != nil {
+		<-ahead
+	}
+}
+
+// stampedPayload returns the payload, link included, of an event stamped
+// earlier: as this lead kept it, or with the whole link stored before
+// places were kept alone, or with its link made again from its place.
+func (o *Outbox) stampedPayload(ctx context.Context, linkers map[string]*audit.Linker, r pendingRow) ([]byte, error) {
+	if r.Chain != nil {
+		payload, err := withChain(r.Payload, []byte(*r.Chain))
+		if err != nil {
+			return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+		}
+		return payload, nil
+	}
+	o.mu.Lock()
+	kept, ok := o.stamped[r.Seq]
+	o.mu.Unlock()
+	if ok && r.Hash != nil && kept.hash == *r.Hash {
+		return kept.payload, nil
+	}
+	link, err := o.relink(ctx, linkers, r)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := withChain(r.Payload, link)
+	if err != nil {
+		return nil, fmt.Errorf("outbox event %s: %w", r.EventID, err)
+	}
+	return payload, nil
+}
+
+// pendingRow is an outbox row with the place in the chain it was given,
+// if any: the whole link for rows stamped before the places were kept
+// alone, or the place's sequence number and hashes.
+type pendingRow struct {
 	Seq         int64           `bun:"seq"`
 	EventID     string          `bun:"event_id"`
 	WorkspaceID string          `bun:"workspace_id"`
 	Payload     json.RawMessage `bun:"payload"`
-	Chain       string          `bun:"chain"`
+	ChainSeq    *int64          `bun:"chain_seq"`
+	Chain       *string         `bun:"chain"`
+	PrevHash    *string         `bun:"prev_hash"`
+	Hash        *string         `bun:"hash"`
+}
+
+// relink makes again the chain link of an event stamped earlier, at the
+// place it was given, and checks that it gives the hash it was given.
+func (o *Outbox) relink(ctx context.Context, linkers map[string]*audit.Linker, r pendingRow) ([]byte, error) {
+	if r.PrevHash == nil || r.Hash == nil {
+		return nil, fmt.Errorf("outbox event %s has a place in the chain without its hashes", r.EventID)
+	}
+	l := linkers[r.WorkspaceID]
+	if l == nil {
+		key, err := o.Chain.DigestKey(ctx, r.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+		if key == nil {
+			return nil, fmt.Errorf("outbox event %s has a place in a chain that has not started", r.EventID)
+		}
+		l = audit.NewLinker(key)
+		linkers[r.WorkspaceID] = l
+	}
+	var e activity.Event
+	if err := json.Unmarshal(r.Payload, &e); err != nil {
+		return nil, fmt.Errorf("decode outbox event %s: %w", r.EventID, err)
+	}
+	if hash := l.Prepare(&e, *r.ChainSeq).Link(*r.PrevHash); hash != *r.Hash {
+		return nil, fmt.Errorf("outbox event %s no longer gives the hash it was linked with at %d", r.EventID, *r.ChainSeq)
+	}
+	return audit.AppendLink(nil, e.Chain), nil
 }
 
 // withChain returns the event payload with the chain link added as its
@@ -201,17 +365,20 @@ func messages(rows []outboxRow) []domain.OutboxMessage {
 // statement: the broker has them. Deleting a row costs far less than
 // writing a new version of it.
 func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	o.mu.Lock()
+	for _, seq := range seqs {
+		delete(o.stamped, seq)
+	}
+	o.mu.Unlock()
 	if o.Chain != nil {
-		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq IN (?))
-			DELETE FROM outbox WHERE seq IN (?)`, bun.In(seqs), bun.In(seqs)).Exec(ctx)
+		_, err := o.db.NewRaw(`WITH links AS (DELETE FROM outbox_chain WHERE outbox_seq = ANY(?0::bigint[]))
+			DELETE FROM outbox WHERE seq = ANY(?0::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("mark outbox rows published: %w", err)
 		}
 		return nil
 	}
-	_, err := o.db.NewDelete().Model((*outboxRow)(nil)).
-		Where("seq IN (?)", bun.In(seqs)).
-		Exec(ctx)
+	_, err := o.db.NewRaw(`DELETE FROM outbox WHERE seq = ANY(?::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("mark outbox rows published: %w", err)
 	}
@@ -276,11 +443,12 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	// bounds the delay.
 	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
 	o.mu.Lock()
-	o.lead, o.wake, o.listener = &conn, wake, listener
+	o.lead, o.wake, o.listener, o.stamped = &conn, wake, listener, nil
 	o.mu.Unlock()
 	return func() {
+		o.waitAhead() // it runs on the lead's session
 		o.mu.Lock()
-		o.lead, o.wake, o.listener = nil, nil, nil
+		o.lead, o.wake, o.listener, o.stamped = nil, nil, nil, nil
 		o.mu.Unlock()
 		listener.Close()
 		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -170,21 +170,41 @@ func (r *Relay) lead(ctx context.Context) error {
 
 // publishBatch publishes one batch read from the outbox, in parts within
 // BatchBytes, each marked once the broker has it, and says whether more
-// may be waiting.
+// may be waiting. A part is marked while the next one is published; the
+// batch is done when every part is marked, so the next read does not see
+// it again. If a mark fails, the parts from it on are published again
+// with the next batch, after the ones published already: consumers keep
+// the first of each event.
 func (r *Relay) publishBatch(ctx context.Context) (bool, error) {
 	msgs, err := r.Outbox.Pending(ctx, r.Config.BatchSize)
 	if err != nil {
 		return false, fmt.Errorf("read outbox: %w", err)
 	}
 	more := len(msgs) == r.Config.BatchSize
+	var marking chan error // the mark of the part before, if any
+	waitMark := func() error {
+		if marking == nil {
+			return nil
+		}
+		err := <-marking
+		marking = nil
+		return err
+	}
 	for len(msgs) > 0 {
 		part := msgs[:r.partLen(msgs)]
-		if err := r.publish(ctx, part); err != nil {
-			return false, err
+		start := time.Now()
+		err := r.Publisher.Publish(ctx, part)
+		if merr := waitMark(); merr != nil {
+			return false, merr
 		}
+		if err != nil {
+			return false, fmt.Errorf("publish %d events: %w", len(part), err)
+		}
+		marking = make(chan error, 1)
+		go func() { marking <- r.mark(ctx, part, start) }()
 		msgs = msgs[len(part):]
 	}
-	return more, nil
+	return more, waitMark()
 }
 
 // partLen is how many of msgs, one at least, fit in BatchBytes.
@@ -198,12 +218,8 @@ func (r *Relay) partLen(msgs []domain.OutboxMessage) int {
 	return len(msgs)
 }
 
-// publish sends msgs to the stream and marks them published.
-func (r *Relay) publish(ctx context.Context, msgs []domain.OutboxMessage) error {
-	start := time.Now()
-	if err := r.Publisher.Publish(ctx, msgs); err != nil {
-		return fmt.Errorf("publish %d events: %w", len(msgs), err)
-	}
+// mark marks msgs, which the broker has, published.
+func (r *Relay) mark(ctx context.Context, msgs []domain.OutboxMessage, start time.Time) error {
 	seqs := make([]int64, len(msgs))
 	for i, m := range msgs {
 		seqs[i] = m.Seq

@@ -441,3 +441,70 @@ func TestRelayKeepsEachPublishWithinItsBytes(t *testing.T) {
 		t.Errorf("batches %v, want [2 2 2 1 2]", batches)
 	}
 }
+
+// overlapOutbox holds the first MarkPublished call until the publish of
+// the next part has begun, and can make that mark fail.
+type overlapOutbox struct {
+	*memOutbox
+	nextPublished chan struct{}
+	giveUp        chan struct{} // closed when the test ends
+	failFirst     bool
+	calls         int
+}
+
+func (o *overlapOutbox) MarkPublished(ctx context.Context, seqs []int64) error {
+	o.mu.Lock()
+	o.calls++
+	first := o.calls == 1
+	o.mu.Unlock()
+	if first {
+		select {
+		case <-o.nextPublished:
+		case <-o.giveUp:
+			return errors.New("the next part was never published")
+		}
+		if o.failFirst {
+			return errors.New("connection reset")
+		}
+	}
+	return o.memOutbox.MarkPublished(ctx, seqs)
+}
+
+// TestRelayMarksAPartWhileItPublishesTheNext checks that the parts of a
+// batch overlap, the mark of one with the publish of the next, and that a
+// mark that fails meanwhile costs duplicates only, never order or events.
+func TestRelayMarksAPartWhileItPublishesTheNext(t *testing.T) {
+	for _, failFirst := range []bool{false, true} {
+		t.Run(fmt.Sprintf("first mark fails %t", failFirst), func(t *testing.T) {
+			ob := &overlapOutbox{memOutbox: newMemOutbox(), nextPublished: make(chan struct{}), giveUp: make(chan struct{}), failFirst: failFirst}
+			st := &memStream{}
+			var once sync.Once
+			publishes := 0
+			st.onPublish = func() {
+				if publishes++; publishes == 2 {
+					once.Do(func() { close(ob.nextPublished) })
+				}
+			}
+			want := ob.add("ws-a", 6)
+			for i := range ob.msgs {
+				ob.msgs[i].Payload = []byte(fmt.Sprintf(`{"pad":%q}`, strings.Repeat("x", 90))) // 100 bytes
+			}
+			cfg := fastConfig(100)
+			cfg.BatchBytes = 250 // parts of two
+			start(t, &relay.Relay{Config: cfg, Outbox: ob, Publisher: st})
+			t.Cleanup(func() { close(ob.giveUp) }) // before the relay stops
+			stacktest.Eventually(t, "every event is marked published", func() bool { return ob.pending() == 0 })
+
+			got, _ := st.snapshot()
+			order, seen := firstOccurrence(got)
+			if !slices.Equal(order, want) {
+				t.Fatalf("first-occurrence order\n got %v\nwant %v", order, want)
+			}
+			for id, n := range seen {
+				if !failFirst && n != 1 {
+					t.Errorf("%s published %d times without any failure", id, n)
+				}
+			}
+		})
+	}
+}
