@@ -37,7 +37,7 @@ var moreCursor = regexp.MustCompile(`[?&](?:amp;)?cursor=([^"&]+)`)
 // size of the scripts and stylesheets the console's pages load, gzipped.
 func consoleFigures(api *searchAPI, filtered *searchQuery, from, to string, n int, corpusNote string) []Figure {
 	page := "/settings/activity-log?q=macbook&category=asset&date=custom&from=" + url.QueryEscape(from) + "&to=" + url.QueryEscape(to)
-	var console, search []time.Duration
+	var console, search, facets, apiFacets []time.Duration
 	pits := 0
 	for i := range searchWarmup + n {
 		order := []int{0, 1}
@@ -58,20 +58,65 @@ func consoleFigures(api *searchAPI, filtered *searchQuery, from, to string, n in
 				}
 			}
 		}
+		// The facet counts the page loads after it has arrived, beside
+		// the API's same search with its facets.
+		for _, side := range order {
+			if side == 0 {
+				d := timedGet(api, page+"&facets=1", true)
+				if i >= searchWarmup {
+					facets = append(facets, d)
+				}
+			} else {
+				d := timedGet(api, filtered.path(0, 0)+"&facets=true", false)
+				if i >= searchWarmup {
+					apiFacets = append(apiFacets, d)
+				}
+			}
+		}
 	}
 	raw, gz, files := consoleAssets(api)
 	c99, s99 := percentile(console, 99), percentile(search, 99)
 	notes := corpusNote + fmt.Sprintf("GET %s on bin/fluxera api's console (same process, same session cookie as the API), the Activity Log page with the filtered search's filter (a word, the asset category, the corpus's last 30 days as a custom date range), "+
 		"timed from the request until the last byte of the HTML is read; beside it, GET %s, the API's filtered search, alternating request by request with the page (the side going first alternating too), %d timed requests each after %d unmeasured ones. "+
-		"The page's first page holds a point in time for its 'Show older entries' link; the bench closes each once its request is timed (%d in all). Goal: p99 within 1.2× of the API's. p50: page %.1f ms, API %.1f ms",
+		"The page's first page holds a point in time for its 'Show older entries' link when its next page needs one; the bench closes each once its request is timed (%d in all). "+
+		"The page comes with its entries and filters; its facet counts (by user, action and resource) follow in a request of their own that htmx sends once the page has arrived, timed separately as console.activity_facets_p99_ms. Goal: p99 within 1.2× of the API's. p50: page %.1f ms, API %.1f ms",
 		page, filtered.path(0, 0), n, searchWarmup, pits, ms(percentile(console, 50)), ms(percentile(search, 50)))
+	f99, af99 := percentile(facets, 99), percentile(apiFacets, 99)
+	facetNotes := corpusNote + fmt.Sprintf("GET %s&facets=1 with HX-Request: true, the facet counts the Activity Log page loads through htmx once it has arrived (the search with its aggregations by user, action and resource, the users named from the members), timed until the last byte; "+
+		"beside it, GET %s&facets=true, the API's same search with its facets, alternating request by request, %d timed requests each after %d unmeasured ones, in the same loop as the page. p50: fragment %.1f ms, API %.1f ms",
+		page, filtered.path(0, 0), n, searchWarmup, ms(percentile(facets, 50)), ms(percentile(apiFacets, 50)))
 	assetNotes := fmt.Sprintf("Every script and stylesheet the console's pages (%s) load from /static, fetched from the running console and gzipped with Go's compress/gzip at the default level, one file at a time: %s; %.1f kB before gzip. Goal: under 250 kB.",
 		strings.Join(consolePages, ", "), strings.Join(files, ", "), float64(raw)/1000)
 	return []Figure{
 		{Name: "console.activity_page_p99_ms", Value: ms(c99), Unit: "ms",
 			Baseline: &Baseline{Name: "search.filtered_p99_ms", Value: ms(s99)}, Ratio: round2(ms(c99) / ms(s99)), Notes: notes},
+		{Name: "console.activity_facets_p99_ms", Value: ms(f99), Unit: "ms",
+			Baseline: &Baseline{Name: "api.activity_facets_p99_ms", Value: ms(af99)}, Ratio: round2(ms(f99) / ms(af99)), Notes: facetNotes},
 		{Name: "console.assets_kb_gzip", Value: round(float64(gz) / 1000), Unit: "kB", Notes: assetNotes},
 	}
+}
+
+// timedGet reads one answer of the API process whole, signed in as the
+// bench's owner, as htmx asks for it when htmx is set, and returns how
+// long it took.
+func timedGet(api *searchAPI, path string, htmx bool) time.Duration {
+	req := mustRequest(http.MethodGet, api.base+path, nil)
+	req.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	start := time.Now()
+	res, err := api.client.Do(req)
+	if err != nil {
+		fatalf("GET %s: %v", path, err)
+	}
+	_, err = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	took := time.Since(start)
+	if err != nil || res.StatusCode != http.StatusOK {
+		fatalf("GET %s: status %d: %v", path, res.StatusCode, err)
+	}
+	return took
 }
 
 // consolePage reads one console page whole, signed in as the bench's

@@ -295,9 +295,9 @@ func (q *searchQuery) figures(notes string) []Figure {
 }
 
 // pitNote says what the platform's first pages did with points in time.
-const pitNote = "Besides the _search, the API opens a point in time over every monthly index for the next page's cursor, while the search runs; " +
-	"the bench closes each once its request is timed (%d in all), since OpenSearch keeps at most 300 open point-in-time contexts per node, one per shard: " +
-	"left to their 5-minute cursor lifetime, those of a couple of dozen first pages over these %d indices would make the next ones fail. "
+const pitNote = "A first page opens no point in time: its cursor holds the last entry's sort values, and the point in time over every monthly index is opened when the next page is asked for; " +
+	"the bench would close any a first page held once its request is timed (%d in all), since OpenSearch keeps at most 300 open point-in-time contexts per node, one per shard, " +
+	"and those of a couple of dozen pages over these %d indices, left to their 5-minute cursor lifetime, would make the next ones fail. "
 
 // notes describes the query.
 func (q *searchQuery) notes(indices int) string {

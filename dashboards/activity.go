@@ -131,6 +131,10 @@ type listView struct {
 	Total             int64
 	More              string
 	Facets            *searchapi.Facets
+	// FacetsURL asks for the facet counts of the listing's filter: htmx
+	// loads them into the page once it has arrived, and without script
+	// it is a link to the page with the counts in it.
+	FacetsURL string
 	// UserOptions and ResourceOptions are the options of the user and
 	// resource filters: what they offer by name.
 	UserOptions, ResourceOptions template.HTML
@@ -273,8 +277,18 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	}
 	p := v.Principal
 	uctx := ctx.UserContext()
-	filter := searchapi.EventFilter{Cursor: ctx.Query("cursor"), Facets: l.filters && ctx.Query("cursor") == ""}
+	filter := searchapi.EventFilter{Cursor: ctx.Query("cursor")}
 	rows := partial(ctx) && filter.Cursor != ""
+	// The facet counts cost the search an aggregation over every matching
+	// entry: the page comes with its entries first, and the counts follow
+	// in a request of their own (facets=1), as a fragment for htmx or, for
+	// a browser without script, in the whole page.
+	askFacets := l.filters && filter.Cursor == "" && ctx.Query("facets") == "1"
+	facetsOnly := askFacets && partial(ctx)
+	filter.Facets = askFacets
+	if facetsOnly {
+		filter.Limit = 1
+	}
 	var choices *choiceRead
 	if l.filters && !rows {
 		choices = c.readChoices(uctx, p, v.Form)
@@ -297,7 +311,7 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		page, err = c.svc.Finder.FindEvents(uctx, p, filter)
 	}
 	var recorded <-chan error
-	if err == nil && l.recorded != "" && c.svc.LogViews != nil {
+	if err == nil && l.recorded != "" && c.svc.LogViews != nil && !facetsOnly {
 		recorded, err = c.recordView(uctx, p, l.recorded, filter, v.Form.values())
 	}
 	switch {
@@ -317,9 +331,20 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 		q.Set("cursor", page.NextCursor)
 		v.More = l.path + "?" + q.Encode()
 	}
-	if rows {
+	if l.filters && filter.Cursor == "" && !askFacets && err == nil {
+		q := v.Form.values()
+		q.Set("facets", "1")
+		v.FacetsURL = l.path + "?" + q.Encode()
+	}
+	switch {
+	case facetsOnly:
+		if choices != nil {
+			<-choices.ready
+		}
+		err = c.renderFragment(ctx.Status(status), l.page, "facets", v)
+	case rows:
 		err = c.renderFragment(ctx.Status(status), l.page, "rows", v)
-	} else {
+	default:
 		if l.filters && err == nil && filter.Cursor == "" {
 			v.LiveURL, v.LiveNote = liveURL(v.Form, filter)
 		}

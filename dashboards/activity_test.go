@@ -83,12 +83,15 @@ func (s *searches) take() []string {
 
 // TestActivityLogPageWork checks the work one load of Settings › Activity
 // Log does on the real PostgreSQL and OpenSearch, by counting it rather
-// than timing it: one search, its facets in the same request and its
-// users named from the members the filters offer (no sub-aggregation for
-// each user's latest entry); one SQL statement for everything the filters
-// offer; and the statements that record the view of the log on the
-// first load, none on the second, within the debounce period. The page still shows the entries, the facets with the
-// members' names and the filters' choices.
+// than timing it: one search, without the facet counts, which the page
+// loads through htmx in a request of its own; one SQL statement for
+// everything the filters offer; and the statements that record the view
+// of the log on the first load, none on the second, within the debounce
+// period. The page still shows the entries and the filters' choices. The
+// facets' request is one search with the counts, its users named from the
+// members the filters offer (no sub-aggregation for each user's latest
+// entry), one SQL statement for the members, and no second record of the
+// view.
 func TestActivityLogPageWork(t *testing.T) {
 	db := postgrestest.MustDB(t)
 	// Hooked before anything is written: the relay's wake-up reads the
@@ -162,9 +165,12 @@ func TestActivityLogPageWork(t *testing.T) {
 		ctx.SetUserContext(activity.WithPrincipal(ctx.UserContext(), p))
 		return c.page(c.activityLog)(ctx)
 	})
-	load := func() string {
+	load := func(query string, htmx bool) string {
 		t.Helper()
-		req := httptest.NewRequest(http.MethodGet, "/settings/activity-log?q=macbook&category=asset&date=custom&from=2026-03-01&to=2026-03-31", nil)
+		req := httptest.NewRequest(http.MethodGet, "/settings/activity-log?q=macbook&category=asset&date=custom&from=2026-03-01&to=2026-03-31"+query, nil)
+		if htmx {
+			req.Header.Set("HX-Request", "true")
+		}
 		res, err := app.Test(req, -1)
 		if err != nil {
 			t.Fatal(err)
@@ -191,27 +197,16 @@ func TestActivityLogPageWork(t *testing.T) {
 		{"second load", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			body := load()
-			for _, want := range []string{"Macbook 4", `<option value="` + p.UserID + `"`, "Macbook Air", "Desk phone", p.Name} {
+			body := load("", false)
+			for _, want := range []string{"Macbook 4", `<option value="` + p.UserID + `"`, "Macbook Air", "Desk phone", p.Name, `hx-get="/settings/activity-log?category=asset&amp;date=custom&amp;facets=1&amp;`} {
 				if !strings.Contains(body, want) {
 					t.Errorf("the page does not show %q", want)
 				}
 			}
-			_, facets, _ := strings.Cut(body, `aria-label="Facets"`)
-			facets, _, _ = strings.Cut(facets, "</section>")
-			if !strings.Contains(facets, p.Name) || strings.Contains(facets, "Name in the entry") {
-				t.Errorf("the user facet does not name the user as a member: %s", facets)
+			if s := sent.take(); len(s) != 1 || strings.Contains(s[0], "aggs") {
+				t.Errorf("%d searches (want 1, without the facets' aggregations): %q", len(s), s)
 			}
-			if s := sent.take(); len(s) != 1 || strings.Contains(s[0], "top_hits") {
-				t.Errorf("%d searches (want 1, without a sub-aggregation per user): %q", len(s), s)
-			}
-			var verbs []string
-			for _, q := range ran.take() {
-				if strings.Contains(q, "pg_notify") {
-					continue // the relay's wake-up, sent after the commit off the request's path
-				}
-				verbs = append(verbs, strings.ToUpper(strings.Fields(strings.TrimLeft(q, "( \n\t"))[0]))
-			}
+			verbs := statementVerbs(ran.take())
 			want := append([]string{"SELECT"}, tt.record...)
 			// The choices are read beside the recording: their order varies.
 			slices.Sort(verbs)
@@ -219,6 +214,36 @@ func TestActivityLogPageWork(t *testing.T) {
 			if !slices.Equal(verbs, want) {
 				t.Errorf("SQL statements %q, want %q (one for the filters' choices, the rest recording the view)", verbs, want)
 			}
+
+			facets := load("&facets=1", true)
+			if !strings.Contains(facets, `aria-label="Facets"`) || !strings.Contains(facets, `<span class="count">5</span>`) {
+				t.Errorf("the facets' fragment shows no counts: %s", facets)
+			}
+			if !strings.Contains(facets, p.Name) || strings.Contains(facets, "Name in the entry") {
+				t.Errorf("the user facet does not name the user as a member: %s", facets)
+			}
+			if strings.Contains(facets, "Macbook 4") || strings.Contains(facets, "<html") {
+				t.Errorf("the facets' fragment holds more than the facets: %s", facets)
+			}
+			if s := sent.take(); len(s) != 1 || !strings.Contains(s[0], "aggs") || strings.Contains(s[0], "top_hits") {
+				t.Errorf("%d searches for the facets (want 1 with the counts, without a sub-aggregation per user): %q", len(s), s)
+			}
+			if verbs := statementVerbs(ran.take()); !slices.Equal(verbs, []string{"SELECT"}) {
+				t.Errorf("SQL statements of the facets %q, want one SELECT for the members, and the view not recorded again", verbs)
+			}
 		})
 	}
+}
+
+// statementVerbs are the first words of the SQL statements run, without
+// the relay's wake-up, sent after a commit off the request's path.
+func statementVerbs(ran []string) []string {
+	var verbs []string
+	for _, q := range ran {
+		if strings.Contains(q, "pg_notify") {
+			continue
+		}
+		verbs = append(verbs, strings.ToUpper(strings.Fields(strings.TrimLeft(q, "( \n\t"))[0]))
+	}
+	return verbs
 }

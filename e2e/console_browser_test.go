@@ -337,6 +337,11 @@ func TestConsoleInTheBrowser(t *testing.T) {
 				t.Errorf("the asset name %s is not shown as text", name)
 			}
 		}
+		// The facet counts arrive after the page, through htmx.
+		b.waitFor("the facets load", `document.querySelector('section.facets .count') !== null`)
+		if !eval[bool](b, `[...document.querySelectorAll('section.facets a')].some(a => a.textContent === 'asset.updated')`) {
+			t.Error("the facets do not count the asset edits")
+		}
 		b.axe()
 		b.screenshot("activity-log", 1440, false)
 		b.screenshot("activity-log-390px", 390, false)
