@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"sync"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
@@ -49,64 +50,107 @@ func userDayAggs() map[string]any {
 	return aggs
 }
 
-// EngagementRequest returns the search of the engagement's page after the
-// key after (nil for the first), as Engagement sends it, so that a
-// benchmark can send the very same requests straight to OpenSearch. It
-// returns the errors Engagement returns for a missing principal and a bad
-// filter.
-func (f *Finder) EngagementRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := compositeBody(p, &filter, userDaySources(filter.Period), userDayAggs(), after, byActiveUsers...)
-	if err != nil {
-		return Request{}, err
-	}
-	return f.request(body)
+// userDaySizes is the sizing histogram of the engagement: calendar days
+// in the workspace's time zone, the days of userDaySources.
+func userDaySizes(period searchapi.Period) map[string]any {
+	return map[string]any{"field": "occurred_at", "calendar_interval": "1d", "time_zone": period.TimeZone}
 }
 
-// EngagementNamesRequest returns the search of the page after the key
-// after (nil for the first) of the active users Engagement names, with
-// their names, as Engagement sends it once it has read every day, so that
-// a benchmark can send the very same requests straight to OpenSearch.
-func (f *Finder) EngagementNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := namesBody(p, &filter, after, byActiveUsers...)
+// engagementPlan is the plan of the engagement's searches.
+func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
+	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), byActiveUsers)
 	if err != nil {
-		return Request{}, err
+		return partitioned{}, err
 	}
-	return f.request(body)
+	sources, aggs := userDaySources(filter.Period), userDayAggs()
+	return partitioned{
+		sizing: sizing,
+		size:   f.partition,
+		page: func(s span, after map[string]any) (Request, error) {
+			body, err := compositeBodySized(f.partition, p, filter, sources, aggs, after, s.within(byActiveUsers)...)
+			if err != nil {
+				return Request{}, err
+			}
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+				"aggregations.pages.buckets.doc_count", "aggregations.pages.buckets.*.doc_count")
+		},
+		names: func(after map[string]any) (Request, error) {
+			return f.namesRequest(p, filter, after, byActiveUsers)
+		},
+	}, nil
+}
+
+// EngagementSearches sends through send every search Engagement sends for
+// filter within p's scope — the same requests, in the same order, as many
+// at once — reading of each answer only what the next search needs (the
+// partitions, the key a page ends on), so that a benchmark can send the
+// very same requests straight to OpenSearch. It returns the number of
+// users the names searches named, and the errors Engagement returns for a
+// missing principal, a bad filter or a failed search.
+func (f *Finder) EngagementSearches(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter, send func(context.Context, Request) ([]byte, error)) (int64, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
+	plan, err := f.engagementPlan(p, &filter)
+	if err != nil {
+		return 0, err
+	}
+	var users int64
+	_, err = plan.read(ctx, send, counting(&users, plan.size))
+	return users, err
 }
 
 // Engagement counts the active users per day, week and month of the
-// period, their logins and the features they used.
+// period, their logins and the features they used. It reads the period in
+// partitions of whole days (see partitioned) and stops after
+// searchapi.MaxUserDays active days, the earliest, marking the answer
+// incomplete.
 func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.Engagement, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.Engagement{}, err
 	}
+	plan, err := f.engagementPlan(p, &filter)
+	if err != nil {
+		return searchapi.Engagement{}, err
+	}
 	var days []searchapi.UserDay
-	sources, aggs := userDaySources(filter.Period), userDayAggs()
-	complete, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, &filter, sources, aggs, after, byActiveUsers...)
-	}, searchapi.MaxUserDays, func(b map[string]any) {
-		days = append(days, userDayOf(b))
+	names := map[string]activity.Actor{}
+	var mu sync.Mutex
+	parts := map[int][]searchapi.UserDay{}
+	complete, err := plan.read(ctx, f.sendTo, partitionReader{
+		names: readNames(names),
+		page: func(i int, raw []byte) (map[string]any, error) {
+			var page []map[string]any
+			after, err := pageOf(raw, plan.size, &page)
+			mu.Lock()
+			for _, b := range page {
+				parts[i] = append(parts[i], userDayOf(b))
+			}
+			mu.Unlock()
+			return after, err
+		},
+		done: func(i int, _ span) (bool, error) {
+			mu.Lock()
+			part := parts[i]
+			delete(parts, i)
+			mu.Unlock()
+			for _, d := range part {
+				if len(days) == searchapi.MaxUserDays {
+					return false, nil
+				}
+				days = append(days, d)
+			}
+			return true, nil
+		},
 	})
 	if err != nil {
 		return searchapi.Engagement{}, err
 	}
 	e := searchapi.Engage(filter.Period, days)
 	e.Complete = complete
-	if len(e.Users) > 0 {
-		names, err := f.names(ctx, p, &filter, byActiveUsers...)
-		if err != nil {
-			return searchapi.Engagement{}, err
-		}
-		for i := range e.Users {
-			a := names[e.Users[i].ID]
-			e.Users[i].Name, e.Users[i].Email = a.Name, a.Email
-		}
+	for i := range e.Users {
+		a := names[e.Users[i].ID]
+		e.Users[i].Name, e.Users[i].Email = a.Name, a.Email
 	}
 	return e, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 
 	activity "github.com/fluxera/activity"
@@ -59,40 +60,66 @@ var activeAggs = map[string]any{
 	},
 }
 
-// TimeSpentRequest returns the search of the time spent's page after the
-// key after (nil for the first), as TimeSpent sends it, so that a
-// benchmark can send the very same requests straight to OpenSearch. It
-// returns the errors TimeSpent returns for a missing principal and a bad
-// filter.
-func (f *Finder) TimeSpentRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := compositeBody(p, &filter, activeSources(filter.Idle), activeAggs, after, inSessions...)
-	if err != nil {
-		return Request{}, err
-	}
-	return f.request(body)
+// activeSizes is the sizing histogram of the time spent: stretches of
+// about six hours, a whole number of idle times from the epoch, so that
+// no stretch splits a bucket of activeSources.
+func activeSizes(idle time.Duration) map[string]any {
+	n := max(1, int((6*time.Hour)/idle))
+	return map[string]any{"field": "occurred_at", "fixed_interval": fmt.Sprintf("%dm", n*int(idle/time.Minute))}
 }
 
-// TimeSpentNamesRequest returns the search of the page after the key
-// after (nil for the first) of the users TimeSpent names, with their
-// names, as TimeSpent sends it once it has read every minute, so that a
-// benchmark can send the very same requests straight to OpenSearch.
-func (f *Finder) TimeSpentNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := namesBody(p, &filter, after, inSessions...)
+// timeSpentPlan is the plan of the time spent's searches.
+func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
+	sizing, err := f.sizingRequest(p, filter, activeSizes(filter.Idle), inSessions)
 	if err != nil {
-		return Request{}, err
+		return partitioned{}, err
 	}
-	return f.request(body)
+	sources := activeSources(filter.Idle)
+	return partitioned{
+		sizing: sizing,
+		size:   f.partition,
+		page: func(s span, after map[string]any) (Request, error) {
+			body, err := compositeBodySized(f.partition, p, filter, sources, activeAggs, after, s.within(inSessions)...)
+			if err != nil {
+				return Request{}, err
+			}
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value",
+				"aggregations.pages.buckets.logout.doc_count", "aggregations.pages.buckets.logout.at.value")
+		},
+		names: func(after map[string]any) (Request, error) {
+			return f.namesRequest(p, filter, after, inSessions)
+		},
+	}, nil
+}
+
+// TimeSpentSearches sends through send every search TimeSpent sends for
+// filter within p's scope — the same requests, in the same order, as many
+// at once — reading of each answer only what the next search needs (the
+// partitions, the key a page ends on), so that a benchmark can send the
+// very same requests straight to OpenSearch. It returns the number of
+// users the names searches named, and the errors TimeSpent returns for a
+// missing principal, a bad filter or a failed search.
+func (f *Finder) TimeSpentSearches(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter, send func(context.Context, Request) ([]byte, error)) (int64, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
+	plan, err := f.timeSpentPlan(p, &filter)
+	if err != nil {
+		return 0, err
+	}
+	var users int64
+	_, err = plan.read(ctx, send, counting(&users, plan.size))
+	return users, err
 }
 
 // TimeSpent measures each user's active time in the period: the union of
 // the intervals their actions kept a session active, each action for
-// filter.Idle unless its session was logged out sooner.
+// filter.Idle unless its session was logged out sooner. It reads the
+// period in partitions of time (see partitioned), carrying each session
+// from one partition to the next, and stops after
+// searchapi.MaxActiveBuckets buckets, the earliest, marking the answer
+// incomplete.
 func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.TimeSpent{}, err
@@ -102,69 +129,63 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	if loc == nil {
 		loc = searchapi.Zone(filter.Period.TimeZone)
 	}
-	ts := searchapi.TimeSpent{Period: filter.Period, IdleMinutes: filter.Idle.Minutes(), Days: []searchapi.DayTime{}, Users: []searchapi.UserTime{}}
-	days := map[string]int64{}
-	var user, session string
-	var buckets []searchapi.ActiveBucket
-	var intervals []searchapi.ActiveInterval
-	var sessions int64
-	endSession := func() {
-		if len(buckets) > 0 {
-			intervals = append(intervals, searchapi.SessionActivity(buckets, filter.Idle)...)
-			sessions++
-		}
-		buckets = buckets[:0]
+	plan, err := f.timeSpentPlan(p, &filter)
+	if err != nil {
+		return searchapi.TimeSpent{}, err
 	}
-	endUser := func() {
-		endSession()
-		if user == "" {
-			return
-		}
-		union := searchapi.UnionOf(intervals, from, to)
-		u := searchapi.UserTime{ID: user, Sessions: sessions, ActiveMS: searchapi.Length(union)}
-		for date, n := range searchapi.ByDay(union, loc) {
-			u.Days = append(u.Days, dayTime(date, n))
-			days[date] += n
-		}
-		sort.Slice(u.Days, func(i, j int) bool { return u.Days[i].Date < u.Days[j].Date })
-		ts.Users = append(ts.Users, u)
-		ts.Sessions += sessions
-		ts.ActiveMS += u.ActiveMS
-		intervals, sessions = intervals[:0], 0
-	}
-	sources := activeSources(filter.Idle)
-	complete, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, &filter, sources, activeAggs, after, inSessions...)
-	}, searchapi.MaxActiveBuckets, func(b activeBucket) {
-		if b.Key.User != user {
-			endUser()
-			user = b.Key.User
-		} else if b.Key.Session != session {
-			endSession()
-		}
-		session = b.Key.Session
-		buckets = append(buckets, searchapi.ActiveBucket{
-			User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value),
-			Logout: int64(b.Logout.At.Value), HasLogout: b.Logout.DocCount > 0,
-		})
+	active := searchapi.NewActiveTime(filter.Idle, from, to)
+	names := map[string]activity.Actor{}
+	var mu sync.Mutex
+	parts := map[int][]activeBucket{}
+	read := 0
+	complete, err := plan.read(ctx, f.sendTo, partitionReader{
+		names: readNames(names),
+		page: func(i int, raw []byte) (map[string]any, error) {
+			var page []activeBucket
+			after, err := pageOf(raw, plan.size, &page)
+			mu.Lock()
+			parts[i] = append(parts[i], page...)
+			mu.Unlock()
+			return after, err
+		},
+		done: func(i int, s span) (bool, error) {
+			mu.Lock()
+			part := parts[i]
+			delete(parts, i)
+			mu.Unlock()
+			for _, b := range part {
+				if read == searchapi.MaxActiveBuckets {
+					return false, nil
+				}
+				read++
+				active.Add(searchapi.ActiveBucket{
+					User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value),
+					Logout: int64(b.Logout.At.Value), HasLogout: b.Logout.DocCount > 0,
+				})
+			}
+			active.Until(s.To)
+			return true, nil
+		},
 	})
 	if err != nil {
 		return searchapi.TimeSpent{}, err
 	}
-	endUser()
-	ts.Complete = complete
-	if len(ts.Users) > 0 {
-		names, err := f.names(ctx, p, &filter, inSessions...)
-		if err != nil {
-			return searchapi.TimeSpent{}, err
+	ts := searchapi.TimeSpent{Period: filter.Period, IdleMinutes: filter.Idle.Minutes(), Days: []searchapi.DayTime{}, Users: []searchapi.UserTime{}, Complete: complete}
+	days := map[string]int64{}
+	for _, a := range active.Users() {
+		u := searchapi.UserTime{ID: a.ID, Sessions: a.Sessions, ActiveMS: searchapi.Length(a.Union)}
+		for date, n := range searchapi.ByDay(a.Union, loc) {
+			u.Days = append(u.Days, dayTime(date, n))
+			days[date] += n
 		}
-		for i := range ts.Users {
-			u := &ts.Users[i]
-			a := names[u.ID]
-			u.Name, u.Email = a.Name, a.Email
-			u.TotalMinutes = minutesOf(u.ActiveMS)
-			u.AverageMinutes = roundTenth(float64(u.ActiveMS) / float64(time.Minute/time.Millisecond) / float64(max(1, u.Sessions)))
-		}
+		sort.Slice(u.Days, func(i, j int) bool { return u.Days[i].Date < u.Days[j].Date })
+		n := names[u.ID]
+		u.Name, u.Email = n.Name, n.Email
+		u.TotalMinutes = minutesOf(u.ActiveMS)
+		u.AverageMinutes = roundTenth(float64(u.ActiveMS) / float64(time.Minute/time.Millisecond) / float64(max(1, u.Sessions)))
+		ts.Users = append(ts.Users, u)
+		ts.Sessions += u.Sessions
+		ts.ActiveMS += u.ActiveMS
 	}
 	ts.TotalMinutes = minutesOf(ts.ActiveMS)
 	for date, n := range days {

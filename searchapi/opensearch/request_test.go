@@ -2,9 +2,13 @@ package opensearch
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +44,7 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 		mu.Lock()
 		sent = append(sent, Request{Path: r.URL.RequestURI(), Body: b})
 		mu.Unlock()
-		io.WriteString(w, `{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
+		w.Write(answerOf(b))
 	}))
 	defer srv.Close()
 	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{srv.URL}}})
@@ -102,25 +106,54 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 			t.Fatal(err)
 		}
 		filter := searchapi.AnalyticsFilter{Period: period}
-		searches()
-		want, err := finder.TimeSpentRequest(owner, filter, nil)
-		if err != nil {
-			t.Fatal(err)
+		// Sent at once, two partitions' searches may arrive in any order.
+		sorted := func(rs []Request) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.Path+" "+string(r.Body))
+			}
+			sort.Strings(out)
+			return out
 		}
-		if _, err := finder.TimeSpent(t.Context(), owner, filter); err != nil {
-			t.Fatal(err)
+		direct := func(ctx context.Context, r Request) ([]byte, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, r)
+			return answerOf(r.Body), nil
 		}
-		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-			t.Errorf("TimeSpent searched %q, TimeSpentRequest returned %s %s", sent, want.Path, want.Body)
+		analyses := []struct {
+			name     string
+			p        activity.Principal
+			platform func() error
+			searches func() (int64, error)
+		}{
+			{"time spent", owner, func() error {
+				_, err := finder.TimeSpent(t.Context(), owner, filter)
+				return err
+			}, func() (int64, error) { return finder.TimeSpentSearches(t.Context(), owner, filter, direct) }},
+			{"engagement", member, func() error {
+				_, err := finder.Engagement(t.Context(), member, filter)
+				return err
+			}, func() (int64, error) { return finder.EngagementSearches(t.Context(), member, filter, direct) }},
 		}
-		if want, err = finder.EngagementRequest(member, filter, nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := finder.Engagement(t.Context(), member, filter); err != nil {
-			t.Fatal(err)
-		}
-		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-			t.Errorf("Engagement searched %q, EngagementRequest returned %s %s", sent, want.Path, want.Body)
+		for _, a := range analyses {
+			searches()
+			if err := a.platform(); err != nil {
+				t.Fatal(err)
+			}
+			got := sorted(searches())
+			users, err := a.searches()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sorted(searches())
+			// The sizing search, two partitions and a second page of names.
+			if len(want) != 4 || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s searched\n%q\n%sSearches sent\n%q", a.name, got, a.name, want)
+			}
+			if users != compositePage+1 {
+				t.Errorf("%sSearches counted %d users, want %d", a.name, users, compositePage+1)
+			}
 		}
 	})
 
@@ -135,4 +168,20 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 			t.Errorf("no period: %v, want EINVALID", err)
 		}
 	})
+}
+
+// answerOf is the fake OpenSearch's answer to a search: for a sizing
+// search, two stretches of time too large to share a partition and a full
+// page of names; for a names page after the first, a last page;
+// otherwise nothing.
+func answerOf(body []byte) []byte {
+	switch {
+	case bytes.Contains(body, []byte(`"sizes"`)):
+		page := strings.Repeat(`{"key":{"user":"u-1"}},`, compositePage-1) + `{"key":{"user":"u-1"}}`
+		return fmt.Appendf(nil, `{"aggregations":{"sizes":{"buckets":[{"key":1000,"doc_count":%d},{"key":2000,"doc_count":%d}]},`+
+			`"pages":{"after_key":{"user":"u-1"},"buckets":[%s]}}}`, partitionActions-1, partitionActions-1, page)
+	case bytes.Contains(body, []byte(`"latest"`)):
+		return []byte(`{"aggregations":{"pages":{"buckets":[{"key":{"user":"u-2"}}]}}}`)
+	}
+	return []byte(`{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
 }
