@@ -64,8 +64,9 @@ func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.Analytic
 	}
 	sources, aggs := userDaySources(filter.Period), userDayAggs()
 	return partitioned{
-		sizing: sizing,
-		size:   f.partition,
+		sizing:  sizing,
+		size:    f.partition,
+		perUser: true,
 		page: func(s span, after map[string]any) (Request, error) {
 			body, err := compositeBodySized(f.partition, p, filter, sources, aggs, after, s.within(byActiveUsers)...)
 			if err != nil {

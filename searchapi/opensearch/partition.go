@@ -66,9 +66,11 @@ func (s span) within(filters []any) []any {
 type partitioned struct {
 	sizing Request
 	// size is the most actions of a partition, and its pages' size.
-	size  int
-	page  func(s span, after map[string]any) (Request, error)
-	names func(after map[string]any) (Request, error)
+	size int
+	// perUser says that each user holds at most one bucket per stretch.
+	perUser bool
+	page    func(s span, after map[string]any) (Request, error)
+	names   func(after map[string]any) (Request, error)
 }
 
 // partitionReader reads the answers of a partitioned analysis. names reads
@@ -102,26 +104,41 @@ type sizingAnswer struct {
 				DocCount int64   `json:"doc_count"`
 			} `json:"buckets"`
 		} `json:"sizes"`
+		Pages struct {
+			Buckets []json.RawMessage `json:"buckets"`
+		} `json:"pages"`
 	} `json:"aggregations"`
 }
 
 // spans groups the stretches of a sizing answer, in time order, into
-// partitions of at most most actions each (a stretch with more is one
-// partition); the first is open at its start and the last at its end.
-// There is none when the period has no action.
-func (a sizingAnswer) spans(most int64) []span {
-	var out []span
-	from, n, total := int64(math.MinInt64), int64(0), int64(0)
+// partitions of about the same number of buckets, at most most each and
+// at most half of all (so that searchConcurrency partitions share the
+// work), a stretch with more being one partition on its own: a stretch
+// holds no more buckets than actions, nor, when perUser, than the users
+// the sizing answer names. The first partition is open at its start and
+// the last at its end; there is none when the period has no action.
+func (a sizingAnswer) spans(most int64, perUser bool) []span {
+	users := int64(math.MaxInt64)
+	if names := a.Aggregations.Pages; perUser && len(names.Buckets) < compositePage {
+		users = int64(len(names.Buckets))
+	}
+	var total int64
 	for _, b := range a.Aggregations.Sizes.Buckets {
-		if n > 0 && n+b.DocCount > most {
-			out = append(out, span{From: from, To: int64(b.Key)})
-			from, n = int64(b.Key), 0
-		}
-		n += b.DocCount
-		total += b.DocCount
+		total += min(b.DocCount, users)
 	}
 	if total == 0 {
 		return nil
+	}
+	most = max(1, min(most, (total+searchConcurrency-1)/searchConcurrency))
+	var out []span
+	from, n := int64(math.MinInt64), int64(0)
+	for _, b := range a.Aggregations.Sizes.Buckets {
+		c := min(b.DocCount, users)
+		if n > 0 && n+c > most {
+			out = append(out, span{From: from, To: int64(b.Key)})
+			from, n = int64(b.Key), 0
+		}
+		n += c
 	}
 	return append(out, span{From: from, To: math.MaxInt64})
 }
@@ -137,7 +154,7 @@ func (plan partitioned) read(ctx context.Context, send send, r partitionReader) 
 	if err := json.Unmarshal(raw, &sized); err != nil {
 		return false, fmt.Errorf("decode sizing search: %w", err)
 	}
-	spans := sized.spans(int64(plan.size))
+	spans := sized.spans(int64(plan.size), plan.perUser)
 	after, err := r.names(raw)
 	if err != nil {
 		return false, err
