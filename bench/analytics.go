@@ -36,9 +36,9 @@ type analysisSearches func(ctx context.Context, p activity.Principal, f searchap
 // corpus.go): GET /api/v1/analytics/time-spent and
 // GET /api/v1/analytics/engagement on a fluxera api process of its own,
 // signed in as the owner, beside every search they send — the sizing
-// search (actions per stretch of time, with the first page of the users'
-// names), then each partition's composite aggregation over stretches of
-// idle time (time spent) or user-days (engagement), two at a time — built
+// search (actions per stretch of time), then the pages of the users'
+// names and each partition's composite aggregation over stretches of idle
+// time (time spent) or user-days (engagement), two at a time — built
 // and sent in the same order, as many at once, by the search API's own
 // code (TimeSpentSearches, EngagementSearches), each POSTed straight to
 // OpenSearch, reading of each answer only what the next search needs. The
@@ -71,12 +71,12 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 			var ts searchapi.TimeSpent
 			err := json.Unmarshal(raw, &ts)
 			return int64(len(ts.Users)), err
-		}, "time_spent", "a sizing search (a date histogram of six-hour stretches, with the first page of the users' names: a composite aggregation by user with each one's latest action), then the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action, first logout) in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
+		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action, first logout) in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
 		{"engagement", "/api/v1/analytics/engagement", finder.EngagementSearches, func(raw []byte) (int64, error) {
 			var en searchapi.Engagement
 			err := json.Unmarshal(raw, &en)
 			return int64(len(en.Users)), err
-		}, "engagement", "a sizing search (a date histogram of calendar days in the workspace's time zone, with the first page of the users' names: a composite aggregation by user with each one's latest action), then the period in partitions of whole days of at most 50,000 actions, each a composite aggregation by user and calendar day (actions, logins, actions per feature) in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
+		}, "engagement", "a sizing search (a date histogram of calendar days in the workspace's time zone, and a count of users), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of whole days of at most 50,000 user-days (sized by the actions and users counted), each a composite aggregation by user and calendar day (actions, logins, actions per feature) in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
 	} {
 		platform := func(i, side int) (time.Duration, int64) {
 			from, to := window(i, side)
@@ -143,7 +143,7 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 		d50, d99 := percentile(onDirect, 50), percentile(onDirect, 99)
 		notes := fmt.Sprintf("Corpus: the search figures' kept corpus %s (%d events over %d days before %s, %d indices, %s this run). "+
 			"Query: GET %s?from=…&to=… over 90 days of the measured workspace (%d users for the first period) on bin/fluxera api (the API role alone, on the corpus's prefix, signed in as the owner), timed until its answer is read and decoded: "+
-			"%s; any further page of names is sent beside the partitions. "+
+			"%s. "+
 			"The baseline is every one of those searches as the finder builds and sends them (TimeSpentSearches, EngagementSearches: the same requests, in the same order, two at a time), POSTed straight to OpenSearch, reading of each answer only the partitions and the key a page ends on. "+
 			"%d timed requests per side after %d unmeasured ones, alternating (the side going first alternating too), each period a minute earlier than the last so that OpenSearch's request cache never answers; %.0f s in all. "+
 			"Goal: p99 within 1.2× of the direct requests and under one second. Max: platform %.1f ms, direct %.1f ms",

@@ -58,7 +58,7 @@ func userDaySizes(period searchapi.Period) map[string]any {
 
 // engagementPlan is the plan of the engagement's searches.
 func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
-	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), byActiveUsers)
+	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), true, byActiveUsers)
 	if err != nil {
 		return partitioned{}, err
 	}
@@ -115,11 +115,11 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 		return searchapi.Engagement{}, err
 	}
 	var days []searchapi.UserDay
-	names := map[string]activity.Actor{}
+	names := userNames{}
 	var mu sync.Mutex
 	parts := map[int][]searchapi.UserDay{}
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		names: readNames(names),
+		names: names.read(),
 		page: func(i int, raw []byte) (map[string]any, error) {
 			var page []map[string]any
 			after, err := pageOf(raw, plan.size, &page)
@@ -150,7 +150,7 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	e := searchapi.Engage(filter.Period, days)
 	e.Complete = complete
 	for i := range e.Users {
-		a := names[e.Users[i].ID]
+		a := names[e.Users[i].ID].actor
 		e.Users[i].Name, e.Users[i].Email = a.Name, a.Email
 	}
 	return e, nil

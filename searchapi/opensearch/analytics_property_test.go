@@ -96,6 +96,22 @@ func scriptHistory(rnd *rand.Rand, zone string) scriptedWorkspace {
 	return ws
 }
 
+// latestActors returns, for every user, the actor of their latest action
+// in ws's period among those keep accepts.
+func latestActors(ws scriptedWorkspace, keep func(activity.Event) bool) map[string]activity.Actor {
+	out := map[string]activity.Actor{}
+	at := map[string]time.Time{}
+	for _, e := range ws.events {
+		if !keep(e) || e.OccurredAt.Before(ws.period.From) || !e.OccurredAt.Before(ws.period.To) {
+			continue
+		}
+		if t, ok := at[e.Actor.ID]; !ok || e.OccurredAt.After(t) {
+			at[e.Actor.ID], out[e.Actor.ID] = e.OccurredAt, e.Actor
+		}
+	}
+	return out
+}
+
 // addCrossings adds to ws a person whose sessions cross what a
 // partitioned analysis may split them at: a session across a six-hour
 // stretch of the time spent's sizing (06:00 UTC), logged out after it;
@@ -128,6 +144,7 @@ func addCrossings(ws *scriptedWorkspace) {
 	}
 	midnight := time.Date(y, m, d+5, 0, 0, 0, 0, ws.period.Location)
 	night := activity.NewEventID()
+	actor.Name, actor.Email = "Owl Renamed", "renamed.owl@example.com" // named anew for their latest session
 	add("auth.login", night, midnight.Add(-25*time.Minute))
 	add("asset.updated", night, midnight.Add(-5*time.Minute))
 	add("asset.assigned", night, midnight.Add(15*time.Minute))
@@ -242,6 +259,7 @@ func checkTimeSpent(t *testing.T, finder *Finder, p activity.Principal, ws scrip
 		idle = int64(filter.Idle / time.Second)
 	}
 	want, dayLengths := bruteTimeSpent(ws, idle)
+	names := latestActors(ws, func(e activity.Event) bool { return e.Context.SessionID != "" && e.Actor.ID != "" })
 	sessions := map[string]map[string]bool{}
 	for _, e := range ws.events {
 		if e.Context.SessionID != "" && e.Actor.ID != "" && !e.OccurredAt.Before(ws.period.From) && e.OccurredAt.Before(ws.period.To) {
@@ -260,6 +278,9 @@ func checkTimeSpent(t *testing.T, finder *Finder, p activity.Principal, ws scrip
 	seen := map[string]bool{}
 	for _, u := range ts.Users {
 		seen[u.ID] = true
+		if a := names[u.ID]; u.Name != a.Name || u.Email != a.Email {
+			t.Errorf("idle %d s: %s is named %q <%s>, their latest action %q <%s>", idle, u.ID, u.Name, u.Email, a.Name, a.Email)
+		}
 		if u.Sessions != int64(len(sessions[u.ID])) {
 			t.Errorf("idle %d s: %s has %d sessions, brute force %d", idle, u.Name, u.Sessions, len(sessions[u.ID]))
 		}
@@ -384,7 +405,11 @@ func checkEngagement(t *testing.T, finder *Finder, p activity.Principal, ws scri
 		t.Errorf("stickiness %v, want %v", en.Stickiness, want)
 	}
 	var actionSum, loginSum int64
+	names := latestActors(ws, func(e activity.Event) bool { _, ok := activeIn(ws, e); return ok })
 	for _, u := range en.Users {
+		if a := names[u.ID]; u.Name != a.Name || u.Email != a.Email {
+			t.Errorf("engagement: %s is named %q <%s>, their latest action %q <%s>", u.ID, u.Name, u.Email, a.Name, a.Email)
+		}
 		want := searchapi.Ratio(float64(logins[u.ID]), float64(len(userWeeks[u.ID])))
 		if u.Actions != actions[u.ID] || u.Logins != logins[u.ID] || u.ActiveDays != int64(len(userDays[u.ID])) || u.ActiveWeeks != int64(len(userWeeks[u.ID])) || u.LoginsPerActiveWeek != want {
 			t.Errorf("user %s: %+v; want %d actions, %d logins, %d days, %d weeks", u.ID, u, actions[u.ID], logins[u.ID], len(userDays[u.ID]), len(userWeeks[u.ID]))

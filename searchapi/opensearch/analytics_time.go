@@ -70,7 +70,7 @@ func activeSizes(idle time.Duration) map[string]any {
 
 // timeSpentPlan is the plan of the time spent's searches.
 func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
-	sizing, err := f.sizingRequest(p, filter, activeSizes(filter.Idle), inSessions)
+	sizing, err := f.sizingRequest(p, filter, activeSizes(filter.Idle), false, inSessions)
 	if err != nil {
 		return partitioned{}, err
 	}
@@ -134,12 +134,12 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 		return searchapi.TimeSpent{}, err
 	}
 	active := searchapi.NewActiveTime(filter.Idle, from, to)
-	names := map[string]activity.Actor{}
+	names := userNames{}
 	var mu sync.Mutex
 	parts := map[int][]activeBucket{}
 	read := 0
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		names: readNames(names),
+		names: names.read(),
 		page: func(i int, raw []byte) (map[string]any, error) {
 			var page []activeBucket
 			after, err := pageOf(raw, plan.size, &page)
@@ -179,7 +179,7 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 			days[date] += n
 		}
 		sort.Slice(u.Days, func(i, j int) bool { return u.Days[i].Date < u.Days[j].Date })
-		n := names[u.ID]
+		n := names[u.ID].actor
 		u.Name, u.Email = n.Name, n.Email
 		u.TotalMinutes = minutesOf(u.ActiveMS)
 		u.AverageMinutes = roundTenth(float64(u.ActiveMS) / float64(time.Minute/time.Millisecond) / float64(max(1, u.Sessions)))

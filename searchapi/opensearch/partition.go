@@ -20,13 +20,12 @@ import (
 //
 // The first search (the sizing search) counts the period's actions per
 // stretch of time with a date histogram whose buckets never split a bucket
-// of the analysis, and carries the first page of the users' names; the
-// stretches are then grouped, in time order, into partitions of at most
-// partitionActions actions, so that each partition's composite aggregation
-// fits in one page (a bucket holds at least one action). A stretch with
-// more actions than that is a partition of its own, read in pages. The
-// partitions, and any further page of names, are sent searchConcurrency
-// at a time, and handed to the analysis in time order.
+// of the analysis; the stretches are then grouped, in time order, into
+// partitions of at most partitionActions buckets, so that each partition's
+// composite aggregation fits in one page. A stretch with more is a
+// partition of its own, read in pages. The pages of the users' names, then
+// the partitions, are sent searchConcurrency at a time, and handed to the
+// analysis in time order.
 
 const (
 	// partitionActions is the most actions a partition holds, unless one
@@ -62,7 +61,7 @@ func (s span) within(filters []any) []any {
 }
 
 // partitioned is the plan of a partitioned analysis: its sizing search and
-// how to build a page of a partition and a further page of names.
+// how to build a page of a partition and a page of names.
 type partitioned struct {
 	sizing Request
 	// size is the most actions of a partition, and its pages' size.
@@ -74,8 +73,7 @@ type partitioned struct {
 }
 
 // partitionReader reads the answers of a partitioned analysis. names reads
-// the names of the sizing search's answer and of each further page of
-// names, one after the other; page reads a page of partition i, and may be
+// each page of names, one after the other; page reads a page of partition i, and may be
 // called for different partitions at once; done is called for each
 // partition, with its span, in time order once all its pages were read,
 // and stops the analysis by returning false. names and page return the key the next page
@@ -104,9 +102,9 @@ type sizingAnswer struct {
 				DocCount int64   `json:"doc_count"`
 			} `json:"buckets"`
 		} `json:"sizes"`
-		Pages struct {
-			Buckets []json.RawMessage `json:"buckets"`
-		} `json:"pages"`
+		Users struct {
+			Value int64 `json:"value"`
+		} `json:"users"`
 	} `json:"aggregations"`
 }
 
@@ -115,12 +113,13 @@ type sizingAnswer struct {
 // at most half of all (so that searchConcurrency partitions share the
 // work), a stretch with more being one partition on its own: a stretch
 // holds no more buckets than actions, nor, when perUser, than the users
-// the sizing answer names. The first partition is open at its start and
+// the sizing answer counts (an estimate: a partition larger than it
+// thought is read in more pages). The first partition is open at its start and
 // the last at its end; there is none when the period has no action.
 func (a sizingAnswer) spans(most int64, perUser bool) []span {
 	users := int64(math.MaxInt64)
-	if names := a.Aggregations.Pages; perUser && len(names.Buckets) < compositePage {
-		users = int64(len(names.Buckets))
+	if perUser && a.Aggregations.Users.Value > 0 {
+		users = a.Aggregations.Users.Value
 	}
 	var total int64
 	for _, b := range a.Aggregations.Sizes.Buckets {
@@ -155,30 +154,26 @@ func (plan partitioned) read(ctx context.Context, send send, r partitionReader) 
 		return false, fmt.Errorf("decode sizing search: %w", err)
 	}
 	spans := sized.spans(int64(plan.size), plan.perUser)
-	after, err := r.names(raw)
-	if err != nil {
-		return false, err
+	if len(spans) == 0 {
+		return true, nil
 	}
-	// The jobs: the further pages of names, if any, then each partition.
-	var jobs []func(context.Context) error
-	if after != nil {
-		jobs = append(jobs, func(ctx context.Context) error {
-			for after != nil {
-				req, err := plan.names(after)
-				if err != nil {
-					return err
-				}
-				raw, err := send(ctx, req)
-				if err != nil {
-					return err
-				}
-				if after, err = r.names(raw); err != nil {
-					return err
-				}
+	// The jobs: the pages of names, then each partition.
+	jobs := []func(context.Context) error{func(ctx context.Context) error {
+		var after map[string]any
+		for {
+			req, err := plan.names(after)
+			if err != nil {
+				return err
 			}
-			return nil
-		})
-	}
+			raw, err := send(ctx, req)
+			if err != nil {
+				return err
+			}
+			if after, err = r.names(raw); err != nil || after == nil {
+				return err
+			}
+		}
+	}}
 	first := len(jobs)
 	for i, s := range spans {
 		jobs = append(jobs, func(ctx context.Context) error {
@@ -266,20 +261,26 @@ func pageOf[B any](raw []byte, size int, out *[]B) (map[string]any, error) {
 // each answer only the key the next page starts after, and counts the
 // users named.
 func counting(users *int64, size int) partitionReader {
-	skip := func(raw []byte, size int) (map[string]any, int, error) {
-		var b []json.RawMessage
-		after, err := pageOf(raw, size, &b)
-		return after, len(b), err
-	}
+	seen := map[string]bool{}
 	return partitionReader{
 		names: func(raw []byte) (map[string]any, error) {
-			after, n, err := skip(raw, compositePage)
-			*users += int64(n)
+			var page []struct {
+				Key struct {
+					User string `json:"user"`
+				} `json:"key"`
+			}
+			after, err := pageOf(raw, compositePage, &page)
+			for _, b := range page {
+				if !seen[b.Key.User] {
+					seen[b.Key.User] = true
+					*users++
+				}
+			}
 			return after, err
 		},
 		page: func(_ int, raw []byte) (map[string]any, error) {
-			after, _, err := skip(raw, size)
-			return after, err
+			var page []json.RawMessage
+			return pageOf(raw, size, &page)
 		},
 		done: func(int, span) (bool, error) { return true, nil },
 	}
@@ -287,25 +288,35 @@ func counting(users *int64, size int) partitionReader {
 
 // sizingRequest returns the sizing search over the period within p's
 // scope narrowed by filters: the actions per stretch of the histogram
-// sizes, and the first page of the users' names.
-func (f *Finder) sizingRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, sizes map[string]any, filters []any) (Request, error) {
-	body, err := namesBody(p, filter, nil, filters...)
+// sizes, and when perUser, an estimate of the number of users.
+func (f *Finder) sizingRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, sizes map[string]any, perUser bool, filters []any) (Request, error) {
+	aggs := map[string]any{"sizes": map[string]any{"date_histogram": sizes}}
+	if perUser {
+		aggs["users"] = map[string]any{"cardinality": map[string]any{"field": "actor.id"}}
+	}
+	body, err := analysisBody(p, filter, aggs, filters...)
 	if err != nil {
 		return Request{}, err
 	}
-	body["aggs"].(map[string]any)["sizes"] = map[string]any{"date_histogram": sizes}
-	return f.requestFiltered(body, "aggregations.sizes.buckets.key", "aggregations.sizes.buckets.doc_count",
-		"aggregations.pages.after_key", "aggregations.pages.buckets.key", "aggregations.pages.buckets.latest.hits.hits._source")
+	body["track_total_hits"] = false
+	return f.requestFiltered(body, "aggregations.sizes.buckets.key", "aggregations.sizes.buckets.doc_count", "aggregations.users.value")
 }
 
 // namesRequest returns the search of the page of the users' names after
-// the key after.
+// the key after (nil for the first): every name and email each user acted
+// with, with the time of the latest action under each.
 func (f *Finder) namesRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, after map[string]any, filters []any) (Request, error) {
-	body, err := namesBody(p, filter, after, filters...)
+	sources := []any{
+		map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
+		map[string]any{"name": map[string]any{"terms": map[string]any{"field": "actor.name.keyword", "missing_bucket": true}}},
+		map[string]any{"email": map[string]any{"terms": map[string]any{"field": "actor.email.keyword", "missing_bucket": true}}},
+	}
+	aggs := map[string]any{"at": map[string]any{"max": map[string]any{"field": "occurred_at"}}}
+	body, err := compositeBody(p, filter, sources, aggs, after, filters...)
 	if err != nil {
 		return Request{}, err
 	}
-	return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key", "aggregations.pages.buckets.latest.hits.hits._source")
+	return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key", "aggregations.pages.buckets.at.value")
 }
 
 // requestFiltered returns the search of body, its answer trimmed to the
@@ -319,14 +330,49 @@ func (f *Finder) requestFiltered(body any, paths ...string) (Request, error) {
 	return r, nil
 }
 
-// readNames returns the names reader that fills names.
-func readNames(names map[string]activity.Actor) func(raw []byte) (map[string]any, error) {
+// namedBucket is one name and email a user acted with, and when they
+// last did.
+type namedBucket struct {
+	Key struct {
+		User  string  `json:"user"`
+		Name  *string `json:"name"`
+		Email *string `json:"email"`
+	} `json:"key"`
+	At moment `json:"at"`
+}
+
+// userNames keeps the name and email of each user's latest action, and
+// when it happened.
+type userNames map[string]struct {
+	actor activity.Actor
+	at    float64
+}
+
+// read returns the names reader that fills n: of the names and emails a
+// user acted with, the one of their latest action (at the same
+// millisecond, the greater name, then email).
+func (n userNames) read() func(raw []byte) (map[string]any, error) {
 	return func(raw []byte) (map[string]any, error) {
-		var page []usersBucket
+		var page []namedBucket
 		after, err := pageOf(raw, compositePage, &page)
 		for _, b := range page {
-			names[b.Key.User] = b.Latest.source().Actor
+			a := activity.Actor{Name: deref(b.Key.Name), Email: deref(b.Key.Email)}
+			old, seen := n[b.Key.User]
+			if seen && (b.At.Value < old.at || b.At.Value == old.at && (a.Name < old.actor.Name || a.Name == old.actor.Name && a.Email < old.actor.Email)) {
+				continue
+			}
+			n[b.Key.User] = struct {
+				actor activity.Actor
+				at    float64
+			}{a, b.At.Value}
 		}
 		return after, err
 	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -147,8 +147,8 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := sorted(searches())
-			// The sizing search, two partitions and a second page of names.
-			if len(want) != 4 || !reflect.DeepEqual(got, want) {
+			// The sizing search, two pages of names and two partitions.
+			if len(want) != 5 || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s searched\n%q\n%sSearches sent\n%q", a.name, got, a.name, want)
 			}
 			if users != compositePage+1 {
@@ -171,17 +171,22 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 }
 
 // answerOf is the fake OpenSearch's answer to a search: for a sizing
-// search, two stretches of time too large to share a partition and a full
-// page of names; for a names page after the first, a last page;
-// otherwise nothing.
+// search, two stretches of time too large to share a partition; for the
+// first page of names, a full page; for the next, a last page; otherwise
+// nothing.
 func answerOf(body []byte) []byte {
 	switch {
 	case bytes.Contains(body, []byte(`"sizes"`)):
-		page := strings.Repeat(`{"key":{"user":"u-1"}},`, compositePage-1) + `{"key":{"user":"u-1"}}`
-		return fmt.Appendf(nil, `{"aggregations":{"sizes":{"buckets":[{"key":1000,"doc_count":%d},{"key":2000,"doc_count":%d}]},`+
-			`"pages":{"after_key":{"user":"u-1"},"buckets":[%s]}}}`, partitionActions-1, partitionActions-1, page)
-	case bytes.Contains(body, []byte(`"latest"`)):
-		return []byte(`{"aggregations":{"pages":{"buckets":[{"key":{"user":"u-2"}}]}}}`)
+		return fmt.Appendf(nil, `{"aggregations":{"sizes":{"buckets":[{"key":1000,"doc_count":%d},{"key":2000,"doc_count":%d}]}}}`,
+			partitionActions-1, partitionActions-1)
+	case bytes.Contains(body, []byte(`"actor.name.keyword"`)) && !bytes.Contains(body, []byte(`"after"`)):
+		var page []string
+		for i := range compositePage {
+			page = append(page, fmt.Sprintf(`{"key":{"user":"u-%d","name":"A","email":"a@example.com"},"at":{"value":1}}`, i))
+		}
+		return fmt.Appendf(nil, `{"aggregations":{"pages":{"after_key":{"user":"u-%d"},"buckets":[%s]}}}`, compositePage-1, strings.Join(page, ","))
+	case bytes.Contains(body, []byte(`"actor.name.keyword"`)):
+		return []byte(`{"aggregations":{"pages":{"buckets":[{"key":{"user":"u-x","name":null,"email":null},"at":{"value":2}}]}}}`)
 	}
 	return []byte(`{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
 }
