@@ -75,9 +75,9 @@ func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.Analytic
 			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
 				"aggregations.pages.buckets.doc_count", "aggregations.pages.buckets.*.doc_count")
 		},
-		names: func(after map[string]any) (Request, error) {
+		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
 			return f.namesRequest(p, filter, after, byActiveUsers)
-		},
+		}}},
 	}, nil
 }
 
@@ -97,7 +97,7 @@ func (f *Finder) EngagementSearches(ctx context.Context, p activity.Principal, f
 		return 0, err
 	}
 	var users int64
-	_, err = plan.read(ctx, send, counting(&users, plan.size))
+	_, err = plan.read(ctx, send, counting(&users, plan))
 	return users, err
 }
 
@@ -119,7 +119,7 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	var mu sync.Mutex
 	parts := map[int][]searchapi.UserDay{}
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		names: names.read(),
+		lists: []func([]byte) (map[string]any, error){names.read()},
 		page: func(i int, raw []byte) (map[string]any, error) {
 			var page []map[string]any
 			after, err := pageOf(raw, plan.size, &page)

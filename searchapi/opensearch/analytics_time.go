@@ -12,10 +12,13 @@ import (
 )
 
 // The time spent reads every stretch of idle time in which a user acted in
-// a session, through a composite aggregation by user, session and a
-// date histogram as wide as the idle time, ordered so that each user's
-// buckets arrive together and each session's in time order; it keeps only
-// one user's intervals in memory at a time.
+// a session, with its first and last action, through a composite
+// aggregation by user, session and a date histogram as wide as the idle
+// time, in partitions of time (see partitioned) so that each session's
+// buckets arrive in time order; and, before them, the first logout of
+// every session, through a composite aggregation by user and session of
+// the logouts alone, which costs less than asking every stretch for its
+// logouts.
 
 // activeBucket is one bucket of the time spent's composite aggregation.
 type activeBucket struct {
@@ -23,12 +26,17 @@ type activeBucket struct {
 		User    string `json:"user"`
 		Session string `json:"session"`
 	} `json:"key"`
-	First  moment `json:"first"`
-	Last   moment `json:"last"`
-	Logout struct {
-		DocCount int64  `json:"doc_count"`
-		At       moment `json:"at"`
-	} `json:"logout"`
+	First moment `json:"first"`
+	Last  moment `json:"last"`
+}
+
+// logoutBucket is one session's first logout.
+type logoutBucket struct {
+	Key struct {
+		User    string `json:"user"`
+		Session string `json:"session"`
+	} `json:"key"`
+	At moment `json:"at"`
 }
 
 type moment struct {
@@ -54,11 +62,17 @@ func activeSources(idle time.Duration) []any {
 var activeAggs = map[string]any{
 	"first": map[string]any{"min": map[string]any{"field": "occurred_at"}},
 	"last":  map[string]any{"max": map[string]any{"field": "occurred_at"}},
-	"logout": map[string]any{
-		"filter": term("action", "auth.logout"),
-		"aggs":   map[string]any{"at": map[string]any{"min": map[string]any{"field": "occurred_at"}}},
-	},
 }
+
+// logoutSources and logoutAggs are the keys and the time of the first
+// logout of each session.
+var (
+	logoutSources = []any{
+		map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
+		map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
+	}
+	logoutAggs = map[string]any{"at": map[string]any{"min": map[string]any{"field": "occurred_at"}}}
+)
 
 // activeSizes is the sizing histogram of the time spent: stretches of
 // about six hours, a whole number of idle times from the epoch, so that
@@ -84,12 +98,17 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 				return Request{}, err
 			}
 			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
-				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value",
-				"aggregations.pages.buckets.logout.doc_count", "aggregations.pages.buckets.logout.at.value")
+				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value")
 		},
-		names: func(after map[string]any) (Request, error) {
+		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
 			return f.namesRequest(p, filter, after, inSessions)
-		},
+		}}, {f.partition, func(after map[string]any) (Request, error) {
+			body, err := compositeBodySized(f.partition, p, filter, logoutSources, logoutAggs, after, append(inSessions, term("action", "auth.logout"))...)
+			if err != nil {
+				return Request{}, err
+			}
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key", "aggregations.pages.buckets.at.value")
+		}}},
 	}, nil
 }
 
@@ -109,7 +128,7 @@ func (f *Finder) TimeSpentSearches(ctx context.Context, p activity.Principal, fi
 		return 0, err
 	}
 	var users int64
-	_, err = plan.read(ctx, send, counting(&users, plan.size))
+	_, err = plan.read(ctx, send, counting(&users, plan))
 	return users, err
 }
 
@@ -135,11 +154,19 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	}
 	active := searchapi.NewActiveTime(filter.Idle, from, to)
 	names := userNames{}
+	logouts := map[sessionKey]int64{} // each session's first logout
 	var mu sync.Mutex
 	parts := map[int][]activeBucket{}
 	read := 0
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		names: names.read(),
+		lists: []func([]byte) (map[string]any, error){names.read(), func(raw []byte) (map[string]any, error) {
+			var page []logoutBucket
+			after, err := pageOf(raw, plan.lists[1].size, &page)
+			for _, b := range page {
+				logouts[sessionKey{b.Key.User, b.Key.Session}] = int64(b.At.Value)
+			}
+			return after, err
+		}},
 		page: func(i int, raw []byte) (map[string]any, error) {
 			var page []activeBucket
 			after, err := pageOf(raw, plan.size, &page)
@@ -158,10 +185,14 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 					return false, nil
 				}
 				read++
-				active.Add(searchapi.ActiveBucket{
-					User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value),
-					Logout: int64(b.Logout.At.Value), HasLogout: b.Logout.DocCount > 0,
-				})
+				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value)}
+				// The session's first logout is in this bucket if it
+				// falls between its first and last action: the stretches
+				// of one session do not overlap.
+				if at, ok := logouts[sessionKey{a.User, a.Session}]; ok && a.First <= at && at <= a.Last {
+					a.Logout, a.HasLogout = at, true
+				}
+				active.Add(a)
 			}
 			active.Until(s.To)
 			return true, nil
@@ -209,3 +240,6 @@ func dayTime(date string, ms int64) searchapi.DayTime {
 func minutesOf(ms int64) float64 {
 	return roundTenth(float64(ms) / float64(time.Minute/time.Millisecond))
 }
+
+// sessionKey is one session of one user.
+type sessionKey struct{ user, session string }

@@ -60,8 +60,9 @@ func (s span) within(filters []any) []any {
 	return out
 }
 
-// partitioned is the plan of a partitioned analysis: its sizing search and
-// how to build a page of a partition and a page of names.
+// partitioned is the plan of a partitioned analysis: its sizing search,
+// how to build a page of a partition, and the searches read, in pages,
+// before the partitions: the users' names first.
 type partitioned struct {
 	sizing Request
 	// size is the most actions of a partition, and its pages' size.
@@ -69,17 +70,26 @@ type partitioned struct {
 	// perUser says that each user holds at most one bucket per stretch.
 	perUser bool
 	page    func(s span, after map[string]any) (Request, error)
-	names   func(after map[string]any) (Request, error)
+	lists   []pagedSearch
 }
 
-// partitionReader reads the answers of a partitioned analysis. names reads
-// each page of names, one after the other; page reads a page of partition i, and may be
+// pagedSearch is a search read in pages of size buckets, each built after
+// the key the last ended on (nil for the first).
+type pagedSearch struct {
+	size    int
+	request func(after map[string]any) (Request, error)
+}
+
+// partitionReader reads the answers of a partitioned analysis. lists[i]
+// reads each page of the plan's lists[i], one after the other, and may be
+// called beside the others; page reads a page of partition i, and may be
 // called for different partitions at once; done is called for each
 // partition, with its span, in time order once all its pages were read,
-// and stops the analysis by returning false. names and page return the key the next page
-// starts after, nil after the last.
+// and stops the analysis by returning false; it is called only once every
+// list was read. lists and page return the key the next page starts
+// after, nil after the last.
 type partitionReader struct {
-	names func(raw []byte) (map[string]any, error)
+	lists []func(raw []byte) (map[string]any, error)
 	page  func(i int, raw []byte) (map[string]any, error)
 	done  func(i int, s span) (bool, error)
 }
@@ -157,23 +167,26 @@ func (plan partitioned) read(ctx context.Context, send send, r partitionReader) 
 	if len(spans) == 0 {
 		return true, nil
 	}
-	// The jobs: the pages of names, then each partition.
-	jobs := []func(context.Context) error{func(ctx context.Context) error {
-		var after map[string]any
-		for {
-			req, err := plan.names(after)
-			if err != nil {
-				return err
+	// The jobs: each list, then each partition.
+	var jobs []func(context.Context) error
+	for i, list := range plan.lists {
+		jobs = append(jobs, func(ctx context.Context) error {
+			var after map[string]any
+			for {
+				req, err := list.request(after)
+				if err != nil {
+					return err
+				}
+				raw, err := send(ctx, req)
+				if err != nil {
+					return err
+				}
+				if after, err = r.lists[i](raw); err != nil || after == nil {
+					return err
+				}
 			}
-			raw, err := send(ctx, req)
-			if err != nil {
-				return err
-			}
-			if after, err = r.names(raw); err != nil || after == nil {
-				return err
-			}
-		}
-	}}
+		})
+	}
 	first := len(jobs)
 	for i, s := range spans {
 		jobs = append(jobs, func(ctx context.Context) error {
@@ -259,31 +272,34 @@ func pageOf[B any](raw []byte, size int, out *[]B) (map[string]any, error) {
 
 // counting is the reader of the benchmark's direct requests: it reads of
 // each answer only the key the next page starts after, and counts the
-// users named.
-func counting(users *int64, size int) partitionReader {
+// users the names (the plan's first list) name.
+func counting(users *int64, plan partitioned) partitionReader {
 	seen := map[string]bool{}
-	return partitionReader{
-		names: func(raw []byte) (map[string]any, error) {
+	r := partitionReader{
+		page: func(_ int, raw []byte) (map[string]any, error) {
+			var page []json.RawMessage
+			return pageOf(raw, plan.size, &page)
+		},
+		done: func(int, span) (bool, error) { return true, nil },
+	}
+	for i, list := range plan.lists {
+		r.lists = append(r.lists, func(raw []byte) (map[string]any, error) {
 			var page []struct {
 				Key struct {
 					User string `json:"user"`
 				} `json:"key"`
 			}
-			after, err := pageOf(raw, compositePage, &page)
+			after, err := pageOf(raw, list.size, &page)
 			for _, b := range page {
-				if !seen[b.Key.User] {
+				if i == 0 && !seen[b.Key.User] {
 					seen[b.Key.User] = true
 					*users++
 				}
 			}
 			return after, err
-		},
-		page: func(_ int, raw []byte) (map[string]any, error) {
-			var page []json.RawMessage
-			return pageOf(raw, size, &page)
-		},
-		done: func(int, span) (bool, error) { return true, nil },
+		})
 	}
+	return r
 }
 
 // sizingRequest returns the sizing search over the period within p's
