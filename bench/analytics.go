@@ -37,8 +37,7 @@ type analysisSearches func(ctx context.Context, p activity.Principal, f searchap
 // GET /api/v1/analytics/engagement on a fluxera api process of its own,
 // signed in as the owner, beside every search they send — the sizing
 // search (actions per stretch of time), then the pages of the users'
-// names (and for the time spent, of each session's first logout) and each
-// partition's composite aggregation over stretches of idle
+// names and each partition's composite aggregation over stretches of idle
 // time (time spent) or user-days (engagement), two at a time — built
 // and sent in the same order, as many at once, by the search API's own
 // code (TimeSpentSearches, EngagementSearches), each POSTed straight to
@@ -72,7 +71,7 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 			var ts searchapi.TimeSpent
 			err := json.Unmarshal(raw, &ts)
 			return int64(len(ts.Users)), err
-		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) and each session's first logout (a composite aggregation by user and session of the logouts alone) beside the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action) in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
+		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action), with the partition's logouts (a composite aggregation by user, session and time of the logouts alone) in the same search, in one page of up to 50,000 buckets, two partitions at a time, the answers trimmed with filter_path"},
 		{"engagement", "/api/v1/analytics/engagement", finder.EngagementSearches, func(raw []byte) (int64, error) {
 			var en searchapi.Engagement
 			err := json.Unmarshal(raw, &en)

@@ -120,7 +120,7 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	parts := map[int][]searchapi.UserDay{}
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
 		lists: []func([]byte) (map[string]any, error){names.read()},
-		page: func(i int, raw []byte) (map[string]any, error) {
+		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
 			var page []map[string]any
 			after, err := pageOf(raw, plan.size, &page)
 			mu.Lock()

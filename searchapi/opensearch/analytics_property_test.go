@@ -117,7 +117,8 @@ func latestActors(ws scriptedWorkspace, keep func(activity.Event) bool) map[stri
 // stretch of the time spent's sizing (06:00 UTC), logged out after it;
 // one logged out just before that stretch ends and acted in after it;
 // one whose actions are exactly the idle time apart across it; and one
-// across midnight in the workspace's time zone, logged out after it.
+// across midnight in the workspace's time zone, logged out after it; and
+// three sessions logged out within the same stretch.
 func addCrossings(ws *scriptedWorkspace) {
 	actor := activity.Actor{ID: activity.NewEventID(), Name: "Night Owl", Email: "owl@example.com", Role: activity.RoleMember, Type: activity.ActorUser}
 	add := func(action, session string, at time.Time) {
@@ -141,6 +142,11 @@ func addCrossings(ws *scriptedWorkspace) {
 	apart := activity.NewEventID()
 	for _, at := range []time.Duration{-60 * time.Minute, -30 * time.Minute, 0} {
 		add("license.key_viewed", apart, six.Add(48*time.Hour+at))
+	}
+	for i := range 3 { // three sessions logged out within one stretch
+		quick := activity.NewEventID()
+		add("asset.updated", quick, six.Add(28*time.Hour+time.Duration(i)*time.Minute))
+		add("auth.logout", quick, six.Add(28*time.Hour+time.Duration(i+5)*time.Minute))
 	}
 	midnight := time.Date(y, m, d+5, 0, 0, 0, 0, ws.period.Location)
 	night := activity.NewEventID()
@@ -232,7 +238,7 @@ func TestAnalyticsEqualBruteForce(t *testing.T) {
 	// Partitions of a few actions each, read in pages of as many buckets:
 	// sessions cross partitions, logouts fall in the next partition.
 	small := NewFinder(ix.client, ix.prefix)
-	small.partition = 3
+	small.partition = 2
 	for _, ws := range workspaces {
 		t.Run(ws.zone, func(t *testing.T) {
 			p := owner(ws.id)

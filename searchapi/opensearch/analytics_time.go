@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
@@ -15,8 +16,8 @@ import (
 // a session, with its first and last action, through a composite
 // aggregation by user, session and a date histogram as wide as the idle
 // time, in partitions of time (see partitioned) so that each session's
-// buckets arrive in time order; and, before them, the first logout of
-// every session, through a composite aggregation by user and session of
+// buckets arrive in time order; and in the same search, each logout of the
+// partition, through a composite aggregation by user, session and time of
 // the logouts alone, which costs less than asking every stretch for its
 // logouts.
 
@@ -30,13 +31,48 @@ type activeBucket struct {
 	Last  moment `json:"last"`
 }
 
-// logoutBucket is one session's first logout.
+// logoutBucket is one logout of a session.
 type logoutBucket struct {
 	Key struct {
-		User    string `json:"user"`
-		Session string `json:"session"`
+		User    string  `json:"user"`
+		Session string  `json:"session"`
+		At      float64 `json:"at"`
 	} `json:"key"`
-	At moment `json:"at"`
+}
+
+// activePage is one page of a partition of the time spent: its stretches
+// and, in the same search, its logouts.
+type activePage struct {
+	Aggregations struct {
+		Pages   compositeOf[activeBucket] `json:"pages"`
+		Logouts struct {
+			Pages compositeOf[logoutBucket] `json:"pages"`
+		} `json:"logouts"`
+	} `json:"aggregations"`
+}
+
+// compositeOf is one page of a composite aggregation with buckets of type
+// B.
+type compositeOf[B any] struct {
+	AfterKey map[string]any `json:"after_key"`
+	Buckets  []B            `json:"buckets"`
+}
+
+// next returns what the partition's next page reads after: the key of
+// each composite aggregation asked for that filled its page; nil when
+// none did.
+func (a activePage) next(asked map[string]any, size int, pages, logouts int) map[string]any {
+	after := map[string]any{}
+	if _, ok := asked["pages"]; (asked == nil || ok) && pages == size && a.Aggregations.Pages.AfterKey != nil {
+		after["pages"] = a.Aggregations.Pages.AfterKey
+	}
+	if _, ok := asked["logouts"]; (asked == nil || ok) && logouts == size && a.Aggregations.Logouts.Pages.AfterKey != nil {
+		after["logouts"] = a.Aggregations.Logouts.Pages.AfterKey
+	}
+	if len(after) == 0 {
+		return nil
+	}
+	return after
 }
 
 type moment struct {
@@ -64,15 +100,13 @@ var activeAggs = map[string]any{
 	"last":  map[string]any{"max": map[string]any{"field": "occurred_at"}},
 }
 
-// logoutSources and logoutAggs are the keys and the time of the first
-// logout of each session.
-var (
-	logoutSources = []any{
-		map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
-		map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
-	}
-	logoutAggs = map[string]any{"at": map[string]any{"min": map[string]any{"field": "occurred_at"}}}
-)
+// logoutSources are the keys of a partition's logouts: user, session and
+// time, one bucket per logout.
+var logoutSources = []any{
+	map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
+	map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
+	map[string]any{"at": map[string]any{"terms": map[string]any{"field": "occurred_at"}}},
+}
 
 // activeSizes is the sizing histogram of the time spent: stretches of
 // about six hours, a whole number of idle times from the epoch, so that
@@ -92,22 +126,48 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 	return partitioned{
 		sizing: sizing,
 		size:   f.partition,
+		// A partition's first page also reads its logouts; a later page
+		// reads whichever of the two filled its last page.
 		page: func(s span, after map[string]any) (Request, error) {
-			body, err := compositeBodySized(f.partition, p, filter, sources, activeAggs, after, s.within(inSessions)...)
+			body, err := compositeBodySized(f.partition, p, filter, sources, activeAggs, nil, s.within(inSessions)...)
 			if err != nil {
 				return Request{}, err
 			}
+			aggs := body["aggs"].(map[string]any)
+			pages := aggs["pages"].(map[string]any)["composite"].(map[string]any)
+			logouts := map[string]any{"size": f.partition, "sources": logoutSources}
+			aggs["logouts"] = map[string]any{"filter": term("action", "auth.logout"), "aggs": map[string]any{"pages": map[string]any{"composite": logouts}}}
+			if after != nil {
+				for name, composite := range map[string]map[string]any{"pages": pages, "logouts": logouts} {
+					if key, ok := after[name]; ok {
+						composite["after"] = key
+					} else {
+						delete(aggs, name)
+					}
+				}
+			}
 			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
-				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value")
+				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value",
+				"aggregations.logouts.pages.after_key", "aggregations.logouts.pages.buckets.key")
+		},
+		next: func(asked map[string]any, raw []byte) (map[string]any, error) {
+			var res struct {
+				Aggregations struct {
+					Pages   compositeOf[json.RawMessage] `json:"pages"`
+					Logouts struct {
+						Pages compositeOf[json.RawMessage] `json:"pages"`
+					} `json:"logouts"`
+				} `json:"aggregations"`
+			}
+			if err := json.Unmarshal(raw, &res); err != nil {
+				return nil, fmt.Errorf("decode composite page: %w", err)
+			}
+			var page activePage
+			page.Aggregations.Pages.AfterKey, page.Aggregations.Logouts.Pages.AfterKey = res.Aggregations.Pages.AfterKey, res.Aggregations.Logouts.Pages.AfterKey
+			return page.next(asked, f.partition, len(res.Aggregations.Pages.Buckets), len(res.Aggregations.Logouts.Pages.Buckets)), nil
 		},
 		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
 			return f.namesRequest(p, filter, after, inSessions)
-		}}, {f.partition, func(after map[string]any) (Request, error) {
-			body, err := compositeBodySized(f.partition, p, filter, logoutSources, logoutAggs, after, append(inSessions, term("action", "auth.logout"))...)
-			if err != nil {
-				return Request{}, err
-			}
-			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key", "aggregations.pages.buckets.at.value")
 		}}},
 	}, nil
 }
@@ -154,31 +214,38 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	}
 	active := searchapi.NewActiveTime(filter.Idle, from, to)
 	names := userNames{}
-	logouts := map[sessionKey]int64{} // each session's first logout
 	var mu sync.Mutex
 	parts := map[int][]activeBucket{}
+	// partLogouts holds each partition's first logout of each session.
+	partLogouts := map[int]map[sessionKey]int64{}
 	read := 0
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		lists: []func([]byte) (map[string]any, error){names.read(), func(raw []byte) (map[string]any, error) {
-			var page []logoutBucket
-			after, err := pageOf(raw, plan.lists[1].size, &page)
-			for _, b := range page {
-				logouts[sessionKey{b.Key.User, b.Key.Session}] = int64(b.At.Value)
+		lists: []func([]byte) (map[string]any, error){names.read()},
+		page: func(i int, asked map[string]any, raw []byte) (map[string]any, error) {
+			var page activePage
+			if err := json.Unmarshal(raw, &page); err != nil {
+				return nil, fmt.Errorf("decode composite page: %w", err)
 			}
-			return after, err
-		}},
-		page: func(i int, raw []byte) (map[string]any, error) {
-			var page []activeBucket
-			after, err := pageOf(raw, plan.size, &page)
+			buckets, outs := page.Aggregations.Pages.Buckets, page.Aggregations.Logouts.Pages.Buckets
 			mu.Lock()
-			parts[i] = append(parts[i], page...)
-			mu.Unlock()
-			return after, err
+			defer mu.Unlock()
+			parts[i] = append(parts[i], buckets...)
+			if partLogouts[i] == nil {
+				partLogouts[i] = map[sessionKey]int64{}
+			}
+			for _, b := range outs {
+				k := sessionKey{b.Key.User, b.Key.Session}
+				if at, ok := partLogouts[i][k]; !ok || int64(b.Key.At) < at {
+					partLogouts[i][k] = int64(b.Key.At)
+				}
+			}
+			return page.next(asked, plan.size, len(buckets), len(outs)), nil
 		},
 		done: func(i int, s span) (bool, error) {
 			mu.Lock()
-			part := parts[i]
+			part, logouts := parts[i], partLogouts[i]
 			delete(parts, i)
+			delete(partLogouts, i)
 			mu.Unlock()
 			for _, b := range part {
 				if read == searchapi.MaxActiveBuckets {
@@ -186,9 +253,10 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 				}
 				read++
 				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value)}
-				// The session's first logout is in this bucket if it
-				// falls between its first and last action: the stretches
-				// of one session do not overlap.
+				// The session's first logout in the partition is in this
+				// bucket if it falls between its first and last action:
+				// the stretches of one session do not overlap. A logout
+				// in an earlier partition has ended the session already.
 				if at, ok := logouts[sessionKey{a.User, a.Session}]; ok && a.First <= at && at <= a.Last {
 					a.Logout, a.HasLogout = at, true
 				}

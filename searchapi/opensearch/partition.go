@@ -70,7 +70,11 @@ type partitioned struct {
 	// perUser says that each user holds at most one bucket per stretch.
 	perUser bool
 	page    func(s span, after map[string]any) (Request, error)
-	lists   []pagedSearch
+	// next, if set, reads what a partition's next page reads after, from
+	// the answer to the page read after asked; otherwise a partition's
+	// page is one composite aggregation named pages.
+	next  func(asked map[string]any, raw []byte) (map[string]any, error)
+	lists []pagedSearch
 }
 
 // pagedSearch is a search read in pages of size buckets, each built after
@@ -82,7 +86,8 @@ type pagedSearch struct {
 
 // partitionReader reads the answers of a partitioned analysis. lists[i]
 // reads each page of the plan's lists[i], one after the other, and may be
-// called beside the others; page reads a page of partition i, and may be
+// called beside the others; page reads a page of partition i, asked after
+// the key asked (nil for the first), and may be
 // called for different partitions at once; done is called for each
 // partition, with its span, in time order once all its pages were read,
 // and stops the analysis by returning false; it is called only once every
@@ -90,7 +95,7 @@ type pagedSearch struct {
 // after, nil after the last.
 type partitionReader struct {
 	lists []func(raw []byte) (map[string]any, error)
-	page  func(i int, raw []byte) (map[string]any, error)
+	page  func(i int, asked map[string]any, raw []byte) (map[string]any, error)
 	done  func(i int, s span) (bool, error)
 }
 
@@ -200,7 +205,7 @@ func (plan partitioned) read(ctx context.Context, send send, r partitionReader) 
 				if err != nil {
 					return err
 				}
-				if after, err = r.page(i, raw); err != nil || after == nil {
+				if after, err = r.page(i, after, raw); err != nil || after == nil {
 					return err
 				}
 			}
@@ -276,7 +281,10 @@ func pageOf[B any](raw []byte, size int, out *[]B) (map[string]any, error) {
 func counting(users *int64, plan partitioned) partitionReader {
 	seen := map[string]bool{}
 	r := partitionReader{
-		page: func(_ int, raw []byte) (map[string]any, error) {
+		page: func(_ int, asked map[string]any, raw []byte) (map[string]any, error) {
+			if plan.next != nil {
+				return plan.next(asked, raw)
+			}
 			var page []json.RawMessage
 			return pageOf(raw, plan.size, &page)
 		},
