@@ -59,14 +59,14 @@ type compositeOf[B any] struct {
 }
 
 // next returns what the partition's next page reads after: the key of
-// each composite aggregation asked for that filled its page; nil when
-// none did.
+// each composite aggregation asked for that filled its page (size
+// stretches, logoutPage(size) logouts); nil when none did.
 func (a activePage) next(asked map[string]any, size int, pages, logouts int) map[string]any {
 	after := map[string]any{}
 	if _, ok := asked["pages"]; (asked == nil || ok) && pages == size && a.Aggregations.Pages.AfterKey != nil {
 		after["pages"] = a.Aggregations.Pages.AfterKey
 	}
-	if _, ok := asked["logouts"]; (asked == nil || ok) && logouts == size && a.Aggregations.Logouts.Pages.AfterKey != nil {
+	if _, ok := asked["logouts"]; (asked == nil || ok) && logouts == logoutPage(size) && a.Aggregations.Logouts.Pages.AfterKey != nil {
 		after["logouts"] = a.Aggregations.Logouts.Pages.AfterKey
 	}
 	if len(after) == 0 {
@@ -108,6 +108,13 @@ var logoutSources = []any{
 	map[string]any{"at": map[string]any{"terms": map[string]any{"field": "occurred_at"}}},
 }
 
+// logoutPage is the size of a page of a partition's logouts beside pages
+// of size stretches: a partition's two composite aggregations stay within
+// OpenSearch's default search.max_buckets (65,535) together.
+func logoutPage(size int) int {
+	return min(size, compositePage)
+}
+
 // activeSizes is the sizing histogram of the time spent: stretches of
 // about six hours, a whole number of idle times from the epoch, so that
 // no stretch splits a bucket of activeSources.
@@ -135,7 +142,7 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 			}
 			aggs := body["aggs"].(map[string]any)
 			pages := aggs["pages"].(map[string]any)["composite"].(map[string]any)
-			logouts := map[string]any{"size": f.partition, "sources": logoutSources}
+			logouts := map[string]any{"size": logoutPage(f.partition), "sources": logoutSources}
 			aggs["logouts"] = map[string]any{"filter": term("action", "auth.logout"), "aggs": map[string]any{"pages": map[string]any{"composite": logouts}}}
 			if after != nil {
 				for name, composite := range map[string]map[string]any{"pages": pages, "logouts": logouts} {
