@@ -149,7 +149,9 @@ func TestActiveTimeEqualsSessionActivity(t *testing.T) {
 func TestActiveTimeAcrossStretches(t *testing.T) {
 	const idle = 30 * time.Minute
 	m := int64(time.Minute / time.Millisecond)
-	b := func(first, last int64) ActiveBucket { return ActiveBucket{User: "u", Session: "s", First: first, Last: last} }
+	b := func(first, last int64) ActiveBucket {
+		return ActiveBucket{User: "u", Session: "s", First: first, Last: last}
+	}
 	out := func(first, logout int64) ActiveBucket {
 		return ActiveBucket{User: "u", Session: "s", First: first, Last: logout, Logout: logout, HasLogout: true}
 	}
