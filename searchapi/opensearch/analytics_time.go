@@ -2,11 +2,12 @@ package opensearch
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
@@ -160,13 +161,13 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 		next: func(asked map[string]any, raw []byte) (map[string]any, error) {
 			var res struct {
 				Aggregations struct {
-					Pages   compositeOf[json.RawMessage] `json:"pages"`
+					Pages   compositeOf[struct{}] `json:"pages"`
 					Logouts struct {
-						Pages compositeOf[json.RawMessage] `json:"pages"`
+						Pages compositeOf[struct{}] `json:"pages"`
 					} `json:"logouts"`
 				} `json:"aggregations"`
 			}
-			if err := json.Unmarshal(raw, &res); err != nil {
+			if err := gojson.Unmarshal(raw, &res); err != nil {
 				return nil, fmt.Errorf("decode composite page: %w", err)
 			}
 			var page activePage
@@ -230,7 +231,7 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 		lists: []func([]byte) (map[string]any, error){names.read()},
 		page: func(i int, asked map[string]any, raw []byte) (map[string]any, error) {
 			var page activePage
-			if err := json.Unmarshal(raw, &page); err != nil {
+			if err := gojson.Unmarshal(raw, &page); err != nil {
 				return nil, fmt.Errorf("decode composite page: %w", err)
 			}
 			buckets, outs := page.Aggregations.Pages.Buckets, page.Aggregations.Logouts.Pages.Buckets
