@@ -121,11 +121,11 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
 		lists: []func([]byte) (map[string]any, error){names.read()},
 		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
-			var page []map[string]any
+			var page []userDayBucket
 			after, err := pageOf(raw, plan.size, &page)
 			mu.Lock()
 			for _, b := range page {
-				parts[i] = append(parts[i], userDayOf(b))
+				parts[i] = append(parts[i], b.userDay())
 			}
 			mu.Unlock()
 			return after, err
@@ -156,24 +156,38 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	return e, nil
 }
 
-// userDayOf reads one bucket of the engagement's composite aggregation.
-func userDayOf(b map[string]any) searchapi.UserDay {
-	key, _ := b["key"].(map[string]any)
-	d := searchapi.UserDay{Features: map[string]int64{}}
-	d.User, _ = key["user"].(string)
-	d.Date, _ = key["day"].(string)
-	d.Actions = countIn(b)
-	d.Logins = countIn(b["logins"])
-	for _, f := range searchapi.Features {
-		if n := countIn(b["feature_"+f.Name]); n > 0 {
-			d.Features[f.Name] = n
+// userDayBucket is one bucket of the engagement's composite aggregation,
+// with a field for each of searchapi.Features (TestUserDayReadsEveryFeature
+// holds them together).
+type userDayBucket struct {
+	Key struct {
+		User string `json:"user"`
+		Day  string `json:"day"`
+	} `json:"key"`
+	DocCount       int64   `json:"doc_count"`
+	Logins         counted `json:"logins"`
+	Asset          counted `json:"feature_asset"`
+	License        counted `json:"feature_license"`
+	UserManagement counted `json:"feature_user_management"`
+	Exports        counted `json:"feature_exports"`
+	Reports        counted `json:"feature_reports"`
+}
+
+type counted struct {
+	DocCount int64 `json:"doc_count"`
+}
+
+// userDay reads one bucket of the engagement's composite aggregation.
+func (b userDayBucket) userDay() searchapi.UserDay {
+	d := searchapi.UserDay{User: b.Key.User, Date: b.Key.Day, Actions: b.DocCount, Logins: b.Logins.DocCount, Features: map[string]int64{}}
+	for name, n := range map[string]int64{
+		searchapi.FeatureAsset: b.Asset.DocCount, searchapi.FeatureLicense: b.License.DocCount,
+		searchapi.FeatureUserManagement: b.UserManagement.DocCount, searchapi.FeatureExports: b.Exports.DocCount,
+		searchapi.FeatureReports: b.Reports.DocCount,
+	} {
+		if n > 0 {
+			d.Features[name] = n
 		}
 	}
 	return d
-}
-
-func countIn(v any) int64 {
-	m, _ := v.(map[string]any)
-	n, _ := m["doc_count"].(float64)
-	return int64(n)
 }
