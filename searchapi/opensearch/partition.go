@@ -339,7 +339,7 @@ func (f *Finder) namesRequest(p activity.Principal, filter *searchapi.AnalyticsF
 		map[string]any{"name": map[string]any{"terms": map[string]any{"field": "actor.name.keyword", "missing_bucket": true}}},
 		map[string]any{"email": map[string]any{"terms": map[string]any{"field": "actor.email.keyword", "missing_bucket": true}}},
 	}
-	aggs := map[string]any{"at": map[string]any{"max": map[string]any{"field": "occurred_at"}}}
+	aggs := map[string]any{"at": map[string]any{"max": map[string]any{"field": "occurred_at", "format": "epoch_millis"}}}
 	body, err := compositeBody(p, filter, sources, aggs, after, filters...)
 	if err != nil {
 		return Request{}, err
