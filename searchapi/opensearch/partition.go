@@ -22,17 +22,17 @@ import (
 // The first search (the sizing search) counts the period's actions per
 // stretch of time with a date histogram whose buckets never split a bucket
 // of the analysis; the stretches are then grouped, in time order, into
-// partitions of at most partitionActions buckets, so that each partition's
-// composite aggregation fits in one page. A stretch with more is a
-// partition of its own, read in pages. The pages of the users' names, then
-// the partitions, are sent searchConcurrency at a time, and handed to the
-// analysis in time order.
+// partitions of at most partitionActions buckets (a bucket holds at least
+// one action), so that each partition's composite aggregation fits in one
+// page. A stretch with more is a partition of its own, read in pages. The
+// pages of the users' names, then the partitions, are sent
+// searchConcurrency at a time, and handed to the analysis in time order.
 
 const (
-	// partitionActions is the most actions a partition holds, unless one
-	// stretch of the sizing histogram alone holds more; it is also the
-	// size of a partition's page, within OpenSearch's default
-	// search.max_buckets of 65,535.
+	// partitionActions is the most buckets a partition holds by the
+	// sizing's count, unless one stretch of the sizing histogram alone
+	// holds more; it is also the size of a partition's page, within
+	// OpenSearch's default search.max_buckets of 65,535.
 	partitionActions = 50_000
 	// searchConcurrency is how many searches of one analysis are in
 	// flight at once.
@@ -66,7 +66,7 @@ func (s span) within(filters []any) []any {
 // before the partitions: the users' names first.
 type partitioned struct {
 	sizing Request
-	// size is the most actions of a partition, and its pages' size.
+	// size is the most buckets of a partition, and its pages' size.
 	size int
 	// perUser says that each user holds at most one bucket per stretch.
 	perUser bool
@@ -88,12 +88,11 @@ type pagedSearch struct {
 // partitionReader reads the answers of a partitioned analysis. lists[i]
 // reads each page of the plan's lists[i], one after the other, and may be
 // called beside the others; page reads a page of partition i, asked after
-// the key asked (nil for the first), and may be
-// called for different partitions at once; done is called for each
-// partition, with its span, in time order once all its pages were read,
-// and stops the analysis by returning false; it is called only once every
-// list was read. lists and page return the key the next page starts
-// after, nil after the last.
+// the key asked (nil for the first), and may be called for different
+// partitions at once; done is called for each partition, with its span,
+// in time order once all its pages were read, and only once every list
+// was read; it stops the analysis by returning false. lists and page
+// return the key the next page starts after, nil after the last.
 type partitionReader struct {
 	lists []func(raw []byte) (map[string]any, error)
 	page  func(i int, asked map[string]any, raw []byte) (map[string]any, error)
@@ -129,8 +128,8 @@ type sizingAnswer struct {
 // at most half of all (so that searchConcurrency partitions share the
 // work), a stretch with more being one partition on its own: a stretch
 // holds no more buckets than actions, nor, when perUser, than the users
-// the sizing answer counts (an estimate: a partition larger than it
-// thought is read in more pages). The first partition is open at its start and
+// the sizing answer counts (an estimate: a partition larger than thought
+// is read in more pages). The first partition is open at its start and
 // the last at its end; there is none when the period has no action.
 func (a sizingAnswer) spans(most int64, perUser bool) []span {
 	users := int64(math.MaxInt64)
