@@ -191,3 +191,36 @@ func answerOf(body []byte) []byte {
 	}
 	return []byte(`{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
 }
+
+// TestPartitionedAnalysesFailWhole checks that a partition OpenSearch
+// cannot answer fails the whole analysis, with no partial answer.
+func TestPartitionedAnalysesFailWhole(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if bytes.Contains(b, []byte(`"sizes"`)) || bytes.Contains(b, []byte(`"actor.name.keyword"`)) || !bytes.Contains(b, []byte(`"gte":2000`)) {
+			w.Write(answerOf(b))
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable) // the second partition
+		io.WriteString(w, `{"error":"shards starting"}`)
+	}))
+	defer srv.Close()
+	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{srv.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := NewFinder(client, "test")
+	owner := activity.Principal{WorkspaceID: "ws-1", UserID: "u-1", Role: activity.RoleOwner, TimeZone: "Europe/Berlin"}
+	period, err := searchapi.ResolvePeriod(searchapi.PeriodQuery{Range: "90d"}, time.Now(), searchapi.Zone(owner.TimeZone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := searchapi.AnalyticsFilter{Period: period}
+	if ts, err := finder.TimeSpent(t.Context(), owner, filter); activity.ErrorCode(err) != activity.EUNAVAILABLE {
+		t.Errorf("time spent: %+v, %v; want EUNAVAILABLE", ts, err)
+	}
+	if en, err := finder.Engagement(t.Context(), owner, filter); activity.ErrorCode(err) != activity.EUNAVAILABLE {
+		t.Errorf("engagement: %+v, %v; want EUNAVAILABLE", en, err)
+	}
+}
