@@ -17,7 +17,7 @@ const (
 	MaxIdle = 4 * time.Hour
 	// MaxActiveBuckets is the most stretches of idle time with actions (per
 	// user and session) the time spent reads; a period with more is
-	// answered from the first of them, marked as incomplete.
+	// answered from the first of them in time order, marked as incomplete.
 	MaxActiveBuckets = 2_000_000
 )
 

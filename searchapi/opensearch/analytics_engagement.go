@@ -104,8 +104,8 @@ func (f *Finder) EngagementSearches(ctx context.Context, p activity.Principal, f
 // Engagement counts the active users per day, week and month of the
 // period, their logins and the features they used. It reads the period in
 // partitions of whole days (see partitioned) and stops after
-// searchapi.MaxUserDays active days, the earliest, marking the answer
-// incomplete.
+// searchapi.MaxUserDays active days (the partitions before the one where
+// it was reached, and part of that one), marking the answer incomplete.
 func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.Engagement, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.Engagement{}, err

@@ -208,8 +208,8 @@ func (f *Finder) TimeSpentSearches(ctx context.Context, p activity.Principal, fi
 // filter.Idle unless its session was logged out sooner. It reads the
 // period in partitions of time (see partitioned), carrying each session
 // from one partition to the next, and stops after
-// searchapi.MaxActiveBuckets buckets, the earliest, marking the answer
-// incomplete.
+// searchapi.MaxActiveBuckets buckets (the partitions before the one where
+// it was reached, and part of that one), marking the answer incomplete.
 func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.TimeSpent{}, err
