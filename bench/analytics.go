@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,21 +26,23 @@ type analyticsRun struct {
 // before the timed ones.
 const analyticsWarmup = 5
 
-// analysisPages builds the i-th page request of one of the analysis's
-// searches after the key after; the finder's exported request functions.
-type analysisPages func(p activity.Principal, f searchapi.AnalyticsFilter, after map[string]any) (searchos.Request, error)
+// analysisSearches sends every search of one analysis through send, as the
+// finder sends them; the finder's exported TimeSpentSearches and
+// EngagementSearches.
+type analysisSearches func(ctx context.Context, p activity.Principal, f searchapi.AnalyticsFilter, send func(context.Context, searchos.Request) ([]byte, error)) (int64, error)
 
 // analyticsFigures measures the time spent and the engagement of the
 // measured workspace over 90 days of the kept search corpus (see
 // corpus.go): GET /api/v1/analytics/time-spent and
 // GET /api/v1/analytics/engagement on a fluxera api process of its own,
-// signed in as the owner, beside every search they send — each page of
-// the composite aggregation over active minutes (time spent) or active
-// user-days (engagement), then each page of the users' names — built by
-// the search API's own code (TimeSpentRequest, TimeSpentNamesRequest,
-// EngagementRequest, EngagementNamesRequest), POSTed straight to
-// OpenSearch one after the other, each page after the key the last one
-// ended on (DecodeCompositePage). The sides alternate request by request,
+// signed in as the owner, beside every search they send — the sizing
+// search (actions per stretch of time), then the pages of the users'
+// names and each partition's composite aggregation over stretches of idle
+// time (time spent) or user-days (engagement), two at a time — built
+// and sent in the same order, as many at once, by the search API's own
+// code (TimeSpentSearches, EngagementSearches), each POSTed straight to
+// OpenSearch, reading of each answer only what the next search needs. The
+// sides alternate request by request,
 // the side going first alternating too; each period ends a minute before
 // the last one's, each side its own minutes, so that OpenSearch's request
 // cache never answers.
@@ -60,20 +63,20 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 	var figures []Figure
 	for _, a := range []struct {
 		name, route   string
-		pages, names  analysisPages
+		searches      analysisSearches
 		users         func([]byte) (int64, error)
 		figure, notes string
 	}{
-		{"time spent", "/api/v1/analytics/time-spent", finder.TimeSpentRequest, finder.TimeSpentNamesRequest, func(raw []byte) (int64, error) {
+		{"time spent", "/api/v1/analytics/time-spent", finder.TimeSpentSearches, func(raw []byte) (int64, error) {
 			var ts searchapi.TimeSpent
 			err := json.Unmarshal(raw, &ts)
 			return int64(len(ts.Users)), err
-		}, "time_spent", "a composite aggregation by user, session and 30-minute stretch (first and last action, first logout), paged 10,000 buckets at a time to its end"},
-		{"engagement", "/api/v1/analytics/engagement", finder.EngagementRequest, finder.EngagementNamesRequest, func(raw []byte) (int64, error) {
+		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action), with the partition's logouts (a composite aggregation by user, session and time of the logouts alone) in the same search, in one page of up to 50,000 buckets, the names and the partitions two searches at a time, the answers trimmed with filter_path"},
+		{"engagement", "/api/v1/analytics/engagement", finder.EngagementSearches, func(raw []byte) (int64, error) {
 			var en searchapi.Engagement
 			err := json.Unmarshal(raw, &en)
 			return int64(len(en.Users)), err
-		}, "engagement", "a composite aggregation by user and calendar day in the workspace's time zone (actions, logins, actions per feature), paged 10,000 buckets at a time to its end"},
+		}, "engagement", "a sizing search (a date histogram of calendar days in the workspace's time zone, and a count of users), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of whole days of at most 50,000 user-days (sized by the actions and users counted), each a composite aggregation by user and calendar day (actions, logins, actions per feature) in one page of up to 50,000 buckets, the names and the partitions two searches at a time, the answers trimmed with filter_path"},
 	} {
 		platform := func(i, side int) (time.Duration, int64) {
 			from, to := window(i, side)
@@ -104,12 +107,12 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 			}
 			filter := searchapi.AnalyticsFilter{Period: period}
 			start := time.Now()
-			pageAll(e.osURL, api.directClient, a.name, func(after map[string]any) searchos.Request {
-				return mustRequestOf(a.pages(api.principal, filter, after))
+			users, err := a.searches(context.Background(), api.principal, filter, func(ctx context.Context, r searchos.Request) ([]byte, error) {
+				return postDirect(ctx, e.osURL, api.directClient, r)
 			})
-			users := pageAll(e.osURL, api.directClient, a.name, func(after map[string]any) searchos.Request {
-				return mustRequestOf(a.names(api.principal, filter, after))
-			})
+			if err != nil {
+				fatalf("direct %s: %v", a.name, err)
+			}
 			return time.Since(start), users
 		}
 		// Both sides name the same users for the same period.
@@ -140,8 +143,8 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 		d50, d99 := percentile(onDirect, 50), percentile(onDirect, 99)
 		notes := fmt.Sprintf("Corpus: the search figures' kept corpus %s (%d events over %d days before %s, %d indices, %s this run). "+
 			"Query: GET %s?from=…&to=… over 90 days of the measured workspace (%d users for the first period) on bin/fluxera api (the API role alone, on the corpus's prefix, signed in as the owner), timed until its answer is read and decoded: "+
-			"%s, then the users' names, a composite aggregation by user with each one's latest action, paged likewise. "+
-			"The baseline is every one of those searches as the finder builds them, POSTed straight to OpenSearch one after the other, each page after the key the last ended on, decoded with DecodeCompositePage. "+
+			"%s. "+
+			"The baseline is every one of those searches as the finder builds and sends them (TimeSpentSearches, EngagementSearches: the same requests, in the same order, two at a time), POSTed straight to OpenSearch, reading of each answer only the partitions and the key a page ends on. "+
 			"%d timed requests per side after %d unmeasured ones, alternating (the side going first alternating too), each period a minute earlier than the last so that OpenSearch's request cache never answers; %.0f s in all. "+
 			"Goal: p99 within 1.2× of the direct requests and under one second. Max: platform %.1f ms, direct %.1f ms",
 			c.prefix, c.events, corpusDays, corpusEnd.Format(time.DateOnly), c.meta.Indices, map[bool]string{true: "reused", false: "built"}[c.reused],
@@ -156,33 +159,22 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 	return figures
 }
 
-// pageAll posts the pages request builds straight to OpenSearch, each
-// after the key the last one ended on, until the last page, and returns
-// the number of buckets read.
-func pageAll(osURL string, client *http.Client, what string, request func(after map[string]any) searchos.Request) int64 {
-	var after map[string]any
-	var buckets int64
-	for {
-		r := request(after)
-		req := mustRequest(http.MethodPost, osURL+r.Path, bytes.NewReader(r.Body))
-		req.Header.Set("Content-Type", "application/json")
-		res, err := client.Do(req)
-		if err != nil {
-			fatalf("direct %s: %v", what, err)
-		}
-		raw, err := io.ReadAll(res.Body)
-		res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK {
-			fatalf("direct %s: status %d: %.300s (%v)", what, res.StatusCode, raw, err)
-		}
-		next, n, _, err := searchos.DecodeCompositePage(raw)
-		if err != nil {
-			fatalf("direct %s: %v", what, err)
-		}
-		buckets += int64(n)
-		if next == nil {
-			return buckets
-		}
-		after = next
+// postDirect posts one search straight to OpenSearch and returns its
+// answer.
+func postDirect(ctx context.Context, osURL string, client *http.Client, r searchos.Request) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, osURL+r.Path, bytes.NewReader(r.Body))
+	if err != nil {
+		return nil, err
 	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil || res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %.300s (%v)", res.StatusCode, raw, err)
+	}
+	return raw, nil
 }

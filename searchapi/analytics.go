@@ -209,7 +209,8 @@ type TimeSpent struct {
 	ActiveMS     int64   `json:"active_ms"`
 	TotalMinutes float64 `json:"total_minutes"`
 	// Complete is false when the period held more than MaxActiveBuckets
-	// stretches of idle time with actions, and only the first were read.
+	// stretches of idle time with actions, and only the first were read,
+	// in time order.
 	Complete bool `json:"complete"`
 	// Days is the active time of all users per calendar day in the
 	// workspace's time zone, days without any left out.

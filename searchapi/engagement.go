@@ -53,7 +53,7 @@ func FeatureOf(action string) string {
 
 // MaxUserDays is the most active days (one user on one calendar day) the
 // engagement reads; a period with more is answered from the first of
-// them, marked as incomplete.
+// them in time order, marked as incomplete.
 const MaxUserDays = 1_000_000
 
 // UserDay is what one user did on one calendar day in the workspace's time
@@ -78,7 +78,7 @@ type Engagement struct {
 	// Exact is true: no figure is approximated.
 	Exact bool `json:"exact"`
 	// Complete is false when the period held more than MaxUserDays active
-	// days, and only the first were read.
+	// days, and only the first were read, in time order.
 	Complete    bool  `json:"complete"`
 	ActiveUsers int64 `json:"active_users"`
 	Actions     int64 `json:"actions"`

@@ -2,6 +2,7 @@ package opensearch
 
 import (
 	"context"
+	"sync"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
@@ -49,86 +50,144 @@ func userDayAggs() map[string]any {
 	return aggs
 }
 
-// EngagementRequest returns the search of the engagement's page after the
-// key after (nil for the first), as Engagement sends it, so that a
-// benchmark can send the very same requests straight to OpenSearch. It
-// returns the errors Engagement returns for a missing principal and a bad
-// filter.
-func (f *Finder) EngagementRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := compositeBody(p, &filter, userDaySources(filter.Period), userDayAggs(), after, byActiveUsers...)
-	if err != nil {
-		return Request{}, err
-	}
-	return f.request(body)
+// userDaySizes is the sizing histogram of the engagement: calendar days
+// in the workspace's time zone, the days of userDaySources.
+func userDaySizes(period searchapi.Period) map[string]any {
+	return map[string]any{"field": "occurred_at", "calendar_interval": "1d", "time_zone": period.TimeZone}
 }
 
-// EngagementNamesRequest returns the search of the page after the key
-// after (nil for the first) of the active users Engagement names, with
-// their names, as Engagement sends it once it has read every day, so that
-// a benchmark can send the very same requests straight to OpenSearch.
-func (f *Finder) EngagementNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := namesBody(p, &filter, after, byActiveUsers...)
+// engagementPlan is the plan of the engagement's searches.
+func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
+	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), true, byActiveUsers)
 	if err != nil {
-		return Request{}, err
+		return partitioned{}, err
 	}
-	return f.request(body)
+	sources, aggs := userDaySources(filter.Period), userDayAggs()
+	return partitioned{
+		sizing:  sizing,
+		size:    f.partition,
+		perUser: true,
+		page: func(s span, after map[string]any) (Request, error) {
+			body, err := compositeBodySized(f.partition, p, filter, sources, aggs, after, s.within(byActiveUsers)...)
+			if err != nil {
+				return Request{}, err
+			}
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+				"aggregations.pages.buckets.doc_count", "aggregations.pages.buckets.*.doc_count")
+		},
+		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
+			return f.namesRequest(p, filter, after, byActiveUsers)
+		}}},
+	}, nil
+}
+
+// EngagementSearches sends through send every search Engagement sends for
+// filter within p's scope — the same requests, in the same order, as many
+// at once — reading of each answer only what the next search needs (the
+// partitions, the key a page ends on), so that a benchmark can send the
+// very same requests straight to OpenSearch. It returns the number of
+// users the names searches named, and the errors Engagement returns for a
+// missing principal, a bad filter or a failed search.
+func (f *Finder) EngagementSearches(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter, send func(context.Context, Request) ([]byte, error)) (int64, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
+	plan, err := f.engagementPlan(p, &filter)
+	if err != nil {
+		return 0, err
+	}
+	var users int64
+	_, err = plan.read(ctx, send, counting(&users, plan))
+	return users, err
 }
 
 // Engagement counts the active users per day, week and month of the
-// period, their logins and the features they used.
+// period, their logins and the features they used. It reads the period in
+// partitions of whole days (see partitioned) and stops after
+// searchapi.MaxUserDays active days (the partitions before the one where
+// it was reached, and part of that one), marking the answer incomplete.
 func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.Engagement, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.Engagement{}, err
 	}
+	plan, err := f.engagementPlan(p, &filter)
+	if err != nil {
+		return searchapi.Engagement{}, err
+	}
 	var days []searchapi.UserDay
-	sources, aggs := userDaySources(filter.Period), userDayAggs()
-	complete, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, &filter, sources, aggs, after, byActiveUsers...)
-	}, searchapi.MaxUserDays, func(b map[string]any) {
-		days = append(days, userDayOf(b))
+	names := userNames{}
+	var mu sync.Mutex
+	parts := map[int][]searchapi.UserDay{}
+	complete, err := plan.read(ctx, f.sendTo, partitionReader{
+		lists: []func([]byte) (map[string]any, error){names.read()},
+		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
+			var page []userDayBucket
+			after, err := pageOf(raw, plan.size, &page)
+			mu.Lock()
+			for _, b := range page {
+				parts[i] = append(parts[i], b.userDay())
+			}
+			mu.Unlock()
+			return after, err
+		},
+		done: func(i int, _ span) (bool, error) {
+			mu.Lock()
+			part := parts[i]
+			delete(parts, i)
+			mu.Unlock()
+			for _, d := range part {
+				if len(days) == searchapi.MaxUserDays {
+					return false, nil
+				}
+				days = append(days, d)
+			}
+			return true, nil
+		},
 	})
 	if err != nil {
 		return searchapi.Engagement{}, err
 	}
 	e := searchapi.Engage(filter.Period, days)
 	e.Complete = complete
-	if len(e.Users) > 0 {
-		names, err := f.names(ctx, p, &filter, byActiveUsers...)
-		if err != nil {
-			return searchapi.Engagement{}, err
-		}
-		for i := range e.Users {
-			a := names[e.Users[i].ID]
-			e.Users[i].Name, e.Users[i].Email = a.Name, a.Email
-		}
+	for i := range e.Users {
+		a := names[e.Users[i].ID].actor
+		e.Users[i].Name, e.Users[i].Email = a.Name, a.Email
 	}
 	return e, nil
 }
 
-// userDayOf reads one bucket of the engagement's composite aggregation.
-func userDayOf(b map[string]any) searchapi.UserDay {
-	key, _ := b["key"].(map[string]any)
-	d := searchapi.UserDay{Features: map[string]int64{}}
-	d.User, _ = key["user"].(string)
-	d.Date, _ = key["day"].(string)
-	d.Actions = countIn(b)
-	d.Logins = countIn(b["logins"])
-	for _, f := range searchapi.Features {
-		if n := countIn(b["feature_"+f.Name]); n > 0 {
-			d.Features[f.Name] = n
+// userDayBucket is one bucket of the engagement's composite aggregation,
+// with a field for each of searchapi.Features (TestUserDayReadsEveryFeature
+// holds them together).
+type userDayBucket struct {
+	Key struct {
+		User string `json:"user"`
+		Day  string `json:"day"`
+	} `json:"key"`
+	DocCount       int64   `json:"doc_count"`
+	Logins         counted `json:"logins"`
+	Asset          counted `json:"feature_asset"`
+	License        counted `json:"feature_license"`
+	UserManagement counted `json:"feature_user_management"`
+	Exports        counted `json:"feature_exports"`
+	Reports        counted `json:"feature_reports"`
+}
+
+type counted struct {
+	DocCount int64 `json:"doc_count"`
+}
+
+// userDay reads one bucket of the engagement's composite aggregation.
+func (b userDayBucket) userDay() searchapi.UserDay {
+	d := searchapi.UserDay{User: b.Key.User, Date: b.Key.Day, Actions: b.DocCount, Logins: b.Logins.DocCount, Features: map[string]int64{}}
+	for name, n := range map[string]int64{
+		searchapi.FeatureAsset: b.Asset.DocCount, searchapi.FeatureLicense: b.License.DocCount,
+		searchapi.FeatureUserManagement: b.UserManagement.DocCount, searchapi.FeatureExports: b.Exports.DocCount,
+		searchapi.FeatureReports: b.Reports.DocCount,
+	} {
+		if n > 0 {
+			d.Features[name] = n
 		}
 	}
 	return d
-}
-
-func countIn(v any) int64 {
-	m, _ := v.(map[string]any)
-	n, _ := m["doc_count"].(float64)
-	return int64(n)
 }

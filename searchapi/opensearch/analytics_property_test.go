@@ -96,6 +96,67 @@ func scriptHistory(rnd *rand.Rand, zone string) scriptedWorkspace {
 	return ws
 }
 
+// latestActors returns, for every user, the actor of their latest action
+// in ws's period among those keep accepts.
+func latestActors(ws scriptedWorkspace, keep func(activity.Event) bool) map[string]activity.Actor {
+	out := map[string]activity.Actor{}
+	at := map[string]time.Time{}
+	for _, e := range ws.events {
+		if !keep(e) || e.OccurredAt.Before(ws.period.From) || !e.OccurredAt.Before(ws.period.To) {
+			continue
+		}
+		if t, ok := at[e.Actor.ID]; !ok || e.OccurredAt.After(t) {
+			at[e.Actor.ID], out[e.Actor.ID] = e.OccurredAt, e.Actor
+		}
+	}
+	return out
+}
+
+// addCrossings adds to ws a person whose sessions cross what a
+// partitioned analysis may split them at: a session across a six-hour
+// stretch of the time spent's sizing (06:00 UTC), logged out after it;
+// one logged out just before that stretch ends and acted in after it;
+// one whose actions are exactly the idle time apart across it; and one
+// across midnight in the workspace's time zone, logged out after it; and
+// three sessions logged out within the same stretch.
+func addCrossings(ws *scriptedWorkspace) {
+	actor := activity.Actor{ID: activity.NewEventID(), Name: "Night Owl", Email: "owl@example.com", Role: activity.RoleMember, Type: activity.ActorUser}
+	add := func(action, session string, at time.Time) {
+		e := activity.NewEvent(ws.id, action, at)
+		e.Actor = actor
+		e.Resource = activity.Resource{Type: "asset", ID: "a-1", Name: "Laptop"}
+		e.Context = activity.Context{IP: "192.0.2.1", Method: activity.MethodWeb, TimeZone: ws.zone, SessionID: session}
+		ws.events = append(ws.events, e)
+	}
+	y, m, d := ws.period.From.AddDate(0, 0, 3).UTC().Date()
+	six := time.Date(y, m, d, 6, 0, 0, 0, time.UTC)
+	across := activity.NewEventID()
+	for _, at := range []time.Duration{-20 * time.Minute, -5 * time.Minute, 10 * time.Minute} {
+		add("asset.updated", across, six.Add(at))
+	}
+	add("auth.logout", across, six.Add(12*time.Minute))
+	before := activity.NewEventID()
+	add("auth.login", before, six.Add(-24*time.Hour-40*time.Minute))
+	add("auth.logout", before, six.Add(-24*time.Hour-2*time.Minute))
+	add("asset.updated", before, six.Add(-24*time.Hour+time.Minute))
+	apart := activity.NewEventID()
+	for _, at := range []time.Duration{-60 * time.Minute, -30 * time.Minute, 0} {
+		add("license.key_viewed", apart, six.Add(48*time.Hour+at))
+	}
+	for i := range 3 { // three sessions logged out within one stretch
+		quick := activity.NewEventID()
+		add("asset.updated", quick, six.Add(28*time.Hour+time.Duration(i)*time.Minute))
+		add("auth.logout", quick, six.Add(28*time.Hour+time.Duration(i+5)*time.Minute))
+	}
+	midnight := time.Date(y, m, d+5, 0, 0, 0, 0, ws.period.Location)
+	night := activity.NewEventID()
+	actor.Name, actor.Email = "Owl Renamed", "renamed.owl@example.com" // named anew for their latest session
+	add("auth.login", night, midnight.Add(-25*time.Minute))
+	add("asset.updated", night, midnight.Add(-5*time.Minute))
+	add("asset.assigned", night, midnight.Add(15*time.Minute))
+	add("auth.logout", night, midnight.Add(20*time.Minute))
+}
+
 // bruteTimeSpent returns each user's active seconds per day of the period
 // (the period's days, in order), marking every second of the period that
 // some action of theirs kept active, with idle seconds of idle time.
@@ -168,19 +229,26 @@ func TestAnalyticsEqualBruteForce(t *testing.T) {
 	var workspaces []scriptedWorkspace
 	for _, zone := range []string{"Europe/Berlin", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"} {
 		ws := scriptHistory(rnd, zone)
+		addCrossings(&ws)
 		workspaces = append(workspaces, ws)
 		all = append(all, ws.events...)
 	}
 	ix := mustActivityIndex(t, all)
 	finder := NewFinder(ix.client, ix.prefix)
+	// Partitions of a few actions each, read in pages of as many buckets:
+	// sessions cross partitions, logouts fall in the next partition.
+	small := NewFinder(ix.client, ix.prefix)
+	small.partition = 2
 	for _, ws := range workspaces {
 		t.Run(ws.zone, func(t *testing.T) {
 			p := owner(ws.id)
-			filter := searchapi.AnalyticsFilter{Period: ws.period}
-			checkTimeSpent(t, finder, p, ws, filter)
-			filter.Idle = 7 * time.Minute
-			checkTimeSpent(t, finder, p, ws, filter)
-			checkEngagement(t, finder, p, ws)
+			for _, finder := range []*Finder{finder, small} {
+				filter := searchapi.AnalyticsFilter{Period: ws.period}
+				checkTimeSpent(t, finder, p, ws, filter)
+				filter.Idle = 7 * time.Minute
+				checkTimeSpent(t, finder, p, ws, filter)
+				checkEngagement(t, finder, p, ws)
+			}
 			checkCounts(t, finder, p, ws)
 		})
 	}
@@ -197,6 +265,16 @@ func checkTimeSpent(t *testing.T, finder *Finder, p activity.Principal, ws scrip
 		idle = int64(filter.Idle / time.Second)
 	}
 	want, dayLengths := bruteTimeSpent(ws, idle)
+	names := latestActors(ws, func(e activity.Event) bool { return e.Context.SessionID != "" && e.Actor.ID != "" })
+	sessions := map[string]map[string]bool{}
+	for _, e := range ws.events {
+		if e.Context.SessionID != "" && e.Actor.ID != "" && !e.OccurredAt.Before(ws.period.From) && e.OccurredAt.Before(ws.period.To) {
+			if sessions[e.Actor.ID] == nil {
+				sessions[e.Actor.ID] = map[string]bool{}
+			}
+			sessions[e.Actor.ID][e.Context.SessionID] = true
+		}
+	}
 	days := searchapi.PeriodDays(ws.period)
 	if !ts.Complete {
 		t.Error("time spent incomplete")
@@ -206,6 +284,12 @@ func checkTimeSpent(t *testing.T, finder *Finder, p activity.Principal, ws scrip
 	seen := map[string]bool{}
 	for _, u := range ts.Users {
 		seen[u.ID] = true
+		if a := names[u.ID]; u.Name != a.Name || u.Email != a.Email {
+			t.Errorf("idle %d s: %s is named %q <%s>, their latest action %q <%s>", idle, u.ID, u.Name, u.Email, a.Name, a.Email)
+		}
+		if u.Sessions != int64(len(sessions[u.ID])) {
+			t.Errorf("idle %d s: %s has %d sessions, brute force %d", idle, u.Name, u.Sessions, len(sessions[u.ID]))
+		}
 		got := map[string]int64{}
 		var userSum int64
 		for _, d := range u.Days {
@@ -327,7 +411,11 @@ func checkEngagement(t *testing.T, finder *Finder, p activity.Principal, ws scri
 		t.Errorf("stickiness %v, want %v", en.Stickiness, want)
 	}
 	var actionSum, loginSum int64
+	names := latestActors(ws, func(e activity.Event) bool { _, ok := activeIn(ws, e); return ok })
 	for _, u := range en.Users {
+		if a := names[u.ID]; u.Name != a.Name || u.Email != a.Email {
+			t.Errorf("engagement: %s is named %q <%s>, their latest action %q <%s>", u.ID, u.Name, u.Email, a.Name, a.Email)
+		}
 		want := searchapi.Ratio(float64(logins[u.ID]), float64(len(userWeeks[u.ID])))
 		if u.Actions != actions[u.ID] || u.Logins != logins[u.ID] || u.ActiveDays != int64(len(userDays[u.ID])) || u.ActiveWeeks != int64(len(userWeeks[u.ID])) || u.LoginsPerActiveWeek != want {
 			t.Errorf("user %s: %+v; want %d actions, %d logins, %d days, %d weeks", u.ID, u, actions[u.ID], logins[u.ID], len(userDays[u.ID]), len(userWeeks[u.ID]))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"testing"
 	"time"
 
@@ -121,5 +122,31 @@ func TestAnalysesKeepTheScope(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestUserDayReadsEveryFeature checks that a bucket of the engagement
+// reads the count of every feature the engagement asks for.
+func TestUserDayReadsEveryFeature(t *testing.T) {
+	bucket := map[string]any{"key": map[string]any{"user": "u-1", "day": "2026-03-02"}, "doc_count": 100, "logins": map[string]any{"doc_count": 2}}
+	want := map[string]int64{}
+	for i, f := range searchapi.Features {
+		if _, ok := userDayAggs()["feature_"+f.Name]; !ok {
+			t.Fatalf("the engagement does not ask for %s", f.Name)
+		}
+		bucket["feature_"+f.Name] = map[string]any{"doc_count": i + 1}
+		want[f.Name] = int64(i + 1)
+	}
+	raw, err := json.Marshal(map[string]any{"aggregations": map[string]any{"pages": map[string]any{"buckets": []any{bucket}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page []userDayBucket
+	if _, err := pageOf(raw, 10, &page); err != nil || len(page) != 1 {
+		t.Fatalf("%d buckets, %v", len(page), err)
+	}
+	d := page[0].userDay()
+	if d.User != "u-1" || d.Date != "2026-03-02" || d.Actions != 100 || d.Logins != 2 || !reflect.DeepEqual(d.Features, want) {
+		t.Errorf("read %+v, want features %v", d, want)
 	}
 }

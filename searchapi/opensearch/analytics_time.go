@@ -4,17 +4,23 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
+
+	gojson "github.com/goccy/go-json"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
 )
 
 // The time spent reads every stretch of idle time in which a user acted in
-// a session, through a composite aggregation by user, session and a
-// date histogram as wide as the idle time, ordered so that each user's
-// buckets arrive together and each session's in time order; it keeps only
-// one user's intervals in memory at a time.
+// a session, with its first and last action, through a composite
+// aggregation by user, session and a date histogram as wide as the idle
+// time, in partitions of time (see partitioned) so that each session's
+// buckets arrive in time order; and in the same search, each logout of the
+// partition, through a composite aggregation by user, session and time of
+// the logouts alone, which costs less than asking every stretch for its
+// logouts.
 
 // activeBucket is one bucket of the time spent's composite aggregation.
 type activeBucket struct {
@@ -22,12 +28,52 @@ type activeBucket struct {
 		User    string `json:"user"`
 		Session string `json:"session"`
 	} `json:"key"`
-	First  moment `json:"first"`
-	Last   moment `json:"last"`
-	Logout struct {
-		DocCount int64  `json:"doc_count"`
-		At       moment `json:"at"`
-	} `json:"logout"`
+	First moment `json:"first"`
+	Last  moment `json:"last"`
+}
+
+// logoutBucket is one logout of a session.
+type logoutBucket struct {
+	Key struct {
+		User    string  `json:"user"`
+		Session string  `json:"session"`
+		At      float64 `json:"at"`
+	} `json:"key"`
+}
+
+// activePage is one page of a partition of the time spent: its stretches
+// and, in the same search, its logouts.
+type activePage struct {
+	Aggregations struct {
+		Pages   compositeOf[activeBucket] `json:"pages"`
+		Logouts struct {
+			Pages compositeOf[logoutBucket] `json:"pages"`
+		} `json:"logouts"`
+	} `json:"aggregations"`
+}
+
+// compositeOf is one page of a composite aggregation with buckets of type
+// B.
+type compositeOf[B any] struct {
+	AfterKey map[string]any `json:"after_key"`
+	Buckets  []B            `json:"buckets"`
+}
+
+// next returns what the partition's next page reads after: the key of
+// each composite aggregation asked for that filled its page (size
+// stretches, logoutPage(size) logouts); nil when none did.
+func (a activePage) next(asked map[string]any, size int, pages, logouts int) map[string]any {
+	after := map[string]any{}
+	if _, ok := asked["pages"]; (asked == nil || ok) && pages == size && a.Aggregations.Pages.AfterKey != nil {
+		after["pages"] = a.Aggregations.Pages.AfterKey
+	}
+	if _, ok := asked["logouts"]; (asked == nil || ok) && logouts == logoutPage(size) && a.Aggregations.Logouts.Pages.AfterKey != nil {
+		after["logouts"] = a.Aggregations.Logouts.Pages.AfterKey
+	}
+	if len(after) == 0 {
+		return nil
+	}
+	return after
 }
 
 type moment struct {
@@ -50,49 +96,120 @@ func activeSources(idle time.Duration) []any {
 	}
 }
 
+// activeAggs are the first and last action of a stretch. Their format,
+// epoch_millis, costs OpenSearch less to write for every bucket than the
+// field's own date format.
 var activeAggs = map[string]any{
-	"first": map[string]any{"min": map[string]any{"field": "occurred_at"}},
-	"last":  map[string]any{"max": map[string]any{"field": "occurred_at"}},
-	"logout": map[string]any{
-		"filter": term("action", "auth.logout"),
-		"aggs":   map[string]any{"at": map[string]any{"min": map[string]any{"field": "occurred_at"}}},
-	},
+	"first": map[string]any{"min": map[string]any{"field": "occurred_at", "format": "epoch_millis"}},
+	"last":  map[string]any{"max": map[string]any{"field": "occurred_at", "format": "epoch_millis"}},
 }
 
-// TimeSpentRequest returns the search of the time spent's page after the
-// key after (nil for the first), as TimeSpent sends it, so that a
-// benchmark can send the very same requests straight to OpenSearch. It
-// returns the errors TimeSpent returns for a missing principal and a bad
-// filter.
-func (f *Finder) TimeSpentRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := compositeBody(p, &filter, activeSources(filter.Idle), activeAggs, after, inSessions...)
-	if err != nil {
-		return Request{}, err
-	}
-	return f.request(body)
+// logoutSources are the keys of a partition's logouts: user, session and
+// time, one bucket per logout.
+var logoutSources = []any{
+	map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
+	map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
+	map[string]any{"at": map[string]any{"terms": map[string]any{"field": "occurred_at"}}},
 }
 
-// TimeSpentNamesRequest returns the search of the page after the key
-// after (nil for the first) of the users TimeSpent names, with their
-// names, as TimeSpent sends it once it has read every minute, so that a
-// benchmark can send the very same requests straight to OpenSearch.
-func (f *Finder) TimeSpentNamesRequest(p activity.Principal, filter searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
-	if err := filter.Validate(); err != nil {
-		return Request{}, err
-	}
-	body, err := namesBody(p, &filter, after, inSessions...)
+// logoutPage is the size of a page of a partition's logouts beside pages
+// of size stretches: a partition's two composite aggregations stay within
+// OpenSearch's default search.max_buckets (65,535) together.
+func logoutPage(size int) int {
+	return min(size, compositePage)
+}
+
+// activeSizes is the sizing histogram of the time spent: stretches of
+// about six hours, a whole number of idle times from the epoch, so that
+// no stretch splits a bucket of activeSources.
+func activeSizes(idle time.Duration) map[string]any {
+	n := max(1, int((6*time.Hour)/idle))
+	return map[string]any{"field": "occurred_at", "fixed_interval": fmt.Sprintf("%dm", n*int(idle/time.Minute))}
+}
+
+// timeSpentPlan is the plan of the time spent's searches.
+func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
+	sizing, err := f.sizingRequest(p, filter, activeSizes(filter.Idle), false, inSessions)
 	if err != nil {
-		return Request{}, err
+		return partitioned{}, err
 	}
-	return f.request(body)
+	sources := activeSources(filter.Idle)
+	return partitioned{
+		sizing: sizing,
+		size:   f.partition,
+		// A partition's first page also reads its logouts; a later page
+		// reads whichever of the two filled its last page.
+		page: func(s span, after map[string]any) (Request, error) {
+			body, err := compositeBodySized(f.partition, p, filter, sources, activeAggs, nil, s.within(inSessions)...)
+			if err != nil {
+				return Request{}, err
+			}
+			aggs := body["aggs"].(map[string]any)
+			pages := aggs["pages"].(map[string]any)["composite"].(map[string]any)
+			logouts := map[string]any{"size": logoutPage(f.partition), "sources": logoutSources}
+			aggs["logouts"] = map[string]any{"filter": term("action", "auth.logout"), "aggs": map[string]any{"pages": map[string]any{"composite": logouts}}}
+			if after != nil {
+				for name, composite := range map[string]map[string]any{"pages": pages, "logouts": logouts} {
+					if key, ok := after[name]; ok {
+						composite["after"] = key
+					} else {
+						delete(aggs, name)
+					}
+				}
+			}
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value",
+				"aggregations.logouts.pages.after_key", "aggregations.logouts.pages.buckets.key")
+		},
+		next: func(asked map[string]any, raw []byte) (map[string]any, error) {
+			var res struct {
+				Aggregations struct {
+					Pages   compositeOf[struct{}] `json:"pages"`
+					Logouts struct {
+						Pages compositeOf[struct{}] `json:"pages"`
+					} `json:"logouts"`
+				} `json:"aggregations"`
+			}
+			if err := gojson.Unmarshal(raw, &res); err != nil {
+				return nil, fmt.Errorf("decode composite page: %w", err)
+			}
+			var page activePage
+			page.Aggregations.Pages.AfterKey, page.Aggregations.Logouts.Pages.AfterKey = res.Aggregations.Pages.AfterKey, res.Aggregations.Logouts.Pages.AfterKey
+			return page.next(asked, f.partition, len(res.Aggregations.Pages.Buckets), len(res.Aggregations.Logouts.Pages.Buckets)), nil
+		},
+		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
+			return f.namesRequest(p, filter, after, inSessions)
+		}}},
+	}, nil
+}
+
+// TimeSpentSearches sends through send every search TimeSpent sends for
+// filter within p's scope — the same requests, in the same order, as many
+// at once — reading of each answer only what the next search needs (the
+// partitions, the key a page ends on), so that a benchmark can send the
+// very same requests straight to OpenSearch. It returns the number of
+// users the names searches named, and the errors TimeSpent returns for a
+// missing principal, a bad filter or a failed search.
+func (f *Finder) TimeSpentSearches(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter, send func(context.Context, Request) ([]byte, error)) (int64, error) {
+	if err := filter.Validate(); err != nil {
+		return 0, err
+	}
+	plan, err := f.timeSpentPlan(p, &filter)
+	if err != nil {
+		return 0, err
+	}
+	var users int64
+	_, err = plan.read(ctx, send, counting(&users, plan))
+	return users, err
 }
 
 // TimeSpent measures each user's active time in the period: the union of
 // the intervals their actions kept a session active, each action for
-// filter.Idle unless its session was logged out sooner.
+// filter.Idle unless its session was logged out sooner. It reads the
+// period in partitions of time (see partitioned), carrying each session
+// from one partition to the next, and stops after
+// searchapi.MaxActiveBuckets buckets (the partitions before the one where
+// it was reached, and part of that one), marking the answer incomplete.
 func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter searchapi.AnalyticsFilter) (searchapi.TimeSpent, error) {
 	if err := filter.Validate(); err != nil {
 		return searchapi.TimeSpent{}, err
@@ -102,69 +219,83 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	if loc == nil {
 		loc = searchapi.Zone(filter.Period.TimeZone)
 	}
-	ts := searchapi.TimeSpent{Period: filter.Period, IdleMinutes: filter.Idle.Minutes(), Days: []searchapi.DayTime{}, Users: []searchapi.UserTime{}}
-	days := map[string]int64{}
-	var user, session string
-	var buckets []searchapi.ActiveBucket
-	var intervals []searchapi.ActiveInterval
-	var sessions int64
-	endSession := func() {
-		if len(buckets) > 0 {
-			intervals = append(intervals, searchapi.SessionActivity(buckets, filter.Idle)...)
-			sessions++
-		}
-		buckets = buckets[:0]
+	plan, err := f.timeSpentPlan(p, &filter)
+	if err != nil {
+		return searchapi.TimeSpent{}, err
 	}
-	endUser := func() {
-		endSession()
-		if user == "" {
-			return
-		}
-		union := searchapi.UnionOf(intervals, from, to)
-		u := searchapi.UserTime{ID: user, Sessions: sessions, ActiveMS: searchapi.Length(union)}
-		for date, n := range searchapi.ByDay(union, loc) {
-			u.Days = append(u.Days, dayTime(date, n))
-			days[date] += n
-		}
-		sort.Slice(u.Days, func(i, j int) bool { return u.Days[i].Date < u.Days[j].Date })
-		ts.Users = append(ts.Users, u)
-		ts.Sessions += sessions
-		ts.ActiveMS += u.ActiveMS
-		intervals, sessions = intervals[:0], 0
-	}
-	sources := activeSources(filter.Idle)
-	complete, err := pageThrough(ctx, f, func(after map[string]any) (map[string]any, error) {
-		return compositeBody(p, &filter, sources, activeAggs, after, inSessions...)
-	}, searchapi.MaxActiveBuckets, func(b activeBucket) {
-		if b.Key.User != user {
-			endUser()
-			user = b.Key.User
-		} else if b.Key.Session != session {
-			endSession()
-		}
-		session = b.Key.Session
-		buckets = append(buckets, searchapi.ActiveBucket{
-			User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value),
-			Logout: int64(b.Logout.At.Value), HasLogout: b.Logout.DocCount > 0,
-		})
+	active := searchapi.NewActiveTime(filter.Idle, from, to)
+	names := userNames{}
+	var mu sync.Mutex
+	parts := map[int][]activeBucket{}
+	// partLogouts holds each partition's first logout of each session.
+	partLogouts := map[int]map[sessionKey]int64{}
+	read := 0
+	complete, err := plan.read(ctx, f.sendTo, partitionReader{
+		lists: []func([]byte) (map[string]any, error){names.read()},
+		page: func(i int, asked map[string]any, raw []byte) (map[string]any, error) {
+			var page activePage
+			if err := gojson.Unmarshal(raw, &page); err != nil {
+				return nil, fmt.Errorf("decode composite page: %w", err)
+			}
+			buckets, outs := page.Aggregations.Pages.Buckets, page.Aggregations.Logouts.Pages.Buckets
+			mu.Lock()
+			defer mu.Unlock()
+			parts[i] = append(parts[i], buckets...)
+			if partLogouts[i] == nil {
+				partLogouts[i] = map[sessionKey]int64{}
+			}
+			for _, b := range outs {
+				k := sessionKey{b.Key.User, b.Key.Session}
+				if at, ok := partLogouts[i][k]; !ok || int64(b.Key.At) < at {
+					partLogouts[i][k] = int64(b.Key.At)
+				}
+			}
+			return page.next(asked, plan.size, len(buckets), len(outs)), nil
+		},
+		done: func(i int, s span) (bool, error) {
+			mu.Lock()
+			part, logouts := parts[i], partLogouts[i]
+			delete(parts, i)
+			delete(partLogouts, i)
+			mu.Unlock()
+			for _, b := range part {
+				if read == searchapi.MaxActiveBuckets {
+					return false, nil
+				}
+				read++
+				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value)}
+				// The session's first logout in the partition is in this
+				// bucket if it falls between its first and last action:
+				// the stretches of one session do not overlap. A logout
+				// in an earlier partition has ended the session already.
+				if at, ok := logouts[sessionKey{a.User, a.Session}]; ok && a.First <= at && at <= a.Last {
+					a.Logout, a.HasLogout = at, true
+				}
+				active.Add(a)
+			}
+			active.Until(s.To)
+			return true, nil
+		},
 	})
 	if err != nil {
 		return searchapi.TimeSpent{}, err
 	}
-	endUser()
-	ts.Complete = complete
-	if len(ts.Users) > 0 {
-		names, err := f.names(ctx, p, &filter, inSessions...)
-		if err != nil {
-			return searchapi.TimeSpent{}, err
+	ts := searchapi.TimeSpent{Period: filter.Period, IdleMinutes: filter.Idle.Minutes(), Days: []searchapi.DayTime{}, Users: []searchapi.UserTime{}, Complete: complete}
+	days := map[string]int64{}
+	for _, a := range active.Users() {
+		u := searchapi.UserTime{ID: a.ID, Sessions: a.Sessions, ActiveMS: searchapi.Length(a.Union)}
+		for date, n := range searchapi.ByDay(a.Union, loc) {
+			u.Days = append(u.Days, dayTime(date, n))
+			days[date] += n
 		}
-		for i := range ts.Users {
-			u := &ts.Users[i]
-			a := names[u.ID]
-			u.Name, u.Email = a.Name, a.Email
-			u.TotalMinutes = minutesOf(u.ActiveMS)
-			u.AverageMinutes = roundTenth(float64(u.ActiveMS) / float64(time.Minute/time.Millisecond) / float64(max(1, u.Sessions)))
-		}
+		sort.Slice(u.Days, func(i, j int) bool { return u.Days[i].Date < u.Days[j].Date })
+		n := names[u.ID].actor
+		u.Name, u.Email = n.Name, n.Email
+		u.TotalMinutes = minutesOf(u.ActiveMS)
+		u.AverageMinutes = roundTenth(float64(u.ActiveMS) / float64(time.Minute/time.Millisecond) / float64(max(1, u.Sessions)))
+		ts.Users = append(ts.Users, u)
+		ts.Sessions += u.Sessions
+		ts.ActiveMS += u.ActiveMS
 	}
 	ts.TotalMinutes = minutesOf(ts.ActiveMS)
 	for date, n := range days {
@@ -188,3 +319,6 @@ func dayTime(date string, ms int64) searchapi.DayTime {
 func minutesOf(ms int64) float64 {
 	return roundTenth(float64(ms) / float64(time.Minute/time.Millisecond))
 }
+
+// sessionKey is one session of one user.
+type sessionKey struct{ user, session string }

@@ -2,8 +2,6 @@ package opensearch
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/searchapi"
@@ -30,7 +28,12 @@ type compositeAnswer[B any] struct {
 // scope narrowed by extra filters, after the bucket key after (nil for
 // the first page).
 func compositeBody(p activity.Principal, filter *searchapi.AnalyticsFilter, sources []any, aggs map[string]any, after map[string]any, extra ...any) (map[string]any, error) {
-	composite := map[string]any{"size": compositePage, "sources": sources}
+	return compositeBodySized(compositePage, p, filter, sources, aggs, after, extra...)
+}
+
+// compositeBodySized is compositeBody with pages of size buckets.
+func compositeBodySized(size int, p activity.Principal, filter *searchapi.AnalyticsFilter, sources []any, aggs map[string]any, after map[string]any, extra ...any) (map[string]any, error) {
+	composite := map[string]any{"size": size, "sources": sources}
 	if after != nil {
 		composite["after"] = after
 	}
@@ -74,23 +77,6 @@ func pageThrough[B any](ctx context.Context, f *Finder, body func(after map[stri
 		}
 		after = res.Aggregations.Pages.AfterKey
 	}
-}
-
-// DecodeCompositePage decodes one page of the composite aggregation of a
-// TimeSpentRequest or an EngagementRequest, and returns the key the next
-// page starts after (nil after the last page), the number of buckets and
-// OpenSearch's took, so that a benchmark can page through the same
-// requests the finder sends.
-func DecodeCompositePage(raw []byte) (after map[string]any, buckets int, took int, err error) {
-	var res compositeAnswer[json.RawMessage]
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return nil, 0, 0, fmt.Errorf("decode composite page: %w", err)
-	}
-	n := len(res.Aggregations.Pages.Buckets)
-	if n < compositePage {
-		return nil, n, res.Took, nil
-	}
-	return res.Aggregations.Pages.AfterKey, n, res.Took, nil
 }
 
 // usersBucket is one user with the name and email of their latest action.

@@ -37,6 +37,9 @@ type Finder struct {
 	now       func() time.Time
 	cfg       Config
 	pits      *pits
+	// partition is the most actions of a partition of a partitioned
+	// analysis and the size of its pages: partitionActions but in tests.
+	partition int
 }
 
 // Option changes how a Finder works.
@@ -61,7 +64,7 @@ func WithClock(now func() time.Time) Option {
 
 // NewFinder returns a finder over the indices of prefix.
 func NewFinder(client *opensearchapi.Client, prefix string, opts ...Option) *Finder {
-	f := &Finder{client: client, alias: activity.IndexAlias(prefix), lifetime: DefaultCursorLifetime, now: time.Now, pits: newPITs()}
+	f := &Finder{client: client, alias: activity.IndexAlias(prefix), lifetime: DefaultCursorLifetime, now: time.Now, pits: newPITs(), partition: partitionActions}
 	for _, o := range opts {
 		o(f)
 	}

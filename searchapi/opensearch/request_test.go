@@ -2,9 +2,13 @@ package opensearch
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +44,7 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 		mu.Lock()
 		sent = append(sent, Request{Path: r.URL.RequestURI(), Body: b})
 		mu.Unlock()
-		io.WriteString(w, `{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
+		w.Write(answerOf(b))
 	}))
 	defer srv.Close()
 	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{srv.URL}}})
@@ -102,25 +106,55 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 			t.Fatal(err)
 		}
 		filter := searchapi.AnalyticsFilter{Period: period}
-		searches()
-		want, err := finder.TimeSpentRequest(owner, filter, nil)
-		if err != nil {
-			t.Fatal(err)
+		// Sent at once, two partitions' searches may arrive in any order.
+		sorted := func(rs []Request) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.Path+" "+string(r.Body))
+			}
+			sort.Strings(out)
+			return out
 		}
-		if _, err := finder.TimeSpent(t.Context(), owner, filter); err != nil {
-			t.Fatal(err)
+		direct := func(ctx context.Context, r Request) ([]byte, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent = append(sent, r)
+			return answerOf(r.Body), nil
 		}
-		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-			t.Errorf("TimeSpent searched %q, TimeSpentRequest returned %s %s", sent, want.Path, want.Body)
+		analyses := []struct {
+			name string
+			// want is the number of searches: the sizing search, two
+			// pages of names, two partitions.
+			want     int
+			platform func() error
+			searches func() (int64, error)
+		}{
+			{"time spent", 5, func() error {
+				_, err := finder.TimeSpent(t.Context(), owner, filter)
+				return err
+			}, func() (int64, error) { return finder.TimeSpentSearches(t.Context(), owner, filter, direct) }},
+			{"engagement", 5, func() error {
+				_, err := finder.Engagement(t.Context(), member, filter)
+				return err
+			}, func() (int64, error) { return finder.EngagementSearches(t.Context(), member, filter, direct) }},
 		}
-		if want, err = finder.EngagementRequest(member, filter, nil); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := finder.Engagement(t.Context(), member, filter); err != nil {
-			t.Fatal(err)
-		}
-		if sent := searches(); len(sent) != 1 || sent[0].Path != want.Path || !bytes.Equal(sent[0].Body, want.Body) {
-			t.Errorf("Engagement searched %q, EngagementRequest returned %s %s", sent, want.Path, want.Body)
+		for _, a := range analyses {
+			searches()
+			if err := a.platform(); err != nil {
+				t.Fatal(err)
+			}
+			got := sorted(searches())
+			users, err := a.searches()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := sorted(searches())
+			if len(want) != a.want || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s searched\n%q\n%sSearches sent\n%q", a.name, got, a.name, want)
+			}
+			if users != compositePage+1 {
+				t.Errorf("%sSearches counted %d users, want %d", a.name, users, compositePage+1)
+			}
 		}
 	})
 
@@ -135,4 +169,58 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 			t.Errorf("no period: %v, want EINVALID", err)
 		}
 	})
+}
+
+// answerOf is the fake OpenSearch's answer to a search: for a sizing
+// search, two stretches of time too large to share a partition; for the
+// first page of names, a full page; for the next, a last page; otherwise
+// nothing.
+func answerOf(body []byte) []byte {
+	switch {
+	case bytes.Contains(body, []byte(`"sizes"`)):
+		return fmt.Appendf(nil, `{"aggregations":{"sizes":{"buckets":[{"key":1000,"doc_count":%d},{"key":2000,"doc_count":%d}]}}}`,
+			partitionActions-1, partitionActions-1)
+	case bytes.Contains(body, []byte(`"actor.name.keyword"`)) && !bytes.Contains(body, []byte(`"after"`)):
+		var page []string
+		for i := range compositePage {
+			page = append(page, fmt.Sprintf(`{"key":{"user":"u-%d","name":"A","email":"a@example.com"},"at":{"value":1}}`, i))
+		}
+		return fmt.Appendf(nil, `{"aggregations":{"pages":{"after_key":{"user":"u-%d"},"buckets":[%s]}}}`, compositePage-1, strings.Join(page, ","))
+	case bytes.Contains(body, []byte(`"actor.name.keyword"`)):
+		return []byte(`{"aggregations":{"pages":{"buckets":[{"key":{"user":"u-x","name":null,"email":null},"at":{"value":2}}]}}}`)
+	}
+	return []byte(`{"hits":{"total":{"value":0},"hits":[]},"aggregations":{}}`)
+}
+
+// TestPartitionedAnalysesFailWhole checks that a partition OpenSearch
+// cannot answer fails the whole analysis, with no partial answer.
+func TestPartitionedAnalysesFailWhole(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if bytes.Contains(b, []byte(`"sizes"`)) || bytes.Contains(b, []byte(`"actor.name.keyword"`)) || !bytes.Contains(b, []byte(`"gte":2000`)) {
+			w.Write(answerOf(b))
+			return
+		}
+		w.WriteHeader(http.StatusServiceUnavailable) // the second partition
+		io.WriteString(w, `{"error":"shards starting"}`)
+	}))
+	defer srv.Close()
+	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{srv.URL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finder := NewFinder(client, "test")
+	owner := activity.Principal{WorkspaceID: "ws-1", UserID: "u-1", Role: activity.RoleOwner, TimeZone: "Europe/Berlin"}
+	period, err := searchapi.ResolvePeriod(searchapi.PeriodQuery{Range: "90d"}, time.Now(), searchapi.Zone(owner.TimeZone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filter := searchapi.AnalyticsFilter{Period: period}
+	if ts, err := finder.TimeSpent(t.Context(), owner, filter); activity.ErrorCode(err) != activity.EUNAVAILABLE {
+		t.Errorf("time spent: %+v, %v; want EUNAVAILABLE", ts, err)
+	}
+	if en, err := finder.Engagement(t.Context(), owner, filter); activity.ErrorCode(err) != activity.EUNAVAILABLE {
+		t.Errorf("engagement: %+v, %v; want EUNAVAILABLE", en, err)
+	}
 }
