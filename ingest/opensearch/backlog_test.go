@@ -1,0 +1,179 @@
+package opensearch_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sirupsen/logrus"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest"
+	"github.com/fluxera/activity/ingest/enrich"
+	ingestkafka "github.com/fluxera/activity/ingest/kafka"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/stacktest"
+)
+
+// committedCounter counts the messages whose offsets the indexer committed.
+type committedCounter struct {
+	ingest.Source
+	n atomic.Int64
+}
+
+func (c *committedCounter) Commit(ctx context.Context, msgs []ingest.Message) error {
+	if err := c.Source.Commit(ctx, msgs); err != nil {
+		return err
+	}
+	c.n.Add(int64(len(msgs)))
+	return nil
+}
+
+// TestIndexerBacklogProfile indexes a backlog of synthetic events from the
+// real Kafka into the real OpenSearch with the indexer's own code and logs
+// the indexer's and OpenSearch's CPU time per million events. It is a
+// profiling aid, not a check: it runs only when FLUXERA_PROFILE_INDEXER
+// names the number of events, and writes a CPU profile of the indexing to
+// FLUXERA_PROFILE_INDEXER_OUT when that is set.
+func TestIndexerBacklogProfile(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("FLUXERA_PROFILE_INDEXER"))
+	if n <= 0 {
+		t.Skip("set FLUXERA_PROFILE_INDEXER to a number of events to profile the indexer")
+	}
+	ctx := t.Context()
+	osURL := stacktest.OpenSearchURL()
+	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(osURL))
+	topic := stacktest.MustTopic(t, "ingest-profile", 3)
+	brokers := stacktest.KafkaBrokers()
+
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Hash{}, BatchSize: 1000, BatchTimeout: 10 * time.Millisecond, BatchBytes: 16 << 20, RequiredAcks: kafka.RequireAll}
+	gen := synthetic.New(1, 120, 10, time.Now().Add(-time.Duration(n)*time.Millisecond), time.Millisecond)
+	for i := 0; i < n; i += 1000 {
+		msgs := make([]kafka.Message, 0, 1000)
+		for j := i; j < min(n, i+1000); j++ {
+			ev := gen.Next()
+			b, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, kafka.Message{Key: []byte(ev.WorkspaceID), Value: b})
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+
+	prefix := "test-profile-" + stacktest.RandomID()
+	osCfg := ingestos.Config{URLs: []string{osURL}, IndexPrefix: prefix}
+	if err := osCfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := ingestos.NewClient(osCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingestos.EnsureTemplate(ctx, client, osCfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { deleteIndices(osURL, prefix) })
+
+	kcfg := ingestkafka.Config{Brokers: brokers, Topic: topic, DeadLetterTopic: topic + ".dlq", GroupID: "test-profile-" + stacktest.RandomID()}
+	if err := kcfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	src := &committedCounter{Source: ingestkafka.NewSource(kcfg)}
+	icfg := ingest.Config{IndexPrefix: prefix}
+	if err := icfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	log := logrus.New()
+	log.SetLevel(logrus.WarnLevel)
+	ix := &ingest.Indexer{
+		Config: icfg, Source: src, Sink: ingestos.NewSink(client),
+		DeadLetters: ingestkafka.NewDeadLetters(kcfg),
+		Enricher:    enrich.Enricher{Locator: enrich.Bundled()},
+		Log:         log.WithField("component", "ingest"),
+	}
+
+	if out := os.Getenv("FLUXERA_PROFILE_INDEXER_OUT"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0, os0, start := selfCPU(), openSearchCPU(t, osURL), time.Now()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- ix.Run(runCtx) }()
+	for src.n.Load() < int64(n) {
+		select {
+		case err := <-done:
+			t.Fatalf("indexer stopped: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	took := time.Since(start)
+	cpu, osCPU := selfCPU()-cpu0, openSearchCPU(t, osURL)-os0
+	stop()
+	<-done
+	t.Logf("%d events in %.1f s: %.0f events/s; indexer %.1f CPU-s (%.1f per million), OpenSearch %.1f CPU-s (%.1f per million)",
+		n, took.Seconds(), float64(n)/took.Seconds(), cpu, cpu/float64(n)*1e6, osCPU, osCPU/float64(n)*1e6)
+}
+
+// selfCPU is this process's user and system CPU time in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+// openSearchCPU is OpenSearch's process CPU time in seconds.
+func openSearchCPU(t *testing.T, osURL string) float64 {
+	res, err := http.Get(osURL + "/_nodes/stats/process?filter_path=nodes.*.process.cpu.total_in_millis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var stats struct {
+		Nodes map[string]struct {
+			Process struct {
+				CPU struct {
+					TotalMillis int64 `json:"total_in_millis"`
+				} `json:"cpu"`
+			} `json:"process"`
+		} `json:"nodes"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, n := range stats.Nodes {
+		total += n.Process.CPU.TotalMillis
+	}
+	return float64(total) / 1000
+}
+
+// deleteIndices removes the indices and index template of prefix.
+func deleteIndices(osURL, prefix string) {
+	for _, path := range []string{"/" + activity.IndexPattern(prefix), "/_index_template/" + activity.IndexAlias(prefix)} {
+		req, _ := http.NewRequest(http.MethodDelete, osURL+path, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}
+}
