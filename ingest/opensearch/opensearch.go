@@ -154,6 +154,10 @@ func NewSink(client *opensearchapi.Client) *Sink { return &Sink{client: client} 
 // counts: about a tenth of the bytes, every item still present in order.
 const bulkResponseFields = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
+// BulkPath is the path and query of the sink's _bulk requests, for a
+// loader that is to send the same request.
+const BulkPath = "/_bulk?filter_path=" + bulkResponseFields
+
 type bulkResponse struct {
 	Errors bool `json:"errors"`
 	Items  []map[string]struct {
@@ -229,7 +233,7 @@ func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkRes
 	}
 	body.Grow(size)
 	body.Write(appendBulk(body.AvailableBuffer(), docs))
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk?filter_path="+bulkResponseFields, bytes.NewReader(body.Bytes()))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, BulkPath, bytes.NewReader(body.Bytes()))
 	if err != nil {
 		return ingest.BulkResult{}, err
 	}
