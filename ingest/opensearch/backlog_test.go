@@ -133,6 +133,59 @@ func TestIndexerBacklogProfile(t *testing.T) {
 	<-done
 	t.Logf("%d events in %.1f s: %.0f events/s; indexer %.1f CPU-s (%.1f per million), OpenSearch %.1f CPU-s (%.1f per million)",
 		n, took.Seconds(), float64(n)/took.Seconds(), cpu, cpu/float64(n)*1e6, osCPU, osCPU/float64(n)*1e6)
+
+	// The direct baseline: the same number of documents built beforehand,
+	// only the _bulk requests timed, with the indexer's batch size and
+	// requests in flight, then with twice the requests in flight.
+	pprof.StopCPUProfile()
+	for _, workers := range []int{icfg.Workers, 2 * icfg.Workers} {
+		direct := prefix + "-direct" + strconv.Itoa(workers)
+		dcfg := osCfg
+		dcfg.IndexPrefix = direct
+		if err := ingestos.EnsureTemplate(ctx, client, dcfg); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { deleteIndices(osURL, direct) })
+		gen := synthetic.New(uint64(workers), 120, 10, time.Now().Add(-time.Duration(n)*time.Millisecond), time.Millisecond)
+		en := enrich.Enricher{Locator: enrich.Bundled()}
+		batches := make(chan []ingest.Document, n/icfg.BatchSize+1)
+		for i := 0; i < n; i += icfg.BatchSize {
+			docs := make([]ingest.Document, 0, icfg.BatchSize)
+			for range min(icfg.BatchSize, n-i) {
+				e := gen.Next()
+				doc := ingest.NewDocument(e, time.Now())
+				en.Enrich(&doc)
+				b, err := json.Marshal(doc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				docs = append(docs, ingest.Document{Index: activity.IndexName(direct, e.OccurredAt), ID: e.ID, Body: b})
+			}
+			batches <- docs
+		}
+		close(batches)
+		sink := ingestos.NewSink(client)
+		start := time.Now()
+		errs := make(chan error, workers)
+		for range workers {
+			go func() {
+				for docs := range batches {
+					if _, err := sink.Bulk(ctx, docs); err != nil {
+						errs <- err
+						return
+					}
+				}
+				errs <- nil
+			}()
+		}
+		for range workers {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		took := time.Since(start)
+		t.Logf("direct _bulk, %d in flight: %d events in %.1f s: %.0f events/s", workers, n, took.Seconds(), float64(n)/took.Seconds())
+	}
 }
 
 // selfCPU is this process's user and system CPU time in seconds.
