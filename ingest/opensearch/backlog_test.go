@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -86,6 +88,13 @@ func TestIndexerBacklogProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { deleteIndices(osURL, prefix) })
+
+	if bin := os.Getenv("FLUXERA_PROFILE_INDEXER_BIN"); bin != "" {
+		took, cpu, osCPU := runIndexerProcess(t, bin, osURL, topic, prefix, n)
+		t.Logf("%s ingest: %d events in %.1f s: %.0f events/s; process %.1f CPU-s (%.1f per million), OpenSearch %.1f CPU-s (%.1f per million)",
+			bin, n, took.Seconds(), float64(n)/took.Seconds(), cpu, cpu/float64(n)*1e6, osCPU, osCPU/float64(n)*1e6)
+		return
+	}
 
 	kcfg := ingestkafka.Config{Brokers: brokers, Topic: topic, DeadLetterTopic: topic + ".dlq", GroupID: "test-profile-" + stacktest.RandomID()}
 	if err := kcfg.Validate(); err != nil {
@@ -229,4 +238,48 @@ func deleteIndices(osURL, prefix string) {
 			res.Body.Close()
 		}
 	}
+}
+
+// runIndexerProcess runs bin ingest (FLUXERA_PROFILE_INDEXER_BIN) on
+// topic into prefix until its group has committed n events, and returns
+// how long that took, the process's CPU time (/proc/<pid>/stat) and
+// OpenSearch's over the same span.
+func runIndexerProcess(t *testing.T, bin, osURL, topic, prefix string, n int) (time.Duration, float64, float64) {
+	group := "test-profile-" + stacktest.RandomID()
+	cmd := exec.Command(bin, "ingest")
+	cmd.Env = append(os.Environ(), "FLUXERA_KAFKA_TOPIC="+topic, "FLUXERA_INGEST_GROUP="+group, "FLUXERA_INDEX_PREFIX="+prefix,
+		"FLUXERA_KAFKA_DLQ_TOPIC="+topic+".dlq", "FLUXERA_KAFKA_ALERT_TOPIC="+topic+".alerts", "FLUXERA_OPS_ADDR=127.0.0.1:0", "FLUXERA_LOG_LEVEL=warn")
+	cmd.Stderr = os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	os0, start := openSearchCPU(t, osURL), time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	client := &kafka.Client{Addr: kafka.TCP(stacktest.KafkaBrokers()...), Timeout: 10 * time.Second}
+	for {
+		res, err := client.OffsetFetch(t.Context(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: {0, 1, 2}}})
+		if err == nil {
+			var done int64
+			for _, p := range res.Topics[topic] {
+				done += max(0, p.CommittedOffset)
+			}
+			if done >= int64(n) {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	took := time.Since(start)
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := strings.Fields(string(b)[strings.LastIndexByte(string(b), ')')+2:])
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return took, (utime + stime) / 100, openSearchCPU(t, osURL) - os0
 }
