@@ -77,12 +77,52 @@ func (e *Event) Summary() string {
 		return who + " changed " + field + " from " + quoteEmpty(c.Before) + " to " + quoteEmpty(c.After) + " on " + what
 	}
 	if p, ok := phrases[e.Action]; ok {
-		return strings.NewReplacer(
-			"{actor}", who, "{resource}", what, "{name}", e.Resource.Name,
-			"{assignee}", e.related("assignee"), "{previous_assignee}", e.related("previous_assignee"),
-		).Replace(p)
+		return fillPhrase(p, func(placeholder string) (string, bool) {
+			switch placeholder {
+			case "{actor}":
+				return who, true
+			case "{resource}":
+				return what, true
+			case "{name}":
+				return e.Resource.Name, true
+			case "{assignee}":
+				return e.related("assignee"), true
+			case "{previous_assignee}":
+				return e.related("previous_assignee"), true
+			}
+			return "", false
+		})
 	}
 	return who + " " + strings.ReplaceAll(verb, "_", " ") + " " + what
+}
+
+// fillPhrase replaces each known {placeholder} of phrase, left to right,
+// with its value; the values are not read again for placeholders. It is
+// what a strings.Replacer of the same pairs does, without building one for
+// every event.
+func fillPhrase(phrase string, value func(placeholder string) (string, bool)) string {
+	var b strings.Builder
+	b.Grow(len(phrase) + 32)
+	for {
+		i := strings.IndexByte(phrase, '{')
+		if i < 0 {
+			b.WriteString(phrase)
+			return b.String()
+		}
+		j := strings.IndexByte(phrase[i:], '}')
+		if j < 0 {
+			b.WriteString(phrase)
+			return b.String()
+		}
+		if v, ok := value(phrase[i : i+j+1]); ok {
+			b.WriteString(phrase[:i])
+			b.WriteString(v)
+			phrase = phrase[i+j+1:]
+			continue
+		}
+		b.WriteString(phrase[:i+1])
+		phrase = phrase[i+1:]
+	}
 }
 
 // related names the related resource of the given role, or "someone".

@@ -34,6 +34,11 @@ const (
 	indexerUsers      = 10
 )
 
+// moreInFlight is how many times the indexer's requests in flight the
+// direct loader's second point runs, to show whether the first is the
+// engine's ceiling or the loader's.
+const moreInFlight = 2
+
 // loaderSharePercent is the share of the throughput events the direct
 // loader indexes before the indexer runs, and again after it.
 const loaderSharePercent = 15
@@ -42,7 +47,10 @@ const loaderSharePercent = 15
 // role alone in a process of its own, on a fresh topic, consumer group and
 // index prefix, the template installed by it) beside a direct _bulk loader
 // in the bench process with the same documents, batch size and requests in
-// flight, into an index prefix of its own with the same template settings:
+// flight, into an index prefix of its own with the same template settings,
+// its bodies built before its clock starts; the same loader with
+// moreInFlight times the requests in flight is a second point, which shows
+// whether that ceiling is the engine's or the loader's:
 //
 //  1. throughput over run.events synthetic events produced to the topic
 //     beforehand, from the process's start until the group has committed
@@ -78,7 +86,7 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	if err := pubCfg.Validate(); err != nil {
 		fatalf("%v", err)
 	}
-	ixPrefix, directPrefix := e.prefix+"-ingest", e.prefix+"-direct"
+	ixPrefix, directPrefix, morePrefix := e.prefix+"-ingest", e.prefix+"-direct", e.prefix+"-direct-more"
 	osCfg := ingestos.Config{
 		URLs:            []string{e.osURL},
 		IndexPrefix:     directPrefix,
@@ -96,7 +104,7 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 		if ix != nil {
 			ix.stop()
 		}
-		deleteIndices(e.osURL, ixPrefix, directPrefix)
+		deleteIndices(e.osURL, ixPrefix, directPrefix, morePrefix)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		deleteTopics(ctx, client, topic, dlq, alerts)
@@ -110,7 +118,13 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	if err := ingestos.EnsureTemplate(ctx, osc, osCfg); err != nil {
 		fatalf("install the direct loader's template: %v", err)
 	}
+	moreCfg := osCfg
+	moreCfg.IndexPrefix = morePrefix
+	if err := ingestos.EnsureTemplate(ctx, osc, moreCfg); err != nil {
+		fatalf("install the direct loader's template: %v", err)
+	}
 	loader := newBulkLoader(e.osURL, directPrefix, cfg)
+	more := newBulkLoader(e.osURL, morePrefix, cfg)
 	pub := domainkafka.NewPublisher(pubCfg)
 	defer pub.Close()
 
@@ -125,6 +139,8 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	cpu0 := selfCPUSeconds()
 	directHead := loader.load(head)
 	directCPU := selfCPUSeconds() - cpu0
+	settle(e.osURL)
+	moreHead := more.loadWith(head, moreInFlight*cfg.Workers)
 	head = nil
 
 	settle(e.osURL)
@@ -142,9 +158,13 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	cpu0 = selfCPUSeconds()
 	directTail := loader.load(tail)
 	directCPU += selfCPUSeconds() - cpu0
+	settle(e.osURL)
+	moreTail := more.loadWith(tail, moreInFlight*cfg.Workers)
 	tail = nil
 	expectCount(e.osURL, ixPrefix, run.events)
 	expectCount(e.osURL, directPrefix, 2*share)
+	expectCount(e.osURL, morePrefix, 2*share)
+	moreRate := float64(2*share) / (moreHead + moreTail).Seconds()
 
 	direct := directHead + directTail
 	ixRate, directRate := float64(run.events)/indexed.Seconds(), float64(2*share)/direct.Seconds()
@@ -154,15 +174,23 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 		Baseline: &Baseline{Name: "direct_bulk.events_per_s", Value: round(directRate)}, Ratio: round2(ixRate / directRate),
 		Notes: fmt.Sprintf("%d synthetic events (ingest/synthetic: %d workspaces of %d users; logins, failed logins, asset edits, key views; mean payload %d bytes) published beforehand to a fresh topic of %d partitions, keyed by workspace, with the relay's publisher, 1000 per call (%.1f s with their generation). "+
 			"The figure runs bin/fluxera ingest (own consumer group and index prefix, template installed by it, batch %d documents or %d bytes, flush %s, %d bulk requests in flight) from process start until the group's committed offsets, polled every 100 ms, cover every event (%.1f s; first commit after %.1f s, %.0f events/s from then on; %.0f indexed, %.0f retried, %.0f dead-lettered by its metrics; %.1f CPU-s in the process, %.0f µs per event). "+
-			"The baseline is a minimal loader in the bench process that builds the same documents with the indexer's code (activity.DecodeEvent, ingest.NewDocument, enrich.Enricher, json.Marshal) and posts them with _bulk create, same batch size and requests in flight, into an index prefix of its own with the same template settings (shards %d, replicas %d, refresh %s), reading nothing from Kafka and committing nothing; "+
-			"it indexes the first %d%% of the events before the indexer starts (%.1f s) and the last %d%% after it finished (%.1f s), each after OpenSearch's merges settled (%.1f CPU-s, %.0f µs per event, %d requests sent again). "+
+			"The baseline is a minimal loader in the bench process that builds the same documents with the indexer's code (ingest.DecodeEvent, ingest.NewDocument, enrich.Enricher, ingest.EncodeDocument) and every _bulk body before its clock starts, then times only the _bulk create requests (the indexer's path and filter_path), same batch size and requests in flight, into an index prefix of its own with the same template settings (shards %d, replicas %d, refresh %s), reading nothing from Kafka and committing nothing; "+
+			"it indexes the first %d%% of the events before the indexer starts (%.1f s) and the last %d%% after it finished (%.1f s), each after OpenSearch's merges settled (%.1f CPU-s with the building of the bodies, %.0f µs per event, %d requests sent again). "+
+			"The same loader with %d times the requests in flight, into a third index prefix, reaches %.0f events/s (direct_bulk.events_per_s_more_in_flight): the ceiling is the engine's when that is not much above the baseline. "+
 			"Other work on the same two cores (OpenSearch, Kafka, PostgreSQL, other people's builds and tests) is not stopped",
 			run.events, indexerWorkspaces, indexerUsers, payloadBytes/run.events, pubCfg.Partitions, produced.Seconds(),
 			cfg.BatchSize, cfg.BatchBytes, cfg.FlushInterval, cfg.Workers,
 			indexed.Seconds(), first.Sub(ix.started).Seconds(), steadyRate, m["fluxera_ingest_indexed_total"], m["fluxera_ingest_retried_total"], m["fluxera_ingest_dead_lettered_total"],
 			indexerCPU, indexerCPU/float64(run.events)*1e6,
 			osCfg.Shards, osCfg.Replicas, osCfg.RefreshInterval,
-			loaderSharePercent, directHead.Seconds(), loaderSharePercent, directTail.Seconds(), directCPU, directCPU/float64(2*share)*1e6, loader.resent.Load()),
+			loaderSharePercent, directHead.Seconds(), loaderSharePercent, directTail.Seconds(), directCPU, directCPU/float64(2*share)*1e6, loader.resent.Load(),
+			moreInFlight, moreRate),
+	}, {
+		Name: "direct_bulk.events_per_s_more_in_flight", Value: round(moreRate), Unit: "events/s",
+		Baseline: &Baseline{Name: "direct_bulk.events_per_s", Value: round(directRate)}, Ratio: round2(moreRate / directRate),
+		Notes: fmt.Sprintf("The direct loader of ingest.events_per_s with %d requests in flight instead of %d, the bodies built before the clock as there, into an index prefix of its own: the first %d%% of the events after the baseline's first run (%.1f s), the last %d%% after its second (%.1f s), each after OpenSearch's merges settled (%d requests sent again). "+
+			"A ratio near 1 says the baseline is the engine's ceiling on this machine, not the loader's",
+			moreInFlight*cfg.Workers, cfg.Workers, loaderSharePercent, moreHead.Seconds(), loaderSharePercent, moreTail.Seconds(), more.resent.Load()),
 	}}
 
 	figures = append(figures, cpuFigure("ingest.cpu_s_per_million", "opensearch.cpu_s_per_million", indexerCPU, osCPU, run.events,

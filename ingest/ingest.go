@@ -6,7 +6,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -356,7 +355,7 @@ func (ix *Indexer) commit(ctx context.Context, msgs []Message) error {
 
 // document decodes a message into the document that is indexed.
 func (ix *Indexer) document(m Message) (Document, error) {
-	e, err := activity.DecodeEvent(m.Value)
+	e, err := DecodeEvent(m.Value)
 	if err != nil {
 		return Document{}, err
 	}
@@ -364,7 +363,7 @@ func (ix *Indexer) document(m Message) (Document, error) {
 	if ix.Enricher != nil {
 		ix.Enricher.Enrich(&doc)
 	}
-	body, err := json.Marshal(doc)
+	body, err := EncodeDocument(&doc)
 	if err != nil {
 		return Document{}, fmt.Errorf("encode document: %w", err)
 	}

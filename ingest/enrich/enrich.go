@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"net/netip"
+	"sync"
 
 	"github.com/fluxera/activity/ingest"
 )
@@ -21,5 +22,41 @@ func (en Enricher) Enrich(doc *ingest.SearchDocument) {
 			}
 		}
 	}
-	doc.Client = ParseUserAgent(doc.Context.UserAgent)
+	doc.Client = clients.parse(doc.Context.UserAgent)
+}
+
+// clients holds what the user agents seen lately say: a workspace's people
+// send the same few user agents over and over, and reading one takes
+// several regular expressions.
+var clients = userAgents{parseFn: ParseUserAgent, limit: 4096}
+
+// userAgents is a bounded cache of parsed user agents. Once it holds limit
+// of them it starts afresh, so an unbounded variety of user agents costs
+// memory in proportion to limit only.
+type userAgents struct {
+	parseFn func(string) ingest.Client
+	limit   int
+
+	mu   sync.RWMutex
+	seen map[string]ingest.Client
+}
+
+func (u *userAgents) parse(ua string) ingest.Client {
+	if ua == "" {
+		return ingest.Client{}
+	}
+	u.mu.RLock()
+	c, ok := u.seen[ua]
+	u.mu.RUnlock()
+	if ok {
+		return c
+	}
+	c = u.parseFn(ua)
+	u.mu.Lock()
+	if u.seen == nil || len(u.seen) >= u.limit {
+		u.seen = make(map[string]ingest.Client, u.limit)
+	}
+	u.seen[ua] = c
+	u.mu.Unlock()
+	return c
 }

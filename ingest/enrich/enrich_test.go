@@ -110,3 +110,24 @@ func TestEnricherKeepsALocationTheEventHas(t *testing.T) {
 		t.Errorf("location = %+v", doc.Context.Location)
 	}
 }
+
+// TestEnrichAllocations bounds what enriching an event the indexer has
+// seen the like of costs: its location is one allocation, its client none.
+func TestEnrichAllocations(t *testing.T) {
+	en := enrich.Enricher{Locator: enrich.Bundled()}
+	doc := ingest.SearchDocument{}
+	doc.Context.IP = "203.0.113.24"
+	doc.Context.UserAgent = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15"
+	en.Enrich(&doc)
+	want := doc.Client
+	got := testing.AllocsPerRun(100, func() {
+		doc.Context.Location = nil
+		en.Enrich(&doc)
+	})
+	if got > 1 {
+		t.Errorf("enriching a document takes %.0f allocations, want at most 1", got)
+	}
+	if doc.Client != want || doc.Context.Location == nil || doc.Context.Location.City != "London" {
+		t.Errorf("enriched %+v, %+v", doc.Client, doc.Context.Location)
+	}
+}

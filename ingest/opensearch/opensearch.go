@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4"
@@ -153,6 +154,10 @@ func NewSink(client *opensearchapi.Client) *Sink { return &Sink{client: client} 
 // counts: about a tenth of the bytes, every item still present in order.
 const bulkResponseFields = "errors,items.*.status,items.*.error.type,items.*.error.reason"
 
+// BulkPath is the path and query of the sink's _bulk requests, for a
+// loader that is to send the same request.
+const BulkPath = "/_bulk?filter_path=" + bulkResponseFields
+
 type bulkResponse struct {
 	Errors bool `json:"errors"`
 	Items  []map[string]struct {
@@ -164,15 +169,71 @@ type bulkResponse struct {
 	} `json:"items"`
 }
 
+// createResponse is a bulkResponse to creates alone, read without a map
+// per item.
+type createResponse struct {
+	Errors bool       `json:"errors"`
+	Items  []bulkItem `json:"items"`
+}
+
+// bulkItem is one item of a _bulk response of creates.
+type bulkItem struct {
+	Create bulkItemResult `json:"create"`
+}
+
+type bulkItemResult struct {
+	Status int `json:"status"`
+	Error  *struct {
+		Type   string `json:"type"`
+		Reason string `json:"reason"`
+	} `json:"error"`
+}
+
+// bodies are the buffers bulk bodies are built in, used again by the
+// requests that follow once OpenSearch has answered.
+var bodies = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// appendBulk appends the create action and the body of each document to
+// buf, one line each.
+func appendBulk(buf []byte, docs []ingest.Document) []byte {
+	for _, d := range docs {
+		buf = append(buf, `{"create":{"_index":`...)
+		buf = appendJSONString(buf, d.Index)
+		buf = append(buf, `,"_id":`...)
+		buf = appendJSONString(buf, d.ID)
+		buf = append(buf, "}}\n"...)
+		buf = append(buf, d.Body...)
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
+// appendJSONString appends s as a JSON string. Index names and event ids
+// are plain ASCII and are copied as they are; anything else is left to
+// encoding/json.
+func appendJSONString(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s)
+			return append(buf, b...)
+		}
+	}
+	buf = append(buf, '"')
+	buf = append(buf, s...)
+	return append(buf, '"')
+}
+
 // Bulk sends docs in one _bulk request and classifies every item.
 func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkResult, error) {
-	var body bytes.Buffer
+	body := bodies.Get().(*bytes.Buffer)
+	body.Reset()
+	size := 0
 	for _, d := range docs {
-		fmt.Fprintf(&body, `{"create":{"_index":%q,"_id":%q}}`+"\n", d.Index, d.ID)
-		body.Write(d.Body)
-		body.WriteByte('\n')
+		size += len(d.Body) + len(d.Index) + len(d.ID) + 40
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk?filter_path="+bulkResponseFields, &body)
+	body.Grow(size)
+	body.Write(appendBulk(body.AvailableBuffer(), docs))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, BulkPath, bytes.NewReader(body.Bytes()))
 	if err != nil {
 		return ingest.BulkResult{}, err
 	}
@@ -186,10 +247,13 @@ func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkRes
 	if err != nil {
 		return ingest.BulkResult{}, fmt.Errorf("read bulk response: %w", err)
 	}
+	// OpenSearch has read the whole body before it answers in full; a
+	// request that failed midway may still hold it and keeps its buffer.
+	bodies.Put(body)
 	if res.StatusCode != http.StatusOK {
 		return ingest.BulkResult{}, fmt.Errorf("bulk request: status %d: %s", res.StatusCode, truncate(raw, 300))
 	}
-	var br bulkResponse
+	var br createResponse
 	if err := json.Unmarshal(raw, &br); err != nil {
 		return ingest.BulkResult{}, fmt.Errorf("decode bulk response: %w", err)
 	}
@@ -198,9 +262,7 @@ func (s *Sink) Bulk(ctx context.Context, docs []ingest.Document) (ingest.BulkRes
 	}
 	out := ingest.BulkResult{Items: make([]ingest.ItemResult, len(docs)), Reasons: make([]string, len(docs))}
 	for i, item := range br.Items {
-		for _, r := range item { // one key: the operation
-			out.Items[i], out.Reasons[i] = classify(r.Status, r.Error)
-		}
+		out.Items[i], out.Reasons[i] = classify(item.Create.Status, item.Create.Error)
 	}
 	return out, nil
 }
