@@ -18,8 +18,8 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/alert"
-	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/alert/detect"
+	ingestredis "github.com/fluxera/activity/alert/detect/redis"
 	"github.com/fluxera/activity/ingest/enrich"
 	"github.com/fluxera/activity/ingest/synthetic"
 	"github.com/fluxera/activity/internal/stacktest"

@@ -27,6 +27,7 @@ func (d *Detector) planSessions(p *plan, s alert.DetectorSettings, e activity.Ev
 		Window:    window,
 		Keep:      2 * window,
 		Last:      MaxAlertEvents,
+		ListFrom:  int64(s.Threshold),
 	}
 	p.session(check, func(r SessionResult) []candidate {
 		if check.End || r.Count < int64(s.Threshold) {
