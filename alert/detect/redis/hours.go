@@ -12,12 +12,13 @@ import (
 // their history, one check at a time, in order. A user's history is a
 // sorted set of "YYYYMMDD:HH" members (day and hour in the workspace's
 // time zone) scored by the hour's start in milliseconds. For each check it
-// adds the hour, forgets hours older than keep before it, and answers on
+// adds the hour and answers on
 // how many distinct days that began in [since, day start) the user was
 // active, and on how many of those in one of the three given hours.
 // Counting only earlier days keeps the answer for a redelivered event the
-// same, however much of its own day was recorded since. A key's expiry is
-// set once per call.
+// same, however much of its own day was recorded since. A call forgets hours older than
+// keep before the hour and sets a key's expiry at its first check of the key:
+// forgetting is only tidying, as the answers look at their own span.
 //
 // KEYS one history per check; ARGV per check: member, hour start, keep,
 // since, day start, and the hours "HH" before, of and after the event.
@@ -28,8 +29,8 @@ for i = 1, #KEYS do
   local start = tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
   redis.call('ZADD', key, start, ARGV[b + 1])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (start - keep))
   if (expiring[key] or -1) < keep then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (start - keep))
     redis.call('PEXPIRE', key, keep)
     expiring[key] = keep
   end

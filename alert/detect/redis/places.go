@@ -13,32 +13,41 @@ import (
 // whether the event is the baseline and the places it introduced: those
 // new to the hash, and those the hash says this same event introduced, so
 // that a redelivery gets the verdict the first delivery got. The baseline
-// introduces nothing. A key's expiry is set once per call.
+// introduces nothing. What a call has read or written of a hash it
+// remembers, so a user's later events in the same call cost no commands;
+// a key's expiry is set once per call.
 //
 // KEYS one places hash per check; ARGV per check: event id, keep, the
 // number of places, the places.
 var placeScript = goredis.NewScript(`
-local out, expiring = {}, {}
+local out, firsts, known = {}, {}, {}
 local b = 0
 for i = 1, #KEYS do
   local key, id, keep, n = KEYS[i], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
-  local first = redis.call('HGET', key, '=first')
+  local first, places = firsts[key], known[key]
   if not first then
-    redis.call('HSET', key, '=first', id)
-    first = id
+    first = redis.call('HGET', key, '=first')
+    if not first then
+      redis.call('HSET', key, '=first', id)
+      first = id
+    end
+    redis.call('PEXPIRE', key, keep)
+    firsts[key], places = first, {}
+    known[key] = places
   end
   local new = {}
   for j = b + 4, b + 3 + n do
-    local by = redis.call('HGET', key, ARGV[j])
+    local place = ARGV[j]
+    local by = places[place]
     if not by then
-      redis.call('HSET', key, ARGV[j], id)
-      by = id
+      by = redis.call('HGET', key, place)
+      if not by then
+        redis.call('HSET', key, place, id)
+        by = id
+      end
+      places[place] = by
     end
-    if by == id and first ~= id then new[#new + 1] = ARGV[j] end
-  end
-  if expiring[key] ~= keep then
-    redis.call('PEXPIRE', key, keep)
-    expiring[key] = keep
+    if by == id and first ~= id then new[#new + 1] = place end
   end
   local baseline = 0
   if first == id then baseline = 1 end

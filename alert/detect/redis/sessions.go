@@ -17,42 +17,56 @@ import (
 // ids scored by when each was last seen (event time, in milliseconds,
 // never moved back by an older event), beside a hash of session id to
 // "event id|ip" of that latest event. An ending session leaves both. For
-// each check the script forgets sessions last seen more than keep before
-// the event and answers how many sessions were last seen in [at-window,
+// each check the script answers how many sessions were last seen in [at-window,
 // at] and, once that count reaches list-from, the latest of them as id,
-// last seen, "event id|ip" triples. Keys' expiries are set once per call.
+// last seen, "event id|ip" triples. A call forgets old sessions and sets
+// the keys' expiries at the first check of a user (forgetting is only
+// tidying: the counts look at [at-window, at] alone), and remembers the
+// scores it read or wrote, so a session's later events cost fewer
+// commands.
 //
 // KEYS per check: the sessions and their latest events; ARGV per check:
 // at, window, keep, session id, event id, ip, end (1 or 0), how many
 // sessions to return, list-from.
 var sessionScript = goredis.NewScript(`
-local out, expiring = {}, {}
+local out, seen = {}, {}
 for i = 1, #KEYS / 2 do
   local zkey, hkey, b = KEYS[2 * i - 1], KEYS[2 * i], (i - 1) * 9
   local at = tonumber(ARGV[b + 1])
   local from = at - tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
   local sid = ARGV[b + 4]
+  local scores = seen[zkey]
   if ARGV[b + 7] == '1' then
     redis.call('ZREM', zkey, sid)
     redis.call('HDEL', hkey, sid)
-    expiring[zkey] = nil -- the keys may be gone, and come back without an expiry
+    seen[zkey] = nil -- the keys may be gone, and come back without an expiry
     out[i] = {0, {}}
   else
-    local seen = redis.call('ZSCORE', zkey, sid)
-    if not seen or tonumber(seen) <= at then
+    local fresh = not scores
+    if fresh then
+      scores = {}
+      seen[zkey] = scores
+    end
+    local last = scores[sid]
+    if last == nil then
+      last = tonumber(redis.call('ZSCORE', zkey, sid) or -1)
+    end
+    if last == -1 or last <= at then
       redis.call('ZADD', zkey, at, sid)
       redis.call('HSET', hkey, sid, ARGV[b + 5] .. '|' .. ARGV[b + 6])
+      last = at
     end
-    local old = redis.call('ZRANGE', zkey, '-inf', '(' .. (at - keep), 'BYSCORE')
-    for _, s in ipairs(old) do
-      redis.call('ZREM', zkey, s)
-      redis.call('HDEL', hkey, s)
-    end
-    if (expiring[zkey] or -1) < keep then
+    scores[sid] = last
+    if fresh then
+      local old = redis.call('ZRANGE', zkey, '-inf', '(' .. (at - keep), 'BYSCORE')
+      for _, s in ipairs(old) do
+        redis.call('ZREM', zkey, s)
+        redis.call('HDEL', hkey, s)
+        scores[s] = nil
+      end
       redis.call('PEXPIRE', zkey, keep)
       redis.call('PEXPIRE', hkey, keep)
-      expiring[zkey] = keep
     end
     local n = redis.call('ZCOUNT', zkey, from, at)
     local list = {}

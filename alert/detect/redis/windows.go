@@ -11,9 +11,11 @@ import (
 // windowScript counts events in sliding windows, one per check, in order:
 // each window is a sorted set of event ids scored by event time in
 // milliseconds. For each check it adds the event (again, if it is a
-// redelivery), forgets members older than keep before it, and answers how
+// redelivery) and answers how
 // many members fall in [at-window, at] and, once that count reaches
-// list-from, the latest of their ids. A key's expiry is set once per call.
+// list-from, the latest of their ids. A call forgets members older than
+// keep before the event and sets a key's expiry at its first check of the key:
+// forgetting is only tidying, as the answers look at their own span.
 //
 // KEYS one window per check; ARGV per check: at, window, keep, event id,
 // how many ids to return, list-from.
@@ -25,8 +27,8 @@ for i = 1, #KEYS do
   local from = at - tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
   redis.call('ZADD', key, at, ARGV[b + 4])
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - keep))
   if (expiring[key] or -1) < keep then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - keep))
     redis.call('PEXPIRE', key, keep)
     expiring[key] = keep
   end
