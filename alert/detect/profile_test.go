@@ -275,6 +275,9 @@ func TestProfileDetectorRun(t *testing.T) {
 	client, prefix := stacktest.MustRedis(t, "detect-profile")
 	d, sink := newDetector(t, ingestredis.NewStore(client), prefix, configs)
 	d.Config.BatchSize, d.Config.FlushInterval = 500, 50*time.Millisecond
+	if size, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); size > 0 {
+		d.Config.BatchSize = size
+	}
 	d.Locator = enrich.Bundled()
 	src := &committedCount{Source: ingestkafka.NewSource(ingestkafka.Config{Brokers: brokers, Topic: topic, GroupID: "detect-" + stacktest.RandomID()}), want: n}
 	defer src.Source.(*ingestkafka.Source).Close()
