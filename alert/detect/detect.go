@@ -275,14 +275,16 @@ func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 // content.
 func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	p := &plan{}
-	workspaces := map[string]alert.WorkspaceConfig{}
-	for _, e := range events {
+	workspaces := map[string]*alert.WorkspaceConfig{}
+	for i := range events {
+		e := &events[i]
 		ws, ok := workspaces[e.WorkspaceID]
 		if !ok {
-			var err error
-			if ws, err = d.Configs.Config(ctx, e.WorkspaceID); err != nil {
+			cfg, err := d.Configs.Config(ctx, e.WorkspaceID)
+			if err != nil {
 				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
 			}
+			ws = &cfg
 			workspaces[e.WorkspaceID] = ws
 		}
 		if err := d.planSafely(p, ws, e); err != nil {
@@ -349,7 +351,7 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 
 // plan adds the checks of one event: every enabled built-in detector, then
 // every rule of its workspace.
-func (d *Detector) plan(p *plan, ws alert.WorkspaceConfig, e activity.Event) {
+func (d *Detector) plan(p *plan, ws *alert.WorkspaceConfig, e *activity.Event) {
 	if s, ok := settings(ws, alert.DetectFailedLogins); ok {
 		d.planFailedLogins(p, s, e)
 	}
@@ -375,7 +377,7 @@ func (d *Detector) plan(p *plan, ws alert.WorkspaceConfig, e activity.Event) {
 
 // settings returns a workspace's settings of a detector, with defaults for
 // what is missing, and whether it is enabled.
-func settings(ws alert.WorkspaceConfig, name string) (alert.DetectorSettings, bool) {
+func settings(ws *alert.WorkspaceConfig, name string) (alert.DetectorSettings, bool) {
 	s := ws.Detection.Detector(name)
 	def := alert.DefaultDetectorSettings[name]
 	if s.Threshold <= 0 {
