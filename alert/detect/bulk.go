@@ -10,7 +10,7 @@ import (
 
 // planBulkExports counts a user's successful exports and reports
 // (alert.ExportActions).
-func (d *Detector) planBulkExports(p *plan, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planBulkExports(p *plan, s alert.DetectorSettings, e *activity.Event) {
 	if !slices.Contains(alert.ExportActions, e.Action) || e.Outcome != activity.OutcomeSuccess || !isUser(e.Actor) {
 		return
 	}
@@ -24,14 +24,14 @@ func (d *Detector) planBulkExports(p *plan, s alert.DetectorSettings, e activity
 		cooldown:  d.cooldown(alert.DetectBulkExports),
 		alert: func(r WindowResult) alert.Alert {
 			summary := fmt.Sprintf("%s by %s within %s", count(r.Count, "export or report", "exports and reports"), who(e.Actor), span(window))
-			return newAlert(e, alert.DetectBulkExports, subject, subjectKey, s.Severity, summary)
+			return newAlert(*e, alert.DetectBulkExports, subject, subjectKey, s.Severity, summary)
 		},
 	})
 }
 
 // planPermissionChanges counts the successful permission changes
 // (alert.PermissionActions) one actor makes.
-func (d *Detector) planPermissionChanges(p *plan, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planPermissionChanges(p *plan, s alert.DetectorSettings, e *activity.Event) {
 	if !slices.Contains(alert.PermissionActions, e.Action) || e.Outcome != activity.OutcomeSuccess {
 		return
 	}
@@ -48,7 +48,7 @@ func (d *Detector) planPermissionChanges(p *plan, s alert.DetectorSettings, e ac
 		cooldown:  d.cooldown(alert.DetectPermissionChanges),
 		alert: func(r WindowResult) alert.Alert {
 			summary := fmt.Sprintf("%s by %s within %s", count(r.Count, "permission change", "permission changes"), who(e.Actor), span(window))
-			return newAlert(e, alert.DetectPermissionChanges, subject, subjectKey, s.Severity, summary)
+			return newAlert(*e, alert.DetectPermissionChanges, subject, subjectKey, s.Severity, summary)
 		},
 	})
 }

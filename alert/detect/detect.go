@@ -148,28 +148,55 @@ type Detector struct {
 // check, or whose alert the sink refuses for good, goes to DeadLetters with
 // the reason, and the partition moves on. It returns an error only when
 // the source fails.
+//
+// Fetching and decoding the next batch, and committing the offsets of the
+// last one, run beside the checking of a batch, so that a backlog is
+// checked without waiting on Kafka between batches. Offsets are still
+// committed in order, and only once their batch is checked and its alerts
+// are stored.
 func (d *Detector) Run(ctx context.Context) error {
+	fetchCtx, stopFetching := context.WithCancel(ctx)
+	batches := make(chan fetched, 1)
+	fetching := make(chan struct{})
+	go func() {
+		defer close(fetching)
+		d.fetch(fetchCtx, batches)
+	}()
+	commits := make(chan []ingest.Message, 1)
+	committing := make(chan struct{})
+	go func() {
+		defer close(committing)
+		for msgs := range commits {
+			if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
+				d.Log.WithError(err).Warn("Offset commit failed; the batch will be checked again.")
+			}
+		}
+	}()
+	defer func() {
+		close(commits)
+		<-committing
+		stopFetching()
+		<-fetching
+	}()
 	degraded := false
 	for {
-		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
-		if err != nil {
+		var next fetched
+		select {
+		case next = <-batches:
+		case <-ctx.Done():
+			return nil
+		}
+		if next.err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("fetch: %w", err)
-		}
-		batch := make([]pending, 0, len(msgs))
-		for _, m := range msgs {
-			e, err := activity.DecodeEvent(m.Value)
-			if err != nil {
-				continue // the indexer sets it aside in the dead-letter topic
-			}
-			batch = append(batch, pending{msg: m, event: e})
+			return fmt.Errorf("fetch: %w", next.err)
 		}
 		tries := retry.Backoff{Initial: 100 * time.Millisecond, Max: d.Config.MaxBackoff, Jitter: retry.DefaultJitter}.Attempts()
 		var dead []ingest.DeadLetter
 		for {
-			dead, err = d.check(ctx, batch)
+			var err error
+			dead, err = d.check(ctx, next.batch)
 			if err == nil {
 				break
 			}
@@ -194,8 +221,46 @@ func (d *Detector) Run(ctx context.Context) error {
 		if !d.setAside(ctx, dead) {
 			return nil
 		}
-		if err := d.Source.Commit(ctx, msgs); err != nil && ctx.Err() == nil {
-			d.Log.WithError(err).Warn("Offset commit failed; the batch will be checked again.")
+		select {
+		case commits <- next.msgs:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// fetched is a batch of messages and the events decoded from them, or the
+// error that ended fetching.
+type fetched struct {
+	msgs  []ingest.Message
+	batch []pending
+	err   error
+}
+
+// fetch reads batches of messages and decodes their events until ctx ends
+// or the source fails, and hands each to out.
+func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
+	for {
+		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
+		if err != nil {
+			select {
+			case out <- fetched{err: err}:
+			case <-ctx.Done():
+			}
+			return
+		}
+		batch := make([]pending, 0, len(msgs))
+		for _, m := range msgs {
+			e, err := decodeEvent(m.Value)
+			if err != nil {
+				continue // the indexer sets it aside in the dead-letter topic
+			}
+			batch = append(batch, pending{msg: m, event: e})
+		}
+		select {
+		case out <- fetched{msgs: msgs, batch: batch}:
+		case <-ctx.Done():
+			return
 		}
 	}
 }
@@ -210,14 +275,16 @@ func (d *Detector) Run(ctx context.Context) error {
 // content.
 func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	p := &plan{}
-	workspaces := map[string]alert.WorkspaceConfig{}
-	for _, e := range events {
+	workspaces := map[string]*alert.WorkspaceConfig{}
+	for i := range events {
+		e := &events[i]
 		ws, ok := workspaces[e.WorkspaceID]
 		if !ok {
-			var err error
-			if ws, err = d.Configs.Config(ctx, e.WorkspaceID); err != nil {
+			cfg, err := d.Configs.Config(ctx, e.WorkspaceID)
+			if err != nil {
 				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
 			}
+			ws = &cfg
 			workspaces[e.WorkspaceID] = ws
 		}
 		if err := d.planSafely(p, ws, e); err != nil {
@@ -284,7 +351,7 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 
 // plan adds the checks of one event: every enabled built-in detector, then
 // every rule of its workspace.
-func (d *Detector) plan(p *plan, ws alert.WorkspaceConfig, e activity.Event) {
+func (d *Detector) plan(p *plan, ws *alert.WorkspaceConfig, e *activity.Event) {
 	if s, ok := settings(ws, alert.DetectFailedLogins); ok {
 		d.planFailedLogins(p, s, e)
 	}
@@ -310,7 +377,7 @@ func (d *Detector) plan(p *plan, ws alert.WorkspaceConfig, e activity.Event) {
 
 // settings returns a workspace's settings of a detector, with defaults for
 // what is missing, and whether it is enabled.
-func settings(ws alert.WorkspaceConfig, name string) (alert.DetectorSettings, bool) {
+func settings(ws *alert.WorkspaceConfig, name string) (alert.DetectorSettings, bool) {
 	s := ws.Detection.Detector(name)
 	def := alert.DefaultDetectorSettings[name]
 	if s.Threshold <= 0 {

@@ -9,7 +9,7 @@ import (
 
 // planFailedLogins counts a failed login against its account (the user,
 // or the email address when it matches no user) and its source address.
-func (d *Detector) planFailedLogins(p *plan, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planFailedLogins(p *plan, s alert.DetectorSettings, e *activity.Event) {
 	if e.Action != "auth.login_failed" {
 		return
 	}
@@ -23,7 +23,7 @@ func (d *Detector) planFailedLogins(p *plan, s alert.DetectorSettings, e activit
 			cooldown:  d.cooldown(alert.DetectFailedLogins),
 			alert: func(r WindowResult) alert.Alert {
 				summary := fmt.Sprintf("%s %s within %s", count(r.Count, "failed login", "failed logins"), phrase, span(window))
-				a := newAlert(e, alert.DetectFailedLogins, subject, subjectKey, s.Severity, summary)
+				a := newAlert(*e, alert.DetectFailedLogins, subject, subjectKey, s.Severity, summary)
 				a.Details["counted_per"] = per
 				if e.Actor.Email != "" {
 					a.Details["email"] = e.Actor.Email

@@ -12,8 +12,8 @@ import (
 // a higher threshold counts matching events per actor, address or
 // workspace (its GroupBy) within its window, and raises at most one alert
 // per window for each.
-func (d *Detector) planRule(p *plan, r *alert.AlertRule, e activity.Event) {
-	if !r.Matches(e) {
+func (d *Detector) planRule(p *plan, r *alert.AlertRule, e *activity.Event) {
+	if !r.Matches(*e) {
 		return
 	}
 	severity := r.Severity
@@ -31,7 +31,7 @@ func (d *Detector) planRule(p *plan, r *alert.AlertRule, e activity.Event) {
 		if e.Resource.Name != "" {
 			summary += fmt.Sprintf(" on %q", e.Resource.Name)
 		}
-		p.now(candidate{alert: ruleAlert(r, newAlert(e, r.ID, subject, subjectKey, severity, summary))})
+		p.now(candidate{alert: ruleAlert(r, newAlert(*e, r.ID, subject, subjectKey, severity, summary))})
 		return
 	}
 	if !grouped {
@@ -46,7 +46,7 @@ func (d *Detector) planRule(p *plan, r *alert.AlertRule, e activity.Event) {
 		cooldown:  window,
 		alert: func(w WindowResult) alert.Alert {
 			summary := fmt.Sprintf("%s: %s %s within %s", r.Name, count(w.Count, "matching event", "matching events"), phrase, span(window))
-			return ruleAlert(r, newAlert(e, r.ID, subject, subjectKey, severity, summary))
+			return ruleAlert(r, newAlert(*e, r.ID, subject, subjectKey, severity, summary))
 		},
 	})
 }
@@ -54,7 +54,7 @@ func (d *Detector) planRule(p *plan, r *alert.AlertRule, e activity.Event) {
 // ruleGroup returns what a rule counts e against. It reports false when e
 // has nothing to be counted against: no address for a rule per address,
 // no identifiable actor for a rule per actor.
-func ruleGroup(r *alert.AlertRule, e activity.Event) (alert.AlertSubject, string, string, bool) {
+func ruleGroup(r *alert.AlertRule, e *activity.Event) (alert.AlertSubject, string, string, bool) {
 	switch r.GroupBy {
 	case alert.GroupByIP:
 		if e.Context.IP == "" {

@@ -11,7 +11,7 @@ import (
 // planSessions records the session a user's event was made in, or ends it
 // on auth.logout, and raises an alert when s.Threshold or more of the
 // user's sessions were seen within s.WindowMinutes.
-func (d *Detector) planSessions(p *plan, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planSessions(p *plan, s alert.DetectorSettings, e *activity.Event) {
 	if !isUser(e.Actor) || e.Context.SessionID == "" {
 		return
 	}
@@ -27,13 +27,14 @@ func (d *Detector) planSessions(p *plan, s alert.DetectorSettings, e activity.Ev
 		Window:    window,
 		Keep:      2 * window,
 		Last:      MaxAlertEvents,
+		ListFrom:  int64(s.Threshold),
 	}
 	p.session(check, func(r SessionResult) []candidate {
 		if check.End || r.Count < int64(s.Threshold) {
 			return nil
 		}
 		summary := fmt.Sprintf("%s had %s active within %s", who(e.Actor), count(r.Count, "session", "sessions"), span(window))
-		a := newAlert(e, alert.DetectSimultaneousSessions, subject, subjectKey, s.Severity, summary)
+		a := newAlert(*e, alert.DetectSimultaneousSessions, subject, subjectKey, s.Severity, summary)
 		a.Count = r.Count
 		a.Window = window.String()
 		var ids []string

@@ -12,7 +12,7 @@ import (
 // time, so a redelivered event is never counted twice.
 type Store interface {
 	// Check applies every check, each slice in its order, in one round
-	// trip, and returns one result per check in the same layout. It
+	// trip (a few commands per batch, not one per check), and returns one result per check in the same layout. It
 	// returns an error when the store cannot be reached or refuses a
 	// check; then none of the results may be trusted, but the checks may
 	// be sent again.
@@ -56,12 +56,16 @@ type WindowCheck struct {
 	Window time.Duration
 	// Keep is how long members stay before At and the key stays idle.
 	Keep time.Duration
-	// Last is how many event ids to return, the latest ones.
-	Last int
+	// Last is how many event ids to return, the latest ones, once the
+	// count reaches ListFrom; below it none are read (a count that raises
+	// no alert needs no ids).
+	Last     int
+	ListFrom int64
 }
 
 // WindowResult is how many events the window holds in [At-Window, At]
-// once the event is in, and the latest Last of their ids, oldest first.
+// once the event is in, and, when that count reaches the check's
+// ListFrom, the latest Last of their ids, oldest first.
 type WindowResult struct {
 	Count    int64
 	EventIDs []string
@@ -120,13 +124,15 @@ type SessionCheck struct {
 	// Window is the span counted: sessions last seen at [At-Window, At].
 	Window time.Duration
 	Keep   time.Duration
-	// Last is how many sessions to return, the latest ones.
-	Last int
+	// Last is how many sessions to return, the latest ones, once the
+	// count reaches ListFrom; below it none are read.
+	Last     int
+	ListFrom int64
 }
 
-// SessionResult counts the sessions last seen in [At-Window, At] and lists
-// the latest Last of them, oldest first; both are empty for an ending
-// session.
+// SessionResult counts the sessions last seen in [At-Window, At] and,
+// when that count reaches the check's ListFrom, lists the latest Last of
+// them, oldest first; both are empty for an ending session.
 type SessionResult struct {
 	Count    int64
 	Sessions []Session

@@ -13,7 +13,7 @@ import (
 // successful event, from its context or, failing that, its address, and
 // raises an alert when either was not seen for that user before. The
 // user's first located event is the baseline and raises nothing.
-func (d *Detector) planUnusualLocation(p *plan, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planUnusualLocation(p *plan, s alert.DetectorSettings, e *activity.Event) {
 	if !isUser(e.Actor) || e.Outcome != activity.OutcomeSuccess {
 		return
 	}
@@ -55,7 +55,7 @@ func (d *Detector) planUnusualLocation(p *plan, s alert.DetectorSettings, e acti
 		if e.Context.IP != "" {
 			summary += ", at address " + e.Context.IP
 		}
-		a := newAlert(e, alert.DetectUnusualLocation, subject, subjectKey, s.Severity, summary)
+		a := newAlert(*e, alert.DetectUnusualLocation, subject, subjectKey, s.Severity, summary)
 		if loc.Country != "" {
 			a.Details["country"] = loc.Country
 		}
@@ -72,7 +72,7 @@ func (d *Detector) planUnusualLocation(p *plan, s alert.DetectorSettings, e acti
 
 // locate returns where e came from: its context's location, or where the
 // locator places its address.
-func (d *Detector) locate(e activity.Event) activity.Location {
+func (d *Detector) locate(e *activity.Event) activity.Location {
 	if e.Context.Location != nil {
 		return *e.Context.Location
 	}

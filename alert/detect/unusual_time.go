@@ -14,7 +14,7 @@ import (
 // active at before: an hour they were active within an hour of on fewer
 // than two earlier days is unusual. Every such action is recorded as
 // history.
-func (d *Detector) planUnusualTime(p *plan, ws alert.WorkspaceConfig, s alert.DetectorSettings, e activity.Event) {
+func (d *Detector) planUnusualTime(p *plan, ws *alert.WorkspaceConfig, s alert.DetectorSettings, e *activity.Event) {
 	if !isUser(e.Actor) || e.Outcome != activity.OutcomeSuccess {
 		return
 	}
@@ -50,7 +50,7 @@ func (d *Detector) planUnusualTime(p *plan, ws alert.WorkspaceConfig, s alert.De
 		if unusualHour {
 			reasons = append(reasons, "unusual_hour")
 		}
-		a := newAlert(e, alert.DetectUnusualTime, subject, subjectKey, s.Severity, summary)
+		a := newAlert(*e, alert.DetectUnusualTime, subject, subjectKey, s.Severity, summary)
 		a.Details["local_time"] = local.Format(time.RFC3339)
 		a.Details["time_zone"] = loc.String()
 		a.Details["working_hours"] = ws.WorkingHours()

@@ -22,8 +22,8 @@ type threshold struct {
 
 // count adds e to the window of t and raises t's alert once the window
 // holds t.threshold events.
-func (d *Detector) count(p *plan, e activity.Event, t threshold) {
-	c := WindowCheck{Key: t.key, EventID: e.ID, At: e.OccurredAt, Window: t.window, Keep: 2 * t.window, Last: MaxAlertEvents}
+func (d *Detector) count(p *plan, e *activity.Event, t threshold) {
+	c := WindowCheck{Key: t.key, EventID: e.ID, At: e.OccurredAt, Window: t.window, Keep: 2 * t.window, Last: MaxAlertEvents, ListFrom: int64(t.threshold)}
 	p.window(c, func(r WindowResult) []candidate {
 		if r.Count < int64(t.threshold) {
 			return nil

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"context"
 	"fmt"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -9,52 +8,65 @@ import (
 	"github.com/fluxera/activity/alert/detect"
 )
 
-// hourScript records that a user was active in one hour and reads their
-// history: a sorted set of "YYYYMMDD:HH" members (day and hour in the
-// workspace's time zone) scored by the hour's start in milliseconds. It
-// adds the hour, forgets hours older than keep before it, and returns on
+// hourScript records that users were active in given hours and reads
+// their history, one check at a time, in order. A user's history is a
+// sorted set of "YYYYMMDD:HH" members (day and hour in the workspace's
+// time zone) scored by the hour's start in milliseconds. For each check it
+// adds the hour and answers on
 // how many distinct days that began in [since, day start) the user was
 // active, and on how many of those in one of the three given hours.
 // Counting only earlier days keeps the answer for a redelivered event the
-// same, however much of its own day was recorded since.
+// same, however much of its own day was recorded since. A call forgets hours older than
+// keep before the hour and sets a key's expiry at its first check of the key:
+// forgetting is only tidying, as the answers look at their own span.
 //
-// KEYS[1] hours; ARGV member, hour start, keep, since, day start, and the
-// hours "HH" before, of and after the event.
+// KEYS one history per check; ARGV per check: member, hour start, keep,
+// since, day start, and the hours "HH" before, of and after the event.
 var hourScript = goredis.NewScript(`
-local start = tonumber(ARGV[2])
-local keep = tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], start, ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (start - keep))
-redis.call('PEXPIRE', KEYS[1], keep)
-local members = redis.call('ZRANGE', KEYS[1], ARGV[4], '(' .. ARGV[5], 'BYSCORE')
-local days, near = {}, {}
-local nd, nn = 0, 0
-for _, m in ipairs(members) do
-  local d, h = string.sub(m, 1, 8), string.sub(m, 10, 11)
-  if not days[d] then
-    days[d] = true
-    nd = nd + 1
+local out, expiring = {}, {}
+for i = 1, #KEYS do
+  local key, b = KEYS[i], (i - 1) * 8
+  local start = tonumber(ARGV[b + 2])
+  local keep = tonumber(ARGV[b + 3])
+  redis.call('ZADD', key, start, ARGV[b + 1])
+  if (expiring[key] or -1) < keep then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (start - keep))
+    redis.call('PEXPIRE', key, keep)
+    expiring[key] = keep
   end
-  if (h == ARGV[6] or h == ARGV[7] or h == ARGV[8]) and not near[d] then
-    near[d] = true
-    nn = nn + 1
+  local members = redis.call('ZRANGE', key, ARGV[b + 4], '(' .. ARGV[b + 5], 'BYSCORE')
+  local before, hour, after = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
+  local days, near = {}, {}
+  local nd, nn = 0, 0
+  for _, m in ipairs(members) do
+    local d, h = string.sub(m, 1, 8), string.sub(m, 10, 11)
+    if not days[d] then
+      days[d] = true
+      nd = nd + 1
+    end
+    if (h == before or h == hour or h == after) and not near[d] then
+      near[d] = true
+      nn = nn + 1
+    end
   end
+  out[i] = {nd, nn}
 end
-return {nd, nn}
+return out
 `)
 
-func queueHour(ctx context.Context, pipe goredis.Pipeliner, c detect.HourCheck) *goredis.Cmd {
+// hourArgs are the keys and arguments of hourScript for checks.
+func hourArgs(checks []detect.HourCheck) ([]string, []any) {
 	hh := func(h int) string { return fmt.Sprintf("%02d", (h+24)%24) }
-	return hourScript.EvalSha(ctx, pipe, []string{c.Key},
-		c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
-		c.Since.UnixMilli(), c.DayStart.UnixMilli(), hh(c.Hour-1), hh(c.Hour), hh(c.Hour+1))
+	keys, args := make([]string, len(checks)), make([]any, 0, 8*len(checks))
+	for i, c := range checks {
+		keys[i] = c.Key
+		args = append(args, c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
+			c.Since.UnixMilli(), c.DayStart.UnixMilli(), hh(c.Hour-1), hh(c.Hour), hh(c.Hour+1))
+	}
+	return keys, args
 }
 
-func hourResult(c *goredis.Cmd) (detect.HourResult, error) {
-	v, err := c.Result()
-	if err != nil {
-		return detect.HourResult{}, err
-	}
+func hourResult(v any) (detect.HourResult, error) {
 	parts, err := replyArray(v)
 	if err != nil || len(parts) != 2 {
 		return detect.HourResult{}, errReply(v, err)

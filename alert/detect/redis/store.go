@@ -1,7 +1,8 @@
 // Package redis keeps the detector's memory in Redis: sliding windows of
 // events, each user's active hours, known places and sessions, and the
-// cooldown claims of raised alerts. Every check is one Lua script, so it
-// is one atomic step; a batch's checks travel in one pipelined round trip.
+// cooldown claims of raised alerts. Every check is one atomic step of a
+// Lua script; a batch's checks of one kind and workspace travel as one
+// script call, and all of them in one pipelined round trip.
 // Sorted sets are scored by the events' own time and keyed by event id, so
 // a redelivered event is never counted twice. Every key expires when idle.
 package redis
@@ -9,6 +10,7 @@ package redis
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -31,7 +33,9 @@ var _ detect.Store = (*Store)(nil)
 // does not know one of them (after a restart or a SCRIPT FLUSH).
 var scripts = []*goredis.Script{windowScript, hourScript, placeScript, sessionScript, claimScript}
 
-// Check runs every check in one pipelined round trip.
+// Check runs every check in one pipelined round trip, as one script call
+// per kind of check and hash slot (the workspace): a batch of any size
+// costs Redis a few script calls, not one per event.
 func (s *Store) Check(ctx context.Context, checks detect.Checks) (detect.Results, error) {
 	res := detect.Results{
 		Windows:   make([]detect.WindowResult, len(checks.Windows)),
@@ -42,75 +46,138 @@ func (s *Store) Check(ctx context.Context, checks detect.Checks) (detect.Results
 	if checks.Len() == 0 {
 		return res, nil
 	}
-	var windows, hours, places, sessions []*goredis.Cmd
+	windows := bySlot(checks.Windows, func(c detect.WindowCheck) string { return c.Key })
+	hours := bySlot(checks.Hours, func(c detect.HourCheck) string { return c.Key })
+	places := bySlot(checks.Locations, func(c detect.LocationCheck) string { return c.Key })
+	sessions := bySlot(checks.Sessions, func(c detect.SessionCheck) string { return c.Key })
 	err := s.pipelined(ctx, func(pipe goredis.Pipeliner) {
-		windows = make([]*goredis.Cmd, len(checks.Windows))
-		for i, c := range checks.Windows {
-			windows[i] = queueWindow(ctx, pipe, c)
-		}
-		hours = make([]*goredis.Cmd, len(checks.Hours))
-		for i, c := range checks.Hours {
-			hours[i] = queueHour(ctx, pipe, c)
-		}
-		places = make([]*goredis.Cmd, len(checks.Locations))
-		for i, c := range checks.Locations {
-			places[i] = queuePlaces(ctx, pipe, c)
-		}
-		sessions = make([]*goredis.Cmd, len(checks.Sessions))
-		for i, c := range checks.Sessions {
-			sessions[i] = queueSession(ctx, pipe, c)
-		}
+		windows.queue(ctx, pipe, windowScript, windowArgs)
+		hours.queue(ctx, pipe, hourScript, hourArgs)
+		places.queue(ctx, pipe, placeScript, placeArgs)
+		sessions.queue(ctx, pipe, sessionScript, sessionArgs)
 	})
 	if err != nil {
 		return res, fmt.Errorf("run checks: %w", err)
 	}
-	for i, c := range windows {
-		if res.Windows[i], err = windowResult(c); err != nil {
-			return res, fmt.Errorf("window %s: %w", checks.Windows[i].Key, err)
-		}
+	if err := groupResults(windows, res.Windows, windowResult, "window"); err != nil {
+		return res, err
 	}
-	for i, c := range hours {
-		if res.Hours[i], err = hourResult(c); err != nil {
-			return res, fmt.Errorf("hours %s: %w", checks.Hours[i].Key, err)
-		}
+	if err := groupResults(hours, res.Hours, hourResult, "hours"); err != nil {
+		return res, err
 	}
-	for i, c := range places {
-		if res.Locations[i], err = placesResult(c); err != nil {
-			return res, fmt.Errorf("places %s: %w", checks.Locations[i].Key, err)
-		}
+	if err := groupResults(places, res.Locations, placesResult, "places"); err != nil {
+		return res, err
 	}
-	for i, c := range sessions {
-		if res.Sessions[i], err = sessionResult(c); err != nil {
-			return res, fmt.Errorf("sessions %s: %w", checks.Sessions[i].Key, err)
-		}
+	if err := groupResults(sessions, res.Sessions, sessionResult, "sessions"); err != nil {
+		return res, err
 	}
 	return res, nil
 }
 
-// Claim tries every claim in one pipelined round trip.
+// Claim tries every claim in one pipelined round trip, as one script call
+// per hash slot.
 func (s *Store) Claim(ctx context.Context, claims []detect.Claim) ([]bool, error) {
 	out := make([]bool, len(claims))
 	if len(claims) == 0 {
 		return out, nil
 	}
-	var cmds []*goredis.Cmd
+	groups := bySlot(claims, func(c detect.Claim) string { return c.Key })
 	err := s.pipelined(ctx, func(pipe goredis.Pipeliner) {
-		cmds = make([]*goredis.Cmd, len(claims))
-		for i, c := range claims {
-			cmds[i] = queueClaim(ctx, pipe, c)
-		}
+		groups.queue(ctx, pipe, claimScript, claimArgs)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim alerts: %w", err)
 	}
-	for i, c := range cmds {
-		n, err := c.Int64()
-		if err != nil {
-			return nil, fmt.Errorf("claim %s: %w", claims[i].Key, err)
-		}
-		out[i] = n == 1
+	granted := func(v any) (bool, error) {
+		n, err := replyInt(v)
+		return n == 1, err
+	}
+	if err := groupResults(groups, out, granted, "claim"); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// slotGroups are checks of one kind split by the hash slot of their keys,
+// each group in the checks' order, with the script call of each group.
+type slotGroups[C any] struct {
+	checks []C
+	key    func(C) string
+	groups [][]int
+	cmds   []*goredis.Cmd
+}
+
+// bySlot splits checks by the hash tag of their keys (the workspace id in
+// braces), so that each script call's keys share a Redis Cluster slot.
+func bySlot[C any](checks []C, key func(C) string) *slotGroups[C] {
+	g := &slotGroups[C]{checks: checks, key: key}
+	index := map[string]int{}
+	for i, c := range checks {
+		tag := hashTag(key(c))
+		j, ok := index[tag]
+		if !ok {
+			j = len(g.groups)
+			index[tag] = j
+			g.groups = append(g.groups, nil)
+		}
+		g.groups[j] = append(g.groups[j], i)
+	}
+	return g
+}
+
+// queue adds one call of script per group to pipe, with the keys and
+// arguments args makes of the group's checks.
+func (g *slotGroups[C]) queue(ctx context.Context, pipe goredis.Pipeliner, script *goredis.Script, args func([]C) ([]string, []any)) {
+	g.cmds = make([]*goredis.Cmd, len(g.groups))
+	for j, group := range g.groups {
+		checks := g.checks
+		if len(g.groups) > 1 {
+			checks = make([]C, len(group))
+			for k, i := range group {
+				checks[k] = g.checks[i]
+			}
+		}
+		keys, argv := args(checks)
+		g.cmds[j] = script.EvalSha(ctx, pipe, keys, argv...)
+	}
+}
+
+// groupResults reads each group's answer, one per check, into out by the
+// checks' positions.
+func groupResults[C, R any](g *slotGroups[C], out []R, read func(any) (R, error), what string) error {
+	for j, group := range g.groups {
+		v, err := g.cmds[j].Result()
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", what, g.key(g.checks[group[0]]), err)
+		}
+		answers, err := replyArray(v)
+		if err == nil && len(answers) != len(group) {
+			err = fmt.Errorf("%d answers to %d checks", len(answers), len(group))
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", what, g.key(g.checks[group[0]]), err)
+		}
+		for k, i := range group {
+			if out[i], err = read(answers[k]); err != nil {
+				return fmt.Errorf("%s %s: %w", what, g.key(g.checks[i]), err)
+			}
+		}
+	}
+	return nil
+}
+
+// hashTag is the part of key Redis Cluster hashes: the text between the
+// first "{" and the next "}", when not empty, or else the whole key.
+func hashTag(key string) string {
+	open := strings.IndexByte(key, '{')
+	if open < 0 {
+		return key
+	}
+	end := strings.IndexByte(key[open+1:], '}')
+	if end <= 0 {
+		return key
+	}
+	return key[open+1 : open+1+end]
 }
 
 // pipelined sends what queue adds as one pipeline of EVALSHA calls. When

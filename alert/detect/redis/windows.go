@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"context"
 	"slices"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -9,35 +8,51 @@ import (
 	"github.com/fluxera/activity/alert/detect"
 )
 
-// windowScript counts one event in a sliding window: a sorted set of event
-// ids scored by event time in milliseconds. It adds the event (again, if
-// it is a redelivery), forgets members older than keep before it, and
-// returns how many members fall in [at-window, at] and the latest of
-// their ids.
+// windowScript counts events in sliding windows, one per check, in order:
+// each window is a sorted set of event ids scored by event time in
+// milliseconds. For each check it adds the event (again, if it is a
+// redelivery) and answers how
+// many members fall in [at-window, at] and, once that count reaches
+// list-from, the latest of their ids. A call forgets members older than
+// keep before the event and sets a key's expiry at its first check of the key:
+// forgetting is only tidying, as the answers look at their own span.
 //
-// KEYS[1] window; ARGV at, window, keep, event id, how many ids to return.
+// KEYS one window per check; ARGV per check: at, window, keep, event id,
+// how many ids to return, list-from.
 var windowScript = goredis.NewScript(`
-local at = tonumber(ARGV[1])
-local from = at - tonumber(ARGV[2])
-local keep = tonumber(ARGV[3])
-redis.call('ZADD', KEYS[1], at, ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. (at - keep))
-redis.call('PEXPIRE', KEYS[1], keep)
-local n = redis.call('ZCOUNT', KEYS[1], from, at)
-local ids = redis.call('ZRANGE', KEYS[1], at, from, 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[5]))
-return {n, ids}
+local out, expiring = {}, {}
+for i = 1, #KEYS do
+  local key, b = KEYS[i], (i - 1) * 6
+  local at = tonumber(ARGV[b + 1])
+  local from = at - tonumber(ARGV[b + 2])
+  local keep = tonumber(ARGV[b + 3])
+  redis.call('ZADD', key, at, ARGV[b + 4])
+  if (expiring[key] or -1) < keep then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (at - keep))
+    redis.call('PEXPIRE', key, keep)
+    expiring[key] = keep
+  end
+  local n = redis.call('ZCOUNT', key, from, at)
+  local ids = {}
+  if n >= tonumber(ARGV[b + 6]) then
+    ids = redis.call('ZRANGE', key, at, from, 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[b + 5]))
+  end
+  out[i] = {n, ids}
+end
+return out
 `)
 
-func queueWindow(ctx context.Context, pipe goredis.Pipeliner, c detect.WindowCheck) *goredis.Cmd {
-	return windowScript.EvalSha(ctx, pipe, []string{c.Key},
-		c.At.UnixMilli(), c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), c.EventID, c.Last)
+// windowArgs are the keys and arguments of windowScript for checks.
+func windowArgs(checks []detect.WindowCheck) ([]string, []any) {
+	keys, args := make([]string, len(checks)), make([]any, 0, 6*len(checks))
+	for i, c := range checks {
+		keys[i] = c.Key
+		args = append(args, c.At.UnixMilli(), c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), c.EventID, c.Last, c.ListFrom)
+	}
+	return keys, args
 }
 
-func windowResult(c *goredis.Cmd) (detect.WindowResult, error) {
-	v, err := c.Result()
-	if err != nil {
-		return detect.WindowResult{}, err
-	}
+func windowResult(v any) (detect.WindowResult, error) {
 	parts, err := replyArray(v)
 	if err != nil || len(parts) != 2 {
 		return detect.WindowResult{}, errReply(v, err)
@@ -49,6 +64,9 @@ func windowResult(c *goredis.Cmd) (detect.WindowResult, error) {
 	ids, err := replyStrings(parts[1])
 	if err != nil {
 		return detect.WindowResult{}, err
+	}
+	if len(ids) == 0 {
+		return detect.WindowResult{Count: n}, nil
 	}
 	slices.Reverse(ids)
 	return detect.WindowResult{Count: n, EventIDs: ids}, nil
