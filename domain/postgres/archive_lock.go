@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // ArchiveLocks serialise, across every process, the work that rewrites a
@@ -29,8 +30,13 @@ func (l *ArchiveLocks) LockArchive(ctx context.Context, workspace string) (func(
 	}
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+archiveLock+")", workspace); err != nil {
 		conn.Close()
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		// The driver may time the read out at ctx's deadline a moment
+		// before ctx says so itself.
+		if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+			return nil, context.DeadlineExceeded
 		}
 		return nil, fmt.Errorf("lock the archive of workspace %s: %w", workspace, err)
 	}
