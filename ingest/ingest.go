@@ -135,6 +135,11 @@ type Indexer struct {
 type batch struct {
 	seq  int64
 	msgs []Message
+	// docs are the batch's documents, each from the message of origin at
+	// the same place, and dead what could not be made a document.
+	docs   []Document
+	origin []Message
+	dead   []DeadLetter
 }
 
 // Run indexes until ctx ends or the source fails. When ctx ends it stops
@@ -162,7 +167,7 @@ func (ix *Indexer) Run(ctx context.Context) error {
 		go func() {
 			defer workers.Done()
 			for b := range work {
-				if err := ix.process(workCtx, b.msgs); err != nil {
+				if err := ix.process(workCtx, b.docs, b.origin, b.dead); err != nil {
 					return // out of time; the batch stays uncommitted
 				}
 				done <- b
@@ -220,7 +225,12 @@ func (ix *Indexer) batches(ctx context.Context, emit func(batch) bool) error {
 			ix.Metrics.Consumed.Add(float64(len(msgs)))
 			ix.Metrics.BatchSize.Observe(float64(len(msgs)))
 		}
-		if !emit(batch{seq: seq, msgs: msgs}) {
+		// The documents are made here, beside the bulk requests in
+		// flight, so that a worker only sends: the requests follow one
+		// another without a gap for decoding and encoding.
+		b := batch{seq: seq, msgs: msgs}
+		b.docs, b.origin, b.dead = ix.prepare(msgs)
+		if !emit(b) {
 			return ctx.Err()
 		}
 	}
@@ -252,12 +262,11 @@ func FetchBatch(ctx context.Context, src Source, maxCount, maxBytes int, wait ti
 	return msgs, nil
 }
 
-// process indexes one batch, retrying passing failures until they succeed,
-// and dead-letters what can never be stored. It fails only when ctx ends.
-func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
-	var dead []DeadLetter
-	docs := make([]Document, 0, len(msgs))
-	origin := make([]Message, 0, len(msgs))
+// prepare makes the documents of a batch's messages, each beside the
+// message it came from, and the dead letters of those that are none.
+func (ix *Indexer) prepare(msgs []Message) (docs []Document, origin []Message, dead []DeadLetter) {
+	docs = make([]Document, 0, len(msgs))
+	origin = make([]Message, 0, len(msgs))
 	for _, m := range msgs {
 		doc, err := ix.document(m)
 		if err != nil {
@@ -267,7 +276,13 @@ func (ix *Indexer) process(ctx context.Context, msgs []Message) error {
 		docs = append(docs, doc)
 		origin = append(origin, m)
 	}
+	return docs, origin, dead
+}
 
+// process indexes one batch's documents, retrying passing failures until
+// they succeed, and dead-letters what can never be stored. It fails only
+// when ctx ends.
+func (ix *Indexer) process(ctx context.Context, docs []Document, origin []Message, dead []DeadLetter) error {
 	tries := ix.backoff().Attempts()
 	for len(docs) > 0 {
 		start := time.Now()
