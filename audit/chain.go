@@ -101,58 +101,6 @@ func CheckDigests(key []byte, e *activity.Event) string {
 	return bad
 }
 
-// canonical is the form an entry is hashed in. Its fields are written in
-// this order; personal fields appear only as their digests.
-type canonical struct {
-	V           int                 `json:"v"`
-	WorkspaceID string              `json:"workspace_id"`
-	Seq         int64               `json:"seq"`
-	ID          string              `json:"id"`
-	Schema      int                 `json:"schema"`
-	OccurredAt  string              `json:"occurred_at"`
-	Action      string              `json:"action"`
-	Category    string              `json:"category"`
-	Outcome     string              `json:"outcome"`
-	Actor       canonicalActor      `json:"actor"`
-	Resource    canonicalResource   `json:"resource"`
-	Related     []canonicalResource `json:"related"`
-	Changes     []canonicalChange   `json:"changes"`
-	Context     canonicalContext    `json:"context"`
-	Note        string              `json:"note"`
-	Details     string              `json:"details"`
-}
-
-type canonicalActor struct {
-	ID    string `json:"id"`
-	Type  string `json:"type"`
-	Role  string `json:"role"`
-	Email string `json:"email"`
-	Name  string `json:"name"`
-}
-
-type canonicalResource struct {
-	Type string `json:"type"`
-	ID   string `json:"id"`
-	Role string `json:"role"`
-	Name string `json:"name"`
-}
-
-type canonicalChange struct {
-	Field    string `json:"field"`
-	Redacted bool   `json:"redacted"`
-	Before   string `json:"before"`
-	After    string `json:"after"`
-}
-
-type canonicalContext struct {
-	IP        string `json:"ip"`
-	UserAgent string `json:"user_agent"`
-	SessionID string `json:"session_id"`
-	RequestID string `json:"request_id"`
-	Method    string `json:"method"`
-	TimeZone  string `json:"time_zone"`
-}
-
 // Canonical returns the canonical form of e at sequence number seq with
 // the given digests of its personal fields: compact JSON with the fields in
 // a fixed order, the time in UTC milliseconds, no HTML escaping. The
@@ -163,35 +111,91 @@ func Canonical(e *activity.Event, seq int64, digests map[string]string) []byte {
 }
 
 // appendCanonical writes the canonical form into buf, which it empties
-// first, and returns buf's bytes.
+// first, and returns buf's bytes: the bytes encoding/json's Encoder, with
+// HTML escaping off, writes for the canonical struct (without its final
+// line feed), written field by field without reflection.
 func appendCanonical(buf *bytes.Buffer, e *activity.Event, seq int64, digests map[string]string) []byte {
-	c := canonical{
-		V: CanonicalVersion, WorkspaceID: e.WorkspaceID, Seq: seq, ID: e.ID, Schema: e.Schema,
-		OccurredAt: e.OccurredAt.UTC().Format("2006-01-02T15:04:05.000Z"),
-		Action:     e.Action, Category: e.Category, Outcome: e.Outcome,
-		Actor: canonicalActor{ID: e.Actor.ID, Type: e.Actor.Type, Role: e.Actor.Role,
-			Email: digests["actor.email"], Name: digests["actor.name"]},
-		Resource: canonicalResource{Type: e.Resource.Type, ID: e.Resource.ID, Role: e.Resource.Role, Name: digests["resource.name"]},
-		Related:  []canonicalResource{},
-		Changes:  []canonicalChange{},
-		Context: canonicalContext{IP: digests["context.ip"], UserAgent: e.Context.UserAgent, SessionID: e.Context.SessionID,
-			RequestID: e.Context.RequestID, Method: e.Context.Method, TimeZone: e.Context.TimeZone},
-		Note:    digests["note"],
-		Details: digests["details"],
-	}
+	b := buf.Bytes()[:0]
+	b = append(b, `{"v":`...)
+	b = strconv.AppendInt(b, CanonicalVersion, 10)
+	b = canonicalField(b, `,"workspace_id":`, e.WorkspaceID)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendInt(b, seq, 10)
+	b = canonicalField(b, `,"id":`, e.ID)
+	b = append(b, `,"schema":`...)
+	b = strconv.AppendInt(b, int64(e.Schema), 10)
+	b = append(b, `,"occurred_at":"`...)
+	b = e.OccurredAt.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, '"')
+	b = canonicalField(b, `,"action":`, e.Action)
+	b = canonicalField(b, `,"category":`, e.Category)
+	b = canonicalField(b, `,"outcome":`, e.Outcome)
+	b = canonicalField(b, `,"actor":{"id":`, e.Actor.ID)
+	b = canonicalField(b, `,"type":`, e.Actor.Type)
+	b = canonicalField(b, `,"role":`, e.Actor.Role)
+	b = canonicalField(b, `,"email":`, digests["actor.email"])
+	b = canonicalField(b, `,"name":`, digests["actor.name"])
+	b = appendCanonicalResource(append(b, `},"resource":`...), e.Resource.Type, e.Resource.ID, e.Resource.Role, digests["resource.name"])
+	b = append(b, `,"related":[`...)
 	for i, r := range e.Related {
-		c.Related = append(c.Related, canonicalResource{Type: r.Type, ID: r.ID, Role: r.Role, Name: digests["related."+strconv.Itoa(i)+".name"]})
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendCanonicalResource(b, r.Type, r.ID, r.Role, digests["related."+strconv.Itoa(i)+".name"])
 	}
+	b = append(b, `],"changes":[`...)
 	for i, ch := range e.Changes {
+		if i > 0 {
+			b = append(b, ',')
+		}
 		n := strconv.Itoa(i)
-		c.Changes = append(c.Changes, canonicalChange{Field: ch.Field, Redacted: ch.Redacted,
-			Before: digests["changes."+n+".before"], After: digests["changes."+n+".after"]})
+		b = canonicalField(b, `{"field":`, ch.Field)
+		b = append(b, `,"redacted":`...)
+		b = strconv.AppendBool(b, ch.Redacted)
+		b = canonicalField(b, `,"before":`, digests["changes."+n+".before"])
+		b = canonicalField(b, `,"after":`, digests["changes."+n+".after"])
+		b = append(b, '}')
 	}
+	b = canonicalField(b, `],"context":{"ip":`, digests["context.ip"])
+	b = canonicalField(b, `,"user_agent":`, e.Context.UserAgent)
+	b = canonicalField(b, `,"session_id":`, e.Context.SessionID)
+	b = canonicalField(b, `,"request_id":`, e.Context.RequestID)
+	b = canonicalField(b, `,"method":`, e.Context.Method)
+	b = canonicalField(b, `,"time_zone":`, e.Context.TimeZone)
+	b = canonicalField(b, `},"note":`, digests["note"])
+	b = canonicalField(b, `,"details":`, digests["details"])
+	b = append(b, '}')
 	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(c) // only strings, numbers and booleans: it cannot fail
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	buf.Write(b)
+	return buf.Bytes()
+}
+
+// appendCanonicalResource writes a resource of the canonical form.
+func appendCanonicalResource(b []byte, typ, id, role, name string) []byte {
+	b = canonicalField(b, `{"type":`, typ)
+	b = canonicalField(b, `,"id":`, id)
+	b = canonicalField(b, `,"role":`, role)
+	b = canonicalField(b, `,"name":`, name)
+	return append(b, '}')
+}
+
+// canonicalField appends key, then s as encoding/json's Encoder writes a
+// string with HTML escaping off: printable ASCII other than the quote and
+// the backslash as it is, anything else through the Encoder itself.
+func canonicalField(b []byte, key, s string) []byte {
+	b = append(b, key...)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			var buf bytes.Buffer
+			enc := json.NewEncoder(&buf)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(s) // a string: it cannot fail
+			return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // EntryHash returns the hash of an entry: SHA-256 over the previous hash
