@@ -378,6 +378,24 @@ func newEventWatch(e *env) *eventWatch {
 	if err != nil || len(md.Topics) != 1 {
 		fatalf("topic metadata: %v", err)
 	}
+	// Each partition is read from its end as it is now, a number fixed
+	// before any login is made: a reader told only "the last offset"
+	// looks it up on its first fetch, and would miss what arrived before.
+	var asks []kafka.OffsetRequest
+	for _, p := range md.Topics[0].Partitions {
+		asks = append(asks, kafka.LastOffsetOf(p.ID))
+	}
+	ends, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: asks}})
+	if err != nil {
+		fatalf("topic offsets: %v", err)
+	}
+	end := map[int]int64{}
+	for _, p := range ends.Topics[topic] {
+		if p.Error != nil {
+			fatalf("offset of partition %d: %v", p.Partition, p.Error)
+		}
+		end[p.Partition] = p.LastOffset
+	}
 	var wg sync.WaitGroup
 	ready := make(chan struct{}, len(md.Topics[0].Partitions))
 	for _, p := range md.Topics[0].Partitions {
@@ -389,7 +407,7 @@ func newEventWatch(e *env) *eventWatch {
 			r := kafka.NewReader(kafka.ReaderConfig{Brokers: e.brokers, Topic: topic, Partition: part, MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 10 * time.Millisecond,
 				ReadBackoffMin: time.Millisecond, ReadBackoffMax: 5 * time.Millisecond})
 			defer r.Close()
-			if err := r.SetOffset(kafka.LastOffset); err != nil {
+			if err := r.SetOffset(end[part]); err != nil {
 				fatalf("watch partition %d: %v", part, err)
 			}
 			ready <- struct{}{}
