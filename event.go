@@ -3,7 +3,8 @@
 // together with the summary sentence of an event, the names of its indices,
 // and the error codes and caller identity that every component speaks in.
 //
-// It imports only the standard library and github.com/google/uuid.
+// It imports only the standard library, github.com/google/uuid and
+// github.com/goccy/go-json.
 package activity
 
 import (
@@ -12,7 +13,9 @@ import (
 	"net/netip"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	"github.com/google/uuid"
 )
 
@@ -224,10 +227,25 @@ func (e *Event) Validate() error {
 	return nil
 }
 
+// UnmarshalEvent reads the JSON of an event into e exactly as
+// encoding/json does: the same event from the same bytes, and
+// encoding/json's error for bytes it refuses. Decoding is most of what the
+// indexer, the detector and the hash chain spend per event, so it reads
+// with github.com/goccy/go-json, in about half the time; bytes that are
+// not valid UTF-8 (which encoding/json replaces) or that go-json refuses
+// are read by encoding/json itself.
+func UnmarshalEvent(b []byte, e *Event) error {
+	if utf8.Valid(b) && gojson.Unmarshal(b, e) == nil {
+		return nil
+	}
+	*e = Event{}
+	return json.Unmarshal(b, e)
+}
+
 // DecodeEvent parses and validates one event as it travels on Kafka.
 func DecodeEvent(b []byte) (Event, error) {
 	var e Event
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := UnmarshalEvent(b, &e); err != nil {
 		return Event{}, Errorf(EINVALID, "", "malformed event JSON: %v", err)
 	}
 	if err := e.Validate(); err != nil {

@@ -122,12 +122,12 @@ func (l *bulkLoader) index(msgs []domain.OutboxMessage) {
 }
 
 // body is the _bulk body of msgs: the documents the indexer's own code
-// builds (ingest.DecodeEvent, ingest.NewDocument, the enricher,
+// builds (activity.DecodeEvent, ingest.NewDocument, the enricher,
 // ingest.EncodeDocument), each after its create action.
 func (l *bulkLoader) body(msgs []domain.OutboxMessage) []byte {
 	var body bytes.Buffer
 	for _, m := range msgs {
-		e, err := ingest.DecodeEvent(m.Payload)
+		e, err := activity.DecodeEvent(m.Payload)
 		if err != nil {
 			fatalf("decode event %s: %v", m.EventID, err)
 		}

@@ -370,7 +370,7 @@ func (ix *Indexer) commit(ctx context.Context, msgs []Message) error {
 
 // document decodes a message into the document that is indexed.
 func (ix *Indexer) document(m Message) (Document, error) {
-	e, err := DecodeEvent(m.Value)
+	e, err := activity.DecodeEvent(m.Value)
 	if err != nil {
 		return Document{}, err
 	}

@@ -251,7 +251,7 @@ func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 		}
 		batch := make([]pending, 0, len(msgs))
 		for _, m := range msgs {
-			e, err := decodeEvent(m.Value)
+			e, err := activity.DecodeEvent(m.Value)
 			if err != nil {
 				continue // the indexer sets it aside in the dead-letter topic
 			}

@@ -5,15 +5,11 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
 	"sync"
 	"time"
-	"unicode/utf8"
-
-	gojson "github.com/goccy/go-json"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -299,7 +295,7 @@ func prepare(rows []outboxRow, events []activity.Event, places []int64, keys map
 					l = audit.NewLinker(keys[ws])
 					linkers[ws] = l
 				}
-				if err := decodePayload(rows[i].Payload, &events[i]); err != nil {
+				if err := activity.UnmarshalEvent(rows[i].Payload, &events[i]); err != nil {
 					errs[w] = fmt.Errorf("decode outbox event %s: %w", rows[i].EventID, err)
 					return
 				}
@@ -309,18 +305,6 @@ func prepare(rows []outboxRow, events []activity.Event, places []int64, keys map
 	}
 	wg.Wait()
 	return out, errors.Join(errs...)
-}
-
-// decodePayload decodes an outbox payload, which the platform wrote with
-// encoding/json, with the faster go-json; a payload go-json refuses is
-// decoded by encoding/json, so that what is accepted and its error stay
-// encoding/json's.
-func decodePayload(b []byte, e *activity.Event) error {
-	if utf8.Valid(b) && gojson.Unmarshal(b, e) == nil {
-		return nil
-	}
-	*e = activity.Event{}
-	return json.Unmarshal(b, e)
 }
 
 // sign signs the checkpoints with the current key and stores them with

@@ -327,7 +327,7 @@ func (o *Outbox) relink(ctx context.Context, linkers map[string]*audit.Linker, r
 		linkers[r.WorkspaceID] = l
 	}
 	var e activity.Event
-	if err := decodePayload(r.Payload, &e); err != nil {
+	if err := activity.UnmarshalEvent(r.Payload, &e); err != nil {
 		return nil, fmt.Errorf("decode outbox event %s: %w", r.EventID, err)
 	}
 	if hash := l.Prepare(&e, *r.ChainSeq).Link(*r.PrevHash); hash != *r.Hash {
