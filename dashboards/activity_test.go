@@ -1,7 +1,6 @@
 package dashboards
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 	"github.com/sirupsen/logrus"
-	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -29,57 +26,6 @@ import (
 	"github.com/fluxera/activity/internal/stacktest"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
-
-// statements counts the SQL statements a database runs, as a bun hook.
-type statements struct {
-	mu  sync.Mutex
-	ran []string
-}
-
-func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	s.mu.Lock()
-	s.ran = append(s.ran, e.Query)
-	s.mu.Unlock()
-}
-
-func (s *statements) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.ran
-	s.ran = nil
-	return r
-}
-
-// searches keeps the body of every search carried to OpenSearch, as a
-// transport.
-type searches struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (s *searches) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/_search") && r.Body != nil {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.mu.Unlock()
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-func (s *searches) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.bodies
-	s.bodies = nil
-	return b
-}
 
 // TestActivityLogPageWork checks the work one load of Settings › Activity
 // Log does on the real PostgreSQL and OpenSearch, by counting it rather
@@ -96,7 +42,7 @@ func TestActivityLogPageWork(t *testing.T) {
 	db := postgrestest.MustDB(t)
 	// Hooked before anything is written: the relay's wake-up reads the
 	// hooks from a goroutine of its own.
-	ran := &statements{}
+	ran := &postgrestest.Statements{}
 	db.AddQueryHook(ran)
 	email, _ := postgrestest.MustWorkspace(t, db, argon2.Hasher{Params: postgrestest.Argon2}, "Page work")
 	p := postgrestest.MustPrincipal(t, db, email)
@@ -142,7 +88,7 @@ func TestActivityLogPageWork(t *testing.T) {
 		}
 	}
 
-	sent := &searches{}
+	sent := &ostest.Searches{}
 	counted, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{url}, Transport: sent}})
 	if err != nil {
 		t.Fatal(err)
@@ -183,8 +129,8 @@ func TestActivityLogPageWork(t *testing.T) {
 		return string(b)
 	}
 
-	ran.take()
-	sent.take()
+	ran.Take()
+	sent.Take()
 	for _, tt := range []struct {
 		name string
 		// record is the statements of the view's recording, in one
@@ -203,10 +149,10 @@ func TestActivityLogPageWork(t *testing.T) {
 					t.Errorf("the page does not show %q", want)
 				}
 			}
-			if s := sent.take(); len(s) != 1 || strings.Contains(s[0], "aggs") {
+			if s := sent.Take(); len(s) != 1 || strings.Contains(s[0], "aggs") {
 				t.Errorf("%d searches (want 1, without the facets' aggregations): %q", len(s), s)
 			}
-			verbs := statementVerbs(ran.take())
+			verbs := statementVerbs(ran.Take())
 			want := append([]string{"SELECT"}, tt.record...)
 			// The choices are read beside the recording: their order varies.
 			slices.Sort(verbs)
@@ -225,10 +171,10 @@ func TestActivityLogPageWork(t *testing.T) {
 			if strings.Contains(facets, "Macbook 4") || strings.Contains(facets, "<html") {
 				t.Errorf("the facets' fragment holds more than the facets: %s", facets)
 			}
-			if s := sent.take(); len(s) != 1 || !strings.Contains(s[0], "aggs") || strings.Contains(s[0], "top_hits") {
+			if s := sent.Take(); len(s) != 1 || !strings.Contains(s[0], "aggs") || strings.Contains(s[0], "top_hits") {
 				t.Errorf("%d searches for the facets (want 1 with the counts, without a sub-aggregation per user): %q", len(s), s)
 			}
-			if verbs := statementVerbs(ran.take()); !slices.Equal(verbs, []string{"SELECT"}) {
+			if verbs := statementVerbs(ran.Take()); !slices.Equal(verbs, []string{"SELECT"}) {
 				t.Errorf("SQL statements of the facets %q, want one SELECT for the members, and the view not recorded again", verbs)
 			}
 		})

@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/uptrace/bun"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/audit"
@@ -235,33 +232,15 @@ func TestChainSignsCheckpointsWithRotatableKeys(t *testing.T) {
 	}
 }
 
-// statements counts the statements a database session sends, by their
-// first word.
-type statements struct {
-	mu  sync.Mutex
-	sql []string
-}
-
-func (s *statements) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (s *statements) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sql = append(s.sql, e.Query)
-}
-
-// take returns the beginnings of the statements sent since the last
-// take, BEGIN and COMMIT left out.
-func (s *statements) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// sent is the beginnings of the statements s kept since it was last
+// taken, BEGIN and COMMIT left out.
+func sent(s *postgrestest.Statements) []string {
 	var out []string
-	for _, q := range s.sql {
+	for _, q := range s.Take() {
 		if q != "BEGIN" && q != "COMMIT" {
 			out = append(out, q[:min(len(q), 100)])
 		}
 	}
-	s.sql = nil
 	return out
 }
 
@@ -280,7 +259,7 @@ func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer release()
-	count := &statements{}
+	count := &postgrestest.Statements{}
 	db.AddQueryHook(count)
 	wsA, wsB := activity.NewEventID(), activity.NewEventID()
 	mustQueue(t, db, wsA, 1)
@@ -295,7 +274,7 @@ func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
 	}
 	mustQueue(t, db, wsA, 3)
 	mustQueue(t, db, wsB, 600)
-	count.take()
+	sent(count)
 
 	tests := []struct {
 		name string
@@ -309,7 +288,7 @@ func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
 			if err != nil || len(msgs) != 603 {
 				return fmt.Errorf("%d pending, %v", len(msgs), err)
 			}
-			count.take()
+			sent(count)
 			seqs := make([]int64, len(msgs))
 			for i, m := range msgs {
 				seqs[i] = m.Seq
@@ -322,7 +301,7 @@ func TestOutboxHandsOutABatchInFewStatements(t *testing.T) {
 			if err := tt.run(); err != nil {
 				t.Fatal(err)
 			}
-			if got := count.take(); len(got) != tt.want {
+			if got := sent(count); len(got) != tt.want {
 				t.Fatalf("%d statements, want %d:\n%s", len(got), tt.want, strings.Join(got, "\n"))
 			}
 		})
@@ -459,7 +438,7 @@ func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
 				var n int
 				return db.NewRaw("SELECT count(*) FROM outbox_chain").Scan(ctx, &n) == nil && n == 20
 			})
-			count := &statements{}
+			count := &postgrestest.Statements{}
 			if markFirst {
 				seqs := make([]int64, len(first))
 				for i, m := range first {
@@ -470,14 +449,14 @@ func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
 				}
 			}
 			db.AddQueryHook(count)
-			count.take()
+			sent(count)
 			second, err := o.Pending(ctx, 10)
 			if err != nil || len(second) != 10 {
 				t.Fatalf("%d pending, %v", len(second), err)
 			}
 			// Another look ahead may have begun by now, finding nothing
 			// to stamp.
-			got := count.take()
+			got := sent(count)
 			if reads := slices.IndexFunc(got, func(q string) bool { return strings.Contains(q, "WITH stamped") }); reads < 0 ||
 				slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "FOR UPDATE") || strings.Contains(q, "INSERT") }) {
 				t.Errorf("the next batch was not read alone, stamped already (%d statements):\n%s", len(got), strings.Join(got, "\n"))

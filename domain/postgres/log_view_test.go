@@ -7,38 +7,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uptrace/bun"
-
 	"github.com/fluxera/activity/domain"
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
 )
 
-// statementCount counts the SQL statements a database runs, as a bun hook.
-type statementCount struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (c *statementCount) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (c *statementCount) AfterQuery(_ context.Context, e *bun.QueryEvent) {
-	if strings.Contains(e.Query, "pg_notify") {
-		return // the relay's wake-up, sent after a commit from a goroutine of its own
+// statementsRun is how many statements s kept since it was last taken,
+// without the relay's wake-up, sent after a commit from a goroutine of its
+// own.
+func statementsRun(s *postgrestest.Statements) int {
+	n := 0
+	for _, q := range s.Take() {
+		if !strings.Contains(q, "pg_notify") {
+			n++
+		}
 	}
-	c.mu.Lock()
-	c.n++
-	c.mu.Unlock()
-}
-
-func (c *statementCount) take() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n := c.n
-	c.n = 0
 	return n
 }
 
@@ -49,7 +33,7 @@ func (c *statementCount) take() int {
 // go to the database, which records them or not as it did before.
 func TestLogViewsRepeatedWithinTheDebounce(t *testing.T) {
 	dbs := postgrestest.MustDBs(t, 2)
-	count := &statementCount{}
+	count := &postgrestest.Statements{}
 	dbs[0].AddQueryHook(count)
 	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
@@ -86,7 +70,7 @@ func TestLogViewsRepeatedWithinTheDebounce(t *testing.T) {
 			mu.Lock()
 			now = now.Add(step.later)
 			mu.Unlock()
-			count.take()
+			statementsRun(count)
 			recorded, err := step.svc.RecordLogView(ctx, p, step.view)
 			if err != nil {
 				t.Fatal(err)
@@ -94,7 +78,7 @@ func TestLogViewsRepeatedWithinTheDebounce(t *testing.T) {
 			if recorded != step.recorded {
 				t.Errorf("recorded %t, want %t", recorded, step.recorded)
 			}
-			if n := count.take(); (n > 0) != step.statements {
+			if n := statementsRun(count); (n > 0) != step.statements {
 				t.Errorf("%d statements on this process's pool, want some: %t", n, step.statements)
 			}
 		})

@@ -1,11 +1,7 @@
 package opensearch
 
 import (
-	"bytes"
-	"io"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,39 +9,10 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
 )
-
-// searchCounter is a transport that keeps the body of every search it
-// carries to OpenSearch.
-type searchCounter struct {
-	mu     sync.Mutex
-	bodies []string
-}
-
-func (s *searchCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	if strings.HasSuffix(r.URL.Path, "/_search") && r.Body != nil {
-		b, err := io.ReadAll(r.Body)
-		if err != nil {
-			return nil, err
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		s.mu.Lock()
-		s.bodies = append(s.bodies, string(b))
-		s.mu.Unlock()
-	}
-	return http.DefaultTransport.RoundTrip(r)
-}
-
-// take returns the searches carried since the last call.
-func (s *searchCounter) take() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := s.bodies
-	s.bodies = nil
-	return b
-}
 
 // names is a list of members by id: name and email.
 type names map[string][2]string
@@ -78,7 +45,7 @@ func TestUserFacetNames(t *testing.T) {
 		events = append(events, e)
 	}
 	ix := mustActivityIndex(t, events)
-	counter := &searchCounter{}
+	counter := &ostest.Searches{}
 	client, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
 		Addresses: []string{stacktest.OpenSearchURL()}, Transport: counter,
 	}})
@@ -105,12 +72,12 @@ func TestUserFacetNames(t *testing.T) {
 			ann: members[ann], bob: members[bob], carl: {"Carl Gone", "carl@gone.example"}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			counter.take()
+			counter.Take()
 			page, err := finder.FindEvents(t.Context(), p, searchapi.EventFilter{Facets: true, FacetNames: tt.known})
 			if err != nil {
 				t.Fatal(err)
 			}
-			sent := counter.take()
+			sent := counter.Take()
 			if len(sent) != tt.searches {
 				t.Fatalf("%d searches, want %d: %q", len(sent), tt.searches, sent)
 			}
