@@ -8,8 +8,6 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/ingest"
-	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/internal/app"
 	"github.com/fluxera/activity/searchapi/retention"
 )
@@ -34,32 +32,8 @@ type restoreAnswer struct {
 func mustArchivedMonth(t *testing.T, cfg app.Config, m *app.Main, owner member) (*retention.Job, *time.Time, time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	osc, err := ingestos.NewClient(cfg.OpenSearch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ingestos.EnsureTemplate(ctx, osc, cfg.OpenSearch); err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC()
-	old := now.AddDate(0, 0, -100)
-	docs := append(exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, old, 0, 20),
-		exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, now.Add(-time.Minute), 0, 5)...)
-	res, err := ingestos.NewSink(osc).Bulk(ctx, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, item := range res.Items {
-		if item != ingest.Indexed {
-			t.Fatalf("document %d not indexed: %s", i, res.Reasons[i])
-		}
-	}
-	if err := ingestos.Refresh(ctx, osc, cfg.OpenSearch.IndexPrefix); err != nil {
-		t.Fatal(err)
-	}
-	if a := owner.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 30}, nil); a.status != 200 {
-		t.Fatalf("set active_log_days: %d %s", a.status, a.body)
-	}
+	old := mustPastActiveRetention(t, cfg, owner, now)
 	job, err := m.Retention()
 	if err != nil {
 		t.Fatal(err)

@@ -27,32 +27,7 @@ func TestTheRetentionRoleArchivesEntriesPastActiveRetention(t *testing.T) {
 	m := MustStart(t, cfg, app.RoleAPI, app.RoleRetention)
 	owner := mustOwner(t, m, cfg, "Retained")
 
-	ctx := context.Background()
-	osc, err := ingestos.NewClient(cfg.OpenSearch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ingestos.EnsureTemplate(ctx, osc, cfg.OpenSearch); err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	docs := append(exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, now.AddDate(0, 0, -100), 0, 20),
-		exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, now.Add(-time.Minute), 0, 5)...)
-	res, err := ingestos.NewSink(osc).Bulk(ctx, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, item := range res.Items {
-		if item != ingest.Indexed {
-			t.Fatalf("document %d not indexed: %s", i, res.Reasons[i])
-		}
-	}
-	if err := ingestos.Refresh(ctx, osc, cfg.OpenSearch.IndexPrefix); err != nil {
-		t.Fatal(err)
-	}
-	if a := owner.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 30}, nil); a.status != 200 {
-		t.Fatalf("set active_log_days: %d %s", a.status, a.body)
-	}
+	mustPastActiveRetention(t, cfg, owner, time.Now())
 
 	type file struct{ Name string }
 	var manifests struct{ Files []file }
@@ -83,4 +58,40 @@ func TestTheRetentionRoleArchivesEntriesPastActiveRetention(t *testing.T) {
 		body, _ := io.ReadAll(res.Body)
 		return strings.Contains(string(body), "fluxera_retention_months_archived_total 1")
 	})
+}
+
+// mustPastActiveRetention stores 20 entries of the owner's workspace from
+// 100 days before now and 5 of a minute before straight in the test's
+// indices, as the indexer stores them, and sets the workspace's
+// active_log_days to 30, so that the old entries are past its active
+// retention. It returns when the old entries occurred.
+func mustPastActiveRetention(t *testing.T, cfg app.Config, owner member, now time.Time) time.Time {
+	t.Helper()
+	ctx := context.Background()
+	osc, err := ingestos.NewClient(cfg.OpenSearch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ingestos.EnsureTemplate(ctx, osc, cfg.OpenSearch); err != nil {
+		t.Fatal(err)
+	}
+	old := now.AddDate(0, 0, -100)
+	docs := append(exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, old, 0, 20),
+		exportDocs(cfg.OpenSearch.IndexPrefix, owner.workspace, owner.id, now.Add(-time.Minute), 0, 5)...)
+	res, err := ingestos.NewSink(osc).Bulk(ctx, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, item := range res.Items {
+		if item != ingest.Indexed {
+			t.Fatalf("document %d not indexed: %s", i, res.Reasons[i])
+		}
+	}
+	if err := ingestos.Refresh(ctx, osc, cfg.OpenSearch.IndexPrefix); err != nil {
+		t.Fatal(err)
+	}
+	if a := owner.call("PATCH", "/api/v1/settings", map[string]any{"active_log_days": 30}, nil); a.status != 200 {
+		t.Fatalf("set active_log_days: %d %s", a.status, a.body)
+	}
+	return old
 }
