@@ -21,9 +21,7 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
-	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/opensearch/ostest"
-	"github.com/fluxera/activity/internal/stacktest"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
 
@@ -55,24 +53,7 @@ func TestActivityLogPageWork(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	url := stacktest.OpenSearchURL()
-	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
-	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-console-" + stacktest.RandomID(), Shards: 1}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	client, err := ingestos.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, path := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
-			req, _ := http.NewRequest(http.MethodDelete, url+path, nil)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
-		}
-	})
+	client, cfg := ostest.MustIndices(t, "console")
 	day := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
 	var events []activity.Event
 	for i := range 5 {
@@ -89,7 +70,7 @@ func TestActivityLogPageWork(t *testing.T) {
 	}
 
 	sent := &ostest.Searches{}
-	counted, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: []string{url}, Transport: sent}})
+	counted, err := opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{Addresses: cfg.URLs, Transport: sent}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package opensearch_test
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/json"
 	"io"
@@ -16,7 +15,6 @@ import (
 	"github.com/fluxera/activity/audit"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/opensearch/ostest"
-	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/privacy"
 )
 
@@ -27,26 +25,7 @@ import (
 // entries, the license's name and every count as they were, and the log
 // still verifies with the workspace's digest key.
 func TestAnonymizeReplacesAPersonAndKeepsTheChain(t *testing.T) {
-	url := stacktest.OpenSearchURL()
-	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
-	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-anon-" + stacktest.RandomID(), Shards: 1}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	client, err := ingestos.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		for _, p := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
-			req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, url+p, nil)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
-		}
-	})
+	client, cfg := ostest.MustIndices(t, "anon")
 	ctx := t.Context()
 
 	const ws = "0190f5a4-0000-7000-8000-0000000000a1"
@@ -109,7 +88,7 @@ func TestAnonymizeReplacesAPersonAndKeepsTheChain(t *testing.T) {
 		t.Errorf("second anonymization: %d, %v", n, err)
 	}
 
-	raw := searchAll(t, url, cfg.IndexPrefix)
+	raw := searchAll(t, cfg.URLs[0], cfg.IndexPrefix)
 	if len(raw) != len(events) {
 		t.Fatalf("%d entries after anonymization, want %d", len(raw), len(events))
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +21,6 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/postgres/postgrestest"
 	"github.com/fluxera/activity/domain/s3"
-	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/fluxera/activity/searchapi"
@@ -69,24 +67,7 @@ func events(ws, actor string, start time.Time, n int) []activity.Event {
 // real OpenSearch and returns a finder over it that reads the clock now.
 func mustIndex(t *testing.T, now func() time.Time, evs []activity.Event) (*opensearch.Finder, string) {
 	t.Helper()
-	url := stacktest.OpenSearchURL()
-	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
-	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-retention-" + stacktest.RandomID(), Shards: 1}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	client, err := ingestos.NewClient(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, path := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
-			req, _ := http.NewRequest(http.MethodDelete, url+path, nil)
-			if res, err := http.DefaultClient.Do(req); err == nil {
-				res.Body.Close()
-			}
-		}
-	})
+	client, cfg := ostest.MustIndices(t, "retention")
 	ostest.MustIndex(t, client, cfg, evs)
 	return opensearch.NewFinder(client, cfg.IndexPrefix, opensearch.WithClock(now)), cfg.IndexPrefix
 }

@@ -3,15 +3,48 @@
 package ostest
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/internal/stacktest"
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 )
+
+// MustIndices returns a client of the local stack's OpenSearch and the
+// configuration of an index prefix of the test's own ("test-" + name + a
+// random id, one shard), whose indices and index template are deleted
+// when the test ends. Without the stack it skips the test, or fails it
+// under make test.
+func MustIndices(t testing.TB, name string) (*opensearchapi.Client, ingestos.Config) {
+	t.Helper()
+	url := stacktest.OpenSearchURL()
+	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
+	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-" + name + "-" + stacktest.RandomID(), Shards: 1}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	client, err := ingestos.NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, path := range []string{"/" + activity.IndexPattern(cfg.IndexPrefix), "/_index_template/" + activity.IndexAlias(cfg.IndexPrefix)} {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, url+path, nil)
+			if res, err := http.DefaultClient.Do(req); err == nil {
+				res.Body.Close()
+			}
+		}
+	})
+	return client, cfg
+}
 
 // MustIndex installs the index template of cfg and indexes events under
 // cfg's prefix as the indexer's documents, in one bulk request, then
