@@ -166,7 +166,7 @@ func (h *handlers) list(narrow narrowing, where string) fiber.Handler {
 				return err
 			}
 		}
-		return c.JSON(page)
+		return sendPage(c, page)
 	}
 }
 
