@@ -74,6 +74,13 @@ type Outbox struct {
 	// ahead is closed when the stamping of the next batch, run while the
 	// relay publishes the last one, is over; nil when none runs.
 	ahead chan struct{}
+	// aheadBatch is the batch stamped ahead, payloads with their links, in
+	// chain order; nil when the last stamping ahead stamped nothing or
+	// failed, or the batch was handed out.
+	aheadBatch []domain.OutboxMessage
+	// unmarked holds the sequence numbers of the stamped events this lead
+	// handed out last and has not seen marked published.
+	unmarked map[int64]struct{}
 }
 
 // maxKeptStamped bounds how many stamped payloads the outbox keeps: a
@@ -151,9 +158,23 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 // order, then the rows after them by sequence number.
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
 	o.waitAhead()
+	_, leading := db.(bun.Conn)
+	o.mu.Lock()
+	batch := o.aheadBatch
+	o.aheadBatch = nil
+	clean := len(o.unmarked) == 0
+	o.mu.Unlock()
+	if leading && clean && len(batch) > 0 && len(batch) <= n {
+		// Every event handed out before was marked published, so the
+		// batch stamped ahead is all the outbox holds stamped: it comes
+		// next, as the chain has it, without reading it again. Its
+		// stamping, on the lead's session, proved the session.
+		return o.handOut(ctx, db, batch, len(batch) == n)
+	}
 	var rows []pendingRow
 	// One row more than the batch says what follows it: stamped rows
-	// already, fresh ones to stamp ahead, or nothing.
+	// already, fresh ones to stamp ahead, or nothing. Fresh rows are read
+	// only as far as the batch, and that row, need them.
 	err := db.NewRaw(`WITH stamped AS (
 			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
 		)
@@ -162,7 +183,7 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 				FROM stamped AS s JOIN outbox AS o ON o.seq = s.outbox_seq)
 			UNION ALL
 			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL, NULL, NULL FROM outbox AS o
-				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
+				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0 - (SELECT count(*) FROM stamped))
 		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n+1).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		var lead *bun.Conn
@@ -187,6 +208,27 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 		}
 		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
 	}
+	if len(fresh) > 0 {
+		if err := o.stamp(ctx, db, fresh); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, messages(fresh)...)
+	}
+	return o.handOut(ctx, db, msgs, leading && freshAfter)
+}
+
+// handOut records msgs as handed out and not yet marked, signs now and
+// then the checkpoints of chains that went quiet, and, if ahead, starts
+// stamping the next batch.
+func (o *Outbox) handOut(ctx context.Context, db bun.IDB, msgs []domain.OutboxMessage, ahead bool) ([]domain.OutboxMessage, error) {
+	o.mu.Lock()
+	// Whatever was handed out before and is not in msgs was marked: the
+	// stamped rows come first in every batch.
+	o.unmarked = make(map[int64]struct{}, len(msgs))
+	for _, m := range msgs {
+		o.unmarked[m.Seq] = struct{}{}
+	}
+	o.mu.Unlock()
 	// Now and then, vouch for chains that grew and then went quiet, busy
 	// as other workspaces may be.
 	if now := o.db.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
@@ -195,14 +237,8 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 			return nil, err
 		}
 	}
-	if len(fresh) > 0 {
-		if err := o.stamp(ctx, db, fresh); err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, messages(fresh)...)
-	}
-	if _, leading := db.(bun.Conn); leading && freshAfter {
-		o.stampAhead(ctx, db, n)
+	if ahead {
+		o.stampAhead(ctx, db, len(msgs))
 	}
 	return msgs, nil
 }
@@ -249,8 +285,10 @@ func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
 		var fresh []outboxRow
 		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
 			WHERE seq NOT IN (SELECT outbox_seq FROM outbox_chain) ORDER BY seq LIMIT ?`, n).Scan(ctx, &fresh)
-		if err == nil && len(fresh) > 0 {
-			_ = o.stamp(ctx, db, fresh)
+		if err == nil && len(fresh) > 0 && o.stamp(ctx, db, fresh) == nil {
+			o.mu.Lock()
+			o.aheadBatch = messages(fresh)
+			o.mu.Unlock()
 		}
 	}()
 }
@@ -376,6 +414,11 @@ func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
 		if err != nil {
 			return fmt.Errorf("mark outbox rows published: %w", err)
 		}
+		o.mu.Lock()
+		for _, seq := range seqs {
+			delete(o.unmarked, seq)
+		}
+		o.mu.Unlock()
 		return nil
 	}
 	_, err := o.db.NewRaw(`DELETE FROM outbox WHERE seq = ANY(?::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
@@ -443,12 +486,12 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	// bounds the delay.
 	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
 	o.mu.Lock()
-	o.lead, o.wake, o.listener, o.stamped = &conn, wake, listener, nil
+	o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked = &conn, wake, listener, nil, nil, nil
 	o.mu.Unlock()
 	return func() {
 		o.waitAhead() // it runs on the lead's session
 		o.mu.Lock()
-		o.lead, o.wake, o.listener, o.stamped = nil, nil, nil, nil
+		o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked = nil, nil, nil, nil, nil, nil
 		o.mu.Unlock()
 		listener.Close()
 		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
