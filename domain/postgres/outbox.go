@@ -110,7 +110,9 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // visible, which can put a later sequence number first.
 //
 // While this process leads, the rows are read on the lead's own session,
-// so that the read also proves the session, and the lock, are still there.
+// so that the read also proves the session, and the lock, are still there;
+// a batch stamped ahead is handed out without a read, its stamping on
+// that session having proved them.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	lead := o.lead
@@ -155,7 +157,10 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 // relay that lost its session cannot stamp anything.
 //
 // Both kinds are read in one statement: the stamped rows by their chain
-// order, then the rows after them by sequence number.
+// order, then the rows after them by sequence number. While a backlog
+// drains, the next batch is stamped ahead (stampAhead) and, once every
+// event handed out before it is marked published, handed out as it was
+// stamped, without that read.
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
 	o.waitAhead()
 	_, leading := db.(bun.Conn)
@@ -238,7 +243,11 @@ func (o *Outbox) handOut(ctx context.Context, db bun.IDB, msgs []domain.OutboxMe
 		}
 	}
 	if ahead {
-		o.stampAhead(ctx, db, len(msgs))
+		handed := make([]int64, len(msgs))
+		for i, m := range msgs {
+			handed[i] = m.Seq
+		}
+		o.stampAhead(ctx, db, handed)
 	}
 	return msgs, nil
 }
@@ -267,15 +276,22 @@ func (o *Outbox) stamp(ctx context.Context, db bun.IDB, fresh []outboxRow) error
 	return nil
 }
 
-// stampAhead gives the next n fresh rows their places while the relay
-// publishes the batch just handed out, on the lead's session, which
-// nothing else uses meanwhile: the next Pending waits for it, and finds
-// them stamped. Stamping is done in chain order whatever happens to the
-// batch before: if it must be published again, it comes first, as the
-// chain has it; and while it is handed out again, stamped rows follow it,
-// so nothing more is stamped ahead. A failure here is left to the next
-// Pending, which does the same work and reports it.
-func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
+// stampAhead gives the next fresh rows, as many as handed holds, their
+// places while the relay publishes the batch just handed out, on the
+// lead's session, which nothing else uses meanwhile: the next Pending
+// waits for it, and finds them stamped. Stamping is done in chain order
+// whatever happens to the batch before: if it must be published again, it
+// comes first, as the chain has it; and while it is handed out again,
+// stamped rows follow it, so nothing more is stamped ahead. A failure
+// here is left to the next Pending, which does the same work and reports
+// it.
+//
+// The batch handed out, handed, holds every stamped row: stamping ahead
+// starts only when the batch ended before the first fresh row. So the
+// fresh rows are those not in handed, which spares reading outbox_chain,
+// whose dead rows pile up while a backlog drains; and were a stamped row
+// taken for fresh, its place could not be stored twice.
+func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, handed []int64) {
 	done := make(chan struct{})
 	o.mu.Lock()
 	o.ahead = done
@@ -284,7 +300,7 @@ func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
 		defer close(done)
 		var fresh []outboxRow
 		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
-			WHERE seq NOT IN (SELECT outbox_seq FROM outbox_chain) ORDER BY seq LIMIT ?`, n).Scan(ctx, &fresh)
+			WHERE seq <> ALL(?::bigint[]) ORDER BY seq LIMIT ?`, pgdialect.Array(handed), len(handed)).Scan(ctx, &fresh)
 		if err == nil && len(fresh) > 0 && o.stamp(ctx, db, fresh) == nil {
 			o.mu.Lock()
 			o.aheadBatch = messages(fresh)
