@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -78,6 +79,9 @@ type Outbox struct {
 	// chain order; nil when the last stamping ahead stamped nothing or
 	// failed, or the batch was handed out.
 	aheadBatch []domain.OutboxMessage
+	// next holds the rows read for the batch after the one stamped ahead,
+	// if any.
+	next *nextRows
 	// unmarked holds the sequence numbers of the stamped events this lead
 	// handed out last and has not seen marked published.
 	unmarked map[int64]struct{}
@@ -295,17 +299,69 @@ func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, handed []int64) {
 	done := make(chan struct{})
 	o.mu.Lock()
 	o.ahead = done
+	next := o.next
+	o.next = nil
 	o.mu.Unlock()
 	go func() {
 		defer close(done)
 		var fresh []outboxRow
-		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
-			WHERE seq <> ALL(?::bigint[]) ORDER BY seq LIMIT ?`, pgdialect.Array(handed), len(handed)).Scan(ctx, &fresh)
-		if err == nil && len(fresh) > 0 && o.stamp(ctx, db, fresh) == nil {
+		var err error
+		if next != nil && slices.Equal(next.after, handed) {
+			<-next.done
+			fresh, err = next.rows, next.err
+		} else {
+			fresh, err = o.freshBut(ctx, db, handed, len(handed))
+		}
+		if err != nil || len(fresh) == 0 {
+			return
+		}
+		if len(fresh) == len(handed) {
+			o.readNext(ctx, handed, fresh)
+		}
+		if o.stamp(ctx, db, fresh) == nil {
 			o.mu.Lock()
 			o.aheadBatch = messages(fresh)
 			o.mu.Unlock()
 		}
+	}()
+}
+
+// freshBut reads up to n rows in sequence order but those in stamped,
+// which holds every stamped row.
+func (o *Outbox) freshBut(ctx context.Context, db bun.IDB, stamped []int64, n int) ([]outboxRow, error) {
+	var fresh []outboxRow
+	err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
+		WHERE seq <> ALL(?::bigint[]) ORDER BY seq LIMIT ?`, pgdialect.Array(stamped), n).Scan(ctx, &fresh)
+	return fresh, err
+}
+
+// nextRows are the fresh rows read, on a session of the pool, for the
+// batch after the one being stamped ahead: the rows but those of the
+// batch handed out and those being stamped (after).
+type nextRows struct {
+	after []int64
+	done  chan struct{}
+	rows  []outboxRow
+	err   error
+}
+
+// readNext starts reading, on a session of the pool, the rows the next
+// stamping ahead will stamp if the batch stamped now, fresh, is the next
+// handed out: so that reading them overlaps this batch's stamping. The
+// rows read are none of handed's and fresh's, which hold every row
+// stamped by then, and stay fresh until this lead stamps them: only it
+// stamps, and only stamped rows are deleted.
+func (o *Outbox) readNext(ctx context.Context, handed []int64, fresh []outboxRow) {
+	n := &nextRows{after: make([]int64, len(fresh)), done: make(chan struct{})}
+	for i, r := range fresh {
+		n.after[i] = r.Seq
+	}
+	o.mu.Lock()
+	o.next = n
+	o.mu.Unlock()
+	go func() {
+		defer close(n.done)
+		n.rows, n.err = o.freshBut(ctx, o.db.DB, slices.Concat(handed, n.after), len(fresh))
 	}()
 }
 
@@ -502,12 +558,12 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	// bounds the delay.
 	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
 	o.mu.Lock()
-	o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked = &conn, wake, listener, nil, nil, nil
+	o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked, o.next = &conn, wake, listener, nil, nil, nil, nil
 	o.mu.Unlock()
 	return func() {
 		o.waitAhead() // it runs on the lead's session
 		o.mu.Lock()
-		o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked = nil, nil, nil, nil, nil, nil
+		o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked, o.next = nil, nil, nil, nil, nil, nil, nil
 		o.mu.Unlock()
 		listener.Close()
 		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
