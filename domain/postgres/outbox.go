@@ -82,8 +82,8 @@ type Outbox struct {
 	// next holds the rows read for the batch after the one stamped ahead,
 	// if any.
 	next *nextRows
-	// unmarked holds the sequence numbers of the stamped events this lead
-	// handed out last and has not seen marked published.
+	// unmarked holds the sequence numbers of the events of the batch this
+	// lead handed out last that it has not seen marked published.
 	unmarked map[int64]struct{}
 }
 
@@ -231,8 +231,9 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 // stamping the next batch.
 func (o *Outbox) handOut(ctx context.Context, db bun.IDB, msgs []domain.OutboxMessage, ahead bool) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
-	// Whatever was handed out before and is not in msgs was marked: the
-	// stamped rows come first in every batch.
+	// Only the last batch is tracked: a batch is stamped ahead only when
+	// the one handed out holds every stamped row, so that once it is all
+	// marked, the batch stamped ahead is all that is stamped.
 	o.unmarked = make(map[int64]struct{}, len(msgs))
 	for _, m := range msgs {
 		o.unmarked[m.Seq] = struct{}{}
