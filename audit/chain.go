@@ -56,11 +56,11 @@ func personalFields(e *activity.Event, fn func(path, value string)) {
 	fn("actor.name", e.Actor.Name)
 	fn("resource.name", e.Resource.Name)
 	for i, r := range e.Related {
-		fn("related."+strconv.Itoa(i)+".name", r.Name)
+		fn(fieldPath(relatedNames, "related.", i, ".name"), r.Name)
 	}
 	for i, c := range e.Changes {
-		fn("changes."+strconv.Itoa(i)+".before", c.Before)
-		fn("changes."+strconv.Itoa(i)+".after", c.After)
+		fn(fieldPath(changesBefore, "changes.", i, ".before"), c.Before)
+		fn(fieldPath(changesAfter, "changes.", i, ".after"), c.After)
 	}
 	fn("context.ip", e.Context.IP)
 	fn("note", e.Note)
@@ -70,6 +70,26 @@ func personalFields(e *activity.Event, fn func(path, value string)) {
 		b, _ := json.Marshal(e.Details)
 		fn("details", string(b))
 	}
+}
+
+// The paths of the first related resources' names and changed values,
+// made once.
+var relatedNames, changesBefore, changesAfter = fieldPaths("related.", ".name"), fieldPaths("changes.", ".before"), fieldPaths("changes.", ".after")
+
+func fieldPaths(prefix, suffix string) []string {
+	out := make([]string, 64)
+	for i := range out {
+		out[i] = prefix + strconv.Itoa(i) + suffix
+	}
+	return out
+}
+
+// fieldPath returns prefix, i and suffix joined, from made if it has it.
+func fieldPath(made []string, prefix string, i int, suffix string) string {
+	if i < len(made) {
+		return made[i]
+	}
+	return prefix + strconv.Itoa(i) + suffix
 }
 
 // Digests returns the keyed digests of e's personal fields that are not
@@ -141,19 +161,18 @@ func appendCanonical(buf *bytes.Buffer, e *activity.Event, seq int64, digests ma
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendCanonicalResource(b, r.Type, r.ID, r.Role, digests["related."+strconv.Itoa(i)+".name"])
+		b = appendCanonicalResource(b, r.Type, r.ID, r.Role, digests[fieldPath(relatedNames, "related.", i, ".name")])
 	}
 	b = append(b, `],"changes":[`...)
 	for i, ch := range e.Changes {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		n := strconv.Itoa(i)
 		b = canonicalField(b, `{"field":`, ch.Field)
 		b = append(b, `,"redacted":`...)
 		b = strconv.AppendBool(b, ch.Redacted)
-		b = canonicalField(b, `,"before":`, digests["changes."+n+".before"])
-		b = canonicalField(b, `,"after":`, digests["changes."+n+".after"])
+		b = canonicalField(b, `,"before":`, digests[fieldPath(changesBefore, "changes.", i, ".before")])
+		b = canonicalField(b, `,"after":`, digests[fieldPath(changesAfter, "changes.", i, ".after")])
 		b = append(b, '}')
 	}
 	b = canonicalField(b, `],"context":{"ip":`, digests["context.ip"])
@@ -224,11 +243,19 @@ type Linker struct {
 	mac  hash.Hash
 	sum  [sha256.Size]byte
 	form bytes.Buffer
+	// seen holds the digests of the values digested lately: the events of
+	// one workspace repeat their actors, addresses and many changed
+	// values, and a digest depends on the value alone.
+	seen map[string]string
 }
+
+// maxSeenDigests bounds the digests a Linker keeps; past it, it forgets
+// them all and starts again.
+const maxSeenDigests = 4096
 
 // NewLinker returns a Linker for the workspace whose digest key is key.
 func NewLinker(key []byte) *Linker {
-	return &Linker{mac: hmac.New(sha256.New, key)}
+	return &Linker{mac: hmac.New(sha256.New, key), seen: make(map[string]string, 64)}
 }
 
 // Link gives e its place in the chain after the entry whose hash is
@@ -269,11 +296,20 @@ func (p Prepared) Link(prevHash string) string {
 func (l *Linker) digests(e *activity.Event) map[string]string {
 	out := make(map[string]string, 8)
 	personalFields(e, func(path, value string) {
-		if value != "" {
+		if value == "" {
+			return
+		}
+		d, ok := l.seen[value]
+		if !ok {
 			l.mac.Reset()
 			l.mac.Write([]byte(value))
-			out[path] = hex.EncodeToString(l.mac.Sum(l.sum[:0])[:DigestSize])
+			d = hex.EncodeToString(l.mac.Sum(l.sum[:0])[:DigestSize])
+			if len(l.seen) >= maxSeenDigests {
+				clear(l.seen)
+			}
+			l.seen[value] = d
 		}
+		out[path] = d
 	})
 	return out
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -93,6 +95,41 @@ func TestPreparedEntriesLinkAsLinkDoesInWhateverOrderPrepared(t *testing.T) {
 		b, _ := json.Marshal(byPrepared[i].Chain)
 		if prevLink != prevPrepared || !bytes.Equal(a, b) {
 			t.Fatalf("entry %d: Link gave %s, prepared in reverse %s", i+1, a, b)
+		}
+	}
+}
+
+// TestLinkerDigestsAsDigestDoesPastWhatItKeeps checks that a Linker, which
+// keeps the digests of values it saw lately, gives each value the digest
+// Digest gives, for values seen again and for more values than it keeps,
+// and for many changes, whose paths it makes for the first ones only once.
+func TestLinkerDigestsAsDigestDoesPastWhatItKeeps(t *testing.T) {
+	key := make([]byte, audit.DigestKeySize)
+	rand.Read(key)
+	l := audit.NewLinker(key)
+	at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 3000 {
+		e := activity.NewEvent(workspace, "asset.updated", at)
+		e.Actor = activity.Actor{ID: "u1", Type: activity.ActorUser, Name: "Ada Lovelace", Email: fmt.Sprintf("ada%d@example.com", i%7)}
+		e.Resource = activity.Resource{Type: "asset", ID: "a1", Name: fmt.Sprintf("Laptop %d", i)}
+		for c := range 1 + i%70 {
+			e.Changes = append(e.Changes, activity.Change{Field: fmt.Sprintf("f%d", c), Before: fmt.Sprintf("v%d", i), After: fmt.Sprintf("w%d", c)})
+		}
+		l.Link(&e, int64(i+1), audit.GenesisHash)
+		if got, want := e.Chain.Digests, audit.Digests(key, &e); !maps.Equal(got, want) || len(got) != 3+2*len(e.Changes) {
+			t.Fatalf("entry %d: a reused Linker gave %d digests %v, Digests %d", i+1, len(got), got, len(want))
+		}
+		want := map[string]string{"actor.email": e.Actor.Email, "actor.name": e.Actor.Name, "resource.name": e.Resource.Name}
+		for c, ch := range e.Changes {
+			want[fmt.Sprintf("changes.%d.before", c)], want[fmt.Sprintf("changes.%d.after", c)] = ch.Before, ch.After
+		}
+		for path, value := range want {
+			if e.Chain.Digests[path] != audit.Digest(key, value) {
+				t.Fatalf("entry %d: digest of %s %s, want %s", i+1, path, e.Chain.Digests[path], audit.Digest(key, value))
+			}
+		}
+		if got := audit.Recompute(&e); got != e.Chain.Hash {
+			t.Fatalf("entry %d: recomputed %s, linked %s", i+1, got, e.Chain.Hash)
 		}
 	}
 }

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,27 +94,65 @@ func relayDrain(e *env, n int) []Figure {
 	}
 
 	direct := produceDirect(ctx, e.brokers, directTopic, pubCfg, relayCfg.BatchSize, msgs)
-	drained, failures := drainWithRelay(ctx, db, relayCfg, pubCfg, n)
+	chainOn := envBool("FLUXERA_CHAIN_ENABLED", true)
+	drain := drainWithRelay(ctx, db, relayCfg, domainkafka.NewPublisher(pubCfg), chainOn, n)
 
 	onRelay, onDirect := topicMessages(ctx, client, relayTopic, pubCfg.Partitions), topicMessages(ctx, client, directTopic, pubCfg.Partitions)
 	if onDirect != int64(n) || onRelay < int64(n) {
 		fatalf("expected %d messages on each topic, found %d on the relay's and %d on the direct one", n, onRelay, onDirect)
 	}
 
-	relayRate, directRate := float64(n)/drained.Seconds(), float64(n)/direct.Seconds()
+	// The floors: the same rows copied into the outbox again and drained by
+	// the same relay and outbox code with a publisher that sends nothing,
+	// with the chain as above and without it, so that what is left is the
+	// relay's reads, stamping and deletes in PostgreSQL.
+	floors := map[bool]drainRun{}
+	for _, chain := range []bool{chainOn, false} {
+		copyIntoOutbox(ctx, db, msgs)
+		if _, err := db.ExecContext(ctx, "VACUUM ANALYZE outbox"); err != nil {
+			fatalf("vacuum the outbox: %v", err)
+		}
+		floors[chain] = drainWithRelay(ctx, db, relayCfg, discard{}, chain, n)
+	}
+
+	relayRate, directRate := float64(n)/drain.took.Seconds(), float64(n)/direct.Seconds()
 	notes := fmt.Sprintf("%d valid asset.created events (mean payload %d bytes, %d workspaces) copied into the outbox of a schema of their own in %.1f s while no relay ran; "+
 		"the figure runs relay.Relay with postgres.NewOutbox, fixing each event's place in its workspace's hash chain as the platform does by default, and domainkafka.NewPublisher (batch %d, poll %s, acks from all in-sync replicas, batch timeout %s) (each batch read, published, then deleted from the outbox) from start until the outbox is empty (%.1f s, %d failed publishes, %d messages on the topic); "+
 		"the baseline hands the same messages to domainkafka.NewPublisher alone, with no outbox around it (the same code the relay publishes through: keyed by workspace id, the same headers, murmur2 balancer, RequireAll, batch size 1000, batch bytes 16 MiB), %d messages per Publish call, one call at a time (%.1f s). "+
 		"Both topics fresh, %d partitions, replication %d",
 		n, bytesTotal/max(1, n), backlogWorkspaces, fill.Seconds(),
-		relayCfg.BatchSize, relayCfg.PollInterval, pubCfg.BatchTimeout, drained.Seconds(), failures, onRelay,
+		relayCfg.BatchSize, relayCfg.PollInterval, pubCfg.BatchTimeout, drain.took.Seconds(), drain.failures, onRelay,
 		relayCfg.BatchSize, direct.Seconds(), pubCfg.Partitions, pubCfg.ReplicationFactor)
-	return []Figure{{
+	figures := []Figure{{
 		Name: "relay.drain_events_per_s", Value: round(relayRate), Unit: "events/s",
 		Baseline: &Baseline{Name: "kafka_direct.produce_events_per_s", Value: round(directRate)}, Ratio: round2(relayRate / directRate),
 		Notes: notes,
-	}}
+	}, cpuFigure("relay.drain_cpu_s_per_million", "postgresql.drain_cpu_s_per_million", drain.relayCPU, drain.postgresCPU, n,
+		fmt.Sprintf("The component is the bench process running the relay of relay.drain_events_per_s (its own CPU, getrusage), the engine the PostgreSQL server (its processes and ended sessions, /proc, other sessions on the machine included) over the same drain; the Kafka broker spent %.1f s.", drain.kafkaCPU))}
+	for _, chain := range []bool{chainOn, false} {
+		f := floors[chain]
+		rate := float64(n) / f.took.Seconds()
+		name, what := "relay.outbox_floor_events_per_s", "fixing each event's place in its workspace's hash chain as the figure relay.drain_events_per_s does"
+		if !chain {
+			name, what = "relay.outbox_floor_nochain_events_per_s", "without the hash chain"
+		}
+		figures = append(figures, Figure{
+			Name: name, Value: round(rate), Unit: "events/s",
+			Baseline: &Baseline{Name: "kafka_direct.produce_events_per_s", Value: round(directRate)}, Ratio: round2(rate / directRate),
+			Notes: fmt.Sprintf("The same %d rows copied into the same outbox again after relay.drain_events_per_s, then drained by relay.Relay with postgres.NewOutbox, %s, batch %d, with a publisher that sends nothing: each batch read, stamped and deleted with the relay's own statements, nothing published (%.1f s). "+
+				"The ratio to the direct produce is the most relay.drain_events_per_s could reach if publishing cost nothing and overlapped nothing. "+
+				"CPU over the drain: %.1f s in the bench process (%.1f s per million events), %.1f s in PostgreSQL (%.1f s per million events, other sessions on the machine included).",
+				n, what, relayCfg.BatchSize, f.took.Seconds(), f.relayCPU, f.relayCPU/float64(n)*1e6, f.postgresCPU, f.postgresCPU/float64(n)*1e6),
+		})
+	}
+	return figures
 }
+
+// discard is a publisher that sends nothing, for the floors of the relay
+// figure.
+type discard struct{}
+
+func (discard) Publish(context.Context, []domain.OutboxMessage) error { return nil }
 
 // backlogEvents returns n asset.created events as the platform writes them,
 // spread round-robin over a few workspaces, each with its own owner.
@@ -205,26 +245,31 @@ func produceDirect(ctx context.Context, brokers []string, topic string, cfg doma
 	return time.Since(start)
 }
 
-// drainWithRelay runs the platform's relay on db until its outbox has no
-// pending row and returns how long that took and how many publishes failed.
-func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubCfg domainkafka.Config, n int) (time.Duration, int64) {
+// drainRun is what one drain of the outbox took: its time, its failed
+// publishes, and the CPU the bench process, PostgreSQL and Kafka spent.
+type drainRun struct {
+	took                            time.Duration
+	failures                        int64
+	relayCPU, postgresCPU, kafkaCPU float64
+}
+
+// drainWithRelay runs the platform's relay, publishing through pub, with
+// the chain on or off, on db until its outbox has no pending row, and
+// returns what that took. With FLUXERA_BENCH_RELAY_CPUPROFILE set, the
+// first drain writes the bench process's CPU profile to that file.
+func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pub relay.Publisher, chainOn bool, n int) drainRun {
 	logger := logrus.New()
 	logger.SetFormatter(&logrus.JSONFormatter{})
 	logger.SetOutput(os.Stderr)
 	logger.SetLevel(logrus.WarnLevel)
-	pub := domainkafka.NewPublisher(pubCfg)
-	defer pub.Close()
+	if c, ok := pub.(io.Closer); ok {
+		defer c.Close()
+	}
 	m := relay.NewMetrics(prometheus.NewRegistry())
 	// The relay fixes the hash chain as the platform's does by default
-	// (FLUXERA_CHAIN_ENABLED, FLUXERA_CHECKPOINT_*), under a key of its own.
-	secret := make([]byte, keybox.KeySize)
-	rand.Read(secret)
-	box, err := keybox.New(secret)
-	if err != nil {
-		fatalf("%v", err)
-	}
-	chain, err := postgres.NewChain(db, box, postgres.ChainConfig{
-		Disabled:           !envBool("FLUXERA_CHAIN_ENABLED", true),
+	// (FLUXERA_CHECKPOINT_*), under a key of the bench's own.
+	chain, err := postgres.NewChain(db, relayBox(), postgres.ChainConfig{
+		Disabled:           !chainOn,
 		CheckpointEvery:    envInt("FLUXERA_CHECKPOINT_EVERY", 0),
 		CheckpointInterval: envDuration("FLUXERA_CHECKPOINT_INTERVAL", 0),
 	})
@@ -244,9 +289,22 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 		done <- time.Now()
 	}()
 
+	if path := os.Getenv("FLUXERA_BENCH_RELAY_CPUPROFILE"); path != "" && !profiled {
+		profiled = true
+		f, err := os.Create(path)
+		if err != nil {
+			fatalf("%v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fatalf("%v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
+	selfBefore, pgBefore, kafkaBefore := selfCPUSeconds(), postgresCPUSeconds(), kafkaCPUSeconds()
 	start := time.Now()
 	go func() { errc <- r.Run(ctx) }()
 	var end time.Time
@@ -263,12 +321,29 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pubC
 		time.Sleep(5 * time.Millisecond)
 		end = time.Now()
 	}
+	run := drainRun{took: end.Sub(start), failures: int64(testutil.ToFloat64(m.Failures)),
+		relayCPU: selfCPUSeconds() - selfBefore, postgresCPU: postgresCPUSeconds() - pgBefore, kafkaCPU: kafkaCPUSeconds() - kafkaBefore}
 	cancel()
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		fatalf("relay: %v", err)
 	}
-	return end.Sub(start), int64(testutil.ToFloat64(m.Failures))
+	return run
 }
+
+// relayBox returns the key box of the bench's relays, the same for every
+// drain, since the chains they fix go on from one drain to the next.
+var relayBox = sync.OnceValue(func() *keybox.Box {
+	secret := make([]byte, keybox.KeySize)
+	rand.Read(secret)
+	box, err := keybox.New(secret)
+	if err != nil {
+		fatalf("%v", err)
+	}
+	return box
+})
+
+// profiled is whether a drain wrote the CPU profile already.
+var profiled bool
 
 func pendingRows(ctx context.Context, db *postgres.DB) int {
 	var n int

@@ -413,9 +413,11 @@ func TestOutboxRepublishesStampedEventsFromTheirPlaces(t *testing.T) {
 }
 
 // TestOutboxStampsTheNextBatchWhileTheLastIsPublished checks that, while
-// it leads, the outbox stamps the next full batch ahead: the next read
-// finds it stamped, in one statement, with its places after the last
-// batch's; and that a batch not marked published still comes first.
+// it leads, the outbox stamps the next full batch ahead, with its places
+// after the last batch's: once the last batch is marked published, the
+// next is handed out without a statement of its own; while it is not,
+// the last comes first again, read with the next, stamped already, in
+// one statement.
 func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
 	for _, markFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("first batch marked %t", markFirst), func(t *testing.T) {
@@ -457,9 +459,10 @@ func TestOutboxStampsTheNextBatchWhileTheLastIsPublished(t *testing.T) {
 			// Another look ahead may have begun by now, finding nothing
 			// to stamp.
 			got := sent(count)
-			if reads := slices.IndexFunc(got, func(q string) bool { return strings.Contains(q, "WITH stamped") }); reads < 0 ||
+			read := slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "WITH stamped") })
+			if read == markFirst ||
 				slices.ContainsFunc(got, func(q string) bool { return strings.Contains(q, "FOR UPDATE") || strings.Contains(q, "INSERT") }) {
-				t.Errorf("the next batch was not read alone, stamped already (%d statements):\n%s", len(got), strings.Join(got, "\n"))
+				t.Errorf("the next batch was handed out with a read %t, want %t, or stamped again (%d statements):\n%s", read, !markFirst, len(got), strings.Join(got, "\n"))
 			}
 			want := int64(11)
 			if !markFirst {
@@ -503,5 +506,64 @@ func TestOutboxStampsNoFurtherWhileABatchIsHandedOutAgain(t *testing.T) {
 	}
 	if stamped != 20 {
 		t.Fatalf("%d events stamped, want the batch and one ahead, 20", stamped)
+	}
+}
+
+// TestOutboxDrainsABacklogStampedAheadOnceEach checks a backlog of several
+// batches drained while leading, each batch stamped ahead (its rows read
+// while the batch before was stamped) and handed out without a read once
+// the one before is marked: every event is handed out once, and each
+// workspace's entries link one after the other from place 1, also with
+// events written while the backlog drains and a batch not marked once.
+func TestOutboxDrainsABacklogStampedAheadOnceEach(t *testing.T) {
+	db := postgrestest.MustDB(t)
+	ctx := context.Background()
+	o := postgres.NewOutbox(db)
+	o.Chain = mustChain(t, db, postgres.ChainConfig{})
+	wsA, wsB := activity.NewEventID(), activity.NewEventID()
+	mustQueue(t, db, wsA, 33)
+	mustQueue(t, db, wsB, 24)
+	release, err := o.Lead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	seen := map[string]bool{}
+	heads := map[string]activity.Chain{wsA: {Hash: audit.GenesisHash}, wsB: {Hash: audit.GenesisHash}}
+	for round := 0; ; round++ {
+		msgs, err := o.Pending(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			break
+		}
+		if round == 2 {
+			mustQueue(t, db, wsA, 5) // written while the backlog drains
+		}
+		if round == 3 {
+			continue // not marked: handed out again next
+		}
+		for _, e := range decode(t, msgs) {
+			if seen[e.ID] {
+				t.Fatalf("round %d: event %s handed out again after it was marked", round, e.ID)
+			}
+			seen[e.ID] = true
+			head := heads[e.WorkspaceID]
+			if e.Chain.Seq != head.Seq+1 || e.Chain.PrevHash != head.Hash || audit.Recompute(&e) != e.Chain.Hash {
+				t.Fatalf("round %d: entry %d after %d of workspace %s does not link to it", round, e.Chain.Seq, head.Seq, e.WorkspaceID)
+			}
+			heads[e.WorkspaceID] = *e.Chain
+		}
+		seqs := make([]int64, len(msgs))
+		for i, m := range msgs {
+			seqs[i] = m.Seq
+		}
+		if err := o.MarkPublished(ctx, seqs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(seen) != 62 || heads[wsA].Seq != 38 || heads[wsB].Seq != 24 {
+		t.Fatalf("%d events handed out, chains at %d and %d, want 62, 38 and 24", len(seen), heads[wsA].Seq, heads[wsB].Seq)
 	}
 }

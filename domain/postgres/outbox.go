@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -74,6 +75,16 @@ type Outbox struct {
 	// ahead is closed when the stamping of the next batch, run while the
 	// relay publishes the last one, is over; nil when none runs.
 	ahead chan struct{}
+	// aheadBatch is the batch stamped ahead, payloads with their links, in
+	// chain order; nil when the last stamping ahead stamped nothing or
+	// failed, or the batch was handed out.
+	aheadBatch []domain.OutboxMessage
+	// next holds the rows read for the batch after the one stamped ahead,
+	// if any.
+	next *nextRows
+	// unmarked holds the sequence numbers of the events of the batch this
+	// lead handed out last that it has not seen marked published.
+	unmarked map[int64]struct{}
 }
 
 // maxKeptStamped bounds how many stamped payloads the outbox keeps: a
@@ -103,7 +114,9 @@ func NewOutbox(db *DB) *Outbox { return &Outbox{db: db} }
 // visible, which can put a later sequence number first.
 //
 // While this process leads, the rows are read on the lead's own session,
-// so that the read also proves the session, and the lock, are still there.
+// so that the read also proves the session, and the lock, are still there;
+// a batch stamped ahead is handed out without a read, its stamping on
+// that session having proved them.
 func (o *Outbox) Pending(ctx context.Context, n int) ([]domain.OutboxMessage, error) {
 	o.mu.Lock()
 	lead := o.lead
@@ -148,12 +161,29 @@ func (o *Outbox) readFailed(ctx context.Context, lead *bun.Conn, err error) erro
 // relay that lost its session cannot stamp anything.
 //
 // Both kinds are read in one statement: the stamped rows by their chain
-// order, then the rows after them by sequence number.
+// order, then the rows after them by sequence number. While a backlog
+// drains, the next batch is stamped ahead (stampAhead) and, once every
+// event handed out before it is marked published, handed out as it was
+// stamped, without that read.
 func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domain.OutboxMessage, error) {
 	o.waitAhead()
+	_, leading := db.(bun.Conn)
+	o.mu.Lock()
+	batch := o.aheadBatch
+	o.aheadBatch = nil
+	clean := len(o.unmarked) == 0
+	o.mu.Unlock()
+	if leading && clean && len(batch) > 0 && len(batch) <= n {
+		// Every event handed out before was marked published, so the
+		// batch stamped ahead is all the outbox holds stamped: it comes
+		// next, as the chain has it, without reading it again. Its
+		// stamping, on the lead's session, proved the session.
+		return o.handOut(ctx, db, batch, len(batch) == n)
+	}
 	var rows []pendingRow
 	// One row more than the batch says what follows it: stamped rows
-	// already, fresh ones to stamp ahead, or nothing.
+	// already, fresh ones to stamp ahead, or nothing. Fresh rows are read
+	// only as far as the batch, and that row, need them.
 	err := db.NewRaw(`WITH stamped AS (
 			SELECT outbox_seq, chain_seq, chain, prev_hash, hash FROM outbox_chain ORDER BY chain_seq LIMIT ?0
 		)
@@ -162,7 +192,7 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 				FROM stamped AS s JOIN outbox AS o ON o.seq = s.outbox_seq)
 			UNION ALL
 			(SELECT o.seq, o.event_id, o.workspace_id, o.payload, NULL, NULL, NULL, NULL FROM outbox AS o
-				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0)
+				WHERE o.seq NOT IN (SELECT outbox_seq FROM stamped) ORDER BY o.seq LIMIT ?0 - (SELECT count(*) FROM stamped))
 		) AS p ORDER BY chain_seq NULLS LAST, seq LIMIT ?0`, n+1).Scan(ctx, &rows)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		var lead *bun.Conn
@@ -187,6 +217,28 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 		}
 		msgs = append(msgs, domain.OutboxMessage{Seq: r.Seq, EventID: r.EventID, WorkspaceID: r.WorkspaceID, Payload: payload})
 	}
+	if len(fresh) > 0 {
+		if err := o.stamp(ctx, db, fresh); err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, messages(fresh)...)
+	}
+	return o.handOut(ctx, db, msgs, leading && freshAfter)
+}
+
+// handOut records msgs as handed out and not yet marked, signs now and
+// then the checkpoints of chains that went quiet, and, if ahead, starts
+// stamping the next batch.
+func (o *Outbox) handOut(ctx context.Context, db bun.IDB, msgs []domain.OutboxMessage, ahead bool) ([]domain.OutboxMessage, error) {
+	o.mu.Lock()
+	// Only the last batch is tracked: a batch is stamped ahead only when
+	// the one handed out holds every stamped row, so that once it is all
+	// marked, the batch stamped ahead is all that is stamped.
+	o.unmarked = make(map[int64]struct{}, len(msgs))
+	for _, m := range msgs {
+		o.unmarked[m.Seq] = struct{}{}
+	}
+	o.mu.Unlock()
 	// Now and then, vouch for chains that grew and then went quiet, busy
 	// as other workspaces may be.
 	if now := o.db.Now(); now.Sub(o.lastStale) >= o.Chain.cfg.CheckpointInterval/10 {
@@ -195,14 +247,12 @@ func (o *Outbox) pendingChained(ctx context.Context, db bun.IDB, n int) ([]domai
 			return nil, err
 		}
 	}
-	if len(fresh) > 0 {
-		if err := o.stamp(ctx, db, fresh); err != nil {
-			return nil, err
+	if ahead {
+		handed := make([]int64, len(msgs))
+		for i, m := range msgs {
+			handed[i] = m.Seq
 		}
-		msgs = append(msgs, messages(fresh)...)
-	}
-	if _, leading := db.(bun.Conn); leading && freshAfter {
-		o.stampAhead(ctx, db, n)
+		o.stampAhead(ctx, db, handed)
 	}
 	return msgs, nil
 }
@@ -231,27 +281,88 @@ func (o *Outbox) stamp(ctx context.Context, db bun.IDB, fresh []outboxRow) error
 	return nil
 }
 
-// stampAhead gives the next n fresh rows their places while the relay
-// publishes the batch just handed out, on the lead's session, which
-// nothing else uses meanwhile: the next Pending waits for it, and finds
-// them stamped. Stamping is done in chain order whatever happens to the
-// batch before: if it must be published again, it comes first, as the
-// chain has it; and while it is handed out again, stamped rows follow it,
-// so nothing more is stamped ahead. A failure here is left to the next
-// Pending, which does the same work and reports it.
-func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, n int) {
+// stampAhead gives the next fresh rows, as many as handed holds, their
+// places while the relay publishes the batch just handed out, on the
+// lead's session, which nothing else uses meanwhile: the next Pending
+// waits for it, and finds them stamped. Stamping is done in chain order
+// whatever happens to the batch before: if it must be published again, it
+// comes first, as the chain has it; and while it is handed out again,
+// stamped rows follow it, so nothing more is stamped ahead. A failure
+// here is left to the next Pending, which does the same work and reports
+// it.
+//
+// The batch handed out, handed, holds every stamped row: stamping ahead
+// starts only when the batch ended before the first fresh row. So the
+// fresh rows are those not in handed, which spares reading outbox_chain,
+// whose dead rows pile up while a backlog drains; and were a stamped row
+// taken for fresh, its place could not be stored twice.
+func (o *Outbox) stampAhead(ctx context.Context, db bun.IDB, handed []int64) {
 	done := make(chan struct{})
 	o.mu.Lock()
 	o.ahead = done
+	next := o.next
+	o.next = nil
 	o.mu.Unlock()
 	go func() {
 		defer close(done)
 		var fresh []outboxRow
-		err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
-			WHERE seq NOT IN (SELECT outbox_seq FROM outbox_chain) ORDER BY seq LIMIT ?`, n).Scan(ctx, &fresh)
-		if err == nil && len(fresh) > 0 {
-			_ = o.stamp(ctx, db, fresh)
+		var err error
+		if next != nil && slices.Equal(next.after, handed) {
+			<-next.done
+			fresh, err = next.rows, next.err
+		} else {
+			fresh, err = o.freshBut(ctx, db, handed, len(handed))
 		}
+		if err != nil || len(fresh) == 0 {
+			return
+		}
+		if len(fresh) == len(handed) {
+			o.readNext(ctx, handed, fresh)
+		}
+		if o.stamp(ctx, db, fresh) == nil {
+			o.mu.Lock()
+			o.aheadBatch = messages(fresh)
+			o.mu.Unlock()
+		}
+	}()
+}
+
+// freshBut reads up to n rows in sequence order but those in stamped,
+// which holds every stamped row.
+func (o *Outbox) freshBut(ctx context.Context, db bun.IDB, stamped []int64, n int) ([]outboxRow, error) {
+	var fresh []outboxRow
+	err := db.NewRaw(`SELECT seq, event_id, workspace_id, payload FROM outbox
+		WHERE seq <> ALL(?::bigint[]) ORDER BY seq LIMIT ?`, pgdialect.Array(stamped), n).Scan(ctx, &fresh)
+	return fresh, err
+}
+
+// nextRows are the fresh rows read, on a session of the pool, for the
+// batch after the one being stamped ahead: the rows but those of the
+// batch handed out and those being stamped (after).
+type nextRows struct {
+	after []int64
+	done  chan struct{}
+	rows  []outboxRow
+	err   error
+}
+
+// readNext starts reading, on a session of the pool, the rows the next
+// stamping ahead will stamp if the batch stamped now, fresh, is the next
+// handed out: so that reading them overlaps this batch's stamping. The
+// rows read are none of handed's and fresh's, which hold every row
+// stamped by then, and stay fresh until this lead stamps them: only it
+// stamps, and only stamped rows are deleted.
+func (o *Outbox) readNext(ctx context.Context, handed []int64, fresh []outboxRow) {
+	n := &nextRows{after: make([]int64, len(fresh)), done: make(chan struct{})}
+	for i, r := range fresh {
+		n.after[i] = r.Seq
+	}
+	o.mu.Lock()
+	o.next = n
+	o.mu.Unlock()
+	go func() {
+		defer close(n.done)
+		n.rows, n.err = o.freshBut(ctx, o.db.DB, slices.Concat(handed, n.after), len(fresh))
 	}()
 }
 
@@ -376,6 +487,11 @@ func (o *Outbox) MarkPublished(ctx context.Context, seqs []int64) error {
 		if err != nil {
 			return fmt.Errorf("mark outbox rows published: %w", err)
 		}
+		o.mu.Lock()
+		for _, seq := range seqs {
+			delete(o.unmarked, seq)
+		}
+		o.mu.Unlock()
 		return nil
 	}
 	_, err := o.db.NewRaw(`DELETE FROM outbox WHERE seq = ANY(?::bigint[])`, pgdialect.Array(seqs)).Exec(ctx)
@@ -443,12 +559,12 @@ func (o *Outbox) Lead(ctx context.Context) (func(), error) {
 	// bounds the delay.
 	_ = listener.Listen(ctx, o.db.cfg.NotifyChannel)
 	o.mu.Lock()
-	o.lead, o.wake, o.listener, o.stamped = &conn, wake, listener, nil
+	o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked, o.next = &conn, wake, listener, nil, nil, nil, nil
 	o.mu.Unlock()
 	return func() {
 		o.waitAhead() // it runs on the lead's session
 		o.mu.Lock()
-		o.lead, o.wake, o.listener, o.stamped = nil, nil, nil, nil
+		o.lead, o.wake, o.listener, o.stamped, o.aheadBatch, o.unmarked, o.next = nil, nil, nil, nil, nil, nil, nil
 		o.mu.Unlock()
 		listener.Close()
 		unlockCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
