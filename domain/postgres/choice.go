@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync/atomic"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -61,7 +63,12 @@ func (s *ChoiceService) ListChoices(ctx context.Context, p activity.Principal, m
 	return got, nil
 }
 
-// read reads the workspace's choices from the database.
+// choiceReads numbers the reads of choices in this process, for their
+// keys.
+var choiceReads atomic.Uint64
+
+// read reads the workspace's choices from the database, under a key of
+// their own.
 func (s *ChoiceService) read(ctx context.Context, workspace string, max int) (domain.FilterChoices, error) {
 	var rows []struct {
 		Kind  int
@@ -72,7 +79,7 @@ func (s *ChoiceService) read(ctx context.Context, workspace string, max int) (do
 	if err := s.db.NewRaw(choicesQuery, workspace, workspace, max, workspace, max).Scan(ctx, &rows); err != nil {
 		return domain.FilterChoices{}, fmt.Errorf("select filter choices: %w", err)
 	}
-	var out domain.FilterChoices
+	out := domain.FilterChoices{Key: strconv.FormatUint(choiceReads.Add(1), 10)}
 	for _, r := range rows {
 		c := domain.Choice{ID: r.ID, Name: r.Name, Email: r.Email}
 		switch r.Kind {

@@ -173,12 +173,25 @@ func TestChoiceCacheChangesThroughTheProcessAreSeenAtOnce(t *testing.T) {
 	for _, table := range []string{"users", "assets", "licenses"} {
 		mustExec(t, db, "ALTER TABLE "+table+" DISABLE TRIGGER USER")
 	}
-	choiceNames(t, cached, owner)
+	key := func() string {
+		got, err := cached.ListChoices(t.Context(), owner, 200)
+		if err != nil || got.Key == "" {
+			t.Fatalf("choices keyed %q, %v; want a key", got.Key, err)
+		}
+		return got.Key
+	}
+	before := key()
+	if again := key(); again != before {
+		t.Fatalf("cached choices keyed %q, then %q; want one key", before, again)
+	}
 	ctx := activity.WithPrincipal(t.Context(), owner)
 	if _, err := postgres.NewAssetService(db).CreateAsset(ctx, owner, domain.AssetCreate{Name: "Seen at once"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := choiceNames(t, cached, owner); !slices.Contains(got, "asset:Seen at once") {
 		t.Fatalf("after a change through the process, it offers %q; want the new asset", got)
+	}
+	if after := key(); after == before {
+		t.Fatalf("the choices kept their key %q after a change", before)
 	}
 }
