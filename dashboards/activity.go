@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -213,6 +214,50 @@ func writeOption(b *strings.Builder, value, label string, selected bool) {
 	b.WriteString("</option>")
 }
 
+// maxWrittenOptions bounds the workspaces whose options are kept written.
+const maxWrittenOptions = 256
+
+// writtenOptions keeps the filters' options as written for each
+// workspace's choices with nothing selected, as most pages have them,
+// under the key of the read they were written from: a workspace's
+// choices change only with their key, and a page with the same key
+// takes its options as they are instead of writing a thousand options
+// again.
+type writtenOptions struct {
+	mu          sync.Mutex
+	byWorkspace map[string]filterOptions
+}
+
+// filterOptions are the user and resource filters' options written from
+// the choices of one key.
+type filterOptions struct {
+	key              string
+	users, resources template.HTML
+}
+
+// options returns the options of the workspace's choices, those of form
+// marked selected: as kept for the choices' key when nothing is selected,
+// written anew otherwise.
+func (w *writtenOptions) options(workspace string, choices domain.FilterChoices, form filterForm) filterOptions {
+	if choices.Key == "" || form.User != "" || form.Resource != "" {
+		return filterOptions{users: userOptions(choices.Users, form.User), resources: resourceOptions(choices, form.Resource)}
+	}
+	w.mu.Lock()
+	kept, ok := w.byWorkspace[workspace]
+	w.mu.Unlock()
+	if ok && kept.key == choices.Key {
+		return kept
+	}
+	o := filterOptions{key: choices.Key, users: userOptions(choices.Users, ""), resources: resourceOptions(choices, "")}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.byWorkspace == nil || len(w.byWorkspace) >= maxWrittenOptions {
+		w.byWorkspace = map[string]filterOptions{}
+	}
+	w.byWorkspace[workspace] = o
+	return o
+}
+
 // subject is what a history is about, as its page heads it.
 type subject struct {
 	Kind, Name, Detail, Tab string
@@ -291,7 +336,7 @@ func (c *Console) list(ctx *fiber.Ctx, l listing) error {
 	}
 	var choices *choiceRead
 	if l.filters && !rows {
-		choices = c.readChoices(uctx, p, v.Form)
+		choices = c.readChoices(uctx, p, v.Form, !facetsOnly, filter.Facets)
 		if filter.Facets {
 			filter.FacetNames = choices
 		}
@@ -408,14 +453,17 @@ const maxChoices = 200
 type choiceRead struct {
 	ready chan struct{}
 	// userOptions and resourceOptions are the filters' options; empty
-	// when the read failed, the filters then offering no names.
+	// when the read failed, the filters then offering no names, or when
+	// they were not asked for.
 	userOptions, resourceOptions template.HTML
-	users                        map[string]domain.Choice
+	// users are the members by id, when asked for.
+	users map[string]domain.Choice
 }
 
-// readChoices starts reading the choices of p's filters and writing their
-// options, those of form marked selected.
-func (c *Console) readChoices(ctx context.Context, p activity.Principal, form filterForm) *choiceRead {
+// readChoices starts reading the choices of p's filters and, when options
+// is set, writing their options, those of form marked selected; when
+// names is set, it keeps the members by id to name the user facet.
+func (c *Console) readChoices(ctx context.Context, p activity.Principal, form filterForm, options, names bool) *choiceRead {
 	r := &choiceRead{ready: make(chan struct{})}
 	go func() {
 		defer close(r.ready)
@@ -426,10 +474,15 @@ func (c *Console) readChoices(ctx context.Context, p activity.Principal, form fi
 			}
 			return
 		}
-		r.userOptions, r.resourceOptions = userOptions(got.Users, form.User), resourceOptions(got, form.Resource)
-		r.users = make(map[string]domain.Choice, len(got.Users))
-		for _, u := range got.Users {
-			r.users[u.ID] = u
+		if options {
+			o := c.options.options(p.WorkspaceID, got, form)
+			r.userOptions, r.resourceOptions = o.users, o.resources
+		}
+		if names {
+			r.users = make(map[string]domain.Choice, len(got.Users))
+			for _, u := range got.Users {
+				r.users[u.ID] = u
+			}
 		}
 	}()
 	return r

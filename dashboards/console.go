@@ -103,6 +103,9 @@ type Console struct {
 	log   logrus.FieldLogger
 	pages map[string]*template.Template
 	now   func() time.Time
+	// options are the filters' options as last written for each
+	// workspace.
+	options writtenOptions
 }
 
 // New returns the console, its templates parsed. It fails when a service

@@ -135,3 +135,37 @@ func TestFilterOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestWrittenOptions(t *testing.T) {
+	ann := domain.FilterChoices{Users: []domain.Choice{{ID: "u-1", Name: "Ann", Email: "ann@example.com"}}, Key: "1"}
+	bob := domain.FilterChoices{Users: []domain.Choice{{ID: "u-2", Name: "Bob", Email: "bob@example.com"}}, Key: "2"}
+	// Choices under a key they were not read with, to tell what is kept
+	// from what is written.
+	annAsBob := domain.FilterChoices{Users: bob.Users, Key: ann.Key}
+	written := func(c domain.FilterChoices, selected string) filterOptions {
+		return filterOptions{users: userOptions(c.Users, selected), resources: resourceOptions(c, "")}
+	}
+	var w writtenOptions
+	for _, tc := range []struct {
+		name      string
+		workspace string
+		choices   domain.FilterChoices
+		form      filterForm
+		want      filterOptions
+	}{
+		{"first read", "w-1", ann, filterForm{}, written(ann, "")},
+		{"same key, kept", "w-1", annAsBob, filterForm{}, written(ann, "")},
+		{"a user selected, written", "w-1", annAsBob, filterForm{User: "u-2"}, written(bob, "u-2")},
+		{"kept still", "w-1", annAsBob, filterForm{}, written(ann, "")},
+		{"another workspace", "w-2", bob, filterForm{}, written(bob, "")},
+		{"a new key, written", "w-1", domain.FilterChoices{Users: bob.Users, Key: "3"}, filterForm{}, written(bob, "")},
+		{"no key, written", "w-3", domain.FilterChoices{Users: ann.Users}, filterForm{}, written(ann, "")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := w.options(tc.workspace, tc.choices, tc.form)
+			if got.users != tc.want.users || got.resources != tc.want.resources {
+				t.Errorf("got %q, %q\nwant %q, %q", got.users, got.resources, tc.want.users, tc.want.resources)
+			}
+		})
+	}
+}

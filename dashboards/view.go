@@ -41,12 +41,16 @@ func (c *Console) baseView(ctx *fiber.Ctx, title string) view {
 }
 
 // Local is t in the workspace's time zone, as people read it.
-func (v view) Local(t time.Time) string {
-	return t.In(v.Zone).Format("Mon 2 Jan 2006, 15:04:05 MST")
-}
+func (v view) Local(t time.Time) string { return t.In(v.Zone).Format(localLayout) }
 
 // UTC is t as the UTC instant, for the title and datetime attributes.
-func (v view) UTC(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+func (v view) UTC(t time.Time) string { return t.UTC().Format(utcLayout) }
+
+// localLayout and utcLayout are how Local and UTC write times.
+const (
+	localLayout = "Mon 2 Jan 2006, 15:04:05 MST"
+	utcLayout   = "2006-01-02T15:04:05.000Z"
+)
 
 // Can reports whether the caller's role holds the permission named by one
 // of the keys canNames lists.

@@ -18,6 +18,10 @@ type Choice struct {
 // of the workspace, and its first assets and licenses by name.
 type FilterChoices struct {
 	Users, Assets, Licenses []Choice
+	// Key names this read of the choices within the process, when not
+	// empty: reads with the same key found the same choices, so that what
+	// is made of them may be kept under it.
+	Key string
 }
 
 // ChoiceLister lists the users, assets and licenses a listing's filters

@@ -4,18 +4,12 @@ import (
 	"container/list"
 	"context"
 	"crypto/sha256"
-	"errors"
-	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/uptrace/bun/driver/pgdriver"
-
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/internal/retry"
 )
 
 // authChannelPrefix leads the LISTEN/NOTIFY channel on which the
@@ -36,11 +30,6 @@ func authChannel(schema string) string {
 
 // DefaultAuthCacheSize bounds the callers an API process keeps resolved.
 const DefaultAuthCacheSize = 10000
-
-// authIdle is how long the listener waits for a notification before it
-// checks, with a notification of its own, that its connection still
-// carries them.
-const authIdle = 10 * time.Second
 
 // authCache keeps the callers that session and API tokens resolved to for
 // a short time, so that a request does not wait on PostgreSQL for them. It
@@ -204,66 +193,7 @@ func (s *AuthService) ListenForChanges(ctx context.Context, lost func(error)) {
 	if s.cache == nil {
 		return
 	}
-	backoff := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: retry.DefaultJitter}
-	for failures := 0; ; {
-		listened, err := s.listenOnce(ctx)
-		s.cache.reset(false)
-		if ctx.Err() != nil {
-			return
-		}
-		if listened {
-			failures = 0
-		}
-		failures++
-		if lost != nil {
-			lost(err)
-		}
-		t := time.NewTimer(backoff.Delay(failures))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// listenOnce listens on one connection until it fails or ctx ends, and
-// reports whether it got as far as listening.
-func (s *AuthService) listenOnce(ctx context.Context) (bool, error) {
-	channel := authChannel(s.db.cfg.Schema)
-	ln := pgdriver.NewListener(s.db.DB)
-	defer ln.Close()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	if err := ln.Listen(ctx, channel); err != nil {
-		return false, fmt.Errorf("listen for auth changes: %w", err)
-	}
-	// Whatever changed before now was missed or is already committed:
-	// start from nothing.
-	s.cache.reset(true)
-	pinged := false
-	for {
-		_, payload, err := ln.ReceiveTimeout(ctx, authIdle)
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() && !pinged {
-			// A silent connection may be a dead one: a notification of its
-			// own must come back before the next wait ends.
-			pinged = true
-			pingCtx, cancel := context.WithTimeout(ctx, authIdle)
-			_, err = s.db.ExecContext(pingCtx, "SELECT pg_notify(?, 'ping')", channel)
-			cancel()
-			if err != nil {
-				return true, fmt.Errorf("check auth listener: %w", err)
-			}
-			continue
-		}
-		if err != nil {
-			return true, fmt.Errorf("receive auth change: %w", err)
-		}
-		pinged = false
-		s.cache.drop(payload)
-	}
+	s.db.followChanges(ctx, authChannel(s.db.cfg.Schema), "auth", s.cache, lost)
 }
 
 // authenticateCached answers from the cache when it can, and otherwise

@@ -3,18 +3,30 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync/atomic"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
 )
 
-// ChoiceService lists what a listing's filters offer by name.
+// ChoiceService lists what a listing's filters offer by name. While its
+// ListenForChanges runs, it keeps each workspace's choices until a change
+// to them is announced.
 type ChoiceService struct {
-	db *DB
+	db    *DB
+	cache *choiceCache
 }
 
-// NewChoiceService returns the choices of db's workspaces.
-func NewChoiceService(db *DB) *ChoiceService { return &ChoiceService{db: db} }
+// NewChoiceService returns the choices of db's workspaces; they are read
+// from the database each time until ListenForChanges listens.
+func NewChoiceService(db *DB) *ChoiceService {
+	s := &ChoiceService{db: db, cache: newChoiceCache()}
+	db.choices.Lock()
+	db.choices.caches = append(db.choices.caches, s.cache)
+	db.choices.Unlock()
+	return s
+}
 
 // choicesQuery reads the members, and the first assets and licenses by
 // name, as id, name and email only, in one statement.
@@ -32,22 +44,42 @@ SELECT kind, id, name, email FROM (
 
 // ListChoices returns the workspace's members and at most max of its
 // assets and licenses, ordered by name, in one statement that reads their
-// ids and names only. It returns EFORBIDDEN when p may not see the
-// inventory.
+// ids and names only, or as the cache keeps them. The slices are shared
+// between callers, who must not change them. It returns EFORBIDDEN when p
+// may not see the inventory.
 func (s *ChoiceService) ListChoices(ctx context.Context, p activity.Principal, max int) (domain.FilterChoices, error) {
 	if err := domain.Require(p, domain.ViewInventory); err != nil {
 		return domain.FilterChoices{}, err
 	}
+	got, ok, gen := s.cache.get(p.WorkspaceID, max)
+	if ok {
+		return got, nil
+	}
+	got, err := s.read(ctx, p.WorkspaceID, max)
+	if err != nil {
+		return domain.FilterChoices{}, err
+	}
+	s.cache.put(choiceEntry{workspace: p.WorkspaceID, max: max, choices: got}, gen)
+	return got, nil
+}
+
+// choiceReads numbers the reads of choices in this process, for their
+// keys.
+var choiceReads atomic.Uint64
+
+// read reads the workspace's choices from the database, under a key of
+// their own.
+func (s *ChoiceService) read(ctx context.Context, workspace string, max int) (domain.FilterChoices, error) {
 	var rows []struct {
 		Kind  int
 		ID    string
 		Name  string
 		Email string
 	}
-	if err := s.db.NewRaw(choicesQuery, p.WorkspaceID, p.WorkspaceID, max, p.WorkspaceID, max).Scan(ctx, &rows); err != nil {
+	if err := s.db.NewRaw(choicesQuery, workspace, workspace, max, workspace, max).Scan(ctx, &rows); err != nil {
 		return domain.FilterChoices{}, fmt.Errorf("select filter choices: %w", err)
 	}
-	var out domain.FilterChoices
+	out := domain.FilterChoices{Key: strconv.FormatUint(choiceReads.Add(1), 10)}
 	for _, r := range rows {
 		c := domain.Choice{ID: r.ID, Name: r.Name, Email: r.Email}
 		switch r.Kind {

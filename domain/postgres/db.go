@@ -104,6 +104,12 @@ type DB struct {
 		sync.Mutex
 		caches []*authCache
 	}
+	// choices are the caches of this process's choice services (see
+	// forgetChoices).
+	choices struct {
+		sync.Mutex
+		caches []*choiceCache
+	}
 }
 
 // Open connects to the database; it does not migrate. Every connection
@@ -182,6 +188,9 @@ func (db *DB) inTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, 
 	})
 	if err == nil && recorded {
 		db.outboxWaker.wake()
+	}
+	if err == nil {
+		db.forgetChoices(ctx)
 	}
 	return err
 }

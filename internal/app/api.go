@@ -147,12 +147,13 @@ func (m *Main) apiServer() (*domainhttp.Server, net.Listener, error) {
 		report.NewDefinitions(postgres.NewReportDefinitionStore(db), targets, finder, archive))
 	// The console shares the server, its session cookie and the services
 	// above; it takes the paths outside /api/v1.
+	m.choices = postgres.NewChoiceService(db)
 	console, err := dashboards.New(
 		dashboards.Config{CookieName: srv.SessionCookieName(), Cookie: srv.SessionCookie, CookieSecure: m.Config.HTTP.CookieSecure,
 			Retention: m.Config.Postgres.Retention},
 		dashboards.Services{
 			Auth: auth, Authenticator: auth, Users: users, Assets: assets, Licenses: licenses,
-			Choices: postgres.NewChoiceService(db),
+			Choices: m.choices,
 			Finder:  finder, Entries: finder, Reports: reports, Denials: denials, Invitations: invitations,
 			Settings: settings, AlertRules: postgres.NewAlertRuleService(db, targets), Alerts: postgres.NewAlertService(db),
 			Detection: postgres.NewDetectionService(db, box, targets),

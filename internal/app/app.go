@@ -96,6 +96,9 @@ type Main struct {
 	// auth resolves the API's callers; its cache listens for changes
 	// while the API role runs.
 	auth *postgres.AuthService
+	// choices lists what the console's filters offer; its cache listens
+	// for changes while the API role runs.
+	choices *postgres.ChoiceService
 }
 
 // NewMain returns a Main for cfg with a JSON logger on stderr.
@@ -308,6 +311,14 @@ func (m *Main) Run(ctx context.Context, roles ...string) error {
 				log := m.Log.WithField("component", "auth")
 				auth.ListenForChanges(ctx, func(err error) {
 					log.WithError(err).Warn("The session cache lost its listener; sessions are looked up in the database until it listens again.")
+				})
+				return nil
+			})
+			choices := m.choices
+			start("choice-cache", func(ctx context.Context) error {
+				log := m.Log.WithField("component", "console")
+				choices.ListenForChanges(ctx, func(err error) {
+					log.WithError(err).Warn("The cache of the filters' choices lost its listener; they are read from the database until it listens again.")
 				})
 				return nil
 			})

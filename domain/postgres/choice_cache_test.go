@@ -1,0 +1,197 @@
+package postgres_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/domain/argon2"
+	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/domain/postgres/postgrestest"
+	"github.com/fluxera/activity/internal/stacktest"
+)
+
+// choiceProcesses opens n API processes' choice services on one schema,
+// each with its own pool and its listener running until the test ends,
+// and waits until every cache is in use. It returns the processes'
+// databases, their choice services, and the owners of two workspaces.
+func choiceProcesses(t *testing.T, n int) ([]*postgres.DB, []*postgres.ChoiceService, activity.Principal, activity.Principal) {
+	t.Helper()
+	dbs := postgrestest.MustDBs(t, n)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	services := make([]*postgres.ChoiceService, n)
+	for i, db := range dbs {
+		s := postgres.NewChoiceService(db)
+		services[i] = s
+		wg.Add(1)
+		go func() { defer wg.Done(); s.ListenForChanges(ctx, nil) }()
+		stacktest.Eventually(t, "the choice cache listens", s.CacheInUse)
+	}
+	hasher := argon2.Hasher{Params: postgrestest.Argon2}
+	owner := postgrestest.MustPrincipal(t, dbs[0], mustWorkspaceEmail(t, dbs[0], hasher, "Choices "+stacktest.RandomID()))
+	other := postgrestest.MustPrincipal(t, dbs[0], mustWorkspaceEmail(t, dbs[0], hasher, "Elsewhere "+stacktest.RandomID()))
+	return dbs, services, owner, other
+}
+
+// choiceNames are the names the choices offer, kind by kind.
+func choiceNames(t *testing.T, s *postgres.ChoiceService, p activity.Principal) []string {
+	t.Helper()
+	got, err := s.ListChoices(t.Context(), p, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range []struct {
+		kind    string
+		choices []domain.Choice
+	}{{"user", got.Users}, {"asset", got.Assets}, {"license", got.Licenses}} {
+		for _, c := range g.choices {
+			out = append(out, g.kind+":"+c.Name+c.Email)
+		}
+	}
+	return out
+}
+
+// TestChoiceCacheDropsChangesInEveryProcess caches a workspace's choices
+// in one process, changes them through another, and expects the first to
+// offer the change once it is announced, while the other workspace's
+// choices stay its own.
+func TestChoiceCacheDropsChangesInEveryProcess(t *testing.T) {
+	dbs, services, owner, other := choiceProcesses(t, 2)
+	cached, changer := services[0], services[1]
+	ctx := activity.WithPrincipal(t.Context(), owner)
+	assets := postgres.NewAssetService(dbs[1])
+	licenses := postgres.NewLicenseService(dbs[1], postgrestest.MustKeyBox(t))
+	otherBefore := choiceNames(t, cached, other)
+	var asset domain.Asset
+	for _, tt := range []struct {
+		name   string
+		change func(t *testing.T)
+		want   string // in the choices after the change
+		gone   string // no longer in them
+	}{
+		{name: "asset added", want: "asset:Laptop 1", change: func(t *testing.T) {
+			var err error
+			if asset, err = assets.CreateAsset(ctx, owner, domain.AssetCreate{Name: "Laptop 1"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "asset renamed", want: "asset:Laptop 2", gone: "asset:Laptop 1", change: func(t *testing.T) {
+			name := "Laptop 2"
+			if _, err := assets.UpdateAsset(ctx, owner, asset.ID, domain.AssetUpdate{Name: &name}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "asset deleted", gone: "asset:Laptop 2", change: func(t *testing.T) {
+			if err := assets.DeleteAsset(ctx, owner, asset.ID, "sold"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "license added", want: "license:Figma", change: func(t *testing.T) {
+			if _, err := licenses.CreateLicense(ctx, owner, domain.LicenseCreate{Name: "Figma", Vendor: "Figma", Seats: 1}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{name: "member renamed", want: "user:Renamed Owner" + owner.Email, change: func(t *testing.T) {
+			mustExec(t, dbs[1], "UPDATE users SET name = 'Renamed Owner' WHERE id = ?", owner.UserID)
+		}},
+		{name: "member added", want: "user:New Membernew-" + owner.UserID + "@example.com", change: func(t *testing.T) {
+			mustExec(t, dbs[1], `INSERT INTO users SELECT (jsonb_populate_record(u, jsonb_build_object('id', gen_random_uuid(), 'email', ?::text, 'name', 'New Member', 'role', 'member'))).* FROM users u WHERE u.id = ?`,
+				"new-"+owner.UserID+"@example.com", owner.UserID)
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			choiceNames(t, cached, owner) // cached before the change
+			tt.change(t)
+			// The process that made the change offers it at once.
+			if got := choiceNames(t, changer, owner); (tt.want != "" && !slices.Contains(got, tt.want)) || (tt.gone != "" && slices.Contains(got, tt.gone)) {
+				t.Fatalf("the changing process offers %q; want %q in it and %q not", got, tt.want, tt.gone)
+			}
+			stacktest.Eventually(t, "the other process offers the change", func() bool {
+				got := choiceNames(t, cached, owner)
+				return (tt.want == "" || slices.Contains(got, tt.want)) && (tt.gone == "" || !slices.Contains(got, tt.gone))
+			})
+			if got := choiceNames(t, cached, other); !slices.Equal(got, otherBefore) {
+				t.Fatalf("the other workspace's choices became %q; want %q", got, otherBefore)
+			}
+		})
+	}
+}
+
+// TestChoiceCacheServesFromMemory adds an asset without announcing it
+// (the triggers disabled): the listening process keeps offering what it
+// cached, one that does not listen reads the asset at once, and the
+// listening process reads it too once its listener connects again.
+func TestChoiceCacheServesFromMemory(t *testing.T) {
+	dbs, services, owner, _ := choiceProcesses(t, 1)
+	db, cached := dbs[0], services[0]
+	uncached := postgres.NewChoiceService(db)
+	before := choiceNames(t, cached, owner)
+	mustExec(t, db, "ALTER TABLE assets DISABLE TRIGGER USER")
+	assets := postgres.NewAssetService(db)
+	// Without the caller in the context, the process drops nothing itself.
+	if _, err := assets.CreateAsset(t.Context(), owner, domain.AssetCreate{Name: "Unannounced"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := choiceNames(t, cached, owner); !slices.Equal(got, before) {
+		t.Fatalf("the listening process offers %q after an unannounced change; want what it cached, %q", got, before)
+	}
+	if got := choiceNames(t, uncached, owner); !slices.Contains(got, "asset:Unannounced") {
+		t.Fatalf("a process that does not listen offers %q; want the new asset", got)
+	}
+	// The listener is the one connection whose last statement listened on
+	// this schema's channel.
+	var schema string
+	if err := db.QueryRowContext(t.Context(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	err := db.QueryRowContext(t.Context(),
+		"SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = ?) AS t",
+		`LISTEN "fluxera_choices_`+schema+`"`).Scan(&ended)
+	if err != nil || ended != 1 {
+		t.Fatalf("ended %d listener connections, %v; want 1", ended, err)
+	}
+	stacktest.Eventually(t, "the reconnected process offers the new asset", func() bool {
+		return slices.Contains(choiceNames(t, cached, owner), "asset:Unannounced")
+	})
+}
+
+// TestChoiceCacheChangesThroughTheProcessAreSeenAtOnce changes the
+// choices through the services of the process that cached them, the
+// caller in the context as requests carry it and every announcing trigger
+// disabled: the process drops the caller's workspace on its own, so its
+// next read already offers the change.
+func TestChoiceCacheChangesThroughTheProcessAreSeenAtOnce(t *testing.T) {
+	dbs, services, owner, _ := choiceProcesses(t, 1)
+	db, cached := dbs[0], services[0]
+	for _, table := range []string{"users", "assets", "licenses"} {
+		mustExec(t, db, "ALTER TABLE "+table+" DISABLE TRIGGER USER")
+	}
+	key := func() string {
+		got, err := cached.ListChoices(t.Context(), owner, 200)
+		if err != nil || got.Key == "" {
+			t.Fatalf("choices keyed %q, %v; want a key", got.Key, err)
+		}
+		return got.Key
+	}
+	before := key()
+	if again := key(); again != before {
+		t.Fatalf("cached choices keyed %q, then %q; want one key", before, again)
+	}
+	ctx := activity.WithPrincipal(t.Context(), owner)
+	if _, err := postgres.NewAssetService(db).CreateAsset(ctx, owner, domain.AssetCreate{Name: "Seen at once"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := choiceNames(t, cached, owner); !slices.Contains(got, "asset:Seen at once") {
+		t.Fatalf("after a change through the process, it offers %q; want the new asset", got)
+	}
+	if after := key(); after == before {
+		t.Fatalf("the choices kept their key %q after a change", before)
+	}
+}
