@@ -86,6 +86,31 @@ func TestProfileDetector(t *testing.T) {
 	perMillion := func(s float64) float64 { return s / float64(n) * 1e6 }
 	t.Logf("%d events in %.1f s: %.0f events/s; detector %.1f CPU-s per million, Redis %.1f CPU-s per million; %d pipelines, %d commands; %d alerts; checks %+v; commands %v",
 		n, took.Seconds(), float64(n)/took.Seconds(), perMillion(cpu), perMillion(redis), commands.pipelines, commands.commands, len(sink.alerts()), store.checks, commands.kinds)
+	writeProfileAlerts(t, sink.alerts())
+}
+
+// writeProfileAlerts writes the alerts raised, but for when, one JSON line
+// each in the order of their ids, to the file FLUXERA_DETECT_PROFILE_ALERTS
+// names, if it is set, so that two versions of the detector can be
+// compared on the same stream (FLUXERA_DETECT_PROFILE_UNTIL fixes its end).
+func writeProfileAlerts(tb testing.TB, alerts []alert.Alert) {
+	out := os.Getenv("FLUXERA_DETECT_PROFILE_ALERTS")
+	if out == "" {
+		return
+	}
+	sort.Slice(alerts, func(i, j int) bool { return alerts[i].ID < alerts[j].ID })
+	var b []byte
+	for _, a := range alerts {
+		a.RaisedAt = time.Time{}
+		line, err := json.Marshal(a)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b = append(append(b, line...), '\n')
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // commandCounter counts the pipelines and commands a client sends.
@@ -174,6 +199,12 @@ func profileStream(tb testing.TB, n int) ([][]byte, staticConfigs) {
 	t := tb
 	var events []activity.Event
 	until := time.Now().Add(-24 * time.Hour)
+	if v := os.Getenv("FLUXERA_DETECT_PROFILE_UNTIL"); v != "" {
+		var err error
+		if until, err = time.Parse(time.RFC3339, v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const workspaces = 4
 	for w := range workspaces {
 		ws := synthetic.Workspace{ID: profileID("workspace", w, 0), TimeZone: "UTC"}

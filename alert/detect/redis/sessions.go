@@ -17,60 +17,76 @@ import (
 // ids scored by when each was last seen (event time, in milliseconds,
 // never moved back by an older event), beside a hash of session id to
 // "event id|ip" of that latest event. An ending session leaves both. For
-// each check the script answers how many sessions were last seen in [at-window,
-// at] and, once that count reaches list-from, the latest of them as id,
-// last seen, "event id|ip" triples. A call forgets old sessions and sets
-// the keys' expiries at the first check of a user (forgetting is only
-// tidying: the counts look at [at-window, at] alone), and remembers the
-// scores it read or wrote, so a session's later events cost fewer
-// commands.
+// each check the script answers how many sessions were last seen in
+// [at-window, at] and, once that count reaches list-from, the latest of
+// them as id, last seen, "event id|ip" triples.
+//
+// At the first check of a user in a call the script forgets old sessions
+// (only tidying: the counts look at [at-window, at] alone) and reads the
+// remaining ones with their scores; the user's checks of the call then
+// count and record in that copy, and the call writes each session's latest
+// score and event once, when it lists sessions, ends one, or finishes, and
+// sets the keys' expiries then. A user's many events in one batch thus
+// cost Redis a few commands, not three each, with the answers and the
+// stored state of one command per event.
 //
 // KEYS per check: the sessions and their latest events; ARGV per check:
 // at, window, keep, session id, event id, ip, end (1 or 0), how many
 // sessions to return, list-from.
 var sessionScript = goredis.NewScript(`
-local out, seen = {}, {}
+local out, users, order = {}, {}, {}
+local function flush(zkey, hkey, u)
+  for sid, v in pairs(u.dirty) do
+    redis.call('ZADD', zkey, u.scores[sid], sid)
+    redis.call('HSET', hkey, sid, v)
+  end
+  u.dirty = {}
+  redis.call('PEXPIRE', zkey, u.keep)
+  redis.call('PEXPIRE', hkey, u.keep)
+end
 for i = 1, #KEYS / 2 do
   local zkey, hkey, b = KEYS[2 * i - 1], KEYS[2 * i], (i - 1) * 9
   local at = tonumber(ARGV[b + 1])
   local from = at - tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
   local sid = ARGV[b + 4]
-  local scores = seen[zkey]
+  local u = users[zkey]
   if ARGV[b + 7] == '1' then
+    if u then
+      flush(zkey, hkey, u)
+      users[zkey] = nil -- the keys may be gone, and come back without an expiry
+    end
     redis.call('ZREM', zkey, sid)
     redis.call('HDEL', hkey, sid)
-    seen[zkey] = nil -- the keys may be gone, and come back without an expiry
     out[i] = {0, {}}
   else
-    local fresh = not scores
-    if fresh then
-      scores = {}
-      seen[zkey] = scores
-    end
-    local last = scores[sid]
-    if last == nil then
-      last = tonumber(redis.call('ZSCORE', zkey, sid) or -1)
-    end
-    if last == -1 or last <= at then
-      redis.call('ZADD', zkey, at, sid)
-      redis.call('HSET', hkey, sid, ARGV[b + 5] .. '|' .. ARGV[b + 6])
-      last = at
-    end
-    scores[sid] = last
-    if fresh then
+    if not u then
       local old = redis.call('ZRANGE', zkey, '-inf', '(' .. (at - keep), 'BYSCORE')
       for _, s in ipairs(old) do
         redis.call('ZREM', zkey, s)
         redis.call('HDEL', hkey, s)
-        scores[s] = nil
       end
-      redis.call('PEXPIRE', zkey, keep)
-      redis.call('PEXPIRE', hkey, keep)
+      local scores = {}
+      local all = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'WITHSCORES')
+      for j = 1, #all, 2 do
+        scores[all[j]] = tonumber(all[j + 1])
+      end
+      u = {scores = scores, dirty = {}, keep = keep, hkey = hkey}
+      users[zkey] = u
+      order[#order + 1] = zkey
     end
-    local n = redis.call('ZCOUNT', zkey, from, at)
+    local last = u.scores[sid]
+    if last == nil or last <= at then
+      u.scores[sid] = at
+      u.dirty[sid] = ARGV[b + 5] .. '|' .. ARGV[b + 6]
+    end
+    local n = 0
+    for _, score in pairs(u.scores) do
+      if score >= from and score <= at then n = n + 1 end
+    end
     local list = {}
     if n >= tonumber(ARGV[b + 9]) then
+      flush(zkey, hkey, u)
       local latest = redis.call('ZRANGE', zkey, at, from, 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[b + 8]), 'WITHSCORES')
       for j = 1, #latest, 2 do
         list[#list + 1] = latest[j]
@@ -80,6 +96,10 @@ for i = 1, #KEYS / 2 do
     end
     out[i] = {n, list}
   end
+end
+for _, zkey in ipairs(order) do
+  local u = users[zkey]
+  if u then flush(zkey, u.hkey, u) end
 end
 return out
 `)
