@@ -25,12 +25,14 @@ import (
 // until it adds an hour inside the span (or moves one out of it) or
 // forgets hours: a user's checks of one day read their history once.
 //
-// KEYS one history per check; ARGV per check: member, hour start, keep,
-// since, day start, and the hours "HH" before, of and after the event.
+// KEYS: each user's history, once; ARGV per check: the user (the number
+// of its key), member, hour start, keep, since, day start, and the hours
+// "HH" before, of and after the event.
 var hourScript = goredis.NewScript(`
 local out, expiring, read = {}, {}, {}
-for i = 1, #KEYS do
-  local key, b = KEYS[i], (i - 1) * 8
+for i = 1, #ARGV / 9 do
+  local b = (i - 1) * 9 + 1
+  local key = KEYS[tonumber(ARGV[b])]
   local start = tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
   local since, dayStart = ARGV[b + 4], ARGV[b + 5]
@@ -82,13 +84,13 @@ return out
 // hourArgs are the keys and arguments of hourScript for checks.
 func hourArgs(checks []detect.HourCheck) ([]string, []any) {
 	hh := func(h int) string { return fmt.Sprintf("%02d", (h+24)%24) }
-	keys, args := make([]string, len(checks)), make([]any, 0, 8*len(checks))
-	for i, c := range checks {
-		keys[i] = c.Key
-		args = append(args, c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
+	var keys keyList
+	args := make([]any, 0, 9*len(checks))
+	for _, c := range checks {
+		args = append(args, keys.one(c.Key), c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
 			c.Since.UnixMilli(), c.DayStart.UnixMilli(), hh(c.Hour-1), hh(c.Hour), hh(c.Hour+1))
 	}
-	return keys, args
+	return keys.keys, args
 }
 
 func hourResult(v any) (detect.HourResult, error) {

@@ -13,64 +13,77 @@ import (
 // whether the event is the baseline and the places it introduced: those
 // new to the hash, and those the hash says this same event introduced, so
 // that a redelivery gets the verdict the first delivery got. The baseline
-// introduces nothing. What a call has read or written of a hash it
-// remembers, so a user's later events in the same call cost no commands;
-// a key's expiry is set once per call.
+// introduces nothing. The answer is 1 or 0 (the baseline or not) when the
+// event introduced nothing, else {baseline, places}. A call reads a
+// user's hash once (HGETALL: a user's places are few) and keeps what it
+// wrote, so a user's later events in the call cost no commands; a key's
+// expiry is set once per call.
 //
-// KEYS one places hash per check; ARGV per check: event id, keep, the
-// number of places, the places.
+// KEYS: each user's places, once; ARGV per check: the user (the number of
+// its key), event id, keep, the number of places, the places.
 var placeScript = goredis.NewScript(`
-local out, firsts, known = {}, {}, {}
-local b = 0
-for i = 1, #KEYS do
-  local key, id, keep, n = KEYS[i], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
-  local first, places = firsts[key], known[key]
-  if not first then
-    first = redis.call('HGET', key, '=first')
-    if not first then
-      redis.call('HSET', key, '=first', id)
-      first = id
+local out, users = {}, {}
+local i, c = 0, 0
+while c < #ARGV do
+  i = i + 1
+  local k = tonumber(ARGV[c + 1])
+  local key, id, n = KEYS[k], ARGV[c + 2], tonumber(ARGV[c + 4])
+  local u = users[k]
+  if not u then
+    local places = {}
+    local all = redis.call('HGETALL', key)
+    for j = 1, #all, 2 do
+      places[all[j]] = all[j + 1]
     end
-    redis.call('PEXPIRE', key, keep)
-    firsts[key], places = first, {}
-    known[key] = places
+    if not places['=first'] then
+      redis.call('HSET', key, '=first', id)
+      places['=first'] = id
+    end
+    redis.call('PEXPIRE', key, ARGV[c + 3])
+    u = places
+    users[k] = u
   end
+  local first = u['=first']
   local new = {}
-  for j = b + 4, b + 3 + n do
+  for j = c + 5, c + 4 + n do
     local place = ARGV[j]
-    local by = places[place]
+    local by = u[place]
     if not by then
-      by = redis.call('HGET', key, place)
-      if not by then
-        redis.call('HSET', key, place, id)
-        by = id
-      end
-      places[place] = by
+      redis.call('HSET', key, place, id)
+      by = id
+      u[place] = id
     end
     if by == id and first ~= id then new[#new + 1] = place end
   end
   local baseline = 0
   if first == id then baseline = 1 end
-  out[i] = {baseline, new}
-  b = b + 3 + n
+  if #new == 0 then
+    out[i] = baseline
+  else
+    out[i] = {baseline, new}
+  end
+  c = c + 4 + n
 end
 return out
 `)
 
 // placeArgs are the keys and arguments of placeScript for checks.
 func placeArgs(checks []detect.LocationCheck) ([]string, []any) {
-	keys, args := make([]string, len(checks)), make([]any, 0, 5*len(checks))
-	for i, c := range checks {
-		keys[i] = c.Key
-		args = append(args, c.EventID, c.Keep.Milliseconds(), len(c.Places))
+	var keys keyList
+	args := make([]any, 0, 6*len(checks))
+	for _, c := range checks {
+		args = append(args, keys.one(c.Key), c.EventID, c.Keep.Milliseconds(), len(c.Places))
 		for _, p := range c.Places {
 			args = append(args, p)
 		}
 	}
-	return keys, args
+	return keys.keys, args
 }
 
 func placesResult(v any) (detect.LocationResult, error) {
+	if baseline, ok := v.(int64); ok {
+		return detect.LocationResult{Baseline: baseline == 1}, nil
+	}
 	parts, err := replyArray(v)
 	if err != nil || len(parts) != 2 {
 		return detect.LocationResult{}, errReply(v, err)

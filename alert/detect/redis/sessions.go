@@ -19,107 +19,149 @@ import (
 // "event id|ip" of that latest event. An ending session leaves both. For
 // each check the script answers how many sessions were last seen in
 // [at-window, at] and, once that count reaches list-from, the latest of
-// them as id, last seen, "event id|ip" triples.
+// them as id, last seen, "event id|ip" triples: the count alone when there
+// is nothing to list, else {count, triples}.
 //
-// At the first check of a user in a call the script forgets old sessions
-// (only tidying: the counts look at [at-window, at] alone) and reads the
-// remaining ones with their scores; the user's checks of the call then
-// count and record in that copy, and the call writes each session's latest
-// score and event once, when it lists sessions, ends one, or finishes, and
-// sets the keys' expiries then. A user's many events in one batch thus
-// cost Redis a few commands, not three each, with the answers and the
-// stored state of one command per event.
+// At the first check of a user in a call the script reads the user's
+// sessions with their scores and forgets the old ones (only tidying: the
+// counts look at [at-window, at] alone); the user's checks of the call
+// then count and record in that copy, and the call writes each session's
+// latest sighting once, in one ZADD and one HSET per user, when it lists
+// sessions, ends one, or finishes, and sets the keys' expiries then. A
+// user's many events in one batch thus cost Redis a few commands, not
+// three each, with the answers and the stored state of one command per
+// event.
 //
-// KEYS per check: the sessions and their latest events; ARGV per check:
-// at, window, keep, session id, event id, ip, end (1 or 0), how many
-// sessions to return, list-from.
+// KEYS: each user's sessions and their latest events, once per user;
+// ARGV: the number of settings, the settings (window, keep, how many
+// sessions to return, list-from; four each), then per check the user (the
+// number of its pair of keys), the settings' number, at, session id,
+// event id, ip and end (1 or 0).
 var sessionScript = goredis.NewScript(`
-local out, users, order = {}, {}, {}
-local function flush(zkey, hkey, u)
-  for sid, v in pairs(u.dirty) do
-    redis.call('ZADD', zkey, u.scores[sid], sid)
-    redis.call('HSET', hkey, sid, v)
-  end
-  u.dirty = {}
-  redis.call('PEXPIRE', zkey, u.keep)
-  redis.call('PEXPIRE', hkey, u.keep)
+local out, users, order, settings = {}, {}, {}, {}
+local ns = tonumber(ARGV[1])
+for j = 1, ns do
+  local b = 1 + (j - 1) * 4
+  settings[j] = {tonumber(ARGV[b + 1]), tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])}
 end
-for i = 1, #KEYS / 2 do
-  local zkey, hkey, b = KEYS[2 * i - 1], KEYS[2 * i], (i - 1) * 9
-  local at = tonumber(ARGV[b + 1])
-  local from = at - tonumber(ARGV[b + 2])
-  local keep = tonumber(ARGV[b + 3])
-  local sid = ARGV[b + 4]
-  local u = users[zkey]
-  if ARGV[b + 7] == '1' then
+-- each runs cmd on key with the arguments of list, at most 200 at a time
+local function each(cmd, key, list)
+  for j = 1, #list, 200 do
+    redis.call(cmd, key, unpack(list, j, math.min(j + 199, #list)))
+  end
+end
+local function flush(u)
+  local z, h = {}, {}
+  for sid, v in pairs(u.dirty) do
+    z[#z + 1] = u.scores[sid]
+    z[#z + 1] = sid
+    h[#h + 1] = sid
+    h[#h + 1] = v
+  end
+  each('ZADD', u.zkey, z)
+  each('HSET', u.hkey, h)
+  u.dirty = {}
+  redis.call('PEXPIRE', u.zkey, u.keep)
+  redis.call('PEXPIRE', u.hkey, u.keep)
+end
+local i, c = 0, 1 + ns * 4
+while c < #ARGV do
+  i = i + 1
+  local k = tonumber(ARGV[c + 1])
+  local s = settings[tonumber(ARGV[c + 2])]
+  local zkey, hkey = KEYS[2 * k - 1], KEYS[2 * k]
+  local at = tonumber(ARGV[c + 3])
+  local from, keep = at - s[1], s[2]
+  local sid = ARGV[c + 4]
+  local u = users[k]
+  if ARGV[c + 7] == '1' then
     if u then
-      flush(zkey, hkey, u)
-      users[zkey] = nil -- the keys may be gone, and come back without an expiry
+      flush(u)
+      u.gone = true
+      users[k] = nil -- the keys may be gone, and come back without an expiry
     end
     redis.call('ZREM', zkey, sid)
     redis.call('HDEL', hkey, sid)
-    out[i] = {0, {}}
+    out[i] = 0
   else
     if not u then
-      local old = redis.call('ZRANGE', zkey, '-inf', '(' .. (at - keep), 'BYSCORE')
-      for _, s in ipairs(old) do
-        redis.call('ZREM', zkey, s)
-        redis.call('HDEL', hkey, s)
-      end
-      local scores = {}
+      local scores, old = {}, {}
       local all = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'WITHSCORES')
+      local oldest = at - keep
       for j = 1, #all, 2 do
-        scores[all[j]] = tonumber(all[j + 1])
+        local score = tonumber(all[j + 1])
+        if score < oldest then
+          old[#old + 1] = all[j]
+        else
+          scores[all[j]] = score
+        end
       end
-      u = {scores = scores, dirty = {}, keep = keep, hkey = hkey}
-      users[zkey] = u
-      order[#order + 1] = zkey
+      each('ZREM', zkey, old)
+      each('HDEL', hkey, old)
+      u = {scores = scores, dirty = {}, keep = keep, zkey = zkey, hkey = hkey}
+      users[k] = u
+      order[#order + 1] = u
     end
     local last = u.scores[sid]
     if last == nil or last <= at then
       u.scores[sid] = at
-      u.dirty[sid] = ARGV[b + 5] .. '|' .. ARGV[b + 6]
+      u.dirty[sid] = ARGV[c + 5] .. '|' .. ARGV[c + 6]
     end
     local n = 0
     for _, score in pairs(u.scores) do
       if score >= from and score <= at then n = n + 1 end
     end
-    local list = {}
-    if n >= tonumber(ARGV[b + 9]) then
-      flush(zkey, hkey, u)
-      local latest = redis.call('ZRANGE', zkey, at, from, 'BYSCORE', 'REV', 'LIMIT', 0, tonumber(ARGV[b + 8]), 'WITHSCORES')
+    if n >= s[4] then
+      flush(u)
+      local list = {}
+      local latest = redis.call('ZRANGE', zkey, at, from, 'BYSCORE', 'REV', 'LIMIT', 0, s[3], 'WITHSCORES')
       for j = 1, #latest, 2 do
         list[#list + 1] = latest[j]
         list[#list + 1] = latest[j + 1]
         list[#list + 1] = redis.call('HGET', hkey, latest[j]) or ''
       end
+      out[i] = {n, list}
+    else
+      out[i] = n
     end
-    out[i] = {n, list}
   end
+  c = c + 7
 end
-for _, zkey in ipairs(order) do
-  local u = users[zkey]
-  if u then flush(zkey, u.hkey, u) end
+for _, u in ipairs(order) do
+  if not u.gone then flush(u) end
 end
 return out
 `)
 
 // sessionArgs are the keys and arguments of sessionScript for checks.
 func sessionArgs(checks []detect.SessionCheck) ([]string, []any) {
-	keys, args := make([]string, 0, 2*len(checks)), make([]any, 0, 9*len(checks))
+	var keys keyList
+	type settings struct{ window, keep, last, listFrom int64 }
+	index := map[settings]int{}
+	var head []any
+	args := make([]any, 0, 7*len(checks))
 	for _, c := range checks {
 		end := 0
 		if c.End {
 			end = 1
 		}
-		keys = append(keys, c.Key, c.Key+":events")
-		args = append(args, c.At.UnixMilli(), c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(),
-			c.SessionID, c.EventID, c.IP, end, c.Last, c.ListFrom)
+		user := keys.pair(c.Key, func() string { return c.Key + ":events" })
+		s := settings{c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), int64(c.Last), c.ListFrom}
+		n, ok := index[s]
+		if !ok {
+			n = len(index) + 1
+			index[s] = n
+			head = append(head, s.window, s.keep, s.last, s.listFrom)
+		}
+		args = append(args, user, n, c.At.UnixMilli(), c.SessionID, c.EventID, c.IP, end)
 	}
-	return keys, args
+	return keys.keys, append(append([]any{len(index)}, head...), args...)
 }
 
 func sessionResult(v any) (detect.SessionResult, error) {
+	if n, ok := v.(int64); ok {
+		return detect.SessionResult{Count: n}, nil
+	}
 	parts, err := replyArray(v)
 	if err != nil || len(parts) != 2 {
 		return detect.SessionResult{}, errReply(v, err)
