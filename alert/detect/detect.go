@@ -275,7 +275,7 @@ func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 // content.
 func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	p := &plan{}
-	workspaces := map[string]*alert.WorkspaceConfig{}
+	workspaces := map[string]*workspace{}
 	for i := range events {
 		e := &events[i]
 		ws, ok := workspaces[e.WorkspaceID]
@@ -284,7 +284,7 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 			if err != nil {
 				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
 			}
-			ws = &cfg
+			ws = newWorkspace(&cfg)
 			workspaces[e.WorkspaceID] = ws
 		}
 		if err := d.planSafely(p, ws, e); err != nil {
@@ -349,26 +349,48 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	return nil
 }
 
+// builtIn are the built-in detectors, in the order they check an event.
+var builtIn = [...]string{alert.DetectFailedLogins, alert.DetectUnusualTime, alert.DetectBulkExports,
+	alert.DetectPermissionChanges, alert.DetectUnusualLocation, alert.DetectSimultaneousSessions}
+
+// workspace is a workspace's configuration with the settings of each
+// built-in detector (in the order of builtIn), worked out once per batch.
+type workspace struct {
+	*alert.WorkspaceConfig
+	settings [len(builtIn)]alert.DetectorSettings
+	enabled  [len(builtIn)]bool
+}
+
+func newWorkspace(cfg *alert.WorkspaceConfig) *workspace {
+	ws := &workspace{WorkspaceConfig: cfg}
+	for i, name := range builtIn {
+		ws.settings[i], ws.enabled[i] = settings(cfg, name)
+	}
+	return ws
+}
+
 // plan adds the checks of one event: every enabled built-in detector, then
 // every rule of its workspace.
-func (d *Detector) plan(p *plan, ws *alert.WorkspaceConfig, e *activity.Event) {
-	if s, ok := settings(ws, alert.DetectFailedLogins); ok {
-		d.planFailedLogins(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectUnusualTime); ok {
-		d.planUnusualTime(p, ws, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectBulkExports); ok {
-		d.planBulkExports(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectPermissionChanges); ok {
-		d.planPermissionChanges(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectUnusualLocation); ok {
-		d.planUnusualLocation(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectSimultaneousSessions); ok {
-		d.planSessions(p, s, e)
+func (d *Detector) plan(p *plan, ws *workspace, e *activity.Event) {
+	for i, on := range ws.enabled {
+		if !on {
+			continue
+		}
+		s := ws.settings[i]
+		switch builtIn[i] {
+		case alert.DetectFailedLogins:
+			d.planFailedLogins(p, s, e)
+		case alert.DetectUnusualTime:
+			d.planUnusualTime(p, ws.WorkspaceConfig, s, e)
+		case alert.DetectBulkExports:
+			d.planBulkExports(p, s, e)
+		case alert.DetectPermissionChanges:
+			d.planPermissionChanges(p, s, e)
+		case alert.DetectUnusualLocation:
+			d.planUnusualLocation(p, s, e)
+		case alert.DetectSimultaneousSessions:
+			d.planSessions(p, s, e)
+		}
 	}
 	for i := range ws.Rules {
 		d.planRule(p, &ws.Rules[i], e)
