@@ -1,6 +1,8 @@
 package redis
 
 import (
+	"slices"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/fluxera/activity/alert/detect"
@@ -20,14 +22,27 @@ import (
 // expiry is set once per call.
 //
 // KEYS: each user's places, once; ARGV per check: the user (the number of
-// its key), event id, keep, the number of places, the places.
+// its key), event id, the number of places, keep and the places; or -1
+// instead of the number, and neither keep nor places, when they are those
+// of the user's previous check in the call.
 var placeScript = goredis.NewScript(`
-local out, users = {}, {}
+local out, users, prev = {}, {}, {}
 local i, c = 0, 0
 while c < #ARGV do
   i = i + 1
   local k = tonumber(ARGV[c + 1])
-  local key, id, n = KEYS[k], ARGV[c + 2], tonumber(ARGV[c + 4])
+  local key, id, n = KEYS[k], ARGV[c + 2], tonumber(ARGV[c + 3])
+  local asked = prev[k]
+  if n < 0 then
+    c = c + 3
+  else
+    asked = {keep = ARGV[c + 4], places = {}}
+    for j = 1, n do
+      asked.places[j] = ARGV[c + 4 + j]
+    end
+    prev[k] = asked
+    c = c + 4 + n
+  end
   local u = users[k]
   if not u then
     local places = {}
@@ -39,14 +54,13 @@ while c < #ARGV do
       redis.call('HSET', key, '=first', id)
       places['=first'] = id
     end
-    redis.call('PEXPIRE', key, ARGV[c + 3])
+    redis.call('PEXPIRE', key, asked.keep)
     u = places
     users[k] = u
   end
   local first = u['=first']
   local new = {}
-  for j = c + 5, c + 4 + n do
-    local place = ARGV[j]
+  for _, place in ipairs(asked.places) do
     local by = u[place]
     if not by then
       redis.call('HSET', key, place, id)
@@ -62,7 +76,6 @@ while c < #ARGV do
   else
     out[i] = {baseline, new}
   end
-  c = c + 4 + n
 end
 return out
 `)
@@ -70,9 +83,16 @@ return out
 // placeArgs are the keys and arguments of placeScript for checks.
 func placeArgs(checks []detect.LocationCheck) ([]string, []any) {
 	var keys keyList
-	args := make([]any, 0, 6*len(checks))
+	last := map[int]detect.LocationCheck{}
+	args := make([]any, 0, 3*len(checks))
 	for _, c := range checks {
-		args = append(args, keys.one(c.Key), c.EventID, c.Keep.Milliseconds(), len(c.Places))
+		user := keys.one(c.Key)
+		if prev, ok := last[user]; ok && prev.Keep == c.Keep && slices.Equal(prev.Places, c.Places) {
+			args = append(args, user, c.EventID, -1)
+			continue
+		}
+		last[user] = c
+		args = append(args, user, c.EventID, len(c.Places), c.Keep.Milliseconds())
 		for _, p := range c.Places {
 			args = append(args, p)
 		}

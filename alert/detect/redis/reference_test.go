@@ -155,6 +155,7 @@ func TestSessionChecksAnswerAsOneCheckAtATime(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 3, 9, 8, 0, 0, 0, time.UTC)
 	at := start
+	lastSeen := map[int][2]string{}
 	var sent []detect.SessionCheck
 	for batch := range 60 {
 		var checks []detect.SessionCheck
@@ -164,11 +165,17 @@ func TestSessionChecksAnswerAsOneCheckAtATime(t *testing.T) {
 				c = sent[rnd.IntN(len(sent))] // a redelivery
 			} else {
 				at = at.Add(time.Duration(rnd.IntN(8)) * 30 * time.Second) // with ties
+				user := rnd.IntN(3)
+				session, ip := fmt.Sprintf("s-%d", rnd.IntN(6)), fmt.Sprintf("198.51.100.%d", rnd.IntN(3))
+				if last, ok := lastSeen[user]; ok && rnd.IntN(2) == 0 {
+					session, ip = last[0], last[1] // most events are of the user's session of the event before
+				}
+				lastSeen[user] = [2]string{session, ip}
 				c = detect.SessionCheck{
-					Key:       fmt.Sprintf("{ws}:s:%d", rnd.IntN(3)),
-					SessionID: fmt.Sprintf("s-%d", rnd.IntN(6)),
+					Key:       fmt.Sprintf("{ws}:s:%d", user),
+					SessionID: session,
 					EventID:   fmt.Sprintf("e-%d-%d", batch, len(checks)),
-					IP:        fmt.Sprintf("198.51.100.%d", rnd.IntN(3)),
+					IP:        ip,
 					At:        at.Add(-time.Duration(rnd.IntN(3)) * time.Duration(rnd.IntN(20)) * time.Minute), // and out of order
 					End:       rnd.IntN(15) == 0,
 					Window:    30 * time.Minute,
@@ -193,6 +200,7 @@ func TestPlaceChecksAnswerAsOneCheckAtATime(t *testing.T) {
 	client, prefix := stacktest.MustRedis(t, "detect-same")
 	rnd := rand.New(rand.NewPCG(3, 4))
 	all := []string{"country:DE", "country:FR", "network:A", "network:B", "network:C"}
+	lastPlaces := map[int][]string{}
 	var sent []detect.LocationCheck
 	for batch := range 60 {
 		var checks []detect.LocationCheck
@@ -201,15 +209,21 @@ func TestPlaceChecksAnswerAsOneCheckAtATime(t *testing.T) {
 			if len(sent) > 0 && rnd.IntN(8) == 0 {
 				c = sent[rnd.IntN(len(sent))]
 			} else {
-				c = detect.LocationCheck{Key: fmt.Sprintf("{ws}:p:%d", rnd.IntN(4)), EventID: fmt.Sprintf("e-%d-%d", batch, len(checks)), Keep: time.Hour}
-				for _, p := range all {
-					if rnd.IntN(3) == 0 {
-						c.Places = append(c.Places, p)
+				user := rnd.IntN(4)
+				c = detect.LocationCheck{Key: fmt.Sprintf("{ws}:p:%d", user), EventID: fmt.Sprintf("e-%d-%d", batch, len(checks)), Keep: time.Hour}
+				if last, ok := lastPlaces[user]; ok && rnd.IntN(2) == 0 {
+					c.Places = last // as most of a user's events come from where the last one did
+				} else {
+					for _, p := range all {
+						if rnd.IntN(3) == 0 {
+							c.Places = append(c.Places, p)
+						}
+					}
+					if len(c.Places) == 0 {
+						c.Places = all[:1]
 					}
 				}
-				if len(c.Places) == 0 {
-					c.Places = all[:1]
-				}
+				lastPlaces[user] = c.Places
 			}
 			checks = append(checks, c)
 		}

@@ -34,9 +34,11 @@ import (
 //
 // KEYS: each user's sessions and their latest events, once per user;
 // ARGV: the number of settings, the settings (window, keep, how many
-// sessions to return, list-from; four each), then per check the user (the
-// number of its pair of keys), the settings' number, at, session id,
-// event id, ip and end (1 or 0).
+// sessions to return, list-from; four each), then per check: "S" (seen)
+// or "E" (ended), the user (the number of its pair of keys), at, event id,
+// session id, ip and the settings' number; or "s" (seen) and the user, at
+// and event id alone, when the session id, ip and settings are those of
+// the user's previous check in the call.
 var sessionScript = goredis.NewScript(`
 local out, users, order, settings = {}, {}, {}, {}
 local ns = tonumber(ARGV[1])
@@ -64,17 +66,24 @@ local function flush(u)
   redis.call('PEXPIRE', u.zkey, u.keep)
   redis.call('PEXPIRE', u.hkey, u.keep)
 end
+local prev = {}
 local i, c = 0, 1 + ns * 4
 while c < #ARGV do
   i = i + 1
-  local k = tonumber(ARGV[c + 1])
-  local s = settings[tonumber(ARGV[c + 2])]
+  local op, k, at, eid = ARGV[c + 1], tonumber(ARGV[c + 2]), tonumber(ARGV[c + 3]), ARGV[c + 4]
+  local p = prev[k]
+  if op == 's' then
+    c = c + 4
+  else
+    p = {sid = ARGV[c + 5], ip = ARGV[c + 6], s = settings[tonumber(ARGV[c + 7])]}
+    prev[k] = p
+    c = c + 7
+  end
   local zkey, hkey = KEYS[2 * k - 1], KEYS[2 * k]
-  local at = tonumber(ARGV[c + 3])
+  local sid, s = p.sid, p.s
   local from, keep = at - s[1], s[2]
-  local sid = ARGV[c + 4]
   local u = users[k]
-  if ARGV[c + 7] == '1' then
+  if op == 'E' then
     if u then
       flush(u)
       u.gone = true
@@ -105,7 +114,7 @@ while c < #ARGV do
     local last = u.scores[sid]
     if last == nil or last <= at then
       u.scores[sid] = at
-      u.dirty[sid] = ARGV[c + 5] .. '|' .. ARGV[c + 6]
+      u.dirty[sid] = eid .. '|' .. p.ip
     end
     local n = 0
     for _, score in pairs(u.scores) do
@@ -125,7 +134,6 @@ while c < #ARGV do
       out[i] = n
     end
   end
-  c = c + 7
 end
 for _, u in ipairs(order) do
   if not u.gone then flush(u) end
@@ -138,13 +146,14 @@ func sessionArgs(checks []detect.SessionCheck) ([]string, []any) {
 	var keys keyList
 	type settings struct{ window, keep, last, listFrom int64 }
 	index := map[settings]int{}
+	type seen struct {
+		session, ip string
+		settings    int
+	}
+	last := map[int]seen{}
 	var head []any
-	args := make([]any, 0, 7*len(checks))
+	args := make([]any, 0, 4*len(checks))
 	for _, c := range checks {
-		end := 0
-		if c.End {
-			end = 1
-		}
 		user := keys.pair(c.Key, func() string { return c.Key + ":events" })
 		s := settings{c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), int64(c.Last), c.ListFrom}
 		n, ok := index[s]
@@ -153,7 +162,16 @@ func sessionArgs(checks []detect.SessionCheck) ([]string, []any) {
 			index[s] = n
 			head = append(head, s.window, s.keep, s.last, s.listFrom)
 		}
-		args = append(args, user, n, c.At.UnixMilli(), c.SessionID, c.EventID, c.IP, end)
+		now := seen{c.SessionID, c.IP, n}
+		switch prev, ok := last[user]; {
+		case c.End:
+			args = append(args, "E", user, c.At.UnixMilli(), c.EventID, c.SessionID, c.IP, n)
+		case ok && prev == now:
+			args = append(args, "s", user, c.At.UnixMilli(), c.EventID)
+		default:
+			args = append(args, "S", user, c.At.UnixMilli(), c.EventID, c.SessionID, c.IP, n)
+		}
+		last[user] = now
 	}
 	return keys.keys, append(append([]any{len(index)}, head...), args...)
 }
