@@ -41,12 +41,26 @@ var DefaultCooldowns = map[string]time.Duration{
 	alert.DetectSimultaneousSessions: time.Hour,
 }
 
+// DefaultBatchSize and DefaultBatchBytes bound a batch of events checked
+// together. A batch costs Redis a few script calls whatever its size, and
+// a user's events in one batch are counted from one read of what Redis
+// keeps of them, so a backlog of 2,000 events a batch costs both sides
+// less CPU per event than 500 did; the bytes keep a batch of large events
+// small.
+const (
+	DefaultBatchSize  = 2000
+	DefaultBatchBytes = 8 << 20
+)
+
 // Config tunes the detector process. The thresholds and windows of the
 // detectors are each workspace's own (alert.DetectionSettings).
 type Config struct {
-	// BatchSize is how many events are checked together; FlushInterval
-	// the longest wait to fill a batch.
+	// BatchSize is how many events are checked together, BatchBytes how
+	// many bytes of messages a batch takes at most (it stops filling once
+	// it holds that many), and FlushInterval the longest wait to fill a
+	// batch.
 	BatchSize     int
+	BatchBytes    int
 	FlushInterval time.Duration
 	// Cooldowns say, per built-in detector, how long it stays quiet about
 	// one subject (an account, an address, a user) after an alert about
@@ -70,7 +84,10 @@ type Config struct {
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
 	if c.BatchSize == 0 {
-		c.BatchSize = 500
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = DefaultBatchBytes
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 50 * time.Millisecond
@@ -103,8 +120,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch {
-	case c.BatchSize < 1 || c.FlushInterval <= 0:
-		return fmt.Errorf("detect: batch size and flush interval must be positive")
+	case c.BatchSize < 1 || c.BatchBytes < 1 || c.FlushInterval <= 0:
+		return fmt.Errorf("detect: batch size, batch bytes and flush interval must be positive")
 	case c.History < 24*time.Hour:
 		return fmt.Errorf("detect: history must be at least a day")
 	case c.ReplayHorizon < 0 || c.MaxBackoff <= 0:
@@ -241,7 +258,7 @@ type fetched struct {
 // or the source fails, and hands each to out.
 func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 	for {
-		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
+		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, d.Config.BatchBytes, d.Config.FlushInterval)
 		if err != nil {
 			select {
 			case out <- fetched{err: err}:

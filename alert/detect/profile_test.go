@@ -34,8 +34,8 @@ func profileID(kind string, w, i int) string {
 }
 
 // TestProfileDetector checks a backlog of synthetic working histories in
-// batches of 500, as the detector's Run does (decoding each message
-// first), against the real Redis, and reports events per second and the
+// batches of the default size (FLUXERA_DETECT_PROFILE_BATCH sets another),
+// as the detector's Run does (decoding each message first), against the real Redis, and reports events per second and the
 // CPU-seconds per million events of this process and of Redis. It writes a
 // CPU profile to the file FLUXERA_DETECT_PROFILE_OUT names. It runs only
 // when FLUXERA_DETECT_PROFILE gives the number of events: it measures, it
@@ -67,7 +67,10 @@ func TestProfileDetector(t *testing.T) {
 	}
 	ctx := context.Background()
 	redis0, cpu0, start := redisCPU(t, client), processCPU(), time.Now()
-	const size = 500
+	size := detect.DefaultBatchSize
+	if n, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); n > 0 {
+		size = n
+	}
 	batch := make([]activity.Event, 0, size)
 	for i := 0; i < n; i += size {
 		batch = batch[:0]
@@ -305,7 +308,7 @@ func TestProfileDetectorRun(t *testing.T) {
 
 	client, prefix := stacktest.MustRedis(t, "detect-profile")
 	d, sink := newDetector(t, ingestredis.NewStore(client), prefix, configs)
-	d.Config.BatchSize, d.Config.FlushInterval = 500, 50*time.Millisecond
+	d.Config.BatchSize, d.Config.FlushInterval = detect.DefaultBatchSize, 50*time.Millisecond
 	if size, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); size > 0 {
 		d.Config.BatchSize = size
 	}
