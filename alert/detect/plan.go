@@ -45,6 +45,12 @@ type actorKeys struct {
 	subjectKey string
 	ok         bool
 	keys       [][2]string // detector, key
+	// lastHour is the actor's latest hour check and its index.
+	lastHour struct {
+		ref hourRef
+		i   int
+		ok  bool
+	}
 }
 
 // actor returns e's actor's subject and keys, made once per batch.
@@ -88,9 +94,12 @@ func (p *plan) window(c WindowCheck, then func(WindowResult) []candidate) {
 	p.checks.Windows = append(p.checks.Windows, c)
 }
 
-func (p *plan) hour(c HourCheck, then func(HourResult) []candidate) {
+func (p *plan) hour(a *actorKeys, c HourCheck, then func(HourResult) []candidate) {
 	id := hourRef{c.Key, c.Day, c.Hour}
-	i, ok := p.hours[id]
+	i, ok := a.lastHour.i, a.lastHour.ok && a.lastHour.ref == id // most of a user's events follow one of the same hour
+	if !ok {
+		i, ok = p.hours[id]
+	}
 	if !ok {
 		if p.hours == nil {
 			p.hours = map[hourRef]int{}
@@ -99,6 +108,7 @@ func (p *plan) hour(c HourCheck, then func(HourResult) []candidate) {
 		p.hours[id] = i
 		p.checks.Hours = append(p.checks.Hours, c)
 	}
+	a.lastHour.ref, a.lastHour.i, a.lastHour.ok = id, i, true
 	p.steps = append(p.steps, step{i, then})
 }
 

@@ -256,9 +256,9 @@ func profileStream(tb testing.TB, n int) ([][]byte, staticConfigs) {
 }
 
 // TestProfileDetectorRun is TestProfileDetector through Kafka: it
-// publishes the events to a topic of its own (6 partitions), then runs the
-// detector's consumer loop over them from the start until its commits
-// cover every event, and, as the baseline, a plain consumer group reading,
+// publishes the events to a topic of its own (6 partitions), keyed by
+// workspace as the relay keys them, then runs the detector's consumer loop
+// over them from the start until its commits cover every event, and, as the baseline, a plain consumer group reading,
 // decoding and committing the same events. It runs only when
 // FLUXERA_DETECT_PROFILE gives the number of events and
 // FLUXERA_DETECT_PROFILE_KAFKA is set.
@@ -274,8 +274,12 @@ func TestProfileDetectorRun(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < n; i += 1000 {
 		var msgs []kafka.Message
-		for j, b := range payloads[i:min(i+1000, n)] {
-			msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa((i + j) % 64)), Value: b})
+		for _, b := range payloads[i:min(i+1000, n)] {
+			e, err := activity.DecodeEvent(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, kafka.Message{Key: []byte(e.WorkspaceID), Value: b}) // as the relay keys them
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
 			t.Fatal(err)

@@ -34,7 +34,7 @@ func (d *Detector) planUnusualTime(p *plan, ws *alert.WorkspaceConfig, s alert.D
 		DayStart:  dayStart,
 		Keep:      d.Config.History + d.Config.ReplayHorizon,
 	}
-	p.hour(check, func(r HourResult) []candidate {
+	p.hour(actor, check, func(r HourResult) []candidate {
 		unusualHour := r.Days >= s.Threshold && r.DaysNearHour < 2
 		if !outside && !unusualHour {
 			return nil

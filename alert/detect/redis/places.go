@@ -83,11 +83,15 @@ return out
 // placeArgs are the keys and arguments of placeScript for checks.
 func placeArgs(checks []detect.LocationCheck) ([]string, []any) {
 	var keys keyList
-	last := map[int]detect.LocationCheck{}
+	last := []*detect.LocationCheck{nil} // by user, from 1
 	args := make([]any, 0, 3*len(checks))
-	for _, c := range checks {
+	for i := range checks {
+		c := &checks[i]
 		user := keys.one(c.Key)
-		if prev, ok := last[user]; ok && prev.Keep == c.Keep && slices.Equal(prev.Places, c.Places) {
+		if user == len(last) {
+			last = append(last, nil)
+		}
+		if prev := last[user]; prev != nil && prev.Keep == c.Keep && slices.Equal(prev.Places, c.Places) {
 			args = append(args, user, c.EventID, -1)
 			continue
 		}

@@ -145,35 +145,39 @@ return out
 func sessionArgs(checks []detect.SessionCheck) ([]string, []any) {
 	var keys keyList
 	type settings struct{ window, keep, last, listFrom int64 }
-	index := map[settings]int{}
+	var known []settings // a batch has one or a few
 	type seen struct {
 		session, ip string
 		settings    int
 	}
-	last := map[int]seen{}
+	last := []seen{{}} // by user, from 1
 	var head []any
 	args := make([]any, 0, 4*len(checks))
 	for _, c := range checks {
 		user := keys.pair(c.Key, func() string { return c.Key + ":events" })
 		s := settings{c.Window.Milliseconds(), max(c.Keep, c.Window).Milliseconds(), int64(c.Last), c.ListFrom}
-		n, ok := index[s]
-		if !ok {
-			n = len(index) + 1
-			index[s] = n
+		n := slices.Index(known, s) + 1
+		if n == 0 {
+			known = append(known, s)
+			n = len(known)
 			head = append(head, s.window, s.keep, s.last, s.listFrom)
 		}
 		now := seen{c.SessionID, c.IP, n}
-		switch prev, ok := last[user]; {
+		switch {
 		case c.End:
 			args = append(args, "E", user, c.At.UnixMilli(), c.EventID, c.SessionID, c.IP, n)
-		case ok && prev == now:
+		case user < len(last) && last[user] == now:
 			args = append(args, "s", user, c.At.UnixMilli(), c.EventID)
 		default:
 			args = append(args, "S", user, c.At.UnixMilli(), c.EventID, c.SessionID, c.IP, n)
 		}
-		last[user] = now
+		if user == len(last) {
+			last = append(last, now)
+		} else {
+			last[user] = now
+		}
 	}
-	return keys.keys, append(append([]any{len(index)}, head...), args...)
+	return keys.keys, append(append([]any{len(known)}, head...), args...)
 }
 
 func sessionResult(v any) (detect.SessionResult, error) {
