@@ -159,6 +159,13 @@ func TestSessionChecksAnswerAsOneCheckAtATime(t *testing.T) {
 	var sent []detect.SessionCheck
 	for batch := range 60 {
 		var checks []detect.SessionCheck
+		if batch%20 == 1 {
+			// a user with a hundred sessions, counted by Redis past 64
+			for i := range 100 {
+				checks = append(checks, detect.SessionCheck{Key: "{ws}:s:many", SessionID: fmt.Sprintf("m-%d", i%(50+batch)), EventID: fmt.Sprintf("m-%d-%d", batch, i),
+					IP: "203.0.113.1", At: at.Add(time.Duration(i) * time.Second), End: i%17 == 16, Window: 30 * time.Minute, Keep: time.Hour, Last: 3, ListFrom: 80})
+			}
+		}
 		for range 1 + rnd.IntN(40) {
 			var c detect.SessionCheck
 			if len(sent) > 0 && rnd.IntN(10) == 0 {

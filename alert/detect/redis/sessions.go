@@ -28,6 +28,8 @@ import (
 // then count and record in that copy, and the call writes each session's
 // latest sighting once, in one ZADD and one HSET per user, when it lists
 // sessions, ends one, or finishes, and sets the keys' expiries then. A
+// user with more than 64 sessions kept is counted with ZCOUNT, after the
+// copy is written, so that no check walks a long list. A
 // user's many events in one batch thus cost Redis a few commands, not
 // three each, with the answers and the stored state of one command per
 // event.
@@ -94,7 +96,7 @@ while c < #ARGV do
     out[i] = 0
   else
     if not u then
-      local scores, old = {}, {}
+      local scores, old, size = {}, {}, 0
       local all = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'WITHSCORES')
       local oldest = at - keep
       for j = 1, #all, 2 do
@@ -103,22 +105,33 @@ while c < #ARGV do
           old[#old + 1] = all[j]
         else
           scores[all[j]] = score
+          size = size + 1
         end
       end
       each('ZREM', zkey, old)
       each('HDEL', hkey, old)
-      u = {scores = scores, dirty = {}, keep = keep, zkey = zkey, hkey = hkey}
+      u = {scores = scores, size = size, dirty = {}, keep = keep, zkey = zkey, hkey = hkey}
       users[k] = u
       order[#order + 1] = u
     end
     local last = u.scores[sid]
+    if last == nil then
+      u.size = u.size + 1
+    end
     if last == nil or last <= at then
       u.scores[sid] = at
       u.dirty[sid] = eid .. '|' .. p.ip
     end
     local n = 0
-    for _, score in pairs(u.scores) do
-      if score >= from and score <= at then n = n + 1 end
+    if u.size > 64 then
+      -- a user with many sessions is counted by Redis, not by a walk
+      -- over all of them for each check
+      flush(u)
+      n = redis.call('ZCOUNT', zkey, from, at)
+    else
+      for _, score in pairs(u.scores) do
+        if score >= from and score <= at then n = n + 1 end
+      end
     end
     if n >= s[4] then
       flush(u)
