@@ -16,10 +16,10 @@ import (
 // new to the hash, and those the hash says this same event introduced, so
 // that a redelivery gets the verdict the first delivery got. The baseline
 // introduces nothing. The answer is 1 or 0 (the baseline or not) when the
-// event introduced nothing, else {baseline, places}. A call reads a
-// user's hash once (HGETALL: a user's places are few) and keeps what it
-// wrote, so a user's later events in the call cost no commands; a key's
-// expiry is set once per call.
+// event introduced nothing, else {baseline, places}. A call remembers
+// what it read or wrote of a user's hash, so a user's later events in the
+// call from known places cost no commands; a key's expiry is set once per
+// call.
 //
 // KEYS: each user's places, once; ARGV per check: the user (the number of
 // its key), event id, the number of places, keep and the places; or -1
@@ -45,17 +45,13 @@ while c < #ARGV do
   end
   local u = users[k]
   if not u then
-    local places = {}
-    local all = redis.call('HGETALL', key)
-    for j = 1, #all, 2 do
-      places[all[j]] = all[j + 1]
-    end
-    if not places['=first'] then
+    u = {}
+    u['=first'] = redis.call('HGET', key, '=first')
+    if not u['=first'] then
       redis.call('HSET', key, '=first', id)
-      places['=first'] = id
+      u['=first'] = id
     end
     redis.call('PEXPIRE', key, asked.keep)
-    u = places
     users[k] = u
   end
   local first = u['=first']
@@ -63,9 +59,12 @@ while c < #ARGV do
   for _, place in ipairs(asked.places) do
     local by = u[place]
     if not by then
-      redis.call('HSET', key, place, id)
-      by = id
-      u[place] = id
+      by = redis.call('HGET', key, place)
+      if not by then
+        redis.call('HSET', key, place, id)
+        by = id
+      end
+      u[place] = by
     end
     if by == id and first ~= id then new[#new + 1] = place end
   end
