@@ -5,7 +5,6 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
-	"github.com/fluxera/activity/alert"
 	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/internal/retry"
 )
@@ -99,7 +98,7 @@ func (d *Detector) setAside(ctx context.Context, dead []ingest.DeadLetter) bool 
 
 // planSafely plans the checks of one event, and returns EINVALID instead
 // of failing the whole process when a detector cannot plan it.
-func (d *Detector) planSafely(p *plan, ws *alert.WorkspaceConfig, e *activity.Event) (err error) {
+func (d *Detector) planSafely(p *plan, ws *workspace, e *activity.Event) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = activity.Errorf(activity.EINVALID, "", "event %s cannot be checked: %v", e.ID, r)

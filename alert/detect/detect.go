@@ -41,12 +41,26 @@ var DefaultCooldowns = map[string]time.Duration{
 	alert.DetectSimultaneousSessions: time.Hour,
 }
 
+// DefaultBatchSize and DefaultBatchBytes bound a batch of events checked
+// together. A batch costs Redis a few script calls whatever its size, and
+// a user's events in one batch are counted from one read of what Redis
+// keeps of them, so a backlog of 2,000 events a batch costs both sides
+// less CPU per event than 500 did; the bytes keep a batch of large events
+// small.
+const (
+	DefaultBatchSize  = 2000
+	DefaultBatchBytes = 8 << 20
+)
+
 // Config tunes the detector process. The thresholds and windows of the
 // detectors are each workspace's own (alert.DetectionSettings).
 type Config struct {
-	// BatchSize is how many events are checked together; FlushInterval
-	// the longest wait to fill a batch.
+	// BatchSize is how many events are checked together, BatchBytes how
+	// many bytes of messages a batch takes at most (it stops filling once
+	// it holds that many), and FlushInterval the longest wait to fill a
+	// batch.
 	BatchSize     int
+	BatchBytes    int
 	FlushInterval time.Duration
 	// Cooldowns say, per built-in detector, how long it stays quiet about
 	// one subject (an account, an address, a user) after an alert about
@@ -70,7 +84,10 @@ type Config struct {
 // Validate fills in defaults and checks the values.
 func (c *Config) Validate() error {
 	if c.BatchSize == 0 {
-		c.BatchSize = 500
+		c.BatchSize = DefaultBatchSize
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = DefaultBatchBytes
 	}
 	if c.FlushInterval == 0 {
 		c.FlushInterval = 50 * time.Millisecond
@@ -103,8 +120,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch {
-	case c.BatchSize < 1 || c.FlushInterval <= 0:
-		return fmt.Errorf("detect: batch size and flush interval must be positive")
+	case c.BatchSize < 1 || c.BatchBytes < 1 || c.FlushInterval <= 0:
+		return fmt.Errorf("detect: batch size, batch bytes and flush interval must be positive")
 	case c.History < 24*time.Hour:
 		return fmt.Errorf("detect: history must be at least a day")
 	case c.ReplayHorizon < 0 || c.MaxBackoff <= 0:
@@ -241,7 +258,7 @@ type fetched struct {
 // or the source fails, and hands each to out.
 func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 	for {
-		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, 0, d.Config.FlushInterval)
+		msgs, err := ingest.FetchBatch(ctx, d.Source, d.Config.BatchSize, d.Config.BatchBytes, d.Config.FlushInterval)
 		if err != nil {
 			select {
 			case out <- fetched{err: err}:
@@ -275,7 +292,7 @@ func (d *Detector) fetch(ctx context.Context, out chan<- fetched) {
 // content.
 func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	p := &plan{}
-	workspaces := map[string]*alert.WorkspaceConfig{}
+	workspaces := map[string]*workspace{}
 	for i := range events {
 		e := &events[i]
 		ws, ok := workspaces[e.WorkspaceID]
@@ -284,7 +301,7 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 			if err != nil {
 				return fmt.Errorf("configuration of workspace %s: %w", e.WorkspaceID, err)
 			}
-			ws = &cfg
+			ws = newWorkspace(&cfg)
 			workspaces[e.WorkspaceID] = ws
 		}
 		if err := d.planSafely(p, ws, e); err != nil {
@@ -349,26 +366,48 @@ func (d *Detector) Detect(ctx context.Context, events []activity.Event) error {
 	return nil
 }
 
+// builtIn are the built-in detectors, in the order they check an event.
+var builtIn = [...]string{alert.DetectFailedLogins, alert.DetectUnusualTime, alert.DetectBulkExports,
+	alert.DetectPermissionChanges, alert.DetectUnusualLocation, alert.DetectSimultaneousSessions}
+
+// workspace is a workspace's configuration with the settings of each
+// built-in detector (in the order of builtIn), worked out once per batch.
+type workspace struct {
+	*alert.WorkspaceConfig
+	settings [len(builtIn)]alert.DetectorSettings
+	enabled  [len(builtIn)]bool
+}
+
+func newWorkspace(cfg *alert.WorkspaceConfig) *workspace {
+	ws := &workspace{WorkspaceConfig: cfg}
+	for i, name := range builtIn {
+		ws.settings[i], ws.enabled[i] = settings(cfg, name)
+	}
+	return ws
+}
+
 // plan adds the checks of one event: every enabled built-in detector, then
 // every rule of its workspace.
-func (d *Detector) plan(p *plan, ws *alert.WorkspaceConfig, e *activity.Event) {
-	if s, ok := settings(ws, alert.DetectFailedLogins); ok {
-		d.planFailedLogins(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectUnusualTime); ok {
-		d.planUnusualTime(p, ws, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectBulkExports); ok {
-		d.planBulkExports(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectPermissionChanges); ok {
-		d.planPermissionChanges(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectUnusualLocation); ok {
-		d.planUnusualLocation(p, s, e)
-	}
-	if s, ok := settings(ws, alert.DetectSimultaneousSessions); ok {
-		d.planSessions(p, s, e)
+func (d *Detector) plan(p *plan, ws *workspace, e *activity.Event) {
+	for i, on := range ws.enabled {
+		if !on {
+			continue
+		}
+		s := ws.settings[i]
+		switch builtIn[i] {
+		case alert.DetectFailedLogins:
+			d.planFailedLogins(p, s, e)
+		case alert.DetectUnusualTime:
+			d.planUnusualTime(p, ws.WorkspaceConfig, s, e)
+		case alert.DetectBulkExports:
+			d.planBulkExports(p, s, e)
+		case alert.DetectPermissionChanges:
+			d.planPermissionChanges(p, s, e)
+		case alert.DetectUnusualLocation:
+			d.planUnusualLocation(p, s, e)
+		case alert.DetectSimultaneousSessions:
+			d.planSessions(p, s, e)
+		}
 	}
 	for i := range ws.Rules {
 		d.planRule(p, &ws.Rules[i], e)

@@ -184,7 +184,7 @@ func TestDetectConfigValidate(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if c.BatchSize != 500 || c.History != 60*24*time.Hour || c.ReplayHorizon != 7*24*time.Hour || c.Cooldowns[alert.DetectUnusualTime] != 6*time.Hour || len(c.Cooldowns) != len(alert.Detectors) {
+	if c.BatchSize != detect.DefaultBatchSize || c.BatchBytes != detect.DefaultBatchBytes || c.History != 60*24*time.Hour || c.ReplayHorizon != 7*24*time.Hour || c.Cooldowns[alert.DetectUnusualTime] != 6*time.Hour || len(c.Cooldowns) != len(alert.Detectors) {
 		t.Errorf("defaults: %+v", c)
 	}
 	for name, bad := range map[string]detect.Config{

@@ -2,7 +2,6 @@ package detect
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -14,10 +13,71 @@ import (
 // make of each answer.
 type plan struct {
 	checks Checks
-	steps  []func(Results) []candidate
+	steps  []step
 	// hours maps a user's day and hour to its check: one check answers
 	// every event of that hour in the batch, since only earlier days count.
-	hours map[string]int
+	hours map[hourRef]int
+	// actors are the batch's acting users, each with their subject and
+	// keys made once.
+	actors map[actorRef]*actorKeys
+}
+
+// hourRef is a user's hour of a day, as an HourCheck names it.
+type hourRef struct {
+	key, day string
+	hour     int
+}
+
+// step is what to make of one answer: then, a func of the answer's kind,
+// applied to the i-th answer of that kind (or, for a verdict that needs
+// no check, returning it).
+type step struct {
+	i    int
+	then any
+}
+
+// actorRef is an actor of a workspace, by what their subject is made of.
+type actorRef struct{ workspaceID, id, name, email string }
+
+// actorKeys are an actor's subject and the keys of their checks.
+type actorKeys struct {
+	subject    alert.AlertSubject
+	subjectKey string
+	ok         bool
+	keys       [][2]string // detector, key
+	// lastHour is the actor's latest hour check and its index.
+	lastHour struct {
+		ref hourRef
+		i   int
+		ok  bool
+	}
+}
+
+// actor returns e's actor's subject and keys, made once per batch.
+func (p *plan) actor(e *activity.Event) *actorKeys {
+	ref := actorRef{e.WorkspaceID, e.Actor.ID, e.Actor.Name, e.Actor.Email}
+	a := p.actors[ref]
+	if a == nil {
+		a = &actorKeys{}
+		a.subject, a.subjectKey, a.ok = actorSubject(e.Actor)
+		if p.actors == nil {
+			p.actors = map[actorRef]*actorKeys{}
+		}
+		p.actors[ref] = a
+	}
+	return a
+}
+
+// key returns the key of the actor's counts of detector.
+func (a *actorKeys) key(d *Detector, workspaceID, detector string) string {
+	for _, k := range a.keys {
+		if k[0] == detector {
+			return k[1]
+		}
+	}
+	key := d.key(workspaceID, detector, a.subjectKey)
+	a.keys = append(a.keys, [2]string{detector, key})
+	return key
 }
 
 // candidate is an alert the detectors would raise, if its cooldown claim
@@ -30,47 +90,59 @@ type candidate struct {
 }
 
 func (p *plan) window(c WindowCheck, then func(WindowResult) []candidate) {
-	i := len(p.checks.Windows)
+	p.steps = append(p.steps, step{len(p.checks.Windows), then})
 	p.checks.Windows = append(p.checks.Windows, c)
-	p.steps = append(p.steps, func(r Results) []candidate { return then(r.Windows[i]) })
 }
 
-func (p *plan) hour(c HourCheck, then func(HourResult) []candidate) {
-	id := c.Key + "|" + c.Day + "|" + strconv.Itoa(c.Hour)
-	i, ok := p.hours[id]
+func (p *plan) hour(a *actorKeys, c HourCheck, then func(HourResult) []candidate) {
+	id := hourRef{c.Key, c.Day, c.Hour}
+	i, ok := a.lastHour.i, a.lastHour.ok && a.lastHour.ref == id // most of a user's events follow one of the same hour
+	if !ok {
+		i, ok = p.hours[id]
+	}
 	if !ok {
 		if p.hours == nil {
-			p.hours = map[string]int{}
+			p.hours = map[hourRef]int{}
 		}
 		i = len(p.checks.Hours)
 		p.hours[id] = i
 		p.checks.Hours = append(p.checks.Hours, c)
 	}
-	p.steps = append(p.steps, func(r Results) []candidate { return then(r.Hours[i]) })
+	a.lastHour.ref, a.lastHour.i, a.lastHour.ok = id, i, true
+	p.steps = append(p.steps, step{i, then})
 }
 
 func (p *plan) location(c LocationCheck, then func(LocationResult) []candidate) {
-	i := len(p.checks.Locations)
+	p.steps = append(p.steps, step{len(p.checks.Locations), then})
 	p.checks.Locations = append(p.checks.Locations, c)
-	p.steps = append(p.steps, func(r Results) []candidate { return then(r.Locations[i]) })
 }
 
 func (p *plan) session(c SessionCheck, then func(SessionResult) []candidate) {
-	i := len(p.checks.Sessions)
+	p.steps = append(p.steps, step{len(p.checks.Sessions), then})
 	p.checks.Sessions = append(p.checks.Sessions, c)
-	p.steps = append(p.steps, func(r Results) []candidate { return then(r.Sessions[i]) })
 }
 
 // now adds a verdict that needs no check.
 func (p *plan) now(c candidate) {
-	p.steps = append(p.steps, func(Results) []candidate { return []candidate{c} })
+	p.steps = append(p.steps, step{then: c})
 }
 
 // verdicts returns the candidates of every step, in order.
 func (p *plan) verdicts(r Results) []candidate {
 	var out []candidate
-	for _, step := range p.steps {
-		out = append(out, step(r)...)
+	for _, s := range p.steps {
+		switch then := s.then.(type) {
+		case func(WindowResult) []candidate:
+			out = append(out, then(r.Windows[s.i])...)
+		case func(HourResult) []candidate:
+			out = append(out, then(r.Hours[s.i])...)
+		case func(LocationResult) []candidate:
+			out = append(out, then(r.Locations[s.i])...)
+		case func(SessionResult) []candidate:
+			out = append(out, then(r.Sessions[s.i])...)
+		case candidate:
+			out = append(out, then)
+		}
 	}
 	return out
 }

@@ -34,8 +34,8 @@ func profileID(kind string, w, i int) string {
 }
 
 // TestProfileDetector checks a backlog of synthetic working histories in
-// batches of 500, as the detector's Run does (decoding each message
-// first), against the real Redis, and reports events per second and the
+// batches of the default size (FLUXERA_DETECT_PROFILE_BATCH sets another),
+// as the detector's Run does (decoding each message first), against the real Redis, and reports events per second and the
 // CPU-seconds per million events of this process and of Redis. It writes a
 // CPU profile to the file FLUXERA_DETECT_PROFILE_OUT names. It runs only
 // when FLUXERA_DETECT_PROFILE gives the number of events: it measures, it
@@ -67,7 +67,10 @@ func TestProfileDetector(t *testing.T) {
 	}
 	ctx := context.Background()
 	redis0, cpu0, start := redisCPU(t, client), processCPU(), time.Now()
-	const size = 500
+	size := detect.DefaultBatchSize
+	if n, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); n > 0 {
+		size = n
+	}
 	batch := make([]activity.Event, 0, size)
 	for i := 0; i < n; i += size {
 		batch = batch[:0]
@@ -86,6 +89,31 @@ func TestProfileDetector(t *testing.T) {
 	perMillion := func(s float64) float64 { return s / float64(n) * 1e6 }
 	t.Logf("%d events in %.1f s: %.0f events/s; detector %.1f CPU-s per million, Redis %.1f CPU-s per million; %d pipelines, %d commands; %d alerts; checks %+v; commands %v",
 		n, took.Seconds(), float64(n)/took.Seconds(), perMillion(cpu), perMillion(redis), commands.pipelines, commands.commands, len(sink.alerts()), store.checks, commands.kinds)
+	writeProfileAlerts(t, sink.alerts())
+}
+
+// writeProfileAlerts writes the alerts raised, but for when, one JSON line
+// each in the order of their ids, to the file FLUXERA_DETECT_PROFILE_ALERTS
+// names, if it is set, so that two versions of the detector can be
+// compared on the same stream (FLUXERA_DETECT_PROFILE_UNTIL fixes its end).
+func writeProfileAlerts(tb testing.TB, alerts []alert.Alert) {
+	out := os.Getenv("FLUXERA_DETECT_PROFILE_ALERTS")
+	if out == "" {
+		return
+	}
+	sort.Slice(alerts, func(i, j int) bool { return alerts[i].ID < alerts[j].ID })
+	var b []byte
+	for _, a := range alerts {
+		a.RaisedAt = time.Time{}
+		line, err := json.Marshal(a)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		b = append(append(b, line...), '\n')
+	}
+	if err := os.WriteFile(out, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // commandCounter counts the pipelines and commands a client sends.
@@ -174,6 +202,12 @@ func profileStream(tb testing.TB, n int) ([][]byte, staticConfigs) {
 	t := tb
 	var events []activity.Event
 	until := time.Now().Add(-24 * time.Hour)
+	if v := os.Getenv("FLUXERA_DETECT_PROFILE_UNTIL"); v != "" {
+		var err error
+		if until, err = time.Parse(time.RFC3339, v); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const workspaces = 4
 	for w := range workspaces {
 		ws := synthetic.Workspace{ID: profileID("workspace", w, 0), TimeZone: "UTC"}
@@ -222,9 +256,9 @@ func profileStream(tb testing.TB, n int) ([][]byte, staticConfigs) {
 }
 
 // TestProfileDetectorRun is TestProfileDetector through Kafka: it
-// publishes the events to a topic of its own (6 partitions), then runs the
-// detector's consumer loop over them from the start until its commits
-// cover every event, and, as the baseline, a plain consumer group reading,
+// publishes the events to a topic of its own (6 partitions), keyed by
+// workspace as the relay keys them, then runs the detector's consumer loop
+// over them from the start until its commits cover every event, and, as the baseline, a plain consumer group reading,
 // decoding and committing the same events. It runs only when
 // FLUXERA_DETECT_PROFILE gives the number of events and
 // FLUXERA_DETECT_PROFILE_KAFKA is set.
@@ -240,8 +274,12 @@ func TestProfileDetectorRun(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < n; i += 1000 {
 		var msgs []kafka.Message
-		for j, b := range payloads[i:min(i+1000, n)] {
-			msgs = append(msgs, kafka.Message{Key: []byte(strconv.Itoa((i + j) % 64)), Value: b})
+		for _, b := range payloads[i:min(i+1000, n)] {
+			e, err := activity.DecodeEvent(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			msgs = append(msgs, kafka.Message{Key: []byte(e.WorkspaceID), Value: b}) // as the relay keys them
 		}
 		if err := w.WriteMessages(ctx, msgs...); err != nil {
 			t.Fatal(err)
@@ -274,7 +312,7 @@ func TestProfileDetectorRun(t *testing.T) {
 
 	client, prefix := stacktest.MustRedis(t, "detect-profile")
 	d, sink := newDetector(t, ingestredis.NewStore(client), prefix, configs)
-	d.Config.BatchSize, d.Config.FlushInterval = 500, 50*time.Millisecond
+	d.Config.BatchSize, d.Config.FlushInterval = detect.DefaultBatchSize, 50*time.Millisecond
 	if size, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); size > 0 {
 		d.Config.BatchSize = size
 	}

@@ -15,22 +15,23 @@ func (d *Detector) planSessions(p *plan, s alert.DetectorSettings, e *activity.E
 	if !isUser(e.Actor) || e.Context.SessionID == "" {
 		return
 	}
-	subject, subjectKey, _ := actorSubject(e.Actor)
+	actor := p.actor(e)
+	subject, subjectKey := actor.subject, actor.subjectKey
 	window := minutes(s.WindowMinutes)
-	check := SessionCheck{
-		Key:       d.key(e.WorkspaceID, alert.DetectSimultaneousSessions, subjectKey),
+	end := e.Action == "auth.logout"
+	p.session(SessionCheck{
+		Key:       actor.key(d, e.WorkspaceID, alert.DetectSimultaneousSessions),
 		SessionID: e.Context.SessionID,
 		EventID:   e.ID,
 		IP:        e.Context.IP,
 		At:        e.OccurredAt,
-		End:       e.Action == "auth.logout",
+		End:       end,
 		Window:    window,
 		Keep:      2 * window,
 		Last:      MaxAlertEvents,
 		ListFrom:  int64(s.Threshold),
-	}
-	p.session(check, func(r SessionResult) []candidate {
-		if check.End || r.Count < int64(s.Threshold) {
+	}, func(r SessionResult) []candidate {
+		if end || r.Count < int64(s.Threshold) {
 			return nil
 		}
 		summary := fmt.Sprintf("%s had %s active within %s", who(e.Actor), count(r.Count, "session", "sessions"), span(window))

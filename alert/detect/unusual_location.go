@@ -28,9 +28,10 @@ func (d *Detector) planUnusualLocation(p *plan, s alert.DetectorSettings, e *act
 	if len(places) == 0 {
 		return
 	}
-	subject, subjectKey, _ := actorSubject(e.Actor)
+	actor := p.actor(e)
+	subject, subjectKey := actor.subject, actor.subjectKey
 	check := LocationCheck{
-		Key:     d.key(e.WorkspaceID, alert.DetectUnusualLocation, subjectKey),
+		Key:     actor.key(d, e.WorkspaceID, alert.DetectUnusualLocation),
 		EventID: e.ID,
 		Places:  places,
 		Keep:    d.Config.History,

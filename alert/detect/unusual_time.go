@@ -23,9 +23,10 @@ func (d *Detector) planUnusualTime(p *plan, ws *alert.WorkspaceConfig, s alert.D
 	outside := ws.HasWorkingDays() && !ws.Working(local)
 	y, m, day := local.Date()
 	dayStart := time.Date(y, m, day, 0, 0, 0, 0, loc)
-	subject, subjectKey, _ := actorSubject(e.Actor)
+	actor := p.actor(e)
+	subject, subjectKey := actor.subject, actor.subjectKey
 	check := HourCheck{
-		Key:       d.key(e.WorkspaceID, alert.DetectUnusualTime, subjectKey),
+		Key:       actor.key(d, e.WorkspaceID, alert.DetectUnusualTime),
 		Day:       local.Format("20060102"),
 		Hour:      local.Hour(),
 		HourStart: time.Date(y, m, day, local.Hour(), 0, 0, 0, loc),
@@ -33,7 +34,7 @@ func (d *Detector) planUnusualTime(p *plan, ws *alert.WorkspaceConfig, s alert.D
 		DayStart:  dayStart,
 		Keep:      d.Config.History + d.Config.ReplayHorizon,
 	}
-	p.hour(check, func(r HourResult) []candidate {
+	p.hour(actor, check, func(r HourResult) []candidate {
 		unusualHour := r.Days >= s.Threshold && r.DaysNearHour < 2
 		if !outside && !unusualHour {
 			return nil

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/fluxera/activity/internal/app"
@@ -96,6 +97,7 @@ func run(ctx context.Context, command string, args []string) error {
 	case "ingest":
 		return m.Run(ctx, app.RoleIngest)
 	case "detect":
+		detectorGC()
 		return m.Run(ctx, app.RoleDetect)
 	case "notify":
 		return m.Run(ctx, app.RoleNotify)
@@ -123,4 +125,17 @@ func run(ctx context.Context, command string, args []string) error {
 	}
 	fmt.Fprint(os.Stderr, usage)
 	return fmt.Errorf("unknown command %q", command)
+}
+
+// detectorGC lets the detector's heap grow to five times what is live
+// before a collection (GOGC=400) instead of twice, unless GOGC is set: the
+// detector keeps little live (about 12 MB checking a backlog: two batches
+// of events, the workspaces' configurations, the Kafka readers' buffers)
+// and allocates a few kilobytes per event it checks, so with the default
+// it collects every couple of thousand events. A heap of about 60 MB
+// instead of 23 saves about a third of its CPU.
+func detectorGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 }

@@ -340,7 +340,8 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		AlertRetention:        e.duration("FLUXERA_KAFKA_ALERT_RETENTION", DefaultAlertRetention),
 		AnonymizeWait:         e.duration("FLUXERA_ANONYMIZE_WAIT", privacy.DefaultCatchUp),
 		Detect: detect.Config{
-			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", 500),
+			BatchSize:     e.int("FLUXERA_DETECT_BATCH_SIZE", detect.DefaultBatchSize),
+			BatchBytes:    e.int("FLUXERA_DETECT_BATCH_BYTES", detect.DefaultBatchBytes),
 			FlushInterval: e.duration("FLUXERA_DETECT_FLUSH_INTERVAL", 50*time.Millisecond),
 			History:       e.duration("FLUXERA_DETECT_HISTORY", 60*24*time.Hour),
 			ReplayHorizon: e.duration("FLUXERA_DETECT_REPLAY_HORIZON", 7*24*time.Hour),

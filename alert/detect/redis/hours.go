@@ -12,44 +12,71 @@ import (
 // their history, one check at a time, in order. A user's history is a
 // sorted set of "YYYYMMDD:HH" members (day and hour in the workspace's
 // time zone) scored by the hour's start in milliseconds. For each check it
-// adds the hour and answers on
-// how many distinct days that began in [since, day start) the user was
-// active, and on how many of those in one of the three given hours.
-// Counting only earlier days keeps the answer for a redelivered event the
-// same, however much of its own day was recorded since. A call forgets hours older than
-// keep before the hour and sets a key's expiry at its first check of the key:
-// forgetting is only tidying, as the answers look at their own span.
+// adds the hour and answers on how many distinct days that began in
+// [since, day start) the user was active, and on how many of those in one
+// of the three given hours. Counting only earlier days keeps the answer
+// for a redelivered event the same, however much of its own day was
+// recorded since. A call forgets hours older than keep before the hour
+// and sets a key's expiry at its first check of the key: forgetting is
+// only tidying, as the answers look at their own span.
 //
-// KEYS one history per check; ARGV per check: member, hour start, keep,
-// since, day start, and the hours "HH" before, of and after the event.
+// A call reads a user's history of one span once, as days and their
+// hours, and answers the user's later checks of the same span from that,
+// until it adds an hour inside the span (or moves one out of it) or
+// forgets hours: a user's checks of one day read their history once.
+//
+// KEYS: each user's history, once; ARGV per check: the user (the number
+// of its key), member, hour start, keep, since, day start, and the hours
+// "HH" before, of and after the event.
 var hourScript = goredis.NewScript(`
-local out, expiring = {}, {}
-for i = 1, #KEYS do
-  local key, b = KEYS[i], (i - 1) * 8
+local out, expiring, read = {}, {}, {}
+for i = 1, #ARGV / 9 do
+  local b = (i - 1) * 9 + 1
+  local key = KEYS[tonumber(ARGV[b])]
   local start = tonumber(ARGV[b + 2])
   local keep = tonumber(ARGV[b + 3])
-  redis.call('ZADD', key, start, ARGV[b + 1])
+  local since, dayStart = ARGV[b + 4], ARGV[b + 5]
+  local r = read[key]
+  local member = ARGV[b + 1]
+  if redis.call('ZADD', key, 'CH', start, member) == 1 and r then
+    -- a new hour, or one moved (a changed time zone): the span read is
+    -- stale if the hour is in it now or was before
+    local was = r.days[string.sub(member, 1, 8)]
+    if (start >= r.since and start < r.dayStart) or (was and was[string.sub(member, 10, 11)]) then
+      r = nil
+    end
+  end
   if (expiring[key] or -1) < keep then
     redis.call('ZREMRANGEBYSCORE', key, '-inf', '(' .. (start - keep))
     redis.call('PEXPIRE', key, keep)
     expiring[key] = keep
+    r = nil
   end
-  local members = redis.call('ZRANGE', key, ARGV[b + 4], '(' .. ARGV[b + 5], 'BYSCORE')
+  if r and (r.sinceArg ~= since or r.dayStartArg ~= dayStart) then
+    r = nil
+  end
+  if not r then
+    local members = redis.call('ZRANGE', key, since, '(' .. dayStart, 'BYSCORE')
+    local days, nd = {}, 0
+    for _, m in ipairs(members) do
+      local d, h = string.sub(m, 1, 8), string.sub(m, 10, 11)
+      local hours = days[d]
+      if not hours then
+        hours = {}
+        days[d] = hours
+        nd = nd + 1
+      end
+      hours[h] = true
+    end
+    r = {days = days, nd = nd, since = tonumber(since), dayStart = tonumber(dayStart), sinceArg = since, dayStartArg = dayStart}
+    read[key] = r
+  end
   local before, hour, after = ARGV[b + 6], ARGV[b + 7], ARGV[b + 8]
-  local days, near = {}, {}
-  local nd, nn = 0, 0
-  for _, m in ipairs(members) do
-    local d, h = string.sub(m, 1, 8), string.sub(m, 10, 11)
-    if not days[d] then
-      days[d] = true
-      nd = nd + 1
-    end
-    if (h == before or h == hour or h == after) and not near[d] then
-      near[d] = true
-      nn = nn + 1
-    end
+  local nn = 0
+  for _, hours in pairs(r.days) do
+    if hours[before] or hours[hour] or hours[after] then nn = nn + 1 end
   end
-  out[i] = {nd, nn}
+  out[i] = {r.nd, nn}
 end
 return out
 `)
@@ -57,13 +84,13 @@ return out
 // hourArgs are the keys and arguments of hourScript for checks.
 func hourArgs(checks []detect.HourCheck) ([]string, []any) {
 	hh := func(h int) string { return fmt.Sprintf("%02d", (h+24)%24) }
-	keys, args := make([]string, len(checks)), make([]any, 0, 8*len(checks))
-	for i, c := range checks {
-		keys[i] = c.Key
-		args = append(args, c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
+	var keys keyList
+	args := make([]any, 0, 9*len(checks))
+	for _, c := range checks {
+		args = append(args, keys.one(c.Key), c.Day+":"+hh(c.Hour), c.HourStart.UnixMilli(), c.Keep.Milliseconds(),
 			c.Since.UnixMilli(), c.DayStart.UnixMilli(), hh(c.Hour-1), hh(c.Hour), hh(c.Hour+1))
 	}
-	return keys, args
+	return keys.keys, args
 }
 
 func hourResult(v any) (detect.HourResult, error) {

@@ -1,6 +1,8 @@
 package redis
 
 import (
+	"slices"
+
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/fluxera/activity/alert/detect"
@@ -13,64 +15,98 @@ import (
 // whether the event is the baseline and the places it introduced: those
 // new to the hash, and those the hash says this same event introduced, so
 // that a redelivery gets the verdict the first delivery got. The baseline
-// introduces nothing. What a call has read or written of a hash it
-// remembers, so a user's later events in the same call cost no commands;
-// a key's expiry is set once per call.
+// introduces nothing. The answer is 1 or 0 (the baseline or not) when the
+// event introduced nothing, else {baseline, places}. A call remembers
+// what it read or wrote of a user's hash, so a user's later events in the
+// call from known places cost no commands; a key's expiry is set once per
+// call.
 //
-// KEYS one places hash per check; ARGV per check: event id, keep, the
-// number of places, the places.
+// KEYS: each user's places, once; ARGV per check: the user (the number of
+// its key), event id, the number of places, keep and the places; or -1
+// instead of the number, and neither keep nor places, when they are those
+// of the user's previous check in the call.
 var placeScript = goredis.NewScript(`
-local out, firsts, known = {}, {}, {}
-local b = 0
-for i = 1, #KEYS do
-  local key, id, keep, n = KEYS[i], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3])
-  local first, places = firsts[key], known[key]
-  if not first then
-    first = redis.call('HGET', key, '=first')
-    if not first then
-      redis.call('HSET', key, '=first', id)
-      first = id
+local out, users, prev = {}, {}, {}
+local i, c = 0, 0
+while c < #ARGV do
+  i = i + 1
+  local k = tonumber(ARGV[c + 1])
+  local key, id, n = KEYS[k], ARGV[c + 2], tonumber(ARGV[c + 3])
+  local asked = prev[k]
+  if n < 0 then
+    c = c + 3
+  else
+    asked = {keep = ARGV[c + 4], places = {}}
+    for j = 1, n do
+      asked.places[j] = ARGV[c + 4 + j]
     end
-    redis.call('PEXPIRE', key, keep)
-    firsts[key], places = first, {}
-    known[key] = places
+    prev[k] = asked
+    c = c + 4 + n
   end
+  local u = users[k]
+  if not u then
+    u = {}
+    u['=first'] = redis.call('HGET', key, '=first')
+    if not u['=first'] then
+      redis.call('HSET', key, '=first', id)
+      u['=first'] = id
+    end
+    redis.call('PEXPIRE', key, asked.keep)
+    users[k] = u
+  end
+  local first = u['=first']
   local new = {}
-  for j = b + 4, b + 3 + n do
-    local place = ARGV[j]
-    local by = places[place]
+  for _, place in ipairs(asked.places) do
+    local by = u[place]
     if not by then
       by = redis.call('HGET', key, place)
       if not by then
         redis.call('HSET', key, place, id)
         by = id
       end
-      places[place] = by
+      u[place] = by
     end
     if by == id and first ~= id then new[#new + 1] = place end
   end
   local baseline = 0
   if first == id then baseline = 1 end
-  out[i] = {baseline, new}
-  b = b + 3 + n
+  if #new == 0 then
+    out[i] = baseline
+  else
+    out[i] = {baseline, new}
+  end
 end
 return out
 `)
 
 // placeArgs are the keys and arguments of placeScript for checks.
 func placeArgs(checks []detect.LocationCheck) ([]string, []any) {
-	keys, args := make([]string, len(checks)), make([]any, 0, 5*len(checks))
-	for i, c := range checks {
-		keys[i] = c.Key
-		args = append(args, c.EventID, c.Keep.Milliseconds(), len(c.Places))
+	var keys keyList
+	last := []*detect.LocationCheck{nil} // by user, from 1
+	args := make([]any, 0, 3*len(checks))
+	for i := range checks {
+		c := &checks[i]
+		user := keys.one(c.Key)
+		if user == len(last) {
+			last = append(last, nil)
+		}
+		if prev := last[user]; prev != nil && prev.Keep == c.Keep && slices.Equal(prev.Places, c.Places) {
+			args = append(args, user, c.EventID, -1)
+			continue
+		}
+		last[user] = c
+		args = append(args, user, c.EventID, len(c.Places), c.Keep.Milliseconds())
 		for _, p := range c.Places {
 			args = append(args, p)
 		}
 	}
-	return keys, args
+	return keys.keys, args
 }
 
 func placesResult(v any) (detect.LocationResult, error) {
+	if baseline, ok := v.(int64); ok {
+		return detect.LocationResult{Baseline: baseline == 1}, nil
+	}
 	parts, err := replyArray(v)
 	if err != nil || len(parts) != 2 {
 		return detect.LocationResult{}, errReply(v, err)

@@ -166,6 +166,43 @@ func groupResults[C, R any](g *slotGroups[C], out []R, read func(any) (R, error)
 	return nil
 }
 
+// keyList is the keys of one script call, each once, in the order first
+// given; checks name their keys by position, as Lua counts (from 1), so
+// that a user's many checks in a call send their keys once.
+type keyList struct {
+	keys  []string
+	index map[string]int
+}
+
+// one returns the position of key, adding it if it is new.
+func (l *keyList) one(key string) int {
+	if i, ok := l.index[key]; ok {
+		return i
+	}
+	if l.index == nil {
+		l.index = map[string]int{}
+	}
+	l.keys = append(l.keys, key)
+	l.index[key] = len(l.keys)
+	return len(l.keys)
+}
+
+// pair returns the number of the pair of keys named after first (the
+// pair's keys are at 2n-1 and 2n), adding the pair if it is new; second
+// is only made when the pair is new.
+func (l *keyList) pair(first string, second func() string) int {
+	if n, ok := l.index[first]; ok {
+		return n
+	}
+	if l.index == nil {
+		l.index = map[string]int{}
+	}
+	l.keys = append(l.keys, first, second())
+	n := len(l.keys) / 2
+	l.index[first] = n
+	return n
+}
+
 // hashTag is the part of key Redis Cluster hashes: the text between the
 // first "{" and the next "}", when not empty, or else the whole key.
 func hashTag(key string) string {
