@@ -106,12 +106,22 @@ func activeSources(idle time.Duration) []any {
 // of one stats aggregation, which costs OpenSearch less than a min and a
 // max aggregation side by side (one sub-aggregation to collect, build,
 // reduce and write for each of the hundreds of thousands of buckets; the
-// stats' other figures are left out of the answer by filter_path). Its
-// format, epoch_millis, costs OpenSearch less to write for every bucket
-// than the field's own date format.
+// stats' other figures are left out of the answer by filter_path).
+//
+// min and max are the epoch milliseconds themselves; OpenSearch also
+// writes each of the stats' four figures of a date field as a string in
+// the aggregation's format (min_as_string and so on), which the search
+// leaves out of the answer but which costs a date formatting each. The
+// format statsFormat, a quoted literal, writes the same character for
+// every date: the cheapest formatting there is, which on hundreds of
+// thousands of buckets saves a sixth of a partition's time over
+// epoch_millis.
 var activeAggs = map[string]any{
-	"span": map[string]any{"stats": map[string]any{"field": "occurred_at", "format": "epoch_millis"}},
+	"span": map[string]any{"stats": map[string]any{"field": "occurred_at", "format": statsFormat}},
 }
+
+// statsFormat is a date format that formats every date as "-".
+const statsFormat = "'-'"
 
 // logoutSources are the keys of a partition's logouts: user, session and
 // time, one bucket per logout.
