@@ -28,8 +28,14 @@ type activeBucket struct {
 		User    string `json:"user"`
 		Session string `json:"session"`
 	} `json:"key"`
-	First moment `json:"first"`
-	Last  moment `json:"last"`
+	Span actionSpan `json:"span"`
+}
+
+// actionSpan is the first (min) and last (max) action of a stretch, as
+// the stats aggregation of activeAggs answers them.
+type actionSpan struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
 
 // logoutBucket is one logout of a session.
@@ -96,13 +102,26 @@ func activeSources(idle time.Duration) []any {
 	}
 }
 
-// activeAggs are the first and last action of a stretch. Their format,
-// epoch_millis, costs OpenSearch less to write for every bucket than the
-// field's own date format.
+// activeAggs are the first and last action of a stretch: the min and max
+// of one stats aggregation, which costs OpenSearch less than a min and a
+// max aggregation side by side (one sub-aggregation to collect, build,
+// reduce and write for each of the hundreds of thousands of buckets; the
+// stats' other figures are left out of the answer by filter_path).
+//
+// min and max are the epoch milliseconds themselves; OpenSearch also
+// writes each of the stats' four figures of a date field as a string in
+// the aggregation's format (min_as_string and so on), which the search
+// leaves out of the answer but which costs a date formatting each. The
+// format statsFormat, a quoted literal, writes the same character for
+// every date: the cheapest formatting there is, which on hundreds of
+// thousands of buckets saves a sixth of a partition's time over
+// epoch_millis.
 var activeAggs = map[string]any{
-	"first": map[string]any{"min": map[string]any{"field": "occurred_at", "format": "epoch_millis"}},
-	"last":  map[string]any{"max": map[string]any{"field": "occurred_at", "format": "epoch_millis"}},
+	"span": map[string]any{"stats": map[string]any{"field": "occurred_at", "format": statsFormat}},
 }
+
+// statsFormat is a date format that formats every date as "-".
+const statsFormat = "'-'"
 
 // logoutSources are the keys of a partition's logouts: user, session and
 // time, one bucket per logout.
@@ -158,7 +177,7 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 				}
 			}
 			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
-				"aggregations.pages.buckets.first.value", "aggregations.pages.buckets.last.value",
+				"aggregations.pages.buckets.span.min", "aggregations.pages.buckets.span.max",
 				"aggregations.logouts.pages.after_key", "aggregations.logouts.pages.buckets.key")
 		},
 		next: func(asked map[string]any, raw []byte) (map[string]any, error) {
@@ -263,7 +282,7 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 					return false, nil
 				}
 				read++
-				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.First.Value), Last: int64(b.Last.Value)}
+				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.Span.Min), Last: int64(b.Span.Max)}
 				// The session's first logout in the partition is in this
 				// bucket if it falls between its first and last action:
 				// the stretches of one session do not overlap. A logout
