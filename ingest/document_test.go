@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"encoding/json"
+	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,5 +33,39 @@ func TestDocumentAllocations(t *testing.T) {
 	t.Logf("%.1f allocations per document", got)
 	if got > 32 {
 		t.Errorf("a document takes %.0f allocations, want at most 32", got)
+	}
+}
+
+// TestSessionKeyReadsBackWhatItJoined holds SplitSessionKey to
+// SessionKeyOf for ids holding colons, digits and any byte, and to
+// refusing what SessionKeyOf never writes.
+func TestSessionKeyReadsBackWhatItJoined(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(7, 11))
+	alphabet := []byte("0123456789:ab-\x00\xff")
+	word := func() string {
+		b := make([]byte, 1+rnd.IntN(40))
+		for i := range b {
+			b[i] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		return string(b)
+	}
+	for range 20000 {
+		user, session := word(), word()
+		key := SessionKeyOf(user, session)
+		u, s, ok := SplitSessionKey(key)
+		if !ok || u != user || s != session {
+			t.Fatalf("%q, %q: key %q reads back as %q, %q, %v", user, session, key, u, s, ok)
+		}
+	}
+	long := strings.Repeat("x", MaxSessionKeyPart+1)
+	for _, c := range [][2]string{{"", "s"}, {"u", ""}, {long, "s"}, {"u", long}} {
+		if key := SessionKeyOf(c[0], c[1]); key != "" {
+			t.Errorf("%q, %q: key %q, want none", c[0], c[1], key)
+		}
+	}
+	for _, bad := range []string{"", "x", ":", "0:", "1:", "01:ab", "-1:ab", "3:abc", "2:", "a:bc", "+1:ab"} {
+		if u, s, ok := SplitSessionKey(bad); ok {
+			t.Errorf("%q reads as %q, %q", bad, u, s)
+		}
 	}
 }

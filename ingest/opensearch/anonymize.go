@@ -135,8 +135,8 @@ const scanPage = 500
 // exports.
 func (a *Anonymizer) Anonymize(ctx context.Context, workspace string, r privacy.Replacement) (int64, error) {
 	if err := a.do(ctx, http.MethodPut, "/"+activity.IndexPattern(a.prefix)+"/_mapping?ignore_unavailable=true&allow_no_indices=true",
-		map[string]any{"properties": map[string]any{"chain": map[string]any{"properties": map[string]any{"anonymized": keyword}}}}, nil); err != nil {
-		return 0, fmt.Errorf("add chain.anonymized to the mappings: %w", err)
+		addedFields(), nil); err != nil {
+		return 0, fmt.Errorf("add the later fields to the mappings: %w", err)
 	}
 	var total int64
 	for round := 0; round < maxRounds; round++ {
@@ -234,6 +234,7 @@ func anonymizeSource(src json.RawMessage, r privacy.Replacement) ([]byte, bool, 
 		return nil, false, nil
 	}
 	doc.Summary = summary
+	doc.DeriveKeys()
 	b, err := json.Marshal(doc)
 	return b, true, err
 }

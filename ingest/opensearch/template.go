@@ -11,6 +11,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest"
 )
 
 // MappingVersion is stored in the template's _meta; it is the version in
@@ -88,8 +89,28 @@ func mappings() map[string]any {
 				"browser": keyword, "browser_version": keyword, "os": keyword, "device": keyword,
 			}),
 			"restored": restoredField,
+			// The user's session an action was taken in, as one value
+			// (ingest.SessionKeyOf: two ids of at most 512 bytes and a
+			// length), and the time in epoch milliseconds: what the time
+			// spent groups and reads by.
+			"session_key": sessionKeyField,
+			"occurred_ms": map[string]any{"type": "long"},
 		},
 	}
+}
+
+var sessionKeyField = map[string]any{"type": "keyword", "ignore_above": 2*ingest.MaxSessionKeyPart + 8}
+
+// addedFields are the fields added to the mapping after its indices were
+// first created: an index made before them gets them when the indexer
+// starts (EnsureTemplate) and before an anonymization rewrites entries,
+// so that an entry written again with them is not refused.
+func addedFields() map[string]any {
+	return map[string]any{"properties": map[string]any{
+		"chain":       map[string]any{"properties": map[string]any{"anonymized": keyword}},
+		"session_key": sessionKeyField,
+		"occurred_ms": map[string]any{"type": "long"},
+	}}
 }
 
 // EnsureTemplate installs (or updates) the index template of cfg's prefix,
@@ -127,6 +148,31 @@ func EnsureTemplate(ctx context.Context, client *opensearchapi.Client, cfg Confi
 	if res.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1000))
 		return fmt.Errorf("put index template: status %d: %s", res.StatusCode, msg)
+	}
+	return addFields(ctx, client, cfg.IndexPrefix)
+}
+
+// addFields adds the fields added to the mapping since (addedFields) to
+// every index of prefix that exists already; the template gives them to
+// the indices made from now on.
+func addFields(ctx context.Context, client *opensearchapi.Client, prefix string) error {
+	b, err := json.Marshal(addedFields())
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "/"+activity.IndexPattern(prefix)+"/_mapping?ignore_unavailable=true&allow_no_indices=true", bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := client.Client.Perform(req)
+	if err != nil {
+		return fmt.Errorf("add fields to the existing indices: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1000))
+		return fmt.Errorf("add fields to the existing indices: status %d: %s", res.StatusCode, msg)
 	}
 	return nil
 }

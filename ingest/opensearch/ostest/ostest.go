@@ -52,13 +52,21 @@ func MustIndices(t testing.TB, name string) (*opensearchapi.Client, ingestos.Con
 // event is not indexed.
 func MustIndex(t testing.TB, client *opensearchapi.Client, cfg ingestos.Config, events []activity.Event) {
 	t.Helper()
+	MustIndexAs(t, client, cfg, events, func(_ int, doc ingest.SearchDocument) any { return doc })
+}
+
+// MustIndexAs is MustIndex with the stored body of the i-th event's
+// document made by as: for entries stored as an earlier version of the
+// indexer stored them, say.
+func MustIndexAs(t testing.TB, client *opensearchapi.Client, cfg ingestos.Config, events []activity.Event, as func(i int, doc ingest.SearchDocument) any) {
+	t.Helper()
 	ctx := t.Context()
 	if err := ingestos.EnsureTemplate(ctx, client, cfg); err != nil {
 		t.Fatal(err)
 	}
 	docs := make([]ingest.Document, len(events))
 	for i, e := range events {
-		b, err := json.Marshal(ingest.NewDocument(e, time.Now()))
+		b, err := json.Marshal(as(i, ingest.NewDocument(e, time.Now())))
 		if err != nil {
 			t.Fatal(err)
 		}
