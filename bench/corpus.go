@@ -35,7 +35,7 @@ import (
 // document code (ingest.NewDocument, enrichment, the mapping) change what
 // would be indexed: the next run then builds a corpus of its own instead of
 // reusing one that no longer matches.
-const corpusVersion = 2
+const corpusVersion = 3
 
 // corpusEnd is when the corpus's history ends, midnight in the measured
 // workspace's time zone. It is fixed so that a corpus stays valid however
@@ -165,6 +165,13 @@ func ensureCorpus(e *env, events int, rebuild bool) corpus {
 	if rebuild {
 		deleteIndices(e.osURL, c.prefix)
 		deletePath(e.osURL, "/"+metaIndex(c.prefix))
+	}
+	// A corpus of an earlier version is never read again: its indices
+	// would only take the node's disk and heap.
+	for v := 1; v < corpusVersion; v++ {
+		old := fmt.Sprintf("benchcorpus-v%d-%d", v, events)
+		deleteIndices(e.osURL, old)
+		deletePath(e.osURL, "/"+metaIndex(old))
 	}
 	// Without its description, a corpus is loaded (again): its events and
 	// their ids are the same from run to run, so the events an interrupted

@@ -58,7 +58,7 @@ func userDaySizes(period searchapi.Period) map[string]any {
 
 // engagementPlan is the plan of the engagement's searches.
 func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.AnalyticsFilter) (partitioned, error) {
-	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), true, byActiveUsers)
+	sizing, err := f.sizingRequest(p, filter, userDaySizes(filter.Period), true, "", byActiveUsers)
 	if err != nil {
 		return partitioned{}, err
 	}

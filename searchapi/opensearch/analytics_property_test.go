@@ -1,6 +1,7 @@
 package opensearch
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -239,10 +241,21 @@ func TestAnalyticsEqualBruteForce(t *testing.T) {
 	// sessions cross partitions, logouts fall in the next partition.
 	small := NewFinder(ix.client, ix.prefix)
 	small.partition = 2
+	// A third of the same entries stored as the indexer stored them before
+	// the session key: partitions holding any of them are read by user and
+	// session, the others by session key, with the same answers.
+	before := mustActivityIndexAs(t, all, func(i int, doc ingest.SearchDocument) any {
+		if i%3 != 0 {
+			return doc
+		}
+		return withoutKeys(t, doc)
+	})
+	mixed := NewFinder(before.client, before.prefix)
+	mixed.partition = 2
 	for _, ws := range workspaces {
 		t.Run(ws.zone, func(t *testing.T) {
 			p := owner(ws.id)
-			for _, finder := range []*Finder{finder, small} {
+			for _, finder := range []*Finder{finder, small, mixed} {
 				filter := searchapi.AnalyticsFilter{Period: ws.period}
 				checkTimeSpent(t, finder, p, ws, filter)
 				filter.Idle = 7 * time.Minute
@@ -521,4 +534,24 @@ func checkCounts(t *testing.T, finder *Finder, p activity.Principal, ws scripted
 	if l.Logins != logins || l.Failed != failed {
 		t.Errorf("logins %d and %d failed, want %d and %d", l.Logins, l.Failed, logins, failed)
 	}
+}
+
+// withoutKeys is doc as stored before it had a session key and its time
+// in milliseconds.
+func withoutKeys(t *testing.T, doc ingest.SearchDocument) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["occurred_ms"]; !ok {
+		t.Fatal("a document without its time in milliseconds")
+	}
+	delete(m, "session_key")
+	delete(m, "occurred_ms")
+	return m
 }

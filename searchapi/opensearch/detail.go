@@ -13,7 +13,7 @@ import (
 var errEntryNotFound = activity.Errorf(activity.ENOTFOUND, "", "activity entry not found")
 
 // detailSource leaves out the fields only analytics read.
-var detailSource = map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}}
+var detailSource = map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at", "session_key", "occurred_ms"}}
 
 // detailHits is the part of a search answer FindEntry reads.
 type detailHits struct {

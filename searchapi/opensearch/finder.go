@@ -282,7 +282,7 @@ func pageBody(p activity.Principal, filter searchapi.EventFilter) map[string]any
 		"size":             filter.Limit + 1,
 		"track_total_hits": true,
 		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
-		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at"}},
+		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at", "session_key", "occurred_ms"}},
 	}
 	if filter.Facets {
 		body["aggs"] = facetAggs(filter.FacetNames == nil)

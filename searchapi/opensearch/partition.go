@@ -43,6 +43,10 @@ const (
 // math.MaxInt64 leave an end open.
 type span struct {
 	From, To int64
+	// Unkeyed says that the partition holds actions indexed without the
+	// field the sizing search was asked to look for (sizingRequest's
+	// keyed): they are read the way they were before that field existed.
+	Unkeyed bool
 }
 
 // within narrows filters to the actions of s.
@@ -115,6 +119,9 @@ type sizingAnswer struct {
 			Buckets []struct {
 				Key      float64 `json:"key"`
 				DocCount int64   `json:"doc_count"`
+				Unkeyed  struct {
+					DocCount int64 `json:"doc_count"`
+				} `json:"unkeyed"`
 			} `json:"buckets"`
 		} `json:"sizes"`
 		Users struct {
@@ -145,16 +152,17 @@ func (a sizingAnswer) spans(most int64, perUser bool) []span {
 	}
 	most = max(1, min(most, (total+searchConcurrency-1)/searchConcurrency))
 	var out []span
-	from, n := int64(math.MinInt64), int64(0)
+	from, n, unkeyed := int64(math.MinInt64), int64(0), false
 	for _, b := range a.Aggregations.Sizes.Buckets {
 		c := min(b.DocCount, users)
 		if n > 0 && n+c > most {
-			out = append(out, span{From: from, To: int64(b.Key)})
-			from, n = int64(b.Key), 0
+			out = append(out, span{From: from, To: int64(b.Key), Unkeyed: unkeyed})
+			from, n, unkeyed = int64(b.Key), 0, false
 		}
 		n += c
+		unkeyed = unkeyed || b.Unkeyed.DocCount > 0
 	}
-	return append(out, span{From: from, To: math.MaxInt64})
+	return append(out, span{From: from, To: math.MaxInt64, Unkeyed: unkeyed})
 }
 
 // read sends the searches of plan through send and hands their answers to
@@ -315,9 +323,15 @@ func counting(users *int64, plan partitioned) partitionReader {
 
 // sizingRequest returns the sizing search over the period within p's
 // scope narrowed by filters: the actions per stretch of the histogram
-// sizes, and when perUser, an estimate of the number of users.
-func (f *Finder) sizingRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, sizes map[string]any, perUser bool, filters []any) (Request, error) {
-	aggs := map[string]any{"sizes": map[string]any{"date_histogram": sizes}}
+// sizes, and when perUser, an estimate of the number of users; when keyed
+// names a field, also the actions of each stretch without it, which mark
+// their partition Unkeyed.
+func (f *Finder) sizingRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, sizes map[string]any, perUser bool, keyed string, filters []any) (Request, error) {
+	histogram := map[string]any{"date_histogram": sizes}
+	if keyed != "" {
+		histogram["aggs"] = map[string]any{"unkeyed": map[string]any{"missing": map[string]any{"field": keyed}}}
+	}
+	aggs := map[string]any{"sizes": histogram}
 	if perUser {
 		aggs["users"] = map[string]any{"cardinality": map[string]any{"field": "actor.id"}}
 	}
@@ -326,7 +340,7 @@ func (f *Finder) sizingRequest(p activity.Principal, filter *searchapi.Analytics
 		return Request{}, err
 	}
 	body["track_total_hits"] = false
-	return f.requestFiltered(body, "aggregations.sizes.buckets.key", "aggregations.sizes.buckets.doc_count", "aggregations.users.value")
+	return f.requestFiltered(body, "aggregations.sizes.buckets.key", "aggregations.sizes.buckets.doc_count", "aggregations.sizes.buckets.unkeyed.doc_count", "aggregations.users.value")
 }
 
 // namesRequest returns the search of the page of the users' names after

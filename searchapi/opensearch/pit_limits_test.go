@@ -13,6 +13,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	activity "github.com/fluxera/activity"
+	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/opensearch/ostest"
 	"github.com/fluxera/activity/internal/httpapi"
@@ -36,6 +37,13 @@ type activityIndex struct {
 // the template and the points in time the test saw when it ends.
 func mustActivityIndex(t *testing.T, events []activity.Event) *activityIndex {
 	t.Helper()
+	return mustActivityIndexAs(t, events, func(_ int, doc ingest.SearchDocument) any { return doc })
+}
+
+// mustActivityIndexAs is mustActivityIndex with the stored body of each
+// document made by as (see ostest.MustIndexAs).
+func mustActivityIndexAs(t *testing.T, events []activity.Event, as func(i int, doc ingest.SearchDocument) any) *activityIndex {
+	t.Helper()
 	url := stacktest.OpenSearchURL()
 	stacktest.MustReach(t, "OpenSearch", stacktest.HostPort(url))
 	cfg := ingestos.Config{URLs: []string{url}, IndexPrefix: "test-pit-" + stacktest.RandomID(), Shards: 1}
@@ -48,7 +56,7 @@ func mustActivityIndex(t *testing.T, events []activity.Event) *activityIndex {
 	}
 	ix := &activityIndex{client: client, url: url, prefix: cfg.IndexPrefix, pits: map[string]bool{}}
 	t.Cleanup(func() { ix.remove(cfg) })
-	ostest.MustIndex(t, client, cfg, events)
+	ostest.MustIndexAs(t, client, cfg, events, as)
 	return ix
 }
 

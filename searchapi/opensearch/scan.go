@@ -184,7 +184,7 @@ func (r *ScanRequest) Page(pit string, after []any) ([]byte, error) {
 		"size":             ScanPageSize,
 		"track_total_hits": false,
 		"sort":             []any{map[string]any{"occurred_at": "desc"}, map[string]any{"id": "desc"}},
-		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at", "client"}},
+		"_source":          map[string]any{"excludes": []string{"hour_of_day", "day_of_week", "indexed_at", "session_key", "occurred_ms", "client"}},
 		"pit":              map[string]any{"id": pit, "keep_alive": r.alive},
 	}
 	if len(after) > 0 {
