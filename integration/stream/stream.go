@@ -271,9 +271,6 @@ func unavailable(err error) error {
 func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.Conn, r *integrationkafka.Reader, slot string, p activity.Principal, filter searchapi.EventFilter, partition int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// A client that hangs up is noticed at once, not at the next write.
-	stop := httpapi.CancelWhenGone(conn, cancel)
-	defer stop()
 	msgs := make(chan integrationkafka.Message)
 	readErr := make(chan error, 1)
 	go func() {
@@ -300,6 +297,15 @@ func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.C
 	if !send("retry: 2000\n: connected\n\n") {
 		return
 	}
+	// A client that hangs up is noticed at once, not at the next write.
+	// The watch starts only once the first lines are taken: the server
+	// reads this stream only after the request's handlers have returned,
+	// so the watch of the request's deadline (domain/http) has ended by
+	// then. Two watches of one connection at once could leave the first
+	// waiting for ever, the second having cleared the deadline that was
+	// to wake it, and the answer never begun.
+	stop := httpapi.CancelWhenGone(conn, cancel)
+	defer stop()
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	for {
