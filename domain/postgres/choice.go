@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -55,11 +56,12 @@ func (s *ChoiceService) ListChoices(ctx context.Context, p activity.Principal, m
 	if ok {
 		return got, nil
 	}
+	read := time.Now()
 	got, err := s.read(ctx, p.WorkspaceID, max)
 	if err != nil {
 		return domain.FilterChoices{}, err
 	}
-	s.cache.put(choiceEntry{workspace: p.WorkspaceID, max: max, choices: got}, gen)
+	s.cache.put(choiceEntry{workspace: p.WorkspaceID, max: max, choices: got, read: read}, gen)
 	return got, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"sync"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -27,8 +28,17 @@ func choiceChannel(schema string) string {
 // maxCachedChoices bounds the workspaces whose choices a process keeps.
 const maxCachedChoices = 1000
 
+// ChoicesMaxAge is how long a process serves a workspace's choices it
+// read: members and licenses are announced when they change, but assets,
+// written far more often, are not (a NOTIFY on every asset write made
+// concurrent writers commit one at a time), so an asset added, renamed or
+// removed through another process is offered once the choices read
+// before it are this old. Through the same process it is offered at once.
+const ChoicesMaxAge = 5 * time.Second
+
 // choiceCache keeps each workspace's filter choices, as ListChoices read
-// them, until a change to them is announced. It serves only while its
+// them, until a change to them is announced or they are ChoicesMaxAge
+// old. It serves only while its
 // listener is connected: the whole cache is dropped whenever the listener
 // connects, since changes may have been missed while it was not.
 type choiceCache struct {
@@ -46,6 +56,8 @@ type choiceEntry struct {
 	workspace string
 	max       int
 	choices   domain.FilterChoices
+	// read is when the choices were read, before the statement was sent.
+	read time.Time
 }
 
 func newChoiceCache() *choiceCache {
@@ -61,7 +73,7 @@ func (c *choiceCache) get(workspace string, max int) (domain.FilterChoices, bool
 		return domain.FilterChoices{}, false, c.gen
 	}
 	el, ok := c.entries[workspace]
-	if !ok || el.Value.(*choiceEntry).max != max {
+	if !ok || el.Value.(*choiceEntry).max != max || time.Since(el.Value.(*choiceEntry).read) >= ChoicesMaxAge {
 		return domain.FilterChoices{}, false, c.gen
 	}
 	c.order.MoveToFront(el)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
@@ -59,8 +60,9 @@ func choiceNames(t *testing.T, s *postgres.ChoiceService, p activity.Principal) 
 
 // TestChoiceCacheDropsChangesInEveryProcess caches a workspace's choices
 // in one process, changes them through another, and expects the first to
-// offer the change once it is announced, while the other workspace's
-// choices stay its own.
+// offer the change once it is announced (members and licenses) or its
+// choices aged out (assets), while the other workspace's choices stay its
+// own.
 func TestChoiceCacheDropsChangesInEveryProcess(t *testing.T) {
 	dbs, services, owner, other := choiceProcesses(t, 2)
 	cached, changer := services[0], services[1]
@@ -123,26 +125,27 @@ func TestChoiceCacheDropsChangesInEveryProcess(t *testing.T) {
 	}
 }
 
-// TestChoiceCacheServesFromMemory adds an asset without announcing it
+// TestChoiceCacheServesFromMemory adds a member without announcing it
 // (the triggers disabled): the listening process keeps offering what it
-// cached, one that does not listen reads the asset at once, and the
-// listening process reads it too once its listener connects again.
+// cached, one that does not listen reads the member at once, and the
+// listening process reads it too once its listener connects again,
+// sooner than its cached choices would have aged out.
 func TestChoiceCacheServesFromMemory(t *testing.T) {
 	dbs, services, owner, _ := choiceProcesses(t, 1)
 	db, cached := dbs[0], services[0]
 	uncached := postgres.NewChoiceService(db)
+	read := time.Now()
 	before := choiceNames(t, cached, owner)
-	mustExec(t, db, "ALTER TABLE assets DISABLE TRIGGER USER")
-	assets := postgres.NewAssetService(db)
-	// Without the caller in the context, the process drops nothing itself.
-	if _, err := assets.CreateAsset(t.Context(), owner, domain.AssetCreate{Name: "Unannounced"}); err != nil {
-		t.Fatal(err)
-	}
+	mustExec(t, db, "ALTER TABLE users DISABLE TRIGGER USER")
+	email := "unannounced-" + owner.UserID + "@example.com"
+	mustExec(t, db, `INSERT INTO users SELECT (jsonb_populate_record(u, jsonb_build_object('id', gen_random_uuid(), 'email', ?::text, 'name', 'Unannounced', 'role', 'member'))).* FROM users u WHERE u.id = ?`,
+		email, owner.UserID)
+	want := "user:Unannounced" + email
 	if got := choiceNames(t, cached, owner); !slices.Equal(got, before) {
 		t.Fatalf("the listening process offers %q after an unannounced change; want what it cached, %q", got, before)
 	}
-	if got := choiceNames(t, uncached, owner); !slices.Contains(got, "asset:Unannounced") {
-		t.Fatalf("a process that does not listen offers %q; want the new asset", got)
+	if got := choiceNames(t, uncached, owner); !slices.Contains(got, want) {
+		t.Fatalf("a process that does not listen offers %q; want the new member", got)
 	}
 	// The listener is the one connection whose last statement listened on
 	// this schema's channel.
@@ -157,8 +160,34 @@ func TestChoiceCacheServesFromMemory(t *testing.T) {
 	if err != nil || ended != 1 {
 		t.Fatalf("ended %d listener connections, %v; want 1", ended, err)
 	}
-	stacktest.Eventually(t, "the reconnected process offers the new asset", func() bool {
-		return slices.Contains(choiceNames(t, cached, owner), "asset:Unannounced")
+	stacktest.Eventually(t, "the reconnected process offers the new member", func() bool {
+		return slices.Contains(choiceNames(t, cached, owner), want)
+	})
+	if age := time.Since(read); age >= postgres.ChoicesMaxAge {
+		t.Fatalf("the new member was offered %v after the choices were cached, not before they aged out (%v): the reconnection dropped nothing", age, postgres.ChoicesMaxAge)
+	}
+}
+
+// TestChoiceCacheReadsAssetsAgainOnceAged adds an asset through another
+// process: assets are not announced, so the process that cached the
+// choices offers the asset once they are ChoicesMaxAge old, and not
+// before.
+func TestChoiceCacheReadsAssetsAgainOnceAged(t *testing.T) {
+	dbs, services, owner, _ := choiceProcesses(t, 2)
+	cached := services[0]
+	read := time.Now()
+	before := choiceNames(t, cached, owner)
+	if _, err := postgres.NewAssetService(dbs[1]).CreateAsset(activity.WithPrincipal(t.Context(), owner), owner, domain.AssetCreate{Name: "Aged"}); err != nil {
+		t.Fatal(err)
+	}
+	for time.Since(read) < postgres.ChoicesMaxAge-time.Second {
+		if got := choiceNames(t, cached, owner); !slices.Equal(got, before) {
+			t.Fatalf("offered %q %v after caching; want what it cached until they are %v old", got, time.Since(read), postgres.ChoicesMaxAge)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	stacktest.Eventually(t, "the aged choices offer the asset", func() bool {
+		return slices.Contains(choiceNames(t, cached, owner), "asset:Aged")
 	})
 }
 
