@@ -67,7 +67,7 @@ func (a *Anonymizer) Recorded(ctx context.Context, workspace, userID string) (pr
 			Resource struct{ Names buckets }              `json:"resource"`
 		} `json:"aggregations"`
 	}
-	if err := a.do(ctx, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
+	if err := sendJSON(ctx, a.client, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
 		return privacy.Subject{}, err
 	}
 	keys := func(b buckets) []string {
@@ -105,7 +105,7 @@ func (a *Anonymizer) LastSeq(ctx context.Context, workspace string) (int64, erro
 		"query": map[string]any{"term": map[string]any{"workspace_id": workspace}},
 		"aggs":  map[string]any{"last": map[string]any{"max": map[string]any{"field": "chain.seq"}}},
 	}
-	if err := a.do(ctx, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
+	if err := sendJSON(ctx, a.client, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
 		return 0, err
 	}
 	if out.Aggregations.Last.Value == nil {
@@ -134,9 +134,8 @@ const scanPage = 500
 // is made here, by privacy.Replacement, the same code that pseudonymizes
 // exports.
 func (a *Anonymizer) Anonymize(ctx context.Context, workspace string, r privacy.Replacement) (int64, error) {
-	if err := a.do(ctx, http.MethodPut, "/"+activity.IndexPattern(a.prefix)+"/_mapping?ignore_unavailable=true&allow_no_indices=true",
-		addedFields(), nil); err != nil {
-		return 0, fmt.Errorf("add the later fields to the mappings: %w", err)
+	if err := addFields(ctx, a.client, a.prefix); err != nil {
+		return 0, err
 	}
 	var total int64
 	for round := 0; round < maxRounds; round++ {
@@ -178,7 +177,7 @@ func (a *Anonymizer) pass(ctx context.Context, workspace string, r privacy.Repla
 				Hits []hit `json:"hits"`
 			} `json:"hits"`
 		}
-		if err := a.do(ctx, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
+		if err := sendJSON(ctx, a.client, http.MethodPost, "/"+activity.IndexPattern(a.prefix)+"/_search?ignore_unavailable=true&allow_no_indices=true", body, &out); err != nil {
 			return updated, conflicts, err
 		}
 		hits := out.Hits.Hits
@@ -277,33 +276,4 @@ func (a *Anonymizer) write(ctx context.Context, body *bytes.Buffer) (updated, co
 		}
 	}
 	return updated, conflicts, nil
-}
-
-// do sends body as JSON and decodes a 2xx answer into out.
-func (a *Anonymizer) do(ctx context.Context, method, path string, body, out any) error {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, path, bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := a.client.Client.Perform(req)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode/100 != 2 {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 2000))
-		return fmt.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, msg)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: decode: %w", method, path, err)
-	}
-	return nil
 }

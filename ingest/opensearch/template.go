@@ -131,23 +131,8 @@ func EnsureTemplate(ctx context.Context, client *opensearchapi.Client, cfg Confi
 			"aliases":  map[string]any{activity.IndexAlias(cfg.IndexPrefix): map[string]any{}},
 		},
 	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "/_index_template/"+activity.IndexAlias(cfg.IndexPrefix), bytes.NewReader(b))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := client.Client.Perform(req)
-	if err != nil {
+	if err := sendJSON(ctx, client, http.MethodPut, "/_index_template/"+activity.IndexAlias(cfg.IndexPrefix), body, nil); err != nil {
 		return fmt.Errorf("put index template: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1000))
-		return fmt.Errorf("put index template: status %d: %s", res.StatusCode, msg)
 	}
 	return addFields(ctx, client, cfg.IndexPrefix)
 }
@@ -156,23 +141,38 @@ func EnsureTemplate(ctx context.Context, client *opensearchapi.Client, cfg Confi
 // every index of prefix that exists already; the template gives them to
 // the indices made from now on.
 func addFields(ctx context.Context, client *opensearchapi.Client, prefix string) error {
-	b, err := json.Marshal(addedFields())
+	if err := sendJSON(ctx, client, http.MethodPut, "/"+activity.IndexPattern(prefix)+"/_mapping?ignore_unavailable=true&allow_no_indices=true", addedFields(), nil); err != nil {
+		return fmt.Errorf("add the later fields to the existing indices: %w", err)
+	}
+	return nil
+}
+
+// sendJSON sends body as JSON and decodes the answer into out, unless out
+// is nil; an answer other than 2xx is an error that quotes it.
+func sendJSON(ctx context.Context, client *opensearchapi.Client, method, path string, body, out any) error {
+	b, err := json.Marshal(body)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, "/"+activity.IndexPattern(prefix)+"/_mapping?ignore_unavailable=true&allow_no_indices=true", bytes.NewReader(b))
+	req, err := http.NewRequestWithContext(ctx, method, path, bytes.NewReader(b))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	res, err := client.Client.Perform(req)
 	if err != nil {
-		return fmt.Errorf("add fields to the existing indices: %w", err)
+		return fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(res.Body, 1000))
-		return fmt.Errorf("add fields to the existing indices: status %d: %s", res.StatusCode, msg)
+	if res.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(res.Body, 2000))
+		return fmt.Errorf("%s %s: status %d: %s", method, path, res.StatusCode, msg)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(res.Body).Decode(out); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", method, path, err)
 	}
 	return nil
 }
