@@ -17,17 +17,6 @@ import (
 // token resolves to; the schema's name follows it.
 const authChannelPrefix = "fluxera_auth_"
 
-// authChannel is the channel of schema's changes: the prefix and the
-// schema's name, cut to the 63 bytes of a PostgreSQL name as the triggers
-// cut it.
-func authChannel(schema string) string {
-	c := authChannelPrefix + schema
-	if len(c) > 63 {
-		c = c[:63]
-	}
-	return c
-}
-
 // DefaultAuthCacheSize bounds the callers an API process keeps resolved.
 const DefaultAuthCacheSize = 10000
 
@@ -193,7 +182,7 @@ func (s *AuthService) ListenForChanges(ctx context.Context, lost func(error)) {
 	if s.cache == nil {
 		return
 	}
-	s.db.followChanges(ctx, authChannel(s.db.cfg.Schema), "auth", s.cache, lost)
+	s.db.followChanges(ctx, authChannelPrefix, "auth", s.cache, lost)
 }
 
 // authenticateCached answers from the cache when it can, and otherwise

@@ -15,16 +15,6 @@ import (
 // the schema's name follows it.
 const choiceChannelPrefix = "fluxera_choices_"
 
-// choiceChannel is the channel of schema's changes, cut to the 63 bytes
-// of a PostgreSQL name as the triggers cut it.
-func choiceChannel(schema string) string {
-	c := choiceChannelPrefix + schema
-	if len(c) > 63 {
-		c = c[:63]
-	}
-	return c
-}
-
 // maxCachedChoices bounds the workspaces whose choices a process keeps.
 const maxCachedChoices = 1000
 
@@ -158,5 +148,5 @@ func (s *ChoiceService) CacheInUse() bool { return s.cache.isLive() }
 // ListChoices reads the database; lost is called with the reason of each
 // loss.
 func (s *ChoiceService) ListenForChanges(ctx context.Context, lost func(error)) {
-	s.db.followChanges(ctx, choiceChannel(s.db.cfg.Schema), "choice", s.cache, lost)
+	s.db.followChanges(ctx, choiceChannelPrefix, "choice", s.cache, lost)
 }

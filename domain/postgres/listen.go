@@ -26,11 +26,24 @@ type changeCache interface {
 	drop(payload string)
 }
 
-// followChanges keeps c in step with channel until ctx ends: it listens
-// and drops what each notification concerns. When its connection is lost
-// it stops c serving, calls lost with the reason, and connects again,
-// dropping every entry once listening. what names the changes in errors.
-func (db *DB) followChanges(ctx context.Context, channel, what string, c changeCache, lost func(error)) {
+// schemaChannel is the LISTEN/NOTIFY channel of prefix for schema: the
+// prefix and the schema's name, cut to the 63 bytes of a PostgreSQL name
+// as the migrations' triggers cut it.
+func schemaChannel(prefix, schema string) string {
+	c := prefix + schema
+	if len(c) > 63 {
+		c = c[:63]
+	}
+	return c
+}
+
+// followChanges keeps c in step with the schema's channel of prefix (see
+// schemaChannel) until ctx ends: it listens and drops what each
+// notification concerns. When its connection is lost it stops c serving,
+// calls lost with the reason, and connects again, dropping every entry
+// once listening. what names the changes in errors.
+func (db *DB) followChanges(ctx context.Context, prefix, what string, c changeCache, lost func(error)) {
+	channel := schemaChannel(prefix, db.cfg.Schema)
 	backoff := retry.Backoff{Initial: 100 * time.Millisecond, Max: 5 * time.Second, Jitter: retry.DefaultJitter}
 	for failures := 0; ; {
 		listened, err := db.listenOnce(ctx, channel, what, c)
