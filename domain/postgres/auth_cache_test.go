@@ -61,6 +61,23 @@ func mustSessionCredentials(t *testing.T, db *postgres.DB, auth *postgres.AuthSe
 	return login, creds
 }
 
+// mustEndListener ends the connection listening on db's schema's channel
+// of prefix: the one connection whose last statement listened on it.
+func mustEndListener(t *testing.T, db *postgres.DB, prefix string) {
+	t.Helper()
+	var schema string
+	if err := db.QueryRowContext(t.Context(), "SELECT current_schema()").Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	var ended int
+	err := db.QueryRowContext(t.Context(),
+		"SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = ?) AS t",
+		`LISTEN "`+prefix+schema+`"`).Scan(&ended)
+	if err != nil || ended != 1 {
+		t.Fatalf("ended %d listener connections, %v; want 1", ended, err)
+	}
+}
+
 func mustExec(t *testing.T, db *postgres.DB, query string, args ...any) {
 	t.Helper()
 	if _, err := db.ExecContext(t.Context(), query, args...); err != nil {
@@ -247,19 +264,7 @@ func TestAuthCacheReconnectDropsEverything(t *testing.T) {
 	if p, err := auth.Authenticate(t.Context(), login.Token); err != nil || p.Role != activity.RoleOwner {
 		t.Fatalf("role before the reconnect = %q, %v; want the cached owner", p.Role, err)
 	}
-	// The listener is the one connection whose last statement listened on
-	// this schema's channel.
-	var schema string
-	if err := db.QueryRowContext(t.Context(), "SELECT current_schema()").Scan(&schema); err != nil {
-		t.Fatal(err)
-	}
-	var ended int
-	err := db.QueryRowContext(t.Context(),
-		"SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = ?) AS t",
-		`LISTEN "fluxera_auth_`+schema+`"`).Scan(&ended)
-	if err != nil || ended != 1 {
-		t.Fatalf("ended %d listener connections, %v; want 1", ended, err)
-	}
+	mustEndListener(t, db, "fluxera_auth_")
 	stacktest.Eventually(t, "the reconnected process reads the new role", func() bool {
 		p, err := auth.Authenticate(t.Context(), login.Token)
 		return err == nil && p.Role == activity.RoleViewer
