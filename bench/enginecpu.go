@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/fluxera/activity/internal/cputime"
 )
 
 // redisCPUSeconds is the CPU time the Redis server the platform uses has
-// spent (INFO cpu: used_cpu_sys + used_cpu_user).
+// spent.
 func redisCPUSeconds() float64 {
 	addr := os.Getenv("FLUXERA_REDIS_ADDR")
 	if addr == "" {
@@ -23,22 +25,11 @@ func redisCPUSeconds() float64 {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	info, err := c.Info(ctx, "cpu").Result()
+	cpu, err := cputime.Redis(ctx, c)
 	if err != nil {
-		fatalf("read Redis's CPU time: %v", err)
+		fatalf("%v", err)
 	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				fatalf("read Redis's CPU time: %s: %v", line, err)
-			}
-			total += f
-		}
-	}
-	return total
+	return cpu
 }
 
 // cpuFigure is a component's CPU-seconds per million events beside the

@@ -17,6 +17,7 @@ import (
 	"github.com/fluxera/activity/ingest"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/cputime"
 )
 
 // indexerRun sizes the indexer figures.
@@ -140,9 +141,9 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	head, tail, payloadBytes, produced := produceSynthetic(ctx, pub, gen, run.events, share)
 
 	settle(e.osURL)
-	cpu0 := selfCPUSeconds()
+	cpu0 := cputime.Self()
 	directHead := loader.load(head)
-	directCPU := selfCPUSeconds() - cpu0
+	directCPU := cputime.Self() - cpu0
 	settle(e.osURL)
 	moreHead := more.loadWith(head, moreInFlight*cfg.Workers)
 	head = nil
@@ -159,9 +160,9 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	m := ix.metrics()
 
 	settle(e.osURL)
-	cpu0 = selfCPUSeconds()
+	cpu0 = cputime.Self()
 	directTail := loader.load(tail)
-	directCPU += selfCPUSeconds() - cpu0
+	directCPU += cputime.Self() - cpu0
 	settle(e.osURL)
 	moreTail := more.loadWith(tail, moreInFlight*cfg.Workers)
 	tail = nil

@@ -192,10 +192,3 @@ func cpuSeconds(pid int) float64 {
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100 // clock ticks of 10 ms
 }
-
-// selfCPUSeconds is the CPU time the bench process has used.
-func selfCPUSeconds() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}

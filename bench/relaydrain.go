@@ -28,6 +28,7 @@ import (
 	"github.com/fluxera/activity/domain/postgres"
 	"github.com/fluxera/activity/domain/relay"
 	domainkafka "github.com/fluxera/activity/domain/relay/kafka"
+	"github.com/fluxera/activity/internal/cputime"
 )
 
 // backlogWorkspaces is how many workspaces the backlog's events belong to.
@@ -304,7 +305,7 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pub 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 1)
-	selfBefore, pgBefore, kafkaBefore := selfCPUSeconds(), postgresCPUSeconds(), kafkaCPUSeconds()
+	selfBefore, pgBefore, kafkaBefore := cputime.Self(), postgresCPUSeconds(), kafkaCPUSeconds()
 	start := time.Now()
 	go func() { errc <- r.Run(ctx) }()
 	var end time.Time
@@ -322,7 +323,7 @@ func drainWithRelay(ctx context.Context, db *postgres.DB, cfg relay.Config, pub 
 		end = time.Now()
 	}
 	run := drainRun{took: end.Sub(start), failures: int64(testutil.ToFloat64(m.Failures)),
-		relayCPU: selfCPUSeconds() - selfBefore, postgresCPU: postgresCPUSeconds() - pgBefore, kafkaCPU: kafkaCPUSeconds() - kafkaBefore}
+		relayCPU: cputime.Self() - selfBefore, postgresCPU: postgresCPUSeconds() - pgBefore, kafkaCPU: kafkaCPUSeconds() - kafkaBefore}
 	cancel()
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		fatalf("relay: %v", err)

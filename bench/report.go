@@ -10,6 +10,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	domainhttp "github.com/fluxera/activity/domain/http"
+	"github.com/fluxera/activity/internal/cputime"
 	"github.com/fluxera/activity/report"
 	"github.com/fluxera/activity/searchapi"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
@@ -108,7 +109,7 @@ func reportFigures(e *env, run reportRun) []Figure {
 	fmt.Printf("bench: the 90-day security report covers %d actions\n", pt)
 
 	var onPlatform, onDirect []time.Duration
-	apiCPU, osCPU, selfCPU := cpuSeconds(api.pid), openSearchCPUSeconds(e.osURL), selfCPUSeconds()
+	apiCPU, osCPU, selfCPU := cpuSeconds(api.pid), openSearchCPUSeconds(e.osURL), cputime.Self()
 	start := time.Now()
 	for i := range reportWarmup + run.requests {
 		order := []int{0, 1}
@@ -126,7 +127,7 @@ func reportFigures(e *env, run reportRun) []Figure {
 		}
 	}
 	elapsed := time.Since(start)
-	apiCPU, osCPU, selfCPU = cpuSeconds(api.pid)-apiCPU, openSearchCPUSeconds(e.osURL)-osCPU, selfCPUSeconds()-selfCPU
+	apiCPU, osCPU, selfCPU = cpuSeconds(api.pid)-apiCPU, openSearchCPUSeconds(e.osURL)-osCPU, cputime.Self()-selfCPU
 	n := float64(reportWarmup + run.requests)
 
 	p50, p99 := percentile(onPlatform, 50), percentile(onPlatform, 99)
@@ -149,26 +150,9 @@ func reportFigures(e *env, run reportRun) []Figure {
 
 // openSearchCPUSeconds is the CPU time the OpenSearch nodes have used.
 func openSearchCPUSeconds(osURL string) float64 {
-	res, err := http.Get(osURL + "/_nodes/stats/process?filter_path=nodes.*.process.cpu.total_in_millis")
+	cpu, err := cputime.OpenSearch(osURL)
 	if err != nil {
-		fatalf("read OpenSearch's CPU time: %v", err)
+		fatalf("%v", err)
 	}
-	defer res.Body.Close()
-	var stats struct {
-		Nodes map[string]struct {
-			Process struct {
-				CPU struct {
-					TotalMillis int64 `json:"total_in_millis"`
-				} `json:"cpu"`
-			} `json:"process"`
-		} `json:"nodes"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil {
-		fatalf("read OpenSearch's CPU time: %v", err)
-	}
-	var total int64
-	for _, n := range stats.Nodes {
-		total += n.Process.CPU.TotalMillis
-	}
-	return float64(total) / 1000
+	return cpu
 }

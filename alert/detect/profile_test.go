@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,6 +23,7 @@ import (
 	"github.com/fluxera/activity/ingest/enrich"
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/cputime"
 	"github.com/fluxera/activity/internal/stacktest"
 )
 
@@ -54,19 +53,9 @@ func TestProfileDetector(t *testing.T) {
 	d, sink := newDetector(t, store, prefix, configs)
 	d.Locator = enrich.Bundled()
 
-	if out := os.Getenv("FLUXERA_DETECT_PROFILE_OUT"); out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	stacktest.ProfileCPU(t, os.Getenv("FLUXERA_DETECT_PROFILE_OUT"))
 	ctx := context.Background()
-	redis0, cpu0, start := redisCPU(t, client), processCPU(), time.Now()
+	redis0, cpu0, start := redisCPU(t, client), cputime.Self(), time.Now()
 	size := detect.DefaultBatchSize
 	if n, _ := strconv.Atoi(os.Getenv("FLUXERA_DETECT_PROFILE_BATCH")); n > 0 {
 		size = n
@@ -85,7 +74,7 @@ func TestProfileDetector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	took, cpu, redis := time.Since(start), processCPU()-cpu0, redisCPU(t, client)-redis0
+	took, cpu, redis := time.Since(start), cputime.Self()-cpu0, redisCPU(t, client)-redis0
 	perMillion := func(s float64) float64 { return s / float64(n) * 1e6 }
 	t.Logf("%d events in %.1f s: %.0f events/s; detector %.1f CPU-s per million, Redis %.1f CPU-s per million; %d pipelines, %d commands; %d alerts; checks %+v; commands %v",
 		n, took.Seconds(), float64(n)/took.Seconds(), perMillion(cpu), perMillion(redis), commands.pipelines, commands.commands, len(sink.alerts()), store.checks, commands.kinds)
@@ -150,28 +139,13 @@ func (c *commandCounter) count(cmd goredis.Cmder) {
 	c.kinds[strings.ToLower(cmd.Name())]++
 }
 
-// processCPU is this process's user and system CPU time in seconds.
-func processCPU() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 // redisCPU is the Redis server's user and system CPU time in seconds.
 func redisCPU(tb testing.TB, client *goredis.Client) float64 {
-	info, err := client.Info(context.Background(), "cpu").Result()
+	cpu, err := cputime.Redis(context.Background(), client)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	var total float64
-	for _, line := range strings.Split(info, "\n") {
-		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
-		if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
-			f, _ := strconv.ParseFloat(v, 64)
-			total += f
-		}
-	}
-	return total
+	return cpu
 }
 
 // checkCounter counts the checks of each kind a store is given.
@@ -319,25 +293,15 @@ func TestProfileDetectorRun(t *testing.T) {
 	d.Locator = enrich.Bundled()
 	src := &committedCount{Source: ingestkafka.NewSource(ingestkafka.Config{Brokers: brokers, Topic: topic, GroupID: "detect-" + stacktest.RandomID()}), want: n}
 	defer src.Source.(*ingestkafka.Source).Close()
-	if out := os.Getenv("FLUXERA_DETECT_PROFILE_OUT"); out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
+	stacktest.ProfileCPU(t, os.Getenv("FLUXERA_DETECT_PROFILE_OUT"))
 	run, stop := context.WithCancel(ctx)
 	src.done = stop
 	d.Source = src
-	redis0, cpu0, start := redisCPU(t, client), processCPU(), time.Now()
+	redis0, cpu0, start := redisCPU(t, client), cputime.Self(), time.Now()
 	if err := d.Run(run); err != nil {
 		t.Fatal(err)
 	}
-	took, cpu, redis := time.Since(start), processCPU()-cpu0, redisCPU(t, client)-redis0
+	took, cpu, redis := time.Since(start), cputime.Self()-cpu0, redisCPU(t, client)-redis0
 	perMillion := func(s float64) float64 { return s / float64(n) * 1e6 }
 	t.Logf("%d events in %.1f s: %.0f events/s (plain consumer %.0f events/s, ratio %.2f); detector %.1f CPU-s per million, Redis %.1f CPU-s per million; %d commits; %d alerts",
 		n, took.Seconds(), float64(n)/took.Seconds(), float64(n)/plain.Seconds(), plain.Seconds()/took.Seconds(), perMillion(cpu), perMillion(redis), src.commits, len(sink.alerts()))

@@ -23,6 +23,7 @@ import (
 	ingestkafka "github.com/fluxera/activity/ingest/kafka"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/ingest/synthetic"
+	"github.com/fluxera/activity/internal/cputime"
 	"github.com/fluxera/activity/internal/stacktest"
 )
 
@@ -114,18 +115,8 @@ func TestIndexerBacklogProfile(t *testing.T) {
 		Log:         log.WithField("component", "ingest"),
 	}
 
-	if out := os.Getenv("FLUXERA_PROFILE_INDEXER_OUT"); out != "" {
-		f, err := os.Create(out)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
-		defer pprof.StopCPUProfile()
-	}
-	cpu0, os0, start := selfCPU(), openSearchCPU(t, osURL), time.Now()
+	stacktest.ProfileCPU(t, os.Getenv("FLUXERA_PROFILE_INDEXER_OUT"))
+	cpu0, os0, start := cputime.Self(), openSearchCPU(t, osURL), time.Now()
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- ix.Run(runCtx) }()
@@ -137,7 +128,7 @@ func TestIndexerBacklogProfile(t *testing.T) {
 		}
 	}
 	took := time.Since(start)
-	cpu, osCPU := selfCPU()-cpu0, openSearchCPU(t, osURL)-os0
+	cpu, osCPU := cputime.Self()-cpu0, openSearchCPU(t, osURL)-os0
 	stop()
 	<-done
 	t.Logf("%d events in %.1f s: %.0f events/s; indexer %.1f CPU-s (%.1f per million), OpenSearch %.1f CPU-s (%.1f per million)",
@@ -197,37 +188,13 @@ func TestIndexerBacklogProfile(t *testing.T) {
 	}
 }
 
-// selfCPU is this process's user and system CPU time in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
-}
-
 // openSearchCPU is OpenSearch's process CPU time in seconds.
 func openSearchCPU(t *testing.T, osURL string) float64 {
-	res, err := http.Get(osURL + "/_nodes/stats/process?filter_path=nodes.*.process.cpu.total_in_millis")
+	cpu, err := cputime.OpenSearch(osURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	var stats struct {
-		Nodes map[string]struct {
-			Process struct {
-				CPU struct {
-					TotalMillis int64 `json:"total_in_millis"`
-				} `json:"cpu"`
-			} `json:"process"`
-		} `json:"nodes"`
-	}
-	if err := json.NewDecoder(res.Body).Decode(&stats); err != nil {
-		t.Fatal(err)
-	}
-	var total int64
-	for _, n := range stats.Nodes {
-		total += n.Process.CPU.TotalMillis
-	}
-	return float64(total) / 1000
+	return cpu
 }
 
 // deleteIndices removes the indices and index template of prefix.

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"testing"
@@ -406,4 +407,25 @@ func MustChromium(tb testing.TB) string {
 	}
 	tb.Skip(msg)
 	return ""
+}
+
+// ProfileCPU writes a CPU profile of the rest of the test to path, and
+// does nothing when path is empty: for the opt-in profiling tests.
+func ProfileCPU(tb testing.TB, path string) {
+	tb.Helper()
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
 }
