@@ -168,10 +168,8 @@ func (q *WebhookQueue) Finish(ctx context.Context, d integration.Delivery, o int
 			if err != nil {
 				return err
 			}
-			e := activity.NewEvent(ws.ID, domain.ActionIntegrationConfigured, now)
-			e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-			e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
-			e.Resource = w.resource()
+			e := newSystemEvent(ws.ID, domain.ActionIntegrationConfigured, now, w.resource())
+			e.Context.TimeZone = ws.TimeZone
 			e.Outcome = activity.OutcomeFailure
 			e.Changes = domain.Changes(auditWebhook(before), auditWebhook(w))
 			detail(&e, "integration", "activity_webhook")

@@ -65,10 +65,7 @@ func (s *BackupStore) FinishBackup(ctx context.Context, b domain.MonthlyBackup, 
 		if err != nil {
 			return err
 		}
-		e := activity.NewEvent(ws.ID, domain.ActionDataExported, now)
-		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-		e.Resource = activity.Resource{Type: "backup", Name: b.ArchiveName}
-		e.Context = activity.Context{Method: activity.MethodSystem}
+		e := newSystemEvent(ws.ID, domain.ActionDataExported, now, activity.Resource{Type: "backup", Name: b.ArchiveName})
 		e.Details = map[string]any{
 			"dataset": "activity", "format": "ndjson.gz", "month": b.Month.Format("2006-01"),
 			"entries": b.Entries, "bytes": b.Bytes, "complete": true, "automatic": true,

@@ -27,6 +27,17 @@ func newEvent(ctx context.Context, ws workspaceRow, p activity.Principal, action
 	return e
 }
 
+// newSystemEvent starts the event of an action the platform itself took
+// on res at now, with no request behind it: the caller adds what newEvent's
+// callers add, and the workspace's time zone where it records one.
+func newSystemEvent(workspaceID, action string, now time.Time, res activity.Resource) activity.Event {
+	e := activity.NewEvent(workspaceID, action, now)
+	e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
+	e.Resource = res
+	e.Context = activity.Context{Method: activity.MethodSystem}
+	return e
+}
+
 // detail sets one entry of the event's details.
 func detail(e *activity.Event, key string, value any) {
 	if e.Details == nil {

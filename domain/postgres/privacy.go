@@ -161,10 +161,8 @@ func (s *PrivacyStore) Finish(ctx context.Context, er privacy.Erasure, res priva
 		if err != nil {
 			return err
 		}
-		e := activity.NewEvent(ws.ID, "user.anonymized", now)
-		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-		e.Resource = activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym}
-		e.Context = activity.Context{Method: activity.MethodSystem, TimeZone: ws.TimeZone}
+		e := newSystemEvent(ws.ID, "user.anonymized", now, activity.Resource{Type: "user", ID: res.UserID, Name: res.Pseudonym})
+		e.Context.TimeZone = ws.TimeZone
 		e.Details = map[string]any{"entries_updated": res.EntriesUpdated, "reports_updated": res.ReportsUpdated, "alerts_updated": res.AlertsUpdated,
 			"archived_months_rewritten": res.ArchivedMonthsRewritten, "archived_entries_updated": res.ArchivedEntriesUpdated,
 			"archive_files_removed": res.ArchiveFilesRemoved, "after_deletion": true}

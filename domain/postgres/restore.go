@@ -207,10 +207,7 @@ func (s *RestoreStore) FinishRestore(ctx context.Context, r domain.ArchiveRestor
 		if err != nil {
 			return err
 		}
-		e := activity.NewEvent(ws.ID, domain.ActionArchiveRestored, at)
-		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-		e.Resource = restoreResource(r)
-		e.Context = activity.Context{Method: activity.MethodSystem}
+		e := newSystemEvent(ws.ID, domain.ActionArchiveRestored, at, restoreResource(r))
 		restoreDetails(&e, r)
 		detail(&e, "entries_restored", r.Entries)
 		if r.Status == domain.RestoreFailed {
@@ -254,10 +251,7 @@ func (s *RestoreStore) ExpireRestore(ctx context.Context, r domain.ArchiveRestor
 		if err != nil {
 			return err
 		}
-		e := activity.NewEvent(ws.ID, domain.ActionArchiveRestoreExpired, at)
-		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-		e.Resource = restoreResource(r)
-		e.Context = activity.Context{Method: activity.MethodSystem}
+		e := newSystemEvent(ws.ID, domain.ActionArchiveRestoreExpired, at, restoreResource(r))
 		restoreDetails(&e, r)
 		detail(&e, "entries_removed", r.Removed)
 		return s.db.recordEvents(ctx, tx, e)

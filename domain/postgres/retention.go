@@ -225,10 +225,7 @@ func (s *RetentionStore) RecordRetention(ctx context.Context, run domain.Retenti
 		if err != nil {
 			return err
 		}
-		e := activity.NewEvent(ws.ID, domain.ActionRetentionApplied, now)
-		e.Actor = activity.Actor{Type: activity.ActorSystem, Name: "Fluxera"}
-		e.Resource = activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name}
-		e.Context = activity.Context{Method: activity.MethodSystem}
+		e := newSystemEvent(ws.ID, domain.ActionRetentionApplied, now, activity.Resource{Type: "workspace", ID: ws.ID, Name: ws.Name})
 		e.Details = map[string]any{
 			"active_log_days": ws.ActiveLogDays, "months_archived": run.MonthsArchived,
 			"entries_archived": run.Archived, "entries_deleted": run.Deleted, "entries_held": run.Held,
