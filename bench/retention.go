@@ -60,7 +60,7 @@ func retentionFigures(e *env, run retentionRun) []Figure {
 	if err != nil {
 		fatalf("retention: build the direct scan: %v", err)
 	}
-	direct := &exportBench{e: e, scan: scan, api: &searchAPI{directClient: &http.Client{Timeout: 30 * time.Minute}}}
+	direct := &exportBench{e: e, scan: scan, api: &searchAPI{directClient: &http.Client{Timeout: 30 * time.Minute, Transport: directTransport()}}}
 
 	var archived, scanned []exportTiming
 	var bytes int64

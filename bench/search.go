@@ -319,7 +319,16 @@ type searchAPI struct {
 	pid          int // the API process
 	principal    activity.Principal
 	client       *http.Client // to the API
-	directClient *http.Client // straight to OpenSearch
+	directClient *http.Client // straight to OpenSearch (see directTransport)
+}
+
+// directTransport is the transport of the requests sent straight to
+// OpenSearch. It asks for answers uncompressed, as the search API does:
+// Go's default transport would ask for gzip, and the baseline would pay
+// OpenSearch's compression and its own inflating, which the platform does
+// not.
+func directTransport() *http.Transport {
+	return &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute, DisableCompression: true}
 }
 
 // startSearchAPI starts bin/fluxera api on the corpus's index prefix and a
@@ -333,7 +342,7 @@ func startSearchAPI(e *env, c corpus, suffix string) *searchAPI {
 		base:         base,
 		pid:          cmd.Process.Pid,
 		client:       &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
-		directClient: &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 4, IdleConnTimeout: 5 * time.Minute}},
+		directClient: &http.Client{Timeout: time.Minute, Transport: directTransport()},
 	}
 
 	db, err := postgres.Open(cfg)
