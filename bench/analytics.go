@@ -71,12 +71,12 @@ func analyticsFigures(e *env, run analyticsRun) []Figure {
 			var ts searchapi.TimeSpent
 			err := json.Unmarshal(raw, &ts)
 			return int64(len(ts.Users)), err
-		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of at most 50,000 actions, each a composite aggregation by user, session and 30-minute stretch (first and last action, the min and max of one stats aggregation), with the partition's logouts (a composite aggregation by user, session and time of the logouts alone) in the same search, in one page of up to 50,000 buckets, the names and the partitions two searches at a time, the answers trimmed with filter_path"},
+		}, "time_spent", "a sizing search (a date histogram of six-hour stretches), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of at most 50,000 actions, each a composite aggregation by session key and 30-minute stretch (first and last action, the min and max of one stats aggregation), in one page of up to 50,000 buckets, and the period's logouts (a composite aggregation by time, user and session over the logouts alone, pages of 50,000), the names, the logouts and the partitions two searches at a time, the partitions and logouts past the shard request cache, the answers trimmed with filter_path"},
 		{"engagement", "/api/v1/analytics/engagement", finder.EngagementSearches, func(raw []byte) (int64, error) {
 			var en searchapi.Engagement
 			err := json.Unmarshal(raw, &en)
 			return int64(len(en.Users)), err
-		}, "engagement", "a sizing search (a date histogram of calendar days in the workspace's time zone, and a count of users), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of whole days of at most 50,000 user-days (sized by the actions and users counted), each a composite aggregation by user and calendar day (actions, logins, actions per feature) in one page of up to 50,000 buckets, the names and the partitions two searches at a time, the answers trimmed with filter_path"},
+		}, "engagement", "a sizing search (a date histogram of calendar days in the workspace's time zone, and a count of users), then the users' names (a composite aggregation by user, name and email with the latest time of each) beside the period in partitions of whole days of at most 50,000 user-days (sized by the actions and users counted), each a composite aggregation by user and calendar day (actions, logins, actions per feature) in one page of up to 50,000 buckets past the shard request cache, the names and the partitions two searches at a time, the answers trimmed with filter_path"},
 	} {
 		platform := func(i, side int) (time.Duration, int64) {
 			from, to := window(i, side)

@@ -72,8 +72,9 @@ func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.Analytic
 			if err != nil {
 				return Request{}, err
 			}
-			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+			r, err := f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
 				"aggregations.pages.buckets.doc_count", "aggregations.pages.buckets.*.doc_count")
+			return uncached(r), err
 		},
 		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
 			return f.namesRequest(p, filter, after, byActiveUsers)

@@ -3,11 +3,10 @@ package opensearch
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"time"
-
-	gojson "github.com/goccy/go-json"
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
@@ -16,12 +15,11 @@ import (
 
 // The time spent reads every stretch of idle time in which a user acted in
 // a session, with its first and last action, through a composite
-// aggregation by user, session and a date histogram as wide as the idle
-// time, in partitions of time (see partitioned) so that each session's
-// buckets arrive in time order; and in the same search, each logout of the
-// partition, through a composite aggregation by user, session and time of
-// the logouts alone, which costs less than asking every stretch for its
-// logouts.
+// aggregation by session key (or user and session) and a date histogram
+// as wide as the idle time, in partitions of time (see partitioned) so
+// that each session's buckets arrive in time order; and beside the
+// partitions, each session's logouts over the whole period, through a
+// composite aggregation of the logouts alone (see logoutsRequest).
 
 // activeBucket is one bucket of the time spent's composite aggregation:
 // keyed by the session key (keyedSources), or, in a partition of actions
@@ -58,45 +56,50 @@ type actionSpan struct {
 // logoutBucket is one logout of a session.
 type logoutBucket struct {
 	Key struct {
+		At      float64 `json:"at"`
 		User    string  `json:"user"`
 		Session string  `json:"session"`
-		At      float64 `json:"at"`
 	} `json:"key"`
 }
 
-// activePage is one page of a partition of the time spent: its stretches
-// and, in the same search, its logouts.
-type activePage struct {
-	Aggregations struct {
-		Pages   compositeOf[activeBucket] `json:"pages"`
-		Logouts struct {
-			Pages compositeOf[logoutBucket] `json:"pages"`
-		} `json:"logouts"`
-	} `json:"aggregations"`
+// firstLogouts keeps each session's first logout in the period, read
+// from the logouts in time order. Once it holds most sessions
+// (searchapi.MaxActiveBuckets) it reads no more, and until is the time of
+// the first logout it left out: the partitions that end after it are not read, and the
+// answer is incomplete. A period with that many sessions logged out has
+// at least as many stretches before until, so the time spent would have
+// stopped there anyway.
+type firstLogouts struct {
+	at    map[sessionKey]int64
+	most  int
+	until int64
 }
 
-// compositeOf is one page of a composite aggregation with buckets of type
-// B.
-type compositeOf[B any] struct {
-	AfterKey map[string]any `json:"after_key"`
-	Buckets  []B            `json:"buckets"`
+func newFirstLogouts() *firstLogouts {
+	return &firstLogouts{at: map[sessionKey]int64{}, most: searchapi.MaxActiveBuckets, until: math.MaxInt64}
 }
 
-// next returns what the partition's next page reads after: the key of
-// each composite aggregation asked for that filled its page (size
-// stretches, logoutPage(size) logouts); nil when none did.
-func (a activePage) next(asked map[string]any, size int, pages, logouts int) map[string]any {
-	after := map[string]any{}
-	if _, ok := asked["pages"]; (asked == nil || ok) && pages == size && a.Aggregations.Pages.AfterKey != nil {
-		after["pages"] = a.Aggregations.Pages.AfterKey
+// read returns the reader of the logouts' pages of size buckets.
+func (l *firstLogouts) read(size int) func(raw []byte) (map[string]any, error) {
+	return func(raw []byte) (map[string]any, error) {
+		var page []logoutBucket
+		after, err := pageOf(raw, size, &page)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range page {
+			k := sessionKey{b.Key.User, b.Key.Session}
+			if _, ok := l.at[k]; ok {
+				continue
+			}
+			if len(l.at) == l.most {
+				l.until = int64(b.Key.At)
+				return nil, nil
+			}
+			l.at[k] = int64(b.Key.At)
+		}
+		return after, nil
 	}
-	if _, ok := asked["logouts"]; (asked == nil || ok) && logouts == logoutPage(size) && a.Aggregations.Logouts.Pages.AfterKey != nil {
-		after["logouts"] = a.Aggregations.Logouts.Pages.AfterKey
-	}
-	if len(after) == 0 {
-		return nil
-	}
-	return after
 }
 
 type moment struct {
@@ -161,19 +164,28 @@ var activeAggs = map[string]any{
 // statsFormat is a date format that formats every date as "-".
 const statsFormat = "'-'"
 
-// logoutSources are the keys of a partition's logouts: user, session and
-// time, one bucket per logout.
+// logoutSources are the keys of the period's logouts: time, user and
+// session, one bucket per logout, in time order.
 var logoutSources = []any{
+	map[string]any{"at": map[string]any{"terms": map[string]any{"field": "occurred_at"}}},
 	map[string]any{"user": map[string]any{"terms": map[string]any{"field": "actor.id"}}},
 	map[string]any{"session": map[string]any{"terms": map[string]any{"field": "context.session_id"}}},
-	map[string]any{"at": map[string]any{"terms": map[string]any{"field": "occurred_at"}}},
 }
 
-// logoutPage is the size of a page of a partition's logouts beside pages
-// of size stretches: a partition's two composite aggregations stay within
-// OpenSearch's default search.max_buckets (65,535) together.
-func logoutPage(size int) int {
-	return min(size, compositePage)
+// logoutsRequest is a page of the period's logouts (logoutSources) after
+// the key after (nil for the first), in pages of the partitions' size. A
+// search of the logouts alone reads them from the index of the action,
+// a few thousand documents, where a filter aggregation in each partition
+// tested every action of the partition for one.
+func (f *Finder) logoutsRequest(p activity.Principal, filter *searchapi.AnalyticsFilter, after map[string]any) (Request, error) {
+	filters := []any{term("action", "auth.logout")}
+	filters = append(filters, inSessions...)
+	body, err := compositeBodySized(f.partition, p, filter, logoutSources, nil, after, filters...)
+	if err != nil {
+		return Request{}, err
+	}
+	r, err := f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key")
+	return uncached(r), err
 }
 
 // activeSizes is the sizing histogram of the time spent: stretches of
@@ -194,8 +206,6 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 	return partitioned{
 		sizing: sizing,
 		size:   f.partition,
-		// A partition's first page also reads its logouts; a later page
-		// reads whichever of the two filled its last page.
 		page: func(s span, after map[string]any) (Request, error) {
 			// A partition reads its actions by session key, unless it
 			// holds actions indexed before the session key existed: then
@@ -204,46 +214,22 @@ func (f *Finder) timeSpentPlan(p activity.Principal, filter *searchapi.Analytics
 			if s.Unkeyed {
 				sources, aggs = unkeyed, activeAggs
 			}
-			body, err := compositeBodySized(f.partition, p, filter, sources, aggs, nil, s.within(inSessions)...)
+			body, err := compositeBodySized(f.partition, p, filter, sources, aggs, after, s.within(inSessions)...)
 			if err != nil {
 				return Request{}, err
 			}
-			aggs = body["aggs"].(map[string]any)
-			pages := aggs["pages"].(map[string]any)["composite"].(map[string]any)
-			logouts := map[string]any{"size": logoutPage(f.partition), "sources": logoutSources}
-			aggs["logouts"] = map[string]any{"filter": term("action", "auth.logout"), "aggs": map[string]any{"pages": map[string]any{"composite": logouts}}}
-			if after != nil {
-				for name, composite := range map[string]map[string]any{"pages": pages, "logouts": logouts} {
-					if key, ok := after[name]; ok {
-						composite["after"] = key
-					} else {
-						delete(aggs, name)
-					}
-				}
-			}
-			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
-				"aggregations.pages.buckets.span.min", "aggregations.pages.buckets.span.max",
-				"aggregations.logouts.pages.after_key", "aggregations.logouts.pages.buckets.key")
+			r, err := f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+				"aggregations.pages.buckets.span.min", "aggregations.pages.buckets.span.max")
+			return uncached(r), err
 		},
-		next: func(asked map[string]any, raw []byte) (map[string]any, error) {
-			var res struct {
-				Aggregations struct {
-					Pages   compositeOf[struct{}] `json:"pages"`
-					Logouts struct {
-						Pages compositeOf[struct{}] `json:"pages"`
-					} `json:"logouts"`
-				} `json:"aggregations"`
-			}
-			if err := gojson.Unmarshal(raw, &res); err != nil {
-				return nil, fmt.Errorf("decode composite page: %w", err)
-			}
-			var page activePage
-			page.Aggregations.Pages.AfterKey, page.Aggregations.Logouts.Pages.AfterKey = res.Aggregations.Pages.AfterKey, res.Aggregations.Logouts.Pages.AfterKey
-			return page.next(asked, f.partition, len(res.Aggregations.Pages.Buckets), len(res.Aggregations.Logouts.Pages.Buckets)), nil
+		lists: []pagedSearch{
+			{compositePage, func(after map[string]any) (Request, error) {
+				return f.namesRequest(p, filter, after, inSessions)
+			}},
+			{f.partition, func(after map[string]any) (Request, error) {
+				return f.logoutsRequest(p, filter, after)
+			}},
 		},
-		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
-			return f.namesRequest(p, filter, after, inSessions)
-		}}},
 	}, nil
 }
 
@@ -289,19 +275,18 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	}
 	active := searchapi.NewActiveTime(filter.Idle, from, to)
 	names := userNames{}
+	logouts := newFirstLogouts()
 	var mu sync.Mutex
 	parts := map[int][]activeBucket{}
-	// partLogouts holds each partition's first logout of each session.
-	partLogouts := map[int]map[sessionKey]int64{}
 	read := 0
 	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		lists: []func([]byte) (map[string]any, error){names.read()},
-		page: func(i int, asked map[string]any, raw []byte) (map[string]any, error) {
-			var page activePage
-			if err := gojson.Unmarshal(raw, &page); err != nil {
-				return nil, fmt.Errorf("decode composite page: %w", err)
+		lists: []func([]byte) (map[string]any, error){names.read(), logouts.read(plan.lists[1].size)},
+		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
+			var buckets []activeBucket
+			after, err := pageOf(raw, plan.size, &buckets)
+			if err != nil {
+				return nil, err
 			}
-			buckets, outs := page.Aggregations.Pages.Buckets, page.Aggregations.Logouts.Pages.Buckets
 			for j := range buckets {
 				if err := buckets[j].split(); err != nil {
 					return nil, err
@@ -310,34 +295,27 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 			mu.Lock()
 			defer mu.Unlock()
 			parts[i] = append(parts[i], buckets...)
-			if partLogouts[i] == nil {
-				partLogouts[i] = map[sessionKey]int64{}
-			}
-			for _, b := range outs {
-				k := sessionKey{b.Key.User, b.Key.Session}
-				if at, ok := partLogouts[i][k]; !ok || int64(b.Key.At) < at {
-					partLogouts[i][k] = int64(b.Key.At)
-				}
-			}
-			return page.next(asked, plan.size, len(buckets), len(outs)), nil
+			return after, nil
 		},
 		done: func(i int, s span) (bool, error) {
 			mu.Lock()
-			part, logouts := parts[i], partLogouts[i]
+			part := parts[i]
 			delete(parts, i)
-			delete(partLogouts, i)
 			mu.Unlock()
+			if s.To > logouts.until {
+				return false, nil
+			}
 			for _, b := range part {
 				if read == searchapi.MaxActiveBuckets {
 					return false, nil
 				}
 				read++
 				a := searchapi.ActiveBucket{User: b.Key.User, Session: b.Key.Session, First: int64(b.Span.Min), Last: int64(b.Span.Max)}
-				// The session's first logout in the partition is in this
-				// bucket if it falls between its first and last action:
-				// the stretches of one session do not overlap. A logout
-				// in an earlier partition has ended the session already.
-				if at, ok := logouts[sessionKey{a.User, a.Session}]; ok && a.First <= at && at <= a.Last {
+				// The session's first logout is in this bucket if it
+				// falls between its first and last action: the stretches
+				// of one session do not overlap. Once it was, the session
+				// has ended and its later buckets count for nothing.
+				if at, ok := logouts.at[sessionKey{a.User, a.Session}]; ok && a.First <= at && at <= a.Last {
 					a.Logout, a.HasLogout = at, true
 				}
 				active.Add(a)

@@ -74,11 +74,9 @@ type partitioned struct {
 	size int
 	// perUser says that each user holds at most one bucket per stretch.
 	perUser bool
-	page    func(s span, after map[string]any) (Request, error)
-	// next, if set, reads what a partition's next page reads after, from
-	// the answer to the page read after asked; otherwise a partition's
-	// page is one composite aggregation named pages.
-	next  func(asked map[string]any, raw []byte) (map[string]any, error)
+	// page is a page of a partition: one composite aggregation named
+	// pages.
+	page  func(s span, after map[string]any) (Request, error)
 	lists []pagedSearch
 }
 
@@ -292,10 +290,7 @@ func pageOf[B any](raw []byte, size int, out *[]B) (map[string]any, error) {
 func counting(users *int64, plan partitioned) partitionReader {
 	seen := map[string]bool{}
 	r := partitionReader{
-		page: func(_ int, asked map[string]any, raw []byte) (map[string]any, error) {
-			if plan.next != nil {
-				return plan.next(asked, raw)
-			}
+		page: func(_ int, _ map[string]any, raw []byte) (map[string]any, error) {
 			var page []struct{}
 			return pageOf(raw, plan.size, &page)
 		},
@@ -369,6 +364,17 @@ func (f *Finder) requestFiltered(body any, paths ...string) (Request, error) {
 	}
 	r.Path += "&filter_path=" + strings.Join(paths, ",")
 	return r, nil
+}
+
+// uncached is r asked without OpenSearch's shard request cache. The
+// pages of a partitioned analysis are megabytes each and their period
+// ends when the request was made, so they are hardly ever asked twice:
+// kept, each would cost its shard the copy of its answer the cache stores
+// (a tenth of a partition's time on the bench corpus) and push out of the
+// cache the small answers that are asked again (the dashboards' counts).
+func uncached(r Request) Request {
+	r.Path += "&request_cache=false"
+	return r
 }
 
 // namedBucket is one name and email a user acted with, and when they
