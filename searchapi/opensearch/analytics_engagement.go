@@ -72,9 +72,8 @@ func (f *Finder) engagementPlan(p activity.Principal, filter *searchapi.Analytic
 			if err != nil {
 				return Request{}, err
 			}
-			r, err := f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
+			return f.requestFiltered(body, "aggregations.pages.after_key", "aggregations.pages.buckets.key",
 				"aggregations.pages.buckets.doc_count", "aggregations.pages.buckets.*.doc_count")
-			return uncached(r), err
 		},
 		lists: []pagedSearch{{compositePage, func(after map[string]any) (Request, error) {
 			return f.namesRequest(p, filter, after, byActiveUsers)
@@ -119,8 +118,9 @@ func (f *Finder) Engagement(ctx context.Context, p activity.Principal, filter se
 	names := userNames{}
 	var mu sync.Mutex
 	parts := map[int][]searchapi.UserDay{}
-	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		lists: []func([]byte) (map[string]any, error){names.read()},
+	complete, err := plan.read(ctx, f.sendPooled, partitionReader{
+		release: releaseAnswer,
+		lists:   []func([]byte) (map[string]any, error){names.read()},
 		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
 			var page []userDayBucket
 			after, err := pageOf(raw, plan.size, &page)

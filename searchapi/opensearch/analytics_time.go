@@ -279,8 +279,9 @@ func (f *Finder) TimeSpent(ctx context.Context, p activity.Principal, filter sea
 	var mu sync.Mutex
 	parts := map[int][]activeBucket{}
 	read := 0
-	complete, err := plan.read(ctx, f.sendTo, partitionReader{
-		lists: []func([]byte) (map[string]any, error){names.read(), logouts.read(plan.lists[1].size)},
+	complete, err := plan.read(ctx, f.sendPooled, partitionReader{
+		release: releaseAnswer,
+		lists:   []func([]byte) (map[string]any, error){names.read(), logouts.read(plan.lists[1].size)},
 		page: func(i int, _ map[string]any, raw []byte) (map[string]any, error) {
 			var buckets []activeBucket
 			after, err := pageOf(raw, plan.size, &buckets)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -413,6 +414,12 @@ func (f *Finder) postRaw(ctx context.Context, path string, body any) (int, []byt
 
 // sendRaw sends body to path with method, as postRaw does.
 func (f *Finder) sendRaw(ctx context.Context, method, path string, body any) (int, []byte, error) {
+	return f.sendRawInto(ctx, method, path, body, nil)
+}
+
+// sendRawInto is sendRaw reading the answer into into's spare capacity
+// (a new buffer when nil).
+func (f *Finder) sendRawInto(ctx context.Context, method, path string, body any, into []byte) (int, []byte, error) {
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -439,7 +446,7 @@ func (f *Finder) sendRaw(ctx context.Context, method, path string, body any) (in
 		return 0, nil, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
 	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
+	raw, err := readAll(into, res.Body, res.ContentLength)
 	if err != nil {
 		return res.StatusCode, nil, fmt.Errorf("read search response: %w", err)
 	}
@@ -452,4 +459,26 @@ func (f *Finder) sendRaw(ctx context.Context, method, path string, body any) (in
 		return res.StatusCode, raw, err
 	}
 	return res.StatusCode, raw, nil
+}
+
+// readAll appends what r holds to dst and returns it, as io.ReadAll does
+// into a buffer of its own; size, when known (not -1), is how much r
+// holds.
+func readAll(dst []byte, r io.Reader, size int64) ([]byte, error) {
+	if size > 0 && int64(cap(dst)-len(dst)) < size {
+		dst = slices.Grow(dst, int(size))
+	}
+	for {
+		if len(dst) == cap(dst) {
+			dst = slices.Grow(dst, max(512, cap(dst)))
+		}
+		n, err := r.Read(dst[len(dst):cap(dst)])
+		dst = dst[:len(dst)+n]
+		if err == io.EOF {
+			return dst, nil
+		}
+		if err != nil {
+			return dst, err
+		}
+	}
 }
