@@ -11,8 +11,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4"
@@ -87,6 +89,17 @@ func (c *Config) defaultTimeouts() {
 // RequestTimeout (the defaults for those not set). A call that runs out of
 // time fails with an error and frees its connection.
 func NewClient(cfg Config) (*opensearchapi.Client, error) {
+	return opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
+		Addresses:     cfg.URLs,
+		MaxRetries:    0, // the indexer retries itself, item by item
+		EnableMetrics: false,
+		Transport:     newTransport(cfg),
+	}})
+}
+
+// newTransport is the transport of NewClient and NewHTTP: cfg's timeouts,
+// with the whole call bounded by its RequestTimeout (see deadline).
+func newTransport(cfg Config) http.RoundTripper {
 	cfg.defaultTimeouts()
 	dialer := &net.Dialer{Timeout: cfg.DialTimeout, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
@@ -101,12 +114,53 @@ func NewClient(cfg Config) (*opensearchapi.Client, error) {
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	return opensearchapi.NewClient(opensearchapi.Config{Client: opensearch.Config{
-		Addresses:     cfg.URLs,
-		MaxRetries:    0, // the indexer retries itself, item by item
-		EnableMetrics: false,
-		Transport:     deadline{next: transport, timeout: cfg.RequestTimeout},
-	}})
+	return deadline{next: transport, timeout: cfg.RequestTimeout}
+}
+
+// HTTP sends requests to OpenSearch as NewClient's client does — the same
+// timeouts, the configured URLs in turn, the credentials a URL holds —
+// but hands back the answer as it arrives. NewClient's client reads every
+// answer whole into a buffer of its own before its caller sees it: for
+// the search API's answers of several megabytes, that buffer is grown,
+// zeroed and copied as it fills, then copied again by a caller that reads
+// into its own.
+type HTTP struct {
+	client http.Client
+	urls   []*url.URL
+	next   atomic.Uint64
+}
+
+// NewHTTP returns the HTTP client of cfg's URLs.
+func NewHTTP(cfg Config) (*HTTP, error) {
+	if len(cfg.URLs) == 0 {
+		return nil, fmt.Errorf("opensearch: no URL configured")
+	}
+	h := &HTTP{client: http.Client{Transport: newTransport(cfg)}}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(strings.TrimRight(raw, "/"))
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, fmt.Errorf("opensearch: URL %q is not an http or https URL", raw)
+		}
+		h.urls = append(h.urls, u)
+	}
+	return h, nil
+}
+
+// Do sends req, whose URL is a path and query, to the next URL in turn,
+// with the credentials that URL holds, if any.
+func (h *HTTP) Do(req *http.Request) (*http.Response, error) {
+	u := h.urls[(h.next.Add(1)-1)%uint64(len(h.urls))]
+	req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
+	req.URL.Path = u.Path + req.URL.Path
+	if req.URL.RawPath != "" {
+		req.URL.RawPath = u.EscapedPath() + req.URL.RawPath
+	}
+	req.Host = ""
+	if u.User != nil {
+		password, _ := u.User.Password()
+		req.SetBasicAuth(u.User.Username(), password)
+	}
+	return h.client.Do(req)
 }
 
 // deadline is a transport that gives every request at most timeout, its

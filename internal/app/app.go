@@ -177,7 +177,11 @@ func (m *Main) finder() (*searchos.Finder, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.reader = searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search))
+	direct, err := ingestos.NewHTTP(m.Config.OpenSearch)
+	if err != nil {
+		return nil, fmt.Errorf("opensearch client: %w", err)
+	}
+	m.reader = searchos.NewFinder(osc, m.Config.OpenSearch.IndexPrefix, searchos.WithCursorKey(secret), searchos.WithConfig(m.Config.Search), searchos.WithHTTP(direct))
 	return m.reader, nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -238,8 +239,14 @@ func TestAnalyticsEqualBruteForce(t *testing.T) {
 	ix := mustActivityIndex(t, all)
 	finder := NewFinder(ix.client, ix.prefix)
 	// Partitions of a few actions each, read in pages of as many buckets:
-	// sessions cross partitions, logouts fall in the next partition.
-	small := NewFinder(ix.client, ix.prefix)
+	// sessions cross partitions, logouts fall in the next partition. This
+	// finder and the next send through the HTTP client the API uses, the
+	// first through the OpenSearch client.
+	direct, err := ingestos.NewHTTP(ingestos.Config{URLs: []string{ix.url}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := NewFinder(ix.client, ix.prefix, WithHTTP(direct))
 	small.partition = 2
 	// A third of the same entries stored as the indexer stored them before
 	// the session key: partitions holding any of them are read by user and
@@ -250,7 +257,7 @@ func TestAnalyticsEqualBruteForce(t *testing.T) {
 		}
 		return withoutKeys(t, doc)
 	})
-	mixed := NewFinder(before.client, before.prefix)
+	mixed := NewFinder(before.client, before.prefix, WithHTTP(direct))
 	mixed.partition = 2
 	for _, ws := range workspaces {
 		t.Run(ws.zone, func(t *testing.T) {

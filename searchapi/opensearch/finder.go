@@ -19,6 +19,7 @@ import (
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
 
 	activity "github.com/fluxera/activity"
+	ingestos "github.com/fluxera/activity/ingest/opensearch"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -31,7 +32,10 @@ const DefaultCursorLifetime = 5 * time.Minute
 
 // Finder searches the activity alias of one index prefix.
 type Finder struct {
-	client    *opensearchapi.Client
+	client *opensearchapi.Client
+	// http, if set, sends the finder's searches instead of client (see
+	// WithHTTP).
+	http      *ingestos.HTTP
 	alias     string
 	cursorKey []byte
 	lifetime  time.Duration
@@ -56,6 +60,14 @@ func WithCursorKey(secret []byte) Option {
 // WithCursorLifetime sets how long a cursor stays usable after its page.
 func WithCursorLifetime(d time.Duration) Option {
 	return func(f *Finder) { f.lifetime = d }
+}
+
+// WithHTTP sends the finder's searches and point-in-time requests
+// through h, which hands over each answer as it arrives, instead of the
+// client's transport, which reads each whole into a buffer of its own
+// first.
+func WithHTTP(h *ingestos.HTTP) Option {
+	return func(f *Finder) { f.http = h }
 }
 
 // WithClock sets the clock named ranges such as today are read from.
@@ -374,7 +386,7 @@ func (f *Finder) closePIT(ctx context.Context, pit string) {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept-Encoding", "identity") // as sendRaw
-	if res, err := f.client.Client.Perform(req); err == nil {
+	if res, err := f.perform(req); err == nil {
 		res.Body.Close()
 	}
 }
@@ -441,7 +453,7 @@ func (f *Finder) sendRawInto(ctx context.Context, method, path string, body any,
 	// OpenSearch the compression and the API the inflating, for bytes
 	// that cross a local network.
 	req.Header.Set("Accept-Encoding", "identity")
-	res, err := f.client.Client.Perform(req)
+	res, err := f.perform(req)
 	if err != nil {
 		return 0, nil, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
@@ -459,6 +471,15 @@ func (f *Finder) sendRawInto(ctx context.Context, method, path string, body any,
 		return res.StatusCode, raw, err
 	}
 	return res.StatusCode, raw, nil
+}
+
+// perform sends req, whose URL is a path and query, through the finder's
+// HTTP client if it has one, and its OpenSearch client otherwise.
+func (f *Finder) perform(req *http.Request) (*http.Response, error) {
+	if f.http != nil {
+		return f.http.Do(req)
+	}
+	return f.client.Client.Perform(req)
 }
 
 // readAll appends what r holds to dst and returns it, as io.ReadAll does

@@ -124,12 +124,13 @@ func TestRequestsAreWhatTheFinderSends(t *testing.T) {
 		analyses := []struct {
 			name string
 			// want is the number of searches: the sizing search, two
-			// pages of names, two partitions.
+			// pages of names, two partitions, and for the time spent a
+			// page of logouts.
 			want     int
 			platform func() error
 			searches func() (int64, error)
 		}{
-			{"time spent", 5, func() error {
+			{"time spent", 6, func() error {
 				_, err := finder.TimeSpent(t.Context(), owner, filter)
 				return err
 			}, func() (int64, error) { return finder.TimeSpentSearches(t.Context(), owner, filter, direct) }},
