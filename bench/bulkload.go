@@ -56,6 +56,7 @@ func newBulkLoader(osURL, prefix string, cfg ingest.Config) *bulkLoader {
 		url: osURL, prefix: prefix, cfg: cfg, enricher: enrich.Enricher{Locator: locator},
 		client: &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 			MaxIdleConnsPerHost: 2*moreInFlight*cfg.Workers + 2, IdleConnTimeout: 90 * time.Second,
+			DisableCompression: true, // as the indexer's client
 		}},
 	}
 }

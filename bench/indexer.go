@@ -141,10 +141,12 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	head, tail, payloadBytes, produced := produceSynthetic(ctx, pub, gen, run.events, share)
 
 	settle(e.osURL)
-	cpu0 := cputime.Self()
+	cpu0, directOS0 := cputime.Self(), openSearchCPUSeconds(e.osURL)
 	directHead := loader.load(head)
-	directCPU := cputime.Self() - cpu0
+	directCPU, directOS := cputime.Self()-cpu0, openSearchCPUSeconds(e.osURL)-directOS0
+	directOS0 = openSearchCPUSeconds(e.osURL)
 	settle(e.osURL)
+	directTailOS := openSearchCPUSeconds(e.osURL) - directOS0
 	moreHead := more.loadWith(head, moreInFlight*cfg.Workers)
 	head = nil
 
@@ -159,11 +161,16 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 	rssAfterThroughput := statusKB(ix.cmd.Process.Pid, "VmHWM")
 	m := ix.metrics()
 
+	osCPU0 = openSearchCPUSeconds(e.osURL)
 	settle(e.osURL)
-	cpu0 = cputime.Self()
+	ixTailOS := openSearchCPUSeconds(e.osURL) - osCPU0
+	cpu0, directOS0 = cputime.Self(), openSearchCPUSeconds(e.osURL)
 	directTail := loader.load(tail)
 	directCPU += cputime.Self() - cpu0
+	directOS += openSearchCPUSeconds(e.osURL) - directOS0
+	directOS0 = openSearchCPUSeconds(e.osURL)
 	settle(e.osURL)
+	directTailOS += openSearchCPUSeconds(e.osURL) - directOS0
 	moreTail := more.loadWith(tail, moreInFlight*cfg.Workers)
 	tail = nil
 	expectCount(e.osURL, ixPrefix, run.events)
@@ -182,6 +189,8 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 			"The baseline is a minimal loader in the bench process that builds the same documents with the indexer's code (activity.DecodeEvent, ingest.NewDocument, enrich.Enricher, ingest.EncodeDocument) and every _bulk body before its clock starts, then times only the _bulk create requests (the indexer's path and filter_path), same batch size and requests in flight, into an index prefix of its own with the same template settings (shards %d, replicas %d, refresh %s), reading nothing from Kafka and committing nothing; "+
 			"it indexes the first %d%% of the events before the indexer starts (%.1f s) and the last %d%% after it finished (%.1f s), each after OpenSearch's merges settled (%.1f CPU-s with the building of the bodies, %.0f µs per event, %d requests sent again). "+
 			"The same loader with %d times the requests in flight, into a third index prefix, reaches %.0f events/s (direct_bulk.events_per_s_more_in_flight): the ceiling is the engine's when that is not much above the baseline. "+
+			"CPU over the timed spans, per million events: the indexer's run %.1f CPU-s in OpenSearch, %.1f in the indexer, %.1f in the Kafka broker (%.2f cores busy); the baseline's %.1f in OpenSearch (%.2f cores busy; the loader's own %.1f include building the bodies before its clock); the merges that finished after the clocks stopped, until OpenSearch settled, took %.1f more after the indexer and %.1f after the baseline's two halves. "+
+			"When both sides keep the two cores busy, the ratio cannot exceed OpenSearch's CPU per event in the baseline over all the CPU per event of the indexer's run: %.2f here. "+
 			"Other work on the same two cores (OpenSearch, Kafka, PostgreSQL, other people's builds and tests) is not stopped",
 			run.events, indexerWorkspaces, indexerUsers, payloadBytes/run.events, pubCfg.Partitions, produced.Seconds(),
 			cfg.BatchSize, cfg.BatchBytes, cfg.FlushInterval, cfg.Workers,
@@ -189,7 +198,11 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 			indexerCPU, indexerCPU/float64(run.events)*1e6,
 			osCfg.Shards, osCfg.Replicas, osCfg.RefreshInterval,
 			loaderSharePercent, directHead.Seconds(), loaderSharePercent, directTail.Seconds(), directCPU, directCPU/float64(2*share)*1e6, loader.resent.Load(),
-			moreInFlight, moreRate),
+			moreInFlight, moreRate,
+			perMillion(osCPU, run.events), perMillion(indexerCPU, run.events), perMillion(kafkaCPU, run.events), (osCPU+indexerCPU+kafkaCPU)/indexed.Seconds(),
+			perMillion(directOS, 2*share), directOS/direct.Seconds(), perMillion(directCPU, 2*share),
+			perMillion(ixTailOS, run.events), perMillion(directTailOS, 2*share),
+			(directOS/float64(2*share))/((osCPU+indexerCPU+kafkaCPU)/float64(run.events))),
 	}, {
 		Name: "direct_bulk.events_per_s_more_in_flight", Value: round(moreRate), Unit: "events/s",
 		Baseline: &Baseline{Name: "direct_bulk.events_per_s", Value: round(directRate)}, Ratio: round2(moreRate / directRate),
@@ -248,6 +261,11 @@ func indexerFigures(e *env, run indexerRun) []Figure {
 			parts, total, float64(rssAfterThroughput)/1024, 2*share, float64(statusKB(os.Getpid(), "VmHWM"))/1024),
 	})
 	return figures
+}
+
+// perMillion is cpu seconds spent on events events, per million events.
+func perMillion(cpu float64, events int) float64 {
+	return cpu / float64(events) * 1e6
 }
 
 // syntheticMessages encodes the generator's next n events as the relay

@@ -113,6 +113,10 @@ func newTransport(cfg Config) http.RoundTripper {
 		// opened again.
 		MaxIdleConnsPerHost: 64,
 		IdleConnTimeout:     90 * time.Second,
+		// Answers come uncompressed: OpenSearch would spend CPU
+		// compressing every _bulk answer and search page, and the
+		// platform inflating it, for bytes that cross a local network.
+		DisableCompression: true,
 	}
 	return deadline{next: transport, timeout: cfg.RequestTimeout}
 }
