@@ -462,19 +462,42 @@ func ingestBesideDetector(e *env, n int) []Figure {
 	alone := ingestRun(e, "alone", n, false)
 	settle(e.osURL)
 	beside := ingestRun(e, "beside", n, true)
-	with, without := float64(n)/beside.Seconds(), float64(n)/alone.Seconds()
+	with, without := float64(n)/beside.took.Seconds(), float64(n)/alone.took.Seconds()
 	return []Figure{{
 		Name: "ingest.events_per_s_with_detector", Value: round(with), Unit: "events/s",
 		Baseline: &Baseline{Name: "ingest.events_per_s_without_detector", Value: round(without)}, Ratio: round2(with / without),
 		Notes: fmt.Sprintf("bin/fluxera ingest indexing %d events of the detector's working histories published beforehand to a fresh topic, from process start until its group's committed offsets cover them (%.1f s); the baseline is the same on another fresh topic of %d events with no detector (%.1f s). "+
-			"In the figure bin/fluxera detect starts at the same moment on the same topic in its own consumer group, with every built-in detector on, sharing the two cores",
-			n, beside.Seconds(), n, alone.Seconds()),
+			"In the figure bin/fluxera detect starts at the same moment on the same topic in its own consumer group, with every built-in detector on, sharing the two cores. "+
+			"CPU over the indexer's span, per million events: alone %s; beside the detector %s. "+
+			"When both runs keep the two cores busy, the ratio cannot exceed all the CPU per event of the run alone over all that of the run beside the detector: %.2f here",
+			n, beside.took.Seconds(), n, alone.took.Seconds(), alone.describe(n), beside.describe(n), alone.total()/beside.total()),
 	}}
+}
+
+// ingestSpan is what one ingestRun took: its time, and the CPU-seconds
+// each process spent over it.
+type ingestSpan struct {
+	took                                        time.Duration
+	openSearch, indexer, detector, redis, kafka float64
+}
+
+func (s ingestSpan) total() float64 {
+	return s.openSearch + s.indexer + s.detector + s.redis + s.kafka
+}
+
+// describe gives the span's CPU per million of n events, and the cores
+// it kept busy.
+func (s ingestSpan) describe(n int) string {
+	out := fmt.Sprintf("OpenSearch %.1f, the indexer %.1f, the Kafka broker %.1f", perMillion(s.openSearch, n), perMillion(s.indexer, n), perMillion(s.kafka, n))
+	if s.detector > 0 {
+		out += fmt.Sprintf(", the detector %.1f, Redis %.1f", perMillion(s.detector, n), perMillion(s.redis, n))
+	}
+	return out + fmt.Sprintf(" (%.2f cores busy)", s.total()/s.took.Seconds())
 }
 
 // ingestRun indexes n fresh events with bin/fluxera ingest, with the
 // detector beside it if asked, and returns how long the indexer took.
-func ingestRun(e *env, name string, n int, withDetector bool) time.Duration {
+func ingestRun(e *env, name string, n int, withDetector bool) ingestSpan {
 	ctx := context.Background()
 	topic := "bench.beside-" + name + "." + e.id
 	group, detectGroup := "bench-beside-"+name+"-"+e.id, "bench-beside-detect-"+name+"-"+e.id
@@ -485,6 +508,7 @@ func ingestRun(e *env, name string, n int, withDetector bool) time.Duration {
 	publishAll(ctx, pub, msgs)
 	msgs = nil
 	settle(e.osURL)
+	os0, kafka0, redis0 := openSearchCPUSeconds(e.osURL), kafkaCPUSeconds(), redisCPUSeconds()
 	var d *ingestProcess
 	if withDetector {
 		d = startRole(e, "detect", topic, detectGroup, cfg.Partitions, detectEnv(e, topic, "bench-"+e.id+"-"+name+":")...)
@@ -495,11 +519,15 @@ func ingestRun(e *env, name string, n int, withDetector bool) time.Duration {
 		"FLUXERA_DATABASE_SCHEMA="+e.dbcfg.Schema)
 	atExit(ix.stop)
 	done, _, _ := ix.waitCommitted(ctx, int64(n), 100*time.Millisecond, 30*time.Minute)
-	took := done.Sub(ix.started)
+	span := ingestSpan{took: done.Sub(ix.started), indexer: cpuSeconds(ix.cmd.Process.Pid),
+		openSearch: openSearchCPUSeconds(e.osURL) - os0, kafka: kafkaCPUSeconds() - kafka0}
+	if d != nil {
+		span.detector, span.redis = cpuSeconds(d.cmd.Process.Pid), redisCPUSeconds()-redis0
+	}
 	ix.stop()
 	if d != nil {
 		d.waitCommitted(ctx, int64(n), 100*time.Millisecond, 30*time.Minute)
 		d.stop()
 	}
-	return took
+	return span
 }
