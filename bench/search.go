@@ -148,11 +148,60 @@ func searchFigures(e *env, run searchRun) []Figure {
 	for _, q := range queries {
 		figures = append(figures, q.figures(corpusNote+sides+q.notes(c.meta.Indices))...)
 	}
+	figures = append(figures, exchangeFigure(api, e.osURL, run.requests))
 	// The console's Activity Log page, beside the API's filtered search in
 	// the same run, and the console's scripts and stylesheets.
 	figures = append(figures, consoleFigures(api, filtered, from30, to30, run.requests, corpusNote)...)
 	return figures
 }
+
+// exchangeFigure times the API's smallest signed-in request, GET
+// /api/v1/me, beside OpenSearch's smallest, GET /, alternating as the
+// search figures do: what one more HTTP exchange on the loopback costs
+// through each server, with no search in it. The search figures' platform
+// side holds one exchange more than their direct side.
+func exchangeFigure(api *searchAPI, osURL string, n int) Figure {
+	call := func(client *http.Client, req *http.Request) time.Duration {
+		start := time.Now()
+		res, err := client.Do(req)
+		if err != nil {
+			fatalf("exchange: %v", err)
+		}
+		_, err = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			fatalf("exchange: GET %s: status %d (%v)", req.URL, res.StatusCode, err)
+		}
+		return time.Since(start)
+	}
+	var platform, direct []time.Duration
+	for i := range searchWarmup + n {
+		me := mustRequest(http.MethodGet, api.base+"/api/v1/me", nil)
+		me.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+		root := mustRequest(http.MethodGet, osURL+"/", nil)
+		var p, d time.Duration
+		if i%2 == 0 {
+			p, d = call(api.client, me), call(api.directClient, root)
+		} else {
+			d, p = call(api.directClient, root), call(api.client, me)
+		}
+		if i >= searchWarmup {
+			platform, direct = append(platform, p), append(direct, d)
+		}
+	}
+	p99, d99 := msFine(percentile(platform, 99)), msFine(percentile(direct, 99))
+	return Figure{
+		Name: "search.exchange_p99_ms", Value: p99, Unit: "ms",
+		Baseline: &Baseline{Name: "direct.exchange_p99_ms", Value: d99}, Ratio: round2(p99 / d99),
+		Notes: fmt.Sprintf("GET /api/v1/me on the search figures' bin/fluxera api (signed in with the session cookie: the same middleware as a search, no search) beside GET / on OpenSearch, %d timed requests per side after %d unmeasured ones, alternating, on keep-alive connections, each timed until its answer is read; p50 %.2f ms against %.2f ms. "+
+			"Every search figure's platform side makes this exchange and then the direct side's request, so this is about what the API adds to a search when it adds no work of its own. No goal: it says how much of the searches' 1.1 the exchange takes",
+			n, searchWarmup, msFine(percentile(platform, 50)), msFine(percentile(direct, 50))),
+	}
+}
+
+// msFine is d in milliseconds to the hundredth, for figures well under
+// one.
+func msFine(d time.Duration) float64 { return round2(float64(d.Microseconds()) / 1000) }
 
 // searchQuery is one read measured on both sides. For the i-th pair of
 // requests, path is what the platform is asked and request what is posted
