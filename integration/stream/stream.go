@@ -298,12 +298,10 @@ func (s *Service) stream(w *bufio.Writer, window httpapi.WriteWindow, conn net.C
 		return
 	}
 	// A client that hangs up is noticed at once, not at the next write.
-	// The watch starts only once the first lines are taken: the server
-	// reads this stream only after the request's handlers have returned,
-	// so the watch of the request's deadline (domain/http) has ended by
-	// then. Two watches of one connection at once could leave the first
-	// waiting for ever, the second having cleared the deadline that was
-	// to wake it, and the answer never begun.
+	// This writer starts while the request's handlers still run, so the
+	// watch of the request's deadline (domain/http) may not have ended:
+	// CancelWhenGone waits for it, as one watch of a connection runs at
+	// a time.
 	stop := httpapi.CancelWhenGone(conn, cancel)
 	defer stop()
 	heartbeat := time.NewTicker(s.cfg.Heartbeat)
