@@ -40,6 +40,8 @@ type choiceCache struct {
 	// gen changes with every drop, so that a read that began before a
 	// change is not stored after it.
 	gen uint64
+	// last is the workspace the latest drop named.
+	last string
 }
 
 type choiceEntry struct {
@@ -97,6 +99,7 @@ func (c *choiceCache) drop(workspace string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
+	c.last = workspace
 	if el, ok := c.entries[workspace]; ok {
 		c.order.Remove(el)
 		delete(c.entries, workspace)

@@ -39,16 +39,25 @@ func choiceProcesses(t *testing.T, n int) ([]*postgres.DB, []*postgres.ChoiceSer
 	return dbs, services, owner, other
 }
 
-// settleChoices renames owner through SQL and waits until s offers the
-// new name: notifications reach a listener in the order of their commits,
-// so by then s has dropped what every earlier change (the test's set-up)
-// announced, and what it keeps from now on stays until a later change.
+// settleChoices renames owner through SQL, then sends s's channel a
+// marker of its own and waits until s has dropped it: notifications reach
+// a listener in the order of their commits, so by then s has dropped what
+// every earlier change (the test's set-up, the rename) announced, and what
+// it keeps from now on stays until a later change. Waiting for the new
+// name alone would not do: a read that misses the cache sees the rename
+// before its notification arrives, and the notification then drops what
+// the test has just cached.
 func settleChoices(t *testing.T, db *postgres.DB, s *postgres.ChoiceService, owner activity.Principal) {
 	t.Helper()
 	mustExec(t, db, "UPDATE users SET name = 'Settled Owner' WHERE id = ?", owner.UserID)
+	marker := "settled-" + stacktest.RandomID()
+	mustExec(t, db, `SELECT pg_notify(left('fluxera_choices_' || current_schema(), 63), ?)`, marker)
 	stacktest.Eventually(t, "the set-up's changes are announced", func() bool {
-		return slices.Contains(choiceNames(t, s, owner), "user:Settled Owner"+owner.Email)
+		return s.LastDropped() == marker
 	})
+	if got := choiceNames(t, s, owner); !slices.Contains(got, "user:Settled Owner"+owner.Email) {
+		t.Fatalf("after the rename was announced, the choices offer %q", got)
+	}
 }
 
 // choiceNames are the names the choices offer, kind by kind.
