@@ -1,12 +1,10 @@
 package postgres
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	activity "github.com/fluxera/activity"
@@ -28,17 +26,8 @@ const DefaultAuthCacheSize = 10000
 // missed while it was not. An entry is never served past the session's or
 // token's own expiry.
 type authCache struct {
-	ttl  time.Duration
-	size int
-
-	mu      sync.Mutex
-	entries map[[sha256.Size]byte]*list.Element
-	order   *list.List // of *authEntry, most recently used first
-	// live is whether the listener is connected and listening.
-	live bool
-	// gen changes with every drop, so that a look-up that began before a
-	// change is not stored after it.
-	gen uint64
+	ttl time.Duration
+	liveCache[[sha256.Size]byte, authEntry]
 }
 
 type authEntry struct {
@@ -52,59 +41,27 @@ type authEntry struct {
 }
 
 func newAuthCache(ttl time.Duration, size int) *authCache {
-	return &authCache{ttl: ttl, size: size, entries: make(map[[sha256.Size]byte]*list.Element), order: list.New()}
+	c := &authCache{ttl: ttl}
+	c.init(size)
+	return c
 }
 
 // get returns the live entry of key, if any, and the generation a look-up
-// that misses must present to put.
+// that misses must present to put. A stale entry is dropped.
 func (c *authCache) get(key [sha256.Size]byte, now time.Time) (authEntry, bool, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.live {
-		return authEntry{}, false, c.gen
-	}
-	el, ok := c.entries[key]
-	if !ok {
-		return authEntry{}, false, c.gen
-	}
-	e := el.Value.(*authEntry)
-	if !now.Before(e.until) {
-		c.order.Remove(el)
-		delete(c.entries, key)
-		return authEntry{}, false, c.gen
-	}
-	c.order.MoveToFront(el)
-	return *e, true, c.gen
+	return c.lookup(key, func(e *authEntry) (bool, bool) {
+		fresh := now.Before(e.until)
+		return fresh, fresh
+	})
 }
 
 // put stores e unless the cache dropped anything since gen, evicting the
 // least recently used entry when full.
-func (c *authCache) put(e authEntry, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.live || gen != c.gen {
-		return
-	}
-	if el, ok := c.entries[e.key]; ok {
-		el.Value = &e
-		c.order.MoveToFront(el)
-		return
-	}
-	for c.order.Len() >= c.size {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*authEntry).key)
-	}
-	c.entries[e.key] = c.order.PushFront(&e)
-}
+func (c *authCache) put(e authEntry, gen uint64) { c.store(e.key, e, gen) }
 
 // used notes the API token's use at now in its entry.
 func (c *authCache) used(key [sha256.Size]byte, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.entries[key]; ok {
-		el.Value.(*authEntry).lastUsed = now
-	}
+	c.update(key, func(e *authEntry) { e.lastUsed = now })
 }
 
 // drop removes the entries a notification's payload, "<kind>:<id>", names;
@@ -123,33 +80,7 @@ func (c *authCache) drop(payload string) {
 	if match == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	for el := c.order.Front(); el != nil; {
-		next := el.Next()
-		if e := el.Value.(*authEntry); match(e.principal) {
-			c.order.Remove(el)
-			delete(c.entries, e.key)
-		}
-		el = next
-	}
-}
-
-// reset drops every entry and says whether the cache may serve.
-func (c *authCache) reset(live bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.live = live
-	clear(c.entries)
-	c.order.Init()
-}
-
-func (c *authCache) isLive() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.live
+	c.removeWhere(func(e *authEntry) bool { return match(e.principal) })
 }
 
 // forgetCallers drops from this process's caches the callers that what,

@@ -61,7 +61,7 @@ func (s *ChoiceService) ListChoices(ctx context.Context, p activity.Principal, m
 	if err != nil {
 		return domain.FilterChoices{}, err
 	}
-	s.cache.put(choiceEntry{workspace: p.WorkspaceID, max: max, choices: got, read: read}, gen)
+	s.cache.put(p.WorkspaceID, choiceEntry{max: max, choices: got, read: read}, gen)
 	return got, nil
 }
 

@@ -1,9 +1,8 @@
 package postgres
 
 import (
-	"container/list"
 	"context"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	activity "github.com/fluxera/activity"
@@ -32,94 +31,44 @@ const ChoicesMaxAge = 5 * time.Second
 // listener is connected: the whole cache is dropped whenever the listener
 // connects, since changes may have been missed while it was not.
 type choiceCache struct {
-	mu      sync.Mutex
-	entries map[string]*list.Element
-	order   *list.List // of *choiceEntry, most recently used first
-	// live is whether the listener is connected and listening.
-	live bool
-	// gen changes with every drop, so that a read that began before a
-	// change is not stored after it.
-	gen uint64
+	liveCache[string, choiceEntry]
 	// last is the workspace the latest drop named.
-	last string
+	last atomic.Pointer[string]
 }
 
 type choiceEntry struct {
-	workspace string
-	max       int
-	choices   domain.FilterChoices
+	max     int
+	choices domain.FilterChoices
 	// read is when the choices were read, before the statement was sent.
 	read time.Time
 }
 
 func newChoiceCache() *choiceCache {
-	return &choiceCache{entries: make(map[string]*list.Element), order: list.New()}
+	c := &choiceCache{}
+	c.init(maxCachedChoices)
+	return c
 }
 
 // get returns the workspace's choices read with max, if kept, and the
 // generation a read that misses must present to put.
 func (c *choiceCache) get(workspace string, max int) (domain.FilterChoices, bool, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.live {
-		return domain.FilterChoices{}, false, c.gen
-	}
-	el, ok := c.entries[workspace]
-	if !ok || el.Value.(*choiceEntry).max != max || time.Since(el.Value.(*choiceEntry).read) >= ChoicesMaxAge {
-		return domain.FilterChoices{}, false, c.gen
-	}
-	c.order.MoveToFront(el)
-	return el.Value.(*choiceEntry).choices, true, c.gen
+	e, ok, gen := c.lookup(workspace, func(e *choiceEntry) (bool, bool) {
+		return e.max == max && time.Since(e.read) < ChoicesMaxAge, true
+	})
+	return e.choices, ok, gen
 }
 
-// put keeps e unless the cache dropped anything since gen, evicting the
-// least recently used workspace when full.
-func (c *choiceCache) put(e choiceEntry, gen uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.live || gen != c.gen {
-		return
-	}
-	if el, ok := c.entries[e.workspace]; ok {
-		el.Value = &e
-		c.order.MoveToFront(el)
-		return
-	}
-	for c.order.Len() >= maxCachedChoices {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*choiceEntry).workspace)
-	}
-	c.entries[e.workspace] = c.order.PushFront(&e)
+// put keeps the workspace's choices unless the cache dropped anything
+// since gen, evicting the least recently used workspace when full.
+func (c *choiceCache) put(workspace string, e choiceEntry, gen uint64) {
+	c.store(workspace, e, gen)
 }
 
 // drop removes the choices of the workspace a notification's payload
 // names.
 func (c *choiceCache) drop(workspace string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.last = workspace
-	if el, ok := c.entries[workspace]; ok {
-		c.order.Remove(el)
-		delete(c.entries, workspace)
-	}
-}
-
-// reset drops every entry and says whether the cache may serve.
-func (c *choiceCache) reset(live bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.live = live
-	clear(c.entries)
-	c.order.Init()
-}
-
-func (c *choiceCache) isLive() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.live
+	c.remove(workspace)
+	c.last.Store(&workspace)
 }
 
 // forgetChoices drops from this process's caches the choices of the
