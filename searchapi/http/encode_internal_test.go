@@ -3,8 +3,14 @@ package http
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
 	"testing"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/fluxera/activity"
 	"github.com/fluxera/activity/ingest/synthetic"
@@ -53,12 +59,59 @@ func TestEncodePageIsWhatEncodingJSONWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := encodePage(p)
+		var got bytes.Buffer
+		err = writePage(&got, p)
 		if err != nil {
 			t.Fatalf("page %d: %v", i, err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("page %d:\n%s\nwant\n%s", i, got, want)
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Fatalf("page %d:\n%s\nwant\n%s", i, got.Bytes(), want)
+		}
+	}
+}
+
+// TestSendPageWritesEachPageWhole sends pages of falling sizes on one
+// keep-alive connection, so that each answer is written into a body
+// buffer the one before used, and holds every answer to encoding/json's.
+func TestSendPageWritesEachPageWhole(t *testing.T) {
+	raw, err := synthetic.Encodings(11, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []searchapi.Entry
+	for i, b := range raw {
+		var e activity.Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		entries = append(entries, searchapi.Entry{Event: e, Summary: "entry " + strconv.Itoa(i)})
+	}
+	sizes := []int{60, 3, 40, 0, 1, 59}
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/page/:n", func(c *fiber.Ctx) error {
+		n, _ := strconv.Atoi(c.Params("n"))
+		return sendPage(c, searchapi.EventPage{Entries: entries[:n], Total: int64(n)})
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go app.Listener(ln)
+	t.Cleanup(func() { app.Shutdown() })
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	for _, n := range sizes {
+		res, err := client.Get("http://" + ln.Addr().String() + "/page/" + strconv.Itoa(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(searchapi.EventPage{Entries: entries[:n], Total: int64(n)})
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" || !bytes.Equal(got, want) {
+			t.Fatalf("page of %d: status %d, type %q:\n%s\nwant\n%s", n, res.StatusCode, res.Header.Get("Content-Type"), got, want)
 		}
 	}
 }

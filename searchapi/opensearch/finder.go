@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opensearch-project/opensearch-go/v4/opensearchapi"
@@ -407,8 +408,17 @@ func (f *Finder) searchPath() string {
 // post sends body to path and decodes the answer into out. It returns the
 // status OpenSearch answered with, if any, and an error for every status
 // but 200: EUNAVAILABLE for one worth a retry.
+//
+// The answer is read into a buffer of decodedAnswers and given back once
+// decoded: encoding/json copies what it keeps, and a page of entries
+// would otherwise leave its whole answer to the collector.
 func (f *Finder) post(ctx context.Context, path string, body any, out any) (int, error) {
-	status, raw, err := f.postRaw(ctx, path, body)
+	buf := decodedAnswers.get()
+	status, raw, err := f.sendRawInto(ctx, http.MethodPost, path, body, buf)
+	if raw != nil {
+		buf = raw // it may have grown
+	}
+	defer decodedAnswers.put(buf)
 	if err != nil {
 		return status, err
 	}
@@ -416,6 +426,34 @@ func (f *Finder) post(ctx context.Context, path string, body any, out any) (int,
 		return status, fmt.Errorf("decode search response: %w", err)
 	}
 	return status, nil
+}
+
+// decodedAnswers holds the buffers post reads answers into.
+var decodedAnswers = answerPool{keep: 1 << 20}
+
+// answerPool keeps answer buffers between requests, up to keep bytes
+// each: the rare larger answer's buffer is left to the collector rather
+// than held for ever.
+type answerPool struct {
+	pool sync.Pool
+	keep int
+}
+
+// get returns an empty buffer, nil when the pool has none.
+func (p *answerPool) get() []byte {
+	if b, ok := p.pool.Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return nil
+}
+
+// put gives b back, unless it is nil or larger than the pool keeps.
+func (p *answerPool) put(b []byte) {
+	if b == nil || cap(b) > p.keep {
+		return
+	}
+	b = b[:0]
+	p.pool.Put(&b)
 }
 
 // postRaw sends body to path and returns the status OpenSearch answered

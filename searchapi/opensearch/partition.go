@@ -115,30 +115,24 @@ func (r partitionReader) released(raw []byte) {
 // send posts one search and returns OpenSearch's answer.
 type send func(ctx context.Context, r Request) ([]byte, error)
 
-// answerBuffers holds the buffers the partitioned analyses read their
-// answers into (see sendPooled).
-var answerBuffers sync.Pool
+// partitionAnswers holds the buffers the partitioned analyses read their
+// answers into (see sendPooled). Their answers are a few megabytes each;
+// one far larger than any partition's is not kept.
+var partitionAnswers = answerPool{keep: 64 << 20}
 
 // sendPooled sends a search of a partitioned analysis through the
-// finder's client and reads its answer into a buffer from answerBuffers,
-// which releaseAnswer takes back once the answer was read. The answers
-// are megabytes each: read into a new buffer, each would be allocated,
-// zeroed and copied again as it grows, which on the bench corpus cost the
-// time spent a tenth of its CPU in the API.
+// finder's client and reads its answer into a buffer from
+// partitionAnswers, which releaseAnswer takes back once the answer was
+// read. The answers are megabytes each: read into a new buffer, each
+// would be allocated, zeroed and copied again as it grows, which on the
+// bench corpus cost the time spent a tenth of its CPU in the API.
 func (f *Finder) sendPooled(ctx context.Context, r Request) ([]byte, error) {
-	var into []byte
-	if b, ok := answerBuffers.Get().(*[]byte); ok {
-		into = (*b)[:0]
-	}
-	_, raw, err := f.sendRawInto(ctx, http.MethodPost, r.Path, r.Body, into)
+	_, raw, err := f.sendRawInto(ctx, http.MethodPost, r.Path, r.Body, partitionAnswers.get())
 	return raw, err
 }
 
-// releaseAnswer puts an answer's buffer back into answerBuffers.
-func releaseAnswer(raw []byte) {
-	raw = raw[:0]
-	answerBuffers.Put(&raw)
-}
+// releaseAnswer puts an answer's buffer back into partitionAnswers.
+func releaseAnswer(raw []byte) { partitionAnswers.put(raw) }
 
 // sizingAnswer is the answer of a sizing search.
 type sizingAnswer struct {
