@@ -91,13 +91,14 @@ func run(ctx context.Context, command string, args []string) error {
 	case "serve":
 		return m.Run(ctx, app.RoleAPI, app.RoleRelay, app.RoleIngest, app.RoleDetect, app.RoleNotify, app.RoleSchedule, app.RoleOCSF, app.RoleDeliver, app.RoleRetention)
 	case "api":
+		collectLessOften()
 		return m.Run(ctx, app.RoleAPI)
 	case "relay":
 		return m.Run(ctx, app.RoleRelay)
 	case "ingest":
 		return m.Run(ctx, app.RoleIngest)
 	case "detect":
-		detectorGC()
+		collectLessOften()
 		return m.Run(ctx, app.RoleDetect)
 	case "notify":
 		return m.Run(ctx, app.RoleNotify)
@@ -127,14 +128,21 @@ func run(ctx context.Context, command string, args []string) error {
 	return fmt.Errorf("unknown command %q", command)
 }
 
-// detectorGC lets the detector's heap grow to five times what is live
-// before a collection (GOGC=400) instead of twice, unless GOGC is set: the
-// detector keeps little live (about 12 MB checking a backlog: two batches
-// of events, the workspaces' configurations, the Kafka readers' buffers)
-// and allocates a few kilobytes per event it checks, so with the default
-// it collects every couple of thousand events. A heap of about 60 MB
-// instead of 23 saves about a third of its CPU.
-func detectorGC() {
+// collectLessOften lets the heap grow to five times what is live before a
+// collection (GOGC=400) instead of twice, unless GOGC is set. The API and
+// the detector, each in a process of its own, keep little live and make
+// much short-lived garbage, so with the default they collect very often:
+//   - The detector keeps about 12 MB live checking a backlog (two batches
+//     of events, the workspaces' configurations, the Kafka readers'
+//     buffers) and allocates a few kilobytes per event it checks: with
+//     the default it collects every couple of thousand events. A heap of
+//     about 60 MB instead of 23 saves about a third of its CPU.
+//   - The API keeps about 4 MB live and decodes about 120 kB for a page of
+//     50 entries: with the default it collected every 30 pages or so, each
+//     collection taking one of two cores for 2-3 ms, so that about one
+//     page in ten was answered while one ran. With GOGC=400, about one in
+//     fifty (docs/performance.md, "Search").
+func collectLessOften() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
