@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,10 @@ func searchFigures(e *env, run searchRun) []Figure {
 		return nil
 	}
 	c := ensureCorpus(e, run.events, run.rebuild)
+	// The bench decodes every answer of both sides; collecting its own
+	// garbage less often, it takes a core from the process it times less
+	// often (both sides' alike).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	api := startSearchAPI(e, c, "_search")
 	settle(e.osURL)
 	// Every run starts from the same state: what an earlier run left in
@@ -140,7 +145,7 @@ func searchFigures(e *env, run searchRun) []Figure {
 		"indexed with the indexer's document code and force-merged to one segment per index (%d monthly indices, %.1f GB); built %s at %s (%.0f s of loading, %.0f s of merging) and kept between runs under the index prefix %s (%s this run); OpenSearch's caches of these indices are cleared before each run. ",
 		c.events, corpusDays, corpusEnd.Format(time.DateOnly), corpusWorkspaces[0].share, corpusWorkspaces[0].members, corpusWorkspaces[0].assets, corpusWorkspaces[0].licenses,
 		len(corpusWorkspaces)-1, c.meta.Indices, float64(c.meta.StoreBytes)/1e9, c.meta.Built, c.meta.Commit, c.meta.LoadSeconds, c.meta.MergeSecs, c.prefix, map[bool]string{true: "reused", false: "built"}[c.reused])
-	sides := fmt.Sprintf("%d timed requests per side after %d unmeasured ones, platform and direct alternating request by request (the side going first alternating too), one at a time on keep-alive connections; the three queries took %.0f s in all. "+
+	sides := fmt.Sprintf("%d timed requests per side after %d unmeasured ones, platform and direct alternating request by request (the side going first alternating too), one at a time on keep-alive connections, the bench collecting its own garbage less often than Go's default (GOGC=400), as the API does; the three queries took %.0f s in all. "+
 		"The figure is GET on bin/fluxera api (the API role alone, on the corpus's prefix, signed in as the measured workspace's owner with a session cookie), timed until its answer is read in full; "+
 		"the baseline is the same OpenSearch request the API sends, built by searchapi/opensearch's own code (FirstPageRequest, HeatmapRequest), POSTed straight to OpenSearch with a plain net/http client and timed until its answer is decoded into the Go types the API decodes it into. ",
 		run.requests, searchWarmup, timed.Seconds())
