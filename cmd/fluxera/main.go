@@ -138,10 +138,11 @@ func run(ctx context.Context, command string, args []string) error {
 //     the default it collects every couple of thousand events. A heap of
 //     about 60 MB instead of 23 saves about a third of its CPU.
 //   - The API keeps about 4 MB live and decodes about 120 kB for a page of
-//     50 entries: with the default it collected every 30 pages or so, each
-//     collection taking one of two cores for 2-3 ms, so that about one
-//     page in ten was answered while one ran. With GOGC=400, about one in
-//     fifty (docs/performance.md, "Search").
+//     50 entries. Over the bench's search figures (about 6,000 requests)
+//     it collected 548 times with the default, each collection holding
+//     one of two cores for 2-3 ms, and the slowest tenth of the pages
+//     waited on them; with GOGC=400, 76 times (docs/performance.md,
+//     "Search").
 func collectLessOften() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
