@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -12,6 +13,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/domain"
+	"github.com/fluxera/activity/internal/servertiming"
 )
 
 func requestID(c *fiber.Ctx) string {
@@ -22,8 +24,11 @@ func requestID(c *fiber.Ctx) string {
 // requestContext records where the request came from in the user context.
 // A request id the client sends is kept when it is 1 to 128 printable ASCII
 // characters, and replaced by a new one otherwise; the user agent is kept
-// as printable UTF-8 of at most 512 bytes.
+// as printable UTF-8 of at most 512 bytes. The answer says in its
+// Server-Timing header how long the API took over it, and how much of
+// that went to OpenSearch (internal/servertiming).
 func (s *Server) requestContext(c *fiber.Ctx) error {
+	start := time.Now()
 	id := c.Get("X-Request-ID")
 	if !validRequestID(id) {
 		id = uuid.NewString()
@@ -35,13 +40,16 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		method = activity.MethodAPI
 	}
 	ua := printable(c.Get(fiber.HeaderUserAgent), 512)
-	c.SetUserContext(domain.WithRequest(c.UserContext(), domain.Request{
+	timing := &servertiming.Timing{}
+	c.SetUserContext(servertiming.With(domain.WithRequest(c.UserContext(), domain.Request{
 		IP:        ClientIP(c.Context().RemoteIP().String(), forwardedFor(c), s.cfg.TrustedProxies),
 		UserAgent: ua,
 		RequestID: id,
 		Method:    method,
-	}))
-	return c.Next()
+	}), timing))
+	err := c.Next()
+	c.Set(servertiming.HeaderName, timing.Header(time.Since(start)))
+	return err
 }
 
 // validRequestID reports whether id is 1 to 128 printable ASCII characters.

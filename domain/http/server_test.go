@@ -6,13 +6,19 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/sirupsen/logrus"
 
+	activity "github.com/fluxera/activity"
 	"github.com/fluxera/activity/internal/httpapi"
+	"github.com/fluxera/activity/internal/servertiming"
 )
 
 // TestRequestsRefusedWhileReadingAreAnswered sends, over a real connection,
@@ -163,5 +169,38 @@ func TestRouteMatches(t *testing.T) {
 				t.Errorf("routeMatches(%q, %q) = %v, want %v", tt.pattern, tt.path, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAnswersSayWhereTheirTimeWent checks the Server-Timing header of an
+// answer whose handler recorded a search, of a refusal, and of a route
+// no one registered.
+func TestAnswersSayWhereTheirTimeWent(t *testing.T) {
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	s := NewServer(Config{BodyLimit: 1 << 20}, Services{}, log)
+	s.App.Get("/searched", func(c *fiber.Ctx) error {
+		servertiming.Add(c.UserContext(), servertiming.Search, 3*time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
+		return c.SendString("ok")
+	})
+	s.App.Get("/refused", func(c *fiber.Ctx) error {
+		return activity.Errorf(activity.EINVALID, "x", "no")
+	})
+	s.NotFound()
+	header := regexp.MustCompile(`^(search;dur=3\.000, )?app;dur=(\d+\.\d{3})$`)
+	for path, status := range map[string]int{"/searched": 200, "/refused": 400, "/nowhere": 404} {
+		res, err := s.App.Test(httptest.NewRequest("GET", path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := res.Header.Get("Server-Timing")
+		m := header.FindStringSubmatch(got)
+		if res.StatusCode != status || m == nil || (path == "/searched") != (m[1] != "") {
+			t.Fatalf("GET %s: %d, Server-Timing %q", path, res.StatusCode, got)
+		}
+		if app, _ := strconv.ParseFloat(m[2], 64); path == "/searched" && app < 5 {
+			t.Errorf("GET %s: the API's time %s ms is less than the handler took", path, m[2])
+		}
 	}
 }

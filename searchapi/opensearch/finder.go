@@ -21,6 +21,7 @@ import (
 
 	activity "github.com/fluxera/activity"
 	ingestos "github.com/fluxera/activity/ingest/opensearch"
+	"github.com/fluxera/activity/internal/servertiming"
 	"github.com/fluxera/activity/searchapi"
 )
 
@@ -422,7 +423,10 @@ func (f *Finder) post(ctx context.Context, path string, body any, out any) (int,
 	if err != nil {
 		return status, err
 	}
-	if err := json.Unmarshal(raw, out); err != nil {
+	start := time.Now()
+	err = json.Unmarshal(raw, out)
+	servertiming.Add(ctx, servertiming.Decode, time.Since(start))
+	if err != nil {
 		return status, fmt.Errorf("decode search response: %w", err)
 	}
 	return status, nil
@@ -491,12 +495,15 @@ func (f *Finder) sendRawInto(ctx context.Context, method, path string, body any,
 	// OpenSearch the compression and the API the inflating, for bytes
 	// that cross a local network.
 	req.Header.Set("Accept-Encoding", "identity")
+	start := time.Now()
 	res, err := f.perform(req)
 	if err != nil {
+		servertiming.Add(ctx, servertiming.Search, time.Since(start))
 		return 0, nil, errors.Join(errUnavailable, fmt.Errorf("search: %w", err))
 	}
 	defer res.Body.Close()
 	raw, err := readAll(into, res.Body, res.ContentLength)
+	servertiming.Add(ctx, servertiming.Search, time.Since(start))
 	if err != nil {
 		return res.StatusCode, nil, fmt.Errorf("read search response: %w", err)
 	}
