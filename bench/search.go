@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -164,9 +165,13 @@ func searchFigures(e *env, run searchRun) []Figure {
 // /api/v1/me, beside OpenSearch's smallest, GET /, alternating as the
 // search figures do: what one more HTTP exchange on the loopback costs
 // through each server, with no search in it. The search figures' platform
-// side holds one exchange more than their direct side.
+// side holds one exchange more than their direct side. The figure sends
+// the requests back to back; its notes also time them each after 3 ms
+// idle, about what a search leaves between a process's request and its
+// answer, for the processes' threads are then asleep and must be woken.
 func exchangeFigure(api *searchAPI, osURL string, n int) Figure {
-	call := func(client *http.Client, req *http.Request) time.Duration {
+	call := func(client *http.Client, req *http.Request, idle time.Duration) time.Duration {
+		time.Sleep(idle)
 		start := time.Now()
 		res, err := client.Do(req)
 		if err != nil {
@@ -179,28 +184,34 @@ func exchangeFigure(api *searchAPI, osURL string, n int) Figure {
 		}
 		return time.Since(start)
 	}
-	var platform, direct []time.Duration
-	for i := range searchWarmup + n {
-		me := mustRequest(http.MethodGet, api.base+"/api/v1/me", nil)
-		me.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
-		root := mustRequest(http.MethodGet, osURL+"/", nil)
-		var p, d time.Duration
-		if i%2 == 0 {
-			p, d = call(api.client, me), call(api.directClient, root)
-		} else {
-			d, p = call(api.directClient, root), call(api.client, me)
+	measure := func(idle time.Duration) (platform, direct []time.Duration) {
+		for i := range searchWarmup + n {
+			me := mustRequest(http.MethodGet, api.base+"/api/v1/me", nil)
+			me.AddCookie(&http.Cookie{Name: domainhttp.SessionCookie, Value: api.token})
+			root := mustRequest(http.MethodGet, osURL+"/", nil)
+			var p, d time.Duration
+			if i%2 == 0 {
+				p, d = call(api.client, me, idle), call(api.directClient, root, idle)
+			} else {
+				d, p = call(api.directClient, root, idle), call(api.client, me, idle)
+			}
+			if i >= searchWarmup {
+				platform, direct = append(platform, p), append(direct, d)
+			}
 		}
-		if i >= searchWarmup {
-			platform, direct = append(platform, p), append(direct, d)
-		}
+		return platform, direct
 	}
+	platform, direct := measure(0)
+	idlePlatform, idleDirect := measure(3 * time.Millisecond)
 	p99, d99 := msFine(percentile(platform, 99)), msFine(percentile(direct, 99))
 	return Figure{
 		Name: "search.exchange_p99_ms", Value: p99, Unit: "ms",
 		Baseline: &Baseline{Name: "direct.exchange_p99_ms", Value: d99}, Ratio: round2(p99 / d99),
 		Notes: fmt.Sprintf("GET /api/v1/me on the search figures' bin/fluxera api (signed in with the session cookie: the same middleware as a search, no search) beside GET / on OpenSearch, %d timed requests per side after %d unmeasured ones, alternating, on keep-alive connections, each timed until its answer is read; p50 %.2f ms against %.2f ms. "+
-			"Every search figure's platform side makes this exchange and then the direct side's request, so this is about what the API adds to a search when it adds no work of its own. No goal: it says how much of the searches' 1.1 the exchange takes",
-			n, searchWarmup, msFine(percentile(platform, 50)), msFine(percentile(direct, 50))),
+			"Every search figure's platform side makes this exchange and then the direct side's request, so this is about what the API adds to a search when it adds no work of its own. "+
+			"Sent each after 3 ms idle, as a search leaves the processes between a request and its answer (their threads asleep, to be woken): p50 %.2f ms against %.2f ms, p99 %.2f ms against %.2f ms. No goal: it says how much of the searches' 1.1 the exchange takes",
+			n, searchWarmup, msFine(percentile(platform, 50)), msFine(percentile(direct, 50)),
+			msFine(percentile(idlePlatform, 50)), msFine(percentile(idleDirect, 50)), msFine(percentile(idlePlatform, 99)), msFine(percentile(idleDirect, 99))),
 	}
 }
 
@@ -227,6 +238,7 @@ type searchQuery struct {
 	platform, direct []time.Duration
 	took             []time.Duration // OpenSearch's own "took" of the direct requests
 	clientDecode     []time.Duration // decoding the API's answers, after they were timed
+	split            timingSplit     // the platform's requests, split by their Server-Timing
 	total            int64
 	pits             int // points in time the platform's first pages opened, closed by the bench
 }
@@ -289,6 +301,9 @@ func (q *searchQuery) callPlatform(i, side int) (time.Duration, int64) {
 	if err != nil {
 		fatalf("search %s: read the API's answer: %v", q.name, err)
 	}
+	if i >= searchWarmup {
+		q.split.add(took, res.Header.Get("Server-Timing"))
+	}
 	start = time.Now()
 	total, cursor, err := q.decode(raw)
 	if err != nil {
@@ -340,6 +355,7 @@ func (q *searchQuery) figures(notes string) []Figure {
 	d50, d99 := percentile(q.direct, 50), percentile(q.direct, 99)
 	notes += fmt.Sprintf("Goal: p99 within 1.1× of the direct query. Max: platform %.1f ms, direct %.1f ms. OpenSearch's own took of the direct requests: p50 %.0f ms, p99 %.0f ms. Decoding the API's answer took the bench another %.1f ms at p50, not counted",
 		ms(percentile(q.platform, 100)), ms(percentile(q.direct, 100)), ms(percentile(q.took, 50)), ms(percentile(q.took, 99)), ms(percentile(q.clientDecode, 50)))
+	notes += ". " + q.split.note()
 	return []Figure{
 		{Name: "search." + q.name + "_p50_ms", Value: ms(p50), Unit: "ms",
 			Baseline: &Baseline{Name: "direct." + q.name + "_p50_ms", Value: ms(d50)}, Ratio: round2(ms(p50) / ms(d50)), Notes: notes},
@@ -545,4 +561,52 @@ func decodeDirect(r io.Reader, decode func([]byte) (searchos.Answer, error)) (in
 	}
 	a, err := decode(raw)
 	return a.Total, a.Took, err
+}
+
+// timingSplit splits the platform's requests by the API's Server-Timing
+// header: the API's whole time (app), its exchanges with OpenSearch
+// (search) and its decoding of their answers (decode), and what is left
+// of the bench's own time outside the API.
+type timingSplit struct {
+	search, decode, own, outside []time.Duration
+}
+
+// add records one request the bench timed at took, whose answer had the
+// Server-Timing header header.
+func (s *timingSplit) add(took time.Duration, header string) {
+	m := serverTimings(header)
+	app, ok := m["app"]
+	if !ok {
+		fatalf("the search API's answer has no Server-Timing app metric: %q", header)
+	}
+	s.search = append(s.search, m["search"])
+	s.decode = append(s.decode, m["decode"])
+	s.own = append(s.own, app-m["search"]-m["decode"])
+	s.outside = append(s.outside, took-app)
+}
+
+// note says where the platform's time went, at p50 and p99 of each share.
+func (s *timingSplit) note() string {
+	at := func(ds []time.Duration) string {
+		return fmt.Sprintf("%.2f/%.2f", msFine(percentile(ds, 50)), msFine(percentile(ds, 99)))
+	}
+	return fmt.Sprintf("The platform's requests split by the API's Server-Timing header, p50/p99 in ms of each share: OpenSearch (the search sent and its answer read) %s, decoding its answer %s, "+
+		"the API's own work (middleware, checks, building the request, encoding the page) %s, and outside the API (the bench's request read and the answer written to the bench and read, processes woken) %s",
+		at(s.search), at(s.decode), at(s.own), at(s.outside))
+}
+
+// serverTimings reads a Server-Timing header's metrics and durations.
+func serverTimings(header string) map[string]time.Duration {
+	m := map[string]time.Duration{}
+	for _, metric := range strings.Split(header, ",") {
+		parts := strings.Split(strings.TrimSpace(metric), ";")
+		for _, p := range parts[1:] {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(p), "dur="); ok {
+				if ms, err := strconv.ParseFloat(v, 64); err == nil {
+					m[parts[0]] = time.Duration(ms * float64(time.Millisecond))
+				}
+			}
+		}
+	}
+	return m
 }
