@@ -137,14 +137,28 @@ func run(ctx context.Context, command string, args []string) error {
 //     buffers) and allocates a few kilobytes per event it checks: with
 //     the default it collects every couple of thousand events. A heap of
 //     about 60 MB instead of 23 saves about a third of its CPU.
-//   - The API keeps about 4 MB live and decodes about 120 kB for a page of
-//     50 entries. Over the bench's search figures (about 6,000 requests)
-//     it collected 548 times with the default, each collection holding
-//     one of two cores for 2-3 ms, and the slowest tenth of the pages
-//     waited on them; with GOGC=400, 76 times (docs/performance.md,
-//     "Search").
+//   - The API keeps about 4 MB live and decoded about 120 kB for a page
+//     of 50 entries. Over the bench's search figures (about 6,000
+//     requests) it collected 548 times with the default, each collection
+//     holding one of two cores for 2-3 ms, and the slowest tenth of the
+//     pages waited on them: 116 times with GOGC=400, 76 with the pages'
+//     buffers pooled too (docs/performance.md, "Where a page's time
+//     goes").
+//
+// An analysis over a long period keeps far more live, tens or hundreds of
+// megabytes, and five times that is a heap of gigabytes. So unless
+// GOMEMLIMIT is set, the heap is also held to softLimit: near it the
+// collector runs as often as it must to stay under it (Go gives it up to
+// half the CPU for that when nearly as much is live).
 func collectLessOften() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softLimit)
+	}
 }
+
+// softLimit is the heap collectLessOften holds the API and the detector
+// to, unless GOMEMLIMIT is set.
+const softLimit = 1 << 30
