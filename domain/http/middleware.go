@@ -24,9 +24,10 @@ func requestID(c *fiber.Ctx) string {
 // requestContext records where the request came from in the user context.
 // A request id the client sends is kept when it is 1 to 128 printable ASCII
 // characters, and replaced by a new one otherwise; the user agent is kept
-// as printable UTF-8 of at most 512 bytes. The answer says in its
-// Server-Timing header how long the API took over it, and how much of
-// that went to OpenSearch (internal/servertiming).
+// as printable UTF-8 of at most 512 bytes. The answer to a signed-in
+// caller says in its Server-Timing header how long the API took over it,
+// and how much of that went to OpenSearch (internal/servertiming); a
+// panic's 500 too.
 func (s *Server) requestContext(c *fiber.Ctx) error {
 	start := time.Now()
 	id := c.Get("X-Request-ID")
@@ -47,9 +48,14 @@ func (s *Server) requestContext(c *fiber.Ctx) error {
 		RequestID: id,
 		Method:    method,
 	}), timing))
-	err := c.Next()
-	c.Set(servertiming.HeaderName, timing.Header(time.Since(start)))
-	return err
+	// Only a signed-in caller is told where the time went: an anonymous
+	// one (a login, say) could read in it more than the answer says.
+	defer func() {
+		if _, ok := activity.PrincipalFrom(c.UserContext()); ok {
+			c.Set(servertiming.HeaderName, timing.Header(time.Since(start)))
+		}
+	}()
+	return c.Next()
 }
 
 // validRequestID reports whether id is 1 to 128 printable ASCII characters.

@@ -172,24 +172,35 @@ func TestRouteMatches(t *testing.T) {
 	}
 }
 
-// TestAnswersSayWhereTheirTimeWent checks the Server-Timing header of an
-// answer whose handler recorded a search, of a refusal, and of a route
-// no one registered.
+// TestAnswersSayWhereTheirTimeWent checks the Server-Timing header of the
+// answers to a signed-in caller (one whose handler recorded a search, a
+// refusal, a panic) and that an anonymous caller's have none.
 func TestAnswersSayWhereTheirTimeWent(t *testing.T) {
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	s := NewServer(Config{BodyLimit: 1 << 20}, Services{}, log)
-	s.App.Get("/searched", func(c *fiber.Ctx) error {
+	signedIn := func(c *fiber.Ctx) error {
+		c.SetUserContext(activity.WithPrincipal(c.UserContext(), activity.Principal{WorkspaceID: "ws-1", UserID: "u-1", Role: activity.RoleOwner}))
+		return c.Next()
+	}
+	s.App.Get("/searched", signedIn, func(c *fiber.Ctx) error {
 		servertiming.Add(c.UserContext(), servertiming.Search, 3*time.Millisecond)
 		time.Sleep(5 * time.Millisecond)
 		return c.SendString("ok")
 	})
-	s.App.Get("/refused", func(c *fiber.Ctx) error {
+	s.App.Get("/refused", signedIn, func(c *fiber.Ctx) error {
 		return activity.Errorf(activity.EINVALID, "x", "no")
+	})
+	s.App.Get("/panics", signedIn, func(c *fiber.Ctx) error {
+		panic("a bug")
+	})
+	s.App.Get("/anonymous", func(c *fiber.Ctx) error {
+		servertiming.Add(c.UserContext(), servertiming.Search, 3*time.Millisecond)
+		return c.SendString("ok")
 	})
 	s.NotFound()
 	header := regexp.MustCompile(`^(search;dur=3\.000, )?app;dur=(\d+\.\d{3})$`)
-	for path, status := range map[string]int{"/searched": 200, "/refused": 400, "/nowhere": 404} {
+	for path, status := range map[string]int{"/searched": 200, "/refused": 400, "/panics": 500} {
 		res, err := s.App.Test(httptest.NewRequest("GET", path, nil))
 		if err != nil {
 			t.Fatal(err)
@@ -201,6 +212,15 @@ func TestAnswersSayWhereTheirTimeWent(t *testing.T) {
 		}
 		if app, _ := strconv.ParseFloat(m[2], 64); path == "/searched" && app < 5 {
 			t.Errorf("GET %s: the API's time %s ms is less than the handler took", path, m[2])
+		}
+	}
+	for path, status := range map[string]int{"/anonymous": 200, "/nowhere": 404} {
+		res, err := s.App.Test(httptest.NewRequest("GET", path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Header.Values("Server-Timing"); res.StatusCode != status || len(got) != 0 {
+			t.Fatalf("GET %s, anonymous: %d, Server-Timing %q", path, res.StatusCode, got)
 		}
 	}
 }

@@ -18,13 +18,17 @@ const HeaderName = "Server-Timing"
 // The metrics the platform records. Each names a share of the request's
 // time; a request that sends several searches records their sum.
 const (
-	// Search is the time spent sending searches to OpenSearch and reading
-	// their answers.
+	// Search is the time spent sending requests to OpenSearch (searches,
+	// counts, points in time) and reading their answers. Requests sent
+	// side by side (an analysis's partitions) may sum to more than App.
 	Search = "search"
-	// Decode is the time spent decoding OpenSearch's answers.
+	// Decode is the time spent decoding OpenSearch's answers that are
+	// read whole (pages, the heatmap, counts and other aggregations); the
+	// analyses' partitions, decoded as they are read, are not counted.
 	Decode = "decode"
 	// App is the whole time the API spent on the request, from its
-	// middleware's start until its answer was ready to be written.
+	// middleware's start until its answer was ready to be written (for a
+	// streamed answer, until it began).
 	App = "app"
 )
 
@@ -33,6 +37,7 @@ const (
 type Timing struct {
 	mu      sync.Mutex
 	metrics []metric
+	told    bool // Header was called: what comes after is not told
 }
 
 type metric struct {
@@ -49,7 +54,9 @@ func With(ctx context.Context, t *Timing) context.Context {
 }
 
 // Add adds d to the metric name of the request ctx belongs to. Without a
-// Timing in ctx (a background job, a test), it does nothing.
+// Timing in ctx (a background job, a test), or once its header was made
+// (the searches of an export streamed after its answer began), it does
+// nothing.
 func Add(ctx context.Context, name string, d time.Duration) {
 	t, _ := ctx.Value(key{}).(*Timing)
 	if t == nil {
@@ -57,6 +64,9 @@ func Add(ctx context.Context, name string, d time.Duration) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.told {
+		return
+	}
 	for i := range t.metrics {
 		if t.metrics[i].name == name {
 			t.metrics[i].dur += d
@@ -74,6 +84,7 @@ func Add(ctx context.Context, name string, d time.Duration) {
 func (t *Timing) Header(app time.Duration) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.told = true
 	b := make([]byte, 0, 64)
 	for _, m := range t.metrics {
 		b = appendMetric(b, m.name, m.dur)

@@ -30,6 +30,22 @@ func TestAddWithoutATimingDoesNothing(t *testing.T) {
 	servertiming.Add(context.Background(), servertiming.Search, time.Second) // must not panic
 }
 
+// TestWhatComesAfterTheHeaderIsNotTold records a search after the header
+// was made, as an export's stream does after its answer began.
+func TestWhatComesAfterTheHeaderIsNotTold(t *testing.T) {
+	var timing servertiming.Timing
+	ctx := servertiming.With(context.Background(), &timing)
+	servertiming.Add(ctx, servertiming.Search, time.Millisecond)
+	if got := timing.Header(2 * time.Millisecond); got != "search;dur=1.000, app;dur=2.000" {
+		t.Fatalf("header %q", got)
+	}
+	servertiming.Add(ctx, servertiming.Search, time.Millisecond)
+	servertiming.Add(ctx, servertiming.Decode, time.Millisecond)
+	if got := timing.Header(2 * time.Millisecond); got != "search;dur=1.000, app;dur=2.000" {
+		t.Fatalf("header after more was recorded %q", got)
+	}
+}
+
 // TestAddFromManyGoroutines records from goroutines at once, as the
 // searches of one analysis are sent; run it with -race.
 func TestAddFromManyGoroutines(t *testing.T) {
