@@ -32,8 +32,8 @@ func (u untilNewline) Write(p []byte) (int, error) {
 }
 
 // sendPage answers with page as JSON, written straight into the answer's
-// body: fasthttp keeps that buffer from one request to the next, so a
-// page costs the collector no copy of itself.
+// body, a buffer fasthttp takes from a pool and gives back once the answer
+// is written, so that a page costs the collector no copy of itself.
 func sendPage(c *fiber.Ctx, page searchapi.EventPage) error {
 	res := c.Response()
 	res.ResetBody()

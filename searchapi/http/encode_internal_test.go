@@ -70,9 +70,9 @@ func TestEncodePageIsWhatEncodingJSONWrites(t *testing.T) {
 	}
 }
 
-// TestSendPageWritesEachPageWhole sends pages of falling sizes on one
-// keep-alive connection, so that each answer is written into a body
-// buffer the one before used, and holds every answer to encoding/json's.
+// TestSendPageWritesEachPageWhole sends pages of several sizes, none
+// included, through a real server on one keep-alive connection, and holds
+// every answer to encoding/json's bytes (no newline after it) and type.
 func TestSendPageWritesEachPageWhole(t *testing.T) {
 	raw, err := synthetic.Encodings(11, 60)
 	if err != nil {
