@@ -479,10 +479,15 @@ func ingestBesideDetector(e *env, n int) []Figure {
 type ingestSpan struct {
 	took                                        time.Duration
 	openSearch, indexer, detector, redis, kafka float64
+	// postgres and platform are PostgreSQL and the bench's bin/fluxera
+	// serve: the detector stores the alerts it raises in the platform's
+	// schema, and the platform's notifier delivers them.
+	postgres, platform float64
+	machine            machineCPU // the whole machine over the span
 }
 
 func (s ingestSpan) total() float64 {
-	return s.openSearch + s.indexer + s.detector + s.redis + s.kafka
+	return s.openSearch + s.indexer + s.detector + s.redis + s.kafka + s.postgres + s.platform
 }
 
 // describe gives the span's CPU per million of n events, and the cores
@@ -492,7 +497,10 @@ func (s ingestSpan) describe(n int) string {
 	if s.detector > 0 {
 		out += fmt.Sprintf(", the detector %.1f, Redis %.1f", perMillion(s.detector, n), perMillion(s.redis, n))
 	}
-	return out + fmt.Sprintf(" (%.2f cores busy)", s.total()/s.took.Seconds())
+	out += fmt.Sprintf(", PostgreSQL %.1f, the bench's bin/fluxera serve %.1f", perMillion(s.postgres, n), perMillion(s.platform, n))
+	secs := s.took.Seconds()
+	return out + fmt.Sprintf(" (%.2f cores busy; the whole machine %.2f cores busy, %.2f idle, %.2f stolen by the hypervisor)",
+		s.total()/secs, s.machine.busy/secs, s.machine.idle/secs, s.machine.stolen/secs)
 }
 
 // ingestRun indexes n fresh events with bin/fluxera ingest, with the
@@ -508,7 +516,8 @@ func ingestRun(e *env, name string, n int, withDetector bool) ingestSpan {
 	publishAll(ctx, pub, msgs)
 	msgs = nil
 	settle(e.osURL)
-	os0, kafka0, redis0 := openSearchCPUSeconds(e.osURL), kafkaCPUSeconds(), redisCPUSeconds()
+	os0, kafka0, redis0, machine0 := openSearchCPUSeconds(e.osURL), kafkaCPUSeconds(), redisCPUSeconds(), readMachineCPU()
+	pg0, platform0 := postgresCPUSeconds(), platformCPUSeconds(e)
 	var d *ingestProcess
 	if withDetector {
 		d = startRole(e, "detect", topic, detectGroup, cfg.Partitions, detectEnv(e, topic, "bench-"+e.id+"-"+name+":")...)
@@ -520,7 +529,8 @@ func ingestRun(e *env, name string, n int, withDetector bool) ingestSpan {
 	atExit(ix.stop)
 	done, _, _ := ix.waitCommitted(ctx, int64(n), 100*time.Millisecond, 30*time.Minute)
 	span := ingestSpan{took: done.Sub(ix.started), indexer: cpuSeconds(ix.cmd.Process.Pid),
-		openSearch: openSearchCPUSeconds(e.osURL) - os0, kafka: kafkaCPUSeconds() - kafka0}
+		openSearch: openSearchCPUSeconds(e.osURL) - os0, kafka: kafkaCPUSeconds() - kafka0, machine: readMachineCPU().since(machine0),
+		postgres: postgresCPUSeconds() - pg0, platform: platformCPUSeconds(e) - platform0}
 	if d != nil {
 		span.detector, span.redis = cpuSeconds(d.cmd.Process.Pid), redisCPUSeconds()-redis0
 	}
@@ -530,4 +540,13 @@ func ingestRun(e *env, name string, n int, withDetector bool) ingestSpan {
 		d.stop()
 	}
 	return span
+}
+
+// platformCPUSeconds is the CPU time of the bench's bin/fluxera serve so
+// far, 0 when none runs.
+func platformCPUSeconds(e *env) float64 {
+	if e.platformPID == 0 {
+		return 0
+	}
+	return cpuSeconds(e.platformPID)
 }

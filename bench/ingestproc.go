@@ -192,3 +192,37 @@ func cpuSeconds(pid int) float64 {
 	stime, _ := strconv.ParseFloat(fields[12], 64)
 	return (utime + stime) / 100 // clock ticks of 10 ms
 }
+
+// machineCPU is CPU time of the whole machine, in seconds summed over its
+// cores: busy (everything but idle, I/O wait and steal), idle (I/O wait
+// included) and stolen by the hypervisor.
+type machineCPU struct{ busy, idle, stolen float64 }
+
+// readMachineCPU reads the machine's CPU time so far from /proc/stat.
+func readMachineCPU() machineCPU {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		fatalf("read the machine's CPU time: %v", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal guest guest_nice
+	if len(fields) < 9 || fields[0] != "cpu" {
+		fatalf("read the machine's CPU time: unexpected /proc/stat line %q", line)
+	}
+	var ticks [8]float64
+	for i := range ticks {
+		ticks[i], _ = strconv.ParseFloat(fields[1+i], 64)
+	}
+	m := machineCPU{idle: ticks[3] + ticks[4], stolen: ticks[7]}
+	for _, t := range ticks {
+		m.busy += t
+	}
+	m.busy -= m.idle + m.stolen
+	m.busy, m.idle, m.stolen = m.busy/100, m.idle/100, m.stolen/100 // clock ticks of 10 ms
+	return m
+}
+
+// since is the machine's CPU time from then to m.
+func (m machineCPU) since(then machineCPU) machineCPU {
+	return machineCPU{busy: m.busy - then.busy, idle: m.idle - then.idle, stolen: m.stolen - then.stolen}
+}

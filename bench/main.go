@@ -75,6 +75,8 @@ type env struct {
 	id      string          // suffix of every name this run creates
 	dbcfg   postgres.Config // the schema the platform runs in
 	brokers []string
+
+	platformPID int // the bench's bin/fluxera serve, 0 when none runs
 }
 
 // section is one group of figures that -only can pick. Sections that
@@ -254,6 +256,7 @@ func startPlatform(e *env) {
 	if err := cmd.Start(); err != nil {
 		fatalf("start %s: %v", e.bin, err)
 	}
+	e.platformPID = cmd.Process.Pid
 	atExit(func() { cleanup(cmd, e.dbcfg, e.osURL, e.prefix, e.brokers, topics, groups) })
 	jar, _ := cookiejar.New(nil)
 	e.base, e.http = "http://"+addr, &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: sameOriginTransport{}}
