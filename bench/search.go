@@ -23,6 +23,7 @@ import (
 	"github.com/fluxera/activity/domain/argon2"
 	domainhttp "github.com/fluxera/activity/domain/http"
 	"github.com/fluxera/activity/domain/postgres"
+	"github.com/fluxera/activity/internal/servertiming"
 	"github.com/fluxera/activity/searchapi"
 	searchos "github.com/fluxera/activity/searchapi/opensearch"
 )
@@ -575,13 +576,14 @@ type timingSplit struct {
 // Server-Timing header header.
 func (s *timingSplit) add(took time.Duration, header string) {
 	m := serverTimings(header)
-	app, ok := m["app"]
+	app, ok := m[servertiming.App]
 	if !ok {
-		fatalf("the search API's answer has no Server-Timing app metric: %q", header)
+		fatalf("the search API's answer has no Server-Timing %s metric: %q", servertiming.App, header)
 	}
-	s.search = append(s.search, m["search"])
-	s.decode = append(s.decode, m["decode"])
-	s.own = append(s.own, app-m["search"]-m["decode"])
+	search, decode := m[servertiming.Search], m[servertiming.Decode]
+	s.search = append(s.search, search)
+	s.decode = append(s.decode, decode)
+	s.own = append(s.own, app-search-decode)
 	s.outside = append(s.outside, took-app)
 }
 
